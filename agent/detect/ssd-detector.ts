@@ -1,0 +1,87 @@
+// The SSD face detector adapter: manifest-driven preprocessing, inference in a worker, decoding + NMS here.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CV } from '../capture/opencv.js';
+import type { Frame } from '../capture/frame.js';
+import { inputSize, loadManifest, ModelError, type LoadedManifest, type OutputSpec } from '../inference/manifest.js';
+import { padPlacement, writeInput } from '../inference/preprocess.js';
+import { WorkerSession, type SessionOptions } from '../inference/worker-session.js';
+import { decodeCandidates, nonMaxSuppression, type Candidate } from './ssd-decode.js';
+import type { Detection, FaceDetector } from './detector.js';
+
+export interface SsdOptions {
+  scoreThreshold: number;
+  iouThreshold: number;
+  minFacePx: number;
+  maxFaces: number;
+}
+
+export class SsdDetector implements FaceDetector {
+  private constructor(
+    private readonly cv: CV,
+    private readonly session: WorkerSession,
+    private readonly priors: Float32Array,
+    private readonly boxOut: OutputSpec,
+    private readonly scoreOut: OutputSpec,
+    private readonly opts: SsdOptions,
+  ) {}
+
+  get name(): string { return this.session.loaded.manifest.name; }
+  get loaded(): LoadedManifest { return this.session.loaded; }
+
+  static async open(cv: CV, dir: string, opts: SsdOptions, session: SessionOptions, log?: (m: string) => void): Promise<SsdDetector> {
+    const loaded = loadManifest(dir);
+    const m = loaded.manifest;
+    if (m.kind !== 'detector') throw new ModelError(loaded.dir, [`kind is "${m.kind}", a detector is needed here`]);
+    const boxOut = m.outputs.find((o) => o.type === 'ssd-box-encodings');
+    const scoreOut = m.outputs.find((o) => o.type === 'sigmoid-logits');
+    if (!boxOut || !scoreOut) throw new ModelError(loaded.dir, ['an SSD detector needs an ssd-box-encodings and a sigmoid-logits output']);
+    const s = await WorkerSession.open(loaded, session, log);
+    const raw = readFileSync(join(loaded.dir, m.priors!.file));
+    const priors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+    if (priors.length !== m.priors!.count * 4) {
+      await s.close();
+      throw new ModelError(loaded.dir, [`priors file holds ${priors.length / 4} boxes, the manifest says ${m.priors!.count}`]);
+    }
+    return new SsdDetector(cv, s, priors, boxOut, scoreOut, opts);
+  }
+
+  /** Raw network outputs for a frame (parity tests and benchmarks use this). */
+  async infer(frame: Frame): Promise<{ boxEncodings: Float32Array; classLogits: Float32Array; runMs: number }> {
+    const m = this.session.loaded.manifest;
+    const { width, height } = inputSize(m);
+    const tensor = new Float32Array(3 * width * height);
+    writeInput(this.cv, frame.mat, { x: 0, y: 0, w: frame.width, h: frame.height }, m, tensor, 0);
+    const { outputs, runMs } = await this.session.run({ [m.input.name]: { data: tensor, dims: [1, 3, height, width] } });
+    return { boxEncodings: outputs[this.boxOut.name]!.data, classLogits: outputs[this.scoreOut.name]!.data, runMs };
+  }
+
+  candidates(boxEncodings: Float32Array, classLogits: Float32Array): Candidate[] {
+    const p = this.session.loaded.manifest.priors!;
+    const classes = classLogits.length / p.count;
+    const found = decodeCandidates(boxEncodings, classLogits, this.priors, p.count, classes, this.scoreOut.classIndex ?? 1, p.variances, this.opts.scoreThreshold);
+    return nonMaxSuppression(found, this.opts.iouThreshold, this.opts.maxFaces);
+  }
+
+  async detect(frame: Frame): Promise<Detection[]> {
+    const { boxEncodings, classLogits } = await this.infer(frame);
+    // Boxes are relative to the canvas the detector saw: map them back through the manifest's resize mode.
+    const mode = this.session.loaded.manifest.input.resize;
+    const pad = mode === 'squash' ? null : padPlacement(frame.width, frame.height, mode);
+    const sx = pad ? pad.side : frame.width;
+    const sy = pad ? pad.side : frame.height;
+    const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
+    const out: Detection[] = [];
+    for (const c of this.candidates(boxEncodings, classLogits)) {
+      const x0 = Math.max(0, clamp01(c.box[1]) * sx - (pad?.dx ?? 0));
+      const y0 = Math.max(0, clamp01(c.box[0]) * sy - (pad?.dy ?? 0));
+      const x1 = Math.min(clamp01(c.box[3]) * sx - (pad?.dx ?? 0), frame.width);
+      const y1 = Math.min(clamp01(c.box[2]) * sy - (pad?.dy ?? 0), frame.height);
+      const box = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+      if (box.w >= this.opts.minFacePx && box.h >= this.opts.minFacePx) out.push({ box, score: c.score });
+    }
+    return out;
+  }
+
+  close(): Promise<void> { return this.session.close(); }
+}

@@ -1,0 +1,223 @@
+// model.json: what a model directory promises (design §1). The agent reads everything it needs to run a
+// model from here and checks the promise against the files and the ONNX graph before it runs anything.
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import { CONTRACT_LABELS, TASKS, type Task } from '../classify/labels.js';
+
+export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits';
+export type ResizeMode = 'squash' | 'pad-centre' | 'pad-bottom-right';
+
+export interface OutputSpec {
+  name: string;
+  shape: (number | string)[];
+  task: Task | 'boxes' | 'face-score';
+  type: OutputType;
+  labels?: string[];
+  /** regression-years only: spread of the Gaussian used to turn one age into group probabilities. */
+  sigmaYears?: number;
+  /** sigmoid-logits only: which class column is the face score. */
+  classIndex?: number;
+}
+
+export interface ModelManifest {
+  schema: 1;
+  name: string;
+  kind: 'detector' | 'attributes';
+  description?: string;
+  model: string;
+  files: { path: string; sha256: string; bytes?: number }[];
+  input: {
+    name: string;
+    shape: (number | string)[];
+    layout: 'NCHW';
+    colour: 'RGB' | 'BGR';
+    resize: ResizeMode;
+    normalise: { mean: number[]; std: number[] };
+  };
+  outputs: OutputSpec[];
+  priors?: { file: string; count: number; variances: number[] };
+  provenance: string;
+  licence: string;
+}
+
+export class ModelError extends Error {
+  constructor(readonly dir: string, readonly problems: string[]) {
+    super(`model ${dir}: ${problems.join('; ')}`);
+    this.name = 'ModelError';
+  }
+}
+
+const dim = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', minLength: 1 }] };
+const manifestSchema = {
+  type: 'object',
+  required: ['schema', 'name', 'kind', 'model', 'files', 'input', 'outputs', 'provenance', 'licence'],
+  properties: {
+    schema: { const: 1 },
+    name: { type: 'string', minLength: 1 },
+    kind: { enum: ['detector', 'attributes'] },
+    description: { type: 'string' },
+    model: { type: 'string', minLength: 1 },
+    files: {
+      type: 'array', minItems: 1,
+      items: {
+        type: 'object', required: ['path', 'sha256'],
+        properties: { path: { type: 'string' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, bytes: { type: 'integer' } },
+      },
+    },
+    input: {
+      type: 'object', required: ['name', 'shape', 'layout', 'colour', 'resize', 'normalise'],
+      properties: {
+        name: { type: 'string' },
+        shape: { type: 'array', minItems: 4, maxItems: 4, items: dim },
+        layout: { const: 'NCHW' },
+        colour: { enum: ['RGB', 'BGR'] },
+        resize: { enum: ['squash', 'pad-centre', 'pad-bottom-right'] },
+        normalise: {
+          type: 'object', required: ['mean', 'std'],
+          properties: {
+            mean: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number' } },
+            std: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number', exclusiveMinimum: 0 } },
+          },
+        },
+      },
+    },
+    outputs: {
+      type: 'array', minItems: 1,
+      items: {
+        type: 'object', required: ['name', 'shape', 'task', 'type'],
+        properties: {
+          name: { type: 'string' },
+          shape: { type: 'array', items: dim },
+          task: { enum: [...TASKS, 'boxes', 'face-score'] },
+          type: { enum: ['softmax-logits', 'probabilities', 'regression-years', 'ssd-box-encodings', 'sigmoid-logits'] },
+          labels: { type: 'array', items: { type: 'string' } },
+          sigmaYears: { type: 'number', exclusiveMinimum: 0 },
+          classIndex: { type: 'integer', minimum: 0 },
+        },
+      },
+    },
+    priors: {
+      type: 'object', required: ['file', 'count', 'variances'],
+      properties: { file: { type: 'string' }, count: { type: 'integer' }, variances: { type: 'array', minItems: 4, maxItems: 4 } },
+    },
+    provenance: { type: 'string' },
+    licence: { type: 'string' },
+  },
+} as const;
+
+const validateShape = new Ajv({ allErrors: true }).compile(manifestSchema);
+
+export interface LoadedManifest {
+  dir: string;
+  manifest: ModelManifest;
+  modelPath: string;
+}
+
+/** Reads and checks model.json itself (structure, label sets). Files and graph are checked separately. */
+export function loadManifest(dirArg: string): LoadedManifest {
+  const dir = resolve(dirArg);
+  const path = join(dir, 'model.json');
+  if (!existsSync(path)) throw new ModelError(dir, [`no model.json in ${dir} (is this a model directory? for the default models run "npm run setup")`]);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ModelError(dir, [`model.json is not valid JSON: ${(err as Error).message}`]);
+  }
+  if (!validateShape(raw)) {
+    throw new ModelError(dir, (validateShape.errors ?? []).map((e) => `model.json${e.instancePath || ''} ${e.message}`));
+  }
+  const manifest = raw as unknown as ModelManifest;
+  const problems = checkLabels(manifest);
+  if (!manifest.files.some((f) => f.path === manifest.model)) problems.push(`"model" (${manifest.model}) is not listed in "files" with a sha256`);
+  if (manifest.kind === 'detector' && !manifest.priors) problems.push('a detector manifest needs "priors"');
+  if (problems.length) throw new ModelError(dir, problems);
+  return { dir, manifest, modelPath: join(dir, manifest.model) };
+}
+
+function checkLabels(m: ModelManifest): string[] {
+  const problems: string[] = [];
+  for (const out of m.outputs) {
+    if (!(TASKS as readonly string[]).includes(out.task)) continue;
+    const task = out.task as Task;
+    const width = out.shape[out.shape.length - 1];
+    if (out.type === 'regression-years') {
+      if (task !== 'age') problems.push(`output ${out.name}: regression-years only makes sense for age`);
+      if (width !== 1) problems.push(`output ${out.name}: a regression output has width 1, the manifest says ${width}`);
+      if (!out.sigmaYears) problems.push(`output ${out.name}: regression-years needs sigmaYears (the spread used to bin ages into groups)`);
+      continue;
+    }
+    const labels = out.labels ?? [];
+    const expected = CONTRACT_LABELS[task];
+    if (labels.length !== expected.length) {
+      problems.push(`output ${out.name}: ${labels.length} labels listed, the ${task} contract has ${expected.length} (${expected.join(', ')})`);
+    } else {
+      const unknown = labels.filter((l) => !expected.includes(l));
+      if (unknown.length) problems.push(`output ${out.name}: labels ${unknown.join(', ')} are not in the ${task} contract (${expected.join(', ')})`);
+      if (new Set(labels).size !== labels.length) problems.push(`output ${out.name}: duplicate labels`);
+    }
+    if (typeof width === 'number' && width !== labels.length) {
+      problems.push(`output ${out.name}: shape says ${width} classes but ${labels.length} labels are listed`);
+    }
+  }
+  return problems;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Every listed file exists and has its sha256. */
+export async function verifyFiles(loaded: LoadedManifest): Promise<void> {
+  const problems: string[] = [];
+  for (const f of loaded.manifest.files) {
+    const p = join(loaded.dir, f.path);
+    if (!existsSync(p)) {
+      problems.push(`file ${f.path} is missing`);
+      continue;
+    }
+    const actual = await sha256File(p);
+    if (actual !== f.sha256) problems.push(`file ${f.path} has sha256 ${actual}, the manifest says ${f.sha256} (corrupt or replaced; re-run the converter or export)`);
+  }
+  if (problems.length) throw new ModelError(loaded.dir, problems);
+}
+
+export interface GraphValue {
+  name: string;
+  shape: readonly (number | string)[];
+}
+
+/** The ONNX graph's inputs and outputs agree with the manifest (names, ranks, fixed dimensions). */
+export function verifyGraph(loaded: LoadedManifest, inputs: GraphValue[], outputs: GraphValue[]): void {
+  const m = loaded.manifest;
+  const problems: string[] = [];
+  const compare = (what: string, spec: { name: string; shape: (number | string)[] }, actual: GraphValue | undefined, names: string[]) => {
+    if (!actual) {
+      problems.push(`${what} "${spec.name}" is not in the ONNX graph (it has ${names.join(', ') || 'none'})`);
+      return;
+    }
+    if (actual.shape.length && actual.shape.length !== spec.shape.length) {
+      problems.push(`${what} "${spec.name}" has rank ${actual.shape.length} in the graph, the manifest says [${spec.shape}]`);
+      return;
+    }
+    actual.shape.forEach((d, i) => {
+      const want = spec.shape[i];
+      if (typeof d === 'number' && typeof want === 'number' && d !== want && d > 0) {
+        problems.push(`${what} "${spec.name}" dimension ${i} is ${d} in the graph, the manifest says ${want}`);
+      }
+    });
+  };
+  compare('input', m.input, inputs.find((v) => v.name === m.input.name), inputs.map((v) => v.name));
+  for (const out of m.outputs) compare('output', out, outputs.find((v) => v.name === out.name), outputs.map((v) => v.name));
+  if (problems.length) throw new ModelError(loaded.dir, problems);
+}
+
+export function inputSize(m: ModelManifest): { width: number; height: number } {
+  const [, , h, w] = m.input.shape;
+  if (typeof h !== 'number' || typeof w !== 'number') throw new Error(`model ${m.name}: input height and width must be fixed numbers`);
+  return { width: w, height: h };
+}

@@ -1,0 +1,63 @@
+// Worker-thread entry: owns one onnxruntime session. onnxruntime-node's run() blocks the thread it is
+// called on (microsoft/onnxruntime#19611), so sessions never live on the main event loop.
+import { parentPort, workerData } from 'node:worker_threads';
+import * as ort from 'onnxruntime-node';
+import type { WorkerInit, WorkerReply, WorkerRequest, TensorData } from './worker-protocol.js';
+
+const init = workerData as WorkerInit;
+
+async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; failures: string[] }> {
+  const failures: string[] = [];
+  // onnxruntime-node does not fall back from an unavailable provider by itself (design §3): try in order.
+  for (const provider of init.providers) {
+    try {
+      const session = await ort.InferenceSession.create(init.modelPath, {
+        executionProviders: [provider],
+        intraOpNumThreads: init.intraOpThreads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+      return { session, provider, failures };
+    } catch (err) {
+      failures.push(`${provider}: ${(err as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw new Error(`no execution provider could load ${init.modelPath}: ${failures.join('; ')}`);
+}
+
+function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
+  parentPort!.postMessage(msg, transfer);
+}
+
+const metadata = (list: readonly ort.InferenceSession.ValueMetadata[]) =>
+  list.map((m) => ({ name: m.name, shape: m.isTensor ? [...m.shape] : [] }));
+
+try {
+  const { session, provider, failures } = await createSession();
+  post({ type: 'ready', provider, failures, inputs: metadata(session.inputMetadata), outputs: metadata(session.outputMetadata) });
+  parentPort!.on('message', async (req: WorkerRequest) => {
+    if (req.type === 'close') {
+      await session.release();
+      process.exit(0);
+    }
+    try {
+      const feeds: Record<string, ort.Tensor> = {};
+      for (const [name, t] of Object.entries(req.feeds)) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
+      const t0 = performance.now();
+      const result = await session.run(feeds);
+      const runMs = performance.now() - t0;
+      const outputs: Record<string, TensorData> = {};
+      const transfer: ArrayBuffer[] = [];
+      for (const [name, tensor] of Object.entries(result)) {
+        const data = new Float32Array(tensor.data as Float32Array);
+        outputs[name] = { data, dims: [...tensor.dims] };
+        transfer.push(data.buffer as ArrayBuffer);
+      }
+      post({ type: 'result', id: req.id, outputs, runMs }, transfer);
+    } catch (err) {
+      post({ type: 'error', id: req.id, message: (err as Error).message });
+    }
+  });
+} catch (err) {
+  post({ type: 'fatal', message: (err as Error).message });
+}
