@@ -10,6 +10,8 @@ let loaded: CV | undefined;
 export async function loadOpenCV(): Promise<CV> {
   if (loaded) return loaded;
   process.env.OPENCV4NODEJS_DISABLE_AUTOBUILD = '1';
+  // OpenCV's own C++ warnings (backend probing) go to stderr; keep errors only unless the user says otherwise.
+  process.env.OPENCV_LOG_LEVEL ??= 'ERROR';
   const { Log } = await import('@u4/opencv-build');
   Log.silence = true;
   const mod = await import('@u4/opencv4nodejs');

@@ -34,6 +34,8 @@ export interface ModelManifest {
     layout: 'NCHW';
     colour: 'RGB' | 'BGR';
     resize: ResizeMode;
+    /** Face crops: grow the detector box by this × its larger side on every side before resizing. */
+    cropMargin?: number;
     normalise: { mean: number[]; std: number[] };
   };
   outputs: OutputSpec[];
@@ -74,6 +76,7 @@ const manifestSchema = {
         layout: { const: 'NCHW' },
         colour: { enum: ['RGB', 'BGR'] },
         resize: { enum: ['squash', 'pad-centre', 'pad-bottom-right'] },
+        cropMargin: { type: 'number', minimum: 0, maximum: 1 },
         normalise: {
           type: 'object', required: ['mean', 'std'],
           properties: {

@@ -44,44 +44,50 @@ export function clampRegion(r: Region, width: number, height: number): Region | 
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
 
-/** Square region around a face box, grown by `margin` of its larger side on every side. */
+/** A face box grown by `margin` × its larger side on every side; the manifest's resize mode does the rest. */
 export function faceCrop(box: Region, margin: number): Region {
-  const side = Math.max(box.w, box.h) * (1 + 2 * margin);
-  const cx = box.x + box.w / 2;
-  const cy = box.y + box.h / 2;
-  return { x: cx - side / 2, y: cy - side / 2, w: side, h: side };
+  const grow = Math.max(box.w, box.h) * margin;
+  return { x: box.x - grow, y: box.y - grow, w: box.w + 2 * grow, h: box.h + 2 * grow };
+}
+
+/** Black borders that turn the in-frame part of a region into the canvas the resize mode asks for. */
+export function canvasBorders(region: Region, inside: Region, mode: ResizeMode): { top: number; bottom: number; left: number; right: number } {
+  const rx = Math.round(region.x);
+  const ry = Math.round(region.y);
+  const rw = Math.max(1, Math.round(region.w));
+  const rh = Math.max(1, Math.round(region.h));
+  // Parts of the region outside the frame are black.
+  let left = Math.max(0, inside.x - rx);
+  let top = Math.max(0, inside.y - ry);
+  let right = Math.max(0, rx + rw - (inside.x + inside.w));
+  let bottom = Math.max(0, ry + rh - (inside.y + inside.h));
+  if (mode !== 'squash') {
+    const { side, dx, dy } = padPlacement(rw, rh, mode);
+    left += dx;
+    top += dy;
+    right += side - rw - dx;
+    bottom += side - rh - dy;
+  }
+  return { top, bottom, left, right };
 }
 
 /**
  * Writes one region of a BGR frame into `out` (NCHW, batch slot `index`). Parts of the region outside the
- * frame are zero (black), as are the pad modes' borders.
+ * frame are black, as are the pad modes' borders.
  */
 export function writeInput(cv: CV, frame: Mat, region: Region, m: ModelManifest, out: Float32Array, index: number): void {
   const [, , th, tw] = m.input.shape as [unknown, unknown, number, number];
-  const inside = clampRegion(region, frame.cols, frame.rows);
-  const rw = Math.max(1, Math.round(region.w));
-  const rh = Math.max(1, Math.round(region.h));
-  let canvas: Mat;
-  const mode = m.input.resize;
-  const { side, dx, dy } = mode === 'squash' ? { side: 0, dx: 0, dy: 0 } : padPlacement(rw, rh, mode);
-  const cw = mode === 'squash' ? rw : side;
-  const ch = mode === 'squash' ? rh : side;
-  const wholeFrame = inside && inside.x === 0 && inside.y === 0 && inside.w === frame.cols && inside.h === frame.rows;
-  if (wholeFrame && dx === 0 && dy === 0 && cw === frame.cols && ch === frame.rows) {
-    canvas = frame;
-  } else {
-    canvas = new cv.Mat(ch, cw, cv.CV_8UC3, [0, 0, 0]);
-    if (inside) {
-      const ox = dx + inside.x - Math.round(region.x);
-      const oy = dy + inside.y - Math.round(region.y);
-      const w = Math.min(inside.w, cw - ox);
-      const h = Math.min(inside.h, ch - oy);
-      if (w > 0 && h > 0 && ox >= 0 && oy >= 0) {
-        frame.getRegion(new cv.Rect(inside.x, inside.y, w, h)).copyTo(canvas.getRegion(new cv.Rect(ox, oy, w, h)));
-      }
-    }
-  }
-  const resized = canvas.cols === tw && canvas.rows === th ? canvas : canvas.resize(th, tw, 0, 0, cv.INTER_LINEAR);
+  const inside = clampRegion(region, frame.cols, frame.rows) ?? { x: 0, y: 0, w: 1, h: 1 };
+  const whole = inside.x === 0 && inside.y === 0 && inside.w === frame.cols && inside.h === frame.rows;
+  const roi = whole ? frame : frame.getRegion(new cv.Rect(inside.x, inside.y, inside.w, inside.h));
+  const b = canvasBorders(region, inside, m.input.resize);
+  // BORDER_ISOLATED: a ROI would otherwise take its border from the pixels around it in the frame.
+  const canvas = b.top || b.bottom || b.left || b.right
+    ? roi.copyMakeBorder(b.top, b.bottom, b.left, b.right, cv.BORDER_CONSTANT | cv.BORDER_ISOLATED, new cv.Vec3(0, 0, 0))
+    : roi;
+  // A ROI is not continuous in memory; resize (even to the same size) gives a continuous copy to read.
+  const ready = canvas.cols === tw && canvas.rows === th && canvas !== roi;
+  const resized = ready || (canvas === frame && frame.cols === tw && frame.rows === th) ? canvas : canvas.resize(th, tw, 0, 0, cv.INTER_LINEAR);
   const data = new Uint8Array(resized.getData());
   hwcToNchw(data, tw, th, true, m.input.colour, m.input.normalise.mean, m.input.normalise.std, out, index * 3 * tw * th);
 }

@@ -71,7 +71,7 @@ export function convertAll(outDir: string = DEFAULT_MODELS_DIR, log: (s: string)
   });
   dirs.push(ssdDir);
 
-  const faceInput = { name: 'input', shape: ['batch', 3, 112, 112], layout: 'NCHW' as const, colour: 'RGB' as const, resize: 'pad-centre' as const, normalise: { mean: [122.782, 117.001, 104.298], std: [255, 255, 255] } };
+  const faceInput = { name: 'input', shape: ['batch', 3, 112, 112], layout: 'NCHW' as const, colour: 'RGB' as const, resize: 'pad-centre' as const, cropMargin: 0, normalise: { mean: [122.782, 117.001, 104.298], std: [255, 255, 255] } };
 
   log('converting age_gender_model…');
   const ageDir = join(outDir, 'age-gender');

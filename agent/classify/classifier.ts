@@ -1,0 +1,20 @@
+import type { Frame } from '../capture/frame.js';
+import type { Box } from '../detect/detector.js';
+import type { Prediction, Task } from './labels.js';
+
+export type FaceAttributes = Partial<Record<Task, Prediction>>;
+
+export interface ClassifyResult {
+  /** One entry per box, in order. */
+  faces: FaceAttributes[];
+  /** Time spent in the ONNX sessions themselves, summed over models. */
+  runMs: number;
+}
+
+/** The classifier port: all faces of one frame in, their attributes in the contract's label spaces out. */
+export interface Classifier {
+  readonly name: string;
+  readonly tasks: readonly Task[];
+  classify(frame: Frame, boxes: Box[]): Promise<ClassifyResult>;
+  close(): Promise<void>;
+}

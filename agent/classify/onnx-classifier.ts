@@ -1,0 +1,69 @@
+// The classifier adapter: one or more attribute models (each a manifest directory), every face of a
+// frame in one batch per model, sessions in worker threads.
+import type { CV } from '../capture/opencv.js';
+import type { Frame } from '../capture/frame.js';
+import type { Box } from '../detect/detector.js';
+import { inputSize, loadManifest, ModelError, type OutputSpec } from '../inference/manifest.js';
+import { faceCrop, writeInput } from '../inference/preprocess.js';
+import { WorkerSession, type SessionOptions } from '../inference/worker-session.js';
+import type { Classifier, ClassifyResult, FaceAttributes } from './classifier.js';
+import { TASKS, type Task } from './labels.js';
+import { decodeOutput } from './outputs.js';
+
+interface AttributeModel {
+  session: WorkerSession;
+  outputs: OutputSpec[];
+  margin: number;
+}
+
+export class OnnxClassifier implements Classifier {
+  private constructor(private readonly cv: CV, private readonly models: AttributeModel[]) {}
+
+  get name(): string { return this.models.map((m) => m.session.loaded.manifest.name).join('+'); }
+
+  get tasks(): Task[] { return [...new Set(this.models.flatMap((m) => m.outputs.map((o) => o.task as Task)))]; }
+
+  static async open(cv: CV, dirs: string[], defaultMargin: number, session: SessionOptions, log?: (m: string) => void): Promise<OnnxClassifier> {
+    const models: AttributeModel[] = [];
+    const covered = new Set<Task>();
+    try {
+      for (const dir of dirs) {
+        const loaded = loadManifest(dir);
+        if (loaded.manifest.kind !== 'attributes') throw new ModelError(loaded.dir, [`kind is "${loaded.manifest.kind}", an attributes model is needed here`]);
+        // A task already answered by an earlier model is not asked again.
+        const outputs = loaded.manifest.outputs.filter((o) => (TASKS as readonly string[]).includes(o.task) && !covered.has(o.task as Task));
+        if (!outputs.length) throw new ModelError(loaded.dir, ['it provides no age, gender or emotion output that an earlier model does not']);
+        outputs.forEach((o) => covered.add(o.task as Task));
+        models.push({ session: await WorkerSession.open(loaded, session, log), outputs, margin: loaded.manifest.input.cropMargin ?? defaultMargin });
+      }
+    } catch (err) {
+      await Promise.all(models.map((m) => m.session.close()));
+      throw err;
+    }
+    return new OnnxClassifier(cv, models);
+  }
+
+  async classify(frame: Frame, boxes: Box[]): Promise<ClassifyResult> {
+    const faces: FaceAttributes[] = boxes.map(() => ({}));
+    if (!boxes.length) return { faces, runMs: 0 };
+    const runs = this.models.map(async (model) => {
+      const m = model.session.loaded.manifest;
+      const { width, height } = inputSize(m);
+      const tensor = new Float32Array(boxes.length * 3 * width * height);
+      boxes.forEach((box, i) => writeInput(this.cv, frame.mat, faceCrop(box, model.margin), m, tensor, i));
+      const { outputs, runMs } = await model.session.run({ [m.input.name]: { data: tensor, dims: [boxes.length, 3, height, width] } });
+      for (const spec of model.outputs) {
+        const out = outputs[spec.name]!;
+        const width = out.data.length / boxes.length;
+        boxes.forEach((_, i) => { faces[i]![spec.task as Task] = decodeOutput(spec, out.data.subarray(i * width, (i + 1) * width)); });
+      }
+      return runMs;
+    });
+    const times = await Promise.all(runs);
+    return { faces, runMs: times.reduce((a, b) => a + b, 0) };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.models.map((m) => m.session.close()));
+  }
+}

@@ -1,0 +1,57 @@
+// Turns one model output row into a contract prediction, as the manifest describes the output.
+import type { OutputSpec } from '../inference/manifest.js';
+import { AGE_GROUP_EDGES, CONTRACT_LABELS, toPrediction, type Prediction, type Task } from './labels.js';
+
+export function softmax(row: ArrayLike<number>): Float64Array {
+  let max = -Infinity;
+  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]!);
+  const out = new Float64Array(row.length);
+  let sum = 0;
+  for (let i = 0; i < row.length; i++) sum += out[i] = Math.exp(row[i]! - max);
+  for (let i = 0; i < row.length; i++) out[i]! /= sum;
+  return out;
+}
+
+// JavaScript has no erf; Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7) is plenty for binning ages.
+function erf(x: number): number {
+  const s = Math.sign(x);
+  const a = Math.abs(x);
+  const t = 1 / (1 + 0.3275911 * a);
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-a * a);
+  return s * y;
+}
+
+const normalCdf = (x: number, mean: number, sigma: number) => 0.5 * (1 + erf((x - mean) / (sigma * Math.SQRT2)));
+
+/** Probability of each contract age group under N(years, sigma²); the outer groups are open-ended. */
+export function ageGroupProbs(years: number, sigma: number): Float64Array {
+  const edges = AGE_GROUP_EDGES;
+  const out = new Float64Array(edges.length);
+  for (let i = 0; i < edges.length; i++) {
+    const lo = i === 0 ? 0 : normalCdf(edges[i]!, years, sigma);
+    const hi = i === edges.length - 1 ? 1 : normalCdf(edges[i + 1]!, years, sigma);
+    out[i] = Math.max(0, hi - lo);
+  }
+  return out;
+}
+
+/** Reorders a model's label order into the contract's, by name. */
+export function toContractOrder(task: Task, labels: readonly string[], probs: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(CONTRACT_LABELS[task].length);
+  labels.forEach((label, i) => { out[CONTRACT_LABELS[task].indexOf(label)] = probs[i]!; });
+  return out;
+}
+
+export interface DecodedPrediction extends Prediction {
+  years?: number;
+}
+
+export function decodeOutput(spec: OutputSpec, row: ArrayLike<number>): DecodedPrediction {
+  const task = spec.task as Task;
+  if (spec.type === 'regression-years') {
+    const years = row[0]!;
+    return { ...toPrediction(task, ageGroupProbs(years, spec.sigmaYears!)), years: Math.round(years * 10) / 10 };
+  }
+  const probs = spec.type === 'softmax-logits' ? softmax(row) : row;
+  return toPrediction(task, toContractOrder(task, spec.labels!, probs));
+}

@@ -1,0 +1,86 @@
+// percept models list | verify NAME|DIR
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { loadManifest, ModelError, verifyFiles, verifyGraph, type LoadedManifest } from '../inference/manifest.js';
+import { PACKAGE_ROOT } from '../inference/default-models.js';
+import { EXIT_MODEL } from './exit-codes.js';
+
+const MODELS_ROOT = join(PACKAGE_ROOT, 'models');
+
+/** Model directories (holding a model.json) below models/, two levels deep. */
+export function findModelDirs(root = MODELS_ROOT): string[] {
+  const found: string[] = [];
+  const walk = (dir: string, depth: number) => {
+    if (existsSync(join(dir, 'model.json'))) found.push(dir);
+    if (depth === 0) return;
+    for (const e of readdirSync(dir)) {
+      const p = join(dir, e);
+      if (statSync(p).isDirectory() && e !== 'node_modules' && !e.startsWith('.')) walk(p, depth - 1);
+    }
+  };
+  if (existsSync(root)) walk(root, 2);
+  return found.sort();
+}
+
+export async function modelsList(): Promise<number> {
+  const dirs = findModelDirs();
+  if (!dirs.length) {
+    process.stdout.write(`no models under ${MODELS_ROOT}; "npm run setup" converts the default ones\n`);
+    return 0;
+  }
+  for (const dir of dirs) {
+    try {
+      const { manifest: m } = loadManifest(dir);
+      const tasks = m.outputs.map((o) => o.task).join(', ');
+      process.stdout.write(`${m.name.padEnd(28)} ${m.kind.padEnd(10)} ${tasks.padEnd(26)} ${dir}\n`);
+    } catch (err) {
+      process.stdout.write(`${'(invalid)'.padEnd(28)} ${''.padEnd(10)} ${(err as Error).message}\n`);
+    }
+  }
+  return 0;
+}
+
+function resolveTarget(target: string): string {
+  if (existsSync(target)) return resolve(target);
+  const byName = findModelDirs().find((d) => {
+    try { return loadManifest(d).manifest.name === target; } catch { return false; }
+  });
+  if (!byName) throw new ModelError(target, ['no such directory, and no model of that name under models/ ("percept models list" shows them)']);
+  return byName;
+}
+
+export async function verifyModelDir(dir: string): Promise<LoadedManifest> {
+  const loaded = loadManifest(dir);
+  await verifyFiles(loaded);
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(loaded.modelPath);
+  } catch (err) {
+    throw new ModelError(loaded.dir, [`onnxruntime cannot load ${loaded.manifest.model}: ${(err as Error).message.split('\n')[0]}`]);
+  }
+  const meta = (list: readonly ort.InferenceSession.ValueMetadata[]) => list.map((v) => ({ name: v.name, shape: v.isTensor ? v.shape : [] }));
+  try {
+    verifyGraph(loaded, meta(session.inputMetadata), meta(session.outputMetadata));
+  } finally {
+    await session.release();
+  }
+  return loaded;
+}
+
+export async function modelsVerify(target: string | undefined): Promise<number> {
+  if (!target) {
+    process.stderr.write('percept models verify: name a model directory or a model name (see "percept models list")\n');
+    return 64;
+  }
+  try {
+    const loaded = await verifyModelDir(resolveTarget(target));
+    const m = loaded.manifest;
+    process.stdout.write(`${m.name}: OK (${m.files.length} files, sha256 match; input ${m.input.name} [${m.input.shape}]; outputs ${m.outputs.map((o) => `${o.name}→${o.task}`).join(', ')})\n`);
+    return 0;
+  } catch (err) {
+    if (!(err instanceof ModelError)) throw err;
+    process.stderr.write(`percept models verify: ${err.message}\n`);
+    return EXIT_MODEL;
+  }
+}

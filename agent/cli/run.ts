@@ -1,0 +1,84 @@
+// percept run: config from file/env/flags, then the agent until a signal (or the end of a file).
+import { resolve } from 'node:path';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { Agent } from '../service/agent.js';
+import { child, createLogger } from '../service/logging.js';
+import type { EventPayload } from '../publish/payloads.js';
+import { exitCodeFor } from './exit-codes.js';
+
+export interface RunArgs {
+  config?: string;
+  source?: string;
+  mqttUrl?: string;
+  deviceId?: string;
+  stateDir?: string;
+  model?: string;
+  exitOnEof: boolean;
+  printEvents: boolean;
+}
+
+const SHUTDOWN_GRACE_MS = 15_000;
+
+export function flagOverrides(a: Partial<RunArgs>): Record<string, unknown> {
+  const o: Record<string, Record<string, unknown>> = {};
+  const set = (section: string, key: string, v: unknown) => { if (v !== undefined) (o[section] ??= {})[key] = v; };
+  set('source', 'uri', a.source);
+  set('mqtt', 'url', a.mqttUrl);
+  set('device', 'id', a.deviceId);
+  set('state', 'dir', a.stateDir && resolve(a.stateDir));
+  set('classifier', 'models', a.model && [resolve(a.model)]);
+  return o;
+}
+
+export function loadOrReport(file: string | undefined, overrides: Record<string, unknown>, systemFile?: string): LoadedConfig | number {
+  try {
+    return loadConfig({ file, overrides, systemFile });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`percept: ${err.message}\npercept: refusing to start; fix the keys above ("percept config validate FILE" checks a file).\n`);
+    return exitCodeFor(err);
+  }
+}
+
+export async function runAgent(config: Config, opts: { exitOnEof: boolean; onEvent?: (p: EventPayload) => void }): Promise<number> {
+  const log = createLogger(config.log);
+  const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, onEvent: opts.onEvent });
+  try {
+    await agent.start();
+  } catch (err) {
+    log.error((err as Error).message);
+    await new Promise((r) => setTimeout(r, 50)); // let winston flush
+    return exitCodeFor(err);
+  }
+  let signalled = false;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (signalled) {
+      log.warn(`${sig} again: exiting without waiting`);
+      process.exit(1);
+    }
+    signalled = true;
+    log.info(`${sig}: stopping (open visits end with "left", events are flushed)`);
+    agent.requestStop();
+    setTimeout(() => { log.error('shutdown took too long; exiting'); process.exit(1); }, SHUTDOWN_GRACE_MS).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await agent.run();
+  } finally {
+    await agent.shutdown('shutdown');
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  child(log, 'stats').info(`done: ${JSON.stringify(agent.stats.snapshot())}`);
+  await new Promise((r) => setTimeout(r, 50));
+  return 0;
+}
+
+export async function runCommand(a: RunArgs): Promise<number> {
+  const loaded = loadOrReport(a.config, flagOverrides(a));
+  if (typeof loaded === 'number') return loaded;
+  const onEvent = a.printEvents ? (p: EventPayload) => { process.stdout.write(`${JSON.stringify(p)}\n`); } : undefined;
+  return runAgent(loaded.config, { exitOnEof: a.exitOnEof, onEvent });
+}

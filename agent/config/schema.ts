@@ -1,0 +1,67 @@
+// The configuration schema: the single source of the config's types, defaults and documentation. The
+// JSON Schema users point their editor at (config/percept.schema.json) is generated from it.
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+
+const Level = Type.Union(['error', 'warn', 'info', 'debug'].map((l) => Type.Literal(l)), { default: 'info' });
+
+export const ConfigSchema = Type.Object({
+  device: Type.Object({
+    id: Type.String({ default: '', pattern: '^[A-Za-z0-9_-]*$', maxLength: 64, description: 'Device id in MQTT topics. Empty: the sanitised hostname.' }),
+  }, { default: {}, additionalProperties: false }),
+  source: Type.Object({
+    uri: Type.String({ default: '', description: 'Camera or clip: a video file, /dev/videoN, rtsp://…, gst:<GStreamer pipeline>, or a folder of images.' }),
+    loop: Type.Boolean({ default: true, description: 'Replay a file from the start when it ends (ignored with --exit-on-eof).' }),
+    imageIntervalMs: Type.Integer({ default: 200, minimum: 0, description: 'Image folders: time between images, used as their timestamps.' }),
+  }, { default: {}, additionalProperties: false }),
+  detector: Type.Object({
+    model: Type.String({ default: '', description: 'Detector model directory (with model.json). Empty: the converted face-api SSD.' }),
+    scoreThreshold: Type.Number({ default: 0.5, minimum: 0, maximum: 1, description: 'Minimum face score.' }),
+    iouThreshold: Type.Number({ default: 0.5, minimum: 0, maximum: 1, description: 'Non-maximum suppression overlap.' }),
+    minFacePx: Type.Integer({ default: 20, minimum: 1, description: 'Faces smaller than this (either side, frame pixels) are ignored.' }),
+    maxFaces: Type.Integer({ default: 20, minimum: 1, maximum: 200, description: 'At most this many faces per frame.' }),
+  }, { default: {}, additionalProperties: false }),
+  classifier: Type.Object({
+    models: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Attribute model directories. Empty: the converted face-api age/gender and expression nets. A multitask model (e.g. the PE-Core export) is one directory.' }),
+    cropMargin: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'Crop margin around a face, as a fraction of its larger side, when the model manifest does not set one.' }),
+    reclassifyMs: Type.Integer({ default: 2000, minimum: 100, description: 'Classify a visible person again after this long, to fuse more samples.' }),
+    maxSamples: Type.Integer({ default: 5, minimum: 1, description: 'Stop re-classifying a person after this many samples.' }),
+    edgeMargin: Type.Number({ default: 0.02, minimum: 0, maximum: 0.25, description: 'Faces this close to the frame border (fraction of its size) are likely cut off and not classified.' }),
+    maxBatch: Type.Integer({ default: 8, minimum: 1, maximum: 64, description: 'At most this many faces per classifier call.' }),
+  }, { default: {}, additionalProperties: false }),
+  tracker: Type.Object({
+    iouThreshold: Type.Number({ default: 0.2, minimum: 0, maximum: 1, description: 'Minimum overlap for a detection to continue a track.' }),
+    minHits: Type.Integer({ default: 2, minimum: 1, description: 'Detections before a track counts as a person.' }),
+    maxUnseenMs: Type.Integer({ default: 1000, minimum: 0, description: 'A person unseen this long has left.' }),
+  }, { default: {}, additionalProperties: false }),
+  inference: Type.Object({
+    providers: Type.Array(Type.Union(['tensorrt', 'cuda', 'cpu'].map((p) => Type.Literal(p))), { default: ['cpu'], minItems: 1, description: 'onnxruntime execution providers, tried in order per model.' }),
+    threads: Type.Integer({ default: 2, minimum: 1, maximum: 64, description: 'Intra-op threads per model.' }),
+    verifySha256: Type.Boolean({ default: true, description: 'Check every model file against its manifest sha256 at start.' }),
+  }, { default: {}, additionalProperties: false }),
+  mqtt: Type.Object({
+    url: Type.String({ default: '', description: 'Broker URL (mqtt://, mqtts://, ws://). Empty: start an embedded broker.' }),
+    prefix: Type.String({ default: 'percept', pattern: '^[^#+]+$', description: 'Topic root prefix.' }),
+    protocolVersion: Type.Union([Type.Literal(4), Type.Literal(5)], { default: 4, description: '4 = MQTT 3.1.1, 5 = MQTT 5.' }),
+    clientId: Type.String({ default: '', description: 'Empty: percept-<device id>.' }),
+    username: Type.String({ default: '' }),
+    password: Type.String({ default: '', description: 'Prefer passwordFile or PERCEPT_MQTT_PASSWORD; never logged.' }),
+    passwordFile: Type.String({ default: '' }),
+    embeddedHost: Type.String({ default: '127.0.0.1', description: 'Embedded broker listen address.' }),
+    embeddedPort: Type.Integer({ default: 1883, minimum: 0, maximum: 65535, description: 'Embedded broker port (0: any free port).' }),
+  }, { default: {}, additionalProperties: false }),
+  state: Type.Object({
+    dir: Type.String({ default: '/var/lib/percept', description: 'Where the event sequence number is kept across restarts.' }),
+  }, { default: {}, additionalProperties: false }),
+  log: Type.Object({
+    level: Level,
+    format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto', description: 'auto: JSON lines when stderr is not a terminal (journald), readable lines otherwise.' }),
+    namespaces: Type.Record(Type.String(), Type.Union(['error', 'warn', 'info', 'debug'].map((l) => Type.Literal(l))), { default: {}, description: 'Per-namespace levels, e.g. {detect: debug}.' }),
+  }, { default: {}, additionalProperties: false }),
+}, { additionalProperties: false, $id: 'https://percept.local/schema/config.json', title: 'percept configuration' });
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Config keys that contain secrets: redacted wherever the config is shown or published. */
+export const SECRET_PATHS = [['mqtt', 'password']];
+
+export type { TSchema };

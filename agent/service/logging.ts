@@ -1,0 +1,31 @@
+// winston, to stderr only (stdout is reserved for --print-events): JSON lines when stderr is not a
+// terminal (journald), readable lines otherwise; per-namespace levels on top of the global one.
+import winston, { format, type Logger } from 'winston';
+import type { Config } from '../config/schema.js';
+
+const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
+type Level = (typeof LEVELS)[number];
+const rank = (l: string) => LEVELS.indexOf(l as Level);
+
+export type { Logger };
+
+export function createLogger(cfg: Config['log'], stream: NodeJS.WriteStream = process.stderr): Logger {
+  const json = cfg.format === 'json' || (cfg.format === 'auto' && !stream.isTTY);
+  const levelFor = (ns: string | undefined) => (ns && cfg.namespaces[ns]) || cfg.level;
+  const byNamespace = format((info) => (rank(info.level) <= rank(levelFor(info.ns as string | undefined)) ? info : false));
+  const pretty = format.printf((info) => {
+    const ns = info.ns ? ` [${info.ns as string}]` : '';
+    return `${info.timestamp as string} ${info.level}${ns} ${info.message as string}`;
+  });
+  const mostVerbose = [cfg.level, ...Object.values(cfg.namespaces)].reduce((a, b) => (rank(b) > rank(a) ? b : a), 'error');
+  return winston.createLogger({
+    level: mostVerbose,
+    levels: { error: 0, warn: 1, info: 2, debug: 3 },
+    format: format.combine(byNamespace(), format.timestamp(), json ? format.json() : format.combine(format.colorize({ all: false }), pretty)),
+    transports: [new winston.transports.Stream({ stream })],
+  });
+}
+
+export function child(log: Logger, ns: string): Logger {
+  return log.child({ ns });
+}

@@ -1,0 +1,58 @@
+// Per-stage latency and throughput, for the stats topic, the exit summary and benchmarks.
+const WINDOW = 2048;
+
+export class StageTimer {
+  private readonly samples: number[] = [];
+  private next = 0;
+  count = 0;
+  totalMs = 0;
+
+  add(ms: number): void {
+    this.count++;
+    this.totalMs += ms;
+    if (this.samples.length < WINDOW) this.samples.push(ms);
+    else this.samples[this.next++ % WINDOW] = ms;
+  }
+
+  quantile(q: number): number {
+    if (!this.samples.length) return 0;
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  }
+
+  summary() {
+    const r = (v: number) => Math.round(v * 100) / 100;
+    return { n: this.count, meanMs: r(this.count ? this.totalMs / this.count : 0), p50Ms: r(this.quantile(0.5)), p99Ms: r(this.quantile(0.99)) };
+  }
+}
+
+export const STAGES = ['capture', 'detect', 'track', 'classify', 'publish'] as const;
+export type Stage = (typeof STAGES)[number];
+
+export class PipelineStats {
+  readonly stages = Object.fromEntries(STAGES.map((s) => [s, new StageTimer()])) as Record<Stage, StageTimer>;
+  readonly startedAt = Date.now();
+  frames = 0;
+  dropped = 0;
+  faces = 0;
+  classifierCalls = 0;
+  classifiedFaces = 0;
+  events = 0;
+
+  snapshot(extra: Record<string, unknown> = {}) {
+    const elapsedS = (Date.now() - this.startedAt) / 1000;
+    return {
+      uptimeS: Math.round(elapsedS),
+      fps: Math.round((this.frames / Math.max(elapsedS, 1e-3)) * 100) / 100,
+      frames: this.frames,
+      droppedFrames: this.dropped,
+      faces: this.faces,
+      classifierCalls: this.classifierCalls,
+      classifiedFaces: this.classifiedFaces,
+      events: this.events,
+      stages: Object.fromEntries(STAGES.map((s) => [s, this.stages[s].summary()])),
+      rssMB: Math.round(process.memoryUsage().rss / 1048576),
+      ...extra,
+    };
+  }
+}
