@@ -2,7 +2,7 @@
 // percept manifests: models/face-api/{ssd-mobilenetv1,age-gender,face-expression}/.
 // Usage: node dist/models/face-api/convert.js [--out DIR] [--force]
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -113,17 +113,27 @@ export function convertAll(outDir: string = DEFAULT_MODELS_DIR, log: (s: string)
   return dirs;
 }
 
+/** Changes whenever the converter's code or the source weights' version does: then setup converts again. */
+function fingerprint(): string {
+  const files = ['convert.js', 'architectures.js', 'onnx-graph.js', 'tfjs-weights.js'].map((f) => readFileSync(join(here, f)));
+  return createHash('sha256').update(Buffer.concat(files)).update(faceApiVersion()).digest('hex');
+}
+
 const isMain = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (isMain) {
   const args = process.argv.slice(2);
   const outIdx = args.indexOf('--out');
   const out = outIdx >= 0 && args[outIdx + 1] ? resolve(args[outIdx + 1]!) : DEFAULT_MODELS_DIR;
-  const done = ['ssd-mobilenetv1', 'age-gender', 'face-expression'].every((d) => existsSync(join(out, d, 'model.json')));
+  const stamp = join(out, '.fingerprint');
+  const fp = fingerprint();
+  const done = ['ssd-mobilenetv1', 'age-gender', 'face-expression'].every((d) => existsSync(join(out, d, 'model.json')))
+    && existsSync(stamp) && readFileSync(stamp, 'utf8') === fp;
   if (done && !args.includes('--force')) {
-    console.log(`face-api models already converted in ${out} (--force to redo)`);
+    console.log(`[setup] face-api models: converted (${out}; --force to redo)`);
   } else {
     const t0 = Date.now();
-    const dirs = convertAll(out);
-    console.log(`converted ${dirs.length} models into ${out} in ${Date.now() - t0} ms`);
+    const dirs = convertAll(out, (s) => console.log(`[setup] ${s}`));
+    writeFileSync(stamp, fp);
+    console.log(`[setup] converted ${dirs.length} models into ${out} in ${Date.now() - t0} ms`);
   }
 }

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Installs everything percept needs, idempotently, and is quick when all is done:
+# Debian packages → npm packages (+ the native OpenCV addon) → TypeScript build → converted models →
+# demo clip. Run by `npm run demo`, `npm test` and `npm run setup`.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '[setup] %s\n' "$*" >&2; }
+t0=$(date +%s)
+
+# --- Debian packages ------------------------------------------------------------------------------
+APT_PACKAGES=(
+  libopencv-dev opencv-data   # OpenCV for the native addon (capture, resize)
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav  # gst: sources
+  mosquitto                   # a real broker for the integration tests
+  facedetect opencv-doc       # real photos the demo clip and tests are made from (never committed)
+)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { step "missing Debian packages: ${missing[*]} — install them as root (apt-get install ${missing[*]})"; exit 1; }
+    SUDO=sudo
+  fi
+  step "installing Debian packages: ${missing[*]} (a few minutes the first time)…"
+  $SUDO apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >&2
+else
+  step "Debian packages: present"
+fi
+
+# --- npm packages ---------------------------------------------------------------------------------
+# onnxruntime-node's install script downloads CUDA binaries (not reachable here; the CPU ones ship in the
+# package); the OpenCV addon must build against Debian's OpenCV rather than compile its own.
+export ONNXRUNTIME_NODE_INSTALL=skip OPENCV4NODEJS_DISABLE_AUTOBUILD=1 JOBS=max
+ADDON=node_modules/@u4/opencv4nodejs/build/Release/opencv4nodejs.node
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ] || [ ! -f "$ADDON" ]; then
+  step "installing npm packages and building the OpenCV addon (about 3 minutes on 2 cores)…"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  [ -f "$ADDON" ] || npm rebuild @u4/opencv4nodejs >&2
+  [ -f "$ADDON" ] || { step "the OpenCV addon did not build (see the npm output above)"; exit 1; }
+else
+  step "npm packages: present"
+fi
+
+# --- build ----------------------------------------------------------------------------------------
+step "compiling TypeScript…"
+npx tsc -p tsconfig.json
+
+# --- models ---------------------------------------------------------------------------------------
+node dist/models/face-api/convert.js >&2
+
+# --- demo clip ------------------------------------------------------------------------------------
+node --input-type=module -e "const m = await import('./dist/agent/cli/demo.js'); await m.ensureDemoClip();" >&2
+
+step "ready in $(( $(date +%s) - t0 )) s"
