@@ -1,0 +1,23 @@
+// Writes config/percept.schema.json from the TypeBox schema (run by setup; a test keeps them in sync).
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../inference/default-models.js';
+import { ConfigSchema } from './schema.js';
+
+export const SCHEMA_FILE = join(PACKAGE_ROOT, 'config/percept.schema.json');
+
+/** Every key has a default, so nothing is required of a user's file (the agent fills the defaults in). */
+function withoutRequired(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutRequired);
+  if (typeof node !== 'object' || node === null) return node;
+  return Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'required').map(([k, v]) => [k, withoutRequired(v)]));
+}
+
+export function schemaJson(): string {
+  return `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...(withoutRequired(ConfigSchema) as object) }, null, 2)}\n`;
+}
+
+if (process.argv[1]?.endsWith('write-schema.js')) {
+  writeFileSync(SCHEMA_FILE, schemaJson());
+  console.log(`wrote ${SCHEMA_FILE}`);
+}

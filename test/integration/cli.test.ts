@@ -1,0 +1,88 @@
+// The installer-facing commands: config validate/print, models list/verify, help.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { DEFAULT_MODELS, PACKAGE_ROOT } from '../helpers/models.js';
+import { runPercept } from '../helpers/agent-process.js';
+
+const work = mkdtempSync(join(tmpdir(), 'percept-cli-'));
+
+test('config validate accepts the shipped defaults file', async () => {
+  const res = await runPercept(['config', 'validate', join(PACKAGE_ROOT, 'config/percept.yaml')]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /percept\.yaml: valid/);
+});
+
+test('config validate reports every error with its path and exits 78', async () => {
+  const file = join(work, 'bad.yaml');
+  writeFileSync(file, 'source:\n  loop: sometimes\ninference:\n  providers: [gpu]\nlog:\n  level: loud\nextra: 1\n');
+  const res = await runPercept(['config', 'validate', file]);
+  assert.equal(res.code, 78);
+  for (const line of ['source.loop: must be boolean', 'inference.providers.0: must be one of "tensorrt", "cuda", "cpu"',
+    'log.level: must be one of "error", "warn", "info", "debug"', 'extra: unknown key']) {
+    assert.ok(res.stderr.includes(line), `missing "${line}" in:\n${res.stderr}`);
+  }
+});
+
+test('config validate reports YAML syntax errors with the line', async () => {
+  const file = join(work, 'syntax.yaml');
+  writeFileSync(file, 'mqtt:\n  url: "mqtt://x\n');
+  const res = await runPercept(['config', 'validate', file]);
+  assert.equal(res.code, 78);
+  assert.match(res.stderr, /line \d+/);
+});
+
+test('config print shows the effective config with env overrides and the password redacted', async () => {
+  const file = join(work, 'print.yaml');
+  writeFileSync(file, 'mqtt:\n  url: mqtt://broker.local\n  password: hunter2\n');
+  const res = await runPercept(['config', 'print', '--config', file], { PERCEPT_DETECTOR_SCORE_THRESHOLD: '0.7' });
+  assert.equal(res.code, 0, res.stderr);
+  assert.ok(!res.stdout.includes('hunter2'), 'password must not be printed');
+  const printed = parse(res.stdout);
+  assert.equal(printed.mqtt.password, '***');
+  assert.equal(printed.mqtt.url, 'mqtt://broker.local');
+  assert.equal(printed.detector.scoreThreshold, 0.7);
+  assert.equal(printed.tracker.minHits, 2);
+});
+
+test('models list shows the converted models', async () => {
+  const res = await runPercept(['models', 'list']);
+  assert.equal(res.code, 0, res.stderr);
+  for (const name of ['face-api-ssd-mobilenetv1', 'face-api-age-gender', 'face-api-face-expression']) assert.match(res.stdout, new RegExp(name));
+});
+
+test('models verify by name and by directory', async () => {
+  const byName = await runPercept(['models', 'verify', 'face-api-age-gender']);
+  assert.equal(byName.code, 0, byName.stderr);
+  assert.match(byName.stdout, /face-api-age-gender: OK/);
+  const byDir = await runPercept(['models', 'verify', DEFAULT_MODELS.detector]);
+  assert.equal(byDir.code, 0, byDir.stderr);
+});
+
+test('models verify names the problem: wrong input shape in the manifest', async () => {
+  const dir = join(work, 'shape');
+  cpSync(DEFAULT_MODELS.ageGender, dir, { recursive: true });
+  const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  m.input.shape = ['batch', 3, 224, 224];
+  writeFileSync(join(dir, 'model.json'), JSON.stringify(m));
+  const res = await runPercept(['models', 'verify', dir]);
+  assert.equal(res.code, 65);
+  assert.match(res.stderr, /input "input" dimension 2 is 112 in the graph, the manifest says 224/);
+});
+
+test('models verify on something that is not a model', async () => {
+  const res = await runPercept(['models', 'verify', 'no-such-model']);
+  assert.equal(res.code, 65);
+  assert.match(res.stderr, /no such directory, and no model of that name/);
+});
+
+test('help lists the commands; an unknown command is a usage error', async () => {
+  const help = await runPercept(['--help']);
+  assert.equal(help.code, 0);
+  for (const c of ['run', 'demo', 'config', 'models']) assert.match(help.stdout, new RegExp(`percept ${c}`));
+  const bad = await runPercept(['fly']);
+  assert.equal(bad.code, 64);
+});
