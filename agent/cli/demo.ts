@@ -5,6 +5,7 @@ import { loadOpenCV } from '../capture/opencv.js';
 import { PACKAGE_ROOT } from '../inference/default-models.js';
 import { DEMO_CLIP, makeClip } from './demo-clip.js';
 import { loadOrReport, runAgent } from './run.js';
+import type { EventPayload } from '../publish/payloads.js';
 
 export const DEMO_DIR = join(PACKAGE_ROOT, '.cache/demo');
 export const DEMO_CLIP_PATH = join(DEMO_DIR, 'demo-clip.avi');
@@ -17,6 +18,13 @@ export async function ensureDemoClip(): Promise<string> {
   return DEMO_CLIP_PATH;
 }
 
+/** One readable line per event, above its JSON payload. */
+export function describeEvent(p: EventPayload): string {
+  const attr = (a?: { label: string; p: number }) => (a ? `${a.label} (${a.p.toFixed(2)})` : '?');
+  return `── #${p.seq} ${p.type.padEnd(7)} person ${p.person.slice(0, 8)}  after ${(p.dwellMs / 1000).toFixed(1)} s  ` +
+    `age ${attr(p.age)}  ${attr(p.gender)}  ${attr(p.emotion)}  [${p.samples} sample${p.samples === 1 ? '' : 's'}]`;
+}
+
 export async function demoCommand(): Promise<number> {
   const clip = await ensureDemoClip();
   const loaded = loadOrReport(undefined, {
@@ -24,8 +32,9 @@ export async function demoCommand(): Promise<number> {
     state: { dir: join(DEMO_DIR, 'state') },
     device: { id: 'demo' },
     mqtt: { url: '', embeddedPort: 0 },
+    log: { format: 'pretty' },
   }, '/nonexistent/the-demo-ignores-the-system-config');
   if (typeof loaded === 'number') return loaded;
   process.stderr.write('percept demo: people walk through the clip; each prints an "entered" and a "left" event below.\n');
-  return runAgent(loaded.config, { exitOnEof: true, onEvent: (p) => { process.stdout.write(`${JSON.stringify(p)}\n`); } });
+  return runAgent(loaded.config, { exitOnEof: true, onEvent: (p) => { process.stdout.write(`${describeEvent(p)}\n${JSON.stringify(p)}\n`); } });
 }

@@ -21,7 +21,7 @@ export function createLogger(cfg: Config['log'], stream: NodeJS.WriteStream = pr
   return winston.createLogger({
     level: mostVerbose,
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
-    format: format.combine(byNamespace(), format.timestamp(), json ? format.json() : format.combine(format.colorize({ all: false }), pretty)),
+    format: format.combine(byNamespace(), format.timestamp(), json ? format.json() : stream.isTTY ? format.combine(format.colorize(), pretty) : pretty),
     transports: [new winston.transports.Stream({ stream })],
   });
 }

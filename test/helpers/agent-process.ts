@@ -22,3 +22,37 @@ export function runPercept(args: string[], env: NodeJS.ProcessEnv = {}, timeoutM
     child.once('exit', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
   });
 }
+
+export interface Running {
+  child: ReturnType<typeof spawn>;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the first stderr match of `re`. */
+  waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  exited: Promise<number | null>;
+}
+
+export function startPercept(args: string[], env: NodeJS.ProcessEnv = {}): Running {
+  const child = spawn(process.execPath, [PERCEPT_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (d) => { out += String(d); });
+  child.stderr!.on('data', (d) => { err += String(d); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    async waitFor(re, timeoutMs = 60_000) {
+      const end = Date.now() + timeoutMs;
+      for (;;) {
+        const m = err.match(re);
+        if (m) return m;
+        if (child.exitCode !== null) throw new Error(`percept exited (${child.exitCode}) before ${re}:\n${err}`);
+        if (Date.now() > end) throw new Error(`timed out waiting for ${re}:\n${err}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
