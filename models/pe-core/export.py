@@ -1,0 +1,377 @@
+#!/usr/bin/env python3
+"""Export a Perception Encoder (PE-Core) backbone + a PEFT LoRA/DoRA adapter + three task heads as one
+merged ONNX model in a percept model directory (model.onnx, model.json, parity fixture).
+
+    export.py --backbone vit_pe_core_large_patch14_336 --adapter ADAPTER_DIR --heads heads.safetensors --out DIR
+    export.py --backbone vit_pe_core_tiny_patch16_384 --random-init --seed 0 --out DIR   # tests
+
+The adapter is merged with peft's merge_and_unload (W' = m/||W+BA·s|| · (W+BA·s) for DoRA), so the
+exported graph costs no more than the base model. Before anything is written the tool checks that the
+adapter matches the backbone (every adapter tensor has a place of the right shape, every adapted layer
+got its tensors) and that the merged model's logits equal the unmerged PEFT model's.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import types
+
+LABELS = {
+    "age": ["0-2", "3-9", "10-19", "20-29", "30-39", "40-49", "50-59", "60-69", "70+"],
+    "gender": ["male", "female"],
+    "emotion": ["surprise", "fear", "disgust", "happy", "sad", "angry", "neutral"],
+}
+OUTPUTS = [f"{t}_logits" for t in LABELS]
+TOLERANCE = 1e-4
+
+
+class ExportError(Exception):
+    """A problem with the inputs, reported as one clear line and exit code 2."""
+
+
+def log(msg: str) -> None:
+    print(f"[export] {msg}", file=sys.stderr, flush=True)
+
+
+def import_timm():
+    # This machine's pip mirror has only CUDA builds of torchvision, whose C extension cannot load next to
+    # the CPU torch wheel; importing torchvision then fails while registering its operators' meta kernels.
+    # timm imports torchvision at module level but PE-Core uses none of its operators, so skip just that
+    # registration step when (and only when) the extension is missing.
+    try:
+        import torchvision  # noqa: F401
+    except Exception:  # noqa: BLE001 - any failure here is the one described above
+        for name in [m for m in sys.modules if m.startswith("torchvision")]:
+            del sys.modules[name]
+        sys.modules["torchvision._meta_registrations"] = types.ModuleType("torchvision._meta_registrations")
+    import timm
+
+    return timm
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--backbone", default="vit_pe_core_large_patch14_336", help="timm PE-Core model name")
+    p.add_argument("--adapter", help="PEFT adapter directory (adapter_config.json + adapter_model.safetensors)")
+    p.add_argument("--heads", help="safetensors with age/gender/emotion .weight [C, D] and .bias [C]")
+    p.add_argument("--backbone-weights", help="safetensors/pt state dict of the backbone (default: timm's init; "
+                   "the PE weights cannot be downloaded here)")
+    p.add_argument("--random-init", action="store_true", help="random DoRA adapter and heads (tests)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--rank", type=int, default=64, help="--random-init: adapter rank")
+    p.add_argument("--save-adapter", help="--random-init: also write the random adapter and heads in PEFT format here")
+    p.add_argument("--out", required=True, help="model directory to write")
+    p.add_argument("--name", help="model name in the manifest (default: derived from the backbone)")
+    p.add_argument("--crop-margin", type=float, default=0.2, help="face crop margin the model was trained with")
+    p.add_argument("--opset", type=int, default=17)
+    p.add_argument("--fp16", action="store_true", help="also write OUT-fp16/ (LayerNorm kept in fp32)")
+    p.add_argument("--batch", type=int, default=2, help="batch of the parity fixture")
+    a = p.parse_args(argv)
+    if a.random_init == bool(a.adapter):
+        p.error("give either --adapter (with --heads) or --random-init")
+    if a.adapter and not a.heads:
+        p.error("--adapter needs --heads")
+    return a
+
+
+class Multitask:
+    """Builds the nn.Module lazily so torch is imported only after argument parsing."""
+
+    @staticmethod
+    def make(backbone, dim):
+        import torch
+
+        class MultitaskModel(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.backbone = backbone
+                self.heads = torch.nn.ModuleDict({t: torch.nn.Linear(dim, len(l)) for t, l in LABELS.items()})
+
+            def forward(self, pixel_values):
+                f = self.backbone(pixel_values)
+                return tuple(self.heads[t](f) for t in LABELS)
+
+        return MultitaskModel()
+
+
+def linear_names(module):
+    import torch
+
+    return [n for n, m in module.named_modules() if isinstance(m, torch.nn.Linear)]
+
+
+def random_adapter(backbone, rank, seed):
+    import torch
+    from peft import LoraConfig, get_peft_model
+
+    cfg = LoraConfig(r=rank, lora_alpha=rank, use_dora=True, target_modules=linear_names(backbone), lora_dropout=0.0)
+    model = get_peft_model(backbone, cfg)
+    g = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            # peft starts B at zero (a no-op adapter); a test needs one that changes every layer.
+            if "lora_B" in name:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.02)
+            elif "lora_magnitude_vector" in name:
+                p.mul_(1 + 0.05 * torch.randn(p.shape, generator=g))
+    return model
+
+
+def adapter_keys_for(model):
+    """The adapter tensors the model holds, keyed as PEFT saves them."""
+    from peft import get_peft_model_state_dict
+
+    return {k: v.shape for k, v in get_peft_model_state_dict(model).items()}
+
+
+def load_adapter(backbone, adapter_dir):
+    from peft import PeftConfig, PeftModel
+    from safetensors.torch import load_file
+
+    cfg_path = os.path.join(adapter_dir, "adapter_config.json")
+    weights_path = os.path.join(adapter_dir, "adapter_model.safetensors")
+    for p in (cfg_path, weights_path):
+        if not os.path.exists(p):
+            raise ExportError(f"adapter: {p} is missing (a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors)")
+    cfg = PeftConfig.from_pretrained(adapter_dir)
+    names = linear_names(backbone)
+    targets = cfg.target_modules
+    if isinstance(targets, (list, set, tuple)):
+        unknown = sorted(t for t in targets if not any(n == t or n.endswith("." + t) for n in names))
+        if unknown:
+            raise ExportError(f"adapter: target modules {unknown} are not linear layers of {type(backbone).__name__} "
+                              f"(it has e.g. {sorted({n.split('.')[-1] for n in names})}); wrong --backbone?")
+    try:
+        model = PeftModel.from_pretrained(backbone, adapter_dir, is_trainable=False)
+    except (ValueError, RuntimeError, KeyError) as err:
+        lines = [l.strip() for l in str(err).splitlines() if l.strip()]
+        detail = next((l for l in lines if "size mismatch" in l), lines[0] if lines else repr(err))
+        raise ExportError(f"adapter does not fit the backbone (nothing was merged): {detail} "
+                          f"({sum('size mismatch' in l for l in lines)} tensors of the wrong shape; wrong --backbone?)") from err
+    saved = load_file(weights_path)
+    expected = adapter_keys_for(model)
+    problems = []
+    for k, t in saved.items():
+        if k not in expected:
+            problems.append(f"{k} has no place in the model")
+        elif tuple(t.shape) != tuple(expected[k]):
+            problems.append(f"{k} has shape {tuple(t.shape)}, the model needs {tuple(expected[k])}")
+    missing = sorted(set(expected) - set(saved))
+    if missing:
+        problems.append(f"{len(missing)} adapter tensors the model expects are not in the file, e.g. {missing[0]}")
+    if problems:
+        raise ExportError("adapter does not match the backbone (nothing was merged): " + "; ".join(problems[:5]))
+    return model
+
+
+def load_heads(model, path, dim):
+    import torch
+    from safetensors.torch import load_file
+
+    if not os.path.exists(path):
+        raise ExportError(f"heads: {path} is missing")
+    t = load_file(path)
+    with torch.no_grad():
+        for task, labels in LABELS.items():
+            w, b = t.get(f"{task}.weight"), t.get(f"{task}.bias")
+            if w is None or b is None:
+                raise ExportError(f"heads: {path} has no {task}.weight / {task}.bias (keys: {sorted(t)})")
+            if tuple(w.shape) != (len(labels), dim) or tuple(b.shape) != (len(labels),):
+                raise ExportError(f"heads: {task}.weight is {tuple(w.shape)} and .bias {tuple(b.shape)}; the {task} head needs "
+                                  f"({len(labels)}, {dim}) and ({len(labels)},) — labels {labels}")
+            model.heads[task].weight.copy_(w)
+            model.heads[task].bias.copy_(b)
+
+
+def max_diff(a, b):
+    return max(float((x - y).abs().max()) for x, y in zip(a, b))
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def export_onnx(model, x, path, opset):
+    import torch
+
+    dynamic = {"pixel_values": {0: "batch"}, **{o: {0: "batch"} for o in OUTPUTS}}
+    try:
+        torch.onnx.export(model, (x,), path, input_names=["pixel_values"], output_names=OUTPUTS, dynamic_axes=dynamic,
+                          opset_version=opset, do_constant_folding=True, dynamo=False)
+    except TypeError:  # a torch without the dynamo switch
+        torch.onnx.export(model, (x,), path, input_names=["pixel_values"], output_names=OUTPUTS, dynamic_axes=dynamic,
+                          opset_version=opset, do_constant_folding=True)
+
+
+def onnx_logits(path, x):
+    import onnxruntime as ort
+
+    sess = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
+    return [__import__("torch").from_numpy(o) for o in sess.run(OUTPUTS, {"pixel_values": x.numpy()})]
+
+
+def write_manifest(out, name, size, provenance, licence, margin, precision):
+    manifest = {
+        "schema": 1,
+        "name": name,
+        "kind": "attributes",
+        "description": f"PE-Core multitask model (age 9 groups, gender, emotion 7), adapter merged, {precision}",
+        "model": "model.onnx",
+        "files": [{"path": "model.onnx", "sha256": sha256(os.path.join(out, "model.onnx")), "bytes": os.path.getsize(os.path.join(out, "model.onnx"))}],
+        "input": {"name": "pixel_values", "shape": ["batch", 3, size, size], "layout": "NCHW", "colour": "RGB", "resize": "squash",
+                  "cropMargin": margin, "normalise": {"mean": [127.5] * 3, "std": [127.5] * 3}},
+        "outputs": [{"name": f"{t}_logits", "shape": ["batch", len(l)], "task": t, "type": "softmax-logits", "labels": l} for t, l in LABELS.items()],
+        "provenance": provenance,
+        "licence": licence,
+    }
+    with open(os.path.join(out, "model.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+
+
+def write_fixture(out, x, logits):
+    os.makedirs(os.path.join(out, "parity"), exist_ok=True)
+    spec = {"input": {"name": "pixel_values", "file": "parity/pixel_values.f32", "shape": list(x.shape)}, "outputs": {}}
+    x.numpy().astype("<f4").tofile(os.path.join(out, spec["input"]["file"]))
+    for name, t in zip(OUTPUTS, logits):
+        spec["outputs"][name] = {"file": f"parity/{name}.f32", "shape": list(t.shape)}
+        t.numpy().astype("<f4").tofile(os.path.join(out, spec["outputs"][name]["file"]))
+    with open(os.path.join(out, "parity.json"), "w") as f:
+        json.dump(spec, f, indent=2)
+
+
+def save_peft_adapter(peft_model, multitask, directory):
+    from safetensors.torch import save_file
+
+    os.makedirs(directory, exist_ok=True)
+    peft_model.save_pretrained(directory)
+    save_file({f"{t}.{k}": v.contiguous() for t in LABELS for k, v in multitask.heads[t].state_dict().items()},
+              os.path.join(directory, "heads.safetensors"))
+
+
+class HalfWithFp32LayerNorm:
+    @staticmethod
+    def make(model):
+        import torch
+
+        half = copy.deepcopy(model).half()
+        for m in half.modules():
+            # fp16 LayerNorm after attention overflows (design §1): keep it, and its input, in fp32.
+            if isinstance(m, torch.nn.LayerNorm):
+                m.float()
+                m.register_forward_pre_hook(lambda _m, args: tuple(a.float() for a in args))
+                m.register_forward_hook(lambda _m, _args, out: out.half())
+
+        class Fp32Io(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.inner = half
+
+            def forward(self, pixel_values):
+                return tuple(o.float() for o in self.inner(pixel_values.half()))
+
+        return Fp32Io().eval()
+
+
+def main(argv=None):
+    a = parse_args(argv)
+    t_start = time.time()
+    import torch
+
+    timm = import_timm()
+    torch.manual_seed(a.seed)
+    try:
+        backbone = timm.create_model(a.backbone, pretrained=False, num_classes=0)
+    except RuntimeError as err:
+        raise ExportError(f"--backbone {a.backbone}: {err}") from err
+    if type(backbone).__name__ != "Eva" or "pe_core" not in a.backbone:
+        raise ExportError(f"--backbone {a.backbone} is not a timm PE-Core model (vit_pe_core_*)")
+    if a.backbone_weights:
+        state = torch.load(a.backbone_weights, map_location="cpu") if a.backbone_weights.endswith(".pt") else \
+            __import__("safetensors.torch", fromlist=["load_file"]).load_file(a.backbone_weights)
+        backbone.load_state_dict(state, strict=True)
+    backbone.eval()
+    size = backbone.pretrained_cfg["input_size"][-1]
+    dim = backbone.num_features
+    log(f"backbone {a.backbone}: {sum(p.numel() for p in backbone.parameters()) / 1e6:.2f} M params, {size}px, width {dim}, "
+        f"{len(linear_names(backbone))} linear layers")
+
+    peft_model = random_adapter(backbone, a.rank, a.seed) if a.random_init else load_adapter(backbone, a.adapter)
+    trainable = sum(p.numel() for n, p in peft_model.named_parameters() if "lora_" in n)
+    log(f"adapter: {trainable / 1e6:.2f} M adapter params ({100 * trainable / sum(p.numel() for p in backbone.parameters()):.2f} % of the backbone)")
+    model = Multitask.make(peft_model, dim).eval()
+    if a.random_init:
+        g = torch.Generator().manual_seed(a.seed + 2)
+        with torch.no_grad():
+            for h in model.heads.values():
+                h.weight.copy_(torch.randn(h.weight.shape, generator=g) * 0.5)
+                h.bias.copy_(torch.randn(h.bias.shape, generator=g) * 0.1)
+        if a.save_adapter:
+            save_peft_adapter(peft_model, model, a.save_adapter)
+            log(f"random adapter and heads saved in PEFT format to {a.save_adapter}")
+    else:
+        load_heads(model, a.heads, dim)
+
+    x = torch.rand((a.batch, 3, size, size), generator=torch.Generator().manual_seed(a.seed + 3)) * 2 - 1
+    with torch.no_grad():
+        unmerged = model(x)
+        model.backbone = peft_model.merge_and_unload(safe_merge=True)
+        merged = model(x)
+    d_merge = max_diff(unmerged, merged)
+    log(f"merged vs unmerged PEFT model: max |Δlogit| = {d_merge:.2e}")
+    if d_merge > TOLERANCE:
+        raise ExportError(f"merging changed the logits by {d_merge:.2e} (> {TOLERANCE}); nothing written")
+
+    name = a.name or a.backbone.replace("vit_", "").replace("_", "-") + ("-random" if a.random_init else "")
+    provenance = (f"percept models/pe-core/export.py: timm {timm.__version__} {a.backbone}"
+                  + (f" + weights {os.path.basename(a.backbone_weights)}" if a.backbone_weights else " (timm init weights)")
+                  + (f", random DoRA r={a.rank} adapter and heads, seed {a.seed}" if a.random_init
+                     else f", adapter {os.path.abspath(a.adapter)} + heads {os.path.abspath(a.heads)}")
+                  + f", merged with peft {__import__('peft').__version__}, torch {torch.__version__}, opset {a.opset}")
+    licence = ("random weights for tests; no licence terms" if a.random_init
+               else "backbone: Meta Perception Encoder (Apache-2.0); adapter and heads: as their owner states")
+
+    def write(out, net, precision):
+        tmp = tempfile.mkdtemp(prefix=".export-", dir=os.path.dirname(os.path.abspath(out)) or ".")
+        try:
+            t0 = time.time()
+            export_onnx(net, x, os.path.join(tmp, "model.onnx"), a.opset)
+            got = onnx_logits(os.path.join(tmp, "model.onnx"), x)
+            d = max_diff(got, merged)
+            log(f"{precision}: ONNX exported in {time.time() - t0:.1f} s, {os.path.getsize(os.path.join(tmp, 'model.onnx')) / 1e6:.1f} MB; "
+                f"onnxruntime vs PyTorch max |Δlogit| = {d:.2e}")
+            if precision == "fp32" and d > TOLERANCE:
+                raise ExportError(f"onnxruntime differs from PyTorch by {d:.2e} (> {TOLERANCE}); nothing written")
+            write_fixture(tmp, x, merged if precision == "fp32" else got)
+            write_manifest(tmp, name + ("-fp16" if precision == "fp16" else ""), size, provenance, licence, a.crop_margin, precision)
+            if os.path.exists(out):
+                shutil.rmtree(out)
+            os.replace(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return d
+
+    write(a.out, model, "fp32")
+    if a.fp16:
+        write(a.out.rstrip("/") + "-fp16", HalfWithFp32LayerNorm.make(model), "fp16")
+    log(f"done in {time.time() - t_start:.1f} s: {a.out}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except ExportError as e:
+        print(f"export.py: {e}", file=sys.stderr)
+        sys.exit(2)
