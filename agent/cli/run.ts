@@ -71,7 +71,7 @@ export async function runAgent(config: Config, opts: { exitOnEof: boolean; onEve
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  child(log, 'stats').info(`done: ${JSON.stringify(agent.stats.snapshot())}`);
+  child(log, 'stats').info(`done: ${JSON.stringify(agent.statsSnapshot())}`);
   await new Promise((r) => setTimeout(r, 50));
   return 0;
 }

@@ -26,6 +26,7 @@ export const ConfigSchema = Type.Object({
     reclassifyMs: Type.Integer({ default: 2000, minimum: 100, description: 'Classify a visible person again after this long, to fuse more samples.' }),
     maxSamples: Type.Integer({ default: 5, minimum: 1, description: 'Stop re-classifying a person after this many samples.' }),
     edgeMargin: Type.Number({ default: 0.02, minimum: 0, maximum: 0.25, description: 'Faces this close to the frame border (fraction of its size) are likely cut off and not classified.' }),
+    queueSize: Type.Integer({ default: 32, minimum: 1, maximum: 1024, description: 'Classification requests waiting while the classifier is busy; when full the lowest-priority one is dropped (and counted).' }),
     maxBatch: Type.Integer({ default: 8, minimum: 1, maximum: 64, description: 'At most this many faces per classifier call.' }),
   }, { default: {}, additionalProperties: false }),
   tracker: Type.Object({

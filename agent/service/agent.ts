@@ -14,7 +14,8 @@ import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import type { Classifier } from '../classify/classifier.js';
 import { DEFAULT_MODELS, PACKAGE_ROOT } from '../inference/default-models.js';
 import { IouTracker } from '../track/tracker.js';
-import { VisitBook, type VisitEvent } from '../track/visits.js';
+import { VisitBook, type Visit, type VisitEvent } from '../track/visits.js';
+import { ClassificationQueue } from '../track/classify-queue.js';
 import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
 import { eventPayload, type EventPayload } from '../publish/payloads.js';
@@ -48,12 +49,14 @@ export class Agent {
   private readonly pending = new Set<Promise<void>>();
   private readonly log: Logger;
   readonly stats = new PipelineStats();
+  readonly queue: ClassificationQueue<Visit>;
   readonly device: string;
   brokerUrl = '';
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log;
     this.device = deviceId(opts.config);
+    this.queue = new ClassificationQueue(opts.config.classifier.queueSize);
   }
 
   async start(): Promise<void> {
@@ -99,10 +102,10 @@ export class Agent {
       const visits = new VisitBook({ reclassifyMs: config.classifier.reclassifyMs, maxSamples: config.classifier.maxSamples, edgeMargin: config.classifier.edgeMargin }, () => randomUUID());
       this.pipeline = new Pipeline({
         source, detector: this.detector, classifier: this.classifier, tracker, visits, stats: this.stats,
-        log: child(log, 'pipeline'), maxBatch: config.classifier.maxBatch, everyFrame: this.opts.exitOnEof,
+        log: child(log, 'pipeline'), maxBatch: config.classifier.maxBatch, everyFrame: this.opts.exitOnEof, queue: this.queue,
         emit: (ev, frame) => this.emit(ev, frame, state, model),
       });
-      this.statsTimer = setInterval(() => { void this.publisher?.publishStats(this.stats.snapshot()).catch(() => undefined); }, STATS_INTERVAL_MS);
+      this.statsTimer = setInterval(() => { void this.publisher?.publishStats(this.statsSnapshot()).catch(() => undefined); }, STATS_INTERVAL_MS);
       this.statsTimer.unref();
     } catch (err) {
       await this.shutdown('start-failed');
@@ -119,6 +122,10 @@ export class Agent {
       .catch((err: Error) => { child(this.log, 'publish').error(`event seq ${payload.seq} not published: ${err.message}`); })
       .finally(() => { this.pending.delete(p); this.stats.stages.publish.add(performance.now() - t); });
     this.pending.add(p);
+  }
+
+  statsSnapshot() {
+    return this.stats.snapshot({ classifyQueue: { depth: this.queue.depth, maxDepth: this.queue.maxDepth, dropped: this.queue.dropped, capacity: this.queue.capacity } });
   }
 
   /** Runs the pipeline until the source ends (with exitOnEof) or stop() is called. */

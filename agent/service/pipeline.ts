@@ -7,6 +7,7 @@ import type { Classifier } from '../classify/classifier.js';
 import type { FaceDetector } from '../detect/detector.js';
 import type { IouTracker } from '../track/tracker.js';
 import type { Visit, VisitBook, VisitEvent } from '../track/visits.js';
+import type { ClassificationQueue } from '../track/classify-queue.js';
 import type { Logger } from './logging.js';
 import type { PipelineStats } from './stats.js';
 
@@ -19,6 +20,7 @@ export interface PipelineDeps {
   stats: PipelineStats;
   log: Logger;
   maxBatch: number;
+  queue: ClassificationQueue<Visit>;
   /** Read every frame of the source (no "latest frame wins") and end open visits at its end. */
   everyFrame: boolean;
   emit: (event: VisitEvent, frame: { width: number; height: number }) => void;
@@ -69,8 +71,12 @@ export class Pipeline {
     d.stats.stages.track.add(performance.now() - t);
     this.emitAll(events);
 
+    // Requests queue while the classifier is busy; it takes the best ones, cropped from the newest frame.
+    const q = d.queue;
+    q.prune((v) => d.visits.isOpen(v));
+    for (const v of d.visits.wanting(frame.ts)) q.offer(v);
     if (!this.inflight) {
-      const due = d.visits.due(frame.ts, d.maxBatch, frame);
+      const due = q.take(d.maxBatch, (v) => d.visits.classifiable(v, frame));
       if (due.length) this.inflight = this.classify(frame, due).finally(() => { this.inflight = null; });
     }
   }

@@ -64,12 +64,23 @@ export class VisitBook {
     return events;
   }
 
+  /** Visits that want a (new) classification: never classified, or not for reclassifyMs. */
+  wanting(ts: number): Visit[] {
+    return [...this.visits.values()].filter((v) => !v.pending && v.samples < this.opts.maxSamples &&
+      (v.lastClassifiedAt === null || ts - v.lastClassifiedAt >= this.opts.reclassifyMs));
+  }
+
+  /** Whether this frame has a usable crop of the visit: seen now, not cut off at the border. */
+  classifiable(v: Visit, frame: { width: number; height: number }): boolean {
+    return this.visits.get(v.track.id) === v && v.track.visible && !nearEdge(v.track.box, frame, this.opts.edgeMargin);
+  }
+
+  isOpen(v: Visit): boolean { return this.visits.get(v.track.id) === v; }
+
   /** Visits that should be classified on this frame, oldest sample first. */
   due(ts: number, limit: number, frame: { width: number; height: number }): Visit[] {
-    return [...this.visits.values()]
-      .filter((v) => v.track.visible && !v.pending && v.samples < this.opts.maxSamples &&
-        !nearEdge(v.track.box, frame, this.opts.edgeMargin) &&
-        (v.lastClassifiedAt === null || ts - v.lastClassifiedAt >= this.opts.reclassifyMs))
+    return this.wanting(ts)
+      .filter((v) => this.classifiable(v, frame))
       .sort((a, b) => (a.lastClassifiedAt ?? -Infinity) - (b.lastClassifiedAt ?? -Infinity))
       .slice(0, limit);
   }

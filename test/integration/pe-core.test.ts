@@ -1,0 +1,135 @@
+// The research model's path on the real PE architecture at tiny size: export (random DoRA r=64 adapter,
+// merged) → manifest → the agent's worker session reproduces PyTorch's logits → percept run publishes
+// events in the contract's label sets.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadManifest } from '../../agent/inference/manifest.js';
+import { WorkerSession } from '../../agent/inference/worker-session.js';
+import { CONTRACT_LABELS } from '../../agent/classify/labels.js';
+import { loadOpenCV } from '../../agent/capture/opencv.js';
+import { makeClip } from '../../agent/cli/demo-clip.js';
+import { runExport } from '../helpers/pe-core.js';
+import { runPercept } from '../helpers/agent-process.js';
+
+const work = mkdtempSync(join(tmpdir(), 'percept-pe-'));
+const model = join(work, 'pe-tiny');
+const adapter = join(work, 'adapter');
+const TINY = 'vit_pe_core_tiny_patch16_384';
+let exportLog = '';
+
+before(() => {
+  const r = runExport(['--backbone', TINY, '--random-init', '--seed', '0', '--out', model, '--save-adapter', adapter, '--fp16']);
+  exportLog = r.stderr;
+  assert.equal(r.code, 0, r.stderr);
+});
+
+function readF32(path: string): Float32Array {
+  const b = readFileSync(path);
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+async function agentLogits(dir: string) {
+  const spec = JSON.parse(readFileSync(join(dir, 'parity.json'), 'utf8'));
+  const session = await WorkerSession.open(loadManifest(dir), { providers: ['cpu'], intraOpThreads: 2, verifySha256: true });
+  try {
+    const { outputs } = await session.run({ pixel_values: { data: readF32(join(dir, spec.input.file)), dims: spec.input.shape } });
+    return { outputs, spec };
+  } finally {
+    await session.close();
+  }
+}
+
+const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+test('the export checked merged against unmerged PEFT logits and onnxruntime against PyTorch', () => {
+  const merged = exportLog.match(/merged vs unmerged PEFT model: max \|Δlogit\| = ([\d.e+-]+)/);
+  const onnx = exportLog.match(/fp32: .* onnxruntime vs PyTorch max \|Δlogit\| = ([\d.e+-]+)/);
+  assert.ok(merged && Number(merged[1]) <= 1e-4, exportLog);
+  assert.ok(onnx && Number(onnx[1]) <= 1e-4, exportLog);
+  assert.match(exportLog, /53 linear layers/);
+});
+
+test('the manifest states the contract: pixel_values, three logit outputs, label orders, PE preprocessing', () => {
+  const m = loadManifest(model).manifest;
+  assert.equal(m.input.name, 'pixel_values');
+  assert.deepEqual(m.input.shape, ['batch', 3, 384, 384]);
+  assert.equal(m.input.resize, 'squash');
+  assert.deepEqual(m.input.normalise, { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] });
+  assert.deepEqual(m.outputs.map((o) => [o.name, o.shape, o.type, o.labels]), [
+    ['age_logits', ['batch', 9], 'softmax-logits', CONTRACT_LABELS.age],
+    ['gender_logits', ['batch', 2], 'softmax-logits', CONTRACT_LABELS.gender],
+    ['emotion_logits', ['batch', 7], 'softmax-logits', CONTRACT_LABELS.emotion],
+  ]);
+});
+
+test('the agent, through its manifest path in a worker, reproduces the PyTorch logits (fp32 ≤ 1e-4)', async () => {
+  const { outputs, spec } = await agentLogits(model);
+  for (const name of ['age_logits', 'gender_logits', 'emotion_logits']) {
+    const expected = readF32(join(model, spec.outputs[name].file));
+    assert.deepEqual(outputs[name]!.dims, spec.outputs[name].shape);
+    const d = maxAbsDiff(outputs[name]!.data, expected);
+    assert.ok(d <= 1e-4, `${name}: max |Δ| ${d}`);
+  }
+});
+
+test('the fp16 copy (LayerNorm in fp32) stays close to fp32', async () => {
+  const fp16 = `${model}-fp16`;
+  assert.equal(loadManifest(fp16).manifest.name, 'pe-core-tiny-patch16-384-random-fp16');
+  const { outputs } = await agentLogits(fp16);
+  const spec = JSON.parse(readFileSync(join(model, 'parity.json'), 'utf8'));
+  const d = Math.max(...['age_logits', 'gender_logits', 'emotion_logits'].map((n) => maxAbsDiff(outputs[n]!.data, readF32(join(model, spec.outputs[n].file)))));
+  assert.ok(d < 0.05, `fp16 vs fp32 max |Δlogit| ${d}`);
+});
+
+test('a saved PEFT adapter + heads exports to the same logits as the model it came from', () => {
+  const again = join(work, 'from-adapter');
+  const r = runExport(['--backbone', TINY, '--adapter', adapter, '--heads', join(adapter, 'heads.safetensors'), '--out', again]);
+  assert.equal(r.code, 0, r.stderr);
+  for (const f of ['age_logits', 'gender_logits', 'emotion_logits']) {
+    const d = maxAbsDiff(readF32(join(again, `parity/${f}.f32`)), readF32(join(model, `parity/${f}.f32`)));
+    assert.ok(d <= 1e-5, `${f}: ${d}`);
+  }
+});
+
+test('an adapter that does not match the backbone is refused, nothing written', () => {
+  const out = join(work, 'refused');
+  const wrongBackbone = runExport(['--backbone', 'vit_pe_core_small_patch16_384', '--adapter', adapter, '--heads', join(adapter, 'heads.safetensors'), '--out', out]);
+  assert.equal(wrongBackbone.code, 2);
+  assert.match(wrongBackbone.stderr, /adapter does not fit the backbone \(nothing was merged\): size mismatch/);
+
+  const cfg = JSON.parse(readFileSync(join(adapter, 'adapter_config.json'), 'utf8'));
+  const badAdapter = join(work, 'bad-adapter');
+  cpSync(adapter, badAdapter, { recursive: true });
+  writeFileSync(join(badAdapter, 'adapter_config.json'), JSON.stringify({ ...cfg, target_modules: [...cfg.target_modules, 'to_q'] }));
+  const unknownModule = runExport(['--backbone', TINY, '--adapter', badAdapter, '--heads', join(adapter, 'heads.safetensors'), '--out', out]);
+  assert.equal(unknownModule.code, 2);
+  assert.match(unknownModule.stderr, /target modules \['to_q'\] are not linear layers/);
+
+  const badHeads = runExport(['--backbone', TINY, '--adapter', adapter, '--heads', join(adapter, 'adapter_model.safetensors'), '--out', out]);
+  assert.equal(badHeads.code, 2);
+  assert.match(badHeads.stderr, /heads: .* has no age\.weight/);
+  assert.ok(!existsSync(out));
+});
+
+test('percept models verify and percept run --model with the exported model', async () => {
+  const verify = await runPercept(['models', 'verify', model]);
+  assert.equal(verify.code, 0, verify.stderr);
+  const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
+  const res = await runPercept(['run', '--source', clip, '--model', model, '--state-dir', join(work, 'state'), '--exit-on-eof', '--print-events'],
+    { PERCEPT_MQTT_EMBEDDED_PORT: '0' });
+  assert.equal(res.code, 0, res.stderr);
+  const events = res.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(events.map((e) => e.type).sort(), ['entered', 'entered', 'left', 'left']);
+  for (const e of events) {
+    assert.equal(e.model, 'pe-core-tiny-patch16-384-random');
+    for (const task of ['age', 'gender', 'emotion'] as const) {
+      assert.ok(CONTRACT_LABELS[task].includes(e[task].label), `${task} ${e[task].label}`);
+      assert.deepEqual(Object.keys(e[task].probs), CONTRACT_LABELS[task]);
+      const sum = Object.values(e[task].probs as Record<string, number>).reduce((a, b) => a + b, 0);
+      assert.ok(Math.abs(sum - 1) < 1e-3, `${task} probabilities sum to ${sum}`);
+    }
+  }
+});
