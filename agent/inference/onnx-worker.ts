@@ -5,14 +5,19 @@ import * as ort from 'onnxruntime-node';
 import type { WorkerInit, WorkerReply, WorkerRequest, TensorData } from './worker-protocol.js';
 
 const init = workerData as WorkerInit;
+// Failures reach the agent as exceptions and are logged once, clearly; onnxruntime's own stderr dump of
+// the same failure (e.g. a missing CUDA provider library) would only add noise.
+ort.env.logLevel = 'fatal';
 
 async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; failures: string[] }> {
   const failures: string[] = [];
   // onnxruntime-node does not fall back from an unavailable provider by itself (design §3): try in order.
-  for (const provider of init.providers) {
+  for (const [i, provider] of init.providers.entries()) {
+    const last = i === init.providers.length - 1;
     try {
       const session = await ort.InferenceSession.create(init.modelPath, {
         executionProviders: [provider],
+        logSeverityLevel: last ? 3 : 4,
         intraOpNumThreads: init.intraOpThreads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
