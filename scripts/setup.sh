@@ -14,6 +14,7 @@ APT_PACKAGES=(
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav  # gst: sources
   mosquitto                   # a real broker for the integration tests
   facedetect opencv-doc       # real photos the demo clip and tests are made from (never committed)
+  python3-venv                # the PE-Core export tool's virtualenv (models/pe-core)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
