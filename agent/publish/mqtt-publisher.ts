@@ -68,6 +68,10 @@ export class MqttPublisher implements Publisher {
     await this.client.publishAsync(this.t.stats, JSON.stringify(stats), { qos: 0 });
   }
 
+  async publishAudience(audience: object): Promise<void> {
+    await this.client?.publishAsync(this.t.audience, JSON.stringify(audience), { qos: 1, retain: true });
+  }
+
   async stop(reason: string): Promise<void> {
     const client = this.client;
     if (!client) return;

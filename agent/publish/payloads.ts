@@ -46,6 +46,16 @@ function roundPrediction<P extends Prediction>(p: P): P {
   return { ...p, p: round(p.p), probs: Object.fromEntries(Object.entries(p.probs).map(([k, v]) => [k, round(v)])) };
 }
 
+/** The box as fractions of the frame, cut to it. */
+export function relativeBox(b: { x: number; y: number; w: number; h: number }, frame: { width: number; height: number }) {
+  const clamp = (v: number) => Math.min(1, Math.max(0, v));
+  const x0 = clamp(b.x / frame.width);
+  const y0 = clamp(b.y / frame.height);
+  const x1 = clamp((b.x + b.w) / frame.width);
+  const y1 = clamp((b.y + b.h) / frame.height);
+  return { x: round(x0), y: round(y0), w: round(x1 - x0), h: round(y1 - y0) };
+}
+
 export function eventPayload(ev: VisitEvent, seq: number, device: string, model: string, frame: { width: number; height: number }): EventPayload {
   const end = ev.type === 'left' ? ev.lastSeen : ev.ts;
   const payload: EventPayload = {
@@ -57,10 +67,7 @@ export function eventPayload(ev: VisitEvent, seq: number, device: string, model:
     person: ev.person,
     firstSeen: new Date(ev.firstSeen).toISOString(),
     dwellMs: Math.max(0, Math.round(end - ev.firstSeen)),
-    box: {
-      x: round(ev.box.x / frame.width), y: round(ev.box.y / frame.height),
-      w: round(ev.box.w / frame.width), h: round(ev.box.h / frame.height),
-    },
+    box: relativeBox(ev.box, frame),
     samples: ev.samples,
     model,
   };

@@ -5,6 +5,8 @@ export interface Publisher {
   start(): Promise<void>;
   publishEvent(event: EventPayload): Promise<void>;
   publishStats(stats: object): Promise<void>;
+  /** Retained snapshot of who is present. */
+  publishAudience(audience: object): Promise<void>;
   /** Publishes the clean-shutdown status, waits for what is in flight, disconnects. */
   stop(reason: string): Promise<void>;
 }

@@ -13,8 +13,10 @@ import type { FaceDetector } from '../detect/detector.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import type { Classifier } from '../classify/classifier.js';
 import { DEFAULT_MODELS, PACKAGE_ROOT } from '../inference/default-models.js';
-import { IouTracker } from '../track/tracker.js';
-import { VisitBook, type Visit, type VisitEvent } from '../track/visits.js';
+import { Tracker } from '../track/tracker.js';
+import { CallBudget } from '../track/budget.js';
+import { AudienceThrottle, audiencePayload } from '../publish/audience.js';
+import { VisitBook, type AudiencePerson, type Visit, type VisitEvent } from '../track/visits.js';
 import { ClassificationQueue } from '../track/classify-queue.js';
 import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
@@ -50,6 +52,8 @@ export class Agent {
   private readonly log: Logger;
   readonly stats = new PipelineStats();
   readonly queue: ClassificationQueue<Visit>;
+  private tracker: Tracker | null = null;
+  private visits: VisitBook | null = null;
   readonly device: string;
   brokerUrl = '';
 
@@ -98,12 +102,19 @@ export class Agent {
       }, child(log, 'publish'));
       await this.publisher.start();
 
-      const tracker = new IouTracker(config.tracker);
-      const visits = new VisitBook({ reclassifyMs: config.classifier.reclassifyMs, maxSamples: config.classifier.maxSamples, edgeMargin: config.classifier.edgeMargin }, () => randomUUID());
+      const c = config.classifier;
+      this.tracker = new Tracker(config.tracker);
+      this.visits = new VisitBook({
+        reclassifyMs: c.reclassifyMs, betterCropRatio: c.betterCropRatio, minGapMs: c.minGapMs, maxSamples: c.maxSamples,
+        enterTimeoutMs: c.enterTimeoutMs, hysteresis: config.fusion,
+      }, () => randomUUID());
       this.pipeline = new Pipeline({
-        source, detector: this.detector, classifier: this.classifier, tracker, visits, stats: this.stats,
-        log: child(log, 'pipeline'), maxBatch: config.classifier.maxBatch, everyFrame: this.opts.exitOnEof, queue: this.queue,
+        cv, source, detector: this.detector, classifier: this.classifier, tracker: this.tracker, visits: this.visits, stats: this.stats,
+        queue: this.queue, budget: new CallBudget(c.maxFacesPerSecond),
+        quality: { minFacePx: c.minFacePx, goodFacePx: 112, minSharpness: c.minSharpness, goodSharpness: 10 * Math.max(c.minSharpness, 1), edgeMargin: c.edgeMargin },
+        log: child(log, 'pipeline'), maxBatch: c.maxBatch, detectIntervalMs: config.detector.intervalMs, everyFrame: this.opts.exitOnEof,
         emit: (ev, frame) => this.emit(ev, frame, state, model),
+        onAudience: (people, ts) => this.audience(people, ts),
       });
       this.statsTimer = setInterval(() => { void this.publisher?.publishStats(this.statsSnapshot()).catch(() => undefined); }, STATS_INTERVAL_MS);
       this.statsTimer.unref();
@@ -124,8 +135,45 @@ export class Agent {
     this.pending.add(p);
   }
 
+  private readonly throttle = new AudienceThrottle(1000);
+  private audienceTimer: NodeJS.Timeout | null = null;
+  private audienceTs = 0;
+
+  /** Retained audience snapshot on change, at most once a second; a change inside the second is sent when it is up. */
+  private audience(people: AudiencePerson[], ts: number): void {
+    this.audienceTs = ts;
+    if (this.throttle.due(people, Date.now())) {
+      this.track(this.publisher!.publishAudience(audiencePayload(people, ts, this.device)));
+    } else if (!this.audienceTimer && this.throttle.changed(people)) {
+      this.audienceTimer = setTimeout(() => {
+        this.audienceTimer = null;
+        const now = this.visits?.present() ?? [];
+        if (this.publisher && this.throttle.due(now, Date.now())) this.track(this.publisher.publishAudience(audiencePayload(now, this.audienceTs, this.device)));
+      }, 1000);
+    }
+  }
+
+  /** Publishes without awaiting, keeping the promise so shutdown can flush it. */
+  private track(p: Promise<void>): void {
+    const tracked: Promise<void> = p.catch((err: Error) => { child(this.log, 'publish').warn(err.message); }).finally(() => this.pending.delete(tracked));
+    this.pending.add(tracked);
+  }
+
   statsSnapshot() {
-    return this.stats.snapshot({ classifyQueue: { depth: this.queue.depth, maxDepth: this.queue.maxDepth, dropped: this.queue.dropped, capacity: this.queue.capacity } });
+    const v = this.visits;
+    const t = this.tracker;
+    const open = v ? [...v.visits.values()].filter((x) => x.entered) : [];
+    const personMs = (v?.finishedDwellMs ?? 0) + open.reduce((a, x) => a + (x.track.lastSeen - x.track.firstSeen), 0);
+    const calls = (v?.finishedCalls ?? 0) + open.reduce((a, x) => a + x.samples, 0);
+    return this.stats.snapshot({
+      classifyQueue: { depth: this.queue.depth, maxDepth: this.queue.maxDepth, dropped: this.queue.dropped, capacity: this.queue.capacity },
+      visits: {
+        entered: v?.entered ?? 0, left: v?.left ?? 0, updated: v?.updates ?? 0,
+        labelChangesPerVisit: v && v.entered ? Math.round((v.updates / v.entered) * 1000) / 1000 : 0,
+        classifierCallsPerPersonSecond: personMs > 0 ? Math.round((calls / (personMs / 1000)) * 1000) / 1000 : 0,
+        tracksConfirmed: t?.confirmedTotal ?? 0, tracksEnded: t?.endedTotal ?? 0,
+      },
+    });
   }
 
   /** Runs the pipeline until the source ends (with exitOnEof) or stop() is called. */
@@ -141,6 +189,11 @@ export class Agent {
 
   async shutdown(reason = 'shutdown'): Promise<void> {
     if (this.statsTimer) clearInterval(this.statsTimer);
+    if (this.audienceTimer) clearTimeout(this.audienceTimer);
+    // The last snapshot (usually nobody left) must not be lost to the once-a-second limit.
+    if (this.visits && this.publisher && this.throttle.changed(this.visits.present())) {
+      this.track(this.publisher.publishAudience(audiencePayload(this.visits.present(), this.audienceTs, this.device)));
+    }
     await Promise.allSettled([...this.pending]);
     await this.publisher?.stop(reason).catch((err: Error) => this.log.warn(`publisher stop: ${err.message}`));
     await this.broker?.stop();

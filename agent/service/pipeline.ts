@@ -1,29 +1,39 @@
 // The data path: frames → faces → tracks → visits, with classification running beside it. Detection is
-// awaited per frame; classification is not: at most one classifier call is in flight, and frames keep
-// flowing while it runs, so a slow classifier never stalls capture, detection or tracking.
+// awaited per frame (or every detector.intervalMs, tracks coasting between); classification is not: at
+// most one classifier call is in flight, requests wait in a bounded queue, a per-second budget caps the
+// faces classified, and frames keep flowing while it runs — a slow classifier never stalls the rest.
+import type { CV } from '../capture/opencv.js';
 import type { Frame, FrameSource } from '../capture/frame.js';
 import { LatestFrame } from '../capture/latest-frame.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { FaceDetector } from '../detect/detector.js';
-import type { IouTracker } from '../track/tracker.js';
-import type { Visit, VisitBook, VisitEvent } from '../track/visits.js';
+import type { Tracker } from '../track/tracker.js';
+import type { AudiencePerson, Visit, VisitBook, VisitEvent } from '../track/visits.js';
 import type { ClassificationQueue } from '../track/classify-queue.js';
+import type { CallBudget } from '../track/budget.js';
+import { faceQuality, sharpness, type QualityOptions } from '../track/quality.js';
 import type { Logger } from './logging.js';
 import type { PipelineStats } from './stats.js';
 
 export interface PipelineDeps {
+  cv: CV;
   source: FrameSource;
   detector: FaceDetector;
   classifier: Classifier;
-  tracker: IouTracker;
+  tracker: Tracker;
   visits: VisitBook;
+  queue: ClassificationQueue<Visit>;
+  budget: CallBudget;
+  quality: QualityOptions;
   stats: PipelineStats;
   log: Logger;
   maxBatch: number;
-  queue: ClassificationQueue<Visit>;
+  detectIntervalMs: number;
   /** Read every frame of the source (no "latest frame wins") and end open visits at its end. */
   everyFrame: boolean;
   emit: (event: VisitEvent, frame: { width: number; height: number }) => void;
+  /** Called after every frame with the people present. */
+  onAudience?: (people: AudiencePerson[], ts: number) => void;
 }
 
 export class Pipeline {
@@ -32,6 +42,7 @@ export class Pipeline {
   private latest: LatestFrame | null = null;
   private frameSize = { width: 1, height: 1 };
   private clock = 0;
+  private lastDetect = -Infinity;
 
   constructor(private readonly d: PipelineDeps) {}
 
@@ -50,6 +61,7 @@ export class Pipeline {
     if (this.latest?.error) d.log.error(`capture failed: ${this.latest.error.message}`);
     await this.inflight;
     this.emitAll(d.visits.endAll(this.clock, d.tracker));
+    d.onAudience?.(d.visits.present(), this.clock);
   }
 
   stop(): void {
@@ -60,44 +72,69 @@ export class Pipeline {
     const { d } = this;
     this.frameSize = { width: frame.width, height: frame.height };
     this.clock = frame.ts;
+    const detectNow = d.detectIntervalMs <= 0 || frame.ts - this.lastDetect >= d.detectIntervalMs;
     let t = performance.now();
-    const detections = await d.detector.detect(frame);
-    d.stats.stages.detect.add(performance.now() - t);
+    const detections = detectNow ? await d.detector.detect(frame) : null;
+    if (detections) {
+      this.lastDetect = frame.ts;
+      d.stats.stages.detect.add(performance.now() - t);
+      d.stats.faces += detections.length;
+    }
     d.stats.frames++;
-    d.stats.faces += detections.length;
 
     t = performance.now();
-    const events = d.visits.onTracks(d.tracker.update(detections, frame.ts), frame.ts);
+    const update = detections ? d.tracker.update(detections, frame.ts) : d.tracker.coast(frame.ts);
+    this.emitAll(d.visits.onTracks(update, frame.ts));
+    for (const v of d.visits.visits.values()) {
+      // Crops are cut on detection passes only: a coasting box is a prediction, not a face.
+      d.visits.setQuality(v, detections ? this.quality(frame, v) : 0);
+    }
+    this.emitAll(d.visits.tick(frame.ts));
     d.stats.stages.track.add(performance.now() - t);
-    this.emitAll(events);
+    d.onAudience?.(d.visits.present(), frame.ts);
 
-    // Requests queue while the classifier is busy; it takes the best ones, cropped from the newest frame.
     const q = d.queue;
     q.prune((v) => d.visits.isOpen(v));
     for (const v of d.visits.wanting(frame.ts)) q.offer(v);
-    if (!this.inflight) {
-      const due = q.take(d.maxBatch, (v) => d.visits.classifiable(v, frame));
-      if (due.length) this.inflight = this.classify(frame, due).finally(() => { this.inflight = null; });
+    if (!this.inflight && detections) {
+      const n = Math.min(d.maxBatch, d.budget.available(frame.ts));
+      const due = n > 0 ? q.take(n, (v) => d.visits.classifiable(v)) : [];
+      if (due.length) {
+        d.budget.spend(due.length);
+        this.inflight = this.classify(frame, due).finally(() => { this.inflight = null; });
+      }
     }
+  }
+
+  private quality(frame: Frame, v: Visit): number {
+    const { track } = v;
+    if (!track.visible) return 0;
+    // Size and edge first: sharpness costs a resize and a Laplacian, only worth it for a usable face.
+    if (faceQuality(track.box, track.score, Infinity, frame, this.d.quality) === 0) return 0;
+    return faceQuality(track.box, track.score, sharpness(this.d.cv, frame.mat, track.box), frame, this.d.quality);
   }
 
   private async classify(frame: Frame, due: Visit[]): Promise<void> {
     const { d } = this;
     d.visits.markPending(due, frame.ts);
+    const qualities = due.map((v) => v.quality);
     const t = performance.now();
     try {
       const result = await d.classifier.classify(frame, due.map((v) => v.track.box));
       d.stats.stages.classify.add(performance.now() - t);
       d.stats.classifierCalls++;
       d.stats.classifiedFaces += due.length;
-      due.forEach((v, i) => this.emitAll(d.visits.onClassified(v, result.faces[i] ?? null, this.clock)));
+      due.forEach((v, i) => this.emitAll(d.visits.onClassified(v, result.faces[i] ?? null, qualities[i]!, this.clock)));
     } catch (err) {
       d.log.error(`classification failed: ${(err as Error).message}`);
-      due.forEach((v) => d.visits.onClassified(v, null, this.clock));
+      due.forEach((v) => d.visits.onClassified(v, null, 0, this.clock));
     }
   }
 
   private emitAll(events: VisitEvent[]): void {
-    for (const ev of events) this.d.emit(ev, this.frameSize);
+    for (const ev of events) {
+      if (ev.type === 'entered' && ev.confirmedAt !== null) this.d.stats.enterLatency.add(ev.ts - ev.confirmedAt);
+      this.d.emit(ev, this.frameSize);
+    }
   }
 }

@@ -31,6 +31,8 @@ export type Stage = (typeof STAGES)[number];
 
 export class PipelineStats {
   readonly stages = Object.fromEntries(STAGES.map((s) => [s, new StageTimer()])) as Record<Stage, StageTimer>;
+  /** Media-clock ms from a track's confirmation to its "entered" event. */
+  readonly enterLatency = new StageTimer();
   readonly startedAt = Date.now();
   frames = 0;
   dropped = 0;
@@ -51,6 +53,7 @@ export class PipelineStats {
       classifiedFaces: this.classifiedFaces,
       events: this.events,
       stages: Object.fromEntries(STAGES.map((s) => [s, this.stages[s].summary()])),
+      enterLatency: this.enterLatency.summary(),
       rssMB: Math.round(process.memoryUsage().rss / 1048576),
       ...extra,
     };

@@ -1,23 +1,33 @@
-// Frame-to-frame association of face detections into tracks (one track = one visit), by greedy IoU.
-// Pure: detections and timestamps in, tracks out; no clock of its own.
+// Multi-face tracking: a constant-velocity Kalman filter per track predicts where each face is now;
+// detections are associated by overlap with that prediction, or by centre distance when a face moved
+// too fast to overlap. Tracks coast on prediction through missed detections and frames without
+// detection. Pure: detections and timestamps in, tracks out.
 import type { Box, Detection } from '../detect/detector.js';
+import { BoxKalman } from './kalman.js';
 
 export interface TrackerOptions {
   iouThreshold: number;
   minHits: number;
   maxUnseenMs: number;
+  /** A track not yet confirmed ends after this long unseen (a flicker is not a person). */
+  tentativeUnseenMs: number;
 }
 
 export interface Track {
   id: number;
+  /** Best estimate now: the detection when seen, the prediction while coasting. */
   box: Box;
+  /** The last detected box. */
+  seenBox: Box;
   score: number;
   firstSeen: number;
   lastSeen: number;
   hits: number;
   confirmed: boolean;
-  /** Seen in the latest update. */
+  confirmedAt: number | null;
+  /** Detected in the latest detection pass. */
   visible: boolean;
+  kalman: BoxKalman;
 }
 
 export function boxIou(a: Box, b: Box): number {
@@ -28,55 +38,112 @@ export function boxIou(a: Box, b: Box): number {
   return union > 0 ? inter / union : 0;
 }
 
-export class IouTracker {
+/** Centre distance in units of the larger face side, or Infinity when the sizes are too different. */
+function centreDistance(a: Box, b: Box): number {
+  const sa = Math.max(a.w, a.h);
+  const sb = Math.max(b.w, b.h);
+  if (sa / sb > 2 || sb / sa > 2) return Infinity;
+  const dx = a.x + a.w / 2 - (b.x + b.w / 2);
+  const dy = a.y + a.h / 2 - (b.y + b.h / 2);
+  return Math.hypot(dx, dy) / Math.max(sa, sb);
+}
+
+const MAX_CENTRE_DISTANCE = 0.75;
+
+export interface TrackUpdate {
+  started: Track[];
+  ended: Track[];
+  /** Tracks confirmed by this update. */
+  confirmed: Track[];
+}
+
+export class Tracker {
   private nextId = 1;
   readonly tracks = new Map<number, Track>();
+  confirmedTotal = 0;
+  endedTotal = 0;
 
   constructor(private readonly opts: TrackerOptions) {}
 
-  /** Associates one frame's detections; returns the tracks that ended (unseen for maxUnseenMs). */
-  update(detections: Detection[], ts: number): { ended: Track[]; started: Track[] } {
-    const pairs: { iou: number; t: Track; d: number }[] = [];
+  /** One detection pass at time ts. */
+  update(detections: Detection[], ts: number): TrackUpdate {
+    const predicted = new Map<number, Box>();
+    for (const t of this.tracks.values()) predicted.set(t.id, t.kalman.predict(ts));
+    // Greedy association, best pair first: with the few faces of a kiosk scene it picks what an optimal
+    // (Hungarian) assignment would, and needs no solver.
+    const pairs: { score: number; t: Track; d: number }[] = [];
     for (const t of this.tracks.values()) {
+      const p = predicted.get(t.id)!;
       detections.forEach((det, d) => {
-        const iou = boxIou(t.box, det.box);
-        if (iou >= this.opts.iouThreshold) pairs.push({ iou, t, d });
+        const iou = boxIou(p, det.box);
+        if (iou >= this.opts.iouThreshold) {
+          pairs.push({ score: 1 + iou, t, d });
+        } else {
+          const dist = centreDistance(p, det.box);
+          if (dist < MAX_CENTRE_DISTANCE) pairs.push({ score: 1 - dist / MAX_CENTRE_DISTANCE, t, d });
+        }
       });
     }
-    pairs.sort((a, b) => b.iou - a.iou);
+    pairs.sort((a, b) => b.score - a.score);
     const usedTracks = new Set<number>();
     const usedDets = new Set<number>();
     for (const t of this.tracks.values()) t.visible = false;
+    const confirmed: Track[] = [];
     for (const { t, d } of pairs) {
       if (usedTracks.has(t.id) || usedDets.has(d)) continue;
       usedTracks.add(t.id);
       usedDets.add(d);
       const det = detections[d]!;
-      Object.assign(t, { box: det.box, score: det.score, lastSeen: ts, visible: true });
+      t.kalman.update(det.box, ts);
+      Object.assign(t, { box: det.box, seenBox: det.box, score: det.score, lastSeen: ts, visible: true });
       t.hits++;
-      if (t.hits >= this.opts.minHits) t.confirmed = true;
+      if (!t.confirmed && t.hits >= this.opts.minHits) {
+        t.confirmed = true;
+        t.confirmedAt = ts;
+        this.confirmedTotal++;
+        confirmed.push(t);
+      }
     }
+    for (const t of this.tracks.values()) if (!t.visible) t.box = predicted.get(t.id)!;
     const started: Track[] = [];
     detections.forEach((det, d) => {
       if (usedDets.has(d)) return;
-      const t: Track = { id: this.nextId++, box: det.box, score: det.score, firstSeen: ts, lastSeen: ts, hits: 1, confirmed: this.opts.minHits <= 1, visible: true };
+      const now = this.opts.minHits <= 1;
+      const t: Track = {
+        id: this.nextId++, box: det.box, seenBox: det.box, score: det.score, firstSeen: ts, lastSeen: ts, hits: 1,
+        confirmed: now, confirmedAt: now ? ts : null, visible: true, kalman: new BoxKalman(det.box, ts),
+      };
+      if (now) { this.confirmedTotal++; confirmed.push(t); }
       this.tracks.set(t.id, t);
       started.push(t);
     });
+    return { started, ended: this.expire(ts), confirmed };
+  }
+
+  /** A frame without a detection pass: tracks coast on their prediction. */
+  coast(ts: number): TrackUpdate {
+    for (const t of this.tracks.values()) t.box = t.kalman.predict(ts);
+    return { started: [], ended: this.expire(ts), confirmed: [] };
+  }
+
+  private expire(ts: number): Track[] {
     const ended: Track[] = [];
     for (const t of this.tracks.values()) {
-      if (ts - t.lastSeen > this.opts.maxUnseenMs) {
+      const limit = t.confirmed ? this.opts.maxUnseenMs : Math.min(this.opts.maxUnseenMs, this.opts.tentativeUnseenMs);
+      if (ts - t.lastSeen > limit) {
         this.tracks.delete(t.id);
+        if (t.confirmed) this.endedTotal++;
         ended.push(t);
       }
     }
-    return { ended, started };
+    return ended;
   }
 
   /** Ends every track (source finished or agent stopping). */
   endAll(): Track[] {
     const all = [...this.tracks.values()];
     this.tracks.clear();
+    this.endedTotal += all.filter((t) => t.confirmed).length;
     return all;
   }
 }

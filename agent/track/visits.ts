@@ -1,36 +1,41 @@
-// The visit state machine: tracks and classifications in, visit events out. Pure (timestamps come with
-// the inputs), so it is tested with synthetic sequences.
-//   entered — once a track is confirmed and has at least one classification
+// The visit state machine: track updates, face qualities and classifications in, visit events out.
+// Pure — time comes with every input — so it is tested with synthetic sequences and a fake clock.
+//   entered — once a track is confirmed and classified, or enterTimeoutMs after confirmation with what
+//             is known (a face that never gave a usable crop still counts as a visitor)
+//   updated — only when a published (hysteresis-filtered) label changes
 //   left    — when a track that entered ends, with its dwell time
-// Attributes are fused by averaging the class probabilities of every sample taken for the visit.
 import type { Box } from '../detect/detector.js';
 import type { FaceAttributes } from '../classify/classifier.js';
-import { CONTRACT_LABELS, TASKS, toPrediction, type Prediction, type Task } from '../classify/labels.js';
-import type { IouTracker, Track } from './tracker.js';
+import type { Prediction, Task } from '../classify/labels.js';
+import { AttributeFusion, type HysteresisOptions } from './fusion.js';
+import type { Track, Tracker, TrackUpdate } from './tracker.js';
 
 export interface VisitOptions {
+  /** Classify a person again after this long… */
   reclassifyMs: number;
+  /** …or sooner, when a crop this many times better than the best so far appears… */
+  betterCropRatio: number;
+  /** …but never sooner than this after the last call. */
+  minGapMs: number;
+  /** Stop classifying a person after this many samples. */
   maxSamples: number;
-  /** Faces closer than this fraction of the frame to its border are likely cut off: not classified. */
-  edgeMargin: number;
-}
-
-export function nearEdge(box: Box, frame: { width: number; height: number }, margin: number): boolean {
-  const mx = frame.width * margin;
-  const my = frame.height * margin;
-  return box.x < mx || box.y < my || box.x + box.w > frame.width - mx || box.y + box.h > frame.height - my;
+  /** Announce a confirmed person this long after confirmation even if no crop was good enough yet. */
+  enterTimeoutMs: number;
+  hysteresis: HysteresisOptions;
 }
 
 export interface Visit {
   person: string;
   track: Track;
-  samples: number;
-  sums: Partial<Record<Task, Float64Array>>;
-  yearsSum: number;
-  yearsCount: number;
+  fusion: AttributeFusion;
   entered: boolean;
   pending: boolean;
   lastClassifiedAt: number | null;
+  bestQuality: number;
+  /** Quality of this frame's crop (0: not classifiable now). */
+  quality: number;
+  /** The samples count the queue ranks by. */
+  samples: number;
 }
 
 export type VisitEventType = 'entered' | 'updated' | 'left';
@@ -41,49 +46,78 @@ export interface VisitEvent {
   person: string;
   firstSeen: number;
   lastSeen: number;
+  confirmedAt: number | null;
   box: Box;
   samples: number;
   attributes: Partial<Record<Task, Prediction & { years?: number }>>;
+}
+
+export interface AudiencePerson {
+  person: string;
+  firstSeen: number;
+  box: Box;
+  labels: Partial<Record<Task, string>>;
 }
 
 export class VisitBook {
   readonly visits = new Map<number, Visit>();
   entered = 0;
   left = 0;
+  updates = 0;
+  /** Sum of finished visits' dwell, ms, and their classifier calls: for calls per person-second. */
+  finishedDwellMs = 0;
+  finishedCalls = 0;
 
   constructor(private readonly opts: VisitOptions, private readonly newPerson: () => string) {}
 
-  /** Applies one tracker update. */
-  onTracks(update: { started: Track[]; ended: Track[] }, ts: number): VisitEvent[] {
+  /** Applies one tracker update (detection pass or coasting). */
+  onTracks(update: TrackUpdate, ts: number): VisitEvent[] {
     for (const t of update.started) {
-      this.visits.set(t.id, { person: this.newPerson(), track: t, samples: 0, sums: {}, yearsSum: 0, yearsCount: 0, entered: false, pending: false, lastClassifiedAt: null });
+      this.visits.set(t.id, {
+        person: this.newPerson(), track: t, fusion: new AttributeFusion(this.opts.hysteresis), entered: false, pending: false,
+        lastClassifiedAt: null, bestQuality: 0, quality: 0, samples: 0,
+      });
     }
     const events: VisitEvent[] = [];
     for (const t of update.ended) events.push(...this.end(t.id, ts));
-    for (const v of this.visits.values()) if (this.maybeEnter(v)) events.push(this.event('entered', v, ts));
+    for (const t of update.confirmed) {
+      const v = this.visits.get(t.id);
+      if (v && this.maybeEnter(v, ts)) events.push(this.event('entered', v, ts));
+    }
     return events;
   }
 
-  /** Visits that want a (new) classification: never classified, or not for reclassifyMs. */
-  wanting(ts: number): Visit[] {
-    return [...this.visits.values()].filter((v) => !v.pending && v.samples < this.opts.maxSamples &&
-      (v.lastClassifiedAt === null || ts - v.lastClassifiedAt >= this.opts.reclassifyMs));
+  /** Time passes: pending label changes and enter timeouts are decided. */
+  tick(ts: number): VisitEvent[] {
+    const events: VisitEvent[] = [];
+    for (const v of this.visits.values()) {
+      if (this.maybeEnter(v, ts)) events.push(this.event('entered', v, ts));
+      else if (v.fusion.tick(ts) && v.entered) events.push(this.updated(v, ts));
+    }
+    return events;
   }
 
-  /** Whether this frame has a usable crop of the visit: seen now, not cut off at the border. */
-  classifiable(v: Visit, frame: { width: number; height: number }): boolean {
-    return this.visits.get(v.track.id) === v && v.track.visible && !nearEdge(v.track.box, frame, this.opts.edgeMargin);
+  setQuality(v: Visit, quality: number): void {
+    v.quality = v.track.visible ? quality : 0;
+  }
+
+  /** Visits whose crop in this frame is worth a classifier call. */
+  wanting(ts: number): Visit[] {
+    const o = this.opts;
+    return [...this.visits.values()].filter((v) => {
+      if (v.pending || v.quality <= 0 || v.samples >= o.maxSamples) return false;
+      if (v.lastClassifiedAt === null) return true;
+      const since = ts - v.lastClassifiedAt;
+      return since >= o.reclassifyMs || (since >= o.minGapMs && v.quality >= v.bestQuality * o.betterCropRatio);
+    });
+  }
+
+  /** Whether this frame has a usable crop of the visit. */
+  classifiable(v: Visit): boolean {
+    return this.isOpen(v) && v.track.visible && v.quality > 0;
   }
 
   isOpen(v: Visit): boolean { return this.visits.get(v.track.id) === v; }
-
-  /** Visits that should be classified on this frame, oldest sample first. */
-  due(ts: number, limit: number, frame: { width: number; height: number }): Visit[] {
-    return this.wanting(ts)
-      .filter((v) => this.classifiable(v, frame))
-      .sort((a, b) => (a.lastClassifiedAt ?? -Infinity) - (b.lastClassifiedAt ?? -Infinity))
-      .slice(0, limit);
-  }
 
   markPending(visits: Visit[], ts: number): void {
     for (const v of visits) {
@@ -92,28 +126,32 @@ export class VisitBook {
     }
   }
 
-  /** A classification came back; the visit may have ended meanwhile, then it is ignored. */
-  onClassified(visit: Visit, attrs: FaceAttributes | null, ts: number): VisitEvent[] {
-    visit.pending = false;
-    if (!attrs || this.visits.get(visit.track.id) !== visit) return [];
-    for (const task of TASKS) {
-      const p = attrs[task];
-      if (!p) continue;
-      const sum = visit.sums[task] ?? new Float64Array(CONTRACT_LABELS[task].length);
-      CONTRACT_LABELS[task].forEach((label, i) => { sum[i]! += p.probs[label] ?? 0; });
-      visit.sums[task] = sum;
-      const years = (p as { years?: number }).years;
-      if (task === 'age' && typeof years === 'number') {
-        visit.yearsSum += years;
-        visit.yearsCount++;
-      }
-    }
-    visit.samples++;
-    return this.maybeEnter(visit) ? [this.event('entered', visit, ts)] : [];
+  /** A classification came back (null: it failed). The visit may have ended meanwhile: then ignored. */
+  onClassified(v: Visit, attrs: FaceAttributes | null, quality: number, ts: number): VisitEvent[] {
+    v.pending = false;
+    if (!attrs || !this.isOpen(v)) return [];
+    const before = JSON.stringify(v.fusion.labels());
+    v.fusion.add(attrs, quality, ts);
+    v.samples = v.fusion.samples;
+    v.bestQuality = Math.max(v.bestQuality, quality);
+    if (this.maybeEnter(v, ts)) return [this.event('entered', v, ts)];
+    if (v.entered && JSON.stringify(v.fusion.labels()) !== before) return [this.updated(v, ts)];
+    return [];
   }
 
-  endAll(ts: number, tracker: IouTracker): VisitEvent[] {
+  endAll(ts: number, tracker: Tracker): VisitEvent[] {
     return tracker.endAll().flatMap((t) => this.end(t.id, ts));
+  }
+
+  /** The people present now (entered, not yet left) with their published labels. */
+  present(): AudiencePerson[] {
+    return [...this.visits.values()].filter((v) => v.entered)
+      .map((v) => ({ person: v.person, firstSeen: v.track.firstSeen, box: v.track.seenBox, labels: v.fusion.labels() }));
+  }
+
+  private updated(v: Visit, ts: number): VisitEvent {
+    this.updates++;
+    return this.event('updated', v, ts);
   }
 
   private end(trackId: number, ts: number): VisitEvent[] {
@@ -121,25 +159,27 @@ export class VisitBook {
     this.visits.delete(trackId);
     if (!v?.entered) return [];
     this.left++;
+    this.finishedDwellMs += v.track.lastSeen - v.track.firstSeen;
+    this.finishedCalls += v.samples;
     return [this.event('left', v, ts)];
   }
 
-  private maybeEnter(v: Visit): boolean {
-    if (v.entered || !v.track.confirmed || v.samples === 0) return false;
+  private maybeEnter(v: Visit, ts: number): boolean {
+    const t = v.track;
+    if (v.entered || !t.confirmed) return false;
+    const timedOut = t.confirmedAt !== null && ts - t.confirmedAt >= this.opts.enterTimeoutMs;
+    if (v.samples === 0 && !timedOut) return false;
     v.entered = true;
     this.entered++;
     return true;
   }
 
   private event(type: VisitEventType, v: Visit, ts: number): VisitEvent {
-    const attributes: VisitEvent['attributes'] = {};
-    for (const task of TASKS) {
-      const sum = v.sums[task];
-      if (!sum) continue;
-      const pred: Prediction & { years?: number } = toPrediction(task, sum.map((s) => s / v.samples));
-      if (task === 'age' && v.yearsCount) pred.years = Math.round((v.yearsSum / v.yearsCount) * 10) / 10;
-      attributes[task] = pred;
-    }
-    return { type, ts, person: v.person, firstSeen: v.track.firstSeen, lastSeen: v.track.lastSeen, box: { ...v.track.box }, samples: v.samples, attributes };
+    const t = v.track;
+    return {
+      type, ts, person: v.person, firstSeen: t.firstSeen, lastSeen: t.lastSeen, confirmedAt: t.confirmedAt,
+      // Where the person was last seen: a coasting prediction may already be outside the frame.
+      box: { ...t.seenBox }, samples: v.samples, attributes: v.fusion.attributes(),
+    };
   }
 }

@@ -12,7 +12,7 @@ import { CONTRACT_LABELS } from '../../agent/classify/labels.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { runPercept } from '../helpers/agent-process.js';
 
-interface Received { topic: string; payload: Record<string, unknown>; retain: boolean }
+interface Received { topic: string; payload: Record<string, unknown>; retain: boolean; at: number }
 
 let broker: Broker;
 let clip: string;
@@ -31,7 +31,7 @@ after(async () => { await broker?.stop(); });
 async function subscribe(protocolVersion: 4 | 5, topic: string): Promise<{ client: mqtt.MqttClient; messages: Received[] }> {
   const client = await mqtt.connectAsync(broker.url, { protocolVersion, clean: true, reconnectPeriod: 0 });
   const messages: Received[] = [];
-  client.on('message', (t, p, packet) => { messages.push({ topic: t, payload: JSON.parse(String(p)), retain: packet.retain }); });
+  client.on('message', (t, p, packet) => { messages.push({ topic: t, payload: JSON.parse(String(p)), retain: packet.retain, at: Date.now() }); });
   await client.subscribeAsync(topic, { qos: 1 });
   return { client, messages };
 }
@@ -92,6 +92,17 @@ test('one entered and one left per person, contiguous seq, status online then of
     const box = e.box as Record<string, number>;
     for (const k of ['x', 'y', 'w', 'h']) assert.ok(box[k]! >= 0 && box[k]! <= 1, `box.${k} in 0..1`);
   }
+
+  // The retained audience snapshot follows the visits: on change, at most once a second, nobody at the end.
+  const audience = messages.filter((m) => m.topic === 'percept/e2e/audience');
+  assert.ok(audience.length >= 3, `audience snapshots: ${audience.length}`);
+  for (let i = 1; i < audience.length; i++) assert.ok(audience[i]!.at - audience[i - 1]!.at >= 900, 'at most once a second');
+  assert.ok(audience.some((m) => m.payload.count === 2), 'both people present at once');
+  const last = audience[audience.length - 1]!.payload;
+  assert.equal(last.count, 0);
+  assert.deepEqual(Object.values((last.histograms as Record<string, Record<string, number>>).gender), [0, 0]);
+  const both = audience.find((m) => m.payload.count === 2)!.payload;
+  assert.deepEqual((both.histograms as Record<string, Record<string, number>>).gender, { male: 1, female: 1 });
 
   // The retained status a late subscriber reads is the clean-shutdown one.
   const late = await subscribe(4, 'percept/e2e/status');

@@ -12,7 +12,8 @@ import { makeClip } from '../../agent/cli/demo-clip.js';
 import { SsdDetector } from '../../agent/detect/ssd-detector.js';
 import { OnnxClassifier } from '../../agent/classify/onnx-classifier.js';
 import type { Classifier } from '../../agent/classify/classifier.js';
-import { IouTracker } from '../../agent/track/tracker.js';
+import { Tracker } from '../../agent/track/tracker.js';
+import { CallBudget } from '../../agent/track/budget.js';
 import { VisitBook, type Visit, type VisitEvent } from '../../agent/track/visits.js';
 import { ClassificationQueue } from '../../agent/track/classify-queue.js';
 import { Pipeline } from '../../agent/service/pipeline.js';
@@ -49,9 +50,11 @@ test('a classifier slower than many frames does not stall detection; the queue s
   const events: VisitEvent[] = [];
   const cfg = defaults();
   const pipeline = new Pipeline({
-    source, detector, classifier: slow, stats, queue, maxBatch: 1, everyFrame: true,
-    tracker: new IouTracker(cfg.tracker),
-    visits: new VisitBook({ reclassifyMs: 500, maxSamples: 10, edgeMargin: 0.02 }, () => `p${events.length}`),
+    cv, source, detector, classifier: slow, stats, queue, maxBatch: 1, everyFrame: true, detectIntervalMs: 0,
+    budget: new CallBudget(100),
+    quality: { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 200, edgeMargin: 0.02 },
+    tracker: new Tracker(cfg.tracker),
+    visits: new VisitBook({ ...cfg.classifier, reclassifyMs: 500, minGapMs: 500, maxSamples: 10, hysteresis: cfg.fusion }, () => `p${events.length}`),
     log: createLogger({ ...cfg.log, level: 'error' }),
     emit: (ev) => events.push(ev),
   });

@@ -1,91 +1,173 @@
-// The tracker and the visit state machine on synthetic sequences (timestamps are the clock).
+// Tracker + visit state machine on synthetic sequences: the timestamps are the clock, the "classifier"
+// answers from a script per person, so every case is exact and repeatable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { IouTracker } from '../../agent/track/tracker.js';
-import { VisitBook, type VisitEvent } from '../../agent/track/visits.js';
+import { Tracker } from '../../agent/track/tracker.js';
+import { VisitBook, type VisitEvent, type VisitOptions } from '../../agent/track/visits.js';
 import { toPrediction } from '../../agent/classify/labels.js';
+import type { FaceAttributes } from '../../agent/classify/classifier.js';
 import type { Detection } from '../../agent/detect/detector.js';
 
-const FRAME = { width: 1000, height: 1000 };
-const det = (x: number, y = 400, s = 100): Detection => ({ box: { x, y, w: s, h: s }, score: 0.9 });
-const female = (p: number) => ({ gender: toPrediction('gender', [1 - p, p]) });
+const det = (x: number, y = 400, s = 100, score = 0.9): Detection => ({ box: { x, y, w: s, h: s }, score });
+const gender = (female: number): FaceAttributes => ({ gender: toPrediction('gender', [1 - female, female]) });
 
-function setup(minHits = 2) {
+const OPTS: VisitOptions = {
+  reclassifyMs: 4000, betterCropRatio: 1.3, minGapMs: 1000, maxSamples: 5, enterTimeoutMs: 3000,
+  hysteresis: { margin: 0.1, minDurationMs: 1000, minSamples: 2 },
+};
+
+/** Runs frames at 10 fps; `answer(person, call)` plays the classifier; faces under 40 px are not classifiable. */
+function harness(opts: Partial<VisitOptions> = {}, answer: (person: string, call: number) => FaceAttributes = () => gender(0.9)) {
   let n = 0;
-  const tracker = new IouTracker({ iouThreshold: 0.2, minHits, maxUnseenMs: 1000 });
-  const book = new VisitBook({ reclassifyMs: 2000, maxSamples: 3, edgeMargin: 0.02 }, () => `p${++n}`);
+  const tracker = new Tracker({ iouThreshold: 0.2, minHits: 2, maxUnseenMs: 1000, tentativeUnseenMs: 300 });
+  const book = new VisitBook({ ...OPTS, ...opts }, () => `p${++n}`);
   const events: VisitEvent[] = [];
-  const step = (dets: Detection[], ts: number, classify?: (i: number) => ReturnType<typeof female>) => {
+  const calls = new Map<string, number>();
+  let ts = 0;
+  const frame = (dets: Detection[]) => {
     events.push(...book.onTracks(tracker.update(dets, ts), ts));
-    const due = book.due(ts, 8, FRAME);
+    for (const v of book.visits.values()) book.setQuality(v, Math.max(v.track.box.w, v.track.box.h) >= 40 ? Math.min(1, v.track.box.w / 112) : 0);
+    events.push(...book.tick(ts));
+    const due = book.wanting(ts).filter((v) => book.classifiable(v));
     book.markPending(due, ts);
-    due.forEach((v, i) => events.push(...book.onClassified(v, classify ? classify(i) : female(0.9), ts)));
+    for (const v of due) {
+      const c = (calls.get(v.person) ?? 0) + 1;
+      calls.set(v.person, c);
+      events.push(...book.onClassified(v, answer(v.person, c), v.quality, ts));
+    }
+    ts += 100;
   };
-  return { tracker, book, events, step };
+  const frames = (count: number, dets: (i: number) => Detection[]) => { for (let i = 0; i < count; i++) frame(dets(i)); };
+  return { tracker, book, events, calls, frames, now: () => ts };
 }
 
-test('a person walks in, stays, leaves: one entered, one left with the dwell time', () => {
-  const { events, step } = setup();
-  for (let i = 0; i < 30; i++) step([det(100 + i * 10)], i * 100);
-  for (let i = 30; i < 45; i++) step([], i * 100);
-  assert.deepEqual(events.map((e) => [e.type, e.person]), [['entered', 'p1'], ['left', 'p1']]);
-  assert.equal(events[0]!.ts, 100, 'entered once confirmed (second frame)');
-  assert.equal(events[1]!.lastSeen - events[1]!.firstSeen, 2900);
-  assert.equal(events[1]!.samples, 2, 're-classified after reclassifyMs');
-  assert.equal(events[1]!.attributes.gender!.label, 'female');
+const types = (events: VisitEvent[]) => events.map((e) => `${e.type}:${e.person}`);
+
+test('walk in, stay, leave: one entered (at confirmation), one left with the dwell', () => {
+  const h = harness();
+  h.frames(30, (i) => [det(100 + i * 10)]);
+  h.frames(15, () => []);
+  assert.deepEqual(types(h.events), ['entered:p1', 'left:p1']);
+  assert.equal(h.events[0]!.ts, 100, 'entered on the confirming frame: classification was immediate');
+  assert.equal(h.events[0]!.ts - h.events[0]!.confirmedAt!, 0);
+  assert.equal(h.events[1]!.lastSeen - h.events[1]!.firstSeen, 2900);
+  assert.equal(h.events[1]!.attributes.gender!.label, 'female');
 });
 
-test('a single-frame false positive never enters', () => {
-  const { events, step } = setup();
-  step([det(500)], 0);
-  for (let i = 1; i < 20; i++) step([], i * 100);
-  assert.deepEqual(events, []);
+test('a one-frame false positive never becomes a visit', () => {
+  const h = harness();
+  h.frames(1, () => [det(500)]);
+  h.frames(20, () => []);
+  assert.equal(h.events.length, 0);
+  assert.equal(h.tracker.confirmedTotal, 0);
 });
 
-test('a short gap (missed detections) keeps the same visit', () => {
-  const { events, step } = setup();
-  for (let i = 0; i < 5; i++) step([det(300)], i * 100);
-  for (let i = 5; i < 10; i++) step([], i * 100); // 500 ms unseen < maxUnseenMs
-  for (let i = 10; i < 15; i++) step([det(300)], i * 100);
-  for (let i = 15; i < 30; i++) step([], i * 100);
-  assert.deepEqual(events.map((e) => e.type), ['entered', 'left']);
+test('occlusion: hidden for half a second is the same visit', () => {
+  const h = harness();
+  h.frames(10, (i) => [det(300 + i * 5)]);
+  h.frames(5, () => []); // 500 ms hidden; the track coasts
+  h.frames(10, (i) => [det(375 + i * 5)]);
+  h.frames(15, () => []);
+  assert.deepEqual(types(h.events), ['entered:p1', 'left:p1']);
 });
 
-test('two people at once get separate visits and ids', () => {
-  const { events, step } = setup();
-  for (let i = 0; i < 10; i++) step([det(100), det(700)], i * 100);
-  for (let i = 10; i < 25; i++) step([], i * 100);
-  assert.deepEqual(events.map((e) => e.type).sort(), ['entered', 'entered', 'left', 'left']);
-  assert.equal(new Set(events.map((e) => e.person)).size, 2);
+test('two people crossing keep their identities (constant-velocity prediction)', () => {
+  const h = harness({}, (person) => gender(person === 'p1' ? 0.9 : 0.1));
+  // A walks right, B walks left, same height; their boxes overlap in the middle frames.
+  h.frames(40, (i) => [det(100 + i * 20, 400, 100), det(880 - i * 20, 410, 100)]);
+  h.frames(15, () => []);
+  const byPerson = new Map<string, VisitEvent[]>();
+  for (const e of h.events) byPerson.set(e.person, [...(byPerson.get(e.person) ?? []), e]);
+  assert.equal(byPerson.size, 2, `visits: ${types(h.events)}`);
+  const a = byPerson.get('p1')!.find((e) => e.type === 'left')!;
+  const b = byPerson.get('p2')!.find((e) => e.type === 'left')!;
+  assert.ok(a.box.x > 500, `A ended on the right (x=${a.box.x})`);
+  assert.ok(b.box.x < 400, `B ended on the left (x=${b.box.x})`);
+  assert.equal(a.attributes.gender!.label, 'female');
+  assert.equal(b.attributes.gender!.label, 'male');
+  assert.ok(!h.events.some((e) => e.type === 'updated'), 'no label swap at the crossing');
 });
 
-test('faces at the frame border are not classified, so no visit enters on a cut-off face', () => {
-  const { events, step, book } = setup();
-  for (let i = 0; i < 5; i++) step([det(0)], i * 100);
-  assert.equal(events.length, 0);
-  assert.equal([...book.visits.values()][0]!.samples, 0);
-  step([det(50)], 500);
-  assert.deepEqual(events.map((e) => e.type), ['entered']);
+test('a face shrinking into the distance stays one visit and stops being classified when too small', () => {
+  const h = harness({ reclassifyMs: 500, minGapMs: 500 });
+  h.frames(40, (i) => { const s = 120 - i * 2.5; return [det(400 + i, 300, s)]; }); // 120 px → 22.5 px
+  h.frames(15, () => []);
+  assert.deepEqual(types(h.events), ['entered:p1', 'left:p1']);
+  const left = h.events[1]!;
+  assert.ok(left.samples >= 2);
+  // Classifiable only while ≥ 40 px: frames 0–32 (3.2 s); with a 500 ms gap that is at most 7 calls.
+  assert.ok((h.calls.get('p1') ?? 0) <= 7);
+  assert.ok(left.samples < 40);
 });
 
-test('fusion averages the samples: the majority label wins, samples are counted', () => {
-  const { events, step } = setup();
-  const answers = [0.9, 0.2, 0.8];
-  let call = 0;
-  for (let i = 0; i < 60; i++) step([det(300)], i * 100, () => female(answers[call++]!));
-  for (let i = 60; i < 75; i++) step([], i * 100);
-  const left = events.find((e) => e.type === 'left')!;
-  assert.equal(left.samples, 3);
+test('a single misclassified sample never changes the published label', () => {
+  // Samples: female, female, MALE (one bad frame), female, female.
+  const h = harness({ reclassifyMs: 1000, minGapMs: 1000 }, (_p, call) => gender(call === 3 ? 0.01 : 0.9));
+  h.frames(60, () => [det(300)]);
+  h.frames(15, () => []);
+  assert.deepEqual(h.events.map((e) => e.type), ['entered', 'left']);
+  assert.equal(h.events[1]!.attributes.gender!.label, 'female');
+  assert.equal(h.events[1]!.samples, 5);
+});
+
+test('a sustained change is published once as "updated", after margin, samples and time', () => {
+  // The first two samples say male, then every sample says female.
+  const h = harness({ reclassifyMs: 1000, minGapMs: 1000, maxSamples: 10 }, (_p, call) => gender(call <= 2 ? 0.05 : 0.95));
+  h.frames(100, () => [det(300)]);
+  h.frames(15, () => []);
+  assert.deepEqual(h.events.map((e) => e.type), ['entered', 'updated', 'left']);
+  assert.equal(h.events[0]!.attributes.gender!.label, 'male');
+  assert.equal(h.events[1]!.attributes.gender!.label, 'female');
+  assert.ok(h.events[1]!.samples >= 4);
+});
+
+test('labels follow the quality-weighted majority of the samples', () => {
+  const h = harness({ reclassifyMs: 1000, minGapMs: 1000 }, (_p, call) => gender([0.8, 0.3, 0.7, 0.9, 0.2][call - 1]!));
+  h.frames(60, () => [det(300)]);
+  h.frames(15, () => []);
+  const left = h.events.find((e) => e.type === 'left')!;
   assert.equal(left.attributes.gender!.label, 'female');
-  assert.ok(Math.abs(left.attributes.gender!.p - (0.9 + 0.2 + 0.8) / 3) < 1e-9);
+  assert.ok(Math.abs(left.attributes.gender!.p - (0.8 + 0.3 + 0.7 + 0.9 + 0.2) / 5) < 1e-9, 'equal qualities: the plain mean');
+});
+
+test('a clearly better crop earns an earlier re-classification; the schedule stays within budget', () => {
+  const h = harness();
+  h.frames(10, () => [det(300, 300, 50)]); // quality 50/112
+  h.frames(10, () => [det(300, 300, 110)]); // a much better crop, more than minGap later
+  h.frames(80, () => [det(300, 300, 110)]);
+  // first call at confirmation, one for the better crop, then every 4 s: ≤ 3 per 10 s after the first second.
+  assert.ok((h.calls.get('p1') ?? 0) <= 4, `calls: ${h.calls.get('p1')}`);
+  assert.ok((h.calls.get('p1') ?? 0) >= 3);
+});
+
+test('a face never classifiable is still announced after the enter timeout, without labels', () => {
+  const h = harness();
+  h.frames(50, () => [det(300, 300, 30)]); // 30 px: tracked, never classified
+  h.frames(15, () => []);
+  assert.deepEqual(h.events.map((e) => e.type), ['entered', 'left']);
+  assert.equal(h.events[0]!.ts - h.events[0]!.confirmedAt!, 3000);
+  assert.deepEqual(h.events[0]!.attributes, {});
 });
 
 test('a classification that returns after the visit ended is ignored', () => {
-  const tracker = new IouTracker({ iouThreshold: 0.2, minHits: 1, maxUnseenMs: 100 });
-  const book = new VisitBook({ reclassifyMs: 2000, maxSamples: 3, edgeMargin: 0 }, () => 'p');
+  const tracker = new Tracker({ iouThreshold: 0.2, minHits: 1, maxUnseenMs: 100, tentativeUnseenMs: 100 });
+  const book = new VisitBook(OPTS, () => 'p');
   book.onTracks(tracker.update([det(300)], 0), 0);
-  const [v] = book.due(0, 8, FRAME);
-  book.markPending([v!], 0);
+  const v = [...book.visits.values()][0]!;
+  book.setQuality(v, 1);
+  book.markPending([v], 0);
   book.onTracks(tracker.update([], 500), 500);
-  assert.deepEqual(book.onClassified(v!, female(0.9), 600), []);
+  assert.deepEqual(book.onClassified(v, gender(0.9), 1, 600), []);
+});
+
+test('tracks coast between detection passes', () => {
+  const tracker = new Tracker({ iouThreshold: 0.2, minHits: 2, maxUnseenMs: 1000, tentativeUnseenMs: 300 });
+  for (let i = 0; i < 10; i++) tracker.update([det(100 + i * 10)], i * 100);
+  const t = [...tracker.tracks.values()][0]!;
+  const before = t.box.x;
+  tracker.coast(1000);
+  tracker.coast(1100);
+  assert.ok(t.box.x > before + 10, `predicted onwards: ${before} → ${t.box.x}`);
+  const r = tracker.update([det(220)], 1200);
+  assert.equal(r.started.length, 0, 'the next detection continues the track');
 });

@@ -1,0 +1,21 @@
+// A per-second budget of classified faces (token bucket), so the classifier's share of the device holds
+// whatever the model's speed and however many people are in view.
+export class CallBudget {
+  private tokens: number;
+  private last: number | null = null;
+
+  constructor(private readonly perSecond: number) {
+    this.tokens = Math.max(1, perSecond);
+  }
+
+  /** Faces that may be classified at time ts (ms). */
+  available(ts: number): number {
+    if (this.last !== null) this.tokens = Math.min(Math.max(1, this.perSecond), this.tokens + ((ts - this.last) / 1000) * this.perSecond);
+    this.last = ts;
+    return Math.floor(this.tokens);
+  }
+
+  spend(n: number): void {
+    this.tokens -= n;
+  }
+}

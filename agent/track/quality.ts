@@ -1,0 +1,43 @@
+// How good a face crop is for classification: big enough, confidently detected, sharp. Tiny, blurred or
+// cut-off faces are not classified at all; among the rest, quality weights fusion and says when a
+// clearly better crop is worth another classifier call.
+import type { CV, Mat } from '../capture/opencv.js';
+import type { Box } from '../detect/detector.js';
+import { clampRegion } from '../inference/preprocess.js';
+
+export interface QualityOptions {
+  /** Faces smaller than this (larger side, px) are not classified. */
+  minFacePx: number;
+  /** Face side at which size stops adding quality. */
+  goodFacePx: number;
+  /** Variance of the Laplacian (on a 64 px grey face) below which a face is too blurred. */
+  minSharpness: number;
+  /** Sharpness at which it stops adding quality. */
+  goodSharpness: number;
+  edgeMargin: number;
+}
+
+export function nearEdge(box: Box, frame: { width: number; height: number }, margin: number): boolean {
+  const mx = frame.width * margin;
+  const my = frame.height * margin;
+  return box.x < mx || box.y < my || box.x + box.w > frame.width - mx || box.y + box.h > frame.height - my;
+}
+
+/** Variance of the Laplacian of the face, resized to 64 px so faces of any size compare. */
+export function sharpness(cv: CV, frame: Mat, box: Box): number {
+  const r = clampRegion(box, frame.cols, frame.rows);
+  if (!r) return 0;
+  const grey = frame.getRegion(new cv.Rect(r.x, r.y, r.w, r.h)).resize(64, 64).cvtColor(cv.COLOR_BGR2GRAY);
+  const { stddev } = grey.laplacian(cv.CV_64F).meanStdDev();
+  const sd = stddev.at(0, 0);
+  return sd * sd;
+}
+
+/** 0 when the face must not be classified; otherwise (0, 1]. */
+export function faceQuality(box: Box, score: number, sharp: number, frame: { width: number; height: number }, o: QualityOptions): number {
+  const side = Math.max(box.w, box.h);
+  if (side < o.minFacePx || sharp < o.minSharpness || nearEdge(box, frame, o.edgeMargin)) return 0;
+  const size = Math.min(1, side / o.goodFacePx);
+  const sharpF = Math.min(1, sharp / o.goodSharpness);
+  return size * Math.min(1, score) * (0.5 + 0.5 * sharpF);
+}
