@@ -41,9 +41,9 @@ export function loadOrReport(file: string | undefined, overrides: Record<string,
   }
 }
 
-export async function runAgent(config: Config, opts: { exitOnEof: boolean; onEvent?: (p: EventPayload) => void }): Promise<number> {
+export async function runAgent(config: Config, opts: { exitOnEof: boolean; configFile?: string | null; onEvent?: (p: EventPayload) => void }): Promise<number> {
   const log = createLogger(config.log);
-  const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, onEvent: opts.onEvent });
+  const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, configFile: opts.configFile ?? null, onEvent: opts.onEvent });
   try {
     await agent.start();
   } catch (err) {
@@ -80,5 +80,5 @@ export async function runCommand(a: RunArgs): Promise<number> {
   const loaded = loadOrReport(a.config, flagOverrides(a));
   if (typeof loaded === 'number') return loaded;
   const onEvent = a.printEvents ? (p: EventPayload) => { process.stdout.write(`${JSON.stringify(p)}\n`); } : undefined;
-  return runAgent(loaded.config, { exitOnEof: a.exitOnEof, onEvent });
+  return runAgent(loaded.config, { exitOnEof: a.exitOnEof, configFile: loaded.file, onEvent });
 }

@@ -62,6 +62,26 @@ export const ConfigSchema = Type.Object({
     passwordFile: Type.String({ default: '' }),
     embeddedHost: Type.String({ default: '127.0.0.1', description: 'Embedded broker listen address.' }),
     embeddedPort: Type.Integer({ default: 1883, minimum: 0, maximum: 65535, description: 'Embedded broker port (0: any free port).' }),
+    tls: Type.Object({
+      ca: Type.String({ default: '', description: 'CA certificate file (PEM) to verify the broker with (mqtts://).' }),
+      cert: Type.String({ default: '', description: 'Client certificate file (PEM), for brokers that require one.' }),
+      key: Type.String({ default: '', description: 'Client private key file (PEM).' }),
+      rejectUnauthorized: Type.Boolean({ default: true, description: 'Refuse a broker whose certificate does not verify. Turn off only for tests.' }),
+    }, { default: {}, additionalProperties: false }),
+    reconnectMinMs: Type.Integer({ default: 1000, minimum: 100, description: 'First reconnect delay; doubles per failed attempt, with jitter.' }),
+    reconnectMaxMs: Type.Integer({ default: 60000, minimum: 100, description: 'Longest reconnect delay.' }),
+    outboxMaxEvents: Type.Integer({ default: 10000, minimum: 1, description: 'Undelivered events kept on disk; beyond, the oldest are dropped (counted in stats).' }),
+    outboxMaxAgeS: Type.Integer({ default: 604800, minimum: 1, description: 'Undelivered events older than this are dropped.' }),
+    statsIntervalS: Type.Integer({ default: 30, minimum: 1, description: 'How often stats are published.' }),
+  }, { default: {}, additionalProperties: false }),
+  remoteConfig: Type.Object({
+    enabled: Type.Boolean({ default: true, description: 'Accept JSON merge patches on {root}/config/set.' }),
+    persist: Type.Boolean({ default: false, description: 'Write accepted patches back to the config file (only when one was given).' }),
+    maxBytes: Type.Integer({ default: 65536, minimum: 1, description: 'Larger config/set payloads are rejected.' }),
+  }, { default: {}, additionalProperties: false }),
+  homeassistant: Type.Object({
+    enabled: Type.Boolean({ default: false, description: 'Publish Home Assistant MQTT discovery for people present, emotion, age-group and gender counts.' }),
+    prefix: Type.String({ default: 'homeassistant', description: 'Home Assistant discovery prefix.' }),
   }, { default: {}, additionalProperties: false }),
   state: Type.Object({
     dir: Type.String({ default: '/var/lib/percept', description: 'Where the event sequence number is kept across restarts.' }),

@@ -1,9 +1,19 @@
-// MQTT adapter of the publisher port (MQTT.js): birth and last-will status, QoS 1 events.
+// MQTT adapter of the publisher port (MQTT.js): birth and last-will status, events through the durable
+// outbox (QoS 1, strictly in seq order, removed only on PUBACK), reconnect with backoff and jitter, TLS,
+// credentials, and the device's own inbound topics (config/set, Home Assistant's status).
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'winston';
 import type { EventPayload, Publisher, StatusPayload } from './publisher.js';
 import { topics } from './payloads.js';
+import type { Outbox } from './outbox.js';
+
+export interface TlsOptions {
+  ca: string;
+  cert: string;
+  key: string;
+  rejectUnauthorized: boolean;
+}
 
 export interface MqttOptions {
   url: string;
@@ -15,52 +25,153 @@ export interface MqttOptions {
   prefix: string;
   device: string;
   birth: StatusPayload;
+  tls: TlsOptions;
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+}
+
+export type InboundHandler = (topic: string, payload: Buffer) => void;
+
+const ACK_TIMEOUT_MS = 30_000;
+
+/** Next reconnect delay: exponential, capped, with ±50 % jitter so a fleet does not reconnect in step. */
+export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
+  const base = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(base * (0.5 + random()));
+}
+
+function refusal(err: Error & { code?: number | string }): string | null {
+  const code = err.code;
+  if (code === 4 || code === 134) return 'bad user name or password (check mqtt.username and mqtt.password / passwordFile)';
+  if (code === 5 || code === 135) return 'not authorized (check mqtt.username and the broker ACL)';
+  if (code === 2 || code === 133) return 'client id rejected (set mqtt.clientId)';
+  return null;
 }
 
 export class MqttPublisher implements Publisher {
   private client: MqttClient | null = null;
   private readonly t: ReturnType<typeof topics>;
+  private draining: Promise<void> | null = null;
+  private attempt = 0;
+  private readonly subscriptions = new Map<string, InboundHandler>();
+  private readonly connectListeners: (() => void)[] = [];
+  delivered = 0;
 
-  constructor(private readonly opts: MqttOptions, private readonly log: Logger) {
+  constructor(private readonly opts: MqttOptions, private readonly outbox: Outbox, private readonly log: Logger) {
     this.t = topics(opts.prefix, opts.device);
   }
 
-  get statusTopic(): string { return this.t.status; }
+  get connected(): boolean { return !!this.client?.connected; }
 
-  async start(): Promise<void> {
+  /** Called after every (re)connect, e.g. to republish retained state. */
+  onConnect(listener: () => void): void {
+    this.connectListeners.push(listener);
+  }
+
+  /** Listens to a topic of this device (re-subscribed after every reconnect). */
+  subscribe(topic: string, handler: InboundHandler): void {
+    this.subscriptions.set(topic, handler);
+    if (this.client?.connected) void this.client.subscribeAsync(topic, { qos: 1 }).catch(() => undefined);
+  }
+
+  private clientOptions(): IClientOptions {
     const o = this.opts;
     const password = o.passwordFile ? readFileSync(o.passwordFile, 'utf8').trim() : o.password;
-    const options: IClientOptions = {
+    const read = (f: string) => (f ? readFileSync(f) : undefined);
+    return {
       clientId: o.clientId,
       protocolVersion: o.protocolVersion,
       clean: true,
-      reconnectPeriod: 2000,
+      reconnectPeriod: o.reconnectMinMs,
       connectTimeout: 10_000,
-      // MQTT.js's offline queue is unbounded for QoS 0; never let it grow.
+      // MQTT.js's offline queue is unbounded; events wait in the bounded outbox instead.
       queueQoSZero: false,
       will: { topic: this.t.status, payload: Buffer.from(JSON.stringify({ state: 'offline' } satisfies StatusPayload)), qos: 1, retain: true },
       ...(o.username ? { username: o.username } : {}),
       ...(password ? { password } : {}),
+      ...(o.tls.ca ? { ca: read(o.tls.ca) } : {}),
+      ...(o.tls.cert ? { cert: read(o.tls.cert) } : {}),
+      ...(o.tls.key ? { key: read(o.tls.key) } : {}),
+      rejectUnauthorized: o.tls.rejectUnauthorized,
     };
-    const client = mqtt.connect(o.url, options);
+  }
+
+  async start(): Promise<void> {
+    const o = this.opts;
+    const client = mqtt.connect(o.url, this.clientOptions());
     this.client = client;
     client.on('connect', () => {
+      this.attempt = 0;
       this.log.info(`connected to ${o.url} as ${o.clientId}`);
       void client.publishAsync(this.t.status, JSON.stringify(o.birth), { qos: 1, retain: true })
         .catch((err: Error) => this.log.warn(`birth message not sent: ${err.message}`));
+      for (const topic of this.subscriptions.keys()) void client.subscribeAsync(topic, { qos: 1 }).catch(() => undefined);
+      for (const l of this.connectListeners) l();
+      this.drain();
     });
-    client.on('reconnect', () => this.log.debug(`reconnecting to ${o.url}`));
-    client.on('offline', () => this.log.warn(`broker ${o.url} unreachable; events wait in the client queue`));
-    client.on('error', (err) => this.log.error(`MQTT: ${err.message}`));
-    // Do not block start-up on the broker: the agent keeps working and publishes once it connects.
+    client.on('message', (topic, payload) => this.subscriptions.get(topic)?.(topic, payload));
+    client.on('close', () => {
+      this.attempt++;
+      // MQTT.js reconnects at a fixed period; set the next one from our backoff before it schedules it.
+      client.options.reconnectPeriod = backoffDelay(this.attempt, o.reconnectMinMs, o.reconnectMaxMs);
+      if (this.attempt === 1 || this.attempt % 10 === 0) {
+        this.log.warn(`broker ${o.url} unreachable (attempt ${this.attempt}); retrying in ${client.options.reconnectPeriod} ms; events wait in the outbox (${this.outbox.depth})`);
+      }
+    });
+    client.on('error', (err: Error & { code?: number | string }) => {
+      const why = refusal(err);
+      this.log.error(why ? `broker ${o.url} refused the connection: ${why}` : `MQTT: ${err.message}`);
+    });
+    // Do not block start-up on the broker: the agent works and queues events until it connects.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 5000);
       client.once('connect', () => { clearTimeout(timer); resolve(); });
     });
   }
 
+  /** Stored durably first; delivery happens in seq order whenever the broker is there. */
   async publishEvent(event: EventPayload): Promise<void> {
-    await this.client!.publishAsync(this.t.event(event.type), JSON.stringify(event), { qos: 1 });
+    this.outbox.put({ seq: event.seq, topic: this.t.event(event.type), payload: JSON.stringify(event) });
+    this.drain();
+  }
+
+  private drain(): void {
+    if (this.draining || !this.client?.connected) return;
+    this.draining = this.sendPending().finally(() => { this.draining = null; });
+  }
+
+  private async sendPending(): Promise<void> {
+    for (;;) {
+      const client = this.client;
+      if (!client?.connected) return;
+      const seqs = this.outbox.pending();
+      if (!seqs.length) return;
+      for (const seq of seqs) {
+        const entry = this.outbox.read(seq);
+        if (!entry) continue;
+        const acked = await this.publishAcked(client, entry.topic, entry.payload);
+        if (!acked) return; // the connection went; the next 'connect' drains again, in order
+        this.outbox.remove(seq);
+        this.delivered++;
+      }
+    }
+  }
+
+  /** QoS 1 publish that resolves false if the connection closes (or no PUBACK comes) first. */
+  private publishAcked(client: MqttClient, topic: string, payload: string): Promise<boolean> {
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => { client.off('close', onClose); clearTimeout(timer); resolve(ok); };
+      const onClose = () => done(false);
+      const timer = setTimeout(() => done(false), ACK_TIMEOUT_MS);
+      client.once('close', onClose);
+      client.publish(topic, payload, { qos: 1 }, (err) => done(!err));
+    });
+  }
+
+  /** Retained or not, QoS 1, fire-and-forget when offline (state topics are republished on change). */
+  async publishRaw(topic: string, payload: string, retain: boolean): Promise<void> {
+    if (!this.client?.connected) return;
+    await this.client.publishAsync(topic, payload, { qos: 1, retain });
   }
 
   async publishStats(stats: object): Promise<void> {
@@ -69,12 +180,24 @@ export class MqttPublisher implements Publisher {
   }
 
   async publishAudience(audience: object): Promise<void> {
-    await this.client?.publishAsync(this.t.audience, JSON.stringify(audience), { qos: 1, retain: true });
+    await this.publishRaw(this.t.audience, JSON.stringify(audience), true);
+  }
+
+  /** Waits (up to timeoutMs) for the outbox to drain while connected. */
+  async flush(timeoutMs: number): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (Date.now() < end && this.client?.connected && this.outbox.depth > 0) {
+      this.drain();
+      await Promise.race([this.draining, new Promise((r) => setTimeout(r, 100))]);
+    }
   }
 
   async stop(reason: string): Promise<void> {
     const client = this.client;
     if (!client) return;
+    await this.flush(5000);
+    const left = this.outbox.depth;
+    if (left) this.log.warn(`${left} event(s) not yet delivered stay in the outbox for the next start`);
     this.client = null;
     if (client.connected) {
       await client.publishAsync(this.t.status, JSON.stringify({ state: 'offline', reason } satisfies StatusPayload), { qos: 1, retain: true })

@@ -26,9 +26,13 @@ export class StateStore {
 
   get lastSeq(): number { return this.seq; }
 
-  /** Reserves the next sequence number and makes it durable before it is used. */
-  next(): number {
-    const seq = this.seq + 1;
+  /** After a crash the outbox may hold an event whose seq was not yet recorded here: never reuse it. */
+  ensureAtLeast(seq: number): void {
+    if (seq > this.seq) this.commit(seq);
+  }
+
+  /** Records `seq` as used (durably). */
+  commit(seq: number): void {
     mkdirSync(this.dir, { recursive: true });
     const tmp = `${this.path}.tmp`;
     writeFileSync(tmp, `${JSON.stringify({ seq, updatedAt: new Date().toISOString() })}\n`);
@@ -37,6 +41,5 @@ export class StateStore {
     closeSync(fd);
     renameSync(tmp, this.path);
     this.seq = seq;
-    return seq;
   }
 }

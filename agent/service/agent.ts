@@ -1,6 +1,7 @@
 // The composition root: builds every component from the config, starts them in order (models, source,
-// state, broker, publisher) and stops them in reverse. Nothing is written to the state directory until
-// everything that can fail on bad input (config, models, source) has been checked.
+// state, broker, publisher, device topics) and stops them in reverse. Nothing is written to the state
+// directory until everything that can fail on bad input (config, models, source) has been checked.
+// Components hold the live config sections, so hot keys of a remote patch take effect at once.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
@@ -15,29 +16,48 @@ import type { Classifier } from '../classify/classifier.js';
 import { DEFAULT_MODELS, PACKAGE_ROOT } from '../inference/default-models.js';
 import { Tracker } from '../track/tracker.js';
 import { CallBudget } from '../track/budget.js';
-import { AudienceThrottle, audiencePayload } from '../publish/audience.js';
-import { VisitBook, type AudiencePerson, type Visit, type VisitEvent } from '../track/visits.js';
+import { VisitBook, type Visit, type VisitEvent, type VisitOptions } from '../track/visits.js';
 import { ClassificationQueue } from '../track/classify-queue.js';
+import type { QualityOptions } from '../track/quality.js';
 import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
-import { eventPayload, type EventPayload } from '../publish/payloads.js';
-import type { Publisher } from '../publish/publisher.js';
+import { Outbox } from '../publish/outbox.js';
+import { eventPayload, topics, type EventPayload } from '../publish/payloads.js';
 import { StateStore } from '../publish/state-store.js';
 import { child, type Logger } from './logging.js';
 import { Pipeline } from './pipeline.js';
 import { PipelineStats } from './stats.js';
+import { DeviceTopics } from './device-topics.js';
 
 export const VERSION = (JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version: string }).version;
 
-const STATS_INTERVAL_MS = 30_000;
-
 export interface AgentOptions {
   config: Config;
+  /** The file the config came from, if any (remote patches may be persisted into it). */
+  configFile?: string | null;
   log: Logger;
   /** Read every frame of a file and exit at its end (tests, batch runs). */
   exitOnEof: boolean;
-  /** Every event payload as a JSON line, e.g. to stdout. */
+  /** Every event payload, e.g. printed to stdout. */
   onEvent?: (payload: EventPayload) => void;
+}
+
+/** Views of the live config in the shapes the components take; getters, so hot changes show through. */
+function visitOptions(c: Config): VisitOptions {
+  const k = c.classifier;
+  return {
+    get reclassifyMs() { return k.reclassifyMs; }, get betterCropRatio() { return k.betterCropRatio; },
+    get minGapMs() { return k.minGapMs; }, get maxSamples() { return k.maxSamples; },
+    get enterTimeoutMs() { return k.enterTimeoutMs; }, hysteresis: c.fusion,
+  };
+}
+
+function qualityOptions(c: Config): QualityOptions {
+  const k = c.classifier;
+  return {
+    get minFacePx() { return k.minFacePx; }, goodFacePx: 112, get minSharpness() { return k.minSharpness; },
+    get goodSharpness() { return 10 * Math.max(k.minSharpness, 1); }, get edgeMargin() { return k.edgeMargin; },
+  };
 }
 
 export class Agent {
@@ -45,15 +65,15 @@ export class Agent {
   private classifier: Classifier | null = null;
   private source: FrameSource | null = null;
   private broker: EmbeddedBroker | null = null;
-  private publisher: Publisher | null = null;
+  private publisher: MqttPublisher | null = null;
+  private outbox: Outbox | null = null;
+  private topicsMgr: DeviceTopics | null = null;
   private pipeline: Pipeline | null = null;
-  private statsTimer: NodeJS.Timeout | null = null;
-  private readonly pending = new Set<Promise<void>>();
+  private tracker: Tracker | null = null;
+  private visits: VisitBook | null = null;
   private readonly log: Logger;
   readonly stats = new PipelineStats();
   readonly queue: ClassificationQueue<Visit>;
-  private tracker: Tracker | null = null;
-  private visits: VisitBook | null = null;
   readonly device: string;
   brokerUrl = '';
 
@@ -63,18 +83,17 @@ export class Agent {
     this.queue = new ClassificationQueue(opts.config.classifier.queueSize);
   }
 
+  get config(): Config { return this.opts.config; }
+
   async start(): Promise<void> {
-    const { config } = this.opts;
+    const config = this.opts.config;
     const log = this.log;
     if (!config.source.uri) throw new Error('no source: set source.uri in the config or pass --source (a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
     const cv = await loadOpenCV();
     const session = { providers: config.inference.providers, intraOpThreads: config.inference.threads, verifySha256: config.inference.verifySha256 };
     const modelLog = (m: string) => child(log, 'models').info(m);
     try {
-      this.detector = await SsdDetector.open(cv, config.detector.model || DEFAULT_MODELS.detector, {
-        scoreThreshold: config.detector.scoreThreshold, iouThreshold: config.detector.iouThreshold,
-        minFacePx: config.detector.minFacePx, maxFaces: config.detector.maxFaces,
-      }, session, modelLog);
+      this.detector = await SsdDetector.open(cv, config.detector.model || DEFAULT_MODELS.detector, config.detector, session, modelLog);
       const classifierDirs = config.classifier.models.length ? config.classifier.models : [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
       this.classifier = await OnnxClassifier.open(cv, classifierDirs, config.classifier.cropMargin, session, modelLog);
 
@@ -86,77 +105,64 @@ export class Agent {
       child(log, 'capture').info(`source ${source.uri} (${source.kind}${source.fps ? `, ${source.fps} fps` : ''})`);
 
       const state = new StateStore(config.state.dir);
+      const publishLog = child(log, 'publish');
+      this.outbox = new Outbox(config.state.dir, { maxEvents: config.mqtt.outboxMaxEvents, maxAgeMs: config.mqtt.outboxMaxAgeS * 1000 }, (m) => publishLog.warn(m));
+      const pending = this.outbox.pending();
+      state.ensureAtLeast(pending[pending.length - 1] ?? 0);
+      if (pending.length) publishLog.info(`${pending.length} undelivered event(s) from an earlier run wait in the outbox (seq ${pending[0]}…${pending[pending.length - 1]})`);
+
       let url = config.mqtt.url;
       if (!url) {
         this.broker = await EmbeddedBroker.start(config.mqtt.embeddedHost, config.mqtt.embeddedPort);
         url = this.broker.url;
-        child(log, 'publish').info(`embedded MQTT broker listening on ${url} (subscribe to ${config.mqtt.prefix}/${this.device}/#)`);
+        publishLog.info(`embedded MQTT broker listening on ${url} (subscribe to ${config.mqtt.prefix}/${this.device}/#)`);
       }
       this.brokerUrl = url;
       const model = this.classifier.name;
+      const m = config.mqtt;
       this.publisher = new MqttPublisher({
-        url, clientId: config.mqtt.clientId || `percept-${this.device}`, username: config.mqtt.username,
-        password: config.mqtt.password, passwordFile: config.mqtt.passwordFile, protocolVersion: config.mqtt.protocolVersion,
-        prefix: config.mqtt.prefix, device: this.device,
+        url, clientId: m.clientId || `percept-${this.device}`, username: m.username, password: m.password, passwordFile: m.passwordFile,
+        protocolVersion: m.protocolVersion, prefix: m.prefix, device: this.device, tls: m.tls,
+        reconnectMinMs: m.reconnectMinMs, reconnectMaxMs: Math.max(m.reconnectMinMs, m.reconnectMaxMs),
         birth: { state: 'online', version: VERSION, model, startedAt: new Date().toISOString() },
-      }, child(log, 'publish'));
+      }, this.outbox, publishLog);
       await this.publisher.start();
 
-      const c = config.classifier;
       this.tracker = new Tracker(config.tracker);
-      this.visits = new VisitBook({
-        reclassifyMs: c.reclassifyMs, betterCropRatio: c.betterCropRatio, minGapMs: c.minGapMs, maxSamples: c.maxSamples,
-        enterTimeoutMs: c.enterTimeoutMs, hysteresis: config.fusion,
-      }, () => randomUUID());
-      this.pipeline = new Pipeline({
-        cv, source, detector: this.detector, classifier: this.classifier, tracker: this.tracker, visits: this.visits, stats: this.stats,
-        queue: this.queue, budget: new CallBudget(c.maxFacesPerSecond),
-        quality: { minFacePx: c.minFacePx, goodFacePx: 112, minSharpness: c.minSharpness, goodSharpness: 10 * Math.max(c.minSharpness, 1), edgeMargin: c.edgeMargin },
-        log: child(log, 'pipeline'), maxBatch: c.maxBatch, detectIntervalMs: config.detector.intervalMs, everyFrame: this.opts.exitOnEof,
-        emit: (ev, frame) => this.emit(ev, frame, state, model),
-        onAudience: (people, ts) => this.audience(people, ts),
+      this.visits = new VisitBook(visitOptions(config), () => randomUUID());
+      const visits = this.visits;
+      this.topicsMgr = new DeviceTopics(this.publisher, {
+        root: topics(m.prefix, this.device).root, device: this.device, version: VERSION, model, live: config,
+        configFile: this.opts.configFile ?? null, log: child(log, 'config'), statsSnapshot: () => this.statsSnapshot(),
+        present: () => visits.present(),
+        onApplied: () => { log.level = mostVerbose(config); },
       });
-      this.statsTimer = setInterval(() => { void this.publisher?.publishStats(this.statsSnapshot()).catch(() => undefined); }, STATS_INTERVAL_MS);
-      this.statsTimer.unref();
+      this.topicsMgr.start();
+      const k = config.classifier;
+      this.pipeline = new Pipeline({
+        cv, source, detector: this.detector, classifier: this.classifier, tracker: this.tracker, visits, stats: this.stats,
+        queue: this.queue, budget: new CallBudget(() => k.maxFacesPerSecond), quality: qualityOptions(config),
+        settings: { get maxBatch() { return k.maxBatch; }, get detectIntervalMs() { return config.detector.intervalMs; } },
+        log: child(log, 'pipeline'), everyFrame: this.opts.exitOnEof,
+        emit: (ev, frame) => this.emit(ev, frame, state, model),
+        onAudience: (people, ts) => this.topicsMgr?.audience(people, ts),
+      });
     } catch (err) {
       await this.shutdown('start-failed');
       throw err;
     }
   }
 
+  /** The event gets the next seq and is stored durably before anything else sees it. */
   private emit(ev: VisitEvent, frame: { width: number; height: number }, state: StateStore, model: string): void {
     const t = performance.now();
-    const payload = eventPayload(ev, state.next(), this.device, model, frame);
+    const seq = state.lastSeq + 1;
+    const payload = eventPayload(ev, seq, this.device, model, frame);
+    void this.publisher!.publishEvent(payload);
+    state.commit(seq);
     this.stats.events++;
+    this.stats.stages.publish.add(performance.now() - t);
     this.opts.onEvent?.(payload);
-    const p: Promise<void> = this.publisher!.publishEvent(payload)
-      .catch((err: Error) => { child(this.log, 'publish').error(`event seq ${payload.seq} not published: ${err.message}`); })
-      .finally(() => { this.pending.delete(p); this.stats.stages.publish.add(performance.now() - t); });
-    this.pending.add(p);
-  }
-
-  private readonly throttle = new AudienceThrottle(1000);
-  private audienceTimer: NodeJS.Timeout | null = null;
-  private audienceTs = 0;
-
-  /** Retained audience snapshot on change, at most once a second; a change inside the second is sent when it is up. */
-  private audience(people: AudiencePerson[], ts: number): void {
-    this.audienceTs = ts;
-    if (this.throttle.due(people, Date.now())) {
-      this.track(this.publisher!.publishAudience(audiencePayload(people, ts, this.device)));
-    } else if (!this.audienceTimer && this.throttle.changed(people)) {
-      this.audienceTimer = setTimeout(() => {
-        this.audienceTimer = null;
-        const now = this.visits?.present() ?? [];
-        if (this.publisher && this.throttle.due(now, Date.now())) this.track(this.publisher.publishAudience(audiencePayload(now, this.audienceTs, this.device)));
-      }, 1000);
-    }
-  }
-
-  /** Publishes without awaiting, keeping the promise so shutdown can flush it. */
-  private track(p: Promise<void>): void {
-    const tracked: Promise<void> = p.catch((err: Error) => { child(this.log, 'publish').warn(err.message); }).finally(() => this.pending.delete(tracked));
-    this.pending.add(tracked);
   }
 
   statsSnapshot() {
@@ -167,6 +173,8 @@ export class Agent {
     const calls = (v?.finishedCalls ?? 0) + open.reduce((a, x) => a + x.samples, 0);
     return this.stats.snapshot({
       classifyQueue: { depth: this.queue.depth, maxDepth: this.queue.maxDepth, dropped: this.queue.dropped, capacity: this.queue.capacity },
+      outbox: { depth: this.outbox?.depth ?? 0, dropped: this.outbox?.dropped ?? 0, delivered: this.publisher?.delivered ?? 0 },
+      mqttConnected: this.publisher?.connected ?? false,
       visits: {
         entered: v?.entered ?? 0, left: v?.left ?? 0, updated: v?.updates ?? 0,
         labelChangesPerVisit: v && v.entered ? Math.round((v.updates / v.entered) * 1000) / 1000 : 0,
@@ -176,30 +184,35 @@ export class Agent {
     });
   }
 
-  /** Runs the pipeline until the source ends (with exitOnEof) or stop() is called. */
+  /** Applies a config/set payload as if it came over MQTT (tests, SIGHUP-style reloads). */
+  applyRemote(payload: Buffer) {
+    return this.topicsMgr?.onConfigSet(payload);
+  }
+
+  /** Runs the pipeline until the source ends (with exitOnEof) or requestStop() is called. */
   async run(): Promise<void> {
     await this.pipeline!.run();
   }
 
-  /** Stops capture; the pipeline then ends open visits, and everything is flushed and closed. */
+  /** Stops capture; the pipeline then ends open visits, and shutdown() flushes and closes the rest. */
   requestStop(): void {
     this.pipeline?.stop();
     void this.source?.close();
   }
 
   async shutdown(reason = 'shutdown'): Promise<void> {
-    if (this.statsTimer) clearInterval(this.statsTimer);
-    if (this.audienceTimer) clearTimeout(this.audienceTimer);
-    // The last snapshot (usually nobody left) must not be lost to the once-a-second limit.
-    if (this.visits && this.publisher && this.throttle.changed(this.visits.present())) {
-      this.track(this.publisher.publishAudience(audiencePayload(this.visits.present(), this.audienceTs, this.device)));
-    }
-    await Promise.allSettled([...this.pending]);
+    await this.topicsMgr?.stop();
     await this.publisher?.stop(reason).catch((err: Error) => this.log.warn(`publisher stop: ${err.message}`));
     await this.broker?.stop();
     await this.source?.close();
     await Promise.allSettled([this.detector?.close(), this.classifier?.close()]);
+    this.topicsMgr = null;
     this.publisher = null;
     this.broker = null;
   }
+}
+
+function mostVerbose(c: Config): string {
+  const order = ['error', 'warn', 'info', 'debug'];
+  return [c.log.level, ...Object.values(c.log.namespaces)].reduce((a, b) => (order.indexOf(b) > order.indexOf(a) ? b : a), 'error');
 }

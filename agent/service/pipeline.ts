@@ -27,8 +27,8 @@ export interface PipelineDeps {
   quality: QualityOptions;
   stats: PipelineStats;
   log: Logger;
-  maxBatch: number;
-  detectIntervalMs: number;
+  /** Read on every frame (hot-reloadable). */
+  settings: { readonly maxBatch: number; readonly detectIntervalMs: number };
   /** Read every frame of the source (no "latest frame wins") and end open visits at its end. */
   everyFrame: boolean;
   emit: (event: VisitEvent, frame: { width: number; height: number }) => void;
@@ -72,7 +72,8 @@ export class Pipeline {
     const { d } = this;
     this.frameSize = { width: frame.width, height: frame.height };
     this.clock = frame.ts;
-    const detectNow = d.detectIntervalMs <= 0 || frame.ts - this.lastDetect >= d.detectIntervalMs;
+    const interval = d.settings.detectIntervalMs;
+    const detectNow = interval <= 0 || frame.ts - this.lastDetect >= interval;
     let t = performance.now();
     const detections = detectNow ? await d.detector.detect(frame) : null;
     if (detections) {
@@ -97,7 +98,7 @@ export class Pipeline {
     q.prune((v) => d.visits.isOpen(v));
     for (const v of d.visits.wanting(frame.ts)) q.offer(v);
     if (!this.inflight && detections) {
-      const n = Math.min(d.maxBatch, d.budget.available(frame.ts));
+      const n = Math.min(d.settings.maxBatch, d.budget.available(frame.ts));
       const due = n > 0 ? q.take(n, (v) => d.visits.classifiable(v)) : [];
       if (due.length) {
         d.budget.spend(due.length);

@@ -4,13 +4,15 @@ export class CallBudget {
   private tokens: number;
   private last: number | null = null;
 
-  constructor(private readonly perSecond: number) {
-    this.tokens = Math.max(1, perSecond);
+  /** `perSecond` is read on every call, so a changed budget applies at once. */
+  constructor(private readonly perSecond: () => number) {
+    this.tokens = Math.max(1, perSecond());
   }
 
   /** Faces that may be classified at time ts (ms). */
   available(ts: number): number {
-    if (this.last !== null) this.tokens = Math.min(Math.max(1, this.perSecond), this.tokens + ((ts - this.last) / 1000) * this.perSecond);
+    const rate = this.perSecond();
+    if (this.last !== null) this.tokens = Math.min(Math.max(1, rate), this.tokens + ((ts - this.last) / 1000) * rate);
     this.last = ts;
     return Math.floor(this.tokens);
   }

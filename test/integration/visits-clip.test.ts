@@ -58,8 +58,8 @@ test('real clip: one story per visit, labels = majority of per-frame predictions
   const stats = new PipelineStats();
   let n = 0;
   const pipeline = new Pipeline({
-    cv, source, detector, classifier, stats, quality, everyFrame: true, detectIntervalMs: 0, maxBatch: c.maxBatch,
-    queue: new ClassificationQueue<Visit>(c.queueSize), budget: new CallBudget(c.maxFacesPerSecond),
+    cv, source, detector, classifier, stats, quality, everyFrame: true, settings: { detectIntervalMs: 0, maxBatch: c.maxBatch },
+    queue: new ClassificationQueue<Visit>(c.queueSize), budget: new CallBudget(() => c.maxFacesPerSecond),
     tracker: new Tracker(cfg.tracker),
     visits: new VisitBook({ ...c, hysteresis: cfg.fusion }, () => `p${++n}`),
     log: createLogger({ ...cfg.log, level: 'error' }),

@@ -1,0 +1,31 @@
+// Home Assistant MQTT discovery: sensors read from the retained audience snapshot, availability from the
+// status topic. Removing them is publishing an empty retained payload on each config topic.
+import { CONTRACT_LABELS } from '../classify/labels.js';
+
+export interface DiscoveryMessage {
+  topic: string;
+  payload: string;
+}
+
+export function discoveryMessages(opts: { prefix: string; root: string; device: string; version: string; model: string }, enabled: boolean): DiscoveryMessage[] {
+  const id = `percept_${opts.device.replace(/[^A-Za-z0-9_]/g, '_')}`;
+  const device = { identifiers: [id], name: `percept ${opts.device}`, manufacturer: 'percept', model: opts.model, sw_version: opts.version };
+  const availability = { topic: `${opts.root}/status`, value_template: '{{ value_json.state }}', payload_available: 'online', payload_not_available: 'offline' };
+  const sensors: { key: string; name: string; template: string; unit?: string; icon: string }[] = [
+    { key: 'people', name: 'People present', template: '{{ value_json.count }}', unit: 'people', icon: 'mdi:account-group' },
+    {
+      key: 'dominant_emotion', name: 'Dominant emotion', icon: 'mdi:emoticon-outline',
+      template: "{% set h = value_json.histograms.emotion %}{% if value_json.count > 0 %}{{ (h | dictsort(false, 'value') | last)[0] }}{% else %}none{% endif %}",
+    },
+    ...CONTRACT_LABELS.gender.map((g) => ({ key: `gender_${g}`, name: `Gender ${g}`, template: `{{ value_json.histograms.gender['${g}'] }}`, unit: 'people', icon: 'mdi:gender-male-female' })),
+    ...CONTRACT_LABELS.age.map((a) => ({ key: `age_${a.replace(/[^0-9]+/g, '_').replace(/_$/, 'plus')}`, name: `Age ${a}`, template: `{{ value_json.histograms.age['${a}'] }}`, unit: 'people', icon: 'mdi:human-male-height' })),
+  ];
+  return sensors.map((s) => ({
+    topic: `${opts.prefix}/sensor/${id}/${s.key}/config`,
+    payload: enabled ? JSON.stringify({
+      name: s.name, unique_id: `${id}_${s.key}`, object_id: `${id}_${s.key}`, state_topic: `${opts.root}/audience`,
+      value_template: s.template, ...(s.unit ? { unit_of_measurement: s.unit, state_class: 'measurement' } : {}), icon: s.icon,
+      availability: [availability], device,
+    }) : '',
+  }));
+}
