@@ -37,7 +37,7 @@ const ACK_TIMEOUT_MS = 30_000;
 /** Next reconnect delay: exponential, capped, with ±50 % jitter so a fleet does not reconnect in step. */
 export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
   const base = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
-  return Math.round(base * (0.5 + random()));
+  return Math.min(maxMs, Math.round(base * (0.5 + random())));
 }
 
 function refusal(err: Error & { code?: number | string }): string | null {
@@ -120,7 +120,9 @@ export class MqttPublisher implements Publisher {
     });
     client.on('error', (err: Error & { code?: number | string }) => {
       const why = refusal(err);
-      this.log.error(why ? `broker ${o.url} refused the connection: ${why}` : `MQTT: ${err.message}`);
+      // A refusal is worth one clear line per attempt; an unreachable broker is already reported above.
+      if (why) this.log.error(`broker ${o.url} refused the connection: ${why}; retrying in ${client.options.reconnectPeriod} ms`);
+      else this.log.debug(`MQTT: ${err.message}`);
     });
     // Do not block start-up on the broker: the agent works and queues events until it connects.
     await new Promise<void>((resolve) => {

@@ -32,14 +32,28 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
 export interface Broker {
   port: number;
   url: string;
+  dir: string;
   stop(): Promise<void>;
 }
 
-export async function startMosquitto(extraConfig = ''): Promise<Broker> {
-  const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'percept-mosquitto-'));
+export interface BrokerOptions {
+  /** Reuse a port (restart a broker where clients expect it). */
+  port?: number;
+  /** Reuse a directory (its persistence file survives a restart). */
+  dir?: string;
+  /** Replaces the default `allow_anonymous true` listener options. */
+  auth?: string;
+  /** Keep sessions and queued messages across restarts. */
+  persistence?: boolean;
+}
+
+export async function startMosquitto(extraConfig = '', opts: BrokerOptions = {}): Promise<Broker> {
+  const port = opts.port ?? await freePort();
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'percept-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n${extraConfig}\n`);
+  const persistence = opts.persistence ? `persistence true\npersistence_location ${dir}/\nautosave_interval 1\n` : 'persistence false\n';
+  // user root: the broker must be able to write its persistence file in the test's private directory.
+  writeFileSync(conf, `user root\nper_listener_settings false\nlistener ${port} 127.0.0.1\n${opts.auth ?? 'allow_anonymous true'}\n${persistence}${extraConfig}\n`);
   const proc: ChildProcess = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => { stderr += String(d); });
@@ -52,6 +66,7 @@ export async function startMosquitto(extraConfig = ''): Promise<Broker> {
   }
   return {
     port,
+    dir,
     url: `mqtt://127.0.0.1:${port}`,
     async stop() {
       if (proc.exitCode === null) {
