@@ -44,13 +44,7 @@ export function loadOrReport(file: string | undefined, overrides: Record<string,
 export async function runAgent(config: Config, opts: { exitOnEof: boolean; configFile?: string | null; onEvent?: (p: EventPayload) => void }): Promise<number> {
   const log = createLogger(config.log);
   const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, configFile: opts.configFile ?? null, onEvent: opts.onEvent });
-  try {
-    await agent.start();
-  } catch (err) {
-    log.error((err as Error).message);
-    await new Promise((r) => setTimeout(r, 50)); // let winston flush
-    return exitCodeFor(err);
-  }
+  // Handlers go in before start-up, so a stop during it (models loading, broker unreachable) is clean too.
   let signalled = false;
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalled) {
@@ -65,9 +59,19 @@ export async function runAgent(config: Config, opts: { exitOnEof: boolean; confi
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await agent.run();
+    try {
+      await agent.start();
+    } catch (err) {
+      log.error((err as Error).message);
+      await new Promise((r) => setTimeout(r, 50)); // let winston flush
+      return exitCodeFor(err);
+    }
+    try {
+      if (!signalled) await agent.run();
+    } finally {
+      await agent.shutdown('shutdown');
+    }
   } finally {
-    await agent.shutdown('shutdown');
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

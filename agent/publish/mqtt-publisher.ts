@@ -40,8 +40,11 @@ export function backoffDelay(attempt: number, minMs: number, maxMs: number, rand
   return Math.min(maxMs, Math.round(base * (0.5 + random())));
 }
 
+const TLS_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE']);
+
 function refusal(err: Error & { code?: number | string }): string | null {
   const code = err.code;
+  if (typeof code === 'string' && TLS_CODES.has(code)) return `its TLS certificate does not verify (${err.message}; check mqtt.tls.ca, or the broker's certificate names this host)`;
   if (code === 4 || code === 134) return 'bad user name or password (check mqtt.username and mqtt.password / passwordFile)';
   if (code === 5 || code === 135) return 'not authorized (check mqtt.username and the broker ACL)';
   if (code === 2 || code === 133) return 'client id rejected (set mqtt.clientId)';
@@ -83,6 +86,9 @@ export class MqttPublisher implements Publisher {
       protocolVersion: o.protocolVersion,
       clean: true,
       reconnectPeriod: o.reconnectMinMs,
+      // A refused CONNACK (bad password, ACL) ends MQTT.js's retries unless told otherwise; a kiosk must
+      // keep trying (the broker's credentials may be fixed later) and say why each time.
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       // MQTT.js's offline queue is unbounded; events wait in the bounded outbox instead.
       queueQoSZero: false,
