@@ -6,6 +6,7 @@ import { Agent } from '../service/agent.js';
 import { child, createLogger } from '../service/logging.js';
 import type { EventPayload } from '../publish/payloads.js';
 import { exitCodeFor } from './exit-codes.js';
+import { Heartbeat, SdNotifier } from '../service/systemd-notify.js';
 
 export interface RunArgs {
   config?: string;
@@ -56,8 +57,17 @@ export async function runAgent(config: Config, opts: { exitOnEof: boolean; confi
     agent.requestStop();
     setTimeout(() => { log.error('shutdown took too long; exiting'); process.exit(1); }, SHUTDOWN_GRACE_MS).unref();
   };
+  const onHup = () => {
+    notify.send('RELOADING=1');
+    agent.reload();
+    notify.send('READY=1');
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onHup);
+  const notify = new SdNotifier();
+  const statusTimer = setInterval(() => notify.send(`STATUS=${agent.statusLine()}`), 10_000);
+  statusTimer.unref();
   try {
     try {
       await agent.start();
@@ -66,14 +76,25 @@ export async function runAgent(config: Config, opts: { exitOnEof: boolean; confi
       await new Promise((r) => setTimeout(r, 50)); // let winston flush
       return exitCodeFor(err);
     }
+    // The watchdog follows the pipeline: no frame processed for a whole period while the camera is
+    // supposed to deliver (not lost, not paused) means a stall, and a blocked event loop sends nothing.
+    const beat = new Heartbeat(Math.max(notify.watchdogMs, 1000));
+    agent.heartbeat = () => beat.beat();
+    notify.startWatchdog(() => beat.alive() || !agent.expectsFrames());
+    notify.send('READY=1');
+    notify.send(`STATUS=${agent.statusLine()}`);
     try {
       if (!signalled) await agent.run();
     } finally {
+      notify.send('STOPPING=1');
       await agent.shutdown('shutdown');
     }
   } finally {
+    clearInterval(statusTimer);
+    notify.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onHup);
   }
   child(log, 'stats').info(`done: ${JSON.stringify(agent.statsSnapshot())}`);
   await new Promise((r) => setTimeout(r, 50));

@@ -12,6 +12,9 @@ export const ConfigSchema = Type.Object({
     uri: Type.String({ default: '', description: 'Camera or clip: a video file, /dev/videoN, rtsp://…, gst:<GStreamer pipeline>, or a folder of images.' }),
     loop: Type.Boolean({ default: true, description: 'Replay a file from the start when it ends (ignored with --exit-on-eof).' }),
     imageIntervalMs: Type.Integer({ default: 200, minimum: 0, description: 'Image folders: time between images, used as their timestamps.' }),
+    reconnectMinMs: Type.Integer({ default: 1000, minimum: 10, description: 'Live sources: first reconnect delay after a failure; doubles per attempt, with jitter…' }),
+    reconnectMaxMs: Type.Integer({ default: 30000, minimum: 10, description: '…up to this.' }),
+    frozenMs: Type.Integer({ default: 5000, minimum: 100, description: 'Live sources: no frame for this long counts as a failure (frozen stream).' }),
   }, { default: {}, additionalProperties: false }),
   detector: Type.Object({
     model: Type.String({ default: '', description: 'Detector model directory (with model.json). Empty: the converted face-api SSD.' }),
@@ -78,6 +81,14 @@ export const ConfigSchema = Type.Object({
     enabled: Type.Boolean({ default: true, description: 'Accept JSON merge patches on {root}/config/set.' }),
     persist: Type.Boolean({ default: false, description: 'Write accepted patches back to the config file (only when one was given).' }),
     maxBytes: Type.Integer({ default: 65536, minimum: 1, description: 'Larger config/set payloads are rejected.' }),
+  }, { default: {}, additionalProperties: false }),
+  schedule: Type.Object({
+    timezone: Type.String({ default: 'UTC', description: 'IANA time zone for opening hours and the daily summary, e.g. Europe/Berlin.' }),
+    openingHours: Type.Array(Type.Object({
+      days: Type.String({ description: 'mon-fri, sat,sun, daily…' }),
+      from: Type.String({ pattern: '^\\d{1,2}:\\d{2}$', description: 'HH:MM local time' }),
+      to: Type.String({ pattern: '^\\d{1,2}:\\d{2}$', description: 'HH:MM local time (may be past midnight)' }),
+    }, { additionalProperties: false }), { default: [], description: 'Outside these hours a live camera is released and status says "paused". Empty: always open.' }),
   }, { default: {}, additionalProperties: false }),
   homeassistant: Type.Object({
     enabled: Type.Boolean({ default: false, description: 'Publish Home Assistant MQTT discovery for people present, emotion, age-group and gender counts.' }),

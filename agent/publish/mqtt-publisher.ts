@@ -66,6 +66,12 @@ export class MqttPublisher implements Publisher {
 
   get connected(): boolean { return !!this.client?.connected; }
 
+  /** Adds fields to the retained online status (e.g. the camera state) and republishes it. */
+  updateStatus(fields: Partial<StatusPayload>): void {
+    Object.assign(this.opts.birth, fields);
+    if (this.client?.connected) void this.client.publishAsync(this.t.status, JSON.stringify(this.opts.birth), { qos: 1, retain: true }).catch(() => undefined);
+  }
+
   /** Called after every (re)connect, e.g. to republish retained state. */
   onConnect(listener: () => void): void {
     this.connectListeners.push(listener);

@@ -12,6 +12,7 @@ export function topics(prefix: string, device: string) {
     event: (type: string) => `${root}/events/${type}`,
     audience: `${root}/audience`,
     stats: `${root}/stats`,
+    dailySummary: `${root}/summary/daily`,
   };
 }
 
@@ -21,6 +22,8 @@ export interface StatusPayload {
   version?: string;
   model?: string;
   startedAt?: string;
+  camera?: 'connecting' | 'ok' | 'lost' | 'paused';
+  cameraDetail?: string;
 }
 
 export interface EventPayload {

@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { deviceId } from '../config/load.js';
 import { loadOpenCV } from '../capture/opencv.js';
-import { OpenCvSource } from '../capture/opencv-source.js';
+import { OpenCvSource, sourceKind } from '../capture/opencv-source.js';
+import { ResilientSource } from '../capture/resilient-source.js';
+import { cronTask, isOpen, SummaryBook } from './schedule.js';
+import type { ScheduledTask } from 'node-cron';
 import type { FrameSource } from '../capture/frame.js';
 import { SsdDetector } from '../detect/ssd-detector.js';
 import type { FaceDetector } from '../detect/detector.js';
@@ -72,6 +75,12 @@ export class Agent {
   private tracker: Tracker | null = null;
   private visits: VisitBook | null = null;
   private readonly log: Logger;
+  private camera: ResilientSource | null = null;
+  private readonly tasks: ScheduledTask[] = [];
+  private summary: SummaryBook | null = null;
+  private summaryDirty = false;
+  /** Called on every sign of progress (a frame processed, a camera reconnect attempt). */
+  heartbeat: (() => void) | null = null;
   readonly stats = new PipelineStats();
   readonly queue: ClassificationQueue<Visit>;
   readonly device: string;
@@ -97,12 +106,29 @@ export class Agent {
       const classifierDirs = config.classifier.models.length ? config.classifier.models : [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
       this.classifier = await OnnxClassifier.open(cv, classifierDirs, config.classifier.cropMargin, session, modelLog);
 
-      const source = new OpenCvSource(cv, config.source.uri, {
+      const captureLog = child(log, 'capture');
+      const makeSource = () => new OpenCvSource(cv, config.source.uri, {
         loop: config.source.loop && !this.opts.exitOnEof, realtime: !this.opts.exitOnEof, imageIntervalMs: config.source.imageIntervalMs,
       });
-      await source.open();
+      const kind = sourceKind(config.source.uri);
+      let source: FrameSource;
+      if (kind === 'file' || kind === 'images') {
+        const s = makeSource();
+        await s.open();
+        source = s;
+        captureLog.info(`source ${s.uri} (${s.kind}${s.fps ? `, ${s.fps} fps` : ''})`);
+      } else {
+        // Cameras and streams come and go: reconnect for ever, never exit for them.
+        this.camera = new ResilientSource(config.source.uri, makeSource, config.source, (state, detail) => {
+          if (state === 'lost') captureLog.warn(`camera ${config.source.uri} lost: ${detail}`);
+          else captureLog.info(`camera ${config.source.uri}: ${state}`);
+          this.heartbeat?.();
+          this.publisher?.updateStatus({ camera: state, cameraDetail: detail || undefined });
+        });
+        source = this.camera;
+        captureLog.info(`source ${config.source.uri} (${kind}; reconnects on failure)`);
+      }
       this.source = source;
-      child(log, 'capture').info(`source ${source.uri} (${source.kind}${source.fps ? `, ${source.fps} fps` : ''})`);
 
       const state = new StateStore(config.state.dir);
       const publishLog = child(log, 'publish');
@@ -124,7 +150,7 @@ export class Agent {
         url, clientId: m.clientId || `percept-${this.device}`, username: m.username, password: m.password, passwordFile: m.passwordFile,
         protocolVersion: m.protocolVersion, prefix: m.prefix, device: this.device, tls: m.tls,
         reconnectMinMs: m.reconnectMinMs, reconnectMaxMs: Math.max(m.reconnectMinMs, m.reconnectMaxMs),
-        birth: { state: 'online', version: VERSION, model, startedAt: new Date().toISOString() },
+        birth: { state: 'online', version: VERSION, model, startedAt: new Date().toISOString(), ...(this.camera ? { camera: this.camera.state } : {}) },
       }, this.outbox, publishLog);
       await this.publisher.start();
 
@@ -146,11 +172,36 @@ export class Agent {
         log: child(log, 'pipeline'), everyFrame: this.opts.exitOnEof,
         emit: (ev, frame) => this.emit(ev, frame, state, model),
         onAudience: (people, ts) => this.topicsMgr?.audience(people, ts),
+        onFrame: () => this.heartbeat?.(),
       });
+      this.startSchedules(config, topics(m.prefix, this.device).dailySummary);
     } catch (err) {
       await this.shutdown('start-failed');
       throw err;
     }
+  }
+
+  /** Opening hours (checked every minute and at start) and the daily summary (published every minute when it changed, finalised at midnight). */
+  private startSchedules(config: Config, summaryTopic: string): void {
+    const tz = config.schedule.timezone;
+    this.summary = new SummaryBook(tz, new Date());
+    const check = () => {
+      if (this.camera) {
+        const open = isOpen(new Date(), config.schedule.openingHours, tz);
+        if (!open && this.camera.state !== 'paused') { child(this.log, 'schedule').info('outside opening hours: camera released'); this.camera.pause(); }
+        if (open && this.camera.state === 'paused') { child(this.log, 'schedule').info('opening hours: camera resumed'); this.camera.resume(); }
+      }
+      if (this.summaryDirty && this.summary) {
+        this.summaryDirty = false;
+        void this.publisher?.publishRaw(summaryTopic, JSON.stringify({ ...this.summary.current(), final: false }), true).catch(() => undefined);
+      }
+    };
+    check();
+    this.tasks.push(cronTask('* * * * *', tz, check));
+    this.tasks.push(cronTask('0 0 * * *', tz, () => {
+      const day = this.summary!.rollover(new Date());
+      void this.publisher?.publishRaw(summaryTopic, JSON.stringify({ ...day, final: true }), true).catch(() => undefined);
+    }));
   }
 
   /** The event gets the next seq and is stored durably before anything else sees it. */
@@ -163,6 +214,10 @@ export class Agent {
     this.stats.events++;
     this.stats.stages.publish.add(performance.now() - t);
     this.opts.onEvent?.(payload);
+    if (ev.type === 'left' && this.summary) {
+      this.summary.add(new Date(), { age: ev.attributes.age?.label, gender: ev.attributes.gender?.label, emotion: ev.attributes.emotion?.label });
+      this.summaryDirty = true;
+    }
   }
 
   statsSnapshot() {
@@ -175,6 +230,7 @@ export class Agent {
       classifyQueue: { depth: this.queue.depth, maxDepth: this.queue.maxDepth, dropped: this.queue.dropped, capacity: this.queue.capacity },
       outbox: { depth: this.outbox?.depth ?? 0, dropped: this.outbox?.dropped ?? 0, delivered: this.publisher?.delivered ?? 0 },
       mqttConnected: this.publisher?.connected ?? false,
+      camera: this.camera ? { state: this.camera.state, reconnects: this.camera.reconnects, lastError: this.camera.lastError } : { state: 'file' },
       visits: {
         entered: v?.entered ?? 0, left: v?.left ?? 0, updated: v?.updates ?? 0,
         labelChangesPerVisit: v && v.entered ? Math.round((v.updates / v.entered) * 1000) / 1000 : 0,
@@ -200,7 +256,25 @@ export class Agent {
     void this.source?.close();
   }
 
+  /** False while frames are not expected (camera lost, reconnecting or paused outside opening hours). */
+  expectsFrames(): boolean {
+    return !this.camera || this.camera.state === 'ok';
+  }
+
+  /** One line for systemd's STATUS=. */
+  statusLine(): string {
+    const s = this.stats.snapshot();
+    const people = this.visits ? this.visits.present().length : 0;
+    return `${s.fps} frames/s, ${people} ${people === 1 ? 'person' : 'people'} present, camera ${this.camera?.state ?? 'file'}, ${this.outbox?.depth ?? 0} events queued`;
+  }
+
+  /** SIGHUP: re-reads the config file; hot keys apply at once, the rest is reported. */
+  reload(): void {
+    this.topicsMgr?.reloadFile();
+  }
+
   async shutdown(reason = 'shutdown'): Promise<void> {
+    for (const t of this.tasks) void t.stop();
     await this.topicsMgr?.stop();
     await this.publisher?.stop(reason).catch((err: Error) => this.log.warn(`publisher stop: ${err.message}`));
     await this.broker?.stop();

@@ -4,7 +4,7 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import type { Config } from '../config/schema.js';
-import { redact } from '../config/load.js';
+import { loadConfig, redact } from '../config/load.js';
 import { applyHot, evaluatePatch, type PatchResult } from '../config/remote.js';
 import { AudienceThrottle, audiencePayload } from '../publish/audience.js';
 import { discoveryMessages } from '../publish/homeassistant.js';
@@ -101,6 +101,32 @@ export class DeviceTopics {
     }
     const { next: _next, ...reply } = result;
     this.send(this.pub.publishRaw(`${this.o.root}/config/result`, JSON.stringify(reply), false));
+    return result;
+  }
+
+  /** SIGHUP: the config file again, applied like a patch that replaces every key. */
+  reloadFile(): PatchResult | null {
+    const { log } = this.o;
+    if (!this.o.configFile) {
+      log.warn('SIGHUP: no config file to reload (started without --config or /etc/percept/percept.yaml)');
+      return null;
+    }
+    let fresh: Config;
+    try {
+      fresh = loadConfig({ file: this.o.configFile }).config;
+    } catch (err) {
+      log.error(`SIGHUP: ${(err as Error).message.replace(/\n/g, ' ')}; nothing changed`);
+      return null;
+    }
+    const result = evaluatePatch(this.desired, JSON.stringify(fresh), Number.MAX_SAFE_INTEGER);
+    if (result.ok && result.next) {
+      applyHot(this.o.live, result.next);
+      this.desired = result.next;
+      log.info(`SIGHUP: reloaded ${this.o.configFile}: applied ${result.applied.join(', ') || 'nothing'}` +
+        (result.restartRequired.length ? `; needs a restart: ${result.restartRequired.join(', ')}` : ''));
+      this.publishConfig();
+      this.o.onApplied?.(result);
+    }
     return result;
   }
 

@@ -32,6 +32,8 @@ export interface PipelineDeps {
   /** Read every frame of the source (no "latest frame wins") and end open visits at its end. */
   everyFrame: boolean;
   emit: (event: VisitEvent, frame: { width: number; height: number }) => void;
+  /** Called after every processed frame (the watchdog's heartbeat). */
+  onFrame?: () => void;
   /** Called after every frame with the people present. */
   onAudience?: (people: AudiencePerson[], ts: number) => void;
 }
@@ -55,6 +57,7 @@ export class Pipeline {
       if (this.stopping) break;
       d.stats.stages.capture.add(performance.now() - waitStart);
       await this.process(frame);
+      d.onFrame?.();
       if (this.latest) d.stats.dropped = this.latest.dropped;
       waitStart = performance.now();
     }

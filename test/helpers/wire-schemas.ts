@@ -19,6 +19,7 @@ export function wireValidator(prefix: string, haPrefix = 'homeassistant') {
     [new RegExp(`^${prefix}/[^/]+/events/(entered|updated|left)$`), byName('event.schema.json')],
     [new RegExp(`^${prefix}/[^/]+/audience$`), byName('audience.schema.json')],
     [new RegExp(`^${prefix}/[^/]+/stats$`), byName('stats.schema.json')],
+    [new RegExp(`^${prefix}/[^/]+/summary/daily$`), byName('summary-daily.schema.json')],
     [new RegExp(`^${prefix}/[^/]+/config/result$`), byName('config-result.schema.json')],
     [new RegExp(`^${prefix}/[^/]+/config$`), ajv.compile(configSchema)],
     [new RegExp(`^${haPrefix}/sensor/[^/]+/[^/]+/config$`), 'ha'],

@@ -1,0 +1,115 @@
+// Live sources (cameras, streams, pipelines) fail in the field: the device is unplugged, the RTSP server
+// drops, a stream freezes. This wrapper reopens them with exponential backoff and jitter, treats "no
+// frame for frozenMs" as a failure, pauses (releasing the camera) outside opening hours, and never ends
+// by itself: the process never exits because of its camera.
+import type { Frame, FrameSource } from './frame.js';
+import { backoffDelay } from '../publish/mqtt-publisher.js';
+
+export type CameraState = 'connecting' | 'ok' | 'lost' | 'paused';
+
+export interface ResilienceOptions {
+  reconnectMinMs: number;
+  reconnectMaxMs: number;
+  frozenMs: number;
+}
+
+const FROZEN = Symbol('frozen');
+
+export class ResilientSource implements FrameSource {
+  state: CameraState = 'connecting';
+  reconnects = 0;
+  lastError = '';
+  private closed = false;
+  private paused = false;
+  private current: FrameSource | null = null;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    readonly uri: string,
+    private readonly make: () => FrameSource,
+    private readonly opts: ResilienceOptions,
+    private readonly onState: (state: CameraState, detail: string) => void = () => undefined,
+  ) {}
+
+  private set(state: CameraState, detail = ''): void {
+    if (state === this.state && state !== 'lost') return;
+    this.state = state;
+    this.onState(state, detail);
+  }
+
+  /** Opening is part of the retry loop: a camera missing at start is waited for, not fatal. */
+  async open(): Promise<void> {}
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
+      this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
+    });
+  }
+
+  async *frames(): AsyncGenerator<Frame> {
+    let attempt = 0;
+    while (!this.closed) {
+      if (this.paused) {
+        this.set('paused');
+        await this.sleep(3_600_000);
+        continue;
+      }
+      const src = this.make();
+      this.current = src;
+      let failure = 'ended';
+      const openedAt = Date.now();
+      try {
+        await src.open();
+        const it = src.frames()[Symbol.asyncIterator]();
+        let first = true;
+        for (;;) {
+          let timer: NodeJS.Timeout | undefined;
+          const next = await Promise.race([it.next(), new Promise<typeof FROZEN>((r) => { timer = setTimeout(() => r(FROZEN), this.opts.frozenMs); })]);
+          clearTimeout(timer);
+          if (this.closed || this.paused) break;
+          if (next === FROZEN) { failure = `no frame for ${this.opts.frozenMs} ms (frozen)`; break; }
+          if (next.done) { failure = 'the stream ended'; break; }
+          if (first) { this.set('ok'); first = false; }
+          // Only a connection that stayed up resets the backoff: a stream that keeps dropping backs off.
+          if (attempt && Date.now() - openedAt > this.opts.reconnectMaxMs) attempt = 0;
+          yield next.value;
+        }
+      } catch (err) {
+        failure = (err as Error).message;
+      }
+      void src.close();
+      this.current = null;
+      if (this.closed) return;
+      if (this.paused) continue;
+      attempt++;
+      this.reconnects++;
+      this.lastError = failure;
+      const delay = backoffDelay(attempt, this.opts.reconnectMinMs, Math.max(this.opts.reconnectMinMs, this.opts.reconnectMaxMs));
+      this.set('lost', `${failure}; reconnecting in ${delay} ms (attempt ${attempt})`);
+      await this.sleep(delay);
+    }
+  }
+
+  /** Outside opening hours: release the camera until resume(). */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    void this.current?.close();
+    this.set('paused');
+    this.wake?.();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.set('connecting');
+    this.wake?.();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+    await this.current?.close();
+  }
+}

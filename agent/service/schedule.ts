@@ -1,0 +1,101 @@
+// Opening hours and the daily summary. Time zone from the config; node-cron fires the checks and the
+// midnight rollover; the decisions themselves are pure functions of a Date, so they are tested with an
+// injected clock.
+import nodeCron, { type ScheduledTask } from 'node-cron';
+import { CONTRACT_LABELS } from '../classify/labels.js';
+
+export interface OpeningRule {
+  days: string;
+  from: string;
+  to: string;
+}
+
+const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
+
+/** "mon-fri", "sat,sun", "daily" → set of weekday numbers (0 = Sunday). */
+export function parseDays(spec: string): Set<number> {
+  const out = new Set<number>();
+  for (const part of spec.toLowerCase().split(',').map((p) => p.trim())) {
+    if (part === 'daily' || part === '*') { for (let d = 0; d < 7; d++) out.add(d); continue; }
+    const [a, b] = part.split('-').map((x) => DAY_NAMES.indexOf(x.slice(0, 3)));
+    if (a === undefined || a < 0 || (b !== undefined && b < 0)) throw new Error(`schedule: "${spec}" is not a day list (e.g. mon-fri, sat,sun, daily)`);
+    if (b === undefined) out.add(a);
+    else for (let d = a; ; d = (d + 1) % 7) { out.add(d); if (d === b) break; }
+  }
+  return out;
+}
+
+/** Weekday and minutes since midnight of `date` in `timeZone`. */
+export function localTime(date: Date, timeZone: string): { day: number; minutes: number; ymd: string; hour: number } {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
+    timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
+  }).formatToParts(date).map((p) => [p.type, p.value]));
+  const hour = Number(parts.hour);
+  return { day: DAY_NAMES.indexOf(String(parts.weekday).toLowerCase().slice(0, 3)), minutes: hour * 60 + Number(parts.minute), ymd: `${parts.year}-${parts.month}-${parts.day}`, hour };
+}
+
+const toMinutes = (hhmm: string) => {
+  const m = /^(\d{1,2}):(\d{2})$/.exec(hhmm);
+  if (!m || Number(m[1]) > 24 || Number(m[2]) > 59) throw new Error(`schedule: "${hhmm}" is not a time (HH:MM)`);
+  return Number(m[1]) * 60 + Number(m[2]);
+};
+
+/** Open when any rule covers the local time; no rules means always open. A rule may run past midnight. */
+export function isOpen(date: Date, rules: OpeningRule[], timeZone: string): boolean {
+  if (!rules.length) return true;
+  const { day, minutes } = localTime(date, timeZone);
+  return rules.some((r) => {
+    const days = parseDays(r.days);
+    const from = toMinutes(r.from);
+    const to = toMinutes(r.to);
+    if (from <= to) return days.has(day) && minutes >= from && minutes < to;
+    return (days.has(day) && minutes >= from) || (days.has((day + 6) % 7) && minutes < to);
+  });
+}
+
+export interface DailySummary {
+  date: string;
+  visits: number;
+  byHour: { hour: number; visits: number; age: Record<string, number>; gender: Record<string, number>; emotion: Record<string, number> }[];
+}
+
+/** Counts of finished visits per local hour, by label; never a person id. */
+export class SummaryBook {
+  private summary: DailySummary;
+
+  constructor(private readonly timeZone: string, now: Date) {
+    this.summary = { date: localTime(now, timeZone).ymd, visits: 0, byHour: [] };
+  }
+
+  add(at: Date, labels: { age?: string; gender?: string; emotion?: string }): void {
+    const { hour } = localTime(at, this.timeZone);
+    let h = this.summary.byHour.find((x) => x.hour === hour);
+    if (!h) {
+      const zero = (labels2: readonly string[]) => Object.fromEntries(labels2.map((l) => [l, 0]));
+      h = { hour, visits: 0, age: zero(CONTRACT_LABELS.age), gender: zero(CONTRACT_LABELS.gender), emotion: zero(CONTRACT_LABELS.emotion) };
+      this.summary.byHour.push(h);
+      this.summary.byHour.sort((a, b) => a.hour - b.hour);
+    }
+    h.visits++;
+    this.summary.visits++;
+    if (labels.age) h.age[labels.age]! += 1;
+    if (labels.gender) h.gender[labels.gender]! += 1;
+    if (labels.emotion) h.emotion[labels.emotion]! += 1;
+  }
+
+  current(): DailySummary { return structuredClone(this.summary); }
+
+  /** Returns the finished day and starts the next one. */
+  rollover(now: Date): DailySummary {
+    const done = this.current();
+    this.summary = { date: localTime(now, this.timeZone).ymd, visits: 0, byHour: [] };
+    return done;
+  }
+}
+
+/** Cron tasks in the configured time zone (node-cron 4: createTask, then start). */
+export function cronTask(expression: string, timeZone: string, fn: () => void): ScheduledTask {
+  const task = nodeCron.createTask(expression, () => fn(), { timezone: timeZone });
+  void task.start();
+  return task;
+}
