@@ -4,6 +4,7 @@ import { runCommand, type RunArgs } from './run.js';
 import { configPrint, configValidate } from './config-commands.js';
 import { modelsList, modelsVerify } from './models-commands.js';
 import { demoCommand } from './demo.js';
+import { benchCommand } from './bench.js';
 
 function runOptions(y: Argv) {
   return y
@@ -25,6 +26,14 @@ export async function main(argv: string[]): Promise<number> {
     .command('run', 'Run the agent', runOptions, async (a) => { code = await runCommand(a as unknown as RunArgs); })
     .command('demo', 'Run the agent once on the demo clip (made on first use) with an embedded broker, printing events', (y) => y,
       async () => { code = await demoCommand(); })
+    .command('bench', 'Measure the pipeline on the reference clip (or --source) and print the figures', (y) => y
+      .option('source', { type: 'string', describe: 'Clip to measure (default: the 1280x720 demo clip)' })
+      .option('json', { type: 'string', describe: 'Write every figure to this JSON file' })
+      .option('report', { type: 'string', describe: 'Write report.md and latency.svg into this directory' })
+      .option('duration', { type: 'number', describe: 'Soak: loop the clip for this many seconds, RSS every 10 s' })
+      .option('compare', { choices: ['human'] as const, describe: 'Also run @vladmandic/human on the same clip' })
+      .option('model', { type: 'string', describe: 'Attribute model directory to measure instead of the defaults' }),
+    async (a) => { code = await benchCommand(a); })
     .command('config <action> [file]', 'validate FILE | print the effective config', (y) => y
       .positional('action', { choices: ['validate', 'print'] as const })
       .positional('file', { type: 'string', describe: 'YAML file' })
@@ -36,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
       .positional('action', { choices: ['list', 'verify'] as const })
       .positional('target', { type: 'string', describe: 'A model directory, or a name from "models list"' }),
     async (a) => { code = a.action === 'list' ? await modelsList() : await modelsVerify(a.target); })
-    .demandCommand(1, 'Name a command: run, demo, config or models (--help lists them).')
+    .demandCommand(1, 'Name a command: run, demo, bench, config or models (--help lists them).')
     .strict()
     .help()
     .version(false)

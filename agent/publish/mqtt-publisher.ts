@@ -123,6 +123,7 @@ export class MqttPublisher implements Publisher {
     });
     client.on('message', (topic, payload) => this.subscriptions.get(topic)?.(topic, payload));
     client.on('close', () => {
+      if (this.client !== client) return; // stopping: not an outage
       this.attempt++;
       // MQTT.js reconnects at a fixed period; set the next one from our backoff before it schedules it.
       client.options.reconnectPeriod = backoffDelay(this.attempt, o.reconnectMinMs, o.reconnectMaxMs);

@@ -45,6 +45,8 @@ export class Pipeline {
   private frameSize = { width: 1, height: 1 };
   private clock = 0;
   private lastDetect = -Infinity;
+  /** Arrival time (performance.now) of recent frames by their timestamp, for frame → entered latency. */
+  private readonly arrivals = new Map<number, number>();
 
   constructor(private readonly d: PipelineDeps) {}
 
@@ -73,6 +75,8 @@ export class Pipeline {
 
   private async process(frame: Frame): Promise<void> {
     const { d } = this;
+    this.arrivals.set(frame.ts, performance.now());
+    if (this.arrivals.size > 300) this.arrivals.delete(this.arrivals.keys().next().value!);
     this.frameSize = { width: frame.width, height: frame.height };
     this.clock = frame.ts;
     const interval = d.settings.detectIntervalMs;
@@ -137,7 +141,11 @@ export class Pipeline {
 
   private emitAll(events: VisitEvent[]): void {
     for (const ev of events) {
-      if (ev.type === 'entered' && ev.confirmedAt !== null) this.d.stats.enterLatency.add(ev.ts - ev.confirmedAt);
+      if (ev.type === 'entered' && ev.confirmedAt !== null) {
+        this.d.stats.enterLatency.add(ev.ts - ev.confirmedAt);
+        const arrived = this.arrivals.get(ev.confirmedAt);
+        if (arrived !== undefined) this.d.stats.enterLatencyWall.add(performance.now() - arrived);
+      }
       this.d.emit(ev, this.frameSize);
     }
   }

@@ -33,6 +33,8 @@ export class PipelineStats {
   readonly stages = Object.fromEntries(STAGES.map((s) => [s, new StageTimer()])) as Record<Stage, StageTimer>;
   /** Media-clock ms from a track's confirmation to its "entered" event. */
   readonly enterLatency = new StageTimer();
+  /** Wall-clock ms from the arrival of the confirming frame to the "entered" event. */
+  readonly enterLatencyWall = new StageTimer();
   readonly startedAt = Date.now();
   frames = 0;
   dropped = 0;
@@ -41,7 +43,7 @@ export class PipelineStats {
   classifiedFaces = 0;
   events = 0;
 
-  snapshot(extra: Record<string, unknown> = {}) {
+  snapshot<E extends object>(extra: E = {} as E) {
     const elapsedS = (Date.now() - this.startedAt) / 1000;
     return {
       uptimeS: Math.round(elapsedS),

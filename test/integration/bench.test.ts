@@ -1,0 +1,32 @@
+// The benchmark runs and its JSON has every figure (benchmarks print numbers; nothing here asserts speed).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runPercept } from '../helpers/agent-process.js';
+
+test('percept bench --compare human --json --report', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'percept-bench-'));
+  const json = join(work, 'bench.json');
+  const res = await runPercept(['bench', '--compare', 'human', '--json', json, '--report', join(work, 'report')], {}, 300_000);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /end to end: [\d.]+ frames\/s/);
+  const r = JSON.parse(readFileSync(json, 'utf8'));
+  for (const key of ['startedAt', 'source', 'machine', 'frames', 'wallS', 'fps', 'stages', 'enterLatencyMs', 'enterLatencyWallMs', 'classifier', 'agentOverhead', 'visits', 'classifierCallsPerPerson', 'rssMB', 'human', 'timeline']) {
+    assert.ok(key in r, `bench JSON has ${key}`);
+  }
+  for (const s of ['capture', 'detect', 'track', 'classify', 'publish']) {
+    for (const k of ['n', 'meanMs', 'p50Ms', 'p99Ms', 'fps']) assert.ok(k in r.stages[s], `stages.${s}.${k}`);
+  }
+  assert.deepEqual(r.classifier.map((c: { batch: number }) => c.batch), [1, 4, 8]);
+  for (const c of r.classifier) for (const k of ['msPerFace', 'rawMsPerFace', 'overhead']) assert.equal(typeof c[k], 'number');
+  assert.equal(r.frames, 140);
+  assert.ok(r.timeline.length >= 1);
+  for (const k of ['start', 'end', 'growthPct']) assert.equal(typeof r.rssMB[k], 'number');
+  assert.ok(r.human.ok === true ? typeof r.human.ratio === 'number' : typeof r.human.reason === 'string');
+  const md = readFileSync(join(work, 'report/report.md'), 'utf8');
+  assert.match(md, /!\[latency and frames\/s over time\]\(latency\.svg\)/);
+  assert.ok(existsSync(join(work, 'report/latency.svg')));
+  assert.match(readFileSync(join(work, 'report/latency.svg'), 'utf8'), /^<svg [^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
+});
