@@ -65,7 +65,7 @@ async function classifierBench(config: Config, clip: string) {
     return { loaded, s };
   }));
   const out: { batch: number; msPerFace: number; rawMsPerFace: number; overhead: number }[] = [];
-  const reps = 8;
+  const reps = 30;
   for (const batch of [1, 4, 8]) {
     const boxes = Array.from({ length: batch }, () => box!);
     await classifier.classify(frame, boxes); // warm-up
