@@ -84,7 +84,6 @@ export class Agent {
   readonly stats = new PipelineStats();
   readonly queue: ClassificationQueue<Visit>;
   readonly device: string;
-  brokerUrl = '';
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log;
@@ -143,7 +142,6 @@ export class Agent {
         url = this.broker.url;
         publishLog.info(`embedded MQTT broker listening on ${url} (subscribe to ${config.mqtt.prefix}/${this.device}/#)`);
       }
-      this.brokerUrl = url;
       const model = this.classifier.name;
       const m = config.mqtt;
       this.publisher = new MqttPublisher({
