@@ -129,3 +129,30 @@ for (const [name, uri, expect] of [
     assert.ok(stats.camera.reconnects >= 1, JSON.stringify(stats.camera));
   });
 }
+
+test('outside opening hours the camera is released and reported paused, and the watchdog still pings', async () => {
+  const dgram = require('unix-dgram') as typeof import('unix-dgram');
+  const socketPath = join(work, 'notify-closed.sock');
+  const messages: string[] = [];
+  const listener = dgram.createSocket('unix_dgram', (buf: Buffer) => messages.push(String(buf)));
+  listener.bind(socketPath);
+  const configFile = join(work, 'closed.yaml');
+  // from == to: a window of no minutes, so the shop is always closed.
+  writeFileSync(configFile, 'schedule:\n  timezone: Europe/Berlin\n  openingHours:\n    - {days: daily, from: "00:00", to: "00:00"}\n');
+  const agent = startPercept(['run', '--config', configFile, '--source', 'gst:videotestsrc is-live=true ! videoconvert ! appsink', '--state-dir', join(work, 'closed-state')], {
+    NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '600000', PERCEPT_MQTT_EMBEDDED_PORT: '0', PERCEPT_LOG_FORMAT: 'pretty',
+  });
+  try {
+    await agent.waitFor(/outside opening hours: camera released/, 60_000);
+    const end = Date.now() + 30_000;
+    while (messages.filter((m) => m === 'WATCHDOG=1').length < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(messages.filter((m) => m === 'WATCHDOG=1').length >= 4, 'pings go on while paused by design');
+  } finally {
+    agent.child.kill('SIGTERM');
+  }
+  assert.equal(await agent.exited, 0, agent.stderr());
+  listener.close();
+  const stats = JSON.parse(/done: (\{.*\})/.exec(agent.stderr())![1]!);
+  assert.equal(stats.camera.state, 'paused');
+  assert.equal(stats.frames, 0, 'no frame captured while closed');
+});
