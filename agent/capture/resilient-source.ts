@@ -3,7 +3,7 @@
 // frame for frozenMs" as a failure, pauses (releasing the camera) outside opening hours, and never ends
 // by itself: the process never exits because of its camera.
 import type { Frame, FrameSource } from './frame.js';
-import { backoffDelay } from '../publish/mqtt-publisher.js';
+import { backoffDelay } from '../lib/backoff.js';
 
 export type CameraState = 'connecting' | 'ok' | 'lost' | 'paused';
 

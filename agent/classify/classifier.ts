@@ -7,8 +7,6 @@ export type FaceAttributes = Partial<Record<Task, Prediction>>;
 export interface ClassifyResult {
   /** One entry per box, in order. */
   faces: FaceAttributes[];
-  /** Time spent in the ONNX sessions themselves, summed over models. */
-  runMs: number;
 }
 
 /** The classifier port: all faces of one frame in, their attributes in the contract's label spaces out. */

@@ -33,7 +33,7 @@ export async function demoCommand(): Promise<number> {
     device: { id: 'demo' },
     mqtt: { url: '', embeddedPort: 0 },
     log: { format: 'pretty' },
-  }, '/nonexistent/the-demo-ignores-the-system-config');
+  }, null);
   if (typeof loaded === 'number') return loaded;
   process.stderr.write('percept demo: people walk through the clip; each prints an "entered" and a "left" event below.\n');
   return runAgent(loaded.config, { exitOnEof: true, onEvent: (p) => { process.stdout.write(`${describeEvent(p)}\n${JSON.stringify(p)}\n`); } });

@@ -32,7 +32,7 @@ export function flagOverrides(a: Partial<RunArgs>): Record<string, unknown> {
   return o;
 }
 
-export function loadOrReport(file: string | undefined, overrides: Record<string, unknown>, systemFile?: string): LoadedConfig | number {
+export function loadOrReport(file: string | undefined, overrides: Record<string, unknown>, systemFile?: string | null): LoadedConfig | number {
   try {
     return loadConfig({ file, overrides, systemFile });
   } catch (err) {

@@ -80,7 +80,8 @@ function leaves(schema: TSchema, path: string[] = []): Leaf[] {
   return [{ path, schema: s }];
 }
 
-export const ENV_KEYS = leaves(ConfigSchema).filter((l) => (l.schema as { type?: string }).type !== 'object' || !('patternProperties' in l.schema))
+// Maps (log.namespaces) have no single environment value; every other leaf has one.
+export const ENV_KEYS = leaves(ConfigSchema).filter((l) => (l.schema as { type?: string }).type !== 'object')
   .map((l) => ({ name: `PERCEPT_${l.path.map(snake).join('_')}`, path: l.path, schema: l.schema }));
 
 function coerce(value: string, leaf: Leaf): unknown {
@@ -104,7 +105,7 @@ export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of ENV_KEYS) {
     const v = env[key.name];
-    if (v !== undefined && (key.schema as { type?: string }).type !== 'object') setPath(out, key.path, coerce(v, key));
+    if (v !== undefined) setPath(out, key.path, coerce(v, key));
   }
   return out;
 }
@@ -123,10 +124,11 @@ export function deepMerge(base: unknown, over: unknown): unknown {
 export interface LoadOptions {
   /** A file named by --config; it must exist. Without it, /etc/percept/percept.yaml is read if present. */
   file?: string;
+  /** The system file to fall back on; null reads none (the demo). */
   env?: NodeJS.ProcessEnv;
   /** Values from command-line flags, as a partial config. */
   overrides?: Record<string, unknown>;
-  systemFile?: string;
+  systemFile?: string | null;
 }
 
 export interface LoadedConfig {
@@ -142,7 +144,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   if (opts.file) {
     if (!existsSync(opts.file)) throw new ConfigError(opts.file, [{ path: '', message: `file not found: ${opts.file}` }]);
     file = opts.file;
-  } else if (existsSync(systemFile)) {
+  } else if (systemFile && existsSync(systemFile)) {
     file = systemFile;
   }
   if (file) fromFile = parseYaml(readFileSync(file, 'utf8'), file);

@@ -2,7 +2,7 @@
 // JSON Schema users point their editor at (config/percept.schema.json) is generated from it.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 
-const Level = Type.Union(['error', 'warn', 'info', 'debug'].map((l) => Type.Literal(l)), { default: 'info' });
+const levelUnion = (opts = {}) => Type.Union(['error', 'warn', 'info', 'debug'].map((l) => Type.Literal(l)), opts);
 
 export const ConfigSchema = Type.Object({
   device: Type.Object({
@@ -98,9 +98,9 @@ export const ConfigSchema = Type.Object({
     dir: Type.String({ default: '/var/lib/percept', description: 'Where the event sequence number is kept across restarts.' }),
   }, { default: {}, additionalProperties: false }),
   log: Type.Object({
-    level: Level,
+    level: levelUnion({ default: 'info' }),
     format: Type.Union([Type.Literal('auto'), Type.Literal('json'), Type.Literal('pretty')], { default: 'auto', description: 'auto: JSON lines when stderr is not a terminal (journald), readable lines otherwise.' }),
-    namespaces: Type.Record(Type.String(), Type.Union(['error', 'warn', 'info', 'debug'].map((l) => Type.Literal(l))), { default: {}, description: 'Per-namespace levels, e.g. {detect: debug}.' }),
+    namespaces: Type.Record(Type.String(), levelUnion(), { default: {}, description: 'Per-namespace levels, e.g. {detect: debug}.' }),
   }, { default: {}, additionalProperties: false }),
 }, { additionalProperties: false, $id: 'https://percept.local/schema/config.json', title: 'percept configuration' });
 

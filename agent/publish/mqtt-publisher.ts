@@ -4,9 +4,10 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'winston';
-import type { EventPayload, Publisher, StatusPayload } from './publisher.js';
+import type { EventPayload, InboundHandler, Publisher, StatusPayload } from './publisher.js';
 import { topics } from './payloads.js';
 import type { Outbox } from './outbox.js';
+import { backoffDelay } from '../lib/backoff.js';
 
 export interface TlsOptions {
   ca: string;
@@ -30,15 +31,8 @@ export interface MqttOptions {
   reconnectMaxMs: number;
 }
 
-export type InboundHandler = (topic: string, payload: Buffer) => void;
-
 const ACK_TIMEOUT_MS = 30_000;
 
-/** Next reconnect delay: exponential, capped, with ±50 % jitter so a fleet does not reconnect in step. */
-export function backoffDelay(attempt: number, minMs: number, maxMs: number, random = Math.random): number {
-  const base = Math.min(maxMs, minMs * 2 ** Math.max(0, attempt - 1));
-  return Math.min(maxMs, Math.round(base * (0.5 + random())));
-}
 
 const TLS_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE']);
 

@@ -24,10 +24,11 @@ import { ClassificationQueue } from '../track/classify-queue.js';
 import type { QualityOptions } from '../track/quality.js';
 import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
+import type { Publisher } from '../publish/publisher.js';
 import { Outbox } from '../publish/outbox.js';
 import { eventPayload, topics, type EventPayload } from '../publish/payloads.js';
 import { StateStore } from '../publish/state-store.js';
-import { child, type Logger } from './logging.js';
+import { child, mostVerbose, type Logger } from './logging.js';
 import { Pipeline } from './pipeline.js';
 import { PipelineStats } from './stats.js';
 import { DeviceTopics } from './device-topics.js';
@@ -68,7 +69,7 @@ export class Agent {
   private classifier: Classifier | null = null;
   private source: FrameSource | null = null;
   private broker: EmbeddedBroker | null = null;
-  private publisher: MqttPublisher | null = null;
+  private publisher: Publisher | null = null;
   private outbox: Outbox | null = null;
   private topicsMgr: DeviceTopics | null = null;
   private pipeline: Pipeline | null = null;
@@ -159,7 +160,7 @@ export class Agent {
         root: topics(m.prefix, this.device).root, device: this.device, version: VERSION, model, live: config,
         configFile: this.opts.configFile ?? null, log: child(log, 'config'), statsSnapshot: () => this.statsSnapshot(),
         present: () => visits.present(),
-        onApplied: () => { log.level = mostVerbose(config); },
+        onApplied: () => { log.level = mostVerbose(config.log); },
       });
       this.topicsMgr.start();
       const k = config.classifier;
@@ -238,11 +239,6 @@ export class Agent {
     });
   }
 
-  /** Applies a config/set payload as if it came over MQTT (tests, SIGHUP-style reloads). */
-  applyRemote(payload: Buffer) {
-    return this.topicsMgr?.onConfigSet(payload);
-  }
-
   /** Runs the pipeline until the source ends (with exitOnEof) or requestStop() is called. */
   async run(): Promise<void> {
     await this.pipeline!.run();
@@ -282,9 +278,4 @@ export class Agent {
     this.publisher = null;
     this.broker = null;
   }
-}
-
-function mostVerbose(c: Config): string {
-  const order = ['error', 'warn', 'info', 'debug'];
-  return [c.log.level, ...Object.values(c.log.namespaces)].reduce((a, b) => (order.indexOf(b) > order.indexOf(a) ? b : a), 'error');
 }

@@ -8,7 +8,7 @@ import { loadConfig, redact } from '../config/load.js';
 import { applyHot, evaluatePatch, type PatchResult } from '../config/remote.js';
 import { AudienceThrottle, audiencePayload } from '../publish/audience.js';
 import { discoveryMessages } from '../publish/homeassistant.js';
-import type { MqttPublisher } from '../publish/mqtt-publisher.js';
+import type { Publisher } from '../publish/publisher.js';
 import type { AudiencePerson } from '../track/visits.js';
 import type { Logger } from './logging.js';
 
@@ -35,7 +35,7 @@ export class DeviceTopics {
   /** The config as accepted by patches, including keys that wait for a restart. */
   private desired: Config;
 
-  constructor(private readonly pub: MqttPublisher, private readonly o: DeviceTopicsOptions) {
+  constructor(private readonly pub: Publisher, private readonly o: DeviceTopicsOptions) {
     this.desired = structuredClone(o.live);
   }
 

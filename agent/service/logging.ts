@@ -9,6 +9,11 @@ const rank = (l: string) => LEVELS.indexOf(l as Level);
 
 export type { Logger };
 
+/** The most verbose of the global and per-namespace levels: the logger's own level. */
+export function mostVerbose(cfg: Config['log']): Level {
+  return [cfg.level, ...Object.values(cfg.namespaces)].reduce<Level>((a, b) => (rank(b) > rank(a) ? b as Level : a), 'error');
+}
+
 export function createLogger(cfg: Config['log'], stream: NodeJS.WriteStream = process.stderr): Logger {
   const json = cfg.format === 'json' || (cfg.format === 'auto' && !stream.isTTY);
   const levelFor = (ns: string | undefined) => (ns && cfg.namespaces[ns]) || cfg.level;
@@ -17,9 +22,8 @@ export function createLogger(cfg: Config['log'], stream: NodeJS.WriteStream = pr
     const ns = info.ns ? ` [${info.ns as string}]` : '';
     return `${info.timestamp as string} ${info.level}${ns} ${info.message as string}`;
   });
-  const mostVerbose = [cfg.level, ...Object.values(cfg.namespaces)].reduce((a, b) => (rank(b) > rank(a) ? b : a), 'error');
   return winston.createLogger({
-    level: mostVerbose,
+    level: mostVerbose(cfg),
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
     format: format.combine(byNamespace(), format.timestamp(), json ? format.json() : stream.isTTY ? format.combine(format.colorize(), pretty) : pretty),
     transports: [new winston.transports.Stream({ stream })],

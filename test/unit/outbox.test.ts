@@ -4,7 +4,7 @@ import { mkdtempSync, utimesSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Outbox } from '../../agent/publish/outbox.js';
-import { backoffDelay } from '../../agent/publish/mqtt-publisher.js';
+import { backoffDelay } from '../../agent/lib/backoff.js';
 
 const entry = (seq: number) => ({ seq, topic: `t/${seq}`, payload: `{"seq":${seq}}` });
 
