@@ -6,25 +6,30 @@ import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { CONTRACT_LABELS, TASKS, type Task } from '../classify/labels.js';
 
-export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits';
+export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits' | 'embedding';
 export type ResizeMode = 'squash' | 'pad-centre' | 'pad-bottom-right';
+/** Face crops: the (grown) detector box, or a similarity warp of the 5 landmarks onto a template (agent/lib/align.ts). */
+export type CropMode = 'box' | 'aligned-5pt';
 
 export interface OutputSpec {
   name: string;
   shape: (number | string)[];
-  task: Task | 'boxes' | 'face-score';
+  task: Task | 'boxes' | 'face-score' | 'embedding';
   type: OutputType;
   labels?: string[];
   /** regression-years only: spread of the Gaussian used to turn one age into group probabilities. */
   sigmaYears?: number;
   /** sigmoid-logits only: which class column is the face score. */
   classIndex?: number;
+  /** embedding only: how to compare two vectors, and the distance under which they are the same person. */
+  metric?: 'euclidean' | 'cosine';
+  sameBelow?: number;
 }
 
 export interface ModelManifest {
   schema: 1;
   name: string;
-  kind: 'detector' | 'attributes';
+  kind: 'detector' | 'attributes' | 'embedding';
   description?: string;
   model: string;
   files: { path: string; sha256: string; bytes?: number }[];
@@ -36,6 +41,8 @@ export interface ModelManifest {
     resize: ResizeMode;
     /** Face crops: grow the detector box by this × its larger side on every side before resizing. */
     cropMargin?: number;
+    /** Default 'box'; 'aligned-5pt' is used when the detector gave landmarks (cropMargin then pads the template). */
+    crop?: CropMode;
     normalise: { mean: number[]; std: number[] };
   };
   outputs: OutputSpec[];
@@ -58,7 +65,7 @@ const manifestSchema = {
   properties: {
     schema: { const: 1 },
     name: { type: 'string', minLength: 1 },
-    kind: { enum: ['detector', 'attributes'] },
+    kind: { enum: ['detector', 'attributes', 'embedding'] },
     description: { type: 'string' },
     model: { type: 'string', minLength: 1 },
     files: {
@@ -77,6 +84,7 @@ const manifestSchema = {
         colour: { enum: ['RGB', 'BGR'] },
         resize: { enum: ['squash', 'pad-centre', 'pad-bottom-right'] },
         cropMargin: { type: 'number', minimum: 0, maximum: 1 },
+        crop: { enum: ['box', 'aligned-5pt'] },
         normalise: {
           type: 'object', required: ['mean', 'std'],
           properties: {
@@ -93,11 +101,13 @@ const manifestSchema = {
         properties: {
           name: { type: 'string' },
           shape: { type: 'array', items: dim },
-          task: { enum: [...TASKS, 'boxes', 'face-score'] },
-          type: { enum: ['softmax-logits', 'probabilities', 'regression-years', 'ssd-box-encodings', 'sigmoid-logits'] },
+          task: { enum: [...TASKS, 'boxes', 'face-score', 'embedding'] },
+          type: { enum: ['softmax-logits', 'probabilities', 'regression-years', 'ssd-box-encodings', 'sigmoid-logits', 'embedding'] },
           labels: { type: 'array', items: { type: 'string' } },
           sigmaYears: { type: 'number', exclusiveMinimum: 0 },
           classIndex: { type: 'integer', minimum: 0 },
+          metric: { enum: ['euclidean', 'cosine'] },
+          sameBelow: { type: 'number', exclusiveMinimum: 0 },
         },
       },
     },
@@ -136,6 +146,9 @@ export function loadManifest(dirArg: string): LoadedManifest {
   const problems = checkLabels(manifest);
   if (!manifest.files.some((f) => f.path === manifest.model)) problems.push(`"model" (${manifest.model}) is not listed in "files" with a sha256`);
   if (manifest.kind === 'detector' && !manifest.priors) problems.push('a detector manifest needs "priors"');
+  if (manifest.kind === 'embedding' && !manifest.outputs.some((o) => o.type === 'embedding' && o.metric && o.sameBelow)) {
+    problems.push('an embedding manifest needs an output of type "embedding" with "metric" and "sameBelow"');
+  }
   if (problems.length) throw new ModelError(dir, problems);
   return { dir, manifest, modelPath: join(dir, manifest.model) };
 }
