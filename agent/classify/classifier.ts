@@ -1,6 +1,12 @@
 import type { Frame } from '../capture/frame.js';
 import type { Box } from '../detect/detector.js';
+import type { FiveLandmarks } from '../lib/align.js';
 import type { Prediction, Task } from './labels.js';
+
+/** A face to classify or embed: its box, and the detector's 5 landmarks when it gives them (aligned crops). */
+export interface FaceRegion extends Box {
+  landmarks?: FiveLandmarks;
+}
 
 export type FaceAttributes = Partial<Record<Task, Prediction>>;
 
@@ -13,6 +19,6 @@ export interface ClassifyResult {
 export interface Classifier {
   readonly name: string;
   readonly tasks: readonly Task[];
-  classify(frame: Frame, boxes: Box[]): Promise<ClassifyResult>;
+  classify(frame: Frame, faces: FaceRegion[]): Promise<ClassifyResult>;
   close(): Promise<void>;
 }
