@@ -46,12 +46,24 @@ const licence = 'MIT (face-api / face-api.js code and weights). Training data ca
   'SSD on WIDER FACE; age/gender on UTKFace and IMDB-WIKI; expressions on FER2013-like sets.';
 
 /**
- * Crop mode per net, chosen by measurement (test/integration/alignment-effect.test.ts prints the figures):
- * CROP_MODES.<net> is what its manifest declares; margins are the crop's border as a fraction of its side.
+ * Crop mode per net, chosen by measurement (test/integration/alignment-effect.test.ts prints the figures).
+ * On the 24 parity faces, upright and turned ±20°, aligned crops (margin 0) against YuNet box crops:
+ * age spread 7.0 vs 8.2 years, gender flips 2 vs 4 of 48 (gender right 67 vs 69 of 72 views: within
+ * noise), expression top label kept 38 vs 30 of 48, embedding drift 0.31 vs 0.43. Margins 0.05–0.15
+ * were worse for gender and expression. cropMargin is the border as a fraction of the crop's side.
  */
+/**
+ * Same-person distance for the recognition net. dlib publishes 0.6 (LFW), but on the parity faces (22 young
+ * adult women, Grace Hopper, Messi; aligned crops) 0.6 joined 203 of 276 pairs of different people (0.45: about
+ * 1 in 16). The same face shifted, scaled or at half brightness stayed ≤ 0.21; turned ±20°, mean 0.31 and 5 of 48
+ * views ≥ 0.45 (max 0.61). Different people ≥ 0.37 (5th percentile 0.44). 0.45 trades a few splits for far
+ * fewer merges; re-identification should also prefer the nearest candidate and gate by time and place.
+ */
+export const SAME_PERSON_BELOW = 0.45;
+
 export const CROP_MODES: Record<'ageGender' | 'expression' | 'recognition', { crop: CropMode; cropMargin: number }> = {
-  ageGender: { crop: 'box', cropMargin: 0 },
-  expression: { crop: 'box', cropMargin: 0 },
+  ageGender: { crop: 'aligned-5pt', cropMargin: 0 },
+  expression: { crop: 'aligned-5pt', cropMargin: 0 },
   recognition: { crop: 'aligned-5pt', cropMargin: 0 },
 };
 
@@ -131,11 +143,12 @@ export function convertAll(outDir: string = DEFAULT_MODELS_DIR, log: (s: string)
       'face-api face recognition net (dlib ResNet-34 metric learning), 128-d descriptor'),
   }, {
     schema: 1, name: 'face-api-face-recognition', kind: 'embedding',
-    description: 'dlib\'s ResNet-34 face descriptor as face-api ships it: 150x150 RGB in, 128-d vector out; the same ' +
-      'person lies within Euclidean distance ~0.6 (dlib\'s threshold). Used only for short-term re-identification in memory',
+    description: 'dlib\'s ResNet-34 face descriptor as face-api ships it: 150x150 RGB in, 128-d vector out. dlib publishes ' +
+      '0.6 as its same-person distance (LFW); sameBelow is stricter, as measured on aligned crops (see SAME_PERSON_BELOW in ' +
+      'models/face-api/convert.ts). Used only for short-term re-identification in memory',
     model: 'model.onnx',
     input: { ...faceInput, shape: recShape, ...CROP_MODES.recognition },
-    outputs: [{ name: 'embedding', shape: ['batch', 128], task: 'embedding', type: 'embedding', metric: 'euclidean', sameBelow: 0.6 }],
+    outputs: [{ name: 'embedding', shape: ['batch', 128], task: 'embedding', type: 'embedding', metric: 'euclidean', sameBelow: SAME_PERSON_BELOW }],
     provenance: provenance('model/face_recognition_model.bin'),
     licence: 'MIT (face-api / face-api.js code and weights; dlib\'s original model, per the dlib-models README, is public ' +
       'domain / CC0). Trained by dlib\'s author on about 3 million faces (FaceScrub, VGG Face and web-scraped images) whose own terms vary.',
