@@ -33,10 +33,10 @@ const iou = (a: YunetFace['box'], b: YunetFace['box']) => {
 };
 
 /** Faces with landmarks in `img`'s pixels; the image is resized to multiples of 32 (aspect kept roughly). */
-export async function yunetFaces(cv: CV, img: Mat, scoreThreshold = 0.6): Promise<YunetFace[]> {
+export async function yunetFaces(cv: CV, img: Mat, scoreThreshold = 0.6, maxSide = 640): Promise<YunetFace[]> {
   session ??= ort.InferenceSession.create(yunetPath(), { intraOpNumThreads: 2 });
   const s = await session;
-  const scale = Math.min(1, 640 / Math.max(img.cols, img.rows));
+  const scale = Math.min(1, maxSide / Math.max(img.cols, img.rows));
   const W = Math.max(32, Math.round((img.cols * scale) / 32) * 32);
   const H = Math.max(32, Math.round((img.rows * scale) / 32) * 32);
   const resized = img.resize(H, W, 0, 0, cv.INTER_LINEAR);
