@@ -2,7 +2,7 @@
 // awaited per frame (or every detector.intervalMs, tracks coasting between); classification is not: at
 // most one classifier call is in flight, requests wait in a bounded queue, a per-second budget caps the
 // faces classified, and frames keep flowing while it runs — a slow classifier never stalls the rest.
-import type { CV } from '../capture/opencv.js';
+import type { CV, Mat } from '../capture/opencv.js';
 import type { Frame, FrameSource } from '../capture/frame.js';
 import { LatestFrame } from '../capture/latest-frame.js';
 import type { Classifier } from '../classify/classifier.js';
@@ -14,6 +14,7 @@ import type { CallBudget } from '../track/budget.js';
 import { faceQuality, sharpness, type QualityOptions } from '../track/quality.js';
 import type { Logger } from '../lib/logging.js';
 import type { PipelineStats } from './stats.js';
+import type { FrameDone } from '../features/events.js';
 
 export interface PipelineDeps {
   cv: CV;
@@ -36,13 +37,6 @@ export interface PipelineDeps {
   onFrame?: (frame: FrameDone) => void;
 }
 
-export interface FrameDone {
-  /** Media clock of the frame. */
-  ts: number;
-  width: number;
-  height: number;
-  people: AudiencePerson[];
-}
 
 export class Pipeline {
   private stopping = false;
@@ -104,7 +98,7 @@ export class Pipeline {
     }
     this.emitAll(deps.visits.tick(frame.ts));
     deps.stats.stages.track.add(performance.now() - t);
-    this.announce();
+    this.announce(frame.mat);
 
     const q = deps.queue;
     q.prune((v) => deps.visits.isOpen(v));
@@ -119,8 +113,8 @@ export class Pipeline {
     }
   }
 
-  private announce(): void {
-    this.deps.onFrame?.({ ts: this.clock, ...this.frameSize, people: this.deps.visits.present() });
+  private announce(mat?: Mat): void {
+    this.deps.onFrame?.({ ts: this.clock, ...this.frameSize, people: this.deps.visits.present(), ...(mat ? { mat } : {}) });
   }
 
   private quality(frame: Frame, v: Visit): number {
