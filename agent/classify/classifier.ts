@@ -1,7 +1,7 @@
 import type { Frame } from '../capture/frame.js';
 import type { Box } from '../detect/detector.js';
 import type { FiveLandmarks } from '../lib/align.js';
-import type { Prediction, Task } from './labels.js';
+import type { Prediction, Task } from '../contract/labels.js';
 
 /** A face to classify or embed: its box, and the detector's 5 landmarks when it gives them (aligned crops). */
 export interface FaceRegion extends Box {

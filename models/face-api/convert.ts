@@ -10,7 +10,7 @@ import { readTfjsWeights } from './tfjs-weights.js';
 import { buildAgeGender, buildFaceExpression, buildFaceRecognition, buildSsdMobilenetV1, RECOGNITION_SIZE, SSD_ANCHORS, SSD_SIZE } from './architectures.js';
 import type { CropMode } from '../../agent/inference/manifest.js';
 import type { ModelManifest } from '../../agent/inference/manifest.js';
-import { CONTRACT_LABELS } from '../../agent/classify/labels.js';
+import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
