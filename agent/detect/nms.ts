@@ -11,10 +11,14 @@ export interface Scored {
 }
 
 export function iou(a: YxBox, b: YxBox): number {
-  const ay0 = Math.min(a[0], a[2]); const ax0 = Math.min(a[1], a[3]);
-  const ay1 = Math.max(a[0], a[2]); const ax1 = Math.max(a[1], a[3]);
-  const by0 = Math.min(b[0], b[2]); const bx0 = Math.min(b[1], b[3]);
-  const by1 = Math.max(b[0], b[2]); const bx1 = Math.max(b[1], b[3]);
+  const ay0 = Math.min(a[0], a[2]);
+  const ax0 = Math.min(a[1], a[3]);
+  const ay1 = Math.max(a[0], a[2]);
+  const ax1 = Math.max(a[1], a[3]);
+  const by0 = Math.min(b[0], b[2]);
+  const bx0 = Math.min(b[1], b[3]);
+  const by1 = Math.max(b[0], b[2]);
+  const bx1 = Math.max(b[1], b[3]);
   const areaA = (ay1 - ay0) * (ax1 - ax0);
   const areaB = (by1 - by0) * (bx1 - bx0);
   if (areaA <= 0 || areaB <= 0) return 0;
@@ -25,7 +29,11 @@ export function iou(a: YxBox, b: YxBox): number {
 }
 
 /** Highest score first; a candidate overlapping a kept one by more than iouThreshold goes. */
-export function nonMaxSuppression<C extends Scored>(candidates: C[], iouThreshold: number, maxResults: number): C[] {
+export function nonMaxSuppression<C extends Scored>(
+  candidates: C[],
+  iouThreshold: number,
+  maxResults: number,
+): C[] {
   const sorted = [...candidates].sort((a, b) => b.score - a.score);
   const kept: C[] = [];
   for (const c of sorted) {
