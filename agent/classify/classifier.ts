@@ -1,11 +1,14 @@
 import type { Frame } from '../capture/frame.js';
 import type { Box } from '../detect/detector.js';
-import type { FiveLandmarks } from '../lib/align.js';
+import type { Point } from '../lib/align.js';
 import type { Prediction, Task } from '../contract/labels.js';
 
-/** A face to classify or embed: its box, and the detector's 5 landmarks when it gives them (aligned crops). */
+/**
+ * A face to classify or embed: its box, and the detector's landmarks when it gives them (Detection.landmarks
+ * as is); exactly 5 points in YuNet's order allow aligned crops.
+ */
 export interface FaceRegion extends Box {
-  landmarks?: FiveLandmarks;
+  landmarks?: readonly Point[];
 }
 
 export type FaceAttributes = Partial<Record<Task, Prediction>>;

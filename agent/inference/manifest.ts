@@ -6,7 +6,10 @@ import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
 
-export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits' | 'embedding';
+export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits' | 'embedding' | GridOutputType;
+/** Anchor-free grid detectors (YuNet): one row per grid cell of a stride, row-major; see detect/grid-decode.ts. */
+export const GRID_OUTPUT_TYPES = ['grid-class-probability', 'grid-objectness', 'grid-box-offsets', 'grid-landmark-offsets'] as const;
+export type GridOutputType = typeof GRID_OUTPUT_TYPES[number];
 export type ResizeMode = 'squash' | 'pad-centre' | 'pad-bottom-right';
 /** Face crops: the (grown) detector box, or a similarity warp of the 5 landmarks onto a template (agent/lib/align.ts). */
 export type CropMode = 'box' | 'aligned-5pt';
@@ -14,13 +17,15 @@ export type CropMode = 'box' | 'aligned-5pt';
 export interface OutputSpec {
   name: string;
   shape: (number | string)[];
-  task: Task | 'boxes' | 'face-score' | 'embedding';
+  task: Task | 'boxes' | 'face-score' | 'landmarks' | 'embedding';
   type: OutputType;
   labels?: string[];
   /** regression-years only: spread of the Gaussian used to turn one age into group probabilities. */
   sigmaYears?: number;
   /** sigmoid-logits only: which class column is the face score. */
   classIndex?: number;
+  /** Grid outputs: input pixels per grid cell. */
+  stride?: number;
   /** embedding only: how to compare two vectors, and the distance under which they are the same person. */
   metric?: 'euclidean' | 'cosine';
   sameBelow?: number;
@@ -41,6 +46,8 @@ export interface ModelManifest {
     resize: ResizeMode;
     /** Face crops: grow the detector box by this × its larger side on every side before resizing. */
     cropMargin?: number;
+    /** Dynamic height and width (named dimensions): both must be multiples of this. */
+    sizeMultiple?: number;
     /** Default 'box'; 'aligned-5pt' is used when the detector gave landmarks (cropMargin then pads the template). */
     crop?: CropMode;
     normalise: { mean: number[]; std: number[] };
@@ -84,6 +91,7 @@ const manifestSchema = {
         colour: { enum: ['RGB', 'BGR'] },
         resize: { enum: ['squash', 'pad-centre', 'pad-bottom-right'] },
         cropMargin: { type: 'number', minimum: 0, maximum: 1 },
+        sizeMultiple: { type: 'integer', minimum: 1 },
         crop: { enum: ['box', 'aligned-5pt'] },
         normalise: {
           type: 'object', required: ['mean', 'std'],
@@ -101,11 +109,12 @@ const manifestSchema = {
         properties: {
           name: { type: 'string' },
           shape: { type: 'array', items: dim },
-          task: { enum: [...TASKS, 'boxes', 'face-score', 'embedding'] },
-          type: { enum: ['softmax-logits', 'probabilities', 'regression-years', 'ssd-box-encodings', 'sigmoid-logits', 'embedding'] },
+          task: { enum: [...TASKS, 'boxes', 'face-score', 'landmarks', 'embedding'] },
+          type: { enum: ['softmax-logits', 'probabilities', 'regression-years', 'ssd-box-encodings', 'sigmoid-logits', 'embedding', ...GRID_OUTPUT_TYPES] },
           labels: { type: 'array', items: { type: 'string' } },
           sigmaYears: { type: 'number', exclusiveMinimum: 0 },
           classIndex: { type: 'integer', minimum: 0 },
+          stride: { type: 'integer', minimum: 1 },
           metric: { enum: ['euclidean', 'cosine'] },
           sameBelow: { type: 'number', exclusiveMinimum: 0 },
         },
@@ -145,7 +154,14 @@ export function loadManifest(dirArg: string): LoadedManifest {
   const manifest = raw as unknown as ModelManifest;
   const problems = checkLabels(manifest);
   if (!manifest.files.some((f) => f.path === manifest.model)) problems.push(`"model" (${manifest.model}) is not listed in "files" with a sha256`);
-  if (manifest.kind === 'detector' && !manifest.priors) problems.push('a detector manifest needs "priors"');
+  const types = manifest.outputs.map((o) => o.type);
+  if (manifest.kind === 'detector' && !types.includes('ssd-box-encodings') && !types.includes('grid-box-offsets')) {
+    problems.push('a detector manifest needs box outputs (ssd-box-encodings, or grid-box-offsets per stride)');
+  }
+  if (types.includes('ssd-box-encodings') && !manifest.priors) problems.push('an SSD detector manifest (ssd-box-encodings) needs "priors"');
+  for (const o of manifest.outputs) {
+    if ((GRID_OUTPUT_TYPES as readonly string[]).includes(o.type) && !o.stride) problems.push(`output ${o.name}: a ${o.type} output needs "stride"`);
+  }
   if (manifest.kind === 'embedding' && !manifest.outputs.some((o) => o.type === 'embedding' && o.metric && o.sameBelow)) {
     problems.push('an embedding manifest needs an output of type "embedding" with "metric" and "sameBelow"');
   }

@@ -2,7 +2,7 @@
 // OpenCV's (bilinear); the layout and normalisation loop is plain TypeScript so it can be pinned by
 // known-value tests.
 import type { CV, Mat } from '../capture/opencv.js';
-import { affineRows, alignmentTransform, type FiveLandmarks } from '../lib/align.js';
+import { affineRows, alignmentTransform, toFiveLandmarks, type FiveLandmarks, type Point } from '../lib/align.js';
 import type { ModelManifest, ResizeMode } from './manifest.js';
 
 export interface Region {
@@ -107,15 +107,16 @@ export function writeAlignedInput(cv: CV, frame: Mat, landmarks: FiveLandmarks, 
   hwcToNchw(data, tw, th, true, m.input.colour, m.input.normalise.mean, m.input.normalise.std, out, index * 3 * tw * th);
 }
 
-/** Which crop a face gets: aligned when the manifest asks for it and the detector gave landmarks, else its box. */
+/** Which crop a face gets: aligned when the manifest asks for it and the detector gave 5 landmarks, else its box. */
 export function cropModeFor(m: ModelManifest, hasLandmarks: boolean): 'box' | 'aligned-5pt' {
   return m.input.crop === 'aligned-5pt' && hasLandmarks ? 'aligned-5pt' : 'box';
 }
 
 /** One face into batch slot `index`, cropped as cropModeFor says; `boxMargin` grows box crops. */
 export function writeFaceInput(
-  cv: CV, frame: Mat, face: Region & { landmarks?: FiveLandmarks }, m: ModelManifest, boxMargin: number, out: Float32Array, index: number,
+  cv: CV, frame: Mat, face: Region & { landmarks?: readonly Point[] }, m: ModelManifest, boxMargin: number, out: Float32Array, index: number,
 ): void {
-  if (cropModeFor(m, !!face.landmarks) === 'aligned-5pt') writeAlignedInput(cv, frame, face.landmarks!, m, out, index);
+  const five = toFiveLandmarks(face.landmarks);
+  if (five && cropModeFor(m, true) === 'aligned-5pt') writeAlignedInput(cv, frame, five, m, out, index);
   else writeInput(cv, frame, faceCrop(face, boxMargin), m, out, index);
 }

@@ -15,6 +15,11 @@ export type Point = readonly [number, number];
  */
 export type FiveLandmarks = readonly [Point, Point, Point, Point, Point];
 
+/** A detector's landmark list as FiveLandmarks, or undefined when it does not hold exactly 5 points. */
+export function toFiveLandmarks(points: readonly Point[] | undefined): FiveLandmarks | undefined {
+  return points && points.length === 5 ? (points as unknown as FiveLandmarks) : undefined;
+}
+
 /** The usual 112×112 template (InsightFace / ArcFace), in the landmark order above. */
 export const TEMPLATE_112: FiveLandmarks = [
   [38.2946, 51.6963],
@@ -37,23 +42,12 @@ export function applySimilarity(t: Similarity, [x, y]: Point): Point {
 }
 
 /** Least-squares similarity taking `src[i]` to `dst[i]` (no reflection). */
-export function estimateSimilarity(
-  src: readonly Point[],
-  dst: readonly Point[],
-): Similarity {
+export function estimateSimilarity(src: readonly Point[], dst: readonly Point[]): Similarity {
   if (src.length !== dst.length || src.length < 2)
-    throw new Error(
-      `alignment needs ≥ 2 matching points, got ${src.length} and ${dst.length}`,
-    );
+    throw new Error(`alignment needs ≥ 2 matching points, got ${src.length} and ${dst.length}`);
   const n = src.length;
-  const mean = (ps: readonly Point[], k: 0 | 1) =>
-    ps.reduce((s, p) => s + p[k], 0) / n;
-  const [mx, my, mu, mv] = [
-    mean(src, 0),
-    mean(src, 1),
-    mean(dst, 0),
-    mean(dst, 1),
-  ];
+  const mean = (ps: readonly Point[], k: 0 | 1) => ps.reduce((s, p) => s + p[k], 0) / n;
+  const [mx, my, mu, mv] = [mean(src, 0), mean(src, 1), mean(dst, 0), mean(dst, 1)];
   let sxx = 0;
   let dot = 0;
   let cross = 0;
@@ -66,8 +60,7 @@ export function estimateSimilarity(
     dot += x * u + y * v;
     cross += x * v - y * u;
   }
-  if (sxx < 1e-9)
-    throw new Error("alignment landmarks all coincide (degenerate face)");
+  if (sxx < 1e-9) throw new Error('alignment landmarks all coincide (degenerate face)');
   const a = dot / sxx;
   const b = cross / sxx;
   return { a, b, tx: mu - (a * mx - b * my), ty: mv - (b * mx + a * my) };
@@ -78,28 +71,19 @@ export function estimateSimilarity(
  * 112-template simply scaled to size).
  */
 export function templateFor(size: number, margin = 0): FiveLandmarks {
-  if (!(margin >= 0 && margin < 0.5))
-    throw new Error(`alignment margin must be in [0, 0.5), got ${margin}`);
+  if (!(margin >= 0 && margin < 0.5)) throw new Error(`alignment margin must be in [0, 0.5), got ${margin}`);
   const scale = (size * (1 - 2 * margin)) / 112;
   const offset = size * margin;
-  return TEMPLATE_112.map(
-    ([x, y]) => [x * scale + offset, y * scale + offset] as Point,
-  ) as unknown as FiveLandmarks;
+  return TEMPLATE_112.map(([x, y]) => [x * scale + offset, y * scale + offset] as Point) as unknown as FiveLandmarks;
 }
 
 /** The transform from frame pixels to a `size`×`size` aligned crop. */
-export function alignmentTransform(
-  landmarks: FiveLandmarks,
-  size: number,
-  margin = 0,
-): Similarity {
+export function alignmentTransform(landmarks: FiveLandmarks, size: number, margin = 0): Similarity {
   return estimateSimilarity(landmarks, templateFor(size, margin));
 }
 
 /** The 2×3 matrix rows OpenCV's warpAffine takes for this transform. */
-export function affineRows(
-  t: Similarity,
-): [[number, number, number], [number, number, number]] {
+export function affineRows(t: Similarity): [[number, number, number], [number, number, number]] {
   return [
     [t.a, -t.b, t.tx],
     [t.b, t.a, t.ty],

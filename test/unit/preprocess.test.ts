@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { loadOpenCV, type CV } from '../../agent/capture/opencv.js';
 import { canvasBorders, clampRegion, cropModeFor, faceCrop, hwcToNchw, padPlacement, writeAlignedInput, writeFaceInput, writeInput } from '../../agent/inference/preprocess.js';
 import { TEMPLATE_112, type FiveLandmarks, type Point } from '../../agent/lib/align.js';
+import type { Detection } from '../../agent/detect/detector.js';
 import type { ModelManifest } from '../../agent/inference/manifest.js';
 
 let cv: CV;
@@ -115,4 +116,9 @@ test('crop choice: aligned only when the manifest asks and landmarks exist; else
   // Without landmarks: the box crop of the left half is all blue.
   writeFaceInput(cv, splitFrame(), { x: 0, y: 0, w: 100, h: 100 }, m, 0, viaFace, 0);
   assert.ok(viaFace.subarray(0, 112 * 112).every((v) => v === 0) && viaFace.subarray(2 * 112 * 112).every((v) => v === 255));
+  // A detector's landmark list (Detection.landmarks) goes in as is; anything but 5 points means a box crop.
+  const det: Detection = { box: { x: 0, y: 0, w: 100, h: 100 }, score: 0.9, landmarks: turned.slice(0, 4).map(([x, y]) => [x, y]) };
+  viaFace.fill(-1);
+  writeFaceInput(cv, splitFrame(), { ...det.box, landmarks: det.landmarks }, m, 0, viaFace, 0);
+  assert.ok(viaFace.subarray(0, 112 * 112).every((v) => v === 0), 'four points: the box crop');
 });
