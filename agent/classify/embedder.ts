@@ -1,9 +1,9 @@
 // The embedder port: an appearance vector per face, for short-term re-identification in memory only
 // (issue 10 item 3). Vectors are compared with the model's own metric and threshold, never stored.
-import type { Frame } from "../capture/frame.js";
-import type { FaceRegion } from "./classifier.js";
+import type { Frame } from '../capture/frame.js';
+import type { FaceRegion } from './classifier.js';
 
-export type EmbeddingMetric = "euclidean" | "cosine";
+export type EmbeddingMetric = 'euclidean' | 'cosine';
 
 export interface Embedder {
   readonly name: string;
@@ -16,16 +16,9 @@ export interface Embedder {
   close(): Promise<void>;
 }
 
-export function embeddingDistance(
-  a: ArrayLike<number>,
-  b: ArrayLike<number>,
-  metric: EmbeddingMetric,
-): number {
-  if (a.length !== b.length)
-    throw new Error(
-      `embeddings of different sizes (${a.length} and ${b.length})`,
-    );
-  if (metric === "euclidean") {
+export function embeddingDistance(a: ArrayLike<number>, b: ArrayLike<number>, metric: EmbeddingMetric): number {
+  if (a.length !== b.length) throw new Error(`embeddings of different sizes (${a.length} and ${b.length})`);
+  if (metric === 'euclidean') {
     let s = 0;
     for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
     return Math.sqrt(s);

@@ -18,7 +18,7 @@
 // branches flip near ±90°, and it is iterative; this closed form needs no camera intrinsics and is exact
 // for the generic face under weak perspective (faces are small relative to their distance). Its error is
 // dominated by how far a real face differs from the generic one (nose depth), as any 5-point method's is.
-import type { FiveLandmarks } from "./align.js";
+import type { FiveLandmarks } from './align.js';
 
 /** A generic adult face in mm, eye midpoint at the origin, x to the subject's left, y down, z toward the camera. */
 export const GENERIC_FACE_MM = {
@@ -51,40 +51,27 @@ export function headPose(l: FiveLandmarks): HeadPose {
   const dx = le[0] - re[0];
   const dy = le[1] - re[1];
   const iod = Math.hypot(dx, dy);
-  if (iod < 1e-6) throw new Error("head pose: the two eye landmarks coincide");
+  if (iod < 1e-6) throw new Error('head pose: the two eye landmarks coincide');
   // Eye-line frame: u along the eyes (toward the image right), v perpendicular (down the face).
   const ux = dx / iod;
   const uy = dy / iod;
-  const toFrame = (p: readonly [number, number]) =>
-    [
-      (p[0] - ex) * ux + (p[1] - ey) * uy,
-      -(p[0] - ex) * uy + (p[1] - ey) * ux,
-    ] as const;
+  const toFrame = (p: readonly [number, number]) => [(p[0] - ex) * ux + (p[1] - ey) * uy, -(p[0] - ex) * uy + (p[1] - ey) * ux] as const;
   const n = toFrame(nose);
   const mouth = toFrame([(rm[0] + lm[0]) / 2, (rm[1] + lm[1]) / 2]);
-  if (mouth[1] < 1e-6)
-    throw new Error("head pose: the mouth is not below the eye line");
+  if (mouth[1] < 1e-6) throw new Error('head pose: the mouth is not below the eye line');
 
   const g = GENERIC_FACE_MM;
   const t = n[1] / mouth[1];
   const pitch = Math.atan((t * g.mouthY - g.noseY) / (t * g.mouthZ - g.noseZ));
-  const depth = (y: number, z: number) =>
-    y * Math.sin(pitch) + z * Math.cos(pitch);
+  const depth = (y: number, z: number) => y * Math.sin(pitch) + z * Math.cos(pitch);
   const dn = depth(g.noseY, g.noseZ);
   const dm = depth(g.mouthY, g.mouthZ);
   // tanθ = 2E·(Dn·rn + Dm·rm) / (Dn² + Dm²), written as an atan2 so ±90° stays finite.
-  const yaw = Math.atan2(
-    (2 * g.eyeHalf * (dn * n[0] + dm * mouth[0])) / iod,
-    dn * dn + dm * dm,
-  );
+  const yaw = Math.atan2((2 * g.eyeHalf * (dn * n[0] + dm * mouth[0])) / iod, dn * dn + dm * dm);
   return { yaw: yaw * DEG, pitch: pitch * DEG, roll: Math.atan2(dy, dx) * DEG };
 }
 
 /** Facing the camera closely enough to count as looking (issue 12 defaults: |yaw| ≤ 25°, |pitch| ≤ 20°). */
-export function isLooking(
-  p: HeadPose,
-  maxYawDeg = 25,
-  maxPitchDeg = 20,
-): boolean {
+export function isLooking(p: HeadPose, maxYawDeg = 25, maxPitchDeg = 20): boolean {
   return Math.abs(p.yaw) <= maxYawDeg && Math.abs(p.pitch) <= maxPitchDeg;
 }

@@ -2,12 +2,12 @@
 // says). A test helper only: the agent's own YuNet detector is another piece of work; this gives the
 // alignment and re-identification tests honest landmarks meanwhile. The weights come from the mirror
 // (PERCEPT_MODEL_MIRROR or ../shared/models), never from the repository.
-import { existsSync } from "node:fs";
-import { join, resolve } from "node:path";
-import * as ort from "onnxruntime-node";
-import type { CV, Mat } from "../../agent/capture/opencv.js";
-import type { FiveLandmarks, Point } from "../../agent/lib/align.js";
-import { PACKAGE_ROOT } from "./models.js";
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { CV, Mat } from '../../agent/capture/opencv.js';
+import type { FiveLandmarks, Point } from '../../agent/lib/align.js';
+import { PACKAGE_ROOT } from './models.js';
 
 export interface YunetFace {
   box: { x: number; y: number; w: number; h: number };
@@ -16,35 +16,26 @@ export interface YunetFace {
 }
 
 export function yunetPath(): string {
-  const dirs = [
-    process.env.PERCEPT_MODEL_MIRROR,
-    resolve(PACKAGE_ROOT, "../shared/models"),
-    "/work/shared/models",
-  ].filter(Boolean) as string[];
+  const dirs = [process.env.PERCEPT_MODEL_MIRROR, resolve(PACKAGE_ROOT, '../shared/models'), '/work/shared/models'].filter(
+    Boolean,
+  ) as string[];
   for (const d of dirs) {
-    const p = join(d, "yunet", "yunet_n_dynamic.onnx");
+    const p = join(d, 'yunet', 'yunet_n_dynamic.onnx');
     if (existsSync(p)) return p;
   }
-  throw new Error(
-    `yunet_n_dynamic.onnx not found under ${dirs.join(", ")}: set PERCEPT_MODEL_MIRROR to the model mirror`,
-  );
+  throw new Error(`yunet_n_dynamic.onnx not found under ${dirs.join(', ')}: set PERCEPT_MODEL_MIRROR to the model mirror`);
 }
 
 let session: Promise<ort.InferenceSession> | undefined;
 
-const iou = (a: YunetFace["box"], b: YunetFace["box"]) => {
+const iou = (a: YunetFace['box'], b: YunetFace['box']) => {
   const w = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
   const h = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
   return (w * h) / (a.w * a.h + b.w * b.h - w * h);
 };
 
 /** Faces with landmarks in `img`'s pixels; the image is resized to multiples of 32 (aspect kept roughly). */
-export async function yunetFaces(
-  cv: CV,
-  img: Mat,
-  scoreThreshold = 0.6,
-  maxSide = 640,
-): Promise<YunetFace[]> {
+export async function yunetFaces(cv: CV, img: Mat, scoreThreshold = 0.6, maxSide = 640): Promise<YunetFace[]> {
   session ??= ort.InferenceSession.create(yunetPath(), {
     intraOpNumThreads: 2,
   });
@@ -55,10 +46,9 @@ export async function yunetFaces(
   const resized = img.resize(H, W, 0, 0, cv.INTER_LINEAR);
   const hwc = new Uint8Array(resized.getData());
   const input = new Float32Array(3 * W * H);
-  for (let c = 0; c < 3; c++)
-    for (let i = 0; i < W * H; i++) input[c * W * H + i] = hwc[i * 3 + c]!; // BGR, 0–255
+  for (let c = 0; c < 3; c++) for (let i = 0; i < W * H; i++) input[c * W * H + i] = hwc[i * 3 + c]!; // BGR, 0–255
   const out = await s.run({
-    input: new ort.Tensor("float32", input, [1, 3, H, W]),
+    input: new ort.Tensor('float32', input, [1, 3, H, W]),
   });
   const [sx, sy] = [img.cols / W, img.rows / H];
   const faces: YunetFace[] = [];
@@ -79,11 +69,7 @@ export async function yunetFaces(
       const w = Math.exp(bbox[k * 4 + 2]!) * stride;
       const h = Math.exp(bbox[k * 4 + 3]!) * stride;
       const landmarks = [0, 1, 2, 3, 4].map(
-        (j) =>
-          [
-            (col + kps[k * 10 + 2 * j]!) * stride * sx,
-            (row + kps[k * 10 + 2 * j + 1]!) * stride * sy,
-          ] as Point,
+        (j) => [(col + kps[k * 10 + 2 * j]!) * stride * sx, (row + kps[k * 10 + 2 * j + 1]!) * stride * sy] as Point,
       ) as unknown as FiveLandmarks;
       faces.push({
         box: {
@@ -99,7 +85,6 @@ export async function yunetFaces(
   }
   faces.sort((a, b) => b.score - a.score);
   const kept: YunetFace[] = [];
-  for (const f of faces)
-    if (kept.every((k) => iou(k.box, f.box) < 0.3)) kept.push(f);
+  for (const f of faces) if (kept.every((k) => iou(k.box, f.box) < 0.3)) kept.push(f);
   return kept;
 }
