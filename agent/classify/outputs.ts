@@ -46,7 +46,27 @@ export interface DecodedPrediction extends Prediction {
   years?: number;
 }
 
+/** A model output that is not a number (NaN, ±Infinity): the classification fails instead of publishing it. */
+export class NonFiniteOutputError extends Error {}
+
+function assertFinite(spec: OutputSpec, values: ArrayLike<number>, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new NonFiniteOutputError(`model output "${spec.name}" (${spec.task}) ${what} ${values[i]} at index ${i}; this classification is dropped (check the model and its preprocessing)`);
+    }
+  }
+}
+
+/** Decodes one row; throws NonFiniteOutputError for NaN/Infinity in the row or in what it decodes to. */
 export function decodeOutput(spec: OutputSpec, row: ArrayLike<number>): DecodedPrediction {
+  assertFinite(spec, row, 'has');
+  const decoded = decodeFinite(spec, row);
+  // Finite logits can still overflow (e.g. probabilities that sum to 0): check what would be published.
+  assertFinite(spec, [decoded.p, ...Object.values(decoded.probs)], 'decodes to');
+  return decoded;
+}
+
+function decodeFinite(spec: OutputSpec, row: ArrayLike<number>): DecodedPrediction {
   const task = spec.task as Task;
   if (spec.type === 'regression-years') {
     const years = row[0]!;

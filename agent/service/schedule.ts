@@ -63,9 +63,13 @@ export interface DailySummary {
 export class SummaryBook {
   private summary: DailySummary;
 
-  constructor(private readonly timeZone: string, now: Date) {
-    this.summary = { date: localTime(now, timeZone).ymd, visits: 0, byHour: [] };
+  /** `saved` (the day so far, from disk) is taken when it is of today, so a restart keeps the whole day. */
+  constructor(private readonly timeZone: string, now: Date, saved?: DailySummary) {
+    const date = localTime(now, timeZone).ymd;
+    this.summary = saved?.date === date ? structuredClone(saved) : { date, visits: 0, byHour: [] };
   }
+
+  get date(): string { return this.summary.date; }
 
   add(at: Date, labels: { age?: string; gender?: string; emotion?: string }): void {
     const { hour } = localTime(at, this.timeZone);
