@@ -44,7 +44,8 @@ export class StateStore {
     this.log = opts.log ?? (() => undefined);
     checkStateDir(dir);
     this.lock = opts.lock === false ? null : lockStateDir(dir, opts.pid, this.log);
-    if (!existsSync(this.path)) return;
+    // Written at once, so its block is ours: on a disk that fills up later, the in-place fallback works.
+    if (!existsSync(this.path)) { this.commit(0); return; }
     let problem: string | null = null;
     try {
       const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as { seq?: unknown } | null;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -13,6 +13,9 @@ import { EventSink } from '../../agent/publish/event-sink.js';
 import { MqttPublisher } from '../../agent/publish/mqtt-publisher.js';
 import { topics, type EventPayload } from '../../agent/publish/payloads.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
+import { startPercept } from '../helpers/agent-process.js';
+import { loadOpenCV } from '../../agent/capture/opencv.js';
+import { makeClip } from '../../agent/cli/demo-clip.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor(cond: () => boolean, ms: number, what: string) {
@@ -140,6 +143,43 @@ test('disk full (12 KiB tmpfs): the sink keeps going, degraded is reported, even
     await pub?.stop('test');
     sink?.close();
     await sub.endAsync();
+    await broker.stop();
+    execFileSync('umount', [dir]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('percept run with its state directory on a full disk (12 KiB tmpfs): exits 0 at the end of the clip, every visit entered and left, seqs contiguous', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'percept-enospc-run-'));
+  const clip = makeClip(await loadOpenCV(), join(mkdtempSync(join(tmpdir(), 'percept-clip-')), 'clip.avi')).path;
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=12k', 'tmpfs', dir]);
+  } catch (err) {
+    t.diagnostic(`cannot mount a tmpfs here: ${(err as Error).message}`);
+    return;
+  }
+  const broker = await startMosquitto();
+  const client = await mqtt.connectAsync(broker.url, { clientId: `sub-${Math.random().toString(36).slice(2)}` });
+  const events: { seq: number; type: string; person: string }[] = [];
+  client.on('message', (_t, p) => events.push(JSON.parse(String(p))));
+  await client.subscribeAsync('percept/full/events/#', { qos: 1 });
+  try {
+    const agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', 'full', '--state-dir', dir, '--exit-on-eof'], { PERCEPT_LOG_FORMAT: 'pretty' });
+    await agent.waitFor(/connected to/, 120_000);
+    // The disk fills up under the running agent.
+    let filled = 0;
+    try { for (;;) { appendFileSync(join(dir, 'ballast'), Buffer.alloc(1024)); filled++; } } catch { /* ENOSPC: full */ }
+    assert.ok(filled >= 1, 'some space was left to fill');
+    const res = { code: await agent.exited, stderr: agent.stderr() };
+    await sleep(300);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /ENOSPC/, 'the full disk is reported');
+    assert.ok(events.length >= 4, `events: ${events.length}`);
+    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'contiguous, in order, no duplicate');
+    const entered = events.filter((e) => e.type === 'entered').map((e) => e.person).sort();
+    assert.deepEqual(events.filter((e) => e.type === 'left').map((e) => e.person).sort(), entered, 'every visit left');
+  } finally {
+    await client.endAsync();
     await broker.stop();
     execFileSync('umount', [dir]);
     rmSync(dir, { recursive: true, force: true });
