@@ -7,7 +7,8 @@
 // crash between the two is healed at the next start (the seq resumes above the outbox's highest key).
 // A disk that refuses writes never stops the agent: entries wait in a bounded memory queue, `degraded`
 // says why, and a timer retries.
-import type { EventPayload } from './payloads.js';
+import type { EventPayload } from '../contract/payloads.js';
+import type { Publisher } from './publisher.js';
 import { Outbox, systemClock, type Clock, type Deliverable, type DeliveryQueue, type OutboxEntry } from './outbox.js';
 import { StateStore } from './state-store.js';
 import type { DurableFs } from '../lib/durable.js';
@@ -15,8 +16,10 @@ import { checkStateDir, lockStateDir, type StateDirLock } from '../lib/state-dir
 
 export interface EventSinkOptions {
   stateDir: string;
-  /** The topic of an event type, e.g. topics(prefix, device).event. */
-  eventTopic: (type: EventPayload['type']) => string;
+  /** The topic of an event type, e.g. topics(prefix, device).event. Without it, events are handed to the attached publisher's publishEvent (the first wiring, see open()). */
+  eventTopic?: (type: EventPayload['type']) => string;
+  /** An event outbox the caller made (the first wiring); by default the sink makes its own, after taking the lock. */
+  events?: Outbox;
   maxEvents: number;
   maxAgeMs: number;
   /** Entries held in memory while the disk refuses writes (per outbox). Default 1000. */
@@ -34,6 +37,7 @@ export interface EventSinkOptions {
 
 export interface EventSinkStats {
   depth: number;
+  delivered: number;
   dropped: number;
   quarantined: number;
   inMemory: number;
@@ -50,6 +54,8 @@ export class EventSink implements DeliveryQueue {
   private readonly lock: StateDirLock;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly listeners: (() => void)[] = [];
+  private publisher: Publisher | null = null;
+  private deliveredCount = 0;
 
   /** Takes the lock (StateDirError, exit 73, when another agent holds it or the directory is not writable), loads the outboxes, recovers the seq. */
   constructor(private readonly opts: EventSinkOptions) {
@@ -59,7 +65,7 @@ export class EventSink implements DeliveryQueue {
     checkStateDir(opts.stateDir);
     this.lock = lockStateDir(opts.stateDir, opts.pid, warn);
     try {
-      this.events = new Outbox(opts.stateDir, box('outbox'), warn);
+      this.events = opts.events ?? new Outbox(opts.stateDir, box('outbox'), warn);
       this.records = new Outbox(opts.stateDir, box('outbox-records'), warn);
       this.state = new StateStore(opts.stateDir, { recover: () => this.events.highestKey, log: warn, lock: false, fs: opts.fs });
     } catch (err) {
@@ -86,14 +92,31 @@ export class EventSink implements DeliveryQueue {
     every(this.opts.sweepEveryMs ?? 60_000, () => { this.events.sweep(); this.records.sweep(); });
   }
 
-  /** Gives the event the next seq, stores it durably, and returns the payload as it will be published. */
-  emit(type: EventPayload['type'], payload: Omit<EventPayload, 'seq' | 'type'>): EventPayload {
+  /**
+   * The first wiring (agent.ts today): the caller made the event outbox and the publisher drains it. The
+   * lock is taken here, after that outbox was loaded; prefer `new EventSink({...})`, which locks first and
+   * is itself the publisher's queue (records included).
+   */
+  static open(dir: string, outbox: Outbox, log: (m: string) => void): EventSink {
+    return new EventSink({ stateDir: dir, events: outbox, maxEvents: Infinity, maxAgeMs: Infinity, log: { info: log, warn: log } });
+  }
+
+  /** The publisher, for its delivery count (and, without eventTopic, its publishEvent). */
+  attach(publisher: Publisher): void { this.publisher = publisher; }
+
+  /** The event outbox. */
+  get outbox(): Outbox { return this.events; }
+
+  /** Gives the payload built for the next seq to the outbox (durably, before anyone publishes it), then records the seq. */
+  emit(build: (seq: number) => EventPayload): EventPayload {
     const seq = this.state.lastSeq + 1;
-    const { schema, ...rest } = payload;
-    const full: EventPayload = { schema, seq, type, ...rest };
-    this.events.put({ seq, topic: this.opts.eventTopic(type), payload: JSON.stringify(full) });
+    const payload = build(seq);
+    if (payload.seq !== seq) throw new Error(`event sink: the payload was built with seq ${payload.seq}, not ${seq}`);
+    if (this.opts.eventTopic) this.events.put({ seq, topic: this.opts.eventTopic(payload.type), payload: JSON.stringify(payload) });
+    else if (this.publisher) void this.publisher.publishEvent(payload); // stores synchronously (Outbox.put) before returning
+    else throw new Error('event sink: neither eventTopic nor a publisher to store events with');
     this.state.commit(seq);
-    return full;
+    return payload;
   }
 
   /** A seq-less record that must reach the broker (e.g. the final daily summary), retained or not. */
@@ -117,6 +140,7 @@ export class EventSink implements DeliveryQueue {
     const both = [this.events, this.records];
     return {
       depth: this.depth,
+      delivered: this.publisher?.delivered ?? this.deliveredCount,
       dropped: both.reduce((a, b) => a + b.dropped, 0),
       quarantined: both.reduce((a, b) => a + b.quarantined, 0),
       inMemory: both.reduce((a, b) => a + b.inMemory, 0),
@@ -138,6 +162,7 @@ export class EventSink implements DeliveryQueue {
   delivered(entry: Deliverable): void {
     const t = entry as Tagged;
     t.box.remove(t.seq);
+    this.deliveredCount++;
   }
 
   /** Writes what is held in memory; true when nothing is left there. */

@@ -11,11 +11,12 @@ import mqtt from 'mqtt';
 import type { Logger } from 'winston';
 import { EventSink } from '../../agent/publish/event-sink.js';
 import { MqttPublisher } from '../../agent/publish/mqtt-publisher.js';
-import { topics, type EventPayload } from '../../agent/publish/payloads.js';
+import { topics } from '../../agent/publish/payloads.js';
+import type { EventPayload } from '../../agent/contract/payloads.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { startPercept } from '../helpers/agent-process.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
-import { makeClip } from '../../agent/cli/demo-clip.js';
+import { makeClip } from '../../agent/capture/demo-clip.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor(cond: () => boolean, ms: number, what: string) {
@@ -28,8 +29,8 @@ async function waitFor(cond: () => boolean, ms: number, what: string) {
 
 const lines: string[] = [];
 const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m), debug: () => undefined } as unknown as Logger;
-const body = (person: string): Omit<EventPayload, 'seq' | 'type'> => ({
-  schema: 1, ts: new Date().toISOString(), device: 'faults', person, firstSeen: new Date().toISOString(), dwellMs: 0,
+const ev = (type: EventPayload['type'], person = 'x') => (seq: number): EventPayload => ({
+  schema: 1, seq, type, ts: new Date().toISOString(), device: 'faults', person, firstSeen: new Date().toISOString(), dwellMs: 0,
   box: { x: 0, y: 0, w: 0.1, h: 0.1 }, samples: 0, model: 'm',
 });
 
@@ -40,7 +41,7 @@ function makeSink(stateDir: string) {
 function makePublisher(broker: Broker, sink: EventSink) {
   return new MqttPublisher({
     url: broker.url, clientId: `faults-${Math.random().toString(36).slice(2)}`, username: '', password: '', passwordFile: '', protocolVersion: 4,
-    prefix: 'percept', device: 'faults', birth: { state: 'online' }, tls: { ca: '', cert: '', key: '', rejectUnauthorized: true },
+    prefix: 'percept', device: 'faults', birth: { state: 'online', model: 'm', version: '0', startedAt: new Date(0).toISOString() }, tls: { ca: '', cert: '', key: '', rejectUnauthorized: true },
     reconnectMinMs: 200, reconnectMaxMs: 500,
   }, sink, log);
 }
@@ -58,7 +59,7 @@ test('bad outbox entries met while sending are quarantined, the rest delivered, 
   const seen: number[] = [];
   const sub = await subscriber(broker, seen);
   const sink = makeSink(dir);
-  for (let i = 0; i < 8; i++) sink.emit('entered', body(`p${i}`));
+  for (let i = 0; i < 8; i++) sink.emit(ev('entered', `p${i}`));
   // They go bad after the sink loaded them: garbage, a directory in place of an entry, no topic.
   const ob = join(dir, 'outbox');
   const name = (seq: number) => join(ob, `${String(seq).padStart(20, '0')}.json`);
@@ -77,7 +78,7 @@ test('bad outbox entries met while sending are quarantined, the rest delivered, 
     assert.deepEqual(readdirSync(ob), ['quarantine']);
     assert.equal(readdirSync(join(ob, 'quarantine')).length, 3);
     assert.ok(ticks >= 3, `the event loop kept turning while sending (${ticks} ticks)`);
-    assert.equal(sink.emit('left', body('p9')).seq, 9, 'quarantined seqs are not reused');
+    assert.equal(sink.emit(ev('left', 'p9')).seq, 9, 'quarantined seqs are not reused');
     await waitFor(() => seen.includes(9), 10_000, 'a new event after the bad ones');
   } finally {
     clearInterval(ticker);
@@ -109,23 +110,23 @@ test('disk full (12 KiB tmpfs): the sink keeps going, degraded is reported, even
     await pub.start();
     await broker.stop(); // the broker is down while the disk fills
     let n = 0;
-    while (!sink.degraded && n < 200) sink.emit('entered', body(`p${n++}`));
+    while (!sink.degraded && n < 200) sink.emit(ev('entered', `p${n++}`));
     assert.match(sink.degraded ?? '', /ENOSPC/, 'degraded with the reason');
-    for (let i = 0; i < 10; i++) sink.emit('updated', body(`q${i}`));
+    for (let i = 0; i < 10; i++) sink.emit(ev('updated', `q${i}`));
     n += 10;
     assert.ok(sink.stats().inMemory >= 10, `held in memory: ${sink.stats().inMemory}`);
     broker = await startMosquitto('', { port: broker.port, dir: broker.dir, persistence: true });
     await waitFor(() => seen.length >= n, 30_000, `all ${n} events delivered while the disk is still full`);
     assert.ok(sink.degraded, 'still degraded: the disk is still full');
     // More while full, broker up: straight from memory.
-    for (let i = 0; i < 5; i++) sink.emit('updated', body(`r${i}`));
+    for (let i = 0; i < 5; i++) sink.emit(ev('updated', `r${i}`));
     n += 5;
     await waitFor(() => seen.length >= n, 30_000, 'events emitted on a full disk');
     // Space returns: the retry timer writes what is held, and degraded clears.
     await pub.stop('test'); // broker gone for the next ones: they must be on disk
     pub = null;
     execFileSync('mount', ['-o', 'remount,size=1m', dir]);
-    for (let i = 0; i < 5; i++) sink.emit('left', body(`s${i}`));
+    for (let i = 0; i < 5; i++) sink.emit(ev('left', `s${i}`));
     n += 5;
     await waitFor(() => sink!.degraded === null, 10_000, 'degraded to clear');
     assert.equal(sink.stats().inMemory, 0);

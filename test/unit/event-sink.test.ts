@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { EventSink, type EventSinkOptions } from '../../agent/publish/event-sink.js';
 import { StateStore } from '../../agent/publish/state-store.js';
 import { SummaryStore } from '../../agent/publish/summary-store.js';
-import { SummaryBook } from '../../agent/service/schedule.js';
+import { SummaryBook } from '../../agent/features/schedule.js';
 import { defaultStateDir, StateDirError } from '../../agent/lib/state-dir.js';
-import type { EventPayload } from '../../agent/publish/payloads.js';
+import type { EventPayload } from '../../agent/contract/payloads.js';
 import { faultFs } from '../helpers/fault-fs.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'percept-sink-'));
@@ -21,8 +21,8 @@ function sinkOn(stateDir: string, extra: Partial<EventSinkOptions> = {}) {
   return { sink, lines };
 }
 
-const body = (person = 'x'): Omit<EventPayload, 'seq' | 'type'> => ({
-  schema: 1, ts: '2026-11-28T00:00:00.000Z', device: 'd', person, firstSeen: '2026-11-28T00:00:00.000Z', dwellMs: 0,
+const ev = (type: EventPayload['type'], person = 'x') => (seq: number): EventPayload => ({
+  schema: 1, seq, type, ts: '2026-11-28T00:00:00.000Z', device: 'd', person, firstSeen: '2026-11-28T00:00:00.000Z', dwellMs: 0,
   box: { x: 0, y: 0, w: 0.1, h: 0.1 }, samples: 0, model: 'm',
 });
 
@@ -35,16 +35,16 @@ function drainSeqs(sink: EventSink): { topic: string; seq?: number; retain?: boo
 test('the sink numbers events durably, continues across restarts, and delivers events before records', () => {
   const dir = fresh();
   const a = sinkOn(dir);
-  const first = a.sink.emit('entered', body());
+  const first = a.sink.emit(ev('entered'));
   assert.equal(first.seq, 1);
   assert.deepEqual(Object.keys(first).slice(0, 3), ['schema', 'seq', 'type']);
   a.sink.record('p/d/summary/daily', { date: '2026-11-27', final: true }, true);
-  a.sink.emit('left', body());
+  a.sink.emit(ev('left'));
   assert.equal(a.sink.depth, 3);
   a.sink.close();
   const b = sinkOn(dir);
   assert.match(b.lines.join('\n'), /2 undelivered event\(s\) from an earlier run wait in the outbox \(seq 1…2\)/);
-  assert.equal(b.sink.emit('entered', body()).seq, 3);
+  assert.equal(b.sink.emit(ev('entered')).seq, 3);
   assert.deepEqual(drainSeqs(b.sink), [
     { topic: 'p/d/events/entered', seq: 1, retain: false }, { topic: 'p/d/events/left', seq: 2, retain: false },
     { topic: 'p/d/events/entered', seq: 3, retain: false }, { topic: 'p/d/summary/daily', seq: undefined, retain: true },
@@ -56,14 +56,14 @@ for (const [name, content] of [['corrupt', '{"seq":'], ['empty', ''], ['negative
   test(`a ${name} state file: the seq is recovered from the outbox (pending and quarantined), logged, no exit`, () => {
     const dir = fresh();
     const a = sinkOn(dir);
-    for (let i = 0; i < 5; i++) a.sink.emit('entered', body());
+    for (let i = 0; i < 5; i++) a.sink.emit(ev('entered'));
     a.sink.close();
     // seq 5 went bad and was quarantined, 4 is pending: the next must be 6, not 1 or 5.
     writeFileSync(join(dir, 'outbox', '00000000000000000005.json'), 'garbage');
     writeFileSync(join(dir, 'state.json'), content);
     const b = sinkOn(dir);
     assert.match(b.lines.join('\n'), /state file .*state\.json was bad .*seq recovered from the outbox: the next event is 6/);
-    assert.equal(b.sink.emit('left', body()).seq, 6);
+    assert.equal(b.sink.emit(ev('left')).seq, 6);
     assert.ok(readdirSync(dir).some((f) => f.startsWith('state.json.bad-')), 'the bad file is kept aside');
     assert.equal(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).seq, 6);
     b.sink.close();
@@ -73,11 +73,11 @@ for (const [name, content] of [['corrupt', '{"seq":'], ['empty', ''], ['negative
 test('a state file behind the outbox (crash between store and commit): the seq resumes above the outbox', () => {
   const dir = fresh();
   const a = sinkOn(dir);
-  for (let i = 0; i < 3; i++) a.sink.emit('entered', body());
+  for (let i = 0; i < 3; i++) a.sink.emit(ev('entered'));
   a.sink.close();
   writeFileSync(join(dir, 'state.json'), '{"seq":1}');
   const b = sinkOn(dir);
-  assert.equal(b.sink.emit('left', body()).seq, 4);
+  assert.equal(b.sink.emit(ev('left')).seq, 4);
   b.sink.close();
 });
 
@@ -122,9 +122,9 @@ test('disk full: the sink keeps numbering, reports degraded, never reuses a seq,
   const dir = fresh();
   const fs = faultFs();
   const a = sinkOn(dir, { fs });
-  a.sink.emit('entered', body());
+  a.sink.emit(ev('entered'));
   fs.full = true;
-  const seqs = [2, 3, 4].map(() => a.sink.emit('updated', body()).seq);
+  const seqs = [2, 3, 4].map(() => a.sink.emit(ev('updated')).seq);
   assert.deepEqual(seqs, [2, 3, 4]);
   assert.match(a.sink.degraded ?? '', /ENOSPC/);
   assert.equal(a.sink.stats().inMemory, 3);
@@ -134,7 +134,7 @@ test('disk full: the sink keeps numbering, reports degraded, never reuses a seq,
   a.sink.close();
   const b = sinkOn(dir);
   assert.deepEqual(b.sink.pending, [1, 2, 3, 4]);
-  assert.equal(b.sink.emit('left', body()).seq, 5);
+  assert.equal(b.sink.emit(ev('left')).seq, 5);
   b.sink.close();
 });
 

@@ -33,7 +33,7 @@ test('reconnect backoff: this attempt\'s delay, growing while the link flaps, ba
   let client: FakeClient | null = null;
   const pub = new MqttPublisher({
     url: 'mqtt://fake', clientId: 'c', username: '', password: '', passwordFile: '', protocolVersion: 4, prefix: 'p', device: 'd',
-    birth: { state: 'online' }, tls: { ca: '', cert: '', key: '', rejectUnauthorized: true }, reconnectMinMs: 1000, reconnectMaxMs: 60_000,
+    birth: { state: 'online', model: 'm', version: '0', startedAt: new Date(0).toISOString() }, tls: { ca: '', cert: '', key: '', rejectUnauthorized: true }, reconnectMinMs: 1000, reconnectMaxMs: 60_000,
   }, new Outbox(mkdtempSync(join(tmpdir(), 'percept-backoff-')), { maxEvents: 10, maxAgeMs: 60_000 }), log, {
     connect: (_url, opts) => { client = new FakeClient(opts as Record<string, unknown>); return client as unknown as MqttClient; },
     random: () => 0.5, now: () => now,
