@@ -38,7 +38,9 @@ export function ageGroupProbs(years: number, sigma: number): Float64Array {
 /** Reorders a model's label order into the contract's, by name. */
 export function toContractOrder(task: Task, labels: readonly string[], probs: ArrayLike<number>): Float64Array {
   const out = new Float64Array(CONTRACT_LABELS[task].length);
-  labels.forEach((label, i) => { out[CONTRACT_LABELS[task].indexOf(label)] = probs[i]!; });
+  labels.forEach((label, i) => {
+    out[CONTRACT_LABELS[task].indexOf(label)] = probs[i]!;
+  });
   return out;
 }
 
@@ -52,7 +54,9 @@ export class NonFiniteOutputError extends Error {}
 function assertFinite(spec: OutputSpec, values: ArrayLike<number>, what: string): void {
   for (let i = 0; i < values.length; i++) {
     if (!Number.isFinite(values[i])) {
-      throw new NonFiniteOutputError(`model output "${spec.name}" (${spec.task}) ${what} ${values[i]} at index ${i}; this classification is dropped (check the model and its preprocessing)`);
+      throw new NonFiniteOutputError(
+        `model output "${spec.name}" (${spec.task}) ${what} ${values[i]} at index ${i}; this classification is dropped (check the model and its preprocessing)`,
+      );
     }
   }
 }

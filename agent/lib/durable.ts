@@ -29,7 +29,11 @@ export const realFs: DurableFs = {
 /** Makes the directory's entries (a rename, a create, an unlink) survive a power cut. */
 export function fsyncDir(dir: string, fs: DurableFs = realFs): void {
   const fd = fs.openSync(dir, 'r');
-  try { fs.fsyncSync(fd); } finally { fs.closeSync(fd); }
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
 }
 
 /** Writes `data` to `path` atomically and durably: tmp + fsync + rename + directory fsync. */
@@ -43,8 +47,17 @@ export function writeDurable(path: string, data: string | Uint8Array, fs: Durabl
     fd = null;
     fs.renameSync(tmp, path);
   } catch (err) {
-    if (fd !== null) try { fs.closeSync(fd); } catch { /* already failing */ }
-    try { fs.unlinkSync(tmp); } catch { /* never created, or already renamed */ }
+    if (fd !== null)
+      try {
+        fs.closeSync(fd);
+      } catch {
+        /* already failing */
+      }
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      /* never created, or already renamed */
+    }
     throw err;
   }
   fsyncDir(dirname(path), fs);
@@ -59,7 +72,12 @@ export function renameDurable(from: string, to: string, fs: DurableFs = realFs):
 
 /** Removes a file durably; a file already gone is fine. */
 export function unlinkDurable(path: string, fs: DurableFs = realFs): void {
-  try { fs.unlinkSync(path); } catch (err) { if ((err as NodeJS.ErrnoException).code === 'ENOENT') return; throw err; }
+  try {
+    fs.unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
   fsyncDir(dirname(path), fs);
 }
 

@@ -35,7 +35,12 @@ export function checkStateDir(dir: string): void {
     accessSync(dir, constants.W_OK | constants.X_OK);
     const probe = join(dir, `.write-test-${process.pid}`);
     const fd = openSync(probe, 'w');
-    try { writeSync(fd, 'ok'); fsyncSync(fd); } finally { closeSync(fd); }
+    try {
+      writeSync(fd, 'ok');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     unlinkSync(probe);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -74,23 +79,40 @@ export function lockStateDir(dir: string, pid = process.pid, log: (m: string) =>
   const owned = (): StateDirLock => ({
     path,
     release: () => {
-      try { if (Number(readFileSync(path, 'utf8').trim()) === pid) unlinkSync(path); } catch { /* gone already */ }
+      try {
+        if (Number(readFileSync(path, 'utf8').trim()) === pid) unlinkSync(path);
+      } catch {
+        /* gone already */
+      }
     },
   });
   try {
     const fd = openSync(path, 'wx');
-    try { writeSync(fd, `${pid}\n`); fsyncSync(fd); } finally { closeSync(fd); }
+    try {
+      writeSync(fd, `${pid}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
     fsyncDir(dir);
     return owned();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new StateDirError(`state directory ${dir}: cannot create its lock ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw new StateDirError(
+        `state directory ${dir}: cannot create its lock ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
   }
   let other = NaN;
-  try { other = Number(readFileSync(path, 'utf8').trim()); } catch { /* unreadable: stale */ }
+  try {
+    other = Number(readFileSync(path, 'utf8').trim());
+  } catch {
+    /* unreadable: stale */
+  }
   if (other !== pid && isLiveAgent(other)) {
-    throw new StateDirError(`state directory ${dir} is in use by another percept agent (pid ${other}, lock ${path}); give each agent its own --state-dir`);
+    throw new StateDirError(
+      `state directory ${dir} is in use by another percept agent (pid ${other}, lock ${path}); give each agent its own --state-dir`,
+    );
   }
   log(`state directory ${dir}: taking over the stale lock of ${Number.isNaN(other) ? 'an unreadable owner' : `pid ${other}`}`);
   writeDurable(path, `${pid}\n`);

@@ -60,7 +60,14 @@ export class EventSink implements DeliveryQueue {
   /** Takes the lock (StateDirError, exit 73, when another agent holds it or the directory is not writable), loads the outboxes, recovers the seq. */
   constructor(private readonly opts: EventSinkOptions) {
     const warn = (m: string) => opts.log.warn(m);
-    const box = (name: string) => ({ maxEvents: opts.maxEvents, maxAgeMs: opts.maxAgeMs, memoryMax: opts.memoryMax, name, clock: opts.clock ?? systemClock, fs: opts.fs });
+    const box = (name: string) => ({
+      maxEvents: opts.maxEvents,
+      maxAgeMs: opts.maxAgeMs,
+      memoryMax: opts.memoryMax,
+      name,
+      clock: opts.clock ?? systemClock,
+      fs: opts.fs,
+    });
     // Check and lock the directory before anything in it is read, moved aside or written.
     checkStateDir(opts.stateDir);
     this.lock = lockStateDir(opts.stateDir, opts.pid, warn);
@@ -78,18 +85,31 @@ export class EventSink implements DeliveryQueue {
       this.state.ensureAtLeast(highest);
     }
     const pending = this.events.pending();
-    if (pending.length) opts.log.info(`${pending.length} undelivered event(s) from an earlier run wait in the outbox (seq ${pending[0]}…${pending[pending.length - 1]})`);
+    if (pending.length)
+      opts.log.info(
+        `${pending.length} undelivered event(s) from an earlier run wait in the outbox (seq ${pending[0]}…${pending[pending.length - 1]})`,
+      );
     if (this.records.depth) opts.log.info(`${this.records.depth} undelivered record(s) from an earlier run wait in the outbox`);
     this.events.sweep();
     this.records.sweep();
-    for (const b of [this.events, this.records]) b.onPut(() => { for (const l of this.listeners) l(); });
+    for (const b of [this.events, this.records])
+      b.onPut(() => {
+        for (const l of this.listeners) l();
+      });
   }
 
   /** Starts the retry and age-sweep timers (unref'd: they never keep the process alive). */
   start(): void {
-    const every = (ms: number, fn: () => void) => { const t = setInterval(fn, ms); t.unref(); this.timers.push(t); };
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
     every(this.opts.retryEveryMs ?? 5000, () => this.retry());
-    every(this.opts.sweepEveryMs ?? 60_000, () => { this.events.sweep(); this.records.sweep(); });
+    every(this.opts.sweepEveryMs ?? 60_000, () => {
+      this.events.sweep();
+      this.records.sweep();
+    });
   }
 
   /**
@@ -102,10 +122,14 @@ export class EventSink implements DeliveryQueue {
   }
 
   /** The publisher, for its delivery count (and, without eventTopic, its publishEvent). */
-  attach(publisher: Publisher): void { this.publisher = publisher; }
+  attach(publisher: Publisher): void {
+    this.publisher = publisher;
+  }
 
   /** The event outbox. */
-  get outbox(): Outbox { return this.events; }
+  get outbox(): Outbox {
+    return this.events;
+  }
 
   /** Gives the payload built for the next seq to the outbox (durably, before anyone publishes it), then records the seq. */
   emit(build: (seq: number) => EventPayload): EventPayload {
@@ -113,7 +137,8 @@ export class EventSink implements DeliveryQueue {
     const payload = build(seq);
     if (payload.seq !== seq) throw new Error(`event sink: the payload was built with seq ${payload.seq}, not ${seq}`);
     if (this.opts.eventTopic) this.events.put({ seq, topic: this.opts.eventTopic(payload.type), payload: JSON.stringify(payload) });
-    else if (this.publisher) void this.publisher.publishEvent(payload); // stores synchronously (Outbox.put) before returning
+    else if (this.publisher)
+      void this.publisher.publishEvent(payload); // stores synchronously (Outbox.put) before returning
     else throw new Error('event sink: neither eventTopic nor a publisher to store events with');
     this.state.commit(seq);
     return payload;
@@ -125,16 +150,37 @@ export class EventSink implements DeliveryQueue {
     this.records.put({ seq: this.records.highestKey + 1, topic, payload: text, retain });
   }
 
-  get lastSeq(): number { return this.state.lastSeq; }
+  /**
+   * The lead's name for record(). With a caller-made outbox (open(), the first wiring) the publisher does
+   * not drain the records outbox, so the record goes out directly (skipped while offline), as before.
+   */
+  publishRecord(topic: string, payload: object, retain = false): void {
+    if (!this.opts.events) {
+      this.record(topic, payload, retain);
+      return;
+    }
+    if (!this.publisher) throw new Error('event sink: no publisher attached');
+    void this.publisher.publishRaw(topic, JSON.stringify(payload), retain).catch(() => undefined);
+  }
+
+  get lastSeq(): number {
+    return this.state.lastSeq;
+  }
 
   /** Undelivered entries (events and records). */
-  get depth(): number { return this.events.depth + this.records.depth; }
+  get depth(): number {
+    return this.events.depth + this.records.depth;
+  }
 
   /** Undelivered event seqs, in order. */
-  get pending(): number[] { return this.events.pending(); }
+  get pending(): number[] {
+    return this.events.pending();
+  }
 
   /** Why something is held in memory instead of on disk, or null. */
-  get degraded(): string | null { return this.events.degraded ?? this.records.degraded ?? this.state.degraded; }
+  get degraded(): string | null {
+    return this.events.degraded ?? this.records.degraded ?? this.state.degraded;
+  }
 
   stats(): EventSinkStats {
     const both = [this.events, this.records];
@@ -149,12 +195,17 @@ export class EventSink implements DeliveryQueue {
     };
   }
 
-  onPut(listener: () => void): void { this.listeners.push(listener); }
+  onPut(listener: () => void): void {
+    this.listeners.push(listener);
+  }
 
   next(): Deliverable | null {
     for (const box of [this.events, this.records]) {
       const entry = box.next();
-      if (entry) { const tagged: Tagged = { ...entry, box }; return tagged; }
+      if (entry) {
+        const tagged: Tagged = { ...entry, box };
+        return tagged;
+      }
     }
     return null;
   }
@@ -176,7 +227,8 @@ export class EventSink implements DeliveryQueue {
     for (const t of this.timers) clearInterval(t);
     this.retry();
     const held = this.stats().inMemory;
-    if (held) this.opts.log.warn(`${held} entr${held === 1 ? 'y' : 'ies'} held in memory could not be written (${this.degraded}); they are lost`);
+    if (held)
+      this.opts.log.warn(`${held} entr${held === 1 ? 'y' : 'ies'} held in memory could not be written (${this.degraded}); they are lost`);
     this.state.close();
     this.lock.release();
   }

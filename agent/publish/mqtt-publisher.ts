@@ -46,12 +46,20 @@ export interface MqttDeps {
   now?: () => number;
 }
 
-
-const TLS_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE']);
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+]);
 
 function refusal(err: Error & { code?: number | string }): string | null {
   const code = err.code;
-  if (typeof code === 'string' && TLS_CODES.has(code)) return `its TLS certificate does not verify (${err.message}; check mqtt.tls.ca, or the broker's certificate names this host)`;
+  if (typeof code === 'string' && TLS_CODES.has(code))
+    return `its TLS certificate does not verify (${err.message}; check mqtt.tls.ca, or the broker's certificate names this host)`;
   if (code === 4 || code === 134) return 'bad user name or password (check mqtt.username and mqtt.password / passwordFile)';
   if (code === 5 || code === 135) return 'not authorized (check mqtt.username and the broker ACL)';
   if (code === 2 || code === 133) return 'client id rejected (set mqtt.clientId)';
@@ -71,17 +79,25 @@ export class MqttPublisher implements Publisher {
   private readonly connectListeners: (() => void)[] = [];
   delivered = 0;
 
-  constructor(private readonly opts: MqttOptions, private readonly outbox: DeliveryQueue, private readonly log: Logger, private readonly deps: MqttDeps = {}) {
+  constructor(
+    private readonly opts: MqttOptions,
+    private readonly outbox: DeliveryQueue,
+    private readonly log: Logger,
+    private readonly deps: MqttDeps = {},
+  ) {
     this.t = topics(opts.prefix, opts.device);
     outbox.onPut(() => this.drain());
   }
 
-  get connected(): boolean { return !!this.client?.connected; }
+  get connected(): boolean {
+    return !!this.client?.connected;
+  }
 
   /** Adds fields to the retained online status (e.g. the camera state) and republishes it. */
   updateStatus(fields: Partial<StatusPayload>): void {
     Object.assign(this.opts.birth, fields);
-    if (this.client?.connected) void this.client.publishAsync(this.t.status, JSON.stringify(this.opts.birth), { qos: 1, retain: true }).catch(() => undefined);
+    if (this.client?.connected)
+      void this.client.publishAsync(this.t.status, JSON.stringify(this.opts.birth), { qos: 1, retain: true }).catch(() => undefined);
   }
 
   /** Called after every (re)connect, e.g. to republish retained state. */
@@ -110,7 +126,12 @@ export class MqttPublisher implements Publisher {
       connectTimeout: 10_000,
       // MQTT.js's offline queue is unbounded; events wait in the bounded outbox instead.
       queueQoSZero: false,
-      will: { topic: this.t.status, payload: Buffer.from(JSON.stringify({ state: 'offline' } satisfies StatusPayload)), qos: 1, retain: true },
+      will: {
+        topic: this.t.status,
+        payload: Buffer.from(JSON.stringify({ state: 'offline' } satisfies StatusPayload)),
+        qos: 1,
+        retain: true,
+      },
       ...(o.username ? { username: o.username } : {}),
       ...(password ? { password } : {}),
       ...(o.tls.ca ? { ca: read(o.tls.ca) } : {}),
@@ -128,13 +149,14 @@ export class MqttPublisher implements Publisher {
     client.on('connect', () => {
       this.connectedAt = now();
       this.log.info(`connected to ${o.url} as ${o.clientId}`);
-      void client.publishAsync(this.t.status, JSON.stringify(o.birth), { qos: 1, retain: true })
+      void client
+        .publishAsync(this.t.status, JSON.stringify(o.birth), { qos: 1, retain: true })
         .catch((err: Error) => this.log.warn(`birth message not sent: ${err.message}`));
       for (const topic of this.subscriptions.keys()) void client.subscribeAsync(topic, { qos: 1 }).catch(() => undefined);
       for (const l of this.connectListeners) l();
       this.drain();
     });
-    client.on('message', (topic, payload) => this.subscriptions.get(topic)?.(topic, payload));
+    client.on('message', (topic, payload, packet) => this.subscriptions.get(topic)?.(topic, payload, packet.retain));
     client.on('close', () => {
       if (this.client !== client || this.reconnectTimer) return; // stopping, or a retry is already due
       // Only a connection that stayed up resets the backoff: one dropped right after CONNACK (an ACL
@@ -148,7 +170,9 @@ export class MqttPublisher implements Publisher {
         if (this.client === client) client.reconnect();
       }, this.nextDelayMs);
       if (this.attempt === 1 || this.attempt % 10 === 0) {
-        this.log.warn(`broker ${o.url} unreachable (attempt ${this.attempt}); retrying in ${this.nextDelayMs} ms; events wait in the outbox (${this.outbox.depth})`);
+        this.log.warn(
+          `broker ${o.url} unreachable (attempt ${this.attempt}); retrying in ${this.nextDelayMs} ms; events wait in the outbox (${this.outbox.depth})`,
+        );
       }
     });
     client.on('error', (err: Error & { code?: number | string }) => {
@@ -160,7 +184,10 @@ export class MqttPublisher implements Publisher {
     // Do not block start-up on the broker: the agent works and queues events until it connects.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 5000);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 
@@ -175,7 +202,9 @@ export class MqttPublisher implements Publisher {
 
   private drain(): void {
     if (this.draining || !this.client?.connected) return;
-    this.draining = this.sendPending().finally(() => { this.draining = null; });
+    this.draining = this.sendPending().finally(() => {
+      this.draining = null;
+    });
   }
 
   /** One entry at a time, each awaited (next() is synchronous and quarantines bad entries, so this never spins). */
@@ -195,7 +224,11 @@ export class MqttPublisher implements Publisher {
   /** QoS 1 publish that resolves false if the connection closes (or no PUBACK comes) first. */
   private publishAcked(client: MqttClient, topic: string, payload: string, retain: boolean): Promise<boolean> {
     return new Promise((resolve) => {
-      const done = (ok: boolean) => { client.off('close', onClose); clearTimeout(timer); resolve(ok); };
+      const done = (ok: boolean) => {
+        client.off('close', onClose);
+        clearTimeout(timer);
+        resolve(ok);
+      };
       const onClose = () => done(false);
       const timer = setTimeout(() => done(false), ACK_TIMEOUT_MS);
       client.once('close', onClose);
@@ -231,13 +264,17 @@ export class MqttPublisher implements Publisher {
   async stop(reason: string): Promise<void> {
     const client = this.client;
     if (!client) return;
-    if (this.reconnectTimer) { clearTimeout(this.reconnectTimer); this.reconnectTimer = null; }
+    if (this.reconnectTimer) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+    }
     await this.flush(5000);
     const left = this.outbox.depth;
     if (left) this.log.warn(`${left} event(s) not yet delivered stay in the outbox for the next start`);
     this.client = null;
     if (client.connected) {
-      await client.publishAsync(this.t.status, JSON.stringify({ state: 'offline', reason } satisfies StatusPayload), { qos: 1, retain: true })
+      await client
+        .publishAsync(this.t.status, JSON.stringify({ state: 'offline', reason } satisfies StatusPayload), { qos: 1, retain: true })
         .catch((err: Error) => this.log.warn(`offline status not sent: ${err.message}`));
     }
     await client.endAsync();

@@ -98,7 +98,11 @@ export class Outbox implements DeliveryQueue {
   private readonly memoryMax: number;
   private readonly listeners: (() => void)[] = [];
 
-  constructor(stateDir: string, private readonly opts: OutboxOptions, private readonly warn: (msg: string) => void = () => undefined) {
+  constructor(
+    stateDir: string,
+    private readonly opts: OutboxOptions,
+    private readonly warn: (msg: string) => void = () => undefined,
+  ) {
     this.dir = join(stateDir, opts.name ?? 'outbox');
     this.quarantineDir = join(this.dir, 'quarantine');
     this.clock = opts.clock ?? systemClock;
@@ -108,17 +112,27 @@ export class Outbox implements DeliveryQueue {
   }
 
   /** Pending keys in delivery order. */
-  pending(): number[] { return [...this.order]; }
+  pending(): number[] {
+    return [...this.order];
+  }
 
-  get depth(): number { return this.order.length; }
+  get depth(): number {
+    return this.order.length;
+  }
 
   /** Entries held in memory (not yet on disk). */
-  get inMemory(): number { return [...this.slots.values()].filter((s) => s.memory).length; }
+  get inMemory(): number {
+    return [...this.slots.values()].filter((s) => s.memory).length;
+  }
 
   /** The highest key ever seen here, pending or quarantined: a seq at or below it must not be reused. */
-  get highestKey(): number { return Math.max(this.order[this.order.length - 1] ?? 0, this.highestQuarantined); }
+  get highestKey(): number {
+    return Math.max(this.order[this.order.length - 1] ?? 0, this.highestQuarantined);
+  }
 
-  onPut(listener: () => void): void { this.listeners.push(listener); }
+  onPut(listener: () => void): void {
+    this.listeners.push(listener);
+  }
 
   /** Stores an entry durably (tmp, fsync, rename, directory fsync); never throws for a disk fault. */
   put(entry: OutboxEntry): void {
@@ -126,7 +140,8 @@ export class Outbox implements DeliveryQueue {
     if (this.slots.has(entry.seq)) throw new Error(`outbox: key ${entry.seq} is already pending (a seq must never be reused)`);
     this.retry();
     const slot: Slot = { file: null, memory: null, ageAtLoad: 0, since: this.clock.mono() };
-    if (this.degraded) slot.memory = entry; // keep the order on disk: earlier held entries go first
+    if (this.degraded)
+      slot.memory = entry; // keep the order on disk: earlier held entries go first
     else if (!this.writeEntry(entry, slot)) slot.memory = entry;
     this.insert(entry.seq, slot);
     this.enforceBounds();
@@ -155,7 +170,10 @@ export class Outbox implements DeliveryQueue {
     try {
       raw = readFileSync(join(this.dir, slot.file!), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') { this.forget(seq); return null; }
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.forget(seq);
+        return null;
+      }
       this.quarantine(slot.file!, (err as Error).message);
       this.forget(seq);
       return null;
@@ -179,13 +197,20 @@ export class Outbox implements DeliveryQueue {
     return null;
   }
 
-  delivered(entry: Deliverable): void { this.remove((entry as OutboxEntry).seq); }
+  delivered(entry: Deliverable): void {
+    this.remove((entry as OutboxEntry).seq);
+  }
 
   /** The broker acknowledged it. No directory fsync: a forgotten unlink means one redelivery (QoS 1 allows it). */
   remove(seq: number): void {
     const slot = this.slots.get(seq);
     if (!slot) return;
-    if (slot.file) try { unlinkSync(join(this.dir, slot.file)); } catch { /* already gone */ }
+    if (slot.file)
+      try {
+        unlinkSync(join(this.dir, slot.file));
+      } catch {
+        /* already gone */
+      }
     this.forget(seq);
   }
 
@@ -205,7 +230,11 @@ export class Outbox implements DeliveryQueue {
     const file = fileName(entry.seq);
     try {
       this.fs.mkdirSync(this.dir, { recursive: true });
-      writeDurable(join(this.dir, file), JSON.stringify({ topic: entry.topic, payload: entry.payload, retain: entry.retain ?? false, createdAt: this.clock.wall() }), this.fs);
+      writeDurable(
+        join(this.dir, file),
+        JSON.stringify({ topic: entry.topic, payload: entry.payload, retain: entry.retain ?? false, createdAt: this.clock.wall() }),
+        this.fs,
+      );
       slot.file = file;
       return true;
     } catch (err) {
@@ -219,10 +248,17 @@ export class Outbox implements DeliveryQueue {
 
   private insert(seq: number, slot: Slot): void {
     this.slots.set(seq, slot);
-    if (!this.order.length || seq > this.order[this.order.length - 1]!) { this.order.push(seq); return; }
+    if (!this.order.length || seq > this.order[this.order.length - 1]!) {
+      this.order.push(seq);
+      return;
+    }
     let lo = 0;
     let hi = this.order.length;
-    while (lo < hi) { const mid = (lo + hi) >> 1; if (this.order[mid]! < seq) lo = mid + 1; else hi = mid; }
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.order[mid]! < seq) lo = mid + 1;
+      else hi = mid;
+    }
     this.order.splice(lo, 0, seq);
   }
 
@@ -246,7 +282,9 @@ export class Outbox implements DeliveryQueue {
   private countDropped(n: number, why: string): void {
     if (!n) return;
     this.dropped += n;
-    this.warn(`outbox: dropped the ${n} oldest undelivered entr${n === 1 ? 'y' : 'ies'} (${why}; ${this.dropped} in all); raise the outbox limits or fix the broker connection`);
+    this.warn(
+      `outbox: dropped the ${n} oldest undelivered entr${n === 1 ? 'y' : 'ies'} (${why}; ${this.dropped} in all); raise the outbox limits or fix the broker connection`,
+    );
   }
 
   /** Moves a bad entry aside (kept for a human to look at), logs and counts it. */
@@ -276,15 +314,30 @@ export class Outbox implements DeliveryQueue {
         const key = Number(NAME.exec(q.replace(/\.\d+$/, ''))?.[1]);
         if (Number.isSafeInteger(key)) this.highestQuarantined = Math.max(this.highestQuarantined, key);
       }
-    } catch { /* no quarantine yet */ }
+    } catch {
+      /* no quarantine yet */
+    }
     const wall = this.clock.wall();
     const mono = this.clock.mono();
     for (const name of names) {
       if (name === 'quarantine') continue;
-      if (name.endsWith('.tmp')) { try { unlinkSync(join(this.dir, name)); } catch { /* a directory: left alone */ } continue; }
+      if (name.endsWith('.tmp')) {
+        try {
+          unlinkSync(join(this.dir, name));
+        } catch {
+          /* a directory: left alone */
+        }
+        continue;
+      }
       const key = Number(NAME.exec(name)?.[1]);
-      if (!Number.isSafeInteger(key)) { this.quarantine(name, 'not an outbox entry name'); continue; }
-      if (this.slots.has(key)) { this.quarantine(name, `a second entry for ${key}`); continue; }
+      if (!Number.isSafeInteger(key)) {
+        this.quarantine(name, 'not an outbox entry name');
+        continue;
+      }
+      if (this.slots.has(key)) {
+        this.quarantine(name, `a second entry for ${key}`);
+        continue;
+      }
       let createdAt: number | undefined;
       try {
         createdAt = parseEntry(key, readFileSync(join(this.dir, name), 'utf8')).createdAt;

@@ -38,32 +38,47 @@ export class StateStore {
   private readonly fs: DurableFs;
   private readonly log: (msg: string) => void;
 
-  constructor(readonly dir: string, opts: StateStoreOptions = {}) {
+  constructor(
+    readonly dir: string,
+    opts: StateStoreOptions = {},
+  ) {
     this.path = join(dir, 'state.json');
     this.fs = opts.fs ?? realFs;
     this.log = opts.log ?? (() => undefined);
     checkStateDir(dir);
     this.lock = opts.lock === false ? null : lockStateDir(dir, opts.pid, this.log);
     // Written at once, so its block is ours: on a disk that fills up later, the in-place fallback works.
-    if (!existsSync(this.path)) { this.commit(0); return; }
+    if (!existsSync(this.path)) {
+      this.commit(0);
+      return;
+    }
     let problem: string | null = null;
     try {
       const parsed = JSON.parse(readFileSync(this.path, 'utf8')) as { seq?: unknown } | null;
       const seq = parsed?.seq;
-      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) problem = `"seq" is ${JSON.stringify(seq) ?? 'missing'}, not a non-negative integer`;
+      if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0)
+        problem = `"seq" is ${JSON.stringify(seq) ?? 'missing'}, not a non-negative integer`;
       else this.seq = seq;
     } catch (err) {
       problem = `unreadable: ${(err as Error).message || 'empty'}`;
     }
     if (problem === null) return;
     const aside = `${this.path}.bad-${Date.now()}`;
-    try { renameSync(this.path, aside); } catch { /* overwritten below anyway */ }
+    try {
+      renameSync(this.path, aside);
+    } catch {
+      /* overwritten below anyway */
+    }
     const recovered = opts.recover?.() ?? 0;
-    this.log(`state file ${this.path} was bad (${problem}); moved to ${aside}; seq recovered from the outbox: the next event is ${recovered + 1}`);
+    this.log(
+      `state file ${this.path} was bad (${problem}); moved to ${aside}; seq recovered from the outbox: the next event is ${recovered + 1}`,
+    );
     this.commit(recovered);
   }
 
-  get lastSeq(): number { return this.seq; }
+  get lastSeq(): number {
+    return this.seq;
+  }
 
   /** After a crash the outbox may hold an event whose seq was not yet recorded here: never reuse it. */
   ensureAtLeast(seq: number): void {

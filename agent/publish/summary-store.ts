@@ -17,15 +17,34 @@ const counts = (v: unknown) => !!v && typeof v === 'object' && Object.values(v).
 
 function isSummary(v: unknown): v is StoredSummary {
   const s = v as StoredSummary;
-  return !!s && typeof s.date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(s.date) && Number.isSafeInteger(s.visits) && Array.isArray(s.byHour)
-    && s.byHour.every((h) => Number.isInteger(h?.hour) && h.hour >= 0 && h.hour < 24 && Number.isSafeInteger(h.visits) && counts(h.age) && counts(h.gender) && counts(h.emotion));
+  return (
+    !!s &&
+    typeof s.date === 'string' &&
+    /^\d{4}-\d{2}-\d{2}$/.test(s.date) &&
+    Number.isSafeInteger(s.visits) &&
+    Array.isArray(s.byHour) &&
+    s.byHour.every(
+      (h) =>
+        Number.isInteger(h?.hour) &&
+        h.hour >= 0 &&
+        h.hour < 24 &&
+        Number.isSafeInteger(h.visits) &&
+        counts(h.age) &&
+        counts(h.gender) &&
+        counts(h.emotion),
+    )
+  );
 }
 
 export class SummaryStore {
   readonly path: string;
   degraded: string | null = null;
 
-  constructor(stateDir: string, private readonly log: (msg: string) => void = () => undefined, private readonly fs: DurableFs = realFs) {
+  constructor(
+    stateDir: string,
+    private readonly log: (msg: string) => void = () => undefined,
+    private readonly fs: DurableFs = realFs,
+  ) {
     this.path = join(stateDir, 'summary.json');
   }
 
@@ -35,9 +54,15 @@ export class SummaryStore {
     try {
       const v: unknown = JSON.parse(readFileSync(this.path, 'utf8'));
       if (isSummary(v)) return v;
-    } catch { /* reported below */ }
+    } catch {
+      /* reported below */
+    }
     const aside = `${this.path}.bad-${Date.now()}`;
-    try { renameSync(this.path, aside); } catch { /* overwritten at the next save */ }
+    try {
+      renameSync(this.path, aside);
+    } catch {
+      /* overwritten at the next save */
+    }
     this.log(`daily summary file ${this.path} was unreadable; moved to ${aside}; the day starts from zero`);
     return null;
   }
@@ -48,7 +73,8 @@ export class SummaryStore {
       writeDurable(this.path, `${JSON.stringify(summary)}\n`, this.fs);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (!this.degraded) this.log(`cannot save the daily summary to ${this.path} (${e.code ?? e.message}); kept in memory, saved again at the next change`);
+      if (!this.degraded)
+        this.log(`cannot save the daily summary to ${this.path} (${e.code ?? e.message}); kept in memory, saved again at the next change`);
       this.degraded = `cannot write ${this.path} (${e.code ?? e.message})`;
       return false;
     }

@@ -11,13 +11,35 @@ export function faultFs(): FaultFs {
   const fs: FaultFs = {
     calls: [],
     full: false,
-    openSync(p, f) { fs.calls.push(`open ${p} ${f}`); return realFs.openSync(p, f); },
-    writeSync(fd, d) { fs.calls.push(`write ${fd}`); if (fs.full) throw enospc(); return realFs.writeSync(fd, d); },
-    fsyncSync(fd) { fs.calls.push(`fsync ${fd}`); realFs.fsyncSync(fd); },
-    closeSync(fd) { fs.calls.push(`close ${fd}`); realFs.closeSync(fd); },
-    renameSync(a, b) { fs.calls.push(`rename ${a} ${b}`); realFs.renameSync(a, b); },
-    unlinkSync(p) { fs.calls.push(`unlink ${p}`); realFs.unlinkSync(p); },
-    mkdirSync(p, o) { fs.calls.push(`mkdir ${p}`); return realFs.mkdirSync(p, o); },
+    openSync(p, f) {
+      fs.calls.push(`open ${p} ${f}`);
+      return realFs.openSync(p, f);
+    },
+    writeSync(fd, d) {
+      fs.calls.push(`write ${fd}`);
+      if (fs.full) throw enospc();
+      return realFs.writeSync(fd, d);
+    },
+    fsyncSync(fd) {
+      fs.calls.push(`fsync ${fd}`);
+      realFs.fsyncSync(fd);
+    },
+    closeSync(fd) {
+      fs.calls.push(`close ${fd}`);
+      realFs.closeSync(fd);
+    },
+    renameSync(a, b) {
+      fs.calls.push(`rename ${a} ${b}`);
+      realFs.renameSync(a, b);
+    },
+    unlinkSync(p) {
+      fs.calls.push(`unlink ${p}`);
+      realFs.unlinkSync(p);
+    },
+    mkdirSync(p, o) {
+      fs.calls.push(`mkdir ${p}`);
+      return realFs.mkdirSync(p, o);
+    },
   };
   return fs;
 }

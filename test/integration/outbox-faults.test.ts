@@ -28,26 +28,67 @@ async function waitFor(cond: () => boolean, ms: number, what: string) {
 }
 
 const lines: string[] = [];
-const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m), debug: () => undefined } as unknown as Logger;
-const ev = (type: EventPayload['type'], person = 'x') => (seq: number): EventPayload => ({
-  schema: 1, seq, type, ts: new Date().toISOString(), device: 'faults', person, firstSeen: new Date().toISOString(), dwellMs: 0,
-  box: { x: 0, y: 0, w: 0.1, h: 0.1 }, samples: 0, model: 'm',
-});
+const log = {
+  info: (m: string) => lines.push(m),
+  warn: (m: string) => lines.push(m),
+  error: (m: string) => lines.push(m),
+  debug: () => undefined,
+} as unknown as Logger;
+const ev =
+  (type: EventPayload['type'], person = 'x') =>
+  (seq: number): EventPayload => ({
+    schema: 1,
+    seq,
+    type,
+    ts: new Date().toISOString(),
+    device: 'faults',
+    person,
+    firstSeen: new Date().toISOString(),
+    dwellMs: 0,
+    box: { x: 0, y: 0, w: 0.1, h: 0.1 },
+    samples: 0,
+    model: 'm',
+  });
 
 function makeSink(stateDir: string) {
-  return new EventSink({ stateDir, eventTopic: topics('percept', 'faults').event, maxEvents: 1000, maxAgeMs: 3600_000, memoryMax: 500, log, retryEveryMs: 200 });
+  return new EventSink({
+    stateDir,
+    eventTopic: topics('percept', 'faults').event,
+    maxEvents: 1000,
+    maxAgeMs: 3600_000,
+    memoryMax: 500,
+    log,
+    retryEveryMs: 200,
+  });
 }
 
 function makePublisher(broker: Broker, sink: EventSink) {
-  return new MqttPublisher({
-    url: broker.url, clientId: `faults-${Math.random().toString(36).slice(2)}`, username: '', password: '', passwordFile: '', protocolVersion: 4,
-    prefix: 'percept', device: 'faults', birth: { state: 'online', model: 'm', version: '0', startedAt: new Date(0).toISOString() }, tls: { ca: '', cert: '', key: '', rejectUnauthorized: true },
-    reconnectMinMs: 200, reconnectMaxMs: 500,
-  }, sink, log);
+  return new MqttPublisher(
+    {
+      url: broker.url,
+      clientId: `faults-${Math.random().toString(36).slice(2)}`,
+      username: '',
+      password: '',
+      passwordFile: '',
+      protocolVersion: 4,
+      prefix: 'percept',
+      device: 'faults',
+      birth: { state: 'online', model: 'm', version: '0', startedAt: new Date(0).toISOString() },
+      tls: { ca: '', cert: '', key: '', rejectUnauthorized: true },
+      reconnectMinMs: 200,
+      reconnectMaxMs: 500,
+    },
+    sink,
+    log,
+  );
 }
 
 async function subscriber(broker: Broker, seqs: number[]) {
-  const client = await mqtt.connectAsync(broker.url, { clientId: `sub-${Math.random().toString(36).slice(2)}`, clean: false, reconnectPeriod: 200 });
+  const client = await mqtt.connectAsync(broker.url, {
+    clientId: `sub-${Math.random().toString(36).slice(2)}`,
+    clean: false,
+    reconnectPeriod: 200,
+  });
   client.on('message', (_t, p) => seqs.push(JSON.parse(String(p)).seq as number));
   await client.subscribeAsync('percept/faults/events/#', { qos: 1 });
   return client;
@@ -68,7 +109,9 @@ test('bad outbox entries met while sending are quarantined, the rest delivered, 
   mkdirSync(name(4));
   writeFileSync(name(6), JSON.stringify({ payload: '{"seq":6}' }));
   let ticks = 0;
-  const ticker = setInterval(() => { ticks++; }, 10);
+  const ticker = setInterval(() => {
+    ticks++;
+  }, 10);
   const pub = makePublisher(broker, sink);
   try {
     await pub.start();
@@ -118,7 +161,11 @@ test('disk full (12 KiB tmpfs): the sink keeps going, degraded is reported, even
     broker = await startMosquitto('', { port: broker.port, dir: broker.dir, persistence: true });
     await waitFor(() => seen.length >= n, 30_000, `all ${n} events delivered, from disk and from memory`);
     // Delivered entries freed their blocks: fill the disk again, then more events with the broker up go straight from memory.
-    try { for (;;) appendFileSync(join(dir, 'ballast'), Buffer.alloc(1024)); } catch { /* ENOSPC: full */ }
+    try {
+      for (;;) appendFileSync(join(dir, 'ballast'), Buffer.alloc(1024));
+    } catch {
+      /* ENOSPC: full */
+    }
     for (let i = 0; i < 5; i++) sink.emit(ev('updated', `r${i}`));
     n += 5;
     assert.match(sink.degraded ?? '', /ENOSPC/, 'degraded again');
@@ -137,7 +184,11 @@ test('disk full (12 KiB tmpfs): the sink keeps going, degraded is reported, even
     await waitFor(() => seen.length >= n, 30_000, 'the last events');
     await sleep(300);
     assert.equal(new Set(seen).size, seen.length, `no duplicate seq: ${seen}`);
-    assert.deepEqual(seen, seen.map((_, i) => i + 1), 'contiguous and in order');
+    assert.deepEqual(
+      seen,
+      seen.map((_, i) => i + 1),
+      'contiguous and in order',
+    );
     assert.equal(sink.stats().dropped, 0, 'nothing that fits was lost');
     assert.match(lines.join('\n'), /cannot write the outbox .*ENOSPC/);
     assert.match(lines.join('\n'), /writable again/);
@@ -166,20 +217,44 @@ test('percept run with its state directory on a full disk (12 KiB tmpfs): exits 
   client.on('message', (_t, p) => events.push(JSON.parse(String(p))));
   await client.subscribeAsync('percept/full/events/#', { qos: 1 });
   try {
-    const agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', 'full', '--state-dir', dir, '--exit-on-eof'], { PERCEPT_LOG_FORMAT: 'pretty' });
+    const agent = startPercept(
+      ['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', 'full', '--state-dir', dir, '--exit-on-eof'],
+      { PERCEPT_LOG_FORMAT: 'pretty' },
+    );
     await agent.waitFor(/connected to/, 120_000);
     // The disk fills up under the running agent.
     let filled = 0;
-    try { for (;;) { appendFileSync(join(dir, 'ballast'), Buffer.alloc(1024)); filled++; } } catch { /* ENOSPC: full */ }
+    try {
+      for (;;) {
+        appendFileSync(join(dir, 'ballast'), Buffer.alloc(1024));
+        filled++;
+      }
+    } catch {
+      /* ENOSPC: full */
+    }
     assert.ok(filled >= 1, 'some space was left to fill');
     const res = { code: await agent.exited, stderr: agent.stderr() };
     await sleep(300);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /ENOSPC/, 'the full disk is reported');
     assert.ok(events.length >= 4, `events: ${events.length}`);
-    assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'contiguous, in order, no duplicate');
-    const entered = events.filter((e) => e.type === 'entered').map((e) => e.person).sort();
-    assert.deepEqual(events.filter((e) => e.type === 'left').map((e) => e.person).sort(), entered, 'every visit left');
+    assert.deepEqual(
+      events.map((e) => e.seq),
+      events.map((_, i) => i + 1),
+      'contiguous, in order, no duplicate',
+    );
+    const entered = events
+      .filter((e) => e.type === 'entered')
+      .map((e) => e.person)
+      .sort();
+    assert.deepEqual(
+      events
+        .filter((e) => e.type === 'left')
+        .map((e) => e.person)
+        .sort(),
+      entered,
+      'every visit left',
+    );
   } finally {
     await client.endAsync();
     await broker.stop();

@@ -10,7 +10,12 @@ import { faultFs } from '../helpers/fault-fs.js';
 
 /** The calls with fds and the directory replaced by names, so the order reads plainly. */
 function shape(calls: string[], dir: string): string[] {
-  return calls.map((c) => c.replaceAll(dir, 'D').replace(/ \d+$/, ' fd').replace(/^(open|write|fsync|close) \d+/, '$1 fd'));
+  return calls.map((c) =>
+    c
+      .replaceAll(dir, 'D')
+      .replace(/ \d+$/, ' fd')
+      .replace(/^(open|write|fsync|close) \d+/, '$1 fd'),
+  );
 }
 
 test('durable write: tmp written and fsynced, renamed, then the directory fsynced', () => {
@@ -18,7 +23,14 @@ test('durable write: tmp written and fsynced, renamed, then the directory fsynce
   const fs = faultFs();
   writeDurable(join(dir, 'x.json'), '{"a":1}', fs);
   assert.deepEqual(shape(fs.calls, dir), [
-    'open D/x.json.tmp w', 'write fd', 'fsync fd', 'close fd', 'rename D/x.json.tmp D/x.json', 'open D r', 'fsync fd', 'close fd',
+    'open D/x.json.tmp w',
+    'write fd',
+    'fsync fd',
+    'close fd',
+    'rename D/x.json.tmp D/x.json',
+    'open D r',
+    'fsync fd',
+    'close fd',
   ]);
   assert.equal(readFileSync(join(dir, 'x.json'), 'utf8'), '{"a":1}');
 });

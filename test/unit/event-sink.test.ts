@@ -21,14 +21,28 @@ function sinkOn(stateDir: string, extra: Partial<EventSinkOptions> = {}) {
   return { sink, lines };
 }
 
-const ev = (type: EventPayload['type'], person = 'x') => (seq: number): EventPayload => ({
-  schema: 1, seq, type, ts: '2026-11-28T00:00:00.000Z', device: 'd', person, firstSeen: '2026-11-28T00:00:00.000Z', dwellMs: 0,
-  box: { x: 0, y: 0, w: 0.1, h: 0.1 }, samples: 0, model: 'm',
-});
+const ev =
+  (type: EventPayload['type'], person = 'x') =>
+  (seq: number): EventPayload => ({
+    schema: 1,
+    seq,
+    type,
+    ts: '2026-11-28T00:00:00.000Z',
+    device: 'd',
+    person,
+    firstSeen: '2026-11-28T00:00:00.000Z',
+    dwellMs: 0,
+    box: { x: 0, y: 0, w: 0.1, h: 0.1 },
+    samples: 0,
+    model: 'm',
+  });
 
 function drainSeqs(sink: EventSink): { topic: string; seq?: number; retain?: boolean }[] {
   const out = [];
-  for (let e = sink.next(); e; e = sink.next()) { out.push({ topic: e.topic, seq: JSON.parse(e.payload).seq as number | undefined, retain: e.retain }); sink.delivered(e); }
+  for (let e = sink.next(); e; e = sink.next()) {
+    out.push({ topic: e.topic, seq: JSON.parse(e.payload).seq as number | undefined, retain: e.retain });
+    sink.delivered(e);
+  }
   return out;
 }
 
@@ -46,13 +60,20 @@ test('the sink numbers events durably, continues across restarts, and delivers e
   assert.match(b.lines.join('\n'), /2 undelivered event\(s\) from an earlier run wait in the outbox \(seq 1…2\)/);
   assert.equal(b.sink.emit(ev('entered')).seq, 3);
   assert.deepEqual(drainSeqs(b.sink), [
-    { topic: 'p/d/events/entered', seq: 1, retain: false }, { topic: 'p/d/events/left', seq: 2, retain: false },
-    { topic: 'p/d/events/entered', seq: 3, retain: false }, { topic: 'p/d/summary/daily', seq: undefined, retain: true },
+    { topic: 'p/d/events/entered', seq: 1, retain: false },
+    { topic: 'p/d/events/left', seq: 2, retain: false },
+    { topic: 'p/d/events/entered', seq: 3, retain: false },
+    { topic: 'p/d/summary/daily', seq: undefined, retain: true },
   ]);
   b.sink.close();
 });
 
-for (const [name, content] of [['corrupt', '{"seq":'], ['empty', ''], ['negative', '{"seq":-5}'], ['non-numeric', '{"seq":"12"}']] as const) {
+for (const [name, content] of [
+  ['corrupt', '{"seq":'],
+  ['empty', ''],
+  ['negative', '{"seq":-5}'],
+  ['non-numeric', '{"seq":"12"}'],
+] as const) {
   test(`a ${name} state file: the seq is recovered from the outbox (pending and quarantined), logged, no exit`, () => {
     const dir = fresh();
     const a = sinkOn(dir);
@@ -64,7 +85,10 @@ for (const [name, content] of [['corrupt', '{"seq":'], ['empty', ''], ['negative
     const b = sinkOn(dir);
     assert.match(b.lines.join('\n'), /state file .*state\.json was bad .*seq recovered from the outbox: the next event is 6/);
     assert.equal(b.sink.emit(ev('left')).seq, 6);
-    assert.ok(readdirSync(dir).some((f) => f.startsWith('state.json.bad-')), 'the bad file is kept aside');
+    assert.ok(
+      readdirSync(dir).some((f) => f.startsWith('state.json.bad-')),
+      'the bad file is kept aside',
+    );
     assert.equal(JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')).seq, 6);
     b.sink.close();
   });
@@ -90,8 +114,14 @@ test('a second agent on the same state directory is refused (exit 73); a stale l
     a.sink.close();
     // Simulate the other agent still holding it: its pid in the lock, it is alive.
     writeFileSync(join(dir, 'percept.lock'), `${other.pid}\n`);
-    assert.throws(() => sinkOn(dir), (err: unknown) => err instanceof StateDirError && err.exitCode === 73
-      && /in use by another percept agent \(pid \d+/.test(err.message) && /own --state-dir/.test(err.message));
+    assert.throws(
+      () => sinkOn(dir),
+      (err: unknown) =>
+        err instanceof StateDirError &&
+        err.exitCode === 73 &&
+        /in use by another percept agent \(pid \d+/.test(err.message) &&
+        /own --state-dir/.test(err.message),
+    );
     assert.throws(() => new StateStore(dir), StateDirError, 'the bare state store takes the same lock');
   } finally {
     other.kill('SIGKILL');
@@ -107,15 +137,26 @@ test('a second agent on the same state directory is refused (exit 73); a stale l
 test('a state directory that cannot be written: StateDirError (exit 73) naming the fix', () => {
   const parent = fresh();
   writeFileSync(join(parent, 'file'), '');
-  assert.throws(() => sinkOn(join(parent, 'file', 'state')), (err: unknown) => err instanceof StateDirError && err.exitCode === 73 && /--state-dir/.test(err.message));
+  assert.throws(
+    () => sinkOn(join(parent, 'file', 'state')),
+    (err: unknown) => err instanceof StateDirError && err.exitCode === 73 && /--state-dir/.test(err.message),
+  );
 });
 
 test('default state directory: system dir for root, $XDG_STATE_HOME/percept or ~/.local/state/percept for a user', () => {
   assert.equal(defaultStateDir({}, 0, '/root'), '/var/lib/percept');
   assert.equal(defaultStateDir({ XDG_STATE_HOME: '/x/state' }, 1000, '/home/u'), '/x/state/percept');
   assert.equal(defaultStateDir({}, 1000, '/home/u'), '/home/u/.local/state/percept');
-  assert.equal(defaultStateDir({ XDG_STATE_HOME: 'relative' }, 1000, '/home/u'), '/home/u/.local/state/percept', 'a relative XDG path is ignored (spec)');
-  assert.equal(defaultStateDir({ STATE_DIRECTORY: '/var/lib/private/percept' }, 61000, '/'), '/var/lib/private/percept', 'systemd StateDirectory=');
+  assert.equal(
+    defaultStateDir({ XDG_STATE_HOME: 'relative' }, 1000, '/home/u'),
+    '/home/u/.local/state/percept',
+    'a relative XDG path is ignored (spec)',
+  );
+  assert.equal(
+    defaultStateDir({ STATE_DIRECTORY: '/var/lib/private/percept' }, 61000, '/'),
+    '/var/lib/private/percept',
+    'systemd StateDirectory=',
+  );
 });
 
 test('disk full: the sink keeps numbering, reports degraded, never reuses a seq, writes everything back', () => {

@@ -15,29 +15,74 @@ class FakeClient extends EventEmitter {
   connected = false;
   reconnects = 0;
   options: Record<string, unknown>;
-  constructor(opts: Record<string, unknown>) { super(); this.options = opts; }
-  reconnect() { this.reconnects++; return this; }
-  publishAsync() { return Promise.resolve(); }
-  subscribeAsync() { return Promise.resolve(); }
-  endAsync() { return Promise.resolve(); }
-  up() { this.connected = true; this.emit('connect'); }
-  down() { this.connected = false; this.emit('close'); }
+  constructor(opts: Record<string, unknown>) {
+    super();
+    this.options = opts;
+  }
+  reconnect() {
+    this.reconnects++;
+    return this;
+  }
+  publishAsync() {
+    return Promise.resolve();
+  }
+  subscribeAsync() {
+    return Promise.resolve();
+  }
+  endAsync() {
+    return Promise.resolve();
+  }
+  up() {
+    this.connected = true;
+    this.emit('connect');
+  }
+  down() {
+    this.connected = false;
+    this.emit('close');
+  }
 }
 
-test('reconnect backoff: this attempt\'s delay, growing while the link flaps, back to the minimum after a stable connection', async () => {
+test("reconnect backoff: this attempt's delay, growing while the link flaps, back to the minimum after a stable connection", async () => {
   mock.timers.enable({ apis: ['setTimeout'] });
   let now = 0;
-  const advance = (ms: number) => { now += ms; mock.timers.tick(ms); };
+  const advance = (ms: number) => {
+    now += ms;
+    mock.timers.tick(ms);
+  };
   const warnings: string[] = [];
-  const log = { info: () => undefined, debug: () => undefined, error: () => undefined, warn: (m: string) => warnings.push(m) } as unknown as Logger;
+  const log = {
+    info: () => undefined,
+    debug: () => undefined,
+    error: () => undefined,
+    warn: (m: string) => warnings.push(m),
+  } as unknown as Logger;
   let client: FakeClient | null = null;
-  const pub = new MqttPublisher({
-    url: 'mqtt://fake', clientId: 'c', username: '', password: '', passwordFile: '', protocolVersion: 4, prefix: 'p', device: 'd',
-    birth: { state: 'online', model: 'm', version: '0', startedAt: new Date(0).toISOString() }, tls: { ca: '', cert: '', key: '', rejectUnauthorized: true }, reconnectMinMs: 1000, reconnectMaxMs: 60_000,
-  }, new Outbox(mkdtempSync(join(tmpdir(), 'percept-backoff-')), { maxEvents: 10, maxAgeMs: 60_000 }), log, {
-    connect: (_url, opts) => { client = new FakeClient(opts as Record<string, unknown>); return client as unknown as MqttClient; },
-    random: () => 0.5, now: () => now,
-  });
+  const pub = new MqttPublisher(
+    {
+      url: 'mqtt://fake',
+      clientId: 'c',
+      username: '',
+      password: '',
+      passwordFile: '',
+      protocolVersion: 4,
+      prefix: 'p',
+      device: 'd',
+      birth: { state: 'online', model: 'm', version: '0', startedAt: new Date(0).toISOString() },
+      tls: { ca: '', cert: '', key: '', rejectUnauthorized: true },
+      reconnectMinMs: 1000,
+      reconnectMaxMs: 60_000,
+    },
+    new Outbox(mkdtempSync(join(tmpdir(), 'percept-backoff-')), { maxEvents: 10, maxAgeMs: 60_000 }),
+    log,
+    {
+      connect: (_url, opts) => {
+        client = new FakeClient(opts as Record<string, unknown>);
+        return client as unknown as MqttClient;
+      },
+      random: () => 0.5,
+      now: () => now,
+    },
+  );
   try {
     const started = pub.start();
     const c = client!;

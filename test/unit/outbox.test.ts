@@ -20,7 +20,10 @@ function testClock(wall = Date.UTC(2026, 10, 28)): Clock & { wallMs: number; mon
 /** Drains like the publisher does: next(), then delivered(). */
 function drain(box: Outbox): number[] {
   const out: number[] = [];
-  for (let e = box.next(); e; e = box.next()) { out.push(JSON.parse(e.payload).seq); box.delivered(e); }
+  for (let e = box.next(); e; e = box.next()) {
+    out.push(JSON.parse(e.payload).seq);
+    box.delivered(e);
+  }
   return out;
 }
 
@@ -48,7 +51,10 @@ test('bounded by count: the oldest go, counted and warned about', () => {
 test('seqs from 10^12 up (13+ digits) sort numerically and deliver, next to old 12-digit names', () => {
   const dir = fresh();
   mkdirSync(join(dir, 'outbox'));
-  writeFileSync(join(dir, 'outbox', '999999999999.json'), JSON.stringify({ topic: 't/old', payload: '{"seq":999999999999}', storedAt: Date.now() }));
+  writeFileSync(
+    join(dir, 'outbox', '999999999999.json'),
+    JSON.stringify({ topic: 't/old', payload: '{"seq":999999999999}', storedAt: Date.now() }),
+  );
   const box = new Outbox(dir, limits);
   for (const s of [1e12 + 1, 1e12, 2 ** 53 - 1]) box.put(entry(s));
   const again = new Outbox(dir, limits);
@@ -131,7 +137,9 @@ test('disk full: entries held in memory (bounded, drops counted), degraded says 
   const box = new Outbox(dir, { ...limits, memoryMax: 3, fs }, (m) => warnings.push(m));
   box.put(entry(1));
   fs.full = true;
-  assert.doesNotThrow(() => { for (let s = 2; s <= 6; s++) box.put(entry(s)); });
+  assert.doesNotThrow(() => {
+    for (let s = 2; s <= 6; s++) box.put(entry(s));
+  });
   assert.match(box.degraded ?? '', /ENOSPC/);
   assert.equal(box.inMemory, 3);
   assert.equal(box.dropped, 2, 'beyond memoryMax the oldest held ones go, counted');
@@ -157,8 +165,23 @@ test('disk full with the broker up: held entries are delivered from memory, in o
 
 test('reconnect backoff: exponential, capped, jittered', () => {
   const mid = () => 0.5;
-  assert.deepEqual([1, 2, 3, 4, 10].map((a) => backoffDelay(a, 1000, 5000, mid)), [1000, 2000, 4000, 5000, 5000]);
-  assert.equal(backoffDelay(3, 1000, 60_000, () => 0), 2000, '−50 %');
-  assert.equal(backoffDelay(3, 1000, 60_000, () => 0.999), 5996, '+50 %');
-  assert.equal(backoffDelay(20, 1000, 5000, () => 0.999), 5000, 'never above the cap');
+  assert.deepEqual(
+    [1, 2, 3, 4, 10].map((a) => backoffDelay(a, 1000, 5000, mid)),
+    [1000, 2000, 4000, 5000, 5000],
+  );
+  assert.equal(
+    backoffDelay(3, 1000, 60_000, () => 0),
+    2000,
+    '−50 %',
+  );
+  assert.equal(
+    backoffDelay(3, 1000, 60_000, () => 0.999),
+    5996,
+    '+50 %',
+  );
+  assert.equal(
+    backoffDelay(20, 1000, 5000, () => 0.999),
+    5000,
+    'never above the cap',
+  );
 });
