@@ -113,7 +113,7 @@ export const ConfigSchema = Type.Object({
     prefix: Type.String({ default: 'homeassistant', description: 'Home Assistant discovery prefix.' }),
   }, { default: {}, additionalProperties: false }),
   state: Type.Object({
-    dir: Type.String({ default: '/var/lib/percept', description: 'Where the event sequence number is kept across restarts.' }),
+    dir: Type.String({ default: '', description: 'Where the event seq, undelivered events and the day so far are kept across restarts. Empty: $STATE_DIRECTORY under systemd, /var/lib/percept as root, else $XDG_STATE_HOME/percept (~/.local/state/percept).' }),
   }, { default: {}, additionalProperties: false }),
   log: Type.Object({
     level: levelUnion({ default: 'info' }),
