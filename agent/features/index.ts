@@ -5,6 +5,7 @@ import { AudienceFeature } from './audience.js';
 import { DailySummaryFeature } from './daily-summary.js';
 import { HomeAssistantFeature } from './homeassistant.js';
 import { OpeningHoursFeature, type PausableCamera } from './opening-hours.js';
+import { PreviewFeature } from './preview.js';
 import { RemoteConfigFeature } from './remote-config.js';
 import { StatsFeature } from './stats.js';
 
@@ -23,6 +24,7 @@ export function buildFeatures(ctx: FeatureContext, deps: FeatureDeps): Feature[]
     new StatsFeature(ctx, deps.statsSnapshot),
     new DailySummaryFeature(ctx),
     ...(deps.camera ? [new OpeningHoursFeature(ctx, deps.camera)] : []),
+    new PreviewFeature(ctx),
   ];
 }
 
