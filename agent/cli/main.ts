@@ -13,6 +13,8 @@ import { previewCommand } from './preview.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
 
+class UsageError extends Error {}
+
 function runOptions(y: Argv) {
   return y
     .option('config', { alias: 'c', type: 'string', describe: 'YAML config file (default: /etc/percept/percept.yaml if present)' })
@@ -107,11 +109,14 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .version(false)
     .wrap(Math.min(110, process.stdout.columns || 80))
-    .fail((msg, err) => {
-      if (err) throw err;
-      process.stderr.write(`${msg}\n\nRun "percept --help" for usage.\n`);
-      code = EXIT_USAGE;
-    });
-  await cli.parseAsync();
+    // Throwing stops yargs from running the command after a usage error (returning would not).
+    .fail((msg, err) => { throw err ?? new UsageError(msg); });
+  try {
+    await cli.parseAsync();
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`${err.message}\n\nRun "percept --help" for usage.\n`);
+    return EXIT_USAGE;
+  }
   return code;
 }
