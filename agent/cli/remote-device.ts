@@ -16,9 +16,9 @@ export interface RemoteArgs {
   prefix?: string;
   username?: string;
   passwordFile?: string;
-  ca?: string;
-  cert?: string;
-  key?: string;
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
   insecure?: boolean;
   timeout: number;
 }
@@ -31,9 +31,9 @@ export function remoteOptions<T>(y: Argv<T>) {
     .option('prefix', { type: 'string', describe: "Topic prefix (default: the local config's mqtt.prefix)" })
     .option('username', { type: 'string', describe: 'Broker user name (default: mqtt.username)' })
     .option('password-file', { type: 'string', describe: 'File holding the broker password (default: mqtt.passwordFile / mqtt.password)' })
-    .option('ca', { type: 'string', describe: 'CA certificate (PEM) to verify an mqtts:// broker (default: mqtt.tls.ca)' })
-    .option('cert', { type: 'string', describe: 'Client certificate (PEM) (default: mqtt.tls.cert)' })
-    .option('key', { type: 'string', describe: 'Client private key (PEM) (default: mqtt.tls.key)' })
+    .option('tls-ca', { type: 'string', describe: 'CA certificate (PEM) to verify an mqtts:// broker (default: mqtt.tls.ca)' })
+    .option('tls-cert', { type: 'string', describe: 'Client certificate (PEM) (default: mqtt.tls.cert)' })
+    .option('tls-key', { type: 'string', describe: 'Client private key (PEM) (default: mqtt.tls.key)' })
     .option('insecure', { type: 'boolean', describe: 'Accept a broker certificate that does not verify (tests only)' })
     .option('timeout', { type: 'number', default: 10, describe: 'Seconds to wait for the device' });
 }
@@ -55,9 +55,9 @@ export function resolveTarget(a: RemoteArgs): Target {
   const password = passwordFile ? readFileSync(passwordFile, 'utf8').trim() : m.password;
   const username = a.username ?? m.username;
   const file = (f: string | undefined) => (f ? readFileSync(f) : undefined);
-  const ca = file(a.ca ?? m.tls.ca);
-  const cert = file(a.cert ?? m.tls.cert);
-  const key = file(a.key ?? m.tls.key);
+  const ca = file(a.tlsCa ?? m.tls.ca);
+  const cert = file(a.tlsCert ?? m.tls.cert);
+  const key = file(a.tlsKey ?? m.tls.key);
   const options: IClientOptions = {
     protocolVersion: m.protocolVersion,
     reconnectPeriod: 0,
