@@ -12,7 +12,6 @@ const configLocal = () => import('./config-commands.js');
 const configRemote = () => import('./config-remote.js');
 const models = () => import('./models-commands.js');
 
-
 class UsageError extends Error {}
 
 function runOptions(y: Argv) {
@@ -94,12 +93,18 @@ export async function main(argv: string[]): Promise<number> {
       .option('timeout', { type: 'number', default: 3, describe: 'Seconds to wait for the page to answer' })
       .example('$0 preview', 'after setting preview.enabled: true and restarting'),
     async (a) => { code = await (await import('./preview.js')).previewCommand(a); })
-    .command('models <action> [target]', 'list the models | verify NAME|DIR against its manifest', (y) => y
-      .positional('action', { choices: ['list', 'verify'] as const })
-      .positional('target', { type: 'string', describe: 'A model directory, or a name from "models list"' })
+    .command('models <action> [target]', 'list the models | verify NAME|DIR against its manifest | fetch NAME from the catalog', (y) => y
+      .positional('action', { choices: ['list', 'verify', 'fetch'] as const })
+      .positional('target', { type: 'string', describe: 'A model directory, or a name from "models list" (fetch: a name from models/catalog.json)' })
+      .option('dest', { type: 'string', describe: 'fetch: install into this directory (default: where the agent looks for it)' })
       .example('$0 models list', '')
-      .example('$0 models verify /opt/models/pe-core', 'check a model directory against its manifest'),
-    async (a) => { const m = await models(); code = a.action === 'list' ? await m.modelsList() : await m.modelsVerify(a.target); })
+      .example('$0 models verify /opt/models/pe-core', 'check a model directory against its manifest')
+      .example('$0 models fetch yunet', 'download a catalog model and verify it'),
+    async (a) => {
+      if (a.action === 'fetch') { code = await (await import('./models-fetch.js')).modelsFetch(a.target, a.dest); return; }
+      const m = await models();
+      code = a.action === 'list' ? await m.modelsList() : await m.modelsVerify(a.target);
+    })
     .completion('completion', 'Print a bash/zsh completion script (percept completion >> ~/.bashrc)')
     .example('$0 demo', 'try it without a camera')
     .example('$0 config set detector.minFacePx=32', 'tune a running agent')

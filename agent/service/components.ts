@@ -5,13 +5,14 @@ import type { CV } from '../capture/opencv.js';
 import type { FrameSource } from '../capture/frame.js';
 import { OpenCvSource, sourceKind } from '../capture/opencv-source.js';
 import { ResilientSource, type CameraState } from '../capture/resilient-source.js';
-import { SsdDetector } from '../detect/ssd-detector.js';
+import { openDetector } from '../detect/open-detector.js';
 import type { FaceDetector } from '../detect/detector.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import type { Classifier } from '../classify/classifier.js';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
 import type { VisitOptions } from '../track/visits.js';
 import type { QualityOptions } from '../track/quality.js';
+import type { GateOptions } from '../track/audience-gate.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
 import type { Outbox } from '../publish/outbox.js';
 import type { StatusPayload } from '../contract/payloads.js';
@@ -34,9 +35,17 @@ export function qualityOptions(c: Config): QualityOptions {
   };
 }
 
+export function gateOptions(c: Config): GateOptions {
+  const a = c.audience;
+  return {
+    get minViewerFacePx() { return a.minViewerFacePx; }, get ignoreZones() { return a.ignoreZones; },
+    get staticAfterMs() { return a.staticAfterS * 1000; }, get staticTolerance() { return a.staticTolerance; },
+  };
+}
+
 export async function openModels(cv: CV, config: Config, log: (m: string) => void): Promise<{ detector: FaceDetector; classifier: Classifier }> {
   const session = { providers: config.inference.providers, intraOpThreads: config.inference.threads, verifySha256: config.inference.verifySha256 };
-  const detector = await SsdDetector.open(cv, config.detector.model || DEFAULT_MODELS.detector, config.detector, session, log);
+  const detector = await openDetector(cv, config.detector, session, log);
   try {
     const dirs = config.classifier.models.length ? config.classifier.models : [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
     return { detector, classifier: await OnnxClassifier.open(cv, dirs, config.classifier.cropMargin, session, log) };

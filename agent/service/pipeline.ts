@@ -8,6 +8,8 @@ import { LatestFrame } from '../capture/latest-frame.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { FaceDetector } from '../detect/detector.js';
 import type { Tracker } from '../track/tracker.js';
+import type { AudienceGate } from '../track/audience-gate.js';
+import type { Detection } from '../detect/detector.js';
 import type { AudiencePerson, Visit, VisitBook, VisitEvent } from '../track/visits.js';
 import type { ClassificationQueue } from '../track/classify-queue.js';
 import type { CallBudget } from '../track/budget.js';
@@ -22,6 +24,7 @@ export interface PipelineDeps {
   detector: FaceDetector;
   classifier: Classifier;
   tracker: Tracker;
+  gate: AudienceGate;
   visits: VisitBook;
   queue: ClassificationQueue<Visit>;
   budget: CallBudget;
@@ -90,7 +93,8 @@ export class Pipeline {
     deps.stats.frames++;
 
     t = performance.now();
-    const update = detections ? deps.tracker.update(detections, frame.ts) : deps.tracker.coast(frame.ts);
+    const viewers = detections ? this.gate(detections, frame) : null;
+    const update = viewers ? deps.tracker.update(viewers, frame.ts) : deps.tracker.coast(frame.ts);
     this.emitAll(deps.visits.onTracks(update, frame.ts));
     for (const v of deps.visits.visits.values()) {
       // Crops are cut on detection passes only: a coasting box is a prediction, not a face.
@@ -113,8 +117,17 @@ export class Pipeline {
     }
   }
 
+  /** Far faces, ignore zones and static faces are taken out before tracking (see track/audience-gate.ts). */
+  private gate(detections: Detection[], frame: Frame): Detection[] {
+    const { viewers, becameStatic } = this.deps.gate.filter(detections, frame, frame.ts);
+    for (const d of becameStatic) {
+      this.deps.log.info(`a face at (${Math.round(d.box.x)}, ${Math.round(d.box.y)}) has not moved for audience.staticAfterS: it stops counting (a poster, a photo or a screen?)`);
+    }
+    return viewers;
+  }
+
   private announce(mat?: Mat): void {
-    this.deps.onFrame?.({ ts: this.clock, ...this.frameSize, people: this.deps.visits.present(), ...(mat ? { mat } : {}) });
+    this.deps.onFrame?.({ ts: this.clock, ...this.frameSize, people: this.deps.visits.present(), farFaces: this.deps.gate.farFaces, ...(mat ? { mat } : {}) });
   }
 
   private quality(frame: Frame, v: Visit): number {

@@ -13,6 +13,8 @@ import { SsdDetector } from '../../agent/detect/ssd-detector.js';
 import { OnnxClassifier } from '../../agent/classify/onnx-classifier.js';
 import type { Classifier } from '../../agent/classify/classifier.js';
 import { Tracker } from '../../agent/track/tracker.js';
+import { AudienceGate } from '../../agent/track/audience-gate.js';
+import { gateOptions } from '../../agent/service/components.js';
 import { CallBudget } from '../../agent/track/budget.js';
 import { VisitBook, type Visit, type VisitEvent } from '../../agent/track/visits.js';
 import { ClassificationQueue } from '../../agent/track/classify-queue.js';
@@ -54,6 +56,7 @@ test('a classifier slower than many frames does not stall detection; the queue s
     budget: new CallBudget(() => 100),
     quality: { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 200, edgeMargin: 0.02 },
     tracker: new Tracker(cfg.tracker),
+    gate: new AudienceGate(gateOptions(cfg), cfg.tracker),
     visits: new VisitBook({ ...cfg.classifier, reclassifyMs: 500, minGapMs: 500, maxSamples: 10, hysteresis: cfg.fusion }, () => `p${events.length}`),
     log: createLogger({ ...cfg.log, level: 'error' }),
     emit: (ev) => events.push(ev),
