@@ -14,8 +14,12 @@ import { patchFromPairs, valueAt } from './config-typing.js';
 import { EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE } from './exit-codes.js';
 
 type Print = (line: string) => void;
-const out: Print = (l) => { process.stdout.write(`${l}\n`); };
-const err: Print = (l) => { process.stderr.write(`${l}\n`); };
+const out: Print = (l) => {
+  process.stdout.write(`${l}\n`);
+};
+const err: Print = (l) => {
+  process.stderr.write(`${l}\n`);
+};
 
 /** Runs `body` with a connection to the device; a missing answer is exit 69, a bad local config 78. */
 async function withDevice(a: RemoteArgs, body: (client: MqttClient, t: Target) => Promise<number>): Promise<number> {
@@ -25,8 +29,14 @@ async function withDevice(a: RemoteArgs, body: (client: MqttClient, t: Target) =
     client = await connect(t);
     return await body(client, t);
   } catch (e) {
-    if (e instanceof NoAnswer) { err(`percept: ${e.message}`); return e.exitCode; }
-    if (e instanceof ConfigError) { err(`percept: ${e.message}`); return EXIT_CONFIG; }
+    if (e instanceof NoAnswer) {
+      err(`percept: ${e.message}`);
+      return e.exitCode;
+    }
+    if (e instanceof ConfigError) {
+      err(`percept: ${e.message}`);
+      return EXIT_CONFIG;
+    }
     throw e;
   } finally {
     await client?.endAsync();
@@ -35,10 +45,16 @@ async function withDevice(a: RemoteArgs, body: (client: MqttClient, t: Target) =
 
 /** The device's retained effective config (secrets redacted by the device). */
 async function effectiveConfig(client: MqttClient, t: Target, timeoutS: number): Promise<Record<string, unknown>> {
-  const got = firstMessage(client, t.topics.config, timeoutS * 1000, (p) => {
-    const v = parseJson(p);
-    return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
-  }, `retained config from device "${t.device}" on ${t.topics.config} (is the agent running, with this --device-id?)`);
+  const got = firstMessage(
+    client,
+    t.topics.config,
+    timeoutS * 1000,
+    (p) => {
+      const v = parseJson(p);
+      return typeof v === 'object' && v !== null ? (v as Record<string, unknown>) : undefined;
+    },
+    `retained config from device "${t.device}" on ${t.topics.config} (is the agent running, with this --device-id?)`,
+  );
   await client.subscribeAsync(t.topics.config, { qos: 1 });
   return got;
 }
@@ -65,10 +81,16 @@ export async function configSet(pairs: string[], a: RemoteArgs): Promise<number>
   }
   return withDevice(a, async (client, t) => {
     const requestId = randomUUID();
-    const answer = firstMessage(client, t.topics.configResult, a.timeout * 1000, (p) => {
-      const r = parseJson(p) as ConfigResultPayload | undefined;
-      return r && r.requestId === requestId ? r : undefined;
-    }, `answer from device "${t.device}" on ${t.topics.configResult} (is the agent running, with remoteConfig.enabled, and this --device-id?)`);
+    const answer = firstMessage(
+      client,
+      t.topics.configResult,
+      a.timeout * 1000,
+      (p) => {
+        const r = parseJson(p) as ConfigResultPayload | undefined;
+        return r && r.requestId === requestId ? r : undefined;
+      },
+      `answer from device "${t.device}" on ${t.topics.configResult} (is the agent running, with remoteConfig.enabled, and this --device-id?)`,
+    );
     // Subscribed before publishing, so the answer cannot slip past.
     await client.subscribeAsync(t.topics.configResult, { qos: 1 });
     await client.publishAsync(t.topics.configSet, JSON.stringify({ ...patch, requestId }), { qos: 1 });
@@ -90,7 +112,10 @@ export async function configGet(key: string | undefined, a: RemoteArgs): Promise
       return 0;
     }
     const v = valueAt(config, key.split('.'));
-    if (v === undefined) { err(`percept config get: device "${t.device}" has no key ${key} ("percept config get" lists them all)`); return EXIT_REFUSED; }
+    if (v === undefined) {
+      err(`percept config get: device "${t.device}" has no key ${key} ("percept config get" lists them all)`);
+      return EXIT_REFUSED;
+    }
     out(formatValue(v));
     return 0;
   });
@@ -100,12 +125,18 @@ export async function configGet(key: string | undefined, a: RemoteArgs): Promise
 export function diffLines(device: unknown, wanted: unknown): string[] {
   const secret = new Set(SECRET_PATHS.map((p) => p.join('.')));
   const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
-  return changedPaths(device, wanted).filter((p) => !secret.has(p))
+  return changedPaths(device, wanted)
+    .filter((p) => !secret.has(p))
     .map((p) => `${p}: ${show(valueAt(device, p.split('.')))} → ${show(valueAt(wanted, p.split('.')))}`);
 }
 
 export async function configDiff(file: string | undefined, a: RemoteArgs): Promise<number> {
-  if (!file || !existsSync(file)) { err(`percept config diff: name an existing YAML file, e.g. percept config diff /etc/percept/percept.yaml${file ? ` (${file} not found)` : ''}`); return EXIT_USAGE; }
+  if (!file || !existsSync(file)) {
+    err(
+      `percept config diff: name an existing YAML file, e.g. percept config diff /etc/percept/percept.yaml${file ? ` (${file} not found)` : ''}`,
+    );
+    return EXIT_USAGE;
+  }
   let wanted;
   try {
     wanted = validateConfig(parseYaml(readFileSync(file, 'utf8'), file), file);

@@ -27,7 +27,13 @@ function typed(text: string, s: Node): unknown {
   if (s.anyOf) {
     const literal = s.anyOf.find((a) => a.const !== undefined && String(a.const) === text);
     if (literal) return literal.const;
-    for (const branch of s.anyOf) { try { return typed(text, branch); } catch { /* next branch */ } }
+    for (const branch of s.anyOf) {
+      try {
+        return typed(text, branch);
+      } catch {
+        /* next branch */
+      }
+    }
     throw new Error(`must be one of ${kind(s)}, got ${JSON.stringify(text)}`);
   }
   switch (s.type) {
@@ -39,18 +45,27 @@ function typed(text: string, s: Node): unknown {
       return n;
     }
     case 'boolean': {
-      const b = ({ true: true, false: false, yes: true, no: false, on: true, off: false, '1': true, '0': false } as Record<string, boolean>)[text.toLowerCase()];
+      const b = (
+        { true: true, false: false, yes: true, no: false, on: true, off: false, '1': true, '0': false } as Record<string, boolean>
+      )[text.toLowerCase()];
       if (b === undefined) throw new Error(`must be true or false, got ${JSON.stringify(text)}`);
       return b;
     }
     case 'array': {
       if (text.trim().startsWith('[')) return JSON.parse(text) as unknown;
-      const items = text.split(',').map((v) => v.trim()).filter(Boolean);
+      const items = text
+        .split(',')
+        .map((v) => v.trim())
+        .filter(Boolean);
       return s.items ? items.map((v) => typed(v, s.items as Node)) : items;
     }
     case 'object': {
       let v: unknown;
-      try { v = JSON.parse(text); } catch { throw new Error(`must be a JSON object, e.g. '{"detect":"debug"}'`); }
+      try {
+        v = JSON.parse(text);
+      } catch {
+        throw new Error(`must be a JSON object, e.g. '{"detect":"debug"}'`);
+      }
       if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('must be a JSON object');
       return v;
     }
@@ -71,12 +86,21 @@ export function patchFromPairs(pairs: string[]): TypedPatch {
   const errors: ConfigIssue[] = [];
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
-    if (eq <= 0) { errors.push({ path: pair, message: 'expected KEY=VALUE, e.g. detector.minFacePx=32' }); continue; }
+    if (eq <= 0) {
+      errors.push({ path: pair, message: 'expected KEY=VALUE, e.g. detector.minFacePx=32' });
+      continue;
+    }
     const key = pair.slice(0, eq).trim();
     const path = key.split('.');
     const s = schemaAt(path);
-    if (!s) { errors.push({ path: key, message: 'unknown key (check its spelling; "percept config print" shows every key)' }); continue; }
-    if (s.type === 'object' && s.properties) { errors.push({ path: key, message: `is a section; set one of its keys, e.g. ${key}.${Object.keys(s.properties)[0]}=…` }); continue; }
+    if (!s) {
+      errors.push({ path: key, message: 'unknown key (check its spelling; "percept config print" shows every key)' });
+      continue;
+    }
+    if (s.type === 'object' && s.properties) {
+      errors.push({ path: key, message: `is a section; set one of its keys, e.g. ${key}.${Object.keys(s.properties)[0]}=…` });
+      continue;
+    }
     try {
       let node = patch;
       for (const k of path.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
@@ -98,7 +122,11 @@ export function patchFromPairs(pairs: string[]): TypedPatch {
 
 function nullsRemoved(v: unknown): unknown {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
-  return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== null).map(([k, x]) => [k, nullsRemoved(x)]));
+  return Object.fromEntries(
+    Object.entries(v)
+      .filter(([, x]) => x !== null)
+      .map(([k, x]) => [k, nullsRemoved(x)]),
+  );
 }
 
 /** The value at a dotted path of a plain object (undefined when absent). */

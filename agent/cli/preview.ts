@@ -7,8 +7,14 @@ import { EXIT_CONFIG, EXIT_NO_ANSWER } from './exit-codes.js';
 
 function answers(url: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const req = get(url, (res) => { res.resume(); resolve(res.statusCode === 200); });
-    req.setTimeout(timeoutMs, () => { req.destroy(); resolve(false); });
+    const req = get(url, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.setTimeout(timeoutMs, () => {
+      req.destroy();
+      resolve(false);
+    });
     req.once('error', () => resolve(false));
   });
 }

@@ -8,7 +8,6 @@ import { deviceId, loadConfig } from '../config/load.js';
 import { deviceTopics, type DeviceTopics } from '../contract/topics.js';
 import { EXIT_NO_ANSWER } from './exit-codes.js';
 
-
 export interface RemoteArgs {
   config?: string;
   deviceId?: string;
@@ -25,8 +24,15 @@ export interface RemoteArgs {
 
 export function remoteOptions<T>(y: Argv<T>) {
   return y
-    .option('config', { alias: 'c', type: 'string', describe: 'Local config whose mqtt section and device id are the defaults (default: /etc/percept/percept.yaml if present)' })
-    .option('device-id', { type: 'string', describe: "The device to talk to (default: the local config's device.id, else this host's name)" })
+    .option('config', {
+      alias: 'c',
+      type: 'string',
+      describe: 'Local config whose mqtt section and device id are the defaults (default: /etc/percept/percept.yaml if present)',
+    })
+    .option('device-id', {
+      type: 'string',
+      describe: "The device to talk to (default: the local config's device.id, else this host's name)",
+    })
     .option('mqtt-url', { type: 'string', describe: "Broker URL (default: the local config's mqtt.url, else its embedded broker)" })
     .option('prefix', { type: 'string', describe: "Topic prefix (default: the local config's mqtt.prefix)" })
     .option('username', { type: 'string', describe: 'Broker user name (default: mqtt.username)' })
@@ -87,7 +93,13 @@ export class NoAnswer extends Error {
 }
 
 /** The first message on `topic` that `accept` takes, or NoAnswer after `timeoutMs`. */
-export function firstMessage<T>(client: MqttClient, topic: string, timeoutMs: number, accept: (payload: Buffer) => T | undefined, what: string): Promise<T> {
+export function firstMessage<T>(
+  client: MqttClient,
+  topic: string,
+  timeoutMs: number,
+  accept: (payload: Buffer) => T | undefined,
+  what: string,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (t: string, payload: Buffer) => {
       if (t !== topic) return;
@@ -96,8 +108,14 @@ export function firstMessage<T>(client: MqttClient, topic: string, timeoutMs: nu
       done();
       resolve(v);
     };
-    const timer = setTimeout(() => { done(); reject(new NoAnswer(`no ${what} within ${timeoutMs / 1000} s`)); }, timeoutMs);
-    const done = () => { clearTimeout(timer); client.off('message', onMessage); };
+    const timer = setTimeout(() => {
+      done();
+      reject(new NoAnswer(`no ${what} within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      client.off('message', onMessage);
+    };
     client.on('message', onMessage);
   });
 }

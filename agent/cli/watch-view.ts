@@ -82,8 +82,10 @@ function statusLine(s: WatchState): string {
 function statsLine(s: WatchState, now: number): string {
   const st = s.stats;
   if (!st) return 'fps      (no stats yet; they come every mqtt.statsIntervalS)';
-  const stages = ['detect', 'classify', 'track', 'publish'].filter((k) => st.stages[k])
-    .map((k) => `${k} ${st.stages[k]!.p50Ms.toFixed(st.stages[k]!.p50Ms < 10 ? 1 : 0)}`).join('  ');
+  const stages = ['detect', 'classify', 'track', 'publish']
+    .filter((k) => st.stages[k])
+    .map((k) => `${k} ${st.stages[k]!.p50Ms.toFixed(st.stages[k]!.p50Ms < 10 ? 1 : 0)}`)
+    .join('  ');
   const age = Math.round((now - st.receivedAt) / 1000);
   return `fps ${st.fps.toFixed(1).padStart(4)}  ${stages} ms p50  (${age}s ago)`;
 }
@@ -111,7 +113,9 @@ export function render(s: WatchState, now: number, width = 80): string[] {
   if (!s.events.length) lines.push('  (none yet)');
   for (const e of [...s.events].reverse()) {
     const dwell = e.type === 'left' ? `after ${formatDwell(e.dwellMs)}` : '';
-    lines.push(`  ${clock(Date.parse(e.ts))} #${pad(String(e.seq), 5)} ${pad(e.type, 7)} ${pad(shortId(e.person), 9)} ${pad(eventLabels(e), 26)} ${dwell}`.trimEnd());
+    lines.push(
+      `  ${clock(Date.parse(e.ts))} #${pad(String(e.seq), 5)} ${pad(e.type, 7)} ${pad(shortId(e.person), 9)} ${pad(eventLabels(e), 26)} ${dwell}`.trimEnd(),
+    );
   }
   lines.push('');
   lines.push('Ctrl-C quits');

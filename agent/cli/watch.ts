@@ -20,8 +20,14 @@ export async function watchCommand(a: WatchArgs): Promise<number> {
     target = resolveTarget(a);
     client = await connect(target);
   } catch (e) {
-    if (e instanceof NoAnswer) { process.stderr.write(`percept watch: ${e.message}\n`); return e.exitCode; }
-    if (e instanceof ConfigError) { process.stderr.write(`percept watch: ${e.message}\n`); return EXIT_CONFIG; }
+    if (e instanceof NoAnswer) {
+      process.stderr.write(`percept watch: ${e.message}\n`);
+      return e.exitCode;
+    }
+    if (e instanceof ConfigError) {
+      process.stderr.write(`percept watch: ${e.message}\n`);
+      return EXIT_CONFIG;
+    }
     throw e;
   }
   const { topics, device, url } = target;
@@ -48,7 +54,9 @@ export async function watchCommand(a: WatchArgs): Promise<number> {
     state = reduce(state, kind, body, Date.now());
     if (tty) draw();
   });
-  client.on('offline', () => { if (a.json) process.stdout.write(`${JSON.stringify({ kind: 'broker', state: 'disconnected' })}\n`); });
+  client.on('offline', () => {
+    if (a.json) process.stdout.write(`${JSON.stringify({ kind: 'broker', state: 'disconnected' })}\n`);
+  });
 
   const timer = tty ? setInterval(draw, REDRAW_MS) : null;
   if (tty) process.stdout.write('\x1b[?25l\x1b[2J'); // hide the cursor, clear once

@@ -27,14 +27,22 @@ function distance(a: string, b: string): number {
 
 export function unknownEnvVars(env: NodeJS.ProcessEnv): UnknownEnv[] {
   const known = new Set(ENV_KEYS.map((k) => k.name));
-  return Object.keys(env).filter((n) => n.startsWith('PERCEPT_') && !known.has(n) && !TOOLING.has(n)).sort().map((name) => {
-    const best = ENV_KEYS.map((k) => ({ k: k.name, d: distance(name, k.name) })).sort((x, y) => x.d - y.d)[0];
-    return best && best.d <= 3 ? { name, suggestion: best.k } : { name };
-  });
+  return Object.keys(env)
+    .filter((n) => n.startsWith('PERCEPT_') && !known.has(n) && !TOOLING.has(n))
+    .sort()
+    .map((name) => {
+      const best = ENV_KEYS.map((k) => ({ k: k.name, d: distance(name, k.name) })).sort((x, y) => x.d - y.d)[0];
+      return best && best.d <= 3 ? { name, suggestion: best.k } : { name };
+    });
 }
 
 /** One warning line per unknown variable, ready to print. */
 export function envWarnings(env: NodeJS.ProcessEnv): string[] {
-  return unknownEnvVars(env).map((u) => `warning: environment variable ${u.name} names no config key and is ignored` +
-    (u.suggestion ? ` (did you mean ${u.suggestion}?)` : ' ("percept config print" shows the keys; PERCEPT_SECTION_KEY_NAME, e.g. PERCEPT_DETECTOR_MIN_FACE_PX)'));
+  return unknownEnvVars(env).map(
+    (u) =>
+      `warning: environment variable ${u.name} names no config key and is ignored` +
+      (u.suggestion
+        ? ` (did you mean ${u.suggestion}?)`
+        : ' ("percept config print" shows the keys; PERCEPT_SECTION_KEY_NAME, e.g. PERCEPT_DETECTOR_MIN_FACE_PX)'),
+  );
 }

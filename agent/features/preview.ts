@@ -22,11 +22,14 @@ export function isLoopback(host: string): boolean {
 export function checkPreviewConfig(config: Config): void {
   const p = config.preview;
   if (p.enabled && !isLoopback(p.host) && !p.allowNonLoopback) {
-    throw new ConfigError('preview', [{
-      path: 'preview.host',
-      message: `"${p.host}" is not a loopback address: the camera would be visible to that network, unauthenticated. ` +
-        'Use 127.0.0.1 and reach it with "ssh -L", or set preview.allowNonLoopback: true if you really mean it',
-    }]);
+    throw new ConfigError('preview', [
+      {
+        path: 'preview.host',
+        message:
+          `"${p.host}" is not a loopback address: the camera would be visible to that network, unauthenticated. ` +
+          'Use 127.0.0.1 and reach it with "ssh -L", or set preview.allowNonLoopback: true if you really mean it',
+      },
+    ]);
   }
 }
 
@@ -59,25 +62,48 @@ export class PreviewFeature implements Feature {
     this.server = server;
     this.address = server.address() as AddressInfo;
     const where = `http://${this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address}:${this.address.port}/`;
-    this.ctx.log('preview').info(`preview on ${where} (${isLoopback(p.host) ? 'this machine only; from a laptop: percept preview' : 'NOT loopback: visible on that network'})`);
+    this.ctx
+      .log('preview')
+      .info(
+        `preview on ${where} (${isLoopback(p.host) ? 'this machine only; from a laptop: percept preview' : 'NOT loopback: visible on that network'})`,
+      );
     this.off = this.ctx.bus.on('frame', (f) => this.onFrame(f));
   }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
-    if (req.method !== 'GET') { res.writeHead(405).end(); return; }
-    if (path === '/') { res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(this.ctx.device)); return; }
+    if (req.method !== 'GET') {
+      res.writeHead(405).end();
+      return;
+    }
+    if (path === '/') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(this.ctx.device));
+      return;
+    }
     if (path === '/stream.mjpg') {
-      res.writeHead(200, { 'content-type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`, 'cache-control': 'no-store', connection: 'close' });
+      res.writeHead(200, {
+        'content-type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
+        'cache-control': 'no-store',
+        connection: 'close',
+      });
       this.streams.add(res);
       res.once('close', () => this.streams.delete(res));
       return;
     }
     if (path === '/snapshot.jpg') {
-      const timer = setTimeout(() => { this.waiting.delete(send); res.writeHead(503).end('no frame (camera lost or paused?)\n'); }, SNAPSHOT_WAIT_MS);
-      const send = (jpeg: Buffer) => { clearTimeout(timer); res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store' }).end(jpeg); };
+      const timer = setTimeout(() => {
+        this.waiting.delete(send);
+        res.writeHead(503).end('no frame (camera lost or paused?)\n');
+      }, SNAPSHOT_WAIT_MS);
+      const send = (jpeg: Buffer) => {
+        clearTimeout(timer);
+        res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store' }).end(jpeg);
+      };
       this.waiting.add(send);
-      res.once('close', () => { clearTimeout(timer); this.waiting.delete(send); });
+      res.once('close', () => {
+        clearTimeout(timer);
+        this.waiting.delete(send);
+      });
       return;
     }
     res.writeHead(404).end();
@@ -100,15 +126,24 @@ export class PreviewFeature implements Feature {
     const cv = this.cv;
     const annotated = annotate(cv, frame, frame.mat, { minFacePx: this.ctx.config.classifier.minFacePx, fps });
     // imencodeAsync runs on libuv's pool, off the event loop the pipeline shares.
-    cv.imencodeAsync('.jpg', annotated, [cv.IMWRITE_JPEG_QUALITY, 80]).then((jpeg) => {
-      const waiting = [...this.waiting];
-      this.waiting.clear();
-      for (const send of waiting) send(jpeg);
-      const head = `--${BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`;
-      // A viewer whose socket is still full skips this frame instead of queueing it in memory.
-      for (const res of this.streams) if (res.writableLength === 0) { res.write(head); res.write(jpeg); res.write('\r\n'); }
-    }).catch((err: Error) => this.ctx.log('preview').warn(`encoding failed: ${err.message}`))
-      .finally(() => { this.encoding = false; });
+    cv.imencodeAsync('.jpg', annotated, [cv.IMWRITE_JPEG_QUALITY, 80])
+      .then((jpeg) => {
+        const waiting = [...this.waiting];
+        this.waiting.clear();
+        for (const send of waiting) send(jpeg);
+        const head = `--${BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`;
+        // A viewer whose socket is still full skips this frame instead of queueing it in memory.
+        for (const res of this.streams)
+          if (res.writableLength === 0) {
+            res.write(head);
+            res.write(jpeg);
+            res.write('\r\n');
+          }
+      })
+      .catch((err: Error) => this.ctx.log('preview').warn(`encoding failed: ${err.message}`))
+      .finally(() => {
+        this.encoding = false;
+      });
   }
 
   async stop(): Promise<void> {

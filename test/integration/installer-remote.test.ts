@@ -38,8 +38,17 @@ async function until<T>(get: () => T | undefined, ms: number, what: string): Pro
   }
 }
 
-interface Line { kind: string; topic?: string; payload?: Record<string, unknown> }
-const watched = (): Line[] => watch.stdout().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+interface Line {
+  kind: string;
+  topic?: string;
+  payload?: Record<string, unknown>;
+}
+const watched = (): Line[] =>
+  watch
+    .stdout()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
 
 before(async () => {
   broker = await startMosquitto();
@@ -53,7 +62,10 @@ before(async () => {
     if (t === `${root}/config`) configSeen = true;
   });
   await client.subscribeAsync([`${root}/config/set`, `${root}/config`], { qos: 1 });
-  agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', device, '--state-dir', join(work, 'state')], NO_SYSTEM);
+  agent = startPercept(
+    ['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', device, '--state-dir', join(work, 'state')],
+    NO_SYSTEM,
+  );
   // The agent listens on config/set once it has published its effective config.
   await until(() => (configSeen ? true : undefined), 120_000, 'the agent to publish its config');
 });
@@ -67,11 +79,21 @@ after(async () => {
 });
 
 test('watch --json shows a person entering and leaving, with status, stats and the audience', async () => {
-  const left = await until(() => watched().find((l) => l.kind === 'event' && l.payload?.type === 'left'), 120_000, 'a left event in watch --json');
+  const left = await until(
+    () => watched().find((l) => l.kind === 'event' && l.payload?.type === 'left'),
+    120_000,
+    'a left event in watch --json',
+  );
   const person = left.payload!.person as string;
   const lines = watched();
-  assert.ok(lines.some((l) => l.kind === 'event' && l.payload?.type === 'entered' && l.payload.person === person), 'entered before left');
-  assert.ok(lines.some((l) => l.kind === 'audience' && (l.payload?.people as { person: string }[]).some((p) => p.person === person)), 'in the audience while present');
+  assert.ok(
+    lines.some((l) => l.kind === 'event' && l.payload?.type === 'entered' && l.payload.person === person),
+    'entered before left',
+  );
+  assert.ok(
+    lines.some((l) => l.kind === 'audience' && (l.payload?.people as { person: string }[]).some((p) => p.person === person)),
+    'in the audience while present',
+  );
   assert.ok(lines.some((l) => l.kind === 'status' && l.payload?.state === 'online'));
   await until(() => watched().find((l) => l.kind === 'stats'), 30_000, 'stats');
 });

@@ -25,7 +25,9 @@ let port: number;
 /** A clip where Grace Hopper stands still (looped by the agent): she stays present while the page loads. */
 function stillClip(): string {
   const frame = cv.imread(CLIP_IMAGES.background).resize(H, W);
-  cv.imread(CLIP_IMAGES.grace).resize(260, 260).copyTo(frame.getRegion(new cv.Rect(190, 50, 260, 260)));
+  cv.imread(CLIP_IMAGES.grace)
+    .resize(260, 260)
+    .copyTo(frame.getRegion(new cv.Rect(190, 50, 260, 260)));
   const path = join(work, 'still.avi');
   const writer = new cv.VideoWriter(path, cv.VideoWriter.fourcc('MJPG'), 5, new cv.Size(W, H), true);
   for (let i = 0; i < 20; i++) writer.write(frame);
@@ -38,7 +40,9 @@ before(async () => {
   port = await freePort();
   const config = join(work, 'percept.yaml');
   writeFileSync(config, `preview:\n  enabled: true\n  port: ${port}\n`);
-  agent = startPercept(['run', '-c', config, '-s', stillClip(), '--state-dir', join(work, 'state'), '--print-events'], { PERCEPT_MQTT_EMBEDDED_PORT: '0' });
+  agent = startPercept(['run', '-c', config, '-s', stillClip(), '--state-dir', join(work, 'state'), '--print-events'], {
+    PERCEPT_MQTT_EMBEDDED_PORT: '0',
+  });
 });
 
 after(async () => {
@@ -49,7 +53,10 @@ after(async () => {
 async function entered(): Promise<{ x: number; y: number; w: number; h: number }> {
   const end = Date.now() + 120_000;
   for (;;) {
-    const line = agent.stdout().split('\n').find((l) => l.includes('"entered"'));
+    const line = agent
+      .stdout()
+      .split('\n')
+      .find((l) => l.includes('"entered"'));
     if (line) return (JSON.parse(line) as { box: { x: number; y: number; w: number; h: number } }).box;
     if (agent.child.exitCode !== null || Date.now() > end) throw new Error(`no entered event; stderr:\n${agent.stderr()}`);
     await new Promise((r) => setTimeout(r, 100));
@@ -60,9 +67,24 @@ test('headless Chromium shows the page with a box drawn around the face', async 
   const rel = await entered();
   const shot = join(work, 'preview.png');
   const profile = mkdtempSync(join(tmpdir(), 'percept-chromium-'));
-  await promisify(execFile)('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`,
-    `--screenshot=${shot}`, `--window-size=${W},${H + 60}`, `http://127.0.0.1:${port}/`], { timeout: 120_000 });
+  await promisify(execFile)(
+    'chromium',
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${profile}`,
+      `--screenshot=${shot}`,
+      `--window-size=${W},${H + 60}`,
+      `http://127.0.0.1:${port}/`,
+    ],
+    { timeout: 120_000 },
+  );
   const png = cv.imread(shot);
   assert.ok(png.cols >= W && png.rows >= H, `screenshot ${png.cols}x${png.rows}`);
   // The page shows the frame at its natural size at the top left: frame pixels are screenshot pixels.
@@ -80,7 +102,10 @@ test('headless Chromium shows the page with a box drawn around the face', async 
     ...samples.map((t) => near(box.x, box.y + t * box.h)),
     ...samples.map((t) => near(box.x + box.w, box.y + t * box.h)),
   ];
-  assert.ok(onEdges.filter(Boolean).length >= 27, `box colour on ${onEdges.filter(Boolean).length}/30 edge points of ${JSON.stringify(box)}`);
+  assert.ok(
+    onEdges.filter(Boolean).length >= 27,
+    `box colour on ${onEdges.filter(Boolean).length}/30 edge points of ${JSON.stringify(box)}`,
+  );
   // …and not in the middle of the face, nor in the sky far from anyone.
   assert.ok(!isBox(box.x + box.w / 2, box.y + box.h / 2), 'the face itself is not painted over');
   assert.ok(!isBox(W - 30, 60), 'no box where nobody is');
@@ -111,7 +136,9 @@ test('the MJPEG stream is multipart JPEG while someone watches', async () => {
 test('a non-loopback preview host is refused (exit 78) with the fix named', async () => {
   const config = join(work, 'open.yaml');
   writeFileSync(config, 'preview:\n  enabled: true\n  host: 0.0.0.0\n');
-  const res = await runPercept(['run', '-c', config, '-s', join(work, 'still.avi'), '--state-dir', join(work, 'state2'), '--exit-on-eof'], { PERCEPT_MQTT_EMBEDDED_PORT: '0' });
+  const res = await runPercept(['run', '-c', config, '-s', join(work, 'still.avi'), '--state-dir', join(work, 'state2'), '--exit-on-eof'], {
+    PERCEPT_MQTT_EMBEDDED_PORT: '0',
+  });
   assert.equal(res.code, 78, res.stderr);
   assert.match(res.stderr, /preview\.host: \\?"0\.0\.0\.0\\?" is not a loopback address.*preview\.allowNonLoopback: true/);
 });
