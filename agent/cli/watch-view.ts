@@ -14,6 +14,8 @@ export interface StatsView {
 export interface WatchState {
   device: string;
   url: string;
+  /** The broker connection: 'connected', or what is wrong with it. */
+  broker: string;
   status: StatusPayload | null;
   stats: StatsView | null;
   audience: (AudiencePayload & { receivedAt: number }) | null;
@@ -23,7 +25,7 @@ export interface WatchState {
 export type WatchKind = 'status' | 'stats' | 'audience' | 'event';
 
 export function emptyState(device: string, url: string): WatchState {
-  return { device, url, status: null, stats: null, audience: null, events: [] };
+  return { device, url, broker: 'connecting…', status: null, stats: null, audience: null, events: [] };
 }
 
 /** Folds one message into the state (a repeated seq — a QoS 1 duplicate — is ignored). */
@@ -96,6 +98,7 @@ export function render(s: WatchState, now: number, width = 80): string[] {
   const title = `percept watch · ${s.device} · ${s.url}`;
   lines.push(`${pad(title, width - 9)} ${clock(now)}`);
   lines.push('─'.repeat(width));
+  if (s.broker !== 'connected') lines.push(`broker   ${s.broker}`);
   lines.push(statusLine(s));
   if (s.status?.state === 'online') lines.push(`model    ${s.status.model}`);
   lines.push(statsLine(s, now));

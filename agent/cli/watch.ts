@@ -1,9 +1,9 @@
 // percept watch: a live view of a device over MQTT (status, stats, audience, events), redrawn in place on
 // a terminal, or one JSON line per message with --json. Ends with exit 0 on Ctrl-C (SIGINT) or SIGTERM.
-import type { MqttClient } from 'mqtt';
+import mqtt, { type MqttClient } from 'mqtt';
 import { ConfigError } from '../config/load.js';
 import { topicMatches, TOPICS } from '../contract/topics.js';
-import { connect, NoAnswer, parseJson, resolveTarget, type RemoteArgs } from './remote-device.js';
+import { parseJson, resolveTarget, type RemoteArgs } from './remote-device.js';
 import { emptyState, frame, reduce, render, type WatchKind, type WatchState } from './watch-view.js';
 import { EXIT_CONFIG } from './exit-codes.js';
 
@@ -12,24 +12,19 @@ export interface WatchArgs extends RemoteArgs {
 }
 
 const REDRAW_MS = 1000;
+const RECONNECT_MS = 2000;
 
 export async function watchCommand(a: WatchArgs): Promise<number> {
-  let client: MqttClient;
   let target;
   try {
     target = resolveTarget(a);
-    client = await connect(target);
   } catch (e) {
-    if (e instanceof NoAnswer) {
-      process.stderr.write(`percept watch: ${e.message}\n`);
-      return e.exitCode;
-    }
-    if (e instanceof ConfigError) {
-      process.stderr.write(`percept watch: ${e.message}\n`);
-      return EXIT_CONFIG;
-    }
-    throw e;
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`percept watch: ${e.message}\n`);
+    return EXIT_CONFIG;
   }
+  // A live view keeps trying: the broker (often the agent's embedded one) may come up after it.
+  const client: MqttClient = mqtt.connect(target.url, { ...target.options, reconnectPeriod: RECONNECT_MS });
   const { topics, device, url } = target;
   const kinds: [WatchKind, (t: string) => boolean][] = [
     ['status', (t) => t === topics.status],
@@ -54,15 +49,30 @@ export async function watchCommand(a: WatchArgs): Promise<number> {
     state = reduce(state, kind, body, Date.now());
     if (tty) draw();
   });
+  const broker = (text: string) => {
+    state = { ...state, broker: text };
+    if (a.json) process.stdout.write(`${JSON.stringify({ kind: 'broker', state: text })}\n`);
+    else if (tty) draw();
+  };
+  let announced = false;
+  client.on('connect', () => {
+    broker('connected');
+    client
+      .subscribeAsync([topics.status, topics.stats, topics.audience, `${topics.root}/events/+`], { qos: 1 })
+      .then(() => {
+        if (a.json && !announced) process.stdout.write(`${JSON.stringify({ kind: 'watching', device, url })}\n`);
+        announced = true;
+      })
+      .catch((err: Error) => broker(`subscribe failed: ${err.message}`));
+  });
+  client.on('error', (err) => broker(`error: ${err.message}; retrying`));
   client.on('offline', () => {
-    if (a.json) process.stdout.write(`${JSON.stringify({ kind: 'broker', state: 'disconnected' })}\n`);
+    if (state.broker === 'connected') broker('disconnected; retrying');
   });
 
   const timer = tty ? setInterval(draw, REDRAW_MS) : null;
   if (tty) process.stdout.write('\x1b[?25l\x1b[2J'); // hide the cursor, clear once
-  await client.subscribeAsync([topics.status, topics.stats, topics.audience, `${topics.root}/events/+`], { qos: 1 });
-  if (a.json) process.stdout.write(`${JSON.stringify({ kind: 'watching', device, url })}\n`);
-  else if (tty) draw();
+  if (tty) draw();
 
   await new Promise<void>((resolve) => {
     process.once('SIGINT', resolve);
@@ -71,6 +81,6 @@ export async function watchCommand(a: WatchArgs): Promise<number> {
   if (timer) clearInterval(timer);
   if (tty) process.stdout.write('\x1b[?25h\n');
   else if (!a.json) draw(); // a pipe gets the final screen once
-  await client.endAsync();
+  await client.endAsync(true);
   return 0;
 }

@@ -102,6 +102,8 @@ test('watch: the screen fits 80 columns and shows status, stats, people with dwe
   let s = emptyState('kiosk-lobby', 'mqtt://127.0.0.1:1883');
   const empty = render(s, t0);
   assert.match(empty.join('\n'), /no status yet/);
+  assert.match(empty.join('\n'), /broker {3}connecting/);
+  s = { ...s, broker: 'connected' };
   s = reduce(
     s,
     'status',
@@ -170,7 +172,7 @@ test('watch: the screen fits 80 columns and shows status, stats, people with dwe
   assert.equal(events.length, 8, 'the last 8 events');
   assert.match(events[0]!, /#10 {4}left {4}10000000 {2}female 60-69 happy/);
   assert.match(events[0]!, /after 12s$/);
-  assert.doesNotMatch(screen, /dup/);
+  assert.doesNotMatch(screen, /dup|broker/);
   assert.equal(
     render(reduce(s, 'status', { state: 'offline' }, t0), t0).some((l) => l.startsWith('status   OFFLINE')),
     true,
