@@ -12,10 +12,7 @@ const ZONE_COLOUR: [number, number, number] = [0, 0, 255];
 const TEXT_BG: [number, number, number] = [0, 0, 0];
 const WHITE: [number, number, number] = [255, 255, 255];
 
-/** Fields other features may add to a person or a frame; drawn when present. */
-interface Optional {
-  looking?: boolean;
-}
+/** Ignore zones, when a frame carries them (drawn if present). */
 interface OptionalFrame {
   ignoreZones?: Box[];
 }
@@ -42,7 +39,7 @@ export function annotate(cv: CV, frame: FrameDone & OptionalFrame, src: Mat, o: 
     mat.drawRectangle(pt(z.x, z.y), pt(z.x + z.w, z.y + z.h), vec(ZONE_COLOUR), thick);
     label('ignored', z.x + 2, z.y + 20 * scale, [200, 200, 255]);
   }
-  for (const p of frame.people as (FrameDone['people'][number] & Optional)[]) {
+  for (const p of frame.people) {
     const b = p.box;
     const colour = p.looking === false ? LOOKING_AWAY : BOX_COLOUR;
     mat.drawRectangle(pt(b.x, b.y), pt(b.x + b.w, b.y + b.h), vec(colour), thick);
