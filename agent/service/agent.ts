@@ -10,6 +10,8 @@ import { loadOpenCV } from '../capture/opencv.js';
 import type { FrameSource } from '../capture/frame.js';
 import type { ResilientSource } from '../capture/resilient-source.js';
 import { PACKAGE_ROOT } from '../inference/default-models.js';
+import type { ModelLog } from '../inference/worker-session.js';
+import { checkPreviewConfig } from '../features/preview.js';
 import { Tracker } from '../track/tracker.js';
 import { AudienceGate } from '../track/audience-gate.js';
 import { CallBudget } from '../track/budget.js';
@@ -77,10 +79,11 @@ export class Agent {
     const { config } = this.opts;
     const log = this.log;
     const step = this.lifecycle.step.bind(this.lifecycle);
+    checkPreviewConfig(config);
     if (!config.source.uri) throw new Error('no source: set source.uri in the config or pass --source (a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
     try {
       const cv = await loadOpenCV();
-      const modelLog = (m: string) => child(log, 'models').info(m);
+      const modelLog: ModelLog = (m, level) => child(log, 'models')[level ?? 'info'](m);
       const { detector, classifier } = await step('models', () => openModels(cv, config, modelLog),
         (m) => Promise.allSettled([m.detector.close(), m.classifier.close()]));
       const opened = await step('source', () => openSource(cv, config, this.opts.exitOnEof, child(log, 'capture'), (state, detail) => {

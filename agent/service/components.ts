@@ -10,6 +10,7 @@ import type { FaceDetector } from '../detect/detector.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import type { Classifier } from '../classify/classifier.js';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
+import type { ModelLog } from '../inference/worker-session.js';
 import type { VisitOptions } from '../track/visits.js';
 import type { QualityOptions } from '../track/quality.js';
 import type { GateOptions } from '../track/audience-gate.js';
@@ -43,7 +44,7 @@ export function gateOptions(c: Config): GateOptions {
   };
 }
 
-export async function openModels(cv: CV, config: Config, log: (m: string) => void): Promise<{ detector: FaceDetector; classifier: Classifier }> {
+export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<{ detector: FaceDetector; classifier: Classifier }> {
   const session = { providers: config.inference.providers, intraOpThreads: config.inference.threads, verifySha256: config.inference.verifySha256 };
   const detector = await openDetector(cv, config.detector, session, log);
   try {
