@@ -18,7 +18,7 @@ import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import type { Classifier } from '../classify/classifier.js';
 import { DEFAULT_MODELS, PACKAGE_ROOT } from '../inference/default-models.js';
 import { Tracker } from '../track/tracker.js';
-import { CallBudget } from '../track/budget.js';
+import { FacesPerSecondLimit } from '../track/faces-per-second.js';
 import { VisitBook, type Visit, type VisitEvent, type VisitOptions } from '../track/visits.js';
 import { ClassificationQueue } from '../track/classify-queue.js';
 import type { QualityOptions } from '../track/quality.js';
@@ -166,7 +166,7 @@ export class Agent {
       const k = config.classifier;
       this.pipeline = new Pipeline({
         cv, source, detector: this.detector, classifier: this.classifier, tracker: this.tracker, visits, stats: this.stats,
-        queue: this.queue, budget: new CallBudget(() => k.maxFacesPerSecond), quality: qualityOptions(config),
+        queue: this.queue, budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond), quality: qualityOptions(config),
         settings: { get maxBatch() { return k.maxBatch; }, get detectIntervalMs() { return config.detector.intervalMs; } },
         log: child(log, 'pipeline'), everyFrame: this.opts.exitOnEof,
         emit: (ev, frame) => this.emit(ev, frame, state, model),

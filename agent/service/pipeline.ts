@@ -10,7 +10,7 @@ import type { FaceDetector } from '../detect/detector.js';
 import type { Tracker } from '../track/tracker.js';
 import type { AudiencePerson, Visit, VisitBook, VisitEvent } from '../track/visits.js';
 import type { ClassificationQueue } from '../track/classify-queue.js';
-import type { CallBudget } from '../track/budget.js';
+import type { FacesPerSecondLimit } from '../track/faces-per-second.js';
 import { faceQuality, sharpness, type QualityOptions } from '../track/quality.js';
 import type { Logger } from './logging.js';
 import type { PipelineStats } from './stats.js';
@@ -23,7 +23,7 @@ export interface PipelineDeps {
   tracker: Tracker;
   visits: VisitBook;
   queue: ClassificationQueue<Visit>;
-  budget: CallBudget;
+  budget: FacesPerSecondLimit;
   quality: QualityOptions;
   stats: PipelineStats;
   log: Logger;
