@@ -12,7 +12,7 @@ import type { AudiencePerson, Visit, VisitBook, VisitEvent } from '../track/visi
 import type { ClassificationQueue } from '../track/classify-queue.js';
 import type { FacesPerSecondLimit } from '../track/faces-per-second.js';
 import { faceQuality, sharpness, type QualityOptions } from '../track/quality.js';
-import type { Logger } from './logging.js';
+import type { Logger } from '../lib/logging.js';
 import type { PipelineStats } from './stats.js';
 
 export interface PipelineDeps {
@@ -32,10 +32,16 @@ export interface PipelineDeps {
   /** Read every frame of the source (no "latest frame wins") and end open visits at its end. */
   everyFrame: boolean;
   emit: (event: VisitEvent, frame: { width: number; height: number }) => void;
-  /** Called after every processed frame (the watchdog's heartbeat). */
-  onFrame?: () => void;
-  /** Called after every frame with the people present. */
-  onAudience?: (people: AudiencePerson[], ts: number) => void;
+  /** Called after every processed frame (and once at the end) with who is present: the watchdog's heartbeat too. */
+  onFrame?: (frame: FrameDone) => void;
+}
+
+export interface FrameDone {
+  /** Media clock of the frame. */
+  ts: number;
+  width: number;
+  height: number;
+  people: AudiencePerson[];
 }
 
 export class Pipeline {
@@ -59,14 +65,13 @@ export class Pipeline {
       if (this.stopping) break;
       d.stats.stages.capture.add(performance.now() - waitStart);
       await this.process(frame);
-      d.onFrame?.();
       if (this.latest) d.stats.dropped = this.latest.dropped;
       waitStart = performance.now();
     }
     if (this.latest?.error) d.log.error(`capture failed: ${this.latest.error.message}`);
     await this.inflight;
     this.emitAll(d.visits.endAll(this.clock, d.tracker));
-    d.onAudience?.(d.visits.present(), this.clock);
+    this.announce();
   }
 
   stop(): void {
@@ -99,7 +104,7 @@ export class Pipeline {
     }
     this.emitAll(d.visits.tick(frame.ts));
     d.stats.stages.track.add(performance.now() - t);
-    d.onAudience?.(d.visits.present(), frame.ts);
+    this.announce();
 
     const q = d.queue;
     q.prune((v) => d.visits.isOpen(v));
@@ -112,6 +117,10 @@ export class Pipeline {
         this.inflight = this.classify(frame, due).finally(() => { this.inflight = null; });
       }
     }
+  }
+
+  private announce(): void {
+    this.d.onFrame?.({ ts: this.clock, ...this.frameSize, people: this.d.visits.present() });
   }
 
   private quality(frame: Frame, v: Visit): number {

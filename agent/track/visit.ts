@@ -2,7 +2,7 @@
 // them (a track is lost behind an occluder or out of view; the visit is suspended and may resume on a
 // new track). Its appearance (gallery of face embeddings) lives here, in memory only.
 import type { Box } from '../detect/detector.js';
-import type { Prediction, Task } from '../classify/labels.js';
+import type { Prediction, Task } from '../contract/labels.js';
 import { AttributeFusion, type HysteresisOptions } from './fusion.js';
 import { Gallery } from './reid.js';
 import type { Track } from './tracker.js';

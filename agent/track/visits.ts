@@ -8,7 +8,7 @@
 // Re-identification (see reid-rules.ts): with an embedder, by appearance only; without one (or for a
 // visit never embedded), by position only — a face reappearing where it was lost within positionGraceMs.
 import type { FaceAttributes } from '../classify/classifier.js';
-import type { Task } from '../classify/labels.js';
+import type { Task } from '../contract/labels.js';
 import type { Box, Detection } from '../detect/detector.js';
 import type { HysteresisOptions } from './fusion.js';
 import { DEFAULT_REID, type ReidOptions } from './reid.js';

@@ -5,7 +5,7 @@
 import { Tracker, type TrackerOptions } from '../../agent/track/tracker.js';
 import { VisitBook, type VisitEvent, type VisitOptions, type Visit } from '../../agent/track/visits.js';
 import { DEFAULT_REID, type ReidOptions } from '../../agent/track/reid.js';
-import { toPrediction } from '../../agent/classify/labels.js';
+import { toPrediction } from '../../agent/contract/labels.js';
 import type { FaceAttributes } from '../../agent/classify/classifier.js';
 import type { Detection } from '../../agent/detect/detector.js';
 

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
-import { makeClip, type ClipPerson } from '../../agent/cli/demo-clip.js';
-import { CONTRACT_LABELS } from '../../agent/classify/labels.js';
+import { makeClip, type ClipPerson } from '../helpers/clips.js';
+import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { runPercept } from '../helpers/agent-process.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
-import { makeClip } from '../../agent/cli/demo-clip.js';
+import { makeClip } from '../helpers/clips.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { runPercept, startPercept } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { parse } from 'yaml';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
-import { makeClip } from '../../agent/cli/demo-clip.js';
+import { makeClip } from '../helpers/clips.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
-import { makeClip } from '../../agent/cli/demo-clip.js';
+import { makeClip } from '../helpers/clips.js';
 import { PACKAGE_ROOT } from '../helpers/models.js';
 import { startPercept } from '../helpers/agent-process.js';
 

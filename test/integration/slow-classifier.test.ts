@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { OpenCvSource } from '../../agent/capture/opencv-source.js';
-import { makeClip } from '../../agent/cli/demo-clip.js';
+import { makeClip } from '../helpers/clips.js';
 import { SsdDetector } from '../../agent/detect/ssd-detector.js';
 import { OnnxClassifier } from '../../agent/classify/onnx-classifier.js';
 import type { Classifier } from '../../agent/classify/classifier.js';
@@ -18,7 +18,7 @@ import { VisitBook, type Visit, type VisitEvent } from '../../agent/track/visits
 import { ClassificationQueue } from '../../agent/track/classify-queue.js';
 import { Pipeline } from '../../agent/service/pipeline.js';
 import { PipelineStats } from '../../agent/service/stats.js';
-import { createLogger } from '../../agent/service/logging.js';
+import { createLogger } from '../../agent/lib/logging.js';
 import { defaults } from '../../agent/config/load.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
 
