@@ -1,7 +1,8 @@
 // The re-identification rules of the visit book, kept apart so each can be read on its own:
 //  1. A new track started while someone is lost (suspended, or an announced track coasting) is not
 //     announced until its face was compared with theirs (or enterTimeoutMs); an unambiguous match resumes
-//     the lost visit on the new track (same person, gallery and labels merged).
+//     the lost visit on the new track (same person, gallery and labels merged; a coasting track left
+//     behind is an orphan that starts a fresh visit if it ever sees a face again).
 //  2. A visit without an appearance (no embedder, or never embedded) resumes by position only: a track
 //     confirmed within positionGraceMs of the last sight, starting within a face's side of where it was
 //     lost (or of where its motion predicts it), with exactly one such pair.
@@ -31,9 +32,11 @@ export class ReidRules {
 
   private lostWithAppearance(): Visit[] { return [...this.book.suspended].filter((v) => this.hasAppearance(v)); }
 
-  private coastingWithAppearance(): boolean {
-    return [...this.book.visits.values()].some((v) => v.entered && !v.track.visible && this.hasAppearance(v));
+  private coasting(): Visit[] {
+    return [...this.book.visits.values()].filter((v) => v.entered && !v.track.visible && this.hasAppearance(v));
   }
+
+  private coastingWithAppearance(): boolean { return this.coasting().length > 0; }
 
   /** Someone an appearance could still bring back: a new track must be compared before it is announced. */
   anyoneLost(): boolean {
@@ -55,7 +58,7 @@ export class ReidRules {
   resumeByPosition(confirmed: Track[], ts: number): VisitEvent[] {
     const lost = [...this.book.suspended].filter((s) => !this.hasAppearance(s));
     if (!lost.length) return [];
-    const fresh = confirmed.map((t) => this.book.visits.get(t.id)).filter((v): v is Visit => !!v && !v.entered && v.track.firstSeen === v.firstSeen);
+    const fresh = confirmed.map((t) => this.book.visits.get(t.id)).filter((v): v is Visit => !!v && !v.entered);
     const pairs: [Visit, Visit][] = [];
     for (const p of fresh) {
       for (const s of lost) if (p.firstSeen - s.lastSeen <= this.o.positionGraceMs && this.near(s, p)) pairs.push([s, p]);
@@ -81,8 +84,11 @@ export class ReidRules {
 
   private tryResume(p: Visit, ts: number): VisitEvent[] | null {
     if (!this.appearance || p.gallery.size === 0) return null;
-    const m = bestMatch(this.lostWithAppearance(), (s) => s.gallery.distanceTo(p.gallery), this.o);
-    return m ? this.resume(m.match, p, ts) : null;
+    // A coasting visit counts as lost too: its track may have lost the face to a prediction gone astray.
+    const m = bestMatch([...this.lostWithAppearance(), ...this.coasting()], (s) => s.gallery.distanceTo(p.gallery), this.o);
+    if (!m) return null;
+    if (!m.match.suspended) this.book.orphan(m.match);
+    return this.resume(m.match, p, ts);
   }
 
   /** Suspended `s` continues on new visit `p`'s track; `p` is absorbed. */

@@ -54,6 +54,14 @@ function centreDistance(a: Box, b: Box): number {
 
 const MAX_CENTRE_DISTANCE = 0.75;
 
+/** How well a detection continues a box: 1 + IoU when they overlap enough, else by centre distance; < 0: not at all. */
+function motionScore(p: Box, det: Box, iouThreshold: number): number {
+  const iou = boxIou(p, det);
+  if (iou >= iouThreshold) return 1 + iou;
+  const dist = centreDistance(p, det);
+  return dist < MAX_CENTRE_DISTANCE ? 1 - dist / MAX_CENTRE_DISTANCE : -1;
+}
+
 export interface TrackUpdate {
   started: Track[];
   ended: Track[];
@@ -80,13 +88,10 @@ export class Tracker {
     for (const t of this.tracks.values()) {
       const p = t.kalman.predict(ts);
       detections.forEach((det, d) => {
-        const iou = boxIou(p, det.box);
-        if (iou >= this.opts.iouThreshold) {
-          pairs.push({ score: 1 + iou, t, d });
-        } else {
-          const dist = centreDistance(p, det.box);
-          if (dist < MAX_CENTRE_DISTANCE) pairs.push({ score: 1 - dist / MAX_CENTRE_DISTANCE, t, d });
-        }
+        // A coasting track is also looked for where it was last seen: while a face is being covered, its
+        // shrinking detections can give the filter a velocity the person never had.
+        const score = Math.max(motionScore(p, det.box, this.opts.iouThreshold), t.visible ? -1 : motionScore(t.seenBox, det.box, this.opts.iouThreshold));
+        if (score >= 0) pairs.push({ score, t, d });
       });
     }
     return pairs;

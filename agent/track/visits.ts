@@ -13,7 +13,7 @@ import type { Box, Detection } from '../detect/detector.js';
 import type { HysteresisOptions } from './fusion.js';
 import { DEFAULT_REID, type ReidOptions } from './reid.js';
 import { ReidRules } from './reid-rules.js';
-import type { Tracker, TrackUpdate } from './tracker.js';
+import type { Track, Tracker, TrackUpdate } from './tracker.js';
 import { current, newVisit, syncSight, visitEvent, type Visit, type VisitEvent } from './visit.js';
 
 export type { Visit, VisitEvent, VisitEventType } from './visit.js';
@@ -58,6 +58,8 @@ export class VisitBook {
   finishedDwellMs = 0;
   finishedCalls = 0;
   private readonly rules: ReidRules;
+  /** Tracks whose visit moved to another track; one that sees a face again starts a new visit. */
+  private readonly orphans = new Map<number, Track>();
 
   constructor(private readonly opts: VisitOptions, private readonly newPerson: () => string) {
     this.rules = new ReidRules(this, opts.reid ?? DEFAULT_REID, opts.appearance ?? false);
@@ -66,10 +68,17 @@ export class VisitBook {
   /** Applies one tracker update (detection pass or coasting). */
   onTracks(update: TrackUpdate, ts: number): VisitEvent[] {
     const events: VisitEvent[] = [];
-    for (const t of update.ended) this.lose(t.id);
+    for (const t of update.ended) {
+      this.lose(t.id);
+      this.orphans.delete(t.id);
+    }
     for (const v of this.visits.values()) syncSight(v);
-    for (const t of update.started) {
+    const adopted = [...this.orphans.values()].filter((t) => t.lastSeen === ts);
+    for (const t of [...update.started, ...adopted]) {
+      this.orphans.delete(t.id);
       const v = newVisit(this.newPerson(), t, this.opts.hysteresis);
+      v.firstSeen = t.lastSeen;
+      v.confirmedAt = t.confirmed ? t.lastSeen : null;
       v.awaitingReid = this.rules.anyoneLost();
       this.visits.set(t.id, v);
     }
@@ -179,6 +188,7 @@ export class VisitBook {
   /** Ends every visit, open or suspended (source finished or agent stopping). */
   endAll(ts: number, tracker: Tracker): VisitEvent[] {
     for (const t of tracker.endAll()) this.lose(t.id);
+    this.orphans.clear();
     return [...this.suspended].flatMap((v) => this.finish(v, ts));
   }
 
@@ -196,6 +206,12 @@ export class VisitBook {
     v.suspended = false;
     this.visits.set(v.track.id, v);
     syncSight(v);
+  }
+
+  /** `v` leaves its (coasting) track for another one. */
+  orphan(v: Visit): void {
+    this.visits.delete(v.track.id);
+    this.orphans.set(v.track.id, v.track);
   }
 
   suspend(v: Visit): void {

@@ -92,7 +92,7 @@ function passingBar(cx: number, size: number, t0: number, hide: number, speed: n
 export function sceneCases(v: number): SceneClip[] {
   const r = variantRng(v, 1);
   const pick = (k: number) => SAMPLE_PORTRAITS[(v * 5 + k * 3) % SAMPLE_PORTRAITS.length]!;
-  const size = () => Math.round(110 + r() * 60);
+  const size = () => Math.round(130 + r() * 50);
   const y = () => Math.round(H * (0.4 + r() * 0.15));
   const cases: SceneClip[] = [];
 
@@ -175,14 +175,14 @@ export function sceneCases(v: number): SceneClip[] {
   return cases;
 }
 
-/** A portrait around the face: a little hair and chin, scaled so the face is `size` px wide. */
+/** A portrait around the face: hair, chin and some shoulders, scaled so the face is `size` px wide. */
 function cutPortrait(cv: CV, p: Portrait, size: number): { image: Mat; face: Box } {
   const src = cv.imread(requireImage(p.image));
   const f = p.face;
-  const x0 = Math.max(0, Math.round(f.x - f.w * 0.25));
-  const y0 = Math.max(0, Math.round(f.y - f.h * 0.3));
-  const x1 = Math.min(src.cols, Math.round(f.x + f.w * 1.25));
-  const y1 = Math.min(src.rows, Math.round(f.y + f.h * 1.35));
+  const x0 = Math.max(0, Math.round(f.x - f.w * 0.4));
+  const y0 = Math.max(0, Math.round(f.y - f.h * 0.45));
+  const x1 = Math.min(src.cols, Math.round(f.x + f.w * 1.4));
+  const y1 = Math.min(src.rows, Math.round(f.y + f.h * 1.6));
   const k = size / f.w;
   const image = src.getRegion(new cv.Rect(x0, y0, x1 - x0, y1 - y0)).resize(Math.round((y1 - y0) * k), Math.round((x1 - x0) * k));
   return { image, face: { x: (f.x - x0) * k, y: (f.y - y0) * k, w: f.w * k, h: f.h * k } };

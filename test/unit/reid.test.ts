@@ -70,6 +70,24 @@ for (const appearance of [true, false]) {
   });
 }
 
+test('a bar sliding over a face (its detections shrink first), hidden 0.3 s (0.7 s undetected): one visit, the track holds', () => {
+  for (const appearance of [true, false]) {
+    const h = harness({ appearance });
+    // The SSD's boxes on the hidden-0.3s scene clip, scaled to a 100 px face: the bar covers the face from
+    // the left (the box shrinks to the right), hides it, and uncovers it from the left again.
+    h.frames(20, () => [a(400)]);
+    h.frames(1, () => [a(415, { s: 88 })]);
+    h.frames(1, () => [a(431, { s: 75 })]);
+    h.frames(7, () => []);
+    h.frames(1, () => [a(400, { s: 47 })]);
+    h.frames(1, () => [a(404, { s: 69 })]);
+    h.frames(20, () => [a(402)]);
+    h.leave();
+    assert.deepEqual(types(h.events), ['entered:p1', 'left:p1'], `appearance ${appearance}`);
+    assert.equal(h.book.resumed, 0);
+  }
+});
+
 test('two people crossing, the one behind hidden for 1.5 s: two visits, each leaves on its own side with its own labels', () => {
   const h = harness({ answer: (who) => gender(who === 'a' ? 0.9 : 0.1) });
   // A walks right, B walks left; B's face hides A's while they overlap and a little after.
@@ -164,6 +182,16 @@ test('without an embedder, a face reappearing elsewhere is a new visit', () => {
   assert.equal(h.book.resumed, 0);
 });
 
+test('without an embedder, a face reappearing where two people were lost resumes neither', () => {
+  const h = harness({ appearance: false });
+  h.frames(20, () => [a(300), { who: 'b', x: 420 }]);
+  h.frames(15, () => []);
+  h.frames(20, () => [a(360)]);
+  h.leave();
+  assert.equal(h.book.resumed, 0, 'ambiguous by position');
+  assert.deepEqual(types(h.events).filter((t) => t.startsWith('entered')), ['entered:p1', 'entered:p2', 'entered:p3']);
+});
+
 test('a resumed visit: labels fused over both segments, no second entered, present while suspended', () => {
   const h = harness({ visit: { reclassifyMs: 1000, minGapMs: 1000 } });
   h.frames(25, () => [a(400)]);
@@ -178,6 +206,10 @@ test('a resumed visit: labels fused over both segments, no second entered, prese
   assert.ok(calls >= 4);
   assert.equal(h.events[1]!.samples, calls, 'every classification of both segments was fused');
   assert.equal(visit.gallery.size, 0, 'embeddings dropped when the visit ended');
+  assert.equal(visit.latest, null);
+  for (const e of h.events) {
+    assert.deepEqual(Object.keys(e).sort(), ['attributes', 'box', 'confirmedAt', 'firstSeen', 'lastSeen', 'person', 'samples', 'ts', 'type'], 'no embedding in any event');
+  }
   assert.equal(h.book.suspended.size, 0);
 });
 
