@@ -3,9 +3,9 @@
 //     announced until its face was compared with theirs (or enterTimeoutMs); an unambiguous match resumes
 //     the lost visit on the new track (same person, gallery and labels merged; a coasting track left
 //     behind is an orphan that starts a fresh visit if it ever sees a face again).
-//  2. A visit without an appearance (no embedder, or never embedded) resumes by position only: a track
-//     confirmed within positionGraceMs of the last sight, starting within a face's side of where it was
-//     lost (or of where its motion predicts it), with exactly one such pair.
+//  2. A visit without an appearance (no embedder, or never embedded), suspended or coasting, resumes by
+//     position only: a track confirmed within positionGraceMs of the last sight, starting within a face's
+//     side of where it was lost (or of where its motion predicts it), with exactly one such pair.
 //  3. An announced visit whose new embedding does not match its own gallery but unambiguously matches a
 //     suspended visit hands its track to that visit and is suspended itself; if it matches another open
 //     visit whose own newest embedding points back at it, the two swap tracks (a crossing mix-up).
@@ -56,7 +56,8 @@ export class ReidRules {
 
   /** Rule 2, for tracks confirmed in this update. */
   resumeByPosition(confirmed: Track[], ts: number): VisitEvent[] {
-    const lost = [...this.book.suspended].filter((s) => !this.hasAppearance(s));
+    const coasting = [...this.book.visits.values()].filter((v) => v.entered && !v.track.visible);
+    const lost = [...this.book.suspended, ...coasting].filter((s) => !this.hasAppearance(s));
     if (!lost.length) return [];
     const fresh = confirmed.map((t) => this.book.visits.get(t.id)).filter((v): v is Visit => !!v && !v.entered);
     const pairs: [Visit, Visit][] = [];
@@ -65,7 +66,9 @@ export class ReidRules {
     }
     const events: VisitEvent[] = [];
     for (const [s, p] of pairs) {
-      if (pairs.filter(([a, b]) => a === s || b === p).length === 1) events.push(...this.resume(s, p, ts));
+      if (pairs.filter(([a, b]) => a === s || b === p).length > 1) continue;
+      if (!s.suspended) this.book.orphan(s);
+      events.push(...this.resume(s, p, ts));
     }
     return events;
   }

@@ -119,10 +119,12 @@ export function sceneCases(v: number): SceneClip[] {
     const side = r() < 0.5 ? 'left' : 'right';
     const speed = 150 + r() * 150;
     const home = side === 'right' ? W * 0.7 : W * 0.3;
-    const out = side === 'right' ? W + s * 1.5 : -s * 1.5;
+    // The face centre walks to 0.8 face widths beyond the edge (the face is out of view from 0.5 on) and
+    // waits there so that the face is out of view for exactly `away` seconds.
+    const out = side === 'right' ? W + s * 0.8 : -s * 0.8;
     const tOut = 3 + r();
     const walk = Math.abs(out - home) / speed;
-    const tBack = tOut + walk + away;
+    const tBack = tOut + walk + away - (2 * 0.3 * s) / speed;
     cases.push({
       name: `${name}-v${v}`,
       expect: { visits },

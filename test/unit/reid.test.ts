@@ -88,15 +88,16 @@ test('a bar sliding over a face (its detections shrink first), hidden 0.3 s (0.7
   }
 });
 
-test('two people crossing, the one behind hidden for 1.5 s: two visits, each leaves on its own side with its own labels', () => {
-  const h = harness({ answer: (who) => gender(who === 'a' ? 0.9 : 0.1) });
+for (const appearance of [true, false]) test(`two people crossing, the one behind hidden for 1.5 s: two visits, each leaves on its own side with its own labels (appearance ${appearance})`, () => {
+  const h = harness({ appearance, answer: (who) => gender(who === 'a' ? 0.9 : 0.1) });
   // A walks right, B walks left; B's face hides A's while they overlap and a little after.
-  h.frames(50, (i) => {
-    const xa = 100 + i * 16;
-    const xb = 900 - i * 16;
-    return xb - xa < 120 && xa - xb < 120 ? [{ who: 'b', x: xb, y: 410 }] : [{ who: 'a', x: xa }, { who: 'b', x: xb, y: 410 }];
+  h.frames(100, (i) => {
+    const xa = 100 + i * 8;
+    const xb = 900 - i * 8;
+    return Math.abs(xb - xa) < 140 ? [{ who: 'b', x: xb, y: 410 }] : [{ who: 'a', x: xa }, { who: 'b', x: xb, y: 410 }];
   });
   h.leave();
+  assert.equal(h.book.resumed, 1, 'A was lost behind B (1.8 s) and resumed');
   const people = byPerson(h.events);
   assert.equal(people.size, 2, types(h.events).join(' '));
   const lefts = [...people.values()].map((evs) => {
