@@ -19,6 +19,13 @@ export const RelativeBoxSchema = Type.Object({
   x: Probability, y: Probability, w: Probability, h: Probability,
 }, { additionalProperties: false, description: 'Fractions of the frame, cut to it.' });
 
+export const AttentionSchema = Type.Object({
+  attentionMs: Type.Integer({ minimum: 0, description: 'Time spent looking at the camera (|yaw| and |pitch| within audience.lookYawDeg / lookPitchDeg).' }),
+  glances: Type.Integer({ minimum: 0, description: 'Looking spells of at least audience.minGlanceMs.' }),
+  firstLookAfterMs: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'From first seen to the first look; null: never looked.' }),
+}, { additionalProperties: false });
+export type AttentionSummary = Static<typeof AttentionSchema>;
+
 export const EventSchema = Type.Object({
   schema: Type.Literal(1),
   seq: Type.Integer({ minimum: 1, description: 'Rises by exactly 1 per event and survives restarts: a gap means loss.' }),
@@ -34,6 +41,7 @@ export const EventSchema = Type.Object({
   emotion: Type.Optional(PredictionSchema('emotion')),
   samples: Type.Integer({ minimum: 0, description: 'Classifications fused into the labels.' }),
   model: Type.String(),
+  attention: Type.Optional(AttentionSchema),
 }, { additionalProperties: false, title: '{root}/events/{entered|updated|left} (QoS 1)' });
 export type EventPayload = Static<typeof EventSchema>;
 
@@ -69,6 +77,9 @@ export const AudiencePersonSchema = Type.Object({
   gender: Type.Optional(Type.String()),
   emotion: Type.Optional(Type.String()),
   confidence: Type.Optional(Type.Record(Type.String(), Probability, { description: 'Fused probability of each published label, by task.' })),
+  looking: Type.Optional(Type.Boolean({ description: 'Looking at the camera in the latest frame.' })),
+  attentionMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  glances: Type.Optional(Type.Integer({ minimum: 0 })),
 }, { additionalProperties: false });
 
 export const AudienceSchema = Type.Object({
@@ -128,6 +139,10 @@ export const DailySummarySchema = Type.Object({
     visits: Type.Integer({ minimum: 0 }),
     age: HourCounts, gender: HourCounts, emotion: HourCounts,
   }, { additionalProperties: false })),
+  byContent: Type.Optional(Type.Record(Type.String(), Type.Object({
+    plays: Type.Integer({ minimum: 0 }), ots: Type.Integer({ minimum: 0 }), viewers: Type.Integer({ minimum: 0 }),
+    watchers: Type.Integer({ minimum: 0 }), attentionMs: Type.Integer({ minimum: 0 }),
+  }, { additionalProperties: false }), { description: 'Per content id: totals of the day\'s impressions.' })),
 }, { additionalProperties: false, title: '{root}/summary/daily (retained): visits per local hour by label, counts only' });
 export type DailySummaryPayload = Static<typeof DailySummarySchema>;
 
@@ -145,3 +160,43 @@ export const DiscoverySchema = Type.Object({
 }, { additionalProperties: false, title: '{homeassistant prefix}/sensor/percept_{device}/{sensor}/config (retained; empty payload removes)' });
 
 export type { TSchema };
+
+
+const LabelCounts = Type.Object({ age: Counts, gender: Counts, emotion: Counts }, { additionalProperties: false });
+
+export const ContentSetSchema = Type.Object({
+  id: Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], { description: 'What is on screen now; null: nothing.' }),
+  name: Type.Optional(Type.String({ maxLength: 256 })),
+}, { additionalProperties: false, title: '{root}/content/set (in, not retained): what the signage player shows now' });
+export type ContentSet = Static<typeof ContentSetSchema>;
+
+export const ImpressionSchema = Type.Object({
+  schema: Type.Literal(1),
+  device: Type.String(),
+  contentId: Type.String(),
+  contentName: Type.Optional(Type.String()),
+  startedAt: DateTime(),
+  endedAt: DateTime(),
+  durationMs: Type.Integer({ minimum: 0 }),
+  ots: Type.Integer({ minimum: 0, description: 'Opportunities to see: every face that could see the screen during the play, far passers-by included.' }),
+  viewers: Type.Integer({ minimum: 0, description: 'Visits present during the play.' }),
+  watchers: Type.Integer({ minimum: 0, description: 'Viewers who looked for at least audience.watcherMinMs during the play.' }),
+  attentionMs: Type.Integer({ minimum: 0, description: 'Sum over viewers of the time spent looking during the play.' }),
+  demographics: LabelCounts,
+}, { additionalProperties: false, title: '{root}/impressions (QoS 1, through the outbox): one record per finished content play' });
+export type ImpressionPayload = Static<typeof ImpressionSchema>;
+
+export const NearestSchema = Type.Object({
+  schema: Type.Literal(1),
+  ts: DateTime(),
+  device: Type.String(),
+  person: Type.Union([Type.String(), Type.Null()], { description: 'null: nobody is present.' }),
+  azimuthDeg: Type.Optional(Type.Number({ description: 'Left (−) / right (+) of the camera axis.' })),
+  elevationDeg: Type.Optional(Type.Number({ description: 'Below (−) / above (+) the camera axis.' })),
+  distanceM: Type.Optional(Type.Number({ minimum: 0, description: 'Estimated from the face width (camera.faceWidthM).' })),
+  looking: Type.Optional(Type.Boolean()),
+  age: Type.Optional(Type.String()),
+  gender: Type.Optional(Type.String()),
+  emotion: Type.Optional(Type.String()),
+}, { additionalProperties: false, title: '{root}/nearest (QoS 0, ≤ 10 Hz while someone is present; one empty record when nobody is)' });
+export type NearestPayload = Static<typeof NearestSchema>;

@@ -3,7 +3,8 @@
 // strings are built here and nowhere else; the JSON schemas in schemas/mqtt/ are generated from it.
 import type { TSchema } from '@sinclair/typebox';
 import {
-  AudienceSchema, ConfigResultSchema, DailySummarySchema, DiscoverySchema, EventSchema, StatsSchema, StatusSchema,
+  AudienceSchema, ConfigResultSchema, ContentSetSchema, DailySummarySchema, DiscoverySchema, EventSchema, ImpressionSchema, NearestSchema,
+  StatsSchema, StatusSchema,
 } from './payloads.js';
 
 export const EVENT_TYPES = ['entered', 'updated', 'left'] as const;
@@ -29,6 +30,9 @@ export const TOPICS = {
   config: { path: 'config', direction: 'out', retained: true, qos: 1, description: 'the effective configuration, secrets redacted (config/percept.schema.json)' },
   configSet: { path: 'config/set', direction: 'in', retained: false, qos: 1, description: 'a JSON merge patch with an optional requestId' },
   configResult: { path: 'config/result', direction: 'out', retained: false, qos: 1, schemaFile: 'config-result.schema.json', schema: ConfigResultSchema, description: 'the reply to config/set' },
+  contentSet: { path: 'content/set', direction: 'in', retained: false, qos: 1, schemaFile: 'content-set.schema.json', schema: ContentSetSchema, description: 'the signage player says what is on screen' },
+  impressions: { path: 'impressions', direction: 'out', retained: false, qos: 1, schemaFile: 'impressions.schema.json', schema: ImpressionSchema, description: 'one record per finished content play, through the outbox' },
+  nearest: { path: 'nearest', direction: 'out', retained: false, qos: 0, schemaFile: 'nearest.schema.json', schema: NearestSchema, description: 'the nearest person for robots, at most 10 Hz' },
   dailySummary: { path: 'summary/daily', direction: 'out', retained: true, qos: 1, schemaFile: 'summary-daily.schema.json', schema: DailySummarySchema, description: 'visits per local hour by label, counts only' },
 } as const satisfies Record<string, TopicSpec>;
 
@@ -48,6 +52,9 @@ export function deviceTopics(prefix: string, device: string) {
     configSet: at('configSet'),
     configResult: at('configResult'),
     dailySummary: at('dailySummary'),
+    contentSet: at('contentSet'),
+    impressions: at('impressions'),
+    nearest: at('nearest'),
   };
 }
 

@@ -10,7 +10,9 @@ export class DailySummaryFeature implements Feature {
   private readonly book: SummaryBook;
   private dirty = false;
   private readonly tasks: ScheduledTask[] = [];
-  private off: (() => void) | null = null;
+  private readonly offs: (() => void)[] = [];
+  /** Per content id: the day's impression totals. */
+  private byContent: Record<string, { plays: number; ots: number; viewers: number; watchers: number; attentionMs: number }> = {};
 
   constructor(private readonly ctx: FeatureContext, private readonly now: () => Date = () => new Date()) {
     this.sends = new Sends(ctx.log('summary'));
@@ -19,12 +21,21 @@ export class DailySummaryFeature implements Feature {
 
   start(): void {
     const tz = this.ctx.config.schedule.timezone;
-    this.off = this.ctx.bus.on('visit', ({ event }) => {
+    this.offs.push(this.ctx.bus.on('visit', ({ event }) => {
       if (event.type !== 'left') return;
       const a = event.attributes;
       this.book.add(this.now(), { age: a.age?.label, gender: a.gender?.label, emotion: a.emotion?.label });
       this.dirty = true;
-    });
+    }));
+    this.offs.push(this.ctx.bus.on('impression', (r) => {
+      const t = (this.byContent[r.contentId] ??= { plays: 0, ots: 0, viewers: 0, watchers: 0, attentionMs: 0 });
+      t.plays++;
+      t.ots += r.ots;
+      t.viewers += r.viewers;
+      t.watchers += r.watchers;
+      t.attentionMs += r.attentionMs;
+      this.dirty = true;
+    }));
     this.tasks.push(cronTask('* * * * *', tz, () => this.flush()));
     this.tasks.push(cronTask('0 0 * * *', tz, () => this.rollover()));
   }
@@ -33,12 +44,13 @@ export class DailySummaryFeature implements Feature {
   flush(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    this.publish({ ...this.book.current(), final: false });
+    this.publish({ ...this.book.current(), byContent: this.byContent, final: false });
   }
 
   rollover(): void {
     this.dirty = false;
-    this.publish({ ...this.book.rollover(this.now()), final: true });
+    this.publish({ ...this.book.rollover(this.now()), byContent: this.byContent, final: true });
+    this.byContent = {};
   }
 
   private publish(body: object): void {
@@ -46,7 +58,7 @@ export class DailySummaryFeature implements Feature {
   }
 
   async stop(): Promise<void> {
-    this.off?.();
+    for (const off of this.offs) off();
     for (const t of this.tasks) void t.stop();
     await this.sends.settle();
   }

@@ -17,6 +17,12 @@ export interface FeatureContext {
   version: string;
   model: string;
   log: (namespace: string) => Logger;
+  /** Records that must not be lost (impressions, finished daily summaries): stored, then delivered in order. */
+  records: DurableRecords;
+}
+
+export interface DurableRecords {
+  publish(topic: string, payload: object, retain?: boolean): void;
 }
 
 export interface Feature {

@@ -4,6 +4,8 @@ import type { Feature, FeatureContext } from './feature.js';
 import { AudienceFeature } from './audience.js';
 import { DailySummaryFeature } from './daily-summary.js';
 import { HomeAssistantFeature } from './homeassistant.js';
+import { ImpressionsFeature } from './impressions.js';
+import { NearestFeature } from './nearest.js';
 import { OpeningHoursFeature, type PausableCamera } from './opening-hours.js';
 import { RemoteConfigFeature } from './remote-config.js';
 import { StatsFeature } from './stats.js';
@@ -22,6 +24,8 @@ export function buildFeatures(ctx: FeatureContext, deps: FeatureDeps): Feature[]
     new AudienceFeature(ctx),
     new StatsFeature(ctx, deps.statsSnapshot),
     new DailySummaryFeature(ctx),
+    new ImpressionsFeature(ctx),
+    new NearestFeature(ctx),
     ...(deps.camera ? [new OpeningHoursFeature(ctx, deps.camera)] : []),
   ];
 }

@@ -34,6 +34,12 @@ export class EventSink {
     return payload;
   }
 
+  /** A record that is not an event (an impression, a finished summary): no seq, delivered after the events before it. */
+  publishRecord(topic: string, payload: object, retain = false): void {
+    if (!this.publisher) throw new Error('event sink: no publisher attached');
+    void this.publisher.publishRaw(topic, JSON.stringify(payload), retain).catch(() => undefined);
+  }
+
   stats() {
     return { depth: this.outbox.depth, dropped: this.outbox.dropped, delivered: this.publisher?.delivered ?? 0 };
   }

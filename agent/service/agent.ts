@@ -11,6 +11,7 @@ import type { FrameSource } from '../capture/frame.js';
 import type { ResilientSource } from '../capture/resilient-source.js';
 import { PACKAGE_ROOT } from '../inference/default-models.js';
 import { Tracker } from '../track/tracker.js';
+import { AudienceGate } from '../track/audience-gate.js';
 import { FacesPerSecondLimit } from '../track/faces-per-second.js';
 import { VisitBook, type Visit, type VisitEvent } from '../track/visits.js';
 import { ClassificationQueue } from '../track/classify-queue.js';
@@ -27,7 +28,7 @@ import { buildFeatures } from '../features/index.js';
 import { Pipeline } from './pipeline.js';
 import { PipelineStats } from './stats.js';
 import { Lifecycle } from './lifecycle.js';
-import { makePublisher, openModels, openSource, qualityOptions, visitOptions } from './components.js';
+import { gateOptions, makePublisher, openModels, openSource, qualityOptions, visitOptions } from './components.js';
 import { statsSnapshot } from './stats-snapshot.js';
 
 export const VERSION = (JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version: string }).version;
@@ -58,6 +59,7 @@ export class Agent {
   private sink: EventSink | null = null;
   private tracker: Tracker | null = null;
   private visits: VisitBook | null = null;
+  private gate: AudienceGate | null = null;
   private pipeline: Pipeline | null = null;
   private stopReason = 'shutdown';
 
@@ -107,10 +109,11 @@ export class Agent {
       await step('publisher', () => publisher.start(), () => publisher.stop(this.stopReason));
 
       this.tracker = new Tracker(config.tracker);
+      this.gate = new AudienceGate(gateOptions(config), config.tracker);
       this.visits = new VisitBook(visitOptions(config), () => randomUUID());
       const k = config.classifier;
       this.pipeline = new Pipeline({
-        cv, source: opened.source, detector, classifier, tracker: this.tracker, visits: this.visits, stats: this.stats,
+        cv, source: opened.source, detector, classifier, tracker: this.tracker, gate: this.gate, visits: this.visits, stats: this.stats,
         queue: this.queue, budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond), quality: qualityOptions(config),
         settings: { get maxBatch() { return k.maxBatch; }, get detectIntervalMs() { return config.detector.intervalMs; } },
         log: child(log, 'pipeline'), everyFrame: this.opts.exitOnEof,
@@ -125,6 +128,7 @@ export class Agent {
       const ctx = {
         bus: this.bus, publisher, config, topics: deviceTopics(config.mqtt.prefix, this.device), device: this.device, version: VERSION, model,
         log: (ns: string) => child(log, ns),
+        records: { publish: (topic: string, payload: object, retain?: boolean) => this.sink!.publishRecord(topic, payload, retain) },
       };
       const features = buildFeatures(ctx, { configFile: this.opts.configFile ?? null, camera: this.camera, statsSnapshot: () => this.statsSnapshot() });
       for (const f of features) await step(`feature ${f.name}`, () => f.start(), () => f.stop());
@@ -146,7 +150,7 @@ export class Agent {
 
   statsSnapshot() {
     return statsSnapshot({
-      stats: this.stats, queue: this.queue, visits: this.visits, tracker: this.tracker, sink: this.sink, camera: this.camera,
+      stats: this.stats, queue: this.queue, visits: this.visits, tracker: this.tracker, gate: this.gate, sink: this.sink, camera: this.camera,
       connected: () => this.publisher?.connected ?? false,
     });
   }

@@ -12,6 +12,7 @@ import type { Classifier } from '../classify/classifier.js';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
 import type { VisitOptions } from '../track/visits.js';
 import type { QualityOptions } from '../track/quality.js';
+import type { GateOptions } from '../track/audience-gate.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
 import type { Outbox } from '../publish/outbox.js';
 import type { StatusPayload } from '../contract/payloads.js';
@@ -31,6 +32,14 @@ export function qualityOptions(c: Config): QualityOptions {
   return {
     get minFacePx() { return k.minFacePx; }, goodFacePx: 112, get minSharpness() { return k.minSharpness; },
     get goodSharpness() { return 10 * Math.max(k.minSharpness, 1); }, get edgeMargin() { return k.edgeMargin; },
+  };
+}
+
+export function gateOptions(c: Config): GateOptions {
+  const a = c.audience;
+  return {
+    get minViewerFacePx() { return a.minViewerFacePx; }, get ignoreZones() { return a.ignoreZones; },
+    get staticAfterMs() { return a.staticAfterS * 1000; }, get staticTolerance() { return a.staticTolerance; },
   };
 }
 

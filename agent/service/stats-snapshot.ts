@@ -2,6 +2,7 @@
 import type { ResilientSource } from '../capture/resilient-source.js';
 import type { ClassificationQueue } from '../track/classify-queue.js';
 import type { Tracker } from '../track/tracker.js';
+import type { AudienceGate } from '../track/audience-gate.js';
 import type { Visit, VisitBook } from '../track/visits.js';
 import type { EventSink } from '../publish/event-sink.js';
 import type { PipelineStats } from './stats.js';
@@ -11,6 +12,7 @@ export interface StatsSources {
   queue: ClassificationQueue<Visit>;
   visits: VisitBook | null;
   tracker: Tracker | null;
+  gate: AudienceGate | null;
   sink: EventSink | null;
   connected: () => boolean;
   camera: ResilientSource | null;
@@ -38,5 +40,6 @@ export function statsSnapshot(s: StatsSources) {
     mqttConnected: s.connected(),
     camera: s.camera ? { state: s.camera.state, reconnects: s.camera.reconnects, lastError: s.camera.lastError } : { state: 'file' },
     visits: visitFigures(s.visits, s.tracker),
+    audience: { farFaces: s.gate?.farFaces ?? 0, staticFaces: s.gate?.staticFaces ?? 0, ignoredFaces: s.gate?.ignored ?? 0 },
   });
 }
