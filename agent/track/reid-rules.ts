@@ -14,7 +14,19 @@
 import { bestMatch, faceDistance, GALLERY_SIZE, POSITION_RADIUS, type ReidOptions } from './reid.js';
 import type { AppearanceVeto, Track } from './tracker.js';
 import { current, syncSight, visitEvent, type Visit, type VisitEvent } from './visit.js';
-import type { VisitBook } from './visits.js';
+
+/** What the rules need of the visit book (its port here, so the two modules do not import each other). */
+export interface VisitStore {
+  readonly visits: Map<number, Visit>;
+  readonly suspended: Set<Visit>;
+  resumed: number;
+  corrected: number;
+  place(v: Visit): void;
+  suspend(v: Visit): void;
+  orphan(v: Visit): void;
+  maybeEnter(v: Visit, ts: number): boolean;
+  updated(v: Visit, ts: number): VisitEvent;
+}
 
 const RETRY_MS = 300;
 const CROWDED_MS = 300;
@@ -26,7 +38,7 @@ const SWAP_EVIDENCE_MS = 1000;
 const CROWDED_RADIUS = 1.5;
 
 export class ReidRules {
-  constructor(private readonly book: VisitBook, private readonly o: ReidOptions, private readonly appearance: boolean) {}
+  constructor(private readonly book: VisitStore, private readonly o: ReidOptions, private readonly appearance: boolean) {}
 
   private hasAppearance(v: Visit): boolean { return this.appearance && v.gallery.size > 0; }
 
