@@ -29,6 +29,9 @@ export interface VisitStore {
 }
 
 const RETRY_MS = 300;
+/** Looks at a new face before it is announced as a new person while someone is lost: the first crop of a
+ *  face coming out from behind someone is often half a face. */
+const LOOKS = 2;
 const CROWDED_MS = 300;
 const FILL_MS = 1000;
 const REFRESH_MS = 3000;
@@ -55,10 +58,10 @@ export class ReidRules {
     return this.appearance && (this.lostWithAppearance().length > 0 || this.coastingWithAppearance());
   }
 
-  /** Whether announcing `v` should still wait for a comparison. */
+  /** Whether announcing `v` should still wait for a comparison (LOOKS of its face, or someone still coasting). */
   mayStillResume(v: Visit): boolean {
     if (!this.appearance) return false;
-    return this.coastingWithAppearance() || (v.gallery.size === 0 && this.lostWithAppearance().length > 0);
+    return this.coastingWithAppearance() || (v.looks < LOOKS && this.lostWithAppearance().length > 0);
   }
 
   /** How long after the last sight a suspended visit may still resume. */
@@ -99,8 +102,10 @@ export class ReidRules {
 
   private tryResume(p: Visit, ts: number): VisitEvent[] | null {
     if (!this.appearance || p.gallery.size === 0) return null;
+    const look = p.latest?.embedding;
+    const distance = (s: Visit) => Math.min(s.gallery.distanceTo(p.gallery), look ? s.gallery.distance(look) : Infinity);
     // A coasting visit counts as lost too: its track may have lost the face to a prediction gone astray.
-    const m = bestMatch([...this.lostWithAppearance(), ...this.coasting()], (s) => s.gallery.distanceTo(p.gallery), this.o);
+    const m = bestMatch([...this.lostWithAppearance(), ...this.coasting()], distance, this.o);
     if (!m) return null;
     if (!m.match.suspended) this.book.orphan(m.match);
     return this.resume(m.match, p, ts);
@@ -123,6 +128,7 @@ export class ReidRules {
     s.embedPending ||= p.embedPending;
     s.lastEmbeddedAt = p.lastEmbeddedAt ?? s.lastEmbeddedAt;
     s.embedTrack = p.embedTrack ?? s.embedTrack;
+    s.looks += p.looks;
     s.latest = p.latest;
     s.lastMatchedAt = p.lastMatchedAt ?? s.lastMatchedAt;
     p.mergedInto = s;
@@ -169,6 +175,7 @@ export class ReidRules {
     const v = track === null ? undefined : this.book.visits.get(track);
     if (!e || !v || track === null || !this.appearance) return [];
     v.latest = { embedding: e, ts, track };
+    v.looks++;
     const own = v.gallery.distance(e);
     const agrees = v.gallery.size === 0 || own < this.o.reidThreshold;
     if (!v.entered) {

@@ -40,6 +40,8 @@ export interface Visit {
   lastMatchedAt: number | null;
   /** Started while someone was lost: not announced until its face was compared (or enterTimeoutMs). */
   awaitingReid: boolean;
+  /** Embeddings received for this visit (a first look at a half-uncovered face may not be enough). */
+  looks: number;
   /** This visit turned out to be another one (resumed): late results go there. */
   mergedInto: Visit | null;
   /** Times this visit was resumed on a new track or taken back from another. */
@@ -51,7 +53,7 @@ export function newVisit(person: string, track: Track, hysteresis: HysteresisOpt
     person, track, fusion: new AttributeFusion(hysteresis), entered: false, pending: false, lastClassifiedAt: null,
     bestQuality: 0, quality: 0, samples: 0, firstSeen: track.firstSeen, lastSeen: track.lastSeen, seenBox: track.seenBox,
     confirmedAt: track.confirmedAt, firstBox: track.seenBox, suspended: false, gallery: new Gallery(), embedPending: false,
-    lastEmbeddedAt: null, embedTrack: null, latest: null, lastMatchedAt: null, awaitingReid: false, mergedInto: null, resumes: 0,
+    lastEmbeddedAt: null, embedTrack: null, latest: null, lastMatchedAt: null, awaitingReid: false, looks: 0, mergedInto: null, resumes: 0,
   };
 }
 

@@ -251,6 +251,17 @@ test('a new face is held while someone is lost, then announced when it matches n
   assert.equal(entered[1]!.attributes.gender!.label, 'male');
 });
 
+test('a face coming out from behind someone: its first look (half a face) matches nobody, the second resumes the visit', () => {
+  const h = harness();
+  h.frames(20, () => [a(200)]);
+  h.frames(15, () => []);
+  h.frames(2, () => [a(210, { noise: 1.2 })]);
+  h.frames(20, () => [a(210)]);
+  h.leave();
+  assert.deepEqual(types(h.events), ['entered:p1', 'left:p1']);
+  assert.equal(h.book.resumed, 1);
+});
+
 test('the grace is read live (hot-reloadable)', () => {
   const h = harness();
   h.frames(20, () => [a(200)]);
