@@ -41,17 +41,27 @@ const SWAP_EVIDENCE_MS = 1000;
 const CROWDED_RADIUS = 1.5;
 
 export class ReidRules {
-  constructor(private readonly book: VisitStore, private readonly o: ReidOptions, private readonly appearance: boolean) {}
+  constructor(
+    private readonly book: VisitStore,
+    private readonly o: ReidOptions,
+    private readonly appearance: boolean,
+  ) {}
 
-  private hasAppearance(v: Visit): boolean { return this.appearance && v.gallery.size > 0; }
+  private hasAppearance(v: Visit): boolean {
+    return this.appearance && v.gallery.size > 0;
+  }
 
-  private lostWithAppearance(): Visit[] { return [...this.book.suspended].filter((v) => this.hasAppearance(v)); }
+  private lostWithAppearance(): Visit[] {
+    return [...this.book.suspended].filter((v) => this.hasAppearance(v));
+  }
 
   private coasting(): Visit[] {
     return [...this.book.visits.values()].filter((v) => v.entered && !v.track.visible && this.hasAppearance(v));
   }
 
-  private coastingWithAppearance(): boolean { return this.coasting().length > 0; }
+  private coastingWithAppearance(): boolean {
+    return this.coasting().length > 0;
+  }
 
   /** Someone an appearance could still bring back: a new track must be compared before it is announced. */
   anyoneLost(): boolean {
@@ -240,8 +250,9 @@ export class ReidRules {
       const e = embeddings.get(d);
       const v = this.book.visits.get(track.id);
       if (!e || !v || !this.hasAppearance(v) || v.gallery.distance(e) < this.o.reidThreshold) return false;
-      return [...this.book.visits.values(), ...this.book.suspended]
-        .some((w) => w !== v && this.hasAppearance(w) && w.gallery.distance(e) < this.o.reidThreshold);
+      return [...this.book.visits.values(), ...this.book.suspended].some(
+        (w) => w !== v && this.hasAppearance(w) && w.gallery.distance(e) < this.o.reidThreshold,
+      );
     };
   }
 }

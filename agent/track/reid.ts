@@ -35,7 +35,9 @@ export function euclidean(a: Float32Array, b: Float32Array): number {
 export class Gallery {
   private readonly items: Float32Array[] = [];
 
-  get size(): number { return this.items.length; }
+  get size(): number {
+    return this.items.length;
+  }
 
   /** Distance of a face to this person: the nearest embedding (a person looks like their best view). */
   distance(e: Float32Array): number {

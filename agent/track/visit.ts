@@ -50,10 +50,31 @@ export interface Visit {
 
 export function newVisit(person: string, track: Track, hysteresis: HysteresisOptions): Visit {
   return {
-    person, track, fusion: new AttributeFusion(hysteresis), entered: false, pending: false, lastClassifiedAt: null,
-    bestQuality: 0, quality: 0, samples: 0, firstSeen: track.firstSeen, lastSeen: track.lastSeen, seenBox: track.seenBox,
-    confirmedAt: track.confirmedAt, firstBox: track.seenBox, suspended: false, gallery: new Gallery(), embedPending: false,
-    lastEmbeddedAt: null, embedTrack: null, latest: null, lastMatchedAt: null, awaitingReid: false, looks: 0, mergedInto: null, resumes: 0,
+    person,
+    track,
+    fusion: new AttributeFusion(hysteresis),
+    entered: false,
+    pending: false,
+    lastClassifiedAt: null,
+    bestQuality: 0,
+    quality: 0,
+    samples: 0,
+    firstSeen: track.firstSeen,
+    lastSeen: track.lastSeen,
+    seenBox: track.seenBox,
+    confirmedAt: track.confirmedAt,
+    firstBox: track.seenBox,
+    suspended: false,
+    gallery: new Gallery(),
+    embedPending: false,
+    lastEmbeddedAt: null,
+    embedTrack: null,
+    latest: null,
+    lastMatchedAt: null,
+    awaitingReid: false,
+    looks: 0,
+    mergedInto: null,
+    resumes: 0,
   };
 }
 
@@ -89,8 +110,15 @@ export interface VisitEvent {
 
 export function visitEvent(type: VisitEventType, v: Visit, ts: number): VisitEvent {
   return {
-    type, ts, person: v.person, firstSeen: v.firstSeen, lastSeen: v.lastSeen, confirmedAt: v.confirmedAt,
+    type,
+    ts,
+    person: v.person,
+    firstSeen: v.firstSeen,
+    lastSeen: v.lastSeen,
+    confirmedAt: v.confirmedAt,
     // Where the person was last seen: a coasting prediction may already be outside the frame.
-    box: { ...v.seenBox }, samples: v.samples, attributes: v.fusion.attributes(),
+    box: { ...v.seenBox },
+    samples: v.samples,
+    attributes: v.fusion.attributes(),
   };
 }

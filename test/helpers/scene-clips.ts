@@ -21,12 +21,25 @@ const sample = (i: number) => FACE_API_SAMPLES[i - 1]!;
 export const GRACE: Portrait = { name: 'grace', image: GRACE_HOPPER, face: { x: 176, y: 103, w: 172, h: 205 }, gender: 'female' };
 export const LEO: Portrait = { name: 'messi', image: MESSI, face: { x: 225, y: 83, w: 32, h: 48 }, gender: 'male' };
 /** Faces of the face-api demo photos, one per person. */
-export const SAMPLE_PORTRAITS: Portrait[] = ([
-  [1, 413, 353, 177, 240], [1, 839, 418, 187, 226], [1, 1473, 196, 204, 240], [2, 1446, 153, 195, 242],
-  [3, 585, 327, 198, 271], [3, 1513, 288, 170, 283], [4, 663, 49, 185, 263], [4, 255, 181, 163, 250],
-  [4, 988, 176, 171, 228], [5, 786, 108, 155, 212], [5, 1110, 194, 163, 241], [5, 596, 413, 168, 250],
-  [5, 1403, 385, 170, 278], [6, 1180, 306, 188, 276], [6, 1486, 258, 210, 301],
-] as const).map(([s, x, y, w, h], i) => ({ name: `sample${s}-${i}`, image: sample(s), face: { x, y, w, h } }));
+export const SAMPLE_PORTRAITS: Portrait[] = (
+  [
+    [1, 413, 353, 177, 240],
+    [1, 839, 418, 187, 226],
+    [1, 1473, 196, 204, 240],
+    [2, 1446, 153, 195, 242],
+    [3, 585, 327, 198, 271],
+    [3, 1513, 288, 170, 283],
+    [4, 663, 49, 185, 263],
+    [4, 255, 181, 163, 250],
+    [4, 988, 176, 171, 228],
+    [5, 786, 108, 155, 212],
+    [5, 1110, 194, 163, 241],
+    [5, 596, 413, 168, 250],
+    [5, 1403, 385, 170, 278],
+    [6, 1180, 306, 188, 276],
+    [6, 1486, 258, 210, 301],
+  ] as const
+).map(([s, x, y, w, h], i) => ({ name: `sample${s}-${i}`, image: sample(s), face: { x, y, w, h } }));
 
 /** Face centre (px) at time t (s); null when the person is out of the scene. */
 export type Path = (t: number) => { x: number; y: number } | null;
@@ -58,7 +71,8 @@ export interface SceneClip {
   expect: { visits: number; exits?: ('left' | 'right')[] };
 }
 
-export const ramp = (t: number, t0: number, t1: number, a: number, b: number) => (t <= t0 ? a : t >= t1 ? b : a + ((b - a) * (t - t0)) / (t1 - t0));
+export const ramp = (t: number, t0: number, t1: number, a: number, b: number) =>
+  t <= t0 ? a : t >= t1 ? b : a + ((b - a) * (t - t0)) / (t1 - t0);
 
 /** A deterministic stream of numbers in [0, 1) for a variant (mulberry32). */
 function variantRng(variant: number, salt: number) {
@@ -96,7 +110,10 @@ export function sceneCases(v: number): SceneClip[] {
   const y = () => Math.round(H * (0.4 + r() * 0.15));
   const cases: SceneClip[] = [];
 
-  for (const [name, hide] of [['hidden-0.3s', 0.3], ['hidden-2s', 2]] as const) {
+  for (const [name, hide] of [
+    ['hidden-0.3s', 0.3],
+    ['hidden-2s', 2],
+  ] as const) {
     const s = size();
     const cx = Math.round(W * (0.35 + r() * 0.3));
     const cy = y();
@@ -106,14 +123,20 @@ export function sceneCases(v: number): SceneClip[] {
       name: `${name}-v${v}`,
       expect: { visits: 1 },
       spec: {
-        width: W, height: H, fps: FPS, seconds: t0 + hide + 4,
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds: t0 + hide + 4,
         actors: [{ portrait: pick(0), size: s, path: (t) => ({ x: cx + drift * t, y: cy }) }],
         occluders: [passingBar(cx + drift * (t0 + hide / 2), s, t0, hide, 300 + r() * 300)],
       },
     });
   }
 
-  for (const [name, away, visits] of [['out-2s', 2, 1], ['out-8s', 8, 2]] as const) {
+  for (const [name, away, visits] of [
+    ['out-2s', 2, 1],
+    ['out-8s', 8, 2],
+  ] as const) {
     const s = size();
     const cy = y();
     const side = r() < 0.5 ? 'left' : 'right';
@@ -129,11 +152,17 @@ export function sceneCases(v: number): SceneClip[] {
       name: `${name}-v${v}`,
       expect: { visits },
       spec: {
-        width: W, height: H, fps: FPS, seconds: tBack + walk + 3,
-        actors: [{
-          portrait: pick(1), size: s,
-          path: (t) => ({ x: t < tBack ? ramp(t, tOut, tOut + walk, home, out) : ramp(t, tBack, tBack + walk, out, home), y: cy }),
-        }],
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds: tBack + walk + 3,
+        actors: [
+          {
+            portrait: pick(1),
+            size: s,
+            path: (t) => ({ x: t < tBack ? ramp(t, tOut, tOut + walk, home, out) : ramp(t, tBack, tBack + walk, out, home), y: cy }),
+          },
+        ],
       },
     });
   }
@@ -150,7 +179,10 @@ export function sceneCases(v: number): SceneClip[] {
       name: `crossing-v${v}`,
       expect: { visits: 2, exits: ['right', 'left'] },
       spec: {
-        width: W, height: H, fps: FPS, seconds,
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds,
         actors: [
           { portrait: pa, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.1, W * 0.9), y: cy }) },
           { portrait: pb, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.9, W * 0.1), y: cy + 10 }) },
@@ -168,7 +200,10 @@ export function sceneCases(v: number): SceneClip[] {
       name: `dimming-v${v}`,
       expect: { visits: 1 },
       spec: {
-        width: W, height: H, fps: FPS, seconds: t0 + 6,
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds: t0 + 6,
         actors: [{ portrait: pick(3), size: s, path: () => ({ x: cx, y: cy }) }],
         brightness: (t) => (t < t0 + 1.5 ? ramp(t, t0, t0 + 0.5, 1, 0.5) : ramp(t, t0 + 2.5, t0 + 3, 0.5, 1)),
       },

@@ -23,7 +23,11 @@ export interface Face {
 export const gender = (female: number): FaceAttributes => ({ gender: toPrediction('gender', [1 - female, female]) });
 
 export const VISIT_OPTS: VisitOptions = {
-  reclassifyMs: 4000, betterCropRatio: 1.3, minGapMs: 1000, maxSamples: 5, enterTimeoutMs: 3000,
+  reclassifyMs: 4000,
+  betterCropRatio: 1.3,
+  minGapMs: 1000,
+  maxSamples: 5,
+  enterTimeoutMs: 3000,
   hysteresis: { margin: 0.1, minDurationMs: 1000, minSamples: 2 },
 };
 export const TRACKER_OPTS: TrackerOptions = { iouThreshold: 0.2, minHits: 2, maxUnseenMs: 1000, tentativeUnseenMs: 300 };
@@ -112,10 +116,16 @@ export function harness(o: HarnessOptions = {}) {
       events.push(...book.onEmbedded(r.visit, r.embedding, ts));
     }
     const contested = appearance && (o.veto ?? true) ? tracker.contested(dets, ts) : [];
-    const byDet = new Map(contested.map((i) => { const f = who.get(dets[i]!)!; return [i, faces.embed(f.who, f.noise)] as const; }));
+    const byDet = new Map(
+      contested.map((i) => {
+        const f = who.get(dets[i]!)!;
+        return [i, faces.embed(f.who, f.noise)] as const;
+      }),
+    );
     events.push(...book.onTracks(tracker.update(dets, ts, byDet.size ? book.appearanceVeto(byDet) : undefined), ts));
     if (byDet.size) events.push(...book.onDetectionEmbeddings(dets, byDet, ts));
-    for (const v of book.visits.values()) book.setQuality(v, Math.max(v.track.box.w, v.track.box.h) >= 40 ? Math.min(1, v.track.box.w / 112) : 0);
+    for (const v of book.visits.values())
+      book.setQuality(v, Math.max(v.track.box.w, v.track.box.h) >= 40 ? Math.min(1, v.track.box.w / 112) : 0);
     events.push(...book.tick(ts));
     const due = book.wanting(ts).filter((v) => book.classifiable(v));
     book.markPending(due, ts);
@@ -135,7 +145,9 @@ export function harness(o: HarnessOptions = {}) {
     ts += 100;
     frameNo++;
   };
-  const frames = (count: number, scene: (i: number) => Face[]) => { for (let i = 0; i < count; i++) frame(scene(i)); };
+  const frames = (count: number, scene: (i: number) => Face[]) => {
+    for (let i = 0; i < count; i++) frame(scene(i));
+  };
   /** Empty frames until every grace has run out. */
   const leave = () => frames(Math.ceil((reid.graceMs + 1500) / 100), () => []);
   return { tracker, book, events, calls, embedded, faces, frames, leave, now: () => ts, reid };

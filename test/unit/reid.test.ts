@@ -88,33 +88,46 @@ test('a bar sliding over a face (its detections shrink first), hidden 0.3 s (0.7
   }
 });
 
-for (const appearance of [true, false]) test(`two people crossing, the one behind hidden for 1.5 s: two visits, each leaves on its own side with its own labels (appearance ${appearance})`, () => {
-  const h = harness({ appearance, answer: (who) => gender(who === 'a' ? 0.9 : 0.1) });
-  // A walks right, B walks left; B's face hides A's while they overlap and a little after.
-  h.frames(100, (i) => {
-    const xa = 100 + i * 8;
-    const xb = 900 - i * 8;
-    return Math.abs(xb - xa) < 140 ? [{ who: 'b', x: xb, y: 410 }] : [{ who: 'a', x: xa }, { who: 'b', x: xb, y: 410 }];
+for (const appearance of [true, false])
+  test(`two people crossing, the one behind hidden for 1.5 s: two visits, each leaves on its own side with its own labels (appearance ${appearance})`, () => {
+    const h = harness({ appearance, answer: (who) => gender(who === 'a' ? 0.9 : 0.1) });
+    // A walks right, B walks left; B's face hides A's while they overlap and a little after.
+    h.frames(100, (i) => {
+      const xa = 100 + i * 8;
+      const xb = 900 - i * 8;
+      return Math.abs(xb - xa) < 140
+        ? [{ who: 'b', x: xb, y: 410 }]
+        : [
+            { who: 'a', x: xa },
+            { who: 'b', x: xb, y: 410 },
+          ];
+    });
+    h.leave();
+    assert.equal(h.book.resumed, 1, 'A was lost behind B (1.8 s) and resumed');
+    const people = byPerson(h.events);
+    assert.equal(people.size, 2, types(h.events).join(' '));
+    const lefts = [...people.values()].map((evs) => {
+      assert.deepEqual(
+        evs.map((e) => e.type),
+        ['entered', 'left'],
+        'one entered, one left, no label flip',
+      );
+      return evs[1]!;
+    });
+    const right = lefts.find((e) => e.box.x > 600)!;
+    const leftSide = lefts.find((e) => e.box.x < 300)!;
+    assert.ok(right && leftSide, `one on each side: ${lefts.map((e) => e.box.x)}`);
+    assert.equal(right.attributes.gender!.label, 'female', 'A (female) left on the right');
+    assert.equal(leftSide.attributes.gender!.label, 'male', 'B (male) left on the left');
   });
-  h.leave();
-  assert.equal(h.book.resumed, 1, 'A was lost behind B (1.8 s) and resumed');
-  const people = byPerson(h.events);
-  assert.equal(people.size, 2, types(h.events).join(' '));
-  const lefts = [...people.values()].map((evs) => {
-    assert.deepEqual(evs.map((e) => e.type), ['entered', 'left'], 'one entered, one left, no label flip');
-    return evs[1]!;
-  });
-  const right = lefts.find((e) => e.box.x > 600)!;
-  const leftSide = lefts.find((e) => e.box.x < 300)!;
-  assert.ok(right && leftSide, `one on each side: ${lefts.map((e) => e.box.x)}`);
-  assert.equal(right.attributes.gender!.label, 'female', 'A (female) left on the right');
-  assert.equal(leftSide.attributes.gender!.label, 'male', 'B (male) left on the left');
-});
 
 /** A and B walk towards each other, meet, and turn back: constant-velocity motion predicts a crossing. */
 const meetAndTurn = (i: number): Face[] => {
   const step = i <= 14 ? i : 28 - i;
-  return [{ who: 'a', x: 280 + step * 20 }, { who: 'b', x: 820 - step * 20, y: 410 }];
+  return [
+    { who: 'a', x: 280 + step * 20 },
+    { who: 'b', x: 820 - step * 20, y: 410 },
+  ];
 };
 
 test('meet and turn back: motion alone swaps the two people; appearance keeps each on its own side', () => {
@@ -122,15 +135,24 @@ test('meet and turn back: motion alone swaps the two people; appearance keeps ea
   const run = (appearance: boolean, veto = true) => {
     const h = harness({ appearance, veto, answer });
     h.frames(29, meetAndTurn);
-    h.frames(10, (i) => [{ who: 'a', x: 280 - i * 20 }, { who: 'b', x: 820 + i * 20, y: 410 }]);
+    h.frames(10, (i) => [
+      { who: 'a', x: 280 - i * 20 },
+      { who: 'b', x: 820 + i * 20, y: 410 },
+    ]);
     h.leave();
     const lefts = h.events.filter((e) => e.type === 'left');
     return { lefts, first: lefts.find((e) => e.person === 'p1')!, h };
   };
   const motion = run(false);
-  assert.ok(motion.first.box.x > 500, `motion only: the first visitor's track ended on the wrong side (x=${motion.first.box.x}), so this scene tests something`);
+  assert.ok(
+    motion.first.box.x > 500,
+    `motion only: the first visitor's track ended on the wrong side (x=${motion.first.box.x}), so this scene tests something`,
+  );
   // The veto keeps the tracks apart at association; without it, rule 3 swaps them back a few frames later.
-  for (const [veto, corrections] of [[true, 0], [false, 2]] as const) {
+  for (const [veto, corrections] of [
+    [true, 0],
+    [false, 2],
+  ] as const) {
     const r = run(true, veto);
     assert.equal(r.lefts.length, 2, types(r.h.events).join(' '));
     assert.ok(r.first.box.x < 300, `veto ${veto}: the first visitor left on the left (x=${r.first.box.x})`);
@@ -151,7 +173,7 @@ test('a track that took over a lost person is handed back to them (their embeddi
   assert.equal(people.size, 2, types(h.events).join(' '));
   const b = people.get('p2')!.find((e) => e.type === 'left')!;
   const pa = people.get('p1')!.find((e) => e.type === 'left')!;
-  assert.ok(b.box.x < 500 && b.lastSeen === 7400, 'B resumed on the track in A\'s place');
+  assert.ok(b.box.x < 500 && b.lastSeen === 7400, "B resumed on the track in A's place");
   assert.ok(pa.lastSeen < 4600, `A's dwell ends at its last sure sight (${pa.lastSeen})`);
   assert.equal(pa.attributes.gender!.label, 'female');
 });
@@ -167,10 +189,16 @@ test('ambiguous: two lost look-alikes equally close → no resume, a new visit; 
   };
   const twins = run('twin:a');
   assert.equal(twins.book.resumed, 0);
-  assert.deepEqual(types(twins.events).filter((t) => t.startsWith('entered')), ['entered:p1', 'entered:p2', 'entered:p3']);
+  assert.deepEqual(
+    types(twins.events).filter((t) => t.startsWith('entered')),
+    ['entered:p1', 'entered:p2', 'entered:p3'],
+  );
   const distinct = run('b');
   assert.equal(distinct.book.resumed, 1);
-  assert.deepEqual(types(distinct.events).filter((t) => t.startsWith('entered')), ['entered:p1', 'entered:p2']);
+  assert.deepEqual(
+    types(distinct.events).filter((t) => t.startsWith('entered')),
+    ['entered:p1', 'entered:p2'],
+  );
 });
 
 test('without an embedder, a face reappearing elsewhere is a new visit', () => {
@@ -190,7 +218,10 @@ test('without an embedder, a face reappearing where two people were lost resumes
   h.frames(20, () => [a(360)]);
   h.leave();
   assert.equal(h.book.resumed, 0, 'ambiguous by position');
-  assert.deepEqual(types(h.events).filter((t) => t.startsWith('entered')), ['entered:p1', 'entered:p2', 'entered:p3']);
+  assert.deepEqual(
+    types(h.events).filter((t) => t.startsWith('entered')),
+    ['entered:p1', 'entered:p2', 'entered:p3'],
+  );
 });
 
 test('a resumed visit: labels fused over both segments, no second entered, present while suspended', () => {
@@ -199,7 +230,11 @@ test('a resumed visit: labels fused over both segments, no second entered, prese
   const visit = [...h.book.visits.values()][0]!;
   h.frames(15, () => []);
   assert.ok(h.book.suspended.has(visit));
-  assert.deepEqual(h.book.present().map((p) => p.person), ['p1'], 'a suspended person is still present');
+  assert.deepEqual(
+    h.book.present().map((p) => p.person),
+    ['p1'],
+    'a suspended person is still present',
+  );
   h.frames(25, () => [a(405)]);
   h.leave();
   assert.deepEqual(types(h.events), ['entered:p1', 'left:p1']);
@@ -209,7 +244,11 @@ test('a resumed visit: labels fused over both segments, no second entered, prese
   assert.equal(visit.gallery.size, 0, 'embeddings dropped when the visit ended');
   assert.equal(visit.latest, null);
   for (const e of h.events) {
-    assert.deepEqual(Object.keys(e).sort(), ['attributes', 'box', 'confirmedAt', 'firstSeen', 'lastSeen', 'person', 'samples', 'ts', 'type'], 'no embedding in any event');
+    assert.deepEqual(
+      Object.keys(e).sort(),
+      ['attributes', 'box', 'confirmedAt', 'firstSeen', 'lastSeen', 'person', 'samples', 'ts', 'type'],
+      'no embedding in any event',
+    );
   }
   assert.equal(h.book.suspended.size, 0);
 });
@@ -234,7 +273,10 @@ test('late embeddings: a visit announced after enterTimeoutMs, results for ended
   h.frames(40, () => [a(900)]); // p1 has no appearance yet: p2 is not held
   h.leave();
   h.frames(70, () => []);
-  assert.deepEqual(types(h.events).filter((t) => t.startsWith('entered')), ['entered:p1', 'entered:p2']);
+  assert.deepEqual(
+    types(h.events).filter((t) => t.startsWith('entered')),
+    ['entered:p1', 'entered:p2'],
+  );
   assert.equal(h.events.filter((e) => e.type === 'left').length, 2);
 });
 
@@ -245,7 +287,10 @@ test('a new face is held while someone is lost, then announced when it matches n
   h.frames(20, () => [{ who: 'b', x: 210 }]);
   h.leave();
   const entered = h.events.filter((e) => e.type === 'entered');
-  assert.deepEqual(entered.map((e) => e.person), ['p1', 'p2']);
+  assert.deepEqual(
+    entered.map((e) => e.person),
+    ['p1', 'p2'],
+  );
   const wait = entered[1]!.ts - entered[1]!.confirmedAt!;
   assert.ok(wait > 0 && wait <= 400, `held until its embedding came back (${wait} ms)`);
   assert.equal(entered[1]!.attributes.gender!.label, 'male');
@@ -282,8 +327,16 @@ test('gallery, distance and the unambiguous best match', () => {
   assert.throws(() => euclidean(new Float32Array(2), new Float32Array(3)), /embedding sizes differ/);
   const o = DEFAULT_REID;
   assert.deepEqual(bestMatch(['x', 'y'], (c) => (c === 'x' ? 0.3 : 0.9), o)?.match, 'x');
-  assert.equal(bestMatch(['x', 'y'], (c) => (c === 'x' ? 0.3 : 0.35), o), null, 'ambiguous');
-  assert.equal(bestMatch(['x'], () => 0.7, o), null, 'above the threshold');
+  assert.equal(
+    bestMatch(['x', 'y'], (c) => (c === 'x' ? 0.3 : 0.35), o),
+    null,
+    'ambiguous',
+  );
+  assert.equal(
+    bestMatch(['x'], () => 0.7, o),
+    null,
+    'above the threshold',
+  );
 });
 
 test('fusion merge: the samples of both segments count, the published label moves only by hysteresis', () => {
