@@ -21,6 +21,8 @@ export const DEFAULT_REID: ReidOptions = { graceMs: 5000, reidThreshold: 0.6, re
 /** Embeddings kept per visit: enough to span poses and lighting, few enough to compare in microseconds. */
 export const GALLERY_SIZE = 5;
 
+export type Distance = (a: Float32Array, b: Float32Array) => number;
+
 export function euclidean(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) throw new Error(`embedding sizes differ (${a.length} vs ${b.length}): one embedder per agent`);
   let s = 0;
@@ -35,6 +37,9 @@ export function euclidean(a: Float32Array, b: Float32Array): number {
 export class Gallery {
   private readonly items: Float32Array[] = [];
 
+  /** `distance`: the embedder's metric (Euclidean for the face-api / dlib net). */
+  constructor(private readonly metric: Distance = euclidean) {}
+
   get size(): number {
     return this.items.length;
   }
@@ -42,7 +47,7 @@ export class Gallery {
   /** Distance of a face to this person: the nearest embedding (a person looks like their best view). */
   distance(e: Float32Array): number {
     let best = Infinity;
-    for (const g of this.items) best = Math.min(best, euclidean(g, e));
+    for (const g of this.items) best = Math.min(best, this.metric(g, e));
     return best;
   }
 

@@ -4,7 +4,7 @@
 import type { Box } from '../detect/detector.js';
 import type { Prediction, Task } from '../contract/labels.js';
 import { AttributeFusion, type HysteresisOptions } from './fusion.js';
-import { Gallery } from './reid.js';
+import { euclidean, Gallery, type Distance } from './reid.js';
 import type { Track } from './tracker.js';
 
 export interface Visit {
@@ -48,7 +48,7 @@ export interface Visit {
   resumes: number;
 }
 
-export function newVisit(person: string, track: Track, hysteresis: HysteresisOptions): Visit {
+export function newVisit(person: string, track: Track, hysteresis: HysteresisOptions, distance: Distance = euclidean): Visit {
   return {
     person,
     track,
@@ -65,7 +65,7 @@ export function newVisit(person: string, track: Track, hysteresis: HysteresisOpt
     confirmedAt: track.confirmedAt,
     firstBox: track.seenBox,
     suspended: false,
-    gallery: new Gallery(),
+    gallery: new Gallery(distance),
     embedPending: false,
     lastEmbeddedAt: null,
     embedTrack: null,

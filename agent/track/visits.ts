@@ -11,7 +11,8 @@ import type { FaceAttributes } from '../classify/classifier.js';
 import type { Task } from '../contract/labels.js';
 import type { Box, Detection } from '../detect/detector.js';
 import type { HysteresisOptions } from './fusion.js';
-import { DEFAULT_REID, type ReidOptions } from './reid.js';
+import { embeddingDistance, type EmbeddingMetric } from '../classify/embedder.js';
+import { DEFAULT_REID, type Distance, type ReidOptions } from './reid.js';
 import { ReidRules } from './reid-rules.js';
 import type { Track, Tracker, TrackUpdate } from './tracker.js';
 import { current, newVisit, syncSight, visitEvent, type Visit, type VisitEvent } from './visit.js';
@@ -34,6 +35,8 @@ export interface VisitOptions {
   reid?: ReidOptions;
   /** An embedder is wired: lost visits resume by appearance. Without one, by position only. */
   appearance?: boolean;
+  /** The embedder's metric (Embedder.metric); default Euclidean. */
+  metric?: EmbeddingMetric;
 }
 
 export interface AudiencePerson {
@@ -58,11 +61,14 @@ export class VisitBook {
   finishedDwellMs = 0;
   finishedCalls = 0;
   private readonly rules: ReidRules;
+  private readonly distance: Distance;
   /** Tracks whose visit moved to another track; one that sees a face again starts a new visit. */
   private readonly orphans = new Map<number, Track>();
 
   constructor(private readonly opts: VisitOptions, private readonly newPerson: () => string) {
     this.rules = new ReidRules(this, opts.reid ?? DEFAULT_REID, opts.appearance ?? false);
+    const metric = opts.metric ?? 'euclidean';
+    this.distance = (a, b) => embeddingDistance(a, b, metric);
   }
 
   /** Applies one tracker update (detection pass or coasting). */
@@ -76,7 +82,7 @@ export class VisitBook {
     const adopted = [...this.orphans.values()].filter((t) => t.lastSeen === ts);
     for (const t of [...update.started, ...adopted]) {
       this.orphans.delete(t.id);
-      const v = newVisit(this.newPerson(), t, this.opts.hysteresis);
+      const v = newVisit(this.newPerson(), t, this.opts.hysteresis, this.distance);
       v.firstSeen = t.lastSeen;
       v.confirmedAt = t.confirmed ? t.lastSeen : null;
       v.awaitingReid = this.rules.anyoneLost();

@@ -217,6 +217,19 @@ test('a face coming out from behind someone: its first look (half a face) matche
   assert.equal(h.book.resumed, 1);
 });
 
+test("the embedder's metric is used (cosine, with its own threshold)", () => {
+  const h = harness({ visit: { metric: 'cosine' }, reid: { reidThreshold: 0.3 } });
+  h.frames(20, () => [a(200), { who: 'b', x: 800 }]);
+  h.frames(15, () => []);
+  h.frames(20, () => [a(210)]);
+  h.leave();
+  assert.equal(h.book.resumed, 1);
+  assert.deepEqual(
+    types(h.events).filter((t) => t.startsWith('entered')),
+    ['entered:p1', 'entered:p2'],
+  );
+});
+
 test('the grace is read live (hot-reloadable)', () => {
   const h = harness();
   h.frames(20, () => [a(200)]);
