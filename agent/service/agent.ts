@@ -17,9 +17,9 @@ import { VisitBook, type Visit, type VisitEvent } from '../track/visits.js';
 import { ClassificationQueue } from '../track/classify-queue.js';
 import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import type { Publisher } from '../publish/publisher.js';
-import { Outbox } from '../publish/outbox.js';
 import { eventPayload } from '../publish/payloads.js';
 import { EventSink } from '../publish/event-sink.js';
+import { defaultStateDir } from '../lib/state-dir.js';
 import { deviceTopics } from '../contract/topics.js';
 import type { EventPayload } from '../contract/payloads.js';
 import { child, mostVerbose, type Logger } from '../lib/logging.js';
@@ -91,8 +91,19 @@ export class Agent {
       this.camera = opened.camera;
 
       const publishLog = child(log, 'publish');
-      const outbox = new Outbox(config.state.dir, { maxEvents: config.mqtt.outboxMaxEvents, maxAgeMs: config.mqtt.outboxMaxAgeS * 1000 }, (m) => publishLog.warn(m));
-      this.sink = EventSink.open(config.state.dir, outbox, (m) => publishLog.info(m));
+      const stateDir = config.state.dir || defaultStateDir();
+      if (!config.state.dir) publishLog.info(`state directory ${stateDir} (state.dir not set)`);
+      const topics = deviceTopics(config.mqtt.prefix, this.device);
+      // Locks the state directory (exit 73 when another agent holds it or it cannot be written).
+      const sink = await step('state', () => {
+        const made = new EventSink({
+          stateDir, eventTopic: topics.event, maxEvents: config.mqtt.outboxMaxEvents, maxAgeMs: config.mqtt.outboxMaxAgeS * 1000,
+          log: { info: (m) => publishLog.info(m), warn: (m) => publishLog.warn(m) },
+        });
+        made.start();
+        return made;
+      }, (made) => made.close());
+      this.sink = sink;
 
       let url = config.mqtt.url;
       if (!url) {
@@ -102,10 +113,11 @@ export class Agent {
       }
       const model = classifier.name;
       const birth = { state: 'online' as const, version: VERSION, model, startedAt: new Date().toISOString(), ...(this.camera ? { camera: this.camera.state } : {}) };
-      const publisher = makePublisher(config, url, this.device, birth, outbox, publishLog);
+      const publisher = makePublisher(config, url, this.device, birth, sink, publishLog);
       this.publisher = publisher;
-      this.sink.attach(publisher);
+      sink.attach(publisher);
       this.bus.on('status', (fields) => publisher.updateStatus(fields));
+      this.watchDegraded(sink);
       await step('publisher', () => publisher.start(), () => publisher.stop(this.stopReason));
 
       this.tracker = new Tracker(config.tracker);
@@ -126,9 +138,9 @@ export class Agent {
 
       this.bus.on('config', () => { log.level = mostVerbose(config.log); });
       const ctx = {
-        bus: this.bus, publisher, config, topics: deviceTopics(config.mqtt.prefix, this.device), device: this.device, version: VERSION, model,
+        bus: this.bus, publisher, config, topics, device: this.device, version: VERSION, model, stateDir,
         log: (ns: string) => child(log, ns),
-        records: { publish: (topic: string, payload: object, retain?: boolean) => this.sink!.publishRecord(topic, payload, retain) },
+        records: { publish: (topic: string, payload: object, retain?: boolean) => sink.record(topic, payload, retain) },
       };
       const features = buildFeatures(ctx, { configFile: this.opts.configFile ?? null, camera: this.camera, statsSnapshot: () => this.statsSnapshot() });
       for (const f of features) await step(`feature ${f.name}`, () => f.start(), () => f.stop());
@@ -136,6 +148,21 @@ export class Agent {
       await this.shutdown('start-failed');
       throw err;
     }
+  }
+
+  /** The status says why the agent runs degraded (a full disk) while it does, checked every few seconds. */
+  private watchDegraded(sink: EventSink): void {
+    let last: string | null = null;
+    const timer = setInterval(() => {
+      const now = sink.degraded;
+      if (now === last) return;
+      last = now;
+      this.bus.emit('status', { degraded: now ?? undefined });
+      if (now) this.log.warn(`degraded: ${now}`);
+      else this.log.info('no longer degraded: the state directory takes writes again');
+    }, 2000);
+    timer.unref();
+    void this.lifecycle.step('degraded watch', () => timer, (t) => clearInterval(t));
   }
 
   /** A visit event gets the next seq and is stored durably before anything else sees it. */
@@ -175,7 +202,7 @@ export class Agent {
   statusLine(): string {
     const s = this.stats.snapshot();
     const people = this.visits ? this.visits.present().length : 0;
-    return `${s.fps} frames/s, ${people} ${people === 1 ? 'person' : 'people'} present, camera ${this.camera?.state ?? 'file'}, ${this.sink?.outbox.depth ?? 0} events queued`;
+    return `${s.fps} frames/s, ${people} ${people === 1 ? 'person' : 'people'} present, camera ${this.camera?.state ?? 'file'}, ${this.sink?.depth ?? 0} events queued`;
   }
 
   /** SIGHUP: re-reads the config file; hot keys apply at once, the rest is reported. */

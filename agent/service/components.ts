@@ -14,7 +14,7 @@ import type { VisitOptions } from '../track/visits.js';
 import type { QualityOptions } from '../track/quality.js';
 import type { GateOptions } from '../track/audience-gate.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
-import type { Outbox } from '../publish/outbox.js';
+import type { DeliveryQueue } from '../publish/outbox.js';
 import type { StatusPayload } from '../contract/payloads.js';
 import type { Logger } from '../lib/logging.js';
 
@@ -82,11 +82,11 @@ export async function openSource(
   return { source: camera, camera };
 }
 
-export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, outbox: Outbox, log: Logger): MqttPublisher {
+export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, queue: DeliveryQueue, log: Logger): MqttPublisher {
   const m = config.mqtt;
   return new MqttPublisher({
     url, clientId: m.clientId || `percept-${device}`, username: m.username, password: m.password, passwordFile: m.passwordFile,
     protocolVersion: m.protocolVersion, prefix: m.prefix, device, tls: m.tls,
     reconnectMinMs: m.reconnectMinMs, reconnectMaxMs: Math.max(m.reconnectMinMs, m.reconnectMaxMs), birth,
-  }, outbox, log);
+  }, queue, log);
 }
