@@ -47,6 +47,12 @@ export const ConfigSchema = Type.Object({
     maxUnseenMs: Type.Integer({ default: 1000, minimum: 0, description: 'A person unseen this long has left.' }),
     tentativeUnseenMs: Type.Integer({ default: 300, minimum: 0, description: 'A track not yet confirmed ends after this long unseen.' }),
   }, { default: {}, additionalProperties: false }),
+  visit: Type.Object({
+    graceMs: Type.Integer({ default: 5000, minimum: 0, description: 'A person unseen this long has left. Until then a lost track only suspends the visit: when the face is seen again (re-identified by its appearance, kept in memory only) the visit resumes with the same person id.' }),
+    reidThreshold: Type.Number({ default: 0.6, exclusiveMinimum: 0, description: 'Face-embedding distance below which two faces count as the same person (the 128-d face-api net: same person below ~0.6).' }),
+    reidMargin: Type.Number({ default: 0.1, minimum: 0, description: 'The best match must be closer than the second best by this much, or the face resumes nobody (ambiguous).' }),
+    positionGraceMs: Type.Integer({ default: 3000, minimum: 0, description: 'Without an appearance (no embedder, or no usable crop yet) a lost visit resumes only when a face reappears where it was lost, within this time of the last sight.' }),
+  }, { default: {}, additionalProperties: false }),
   fusion: Type.Object({
     margin: Type.Number({ default: 0.1, minimum: 0, maximum: 1, description: 'A new label must lead the published one by this fused probability…' }),
     minDurationMs: Type.Integer({ default: 1000, minimum: 0, description: '…for this long…' }),

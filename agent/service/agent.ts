@@ -14,7 +14,7 @@ import type { ModelLog } from '../inference/worker-session.js';
 import { checkPreviewConfig } from '../features/preview.js';
 import { Tracker } from '../track/tracker.js';
 import { AudienceGate } from '../track/audience-gate.js';
-import { CallBudget } from '../track/budget.js';
+import { FacesPerSecondLimit } from '../track/faces-per-second.js';
 import { VisitBook, type Visit, type VisitEvent } from '../track/visits.js';
 import { ClassificationQueue } from '../track/classify-queue.js';
 import { EmbeddedBroker } from '../publish/embedded-broker.js';
@@ -129,7 +129,7 @@ export class Agent {
       const k = config.classifier;
       this.pipeline = new Pipeline({
         cv, source: opened.source, detector, classifier, tracker: this.tracker, gate: this.gate, visits: this.visits, stats: this.stats,
-        queue: this.queue, budget: new CallBudget(() => k.maxFacesPerSecond), quality: qualityOptions(config),
+        queue: this.queue, budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond), quality: qualityOptions(config),
         settings: { get maxBatch() { return k.maxBatch; }, get detectIntervalMs() { return config.detector.intervalMs; } },
         log: child(log, 'pipeline'), everyFrame: this.opts.exitOnEof,
         emit: (ev, frame) => this.onVisitEvent(ev, frame, model),

@@ -12,7 +12,7 @@ import type { AudienceGate } from '../track/audience-gate.js';
 import type { Detection } from '../detect/detector.js';
 import type { Visit, VisitBook, VisitEvent } from '../track/visits.js';
 import type { ClassificationQueue } from '../track/classify-queue.js';
-import type { CallBudget } from '../track/budget.js';
+import type { FacesPerSecondLimit } from '../track/faces-per-second.js';
 import { faceQuality, sharpness, type QualityOptions } from '../track/quality.js';
 import type { Logger } from '../lib/logging.js';
 import type { PipelineStats } from './stats.js';
@@ -27,7 +27,7 @@ export interface PipelineDeps {
   gate: AudienceGate;
   visits: VisitBook;
   queue: ClassificationQueue<Visit>;
-  budget: CallBudget;
+  budget: FacesPerSecondLimit;
   quality: QualityOptions;
   stats: PipelineStats;
   log: Logger;
