@@ -2,26 +2,26 @@
 // signage player needs in one read. Published when it changes (people or labels, not boxes or dwell),
 // at most once a second; a change within the second is published when the second is up.
 import type { AudiencePerson } from '../track/visits.js';
+import type { Static } from '@sinclair/typebox';
 import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
+import type { AudiencePersonSchema } from '../contract/payloads.js';
 
 export interface AudiencePayload {
   schema: number;
   ts: string;
   device: string;
   count: number;
-  people: { person: string; firstSeen: string; dwellMs: number; age?: string; gender?: string; emotion?: string; confidence?: Partial<Record<Task, number>> }[];
+  people: AudiencePayloadPerson[];
   histograms: Record<Task, Record<string, number>>;
 }
 
-/** A person present, with the fused probability of each published label when the tracker provides it
- *  (AudiencePerson.confidence, filled by VisitBook.present() from the fusion). */
-type PersonWithConfidence = AudiencePerson & { confidence?: Partial<Record<Task, number>> };
+type AudiencePayloadPerson = Static<typeof AudiencePersonSchema>;
 
 const round3 = (p: number) => Math.round(p * 1000) / 1000;
 
-function confidenceOf(p: PersonWithConfidence): { confidence?: Partial<Record<Task, number>> } {
+function confidenceOf(p: AudiencePerson): { confidence?: Partial<Record<Task, number>> } {
   const entries = Object.entries(p.confidence ?? {}).filter(([t, v]) => typeof v === 'number' && p.labels[t as Task] !== undefined);
-  return entries.length ? { confidence: Object.fromEntries(entries.map(([t, v]) => [t, round3(Math.min(1, Math.max(0, v)))])) } : {};
+  return entries.length ? { confidence: Object.fromEntries(entries.map(([t, v]) => [t, round3(Math.min(1, Math.max(0, v as number)))])) } : {};
 }
 
 export function audiencePayload(people: AudiencePerson[], ts: number, device: string): AudiencePayload {
@@ -32,8 +32,10 @@ export function audiencePayload(people: AudiencePerson[], ts: number, device: st
     ts: new Date(ts).toISOString(),
     device,
     count: people.length,
-    people: (people as PersonWithConfidence[]).map((p) => ({
+    people: people.map((p) => ({
       person: p.person, firstSeen: new Date(p.firstSeen).toISOString(), dwellMs: Math.round(ts - p.firstSeen), ...p.labels, ...confidenceOf(p),
+      ...(p.looking !== undefined ? { looking: p.looking } : {}),
+      ...(p.attentionMs !== undefined ? { attentionMs: p.attentionMs, glances: p.glances ?? 0 } : {}),
     })),
     histograms,
   };

@@ -36,6 +36,7 @@ export function eventPayload(ev: VisitEvent, seq: number, device: string, model:
     dwellMs: Math.max(0, Math.round(end - ev.firstSeen)),
     box: relativeBox(ev.box, frame),
     samples: ev.samples,
+    ...(ev.type === 'left' ? { attention: ev.attention } : {}),
     model,
   };
   // The fused labels are the contract's by construction (fusion works in its label spaces).

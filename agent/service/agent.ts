@@ -30,8 +30,11 @@ import { buildFeatures } from '../features/index.js';
 import { Pipeline } from './pipeline.js';
 import { PipelineStats } from './stats.js';
 import { Lifecycle } from './lifecycle.js';
-import { gateOptions, makePublisher, openModels, openSource, qualityOptions, visitOptions } from './components.js';
+import { closeModels, gateOptions, makePublisher, openModels, openSource, qualityOptions, visitOptions } from './components.js';
 import { statsSnapshot } from './stats-snapshot.js';
+
+/** Faces embedded per second at most: re-identification needs a few looks per person, not every frame. */
+const EMBEDDINGS_PER_SECOND = 10;
 
 export const VERSION = (JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version: string }).version;
 
@@ -84,8 +87,7 @@ export class Agent {
     try {
       const cv = await loadOpenCV();
       const modelLog: ModelLog = (m, level) => child(log, 'models')[level ?? 'info'](m);
-      const { detector, classifier } = await step('models', () => openModels(cv, config, modelLog),
-        (m) => Promise.allSettled([m.detector.close(), m.classifier.close()]));
+      const { detector, classifier, embedder } = await step('models', () => openModels(cv, config, modelLog), closeModels);
       const opened = await step('source', () => openSource(cv, config, this.opts.exitOnEof, child(log, 'capture'), (state, detail) => {
         this.heartbeat?.();
         this.bus.emit('status', { camera: state, cameraDetail: detail || undefined });
@@ -125,12 +127,15 @@ export class Agent {
 
       this.tracker = new Tracker(config.tracker);
       this.gate = new AudienceGate(gateOptions(config), config.tracker);
-      this.visits = new VisitBook(visitOptions(config), () => randomUUID());
+      this.visits = new VisitBook(visitOptions(config, embedder), () => randomUUID());
       const k = config.classifier;
       this.pipeline = new Pipeline({
-        cv, source: opened.source, detector, classifier, tracker: this.tracker, gate: this.gate, visits: this.visits, stats: this.stats,
+        cv, source: opened.source, detector, classifier, embedder, embedBudget: new FacesPerSecondLimit(() => EMBEDDINGS_PER_SECOND), tracker: this.tracker, gate: this.gate, visits: this.visits, stats: this.stats,
         queue: this.queue, budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond), quality: qualityOptions(config),
-        settings: { get maxBatch() { return k.maxBatch; }, get detectIntervalMs() { return config.detector.intervalMs; } },
+        settings: {
+          get maxBatch() { return k.maxBatch; }, get detectIntervalMs() { return config.detector.intervalMs; },
+          get lookYawDeg() { return config.audience.lookYawDeg; }, get lookPitchDeg() { return config.audience.lookPitchDeg; },
+        },
         log: child(log, 'pipeline'), everyFrame: this.opts.exitOnEof,
         emit: (ev, frame) => this.onVisitEvent(ev, frame, model),
         onFrame: (frame) => {

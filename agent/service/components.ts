@@ -9,7 +9,11 @@ import { openDetector } from '../detect/open-detector.js';
 import type { FaceDetector } from '../detect/detector.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import type { Classifier } from '../classify/classifier.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
+import { OnnxEmbedder } from '../classify/onnx-embedder.js';
+import type { Embedder } from '../classify/embedder.js';
 import type { ModelLog } from '../inference/worker-session.js';
 import type { VisitOptions } from '../track/visits.js';
 import type { QualityOptions } from '../track/quality.js';
@@ -19,12 +23,16 @@ import type { DeliveryQueue } from '../publish/outbox.js';
 import type { StatusPayload } from '../contract/payloads.js';
 import type { Logger } from '../lib/logging.js';
 
-export function visitOptions(c: Config): VisitOptions {
+/** `c.visit` and `c.fusion` are the live sections themselves (not copies), so hot changes show through. */
+export function visitOptions(c: Config, embedder: Embedder | null): VisitOptions {
   const k = c.classifier;
+  const a = c.audience;
   return {
     get reclassifyMs() { return k.reclassifyMs; }, get betterCropRatio() { return k.betterCropRatio; },
     get minGapMs() { return k.minGapMs; }, get maxSamples() { return k.maxSamples; },
     get enterTimeoutMs() { return k.enterTimeoutMs; }, hysteresis: c.fusion,
+    reid: c.visit, appearance: embedder !== null, ...(embedder ? { metric: embedder.metric } : {}),
+    attention: { get minGlanceMs() { return a.minGlanceMs; }, maxGapMs: 1000 },
   };
 }
 
@@ -44,12 +52,35 @@ export function gateOptions(c: Config): GateOptions {
   };
 }
 
-export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<{ detector: FaceDetector; classifier: Classifier }> {
+export interface Models {
+  detector: FaceDetector;
+  classifier: Classifier;
+  /** Face embeddings for re-identification; null when the converted net is missing (visits then resume by position). */
+  embedder: Embedder | null;
+}
+
+export async function closeModels(m: Models): Promise<void> {
+  await Promise.allSettled([m.detector.close(), m.classifier.close(), m.embedder?.close()]);
+}
+
+export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<Models> {
   const session = { providers: config.inference.providers, intraOpThreads: config.inference.threads, verifySha256: config.inference.verifySha256 };
   const detector = await openDetector(cv, config.detector, session, log);
   try {
     const dirs = config.classifier.models.length ? config.classifier.models : [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
-    return { detector, classifier: await OnnxClassifier.open(cv, dirs, config.classifier.cropMargin, session, log) };
+    const classifier = await OnnxClassifier.open(cv, dirs, config.classifier.cropMargin, session, log);
+    let embedder: Embedder | null = null;
+    if (existsSync(join(DEFAULT_MODELS.embedder, 'model.json'))) {
+      try {
+        embedder = await OnnxEmbedder.open(cv, DEFAULT_MODELS.embedder, session, log);
+      } catch (err) {
+        await classifier.close();
+        throw err;
+      }
+    } else {
+      log(`re-identification by appearance is off: no face embedding model in ${DEFAULT_MODELS.embedder} (npm run setup converts it); lost visits resume by position only`, 'warn');
+    }
+    return { detector, classifier, embedder };
   } catch (err) {
     await detector.close();
     throw err;

@@ -5,7 +5,8 @@
 import type { CV, Mat } from '../capture/opencv.js';
 import type { Frame, FrameSource } from '../capture/frame.js';
 import { LatestFrame } from '../capture/latest-frame.js';
-import type { Classifier } from '../classify/classifier.js';
+import type { Embedder } from '../classify/embedder.js';
+import type { Classifier, FaceRegion } from '../classify/classifier.js';
 import type { FaceDetector } from '../detect/detector.js';
 import type { Tracker } from '../track/tracker.js';
 import type { AudienceGate } from '../track/audience-gate.js';
@@ -17,8 +18,14 @@ import { faceQuality, sharpness, type QualityOptions } from '../track/quality.js
 import type { Logger } from '../lib/logging.js';
 import type { PipelineStats } from './stats.js';
 import type { FrameDone } from '../features/events.js';
+import { headPose, isLooking } from '../lib/head-pose.js';
+import { toFiveLandmarks } from '../lib/align.js';
 
 export interface PipelineDeps {
+  /** Face embeddings for re-identification; null: visits resume by position only. */
+  embedder: Embedder | null;
+  /** Faces embedded per second at most (a second FacesPerSecondLimit, e.g. 10/s). */
+  embedBudget: FacesPerSecondLimit;
   cv: CV;
   source: FrameSource;
   detector: FaceDetector;
@@ -32,7 +39,7 @@ export interface PipelineDeps {
   stats: PipelineStats;
   log: Logger;
   /** Read on every frame (hot-reloadable). */
-  settings: { readonly maxBatch: number; readonly detectIntervalMs: number };
+  settings: { readonly maxBatch: number; readonly detectIntervalMs: number; readonly lookYawDeg: number; readonly lookPitchDeg: number };
   /** Read every frame of the source (no "latest frame wins") and end open visits at its end. */
   everyFrame: boolean;
   emit: (event: VisitEvent, frame: { width: number; height: number }) => void;
@@ -41,9 +48,13 @@ export interface PipelineDeps {
 }
 
 
+/** A detection as the embedder takes it: the box, with landmarks for aligned crops. */
+const region = (d: Detection): FaceRegion => ({ ...d.box, ...(d.landmarks ? { landmarks: d.landmarks } : {}) });
+
 export class Pipeline {
   private stopping = false;
   private inflight: Promise<void> | null = null;
+  private embedding: Promise<void> | null = null;
   private latest: LatestFrame | null = null;
   private frameSize = { width: 1, height: 1 };
   private clock = 0;
@@ -67,6 +78,7 @@ export class Pipeline {
     }
     if (this.latest?.error) deps.log.error(`capture failed: ${this.latest.error.message}`);
     await this.inflight;
+    await this.embedding;
     this.emitAll(deps.visits.endAll(this.clock, deps.tracker));
     this.announce();
   }
@@ -94,11 +106,21 @@ export class Pipeline {
 
     t = performance.now();
     const viewers = detections ? this.gate(detections, frame) : null;
-    const update = viewers ? deps.tracker.update(viewers, frame.ts) : deps.tracker.coast(frame.ts);
+    // Where motion cannot tell faces apart (a crossing), embed those faces first and let appearance veto.
+    const contested = viewers && deps.embedder ? deps.tracker.contested(viewers, frame.ts) : [];
+    const byDetection = new Map<number, Float32Array>();
+    if (viewers && contested.length) {
+      const embeddings = await deps.embedder!.embed(frame, contested.map((i) => region(viewers[i]!)));
+      contested.forEach((i, k) => { const e = embeddings[k]; if (e) byDetection.set(i, e); });
+    }
+    const veto = byDetection.size ? deps.visits.appearanceVeto(byDetection) : undefined;
+    const update = viewers ? deps.tracker.update(viewers, frame.ts, veto) : deps.tracker.coast(frame.ts);
     this.emitAll(deps.visits.onTracks(update, frame.ts));
+    if (viewers && byDetection.size) this.emitAll(deps.visits.onDetectionEmbeddings(viewers, byDetection, frame.ts));
     for (const v of deps.visits.visits.values()) {
       // Crops are cut on detection passes only: a coasting box is a prediction, not a face.
       deps.visits.setQuality(v, detections ? this.quality(frame, v) : 0);
+      if (detections && v.track.visible) this.observeAttention(v, frame.ts);
     }
     this.emitAll(deps.visits.tick(frame.ts));
     deps.stats.stages.track.add(performance.now() - t);
@@ -107,6 +129,7 @@ export class Pipeline {
     const q = deps.queue;
     q.prune((v) => deps.visits.isOpen(v));
     for (const v of deps.visits.wanting(frame.ts)) q.offer(v);
+    if (detections) this.scheduleEmbeddings(frame);
     if (!this.inflight && detections) {
       const n = Math.min(deps.settings.maxBatch, deps.budget.available(frame.ts));
       const due = n > 0 ? q.take(n, (v) => deps.visits.classifiable(v)) : [];
@@ -124,6 +147,39 @@ export class Pipeline {
       this.deps.log.info(`a face at (${Math.round(d.box.x)}, ${Math.round(d.box.y)}) has not moved for audience.staticAfterS: it stops counting (a poster, a photo or a screen?)`);
     }
     return viewers;
+  }
+
+  /** Looking or not, from the head pose of this frame's landmarks (smoothed over half a second). */
+  private observeAttention(v: Visit, ts: number): void {
+    const five = toFiveLandmarks(v.track.detection.landmarks);
+    if (!five) return;
+    let pose;
+    try {
+      pose = v.pose.push(ts, headPose(five));
+    } catch {
+      return; // degenerate landmarks (eyes on one point, mouth above the eyes): no pose this frame
+    }
+    const { lookYawDeg, lookPitchDeg } = this.deps.settings;
+    v.looking = isLooking({ ...pose, roll: 0 }, lookYawDeg, lookPitchDeg);
+    v.attention.observe(ts, v.looking);
+  }
+
+  /** At most one embedder call in flight, on the frame it was asked for; results come back as events. */
+  private scheduleEmbeddings(frame: Frame): void {
+    const { deps } = this;
+    if (!deps.embedder || this.embedding) return;
+    const n = Math.min(deps.settings.maxBatch, deps.embedBudget.available(frame.ts));
+    const due = n > 0 ? deps.visits.wantingEmbedding(frame.ts).slice(0, n) : [];
+    if (!due.length) return;
+    deps.embedBudget.spend(due.length);
+    deps.visits.markEmbedding(due, frame.ts);
+    this.embedding = deps.embedder.embed(frame, due.map((v) => region(v.track.detection)))
+      .then((embeddings) => due.forEach((v, i) => this.emitAll(deps.visits.onEmbedded(v, embeddings[i] ?? null, this.clock))))
+      .catch((err: unknown) => {
+        deps.log.error(`embedding failed: ${(err as Error).message}`);
+        due.forEach((v) => deps.visits.onEmbedded(v, null, this.clock));
+      })
+      .finally(() => { this.embedding = null; });
   }
 
   private announce(mat?: Mat): void {
@@ -144,7 +200,8 @@ export class Pipeline {
     const qualities = due.map((v) => v.quality);
     const t = performance.now();
     try {
-      const result = await deps.classifier.classify(frame, due.map((v) => v.track.box));
+      // The visit's detection of this frame (classifiable() asks for a visible track), landmarks included.
+      const result = await deps.classifier.classify(frame, due.map((v) => region(v.track.detection)));
       deps.stats.stages.classify.add(performance.now() - t);
       deps.stats.classifierCalls++;
       deps.stats.classifiedFaces += due.length;

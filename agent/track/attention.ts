@@ -59,8 +59,23 @@ export class AttentionMeter {
   get totalMs(): number { return this.attention; }
 }
 
-/** Looking at the camera: the head turned less than the limits (degrees). */
-export function isLooking(pose: { yaw: number; pitch: number } | null | undefined, limits: { yawDeg: number; pitchDeg: number }): boolean | null {
-  if (!pose || !Number.isFinite(pose.yaw) || !Number.isFinite(pose.pitch)) return null;
-  return Math.abs(pose.yaw) <= limits.yawDeg && Math.abs(pose.pitch) <= limits.pitchDeg;
+/**
+ * YuNet's landmarks jitter by several pixels, which reads as 5–15° of head pose from frame to frame: the
+ * median over the last half second decides "looking", not one frame.
+ */
+export class PoseSmoother {
+  private readonly samples: { ts: number; yaw: number; pitch: number }[] = [];
+
+  constructor(private readonly windowMs = 500) {}
+
+  push(ts: number, pose: { yaw: number; pitch: number }): { yaw: number; pitch: number } {
+    this.samples.push({ ts, yaw: pose.yaw, pitch: pose.pitch });
+    while (this.samples.length > 1 && ts - this.samples[0]!.ts > this.windowMs) this.samples.shift();
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const m = s.length >> 1;
+      return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+    };
+    return { yaw: median(this.samples.map((x) => x.yaw)), pitch: median(this.samples.map((x) => x.pitch)) };
+  }
 }

@@ -6,6 +6,8 @@ import type { Prediction, Task } from '../contract/labels.js';
 import { AttributeFusion, type HysteresisOptions } from './fusion.js';
 import { euclidean, Gallery, type Distance } from './reid.js';
 import type { Track } from './tracker.js';
+import { AttentionMeter, PoseSmoother, type AttentionOptions } from './attention.js';
+import type { AttentionSummary } from '../contract/payloads.js';
 
 export interface Visit {
   person: string;
@@ -46,9 +48,19 @@ export interface Visit {
   mergedInto: Visit | null;
   /** Times this visit was resumed on a new track or taken back from another. */
   resumes: number;
+  /** Looking at the camera: time, glances, first look (across all the visit's tracks). */
+  attention: AttentionMeter;
+  pose: PoseSmoother;
+  /** From the latest detection with landmarks; undefined until one came. */
+  looking: boolean | undefined;
 }
 
-export function newVisit(person: string, track: Track, hysteresis: HysteresisOptions, distance: Distance = euclidean): Visit {
+/** Without an audience config (tests of the visit logic): the defaults. */
+export const DEFAULT_ATTENTION: AttentionOptions = { minGlanceMs: 500, maxGapMs: 1000 };
+
+export function newVisit(
+  person: string, track: Track, hysteresis: HysteresisOptions, distance: Distance = euclidean, attention: AttentionOptions = DEFAULT_ATTENTION,
+): Visit {
   return {
     person,
     track,
@@ -75,6 +87,9 @@ export function newVisit(person: string, track: Track, hysteresis: HysteresisOpt
     looks: 0,
     mergedInto: null,
     resumes: 0,
+    attention: new AttentionMeter(track.firstSeen, attention),
+    pose: new PoseSmoother(),
+    looking: undefined,
   };
 }
 
@@ -106,6 +121,7 @@ export interface VisitEvent {
   box: Box;
   samples: number;
   attributes: Partial<Record<Task, Prediction & { years?: number }>>;
+  attention: AttentionSummary;
 }
 
 export function visitEvent(type: VisitEventType, v: Visit, ts: number): VisitEvent {
@@ -120,5 +136,6 @@ export function visitEvent(type: VisitEventType, v: Visit, ts: number): VisitEve
     box: { ...v.seenBox },
     samples: v.samples,
     attributes: v.fusion.attributes(),
+    attention: v.attention.summary(),
   };
 }

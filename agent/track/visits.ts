@@ -11,6 +11,7 @@ import type { FaceAttributes } from '../classify/classifier.js';
 import type { Task } from '../contract/labels.js';
 import type { Box, Detection } from '../detect/detector.js';
 import type { HysteresisOptions } from './fusion.js';
+import type { AttentionOptions } from './attention.js';
 import { embeddingDistance, type EmbeddingMetric } from '../classify/embedder.js';
 import { DEFAULT_REID, type Distance, type ReidOptions } from './reid.js';
 import { ReidRules } from './reid-rules.js';
@@ -37,6 +38,8 @@ export interface VisitOptions {
   appearance?: boolean;
   /** The embedder's metric (Embedder.metric); default Euclidean. */
   metric?: EmbeddingMetric;
+  /** Glances and gaps of the attention meter (config `audience`, read live). */
+  attention?: AttentionOptions;
 }
 
 export interface AudiencePerson {
@@ -44,6 +47,12 @@ export interface AudiencePerson {
   firstSeen: number;
   box: Box;
   labels: Partial<Record<Task, string>>;
+  /** Fused probability of each published label. */
+  confidence?: Partial<Record<Task, number>>;
+  /** Undefined without landmarks (the SSD detector). */
+  looking?: boolean;
+  attentionMs?: number;
+  glances?: number;
 }
 
 export class VisitBook {
@@ -82,7 +91,7 @@ export class VisitBook {
     const adopted = [...this.orphans.values()].filter((t) => t.lastSeen === ts);
     for (const t of [...update.started, ...adopted]) {
       this.orphans.delete(t.id);
-      const v = newVisit(this.newPerson(), t, this.opts.hysteresis, this.distance);
+      const v = newVisit(this.newPerson(), t, this.opts.hysteresis, this.distance, this.opts.attention);
       v.firstSeen = t.lastSeen;
       v.confirmedAt = t.confirmed ? t.lastSeen : null;
       v.awaitingReid = this.rules.anyoneLost();
@@ -201,7 +210,14 @@ export class VisitBook {
   /** The people present now (entered, not yet left — suspended ones too) with their published labels. */
   present(): AudiencePerson[] {
     return [...this.visits.values(), ...this.suspended].filter((v) => v.entered)
-      .map((v) => ({ person: v.person, firstSeen: v.firstSeen, box: v.seenBox, labels: v.fusion.labels() }));
+      .map((v) => {
+        const a = v.attention.summary();
+        const confidence = Object.fromEntries(Object.entries(v.fusion.attributes()).map(([t, p]) => [t, p!.p]));
+        return {
+          person: v.person, firstSeen: v.firstSeen, box: v.seenBox, labels: v.fusion.labels(), confidence,
+          ...(v.looking !== undefined ? { looking: v.looking } : {}), attentionMs: a.attentionMs, glances: a.glances,
+        };
+      });
   }
 
   // ——— used by ReidRules ———

@@ -52,7 +52,8 @@ test('a classifier slower than many frames does not stall detection; the queue s
   const events: VisitEvent[] = [];
   const cfg = defaults();
   const pipeline = new Pipeline({
-    cv, source, detector, classifier: slow, stats, queue, settings: { maxBatch: 1, detectIntervalMs: 0 }, everyFrame: true,
+    embedder: null, embedBudget: new FacesPerSecondLimit(() => 10),
+    cv, source, detector, classifier: slow, stats, queue, settings: { maxBatch: 1, detectIntervalMs: 0, lookYawDeg: 25, lookPitchDeg: 20 }, everyFrame: true,
     budget: new FacesPerSecondLimit(() => 100),
     quality: { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 200, edgeMargin: 0.02 },
     tracker: new Tracker(cfg.tracker),

@@ -60,7 +60,8 @@ test('real clip: one story per visit, labels = majority of per-frame predictions
   const stats = new PipelineStats();
   let n = 0;
   const pipeline = new Pipeline({
-    cv, source, detector, classifier, stats, quality, everyFrame: true, settings: { detectIntervalMs: 0, maxBatch: c.maxBatch },
+    embedder: null, embedBudget: new FacesPerSecondLimit(() => 10),
+    cv, source, detector, classifier, stats, quality, everyFrame: true, settings: { detectIntervalMs: 0, maxBatch: c.maxBatch, lookYawDeg: 25, lookPitchDeg: 20 },
     queue: new ClassificationQueue<Visit>(c.queueSize), budget: new FacesPerSecondLimit(() => c.maxFacesPerSecond),
     tracker: new Tracker(cfg.tracker),
     gate: new AudienceGate(gateOptions(cfg), cfg.tracker),

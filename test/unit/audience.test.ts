@@ -2,7 +2,7 @@
 // static faces), the nearest person's direction and distance, and the impression record.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AttentionMeter, isLooking } from '../../agent/track/attention.js';
+import { AttentionMeter, PoseSmoother } from '../../agent/track/attention.js';
 import { AudienceGate } from '../../agent/track/audience-gate.js';
 import { direction, distanceM, insidePolygon } from '../../agent/lib/camera-geometry.js';
 import { nearestRecord } from '../../agent/features/nearest.js';
@@ -13,14 +13,14 @@ const TRACKER = { iouThreshold: 0.2, minHits: 2, maxUnseenMs: 1000, tentativeUns
 const FRAME = { width: 1280, height: 720 };
 const face = (x: number, y: number, size: number, score = 0.9): Detection => ({ box: { x, y, w: size, h: size * 1.2 }, score });
 
-test('looking: within the yaw and pitch limits, unknown without a pose', () => {
-  const limits = { yawDeg: 25, pitchDeg: 20 };
-  assert.equal(isLooking({ yaw: 0, pitch: 0 }, limits), true);
-  assert.equal(isLooking({ yaw: -24.9, pitch: 19 }, limits), true);
-  assert.equal(isLooking({ yaw: 30, pitch: 0 }, limits), false);
-  assert.equal(isLooking({ yaw: 0, pitch: -21 }, limits), false);
-  assert.equal(isLooking(null, limits), null);
-  assert.equal(isLooking({ yaw: Number.NaN, pitch: 0 }, limits), null);
+test('pose smoothing: the median of the last half second, so one jittery frame does not flip "looking"', () => {
+  const p = new PoseSmoother(500);
+  p.push(0, { yaw: 5, pitch: 0 });
+  p.push(100, { yaw: 6, pitch: 1 });
+  assert.equal(p.push(200, { yaw: 40, pitch: 0 }).yaw, 6, 'one outlier among three');
+  p.push(300, { yaw: 41, pitch: 0 });
+  assert.ok(p.push(400, { yaw: 42, pitch: 0 }).yaw >= 40, 'a sustained turn wins');
+  assert.equal(p.push(1000, { yaw: -3, pitch: 2 }).yaw, -3, 'older samples leave the window');
 });
 
 test('attention: looking time, glances of at least 0.5 s, first look', () => {

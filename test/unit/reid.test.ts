@@ -156,7 +156,7 @@ test('a resumed visit: labels fused over both segments, no second entered, prese
   for (const e of h.events) {
     assert.deepEqual(
       Object.keys(e).sort(),
-      ['attributes', 'box', 'confirmedAt', 'firstSeen', 'lastSeen', 'person', 'samples', 'ts', 'type'],
+      ['attention', 'attributes', 'box', 'confirmedAt', 'firstSeen', 'lastSeen', 'person', 'samples', 'ts', 'type'],
       'no embedding in any event',
     );
   }
