@@ -102,6 +102,13 @@ export function changedPaths(a: unknown, b: unknown, path = ''): string[] {
   return JSON.stringify(a) === JSON.stringify(b) ? [] : [path];
 }
 
+const ORDER = new Map(KEYS.map((k, i) => [k.path, i]));
+/** Paths sorted as the schema (and config/percept.yaml) lists them; unknown ones last. */
+export function inSchemaOrder(paths: string[]): string[] {
+  const at = (p: string) => ORDER.get(p) ?? Number.MAX_SAFE_INTEGER;
+  return [...paths].sort((a, b) => at(a) - at(b));
+}
+
 /** Leaf paths set in a partial config (a layer or a patch); unknown keys are returned as they are. */
 export function pathsIn(partial: unknown, path = ''): string[] {
   if (typeof partial !== 'object' || partial === null || Array.isArray(partial) || (path && keyInfo(path))) return path ? [path] : [];

@@ -50,7 +50,7 @@ function collect(errors: ErrorObject[] | null | undefined): ConfigIssue[] {
     const issue = describe(e);
     if (e.keyword === 'const') {
       allowed.set(issue.path, [...(allowed.get(issue.path) ?? []), (e.params as { allowedValue: unknown }).allowedValue]);
-    } else if (e.keyword !== 'anyOf') {
+    } else if (e.keyword !== 'anyOf' && e.keyword !== 'propertyNames') { // both only summarise the errors beneath them
       issues.set(`${issue.path}\u0000${issue.message}`, issue);
     }
   }

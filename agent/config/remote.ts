@@ -6,7 +6,7 @@
 // anything. Hot keys (x-hot) apply at once; the rest is reported as waiting for a restart.
 import mergePatch from 'json-merge-patch';
 import { type ConfigIssue, ConfigError } from './errors.js';
-import { changedPaths, getPath, isHot, isRemoteSettable, isSection, keyInfo, KEYS, pathsIn, setPath } from './keys.js';
+import { changedPaths, getPath, inSchemaOrder, isHot, isRemoteSettable, isSection, keyInfo, KEYS, pathsIn, setPath } from './keys.js';
 import { composeLayers, readConfigFile, type ConfigLayers } from './load.js';
 import { runIssues } from './checks.js';
 import { keepRemoteSettable, writeOverrides } from './overrides.js';
@@ -86,7 +86,7 @@ function refusals(body: Record<string, unknown>, layers: ConfigLayers, allow: re
 }
 
 function outcome(current: Config, next: Config, nextLayers: ConfigLayers, requestId: string | null): PatchResult {
-  const changed = changedPaths(current, next);
+  const changed = inSchemaOrder(changedPaths(current, next));
   // Files a changed key names must exist (an allowed mqtt.tls.ca, say); unchanged ones were checked at start.
   const missing = runIssues(next).filter((i) => changed.some((c) => i.path === c || i.path.startsWith(`${c}.`)));
   if (missing.length) return refused(missing, requestId);
