@@ -60,7 +60,7 @@ export function valueIssues(c: Config): ConfigIssue[] {
   });
   if (c.mqtt.url) {
     let url: URL | null = null;
-    try { url = new URL(c.mqtt.url); } catch { /* reported below */ }
+    try { if (c.mqtt.url.includes('://')) url = new URL(c.mqtt.url); } catch { /* reported below */ }
     if (!url) issues.push({ path: 'mqtt.url', message: 'is not a URL (e.g. mqtt://broker.local:1883, mqtts://…, ws://…); empty starts an embedded broker' });
     else if (!MQTT_PROTOCOLS.includes(url.protocol)) issues.push({ path: 'mqtt.url', message: `${url.protocol}// is not an MQTT transport: use mqtt://, mqtts://, ws:// or wss://` });
     else if (!url.hostname) issues.push({ path: 'mqtt.url', message: 'names no host' });

@@ -212,7 +212,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     flags: opts.overrides ?? {}, fileName: file, overridesFile: null,
   };
   // The local layers alone first: they decide whether and where overrides are read, and what they may set.
-  const local = composeLayers(layers);
+  const local = composeLayers(layers, { forRun: opts.forRun });
   const warnings: string[] = [];
   if (local.remoteConfig.persist && opts.readOverrides !== false) {
     const overridesFile = overridesPath(local.state.dir);
