@@ -85,10 +85,10 @@ function refusals(body: Record<string, unknown>, layers: ConfigLayers, allow: re
   return issues;
 }
 
-function outcome(current: Config, next: Config, nextLayers: ConfigLayers, requestId: string | null): PatchResult {
+function outcome(current: Config, next: Config, nextLayers: ConfigLayers, requestId: string | null, checkRun = true): PatchResult {
   const changed = inSchemaOrder(changedPaths(current, next));
   // Files a changed key names must exist (an allowed mqtt.tls.ca, say); unchanged ones were checked at start.
-  const missing = runIssues(next).filter((i) => changed.some((c) => i.path === c || i.path.startsWith(`${c}.`)));
+  const missing = checkRun ? runIssues(next).filter((i) => changed.some((c) => i.path === c || i.path.startsWith(`${c}.`))) : [];
   if (missing.length) return refused(missing, requestId);
   return { requestId, ok: true, errors: [], applied: changed.filter(isHot), restartRequired: changed.filter((p) => !isHot(p)), next, layers: nextLayers };
 }
@@ -158,7 +158,16 @@ export function evaluatePatch(state: ConfigLayers | Config, payload: Buffer | st
     if (err instanceof ConfigError) return refused(err.issues, requestId);
     throw err;
   }
-  return outcome(current, next, nextLayers, requestId);
+  // The legacy SIGHUP caller reloads without the command-line flags (so without --source): as before.
+  const result = outcome(current, next, nextLayers, requestId, !localReload);
+  // The legacy caller publishes everything but `next` as config/result: the layers must not go out.
+  if (legacy) delete result.layers;
+  return result;
+}
+
+/** The {root}/config/result payload of a result: exactly the contract's fields, never the config itself. */
+export function resultPayload(r: PatchResult): { requestId: string | null; ok: boolean; errors: ConfigIssue[]; applied: string[]; restartRequired: string[] } {
+  return { requestId: r.requestId, ok: r.ok, errors: r.errors, applied: r.applied, restartRequired: r.restartRequired };
 }
 
 /**

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeLayers, loadConfig, type ConfigLayers } from '../../agent/config/load.js';
-import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, shouldIgnore } from '../../agent/config/remote.js';
+import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload, shouldIgnore } from '../../agent/config/remote.js';
 import { writeOverrides } from '../../agent/config/overrides.js';
 
 const layersOf = (file: object, more: Partial<ConfigLayers> = {}): ConfigLayers =>
@@ -160,4 +160,13 @@ test('a retained command is ignored, with a line to log', () => {
   assert.equal(shouldIgnore('p/d/config/set', { retain: false }), null);
   assert.equal(shouldIgnore('p/d/config/set', {}), null);
   assert.match(shouldIgnore('p/d/config/set', { retain: true })!, /p\/d\/config\/set: ignoring a retained command/);
+});
+
+test('config/result carries the contract fields only, never the config or its layers', () => {
+  const r = evaluatePatch(layersOf({ ...SOURCE, mqtt: { password: 'hunter2' } }), '{"requestId":"a","detector":{"scoreThreshold":0.6}}');
+  assert.deepEqual(Object.keys(resultPayload(r)).sort(), ['applied', 'errors', 'ok', 'requestId', 'restartRequired']);
+  assert.ok(!JSON.stringify(resultPayload(r)).includes('hunter2'));
+  const legacy = evaluatePatch(composeLayers(layersOf({ ...SOURCE, mqtt: { password: 'hunter2' } })), '{"detector":{"scoreThreshold":0.6}}', 1000);
+  assert.equal(legacy.layers, undefined, 'the pre-layers caller publishes the rest of the result');
+  assert.equal(evaluatePatch(composeLayers(layersOf(SOURCE)), '{"mqtt":{"url":"mqtt://evil"}}', 1000).ok, false, 'and gets the allow list too');
 });
