@@ -40,12 +40,14 @@ export const ConfigSchema = Type.Object({
     frozenMs: ms(5000, 100, 600_000, 'Live sources: no frame for this long counts as a failure (frozen stream).', REMOTE),
   }, { default: {}, additionalProperties: false }),
   detector: Type.Object({
-    model: Type.String({ default: '', ...PATH, 'x-remote': false, description: 'Detector model directory (with model.json). Empty: the converted face-api SSD.' }),
+    model: Type.String({ default: '', ...PATH, 'x-remote': false, description: 'Detector model directory (with model.json). Empty: YuNet when fetched ("percept models fetch yunet-n", run by setup), else the converted face-api SSD.' }),
     scoreThreshold: Type.Number({ default: 0.5, minimum: 0, maximum: 1, description: 'Minimum face score.', ...HOT }),
     iouThreshold: Type.Number({ default: 0.5, minimum: 0, maximum: 1, description: 'Non-maximum suppression overlap.', ...HOT }),
     minFacePx: Type.Integer({ default: 20, minimum: 1, maximum: 10_000, description: 'Faces smaller than this (either side, frame pixels) are ignored.', ...HOT }),
     maxFaces: Type.Integer({ default: 20, minimum: 1, maximum: 200, description: 'At most this many faces per frame.', ...HOT }),
     intervalMs: ms(0, 0, 60_000, 'Run detection at most this often (0: every frame); tracks coast on their prediction in between.', HOT),
+    inputWidth: Type.Integer({ default: 640, minimum: 0, maximum: 8192, description: 'Detectors with a dynamic input (YuNet): the frame is scaled down (never up) to fit this width, keeping its aspect ratio, e.g. 1280x720 → 640x360 (0: no limit). Smaller is faster and misses small faces. The SSD always sees 512x512.' }),
+    inputHeight: Type.Integer({ default: 0, minimum: 0, maximum: 8192, description: '…and this height (0: no limit).' }),
   }, { default: {}, additionalProperties: false, ...REMOTE }),
   classifier: Type.Object({
     models: Type.Array(Type.String({ minLength: 1, ...PATH }), { default: [], maxItems: 16, 'x-remote': false, description: 'Attribute model directories. Empty: the converted face-api age/gender and expression nets. A multitask model (e.g. the PE-Core export) is one directory.' }),
@@ -73,6 +75,22 @@ export const ConfigSchema = Type.Object({
     minDurationMs: ms(1000, 0, HOUR_MS, '…for this long…'),
     minSamples: Type.Integer({ default: 2, minimum: 1, maximum: 1000, description: '…over this many samples before an "updated" event.' }),
   }, { default: {}, additionalProperties: false, ...TUNE }),
+  audience: Type.Object({
+    minViewerFacePx: Type.Integer({ default: 36, minimum: 0, maximum: 4096, description: 'Faces smaller than this (larger side, frame px) are far passers-by: counted as opportunities to see, but they open no visit.' }),
+    ignoreZones: Type.Array(Type.Array(Type.Tuple([Type.Number({ minimum: 0, maximum: 1 }), Type.Number({ minimum: 0, maximum: 1 })]), { minItems: 3, maxItems: 64 }), { default: [], maxItems: 32, description: 'Polygons in fractions of the frame (x, y from the top left); faces centred inside are ignored (a mirror, a window, a TV).' }),
+    staticAfterS: Type.Integer({ default: 60, minimum: 0, maximum: 86400, description: 'A face that has not moved for this long (a poster, a photo, a screen) stops counting. 0: never.' }),
+    staticTolerance: Type.Number({ default: 0.1, minimum: 0, maximum: 1, description: 'How far a face may wander (fraction of its size) and still count as not moving.' }),
+    lookYawDeg: Type.Number({ default: 25, minimum: 0, maximum: 90, description: 'Looking at the camera: head turned at most this far left or right…' }),
+    lookPitchDeg: Type.Number({ default: 20, minimum: 0, maximum: 90, description: '…and at most this far up or down.' }),
+    minGlanceMs: Type.Integer({ default: 500, minimum: 0, maximum: 60000, description: 'A looking spell this long counts as a glance.' }),
+    watcherMinMs: Type.Integer({ default: 1000, minimum: 0, maximum: 3600000, description: 'A viewer who looked this long during a content play is a watcher.' }),
+    nearestMaxHz: Type.Number({ default: 10, minimum: 0, maximum: 10, description: 'How often {root}/nearest is published while someone is present (0: never).' }),
+  }, { default: {}, additionalProperties: false, ...REMOTE }),
+  camera: Type.Object({
+    hfovDeg: Type.Number({ default: 70, exclusiveMinimum: 0, maximum: 179, description: 'Horizontal field of view of the camera (degrees), for the nearest person\'s direction.' }),
+    vfovDeg: Type.Number({ default: 43, exclusiveMinimum: 0, maximum: 179, description: 'Vertical field of view (degrees).' }),
+    faceWidthM: Type.Number({ default: 0.15, exclusiveMinimum: 0, maximum: 1, description: 'Typical face width (metres), for the distance estimate.' }),
+  }, { default: {}, additionalProperties: false, ...REMOTE }),
   inference: Type.Object({
     providers: Type.Array(Type.Union(['tensorrt', 'cuda', 'cpu'].map((p) => Type.Literal(p))), { default: ['cpu'], minItems: 1, maxItems: 3, uniqueItems: true, description: 'onnxruntime execution providers, tried in order per model.' }),
     threads: Type.Integer({ default: 2, minimum: 1, maximum: 64, description: 'Intra-op threads per model.', ...REMOTE }),

@@ -3,7 +3,7 @@
 // keywords, and they tell a reader of the JSON which keys apply at once and which a remote patch may set.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../inference/default-models.js';
+import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { ConfigSchema } from './schema.js';
 
 export const SCHEMA_FILE = join(PACKAGE_ROOT, 'config/percept.schema.json');
