@@ -10,7 +10,10 @@ export interface ConfigIssue {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly source: string, readonly issues: ConfigIssue[]) {
+  constructor(
+    readonly source: string,
+    readonly issues: ConfigIssue[],
+  ) {
     super(`invalid configuration (${source}):\n${issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
     this.name = 'ConfigError';
   }

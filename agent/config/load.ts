@@ -50,17 +50,20 @@ function collect(errors: ErrorObject[] | null | undefined): ConfigIssue[] {
     const issue = describe(e);
     if (e.keyword === 'const') {
       allowed.set(issue.path, [...(allowed.get(issue.path) ?? []), (e.params as { allowedValue: unknown }).allowedValue]);
-    } else if (e.keyword !== 'anyOf' && e.keyword !== 'propertyNames') { // both only summarise the errors beneath them
+    } else if (e.keyword !== 'anyOf' && e.keyword !== 'propertyNames') {
+      // both only summarise the errors beneath them
       issues.set(`${issue.path}\u0000${issue.message}`, issue);
     }
   }
-  for (const [path, values] of allowed) issues.set(path, { path, message: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
+  for (const [path, values] of allowed)
+    issues.set(path, { path, message: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
   return [...issues.values()];
 }
 
 export function validateConfig(raw: unknown, source: string): Config {
   const copy = structuredClone(raw ?? {}) as object;
-  if (typeof copy !== 'object' || Array.isArray(copy)) throw new ConfigError(source, [{ path: '', message: 'must be a mapping of sections (device, source, mqtt, …)' }]);
+  if (typeof copy !== 'object' || Array.isArray(copy))
+    throw new ConfigError(source, [{ path: '', message: 'must be a mapping of sections (device, source, mqtt, …)' }]);
   if (!validate(copy)) throw new ConfigError(source, collect(validate.errors));
   return copy as Config;
 }
@@ -71,7 +74,10 @@ export function parseYaml(text: string, source: string): unknown {
   try {
     const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
     if (doc.errors.length) {
-      throw new ConfigError(source, doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0]! })));
+      throw new ConfigError(
+        source,
+        doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0]! })),
+      );
     }
     return doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};
   } catch (err) {
@@ -88,31 +94,46 @@ export function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
     const st = statSync(file);
-    if (st.isDirectory()) throw new ConfigError(file, [{ path: '', message: `${file} is a directory; name the YAML file (e.g. ${file}/percept.yaml)` }]);
-    if (st.size > MAX_FILE_BYTES) throw new ConfigError(file, [{ path: '', message: `${st.size} bytes; a config file is at most ${MAX_FILE_BYTES}` }]);
+    if (st.isDirectory())
+      throw new ConfigError(file, [{ path: '', message: `${file} is a directory; name the YAML file (e.g. ${file}/percept.yaml)` }]);
+    if (st.size > MAX_FILE_BYTES)
+      throw new ConfigError(file, [{ path: '', message: `${st.size} bytes; a config file is at most ${MAX_FILE_BYTES}` }]);
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(file, [{ path: '', message: code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${code ?? (err as Error).message}` }]);
+    throw new ConfigError(file, [
+      { path: '', message: code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${code ?? (err as Error).message}` },
+    ]);
   }
   const parsed = parseYaml(text, file);
-  if (!isPlain(parsed)) throw new ConfigError(file, [{ path: '', message: 'the file must hold a mapping of sections (device, source, mqtt, …)' }]);
+  if (!isPlain(parsed))
+    throw new ConfigError(file, [{ path: '', message: 'the file must hold a mapping of sections (device, source, mqtt, …)' }]);
   return parsed;
 }
 
 const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
 // Maps (log.namespaces) have no single environment value; every other key has one.
-export const ENV_KEYS = KEYS.filter((k) => (k.schema as { type?: string }).type !== 'object')
-  .map((k) => ({ name: `PERCEPT_${k.segments.map(snake).join('_')}`, path: k.segments, schema: k.schema }));
+export const ENV_KEYS = KEYS.filter((k) => (k.schema as { type?: string }).type !== 'object').map((k) => ({
+  name: `PERCEPT_${k.segments.map(snake).join('_')}`,
+  path: k.segments,
+  schema: k.schema,
+}));
 
 function coerce(value: string, schema: TSchema): unknown {
   const s = schema as { type?: string; anyOf?: { type?: string }[] };
   const t = s.type ?? s.anyOf?.[0]?.type;
   if (t === 'integer' || t === 'number') return value.trim() === '' ? value : Number(value);
-  if (t === 'boolean') return ({ true: true, false: false, '1': true, '0': false, yes: true, no: false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
-  if (t === 'array') return value.split(',').map((v) => v.trim()).filter(Boolean);
+  if (t === 'boolean')
+    return (
+      ({ true: true, false: false, '1': true, '0': false, yes: true, no: false } as Record<string, boolean>)[value.toLowerCase()] ?? value
+    );
+  if (t === 'array')
+    return value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
   return value;
 }
 
@@ -138,7 +159,7 @@ export function deepMerge(base: unknown, over: unknown): unknown {
 
 /** Where a value comes from, lowest first. */
 export const LAYER_NAMES = ['default', 'file', 'overrides', 'environment', 'flags'] as const;
-export type LayerName = typeof LAYER_NAMES[number];
+export type LayerName = (typeof LAYER_NAMES)[number];
 
 /** The partial configs the effective one is made of; each a plain object of the keys it sets. */
 export interface ConfigLayers {
@@ -175,7 +196,12 @@ export function composeLayers(layers: ConfigLayers, opts: ComposeOptions = {}): 
 /** For every key, the highest layer that sets it. */
 export function provenance(layers: ConfigLayers): Record<string, LayerName> {
   const out: Record<string, LayerName> = {};
-  const order: [LayerName, Record<string, unknown>][] = [['flags', layers.flags], ['environment', layers.environment], ['overrides', layers.overrides], ['file', layers.file]];
+  const order: [LayerName, Record<string, unknown>][] = [
+    ['flags', layers.flags],
+    ['environment', layers.environment],
+    ['overrides', layers.overrides],
+    ['file', layers.file],
+  ];
   for (const key of KEYS) out[key.path] = order.find(([, layer]) => getPath(layer, key.segments) !== undefined)?.[0] ?? 'default';
   return out;
 }
@@ -208,8 +234,12 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   if (opts.file) file = opts.file;
   else if (systemFile && existsQuietly(systemFile)) file = systemFile;
   let layers: ConfigLayers = {
-    file: file ? readConfigFile(file) : {}, overrides: {}, environment: envOverrides(opts.env ?? process.env),
-    flags: opts.overrides ?? {}, fileName: file, overridesFile: null,
+    file: file ? readConfigFile(file) : {},
+    overrides: {},
+    environment: envOverrides(opts.env ?? process.env),
+    flags: opts.overrides ?? {},
+    fileName: file,
+    overridesFile: null,
   };
   // The local layers alone first: they decide whether and where overrides are read, and what they may set.
   const local = composeLayers(layers, { forRun: opts.forRun });
@@ -233,12 +263,22 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
 }
 
 function existsQuietly(file: string): boolean {
-  try { statSync(file); return true; } catch { return false; }
+  try {
+    statSync(file);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export function deviceId(config: Config): string {
   if (config.device.id) return config.device.id;
-  return hostname().toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'percept';
+  return (
+    hostname()
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'percept'
+  );
 }
 
 /** The config with secrets and URL passwords removed (lib/redact: the one redaction function). */

@@ -17,7 +17,10 @@ function isPlain(v: unknown): v is Record<string, unknown> {
 }
 
 /** Removes the keys a remote patch may not set (and sections left empty); returns what was dropped. */
-export function keepRemoteSettable(overrides: Record<string, unknown>, allow: readonly string[]): { kept: Record<string, unknown>; dropped: string[] } {
+export function keepRemoteSettable(
+  overrides: Record<string, unknown>,
+  allow: readonly string[],
+): { kept: Record<string, unknown>; dropped: string[] } {
   const dropped: string[] = [];
   const prune = (node: Record<string, unknown>, prefix: string): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
@@ -77,7 +80,11 @@ function writeDurably(file: string, text: string): void {
   }
   renameSync(tmp, file);
   const dir = openSync(dirname(file), 'r');
-  try { fsyncSync(dir); } finally { closeSync(dir); }
+  try {
+    fsyncSync(dir);
+  } finally {
+    closeSync(dir);
+  }
 }
 
 /** Replaces the stored overrides; throws (with the OS reason) when the write fails. */

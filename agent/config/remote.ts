@@ -57,8 +57,9 @@ function inspect(value: unknown, path: string, depth: number, limits: PatchLimit
   }
 }
 
-const LOCAL_ONLY = 'is local-only (broker, credentials, TLS, model paths, state, providers, source, device id): ' +
-  'set it in the config file, or list it in the file\'s remoteConfig.allow to let remote patches set it';
+const LOCAL_ONLY =
+  'is local-only (broker, credentials, TLS, model paths, state, providers, source, device id): ' +
+  "set it in the config file, or list it in the file's remoteConfig.allow to let remote patches set it";
 
 /** Why a patch may not touch these paths, one issue per refused key. */
 function refusals(body: Record<string, unknown>, layers: ConfigLayers, allow: readonly string[], sectionReset: boolean): ConfigIssue[] {
@@ -69,17 +70,23 @@ function refusals(body: Record<string, unknown>, layers: ConfigLayers, allow: re
       // Resetting a section removes only overrides, which never hold local-only keys.
       if (value === null && !sectionReset) {
         const local = KEYS.filter((k) => k.path.startsWith(`${path}.`) && !isRemoteSettable(k.path, allow)).map((k) => k.path);
-        if (local.length) issues.push({ path, message: `resetting it would reset local-only keys (${local.join(', ')}); reset keys one by one` });
+        if (local.length)
+          issues.push({ path, message: `resetting it would reset local-only keys (${local.join(', ')}); reset keys one by one` });
       }
       continue; // a non-object value is the schema's to report
     }
     const info = keyInfo(path);
     if (!info) continue; // unknown keys are reported by validation, with a hint
-    if (path.startsWith('remoteConfig.')) issues.push({ path, message: 'remote config settings can only be changed in the local config file' });
+    if (path.startsWith('remoteConfig.'))
+      issues.push({ path, message: 'remote config settings can only be changed in the local config file' });
     else if (!isRemoteSettable(path, allow)) issues.push({ path, message: LOCAL_ONLY });
-    else if (getPath(layers.flags, info.segments) !== undefined) issues.push({ path, message: 'is set by a command-line flag, which a remote patch does not override' });
+    else if (getPath(layers.flags, info.segments) !== undefined)
+      issues.push({ path, message: 'is set by a command-line flag, which a remote patch does not override' });
     else if (getPath(layers.environment, info.segments) !== undefined) {
-      issues.push({ path, message: `is set by the environment (PERCEPT_${info.segments.map((s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}), which a remote patch does not override` });
+      issues.push({
+        path,
+        message: `is set by the environment (PERCEPT_${info.segments.map((s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}), which a remote patch does not override`,
+      });
     }
   }
   return issues;
@@ -90,7 +97,15 @@ function outcome(current: Config, next: Config, nextLayers: ConfigLayers, reques
   // Files a changed key names must exist (an allowed mqtt.tls.ca, say); unchanged ones were checked at start.
   const missing = checkRun ? runIssues(next).filter((i) => changed.some((c) => i.path === c || i.path.startsWith(`${c}.`))) : [];
   if (missing.length) return refused(missing, requestId);
-  return { requestId, ok: true, errors: [], applied: changed.filter(isHot), restartRequired: changed.filter((p) => !isHot(p)), next, layers: nextLayers };
+  return {
+    requestId,
+    ok: true,
+    errors: [],
+    applied: changed.filter(isHot),
+    restartRequired: changed.filter((p) => !isHot(p)),
+    next,
+    layers: nextLayers,
+  };
 }
 
 function refused(errors: ConfigIssue[], requestId: string | null = null): PatchResult {
@@ -109,11 +124,24 @@ function isLayers(x: ConfigLayers | Config): x is ConfigLayers {
 export function evaluatePatch(layers: ConfigLayers, payload: Buffer | string, limits?: Partial<PatchLimits>): PatchResult;
 /** @deprecated the pre-layers API used by service/device-topics.ts; goes with it. */
 export function evaluatePatch(current: Config, payload: Buffer | string, maxBytes: number): PatchResult;
-export function evaluatePatch(state: ConfigLayers | Config, payload: Buffer | string, limitsOrMax?: Partial<PatchLimits> | number): PatchResult {
+export function evaluatePatch(
+  state: ConfigLayers | Config,
+  payload: Buffer | string,
+  limitsOrMax?: Partial<PatchLimits> | number,
+): PatchResult {
   const legacy = !isLayers(state);
   // Legacy: the whole config is the overrides layer (so null resets to the default, as before); the SIGHUP
   // caller passes MAX_SAFE_INTEGER and a whole file, which is local and so not held to the allow list.
-  const layers: ConfigLayers = legacy ? { file: {}, overrides: structuredClone(state) as unknown as Record<string, unknown>, environment: {}, flags: {}, fileName: null, overridesFile: null } : state;
+  const layers: ConfigLayers = legacy
+    ? {
+        file: {},
+        overrides: structuredClone(state) as unknown as Record<string, unknown>,
+        environment: {},
+        flags: {},
+        fileName: null,
+        overridesFile: null,
+      }
+    : state;
   const localReload = legacy && limitsOrMax === Number.MAX_SAFE_INTEGER;
   let current: Config;
   try {
@@ -122,10 +150,11 @@ export function evaluatePatch(state: ConfigLayers | Config, payload: Buffer | st
     if (err instanceof ConfigError) return refused(err.issues);
     throw err;
   }
-  const given = typeof limitsOrMax === 'number' ? { maxBytes: limitsOrMax } : limitsOrMax ?? {};
+  const given = typeof limitsOrMax === 'number' ? { maxBytes: limitsOrMax } : (limitsOrMax ?? {});
   const limits: PatchLimits = { ...DEFAULT_PATCH_LIMITS, maxBytes: current.remoteConfig.maxBytes, ...given };
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-  if (size > limits.maxBytes) return refused([{ path: '', message: `payload is ${size} bytes; at most ${limits.maxBytes} (remoteConfig.maxBytes)` }]);
+  if (size > limits.maxBytes)
+    return refused([{ path: '', message: `payload is ${size} bytes; at most ${limits.maxBytes} (remoteConfig.maxBytes)` }]);
   let patch: unknown;
   try {
     patch = JSON.parse(String(payload));
@@ -140,7 +169,8 @@ export function evaluatePatch(state: ConfigLayers | Config, payload: Buffer | st
   if (Object.hasOwn(body, 'requestId')) {
     const id = body.requestId;
     delete body.requestId;
-    if (typeof id !== 'string' || id.length > 128) return refused([{ path: 'requestId', message: 'must be a string of at most 128 characters' }]);
+    if (typeof id !== 'string' || id.length > 128)
+      return refused([{ path: 'requestId', message: 'must be a string of at most 128 characters' }]);
     requestId = id;
   }
   const issues: ConfigIssue[] = [];
@@ -150,7 +180,10 @@ export function evaluatePatch(state: ConfigLayers | Config, payload: Buffer | st
     const refusedKeys = refusals(body, layers, current.remoteConfig.allow, !legacy);
     if (refusedKeys.length) return refused(refusedKeys, requestId);
   }
-  const nextLayers = { ...layers, overrides: mergePatch.apply(structuredClone(layers.overrides), structuredClone(body)) as Record<string, unknown> };
+  const nextLayers = {
+    ...layers,
+    overrides: mergePatch.apply(structuredClone(layers.overrides), structuredClone(body)) as Record<string, unknown>,
+  };
   let next: Config;
   try {
     next = composeLayers(nextLayers);
@@ -166,7 +199,13 @@ export function evaluatePatch(state: ConfigLayers | Config, payload: Buffer | st
 }
 
 /** The {root}/config/result payload of a result: exactly the contract's fields, never the config itself. */
-export function resultPayload(r: PatchResult): { requestId: string | null; ok: boolean; errors: ConfigIssue[]; applied: string[]; restartRequired: string[] } {
+export function resultPayload(r: PatchResult): {
+  requestId: string | null;
+  ok: boolean;
+  errors: ConfigIssue[];
+  applied: string[];
+  restartRequired: string[];
+} {
   return { requestId: r.requestId, ok: r.ok, errors: r.errors, applied: r.applied, restartRequired: r.restartRequired };
 }
 
@@ -175,7 +214,10 @@ export function resultPayload(r: PatchResult): { requestId: string | null; ok: b
  * applied: a failed write makes the result not ok, so config/result never says ok for a change that
  * would not survive a restart, and nothing is half-applied.
  */
-export function commitPatch(result: PatchResult, write: (file: string, overrides: Record<string, unknown>) => void = writeOverrides): PatchResult {
+export function commitPatch(
+  result: PatchResult,
+  write: (file: string, overrides: Record<string, unknown>) => void = writeOverrides,
+): PatchResult {
   const file = result.layers?.overridesFile;
   if (!result.ok || !result.layers || !file) return result;
   try {
@@ -201,7 +243,8 @@ export interface ReloadResult extends PatchResult {
  */
 export function reloadFromFile(layers: ConfigLayers): ReloadResult {
   const fail = (errors: ConfigIssue[]): ReloadResult => ({ ...refused(errors), removed: [], warnings: [] });
-  if (!layers.fileName) return fail([{ path: '', message: 'no config file to reload (started without --config or /etc/percept/percept.yaml)' }]);
+  if (!layers.fileName)
+    return fail([{ path: '', message: 'no config file to reload (started without --config or /etc/percept/percept.yaml)' }]);
   let current: Config;
   let next: Config;
   let nextLayers: ConfigLayers;
@@ -236,13 +279,17 @@ export function applyHot(live: Config, next: Config): void {
  * start and reconnect, reverting later changes: it is ignored. Returns the line to log, or null to process.
  */
 export function shouldIgnore(topic: string, packet: { retain?: boolean }): string | null {
-  return packet.retain ? `${topic}: ignoring a retained command (publish commands without retain; clear it with an empty retained message)` : null;
+  return packet.retain
+    ? `${topic}: ignoring a retained command (publish commands without retain; clear it with an empty retained message)`
+    : null;
 }
 
 /** One log line for a patch or reload result. */
 export function describeResult(what: string, r: PatchResult & { removed?: string[] }): string {
   if (!r.ok) return `${what} refused: ${r.errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`;
-  return `${what}${r.requestId ? ` ${r.requestId}` : ''}: applied ${r.applied.join(', ') || 'nothing'}` +
+  return (
+    `${what}${r.requestId ? ` ${r.requestId}` : ''}: applied ${r.applied.join(', ') || 'nothing'}` +
     (r.restartRequired.length ? `; needs a restart: ${r.restartRequired.join(', ')}` : '') +
-    (r.removed?.length ? `; no longer in the file: ${r.removed.join(', ')}` : '');
+    (r.removed?.length ? `; no longer in the file: ${r.removed.join(', ')}` : '')
+  );
 }

@@ -26,11 +26,82 @@ function rng(seed: number): () => number {
 }
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
-const TOKENS = [':', '-', ' ', '  ', '\n', '\t', '&a', '*a', '[', ']', '{', '}', '"', "'", '#', '!!str', '!!binary', '%YAML 1.1', '---', '...',
-  '? ', '|', '>', '~', 'null', '.inf', '-.nan', '1e309', '0x1F', '0o17', '-1', '99999999999999999999', '2147483648', '"25:00"', 'Mars/Olympus',
-  '__proto__', 'constructor', '\u0000', '\uFEFF', 'é', '\\', '<<: *a', 'true', 'no', '!!js/function', '*undefined', '&b [*b]'];
-const REPLACEMENTS = ['-1', '0', '1e29', '2147483648', 'NaN', '.nan', '.inf', '""', '"#"', '"a/+"', '[]', '{}', 'null', '~', 'yes', '"x\\0y"',
-  'Mars/Olympus', '"99:99"', '[{days: xyz, from: "99:99", to: "1:00"}]', '[1, 2]', '{a: 1}', '*nope', '"mqtt://u:p@h"', 'rtsp://[bad', '0.5'];
+const TOKENS = [
+  ':',
+  '-',
+  ' ',
+  '  ',
+  '\n',
+  '\t',
+  '&a',
+  '*a',
+  '[',
+  ']',
+  '{',
+  '}',
+  '"',
+  "'",
+  '#',
+  '!!str',
+  '!!binary',
+  '%YAML 1.1',
+  '---',
+  '...',
+  '? ',
+  '|',
+  '>',
+  '~',
+  'null',
+  '.inf',
+  '-.nan',
+  '1e309',
+  '0x1F',
+  '0o17',
+  '-1',
+  '99999999999999999999',
+  '2147483648',
+  '"25:00"',
+  'Mars/Olympus',
+  '__proto__',
+  'constructor',
+  '\u0000',
+  '\uFEFF',
+  'é',
+  '\\',
+  '<<: *a',
+  'true',
+  'no',
+  '!!js/function',
+  '*undefined',
+  '&b [*b]',
+];
+const REPLACEMENTS = [
+  '-1',
+  '0',
+  '1e29',
+  '2147483648',
+  'NaN',
+  '.nan',
+  '.inf',
+  '""',
+  '"#"',
+  '"a/+"',
+  '[]',
+  '{}',
+  'null',
+  '~',
+  'yes',
+  '"x\\0y"',
+  'Mars/Olympus',
+  '"99:99"',
+  '[{days: xyz, from: "99:99", to: "1:00"}]',
+  '[1, 2]',
+  '{a: 1}',
+  '*nope',
+  '"mqtt://u:p@h"',
+  'rtsp://[bad',
+  '0.5',
+];
 
 function mutateYaml(text: string, r: () => number): string {
   let lines = text.split('\n');
@@ -39,14 +110,36 @@ function mutateYaml(text: string, r: () => number): string {
     const i = Math.floor(r() * lines.length);
     const line = lines[i] ?? '';
     switch (Math.floor(r() * 8)) {
-      case 0: { const at = Math.floor(r() * (line.length + 1)); lines[i] = line.slice(0, at) + pick(r, TOKENS) + line.slice(at); break; }
-      case 1: { const at = Math.floor(r() * line.length); lines[i] = line.slice(0, at) + line.slice(at + 1 + Math.floor(r() * 5)); break; }
-      case 2: lines.splice(i, 1); break;
-      case 3: lines.splice(i, 0, line); break; // duplicate keys
-      case 4: lines[i] = (r() < 0.5 ? ' ' : '') + line.replace(/^ {2}/, r() < 0.5 ? '' : '    '); break; // indentation
-      case 5: lines[i] = line.replace(/:\s+[^#]*/, `: ${pick(r, REPLACEMENTS)} `); break; // a value
-      case 6: { const j = Math.floor(r() * lines.length); [lines[i], lines[j]] = [lines[j] ?? '', line]; break; }
-      default: lines = lines.slice(0, Math.max(1, Math.floor(r() * lines.length))); break; // truncated
+      case 0: {
+        const at = Math.floor(r() * (line.length + 1));
+        lines[i] = line.slice(0, at) + pick(r, TOKENS) + line.slice(at);
+        break;
+      }
+      case 1: {
+        const at = Math.floor(r() * line.length);
+        lines[i] = line.slice(0, at) + line.slice(at + 1 + Math.floor(r() * 5));
+        break;
+      }
+      case 2:
+        lines.splice(i, 1);
+        break;
+      case 3:
+        lines.splice(i, 0, line);
+        break; // duplicate keys
+      case 4:
+        lines[i] = (r() < 0.5 ? ' ' : '') + line.replace(/^ {2}/, r() < 0.5 ? '' : '    ');
+        break; // indentation
+      case 5:
+        lines[i] = line.replace(/:\s+[^#]*/, `: ${pick(r, REPLACEMENTS)} `);
+        break; // a value
+      case 6: {
+        const j = Math.floor(r() * lines.length);
+        [lines[i], lines[j]] = [lines[j] ?? '', line];
+        break;
+      }
+      default:
+        lines = lines.slice(0, Math.max(1, Math.floor(r() * lines.length)));
+        break; // truncated
     }
   }
   return lines.join('\n');
@@ -54,7 +147,8 @@ function mutateYaml(text: string, r: () => number): string {
 
 test('300 mutated YAML files: each loads or is refused with a ConfigError listing paths; never another throw', (t) => {
   const base = readFileSync(join(PACKAGE_ROOT, 'config/percept.yaml'), 'utf8').replace('uri: ""', 'uri: "clip.mp4"');
-  const small = 'source:\n  uri: clip.mp4\ndetector:\n  scoreThreshold: 0.6\nschedule:\n  timezone: Europe/Berlin\n  openingHours:\n    - {days: mon-fri, from: "08:00", to: "20:00"}\nlog:\n  namespaces: {detect: debug}\n';
+  const small =
+    'source:\n  uri: clip.mp4\ndetector:\n  scoreThreshold: 0.6\nschedule:\n  timezone: Europe/Berlin\n  openingHours:\n    - {days: mon-fri, from: "08:00", to: "20:00"}\nlog:\n  namespaces: {detect: debug}\n';
   const dir = mkdtempSync(join(tmpdir(), 'percept-fuzz-'));
   const r = rng(11);
   let loaded = 0;
@@ -80,9 +174,41 @@ test('300 mutated YAML files: each loads or is refused with a ConfigError listin
   assert.ok(loaded > 20 && refused > 50, `loaded ${loaded}, refused ${refused}`);
 });
 
-const VALUES: unknown[] = [null, true, false, 0, -1, 1, 0.5, 1.5, 7, 100, 1e29, -1e29, 2 ** 31, 2 ** 31 - 1, '', 'x', '#', 'a/+', 'debug', 'Mars/Olympus',
-  'Europe/Berlin', 'mqtt://evil', '/tmp', [], ['cpu'], ['x'], [1], {}, { a: 1 }, { debug: 'debug' }, [{ days: 'mon-fri', from: '08:00', to: '20:00' }],
-  [{ days: 'xyz', from: '99:99', to: '1:00' }], '__proto__'];
+const VALUES: unknown[] = [
+  null,
+  true,
+  false,
+  0,
+  -1,
+  1,
+  0.5,
+  1.5,
+  7,
+  100,
+  1e29,
+  -1e29,
+  2 ** 31,
+  2 ** 31 - 1,
+  '',
+  'x',
+  '#',
+  'a/+',
+  'debug',
+  'Mars/Olympus',
+  'Europe/Berlin',
+  'mqtt://evil',
+  '/tmp',
+  [],
+  ['cpu'],
+  ['x'],
+  [1],
+  {},
+  { a: 1 },
+  { debug: 'debug' },
+  [{ days: 'mon-fri', from: '08:00', to: '20:00' }],
+  [{ days: 'xyz', from: '99:99', to: '1:00' }],
+  '__proto__',
+];
 
 /** A value the key's schema may accept: its default, its bounds (and just past them), or between. */
 function plausible(schema: unknown, r: () => number): unknown {
@@ -106,7 +232,8 @@ function generatePatch(r: () => number): unknown {
     if (roll < 0.75) {
       const key = pick(r, KEYS);
       let node = patch;
-      for (const s of key.segments.slice(0, -1)) node = (node[s] = typeof node[s] === 'object' && node[s] !== null ? node[s] : {}) as Record<string, unknown>;
+      for (const s of key.segments.slice(0, -1))
+        node = (node[s] = typeof node[s] === 'object' && node[s] !== null ? node[s] : {}) as Record<string, unknown>;
       node[key.segments[key.segments.length - 1]!] = structuredClone(r() < 0.6 ? plausible(key.schema, r) : pick(r, VALUES));
     } else if (roll < 0.85) {
       patch[pick(r, ['detector', 'tracker', 'mqtt', 'log', 'schedule'])] = pick(r, [null, 7, 'x', [], {}]);
@@ -125,18 +252,26 @@ function generatePatch(r: () => number): unknown {
 function mutateBytes(text: string, r: () => number): string {
   const at = Math.floor(r() * (text.length + 1));
   switch (Math.floor(r() * 4)) {
-    case 0: return text.slice(0, at) + text.slice(at + 1);
-    case 1: return text.slice(0, at) + pick(r, ['{', '}', '"', ',', ':', '\\', '\u0000', 'null', '[', ']', ' ', '1e999']) + text.slice(at);
-    case 2: return text.slice(0, at);
-    default: return text.replace(/\d/, pick(r, ['-', '9999999999', 'x', '']));
+    case 0:
+      return text.slice(0, at) + text.slice(at + 1);
+    case 1:
+      return text.slice(0, at) + pick(r, ['{', '}', '"', ',', ':', '\\', '\u0000', 'null', '[', ']', ' ', '1e999']) + text.slice(at);
+    case 2:
+      return text.slice(0, at);
+    default:
+      return text.replace(/\d/, pick(r, ['-', '9999999999', 'x', '']));
   }
 }
 
 test('1,200 generated or mutated config/set payloads: refused with reasons or applied whole; `next` always validates', (t) => {
   const r = rng(7);
   const base: ConfigLayers = {
-    file: { source: { uri: 'clip.mp4' }, remoteConfig: { allow: ['mqtt.url'] } }, overrides: {}, environment: { tracker: { maxUnseenMs: 900 } },
-    flags: { device: { id: 'fuzz' } }, fileName: null, overridesFile: null,
+    file: { source: { uri: 'clip.mp4' }, remoteConfig: { allow: ['mqtt.url'] } },
+    overrides: {},
+    environment: { tracker: { maxUnseenMs: 900 } },
+    flags: { device: { id: 'fuzz' } },
+    fileName: null,
+    overridesFile: null,
   };
   let layers = structuredClone(base);
   let applied = 0;
@@ -154,8 +289,13 @@ test('1,200 generated or mutated config/set payloads: refused with reasons or ap
     }
     assert.deepEqual(layers, before, `payload ${n} mutated the layers it was given`);
     if (!result.ok) {
-      assert.ok(result.errors.length > 0 && result.errors.every((e) => typeof e.path === 'string' && e.message.length > 0), `payload ${n}: ${payload}`);
-      assert.ok(result.next === undefined && result.layers === undefined && result.applied.length === 0 && result.restartRequired.length === 0);
+      assert.ok(
+        result.errors.length > 0 && result.errors.every((e) => typeof e.path === 'string' && e.message.length > 0),
+        `payload ${n}: ${payload}`,
+      );
+      assert.ok(
+        result.next === undefined && result.layers === undefined && result.applied.length === 0 && result.restartRequired.length === 0,
+      );
       refused++;
       continue;
     }
@@ -163,10 +303,12 @@ test('1,200 generated or mutated config/set payloads: refused with reasons or ap
     assert.deepEqual(validateConfig(next, 'fuzz'), next, `payload ${n}: next does not validate`);
     assert.deepEqual(valueIssues(next), []);
     assert.deepEqual(composeLayers(result.layers!), next, 'next is what the new layers compose to');
-    for (const key of [...result.applied, ...result.restartRequired]) assert.ok(isRemoteSettable(key, ['mqtt.url']), `payload ${n} changed ${key}: ${payload}`);
+    for (const key of [...result.applied, ...result.restartRequired])
+      assert.ok(isRemoteSettable(key, ['mqtt.url']), `payload ${n} changed ${key}: ${payload}`);
     // Applied whole: every key the patch changed is reported, and nothing else moved.
     for (const key of KEYS) {
-      const changed = JSON.stringify(key.segments.reduce<unknown>((o, s) => (o as Record<string, unknown>)[s], current)) !==
+      const changed =
+        JSON.stringify(key.segments.reduce<unknown>((o, s) => (o as Record<string, unknown>)[s], current)) !==
         JSON.stringify(key.segments.reduce<unknown>((o, s) => (o as Record<string, unknown>)[s], next));
       assert.equal(changed, [...result.applied, ...result.restartRequired].includes(key.path), `payload ${n}: ${key.path}`);
     }

@@ -12,7 +12,10 @@ test('URL userinfo: the password goes, the user and the rest stay', () => {
   assert.equal(redactText('rtsp://admin:camPW@10.0.0.5:554/stream1'), 'rtsp://admin:***@10.0.0.5:554/stream1');
   assert.equal(redactText('mqtts://u:p@ss@word@host/x'), 'mqtts://u:***@host/x', 'an unencoded @ in the password');
   assert.equal(redactText('wss://u:pa:ss@h'), 'wss://u:***@h', 'a colon in the password');
-  assert.equal(redactText('camera rtsp://a:camPW@cam/1 lost; broker "mqtt://b:s3cr3t@x" down'), 'camera rtsp://a:***@cam/1 lost; broker "mqtt://b:***@x" down');
+  assert.equal(
+    redactText('camera rtsp://a:camPW@cam/1 lost; broker "mqtt://b:s3cr3t@x" down'),
+    'camera rtsp://a:***@cam/1 lost; broker "mqtt://b:***@x" down',
+  );
   assert.equal(redactText('rtsp://admin@cam/1'), 'rtsp://admin@cam/1', 'a user name alone is not a secret');
   assert.equal(redactText('rtsp://cam/1?user=admin&password=camPW&channel=1'), 'rtsp://cam/1?user=admin&password=***&channel=1');
   assert.equal(redactText('http://x/y?token=tok123'), 'http://x/y?token=***');
@@ -21,10 +24,18 @@ test('URL userinfo: the password goes, the user and the rest stay', () => {
 });
 
 test('secret keys: password, passwordFile, TLS key paths, tokens; empty stays empty so "unset" shows', () => {
-  const c = validateConfig({
-    source: { uri: 'rtsp://admin:camPW@cam/1' },
-    mqtt: { url: 'mqtt://kiosk:hunter2@broker', password: 's3cr3t', passwordFile: '/etc/percept/keyfile-path', tls: { key: '/etc/keyfile-path', ca: '/etc/ca.pem' } },
-  }, 't');
+  const c = validateConfig(
+    {
+      source: { uri: 'rtsp://admin:camPW@cam/1' },
+      mqtt: {
+        url: 'mqtt://kiosk:hunter2@broker',
+        password: 's3cr3t',
+        passwordFile: '/etc/percept/keyfile-path',
+        tls: { key: '/etc/keyfile-path', ca: '/etc/ca.pem' },
+      },
+    },
+    't',
+  );
   const r = redact(c);
   assert.equal(r.mqtt.password, '***');
   assert.equal(r.mqtt.passwordFile, '***');
@@ -39,7 +50,11 @@ test('secret keys: password, passwordFile, TLS key paths, tokens; empty stays em
 
 test('the shapes that leave the agent: status, stats, log lines, errors, arrays — nothing of the secret survives', () => {
   const status = { state: 'online', camera: 'lost', cameraDetail: 'rtsp://admin:camPW@cam/1: cannot be opened' };
-  const stats = { camera: { lastError: new Error('connect rtsp://u:camPW@cam failed') }, sources: ['rtsp://a:tok123@x', 'file.mp4'], nested: { deep: { token: 'tok123', apiKey: 'tok123' } } };
+  const stats = {
+    camera: { lastError: new Error('connect rtsp://u:camPW@cam failed') },
+    sources: ['rtsp://a:tok123@x', 'file.mp4'],
+    nested: { deep: { token: 'tok123', apiKey: 'tok123' } },
+  };
   const out = JSON.stringify([redact(status), redact(stats)]);
   for (const s of SECRETS) assert.ok(!out.includes(s), `${s} leaked in ${out}`);
   assert.match(out, /rtsp:\/\/admin:\*\*\*@cam\/1: cannot be opened/);
