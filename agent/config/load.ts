@@ -1,7 +1,7 @@
 // Loads the effective configuration as layers: schema defaults ← YAML file ← remote overrides (state dir,
 // when remoteConfig.persist) ← PERCEPT_* environment ← command-line flags. Each value's layer is known
 // (`config print` shows it). Validation reports every error with its path; nothing is half-applied.
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
@@ -193,6 +193,18 @@ export function composeLayers(layers: ConfigLayers, opts: ComposeOptions = {}): 
   return config;
 }
 
+/** Layers for a config built in code (tests, bench): all of it counts as the local file. */
+export function layersOf(config: Config): ConfigLayers {
+  return {
+    file: structuredClone(config) as unknown as Record<string, unknown>,
+    overrides: {},
+    environment: {},
+    flags: {},
+    fileName: null,
+    overridesFile: null,
+  };
+}
+
 /** For every key, the highest layer that sets it. */
 export function provenance(layers: ConfigLayers): Record<string, LayerName> {
   const out: Record<string, LayerName> = {};
@@ -232,7 +244,7 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   const systemFile = opts.systemFile === undefined ? SYSTEM_CONFIG : opts.systemFile;
   let file: string | null = null;
   if (opts.file) file = opts.file;
-  else if (systemFile && existsQuietly(systemFile)) file = systemFile;
+  else if (systemFile && existsSync(systemFile)) file = systemFile;
   let layers: ConfigLayers = {
     file: file ? readConfigFile(file) : {},
     overrides: {},
@@ -260,15 +272,6 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
     }
   }
   return { config: composeLayers(layers, { forRun: opts.forRun }), file, layers, warnings };
-}
-
-function existsQuietly(file: string): boolean {
-  try {
-    statSync(file);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export function deviceId(config: Config): string {
