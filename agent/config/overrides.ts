@@ -1,8 +1,9 @@
 // Persisted remote patches: one JSON file in the state directory (the only place the service may write
 // under systemd's ProtectSystem=strict), layered over the YAML file. The YAML file stays the operator's:
 // the agent never rewrites it.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeDurable } from '../lib/durable.js';
 import { isRemoteSettable, isSection } from './keys.js';
 
 export const OVERRIDES_NAME = 'config-overrides.json';
@@ -66,28 +67,7 @@ export function loadOverrides(file: string, allow: readonly string[]): { overrid
   return { overrides: kept, warnings };
 }
 
-// agent/lib/durable.ts (another branch) will hold the shared version; until it lands, this one: write a
-// temporary file, fsync it, rename it over the old one, fsync the directory so the rename survives a
-// power cut.
-function writeDurably(file: string, text: string): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, file);
-  const dir = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
-}
-
 /** Replaces the stored overrides; throws (with the OS reason) when the write fails. */
 export function writeOverrides(file: string, overrides: Record<string, unknown>): void {
-  writeDurably(file, `${JSON.stringify(overrides, null, 2)}\n`);
+  writeDurable(file, `${JSON.stringify(overrides, null, 2)}\n`);
 }
