@@ -1,6 +1,8 @@
 // percept config validate FILE | print
-import { stringify } from 'yaml';
-import { ConfigError, loadConfig, redact } from '../config/load.js';
+import { Document, isCollection } from 'yaml';
+import { ConfigError, loadConfig, provenance, type LoadedConfig } from '../config/load.js';
+import { getPath, KEYS, setPath } from '../config/keys.js';
+import { redact } from '../lib/redact.js';
 import { exitCodeFor } from './exit-codes.js';
 
 export function configValidate(file: string | undefined): number {
@@ -9,8 +11,9 @@ export function configValidate(file: string | undefined): number {
     return 64;
   }
   try {
-    // The file alone: environment overrides are not part of what is being checked.
-    loadConfig({ file, env: {} });
+    // The file alone, with the checks `percept run` makes (a source, files that must exist): environment
+    // overrides and stored remote overrides are not part of what is being checked.
+    loadConfig({ file, env: {}, forRun: true, readOverrides: false });
     process.stdout.write(`${file}: valid\n`);
     return 0;
   } catch (err) {
@@ -20,10 +23,32 @@ export function configValidate(file: string | undefined): number {
   }
 }
 
+/** The effective config as YAML, each value followed by the layer it comes from. */
+export function printWithLayers(loaded: LoadedConfig): string {
+  // Schema order (the order of config/percept.yaml), whatever order the layers named the keys in.
+  const ordered: Record<string, unknown> = {};
+  for (const key of KEYS) setPath(ordered, key.segments, getPath(loaded.config, key.segments));
+  const doc = new Document(redact(ordered));
+  const from = provenance(loaded.layers);
+  for (const key of KEYS) {
+    const node = doc.getIn(key.segments, true) as { comment?: string | null; flow?: boolean } | undefined;
+    if (!node || typeof node !== 'object') continue;
+    node.comment = ` ${from[key.path]}`;
+    if (isCollection(node)) node.flow = true; // keeps the comment on the key's line
+  }
+  const { fileName, overridesFile } = loaded.layers;
+  const header = [
+    '# effective configuration; secrets redacted. Each value says where it comes from:',
+    `#   default < file (${fileName ?? 'none'}) < overrides (${overridesFile ?? 'none: remoteConfig.persist is off'}) < environment (PERCEPT_*) < flags`,
+  ];
+  return `${header.join('\n')}\n${doc.toString()}`;
+}
+
 export function configPrint(file: string | undefined): number {
   try {
-    const { config, file: used } = loadConfig({ file });
-    process.stdout.write(`# effective configuration (${used ?? 'defaults'} + PERCEPT_* environment); secrets redacted\n${stringify(redact(config))}`);
+    const loaded = loadConfig({ file });
+    for (const w of loaded.warnings) process.stderr.write(`percept: ${w}\n`);
+    process.stdout.write(printWithLayers(loaded));
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

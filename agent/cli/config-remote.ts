@@ -6,7 +6,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { MqttClient } from 'mqtt';
 import { ConfigError, parseYaml, validateConfig } from '../config/load.js';
-import { SECRET_PATHS } from '../config/schema.js';
+import { redact, REDACTED } from '../lib/redact.js';
 import { changedPaths } from '../config/remote.js';
 import type { ConfigResultPayload } from '../contract/payloads.js';
 import { connect, firstMessage, NoAnswer, parseJson, resolveTarget, type RemoteArgs, type Target } from './remote-device.js';
@@ -122,11 +122,12 @@ export async function configGet(key: string | undefined, a: RemoteArgs): Promise
 }
 
 /** Leaf paths with old → new, secrets left out (the device redacts them, so they always "differ"). */
-export function diffLines(device: unknown, wanted: unknown): string[] {
-  const secret = new Set(SECRET_PATHS.map((p) => p.join('.')));
+export function diffLines(device: unknown, wantedRaw: unknown): string[] {
+  const wanted = redact(wantedRaw);
+  const secret = (p: string) => valueAt(device, p.split('.')) === REDACTED || valueAt(wanted, p.split('.')) === REDACTED;
   const show = (v: unknown) => (v === undefined ? '(absent)' : JSON.stringify(v));
   return changedPaths(device, wanted)
-    .filter((p) => !secret.has(p))
+    .filter((p) => !secret(p))
     .map((p) => `${p}: ${show(valueAt(device, p.split('.')))} → ${show(valueAt(wanted, p.split('.')))}`);
 }
 

@@ -35,7 +35,9 @@ export function flagOverrides(a: Partial<RunArgs>): Record<string, unknown> {
 
 export function loadOrReport(file: string | undefined, overrides: Record<string, unknown>, systemFile?: string | null): LoadedConfig | number {
   try {
-    return loadConfig({ file, overrides, systemFile });
+    // The same checks as `percept config validate`, plus a source: every value that would fail later is
+    // refused now with its key (exit 78, which systemd does not restart), never an exit 1 mid-run.
+    return loadConfig({ file, overrides, systemFile, forRun: true });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`percept: ${err.message}\npercept: refusing to start; fix the keys above ("percept config validate FILE" checks a file).\n`);
@@ -43,8 +45,9 @@ export function loadOrReport(file: string | undefined, overrides: Record<string,
   }
 }
 
-export async function runAgent(config: Config, opts: { exitOnEof: boolean; configFile?: string | null; onEvent?: (p: EventPayload) => void }): Promise<number> {
+export async function runAgent(config: Config, opts: { exitOnEof: boolean; configFile?: string | null; onEvent?: (p: EventPayload) => void; warnings?: string[] }): Promise<number> {
   const log = createLogger(config.log);
+  for (const w of opts.warnings ?? []) child(log, 'config').warn(w);
   const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, configFile: opts.configFile ?? null, onEvent: opts.onEvent });
   // Handlers go in before start-up, so a stop during it (models loading, broker unreachable) is clean too.
   let signalled = false;
@@ -107,5 +110,5 @@ export async function runCommand(a: RunArgs): Promise<number> {
   const loaded = loadOrReport(a.config, flagOverrides(a));
   if (typeof loaded === 'number') return loaded;
   const onEvent = a.printEvents ? (p: EventPayload) => { process.stdout.write(`${JSON.stringify(p)}\n`); } : undefined;
-  return runAgent(loaded.config, { exitOnEof: a.exitOnEof, configFile: loaded.file, onEvent });
+  return runAgent(loaded.config, { exitOnEof: a.exitOnEof, configFile: loaded.file, onEvent, warnings: loaded.warnings });
 }

@@ -1,28 +1,28 @@
-// Loads the effective configuration: schema defaults ← YAML file ← PERCEPT_* environment ← command-line
-// flags. Validation reports every error with its path; nothing is half-applied.
-import { existsSync, readFileSync } from 'node:fs';
+// Loads the effective configuration as layers: schema defaults ← YAML file ← remote overrides (state dir,
+// when remoteConfig.persist) ← PERCEPT_* environment ← command-line flags. Each value's layer is known
+// (`config print` shows it). Validation reports every error with its path; nothing is half-applied.
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parseDocument } from 'yaml';
-import { ConfigSchema, SECRET_PATHS, type Config, type TSchema } from './schema.js';
+import { redact as redactSecrets } from '../lib/redact.js';
+import { runIssues, valueIssues } from './checks.js';
+import { ConfigError, EXIT_CONFIG, type ConfigIssue } from './errors.js';
+import { getPath, KEYS, setPath } from './keys.js';
+import { loadOverrides, overridesPath } from './overrides.js';
+import { defaultStateDir } from '../lib/state-dir.js';
+import { ConfigSchema, type Config, type TSchema } from './schema.js';
+
+export { ConfigError, EXIT_CONFIG, type ConfigIssue };
 
 export const SYSTEM_CONFIG = '/etc/percept/percept.yaml';
-/** sysexits EX_CONFIG: what systemd units and scripts can tell apart from crashes. */
-export const EXIT_CONFIG = 78;
+/** A config file is a few kB; anything near this is a mistake or an attack, refused before parsing. */
+export const MAX_FILE_BYTES = 1_048_576;
+/** YAML aliases expanded while reading a file; more is an alias bomb. */
+const MAX_ALIASES = 100;
 
-export interface ConfigIssue {
-  path: string;
-  message: string;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly source: string, readonly issues: ConfigIssue[]) {
-    super(`invalid configuration (${source}):\n${issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+// verbose: errors carry their schema, whose x-hint replaces a bare regular expression in the message.
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 const validate = ajv.compile<Config>(ConfigSchema);
 
 function describe(e: ErrorObject): ConfigIssue {
@@ -34,6 +34,10 @@ function describe(e: ErrorObject): ConfigIssue {
     }
     case 'enum':
       return { path: base, message: `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.join(', ')}` };
+    case 'pattern': {
+      const hint = (e.parentSchema as { 'x-hint'?: string } | undefined)?.['x-hint'];
+      return { path: base, message: hint ?? e.message ?? 'is invalid' };
+    }
     default:
       return { path: base, message: e.message ?? 'is invalid' };
   }
@@ -47,65 +51,98 @@ function collect(errors: ErrorObject[] | null | undefined): ConfigIssue[] {
     const issue = describe(e);
     if (e.keyword === 'const') {
       allowed.set(issue.path, [...(allowed.get(issue.path) ?? []), (e.params as { allowedValue: unknown }).allowedValue]);
-    } else if (e.keyword !== 'anyOf') {
+    } else if (e.keyword !== 'anyOf' && e.keyword !== 'propertyNames') {
+      // both only summarise the errors beneath them
       issues.set(`${issue.path}\u0000${issue.message}`, issue);
     }
   }
-  for (const [path, values] of allowed) issues.set(path, { path, message: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
+  for (const [path, values] of allowed)
+    issues.set(path, { path, message: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
   return [...issues.values()];
 }
 
 export function validateConfig(raw: unknown, source: string): Config {
   const copy = structuredClone(raw ?? {}) as object;
-  if (typeof copy !== 'object' || Array.isArray(copy)) throw new ConfigError(source, [{ path: '', message: 'must be a mapping of sections (device, source, mqtt, …)' }]);
+  if (typeof copy !== 'object' || Array.isArray(copy))
+    throw new ConfigError(source, [{ path: '', message: 'must be a mapping of sections (device, source, mqtt, …)' }]);
   if (!validate(copy)) throw new ConfigError(source, collect(validate.errors));
   return copy as Config;
 }
 
 export function parseYaml(text: string, source: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length) {
-    throw new ConfigError(source, doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0]! })));
+  // The yaml library throws (rather than reports) on some inputs and on alias bombs; every failure of a
+  // file is a config error, never a crash.
+  try {
+    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
+    if (doc.errors.length) {
+      throw new ConfigError(
+        source,
+        doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0]! })),
+      );
+    }
+    return doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const message = /alias/i.test((err as Error).message)
+      ? `aliases expand too far (more than ${MAX_ALIASES}); write the values out`
+      : `not readable as YAML: ${(err as Error).message.split('\n')[0]}`;
+    throw new ConfigError(source, [{ path: '', message }]);
   }
-  return doc.toJS() ?? {};
+}
+
+/** The YAML file as a partial config; every way it can be unreadable is a ConfigError naming the file. */
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    const st = statSync(file);
+    if (st.isDirectory())
+      throw new ConfigError(file, [{ path: '', message: `${file} is a directory; name the YAML file (e.g. ${file}/percept.yaml)` }]);
+    if (st.size > MAX_FILE_BYTES)
+      throw new ConfigError(file, [{ path: '', message: `${st.size} bytes; a config file is at most ${MAX_FILE_BYTES}` }]);
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(file, [
+      { path: '', message: code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${code ?? (err as Error).message}` },
+    ]);
+  }
+  const parsed = parseYaml(text, file);
+  if (!isPlain(parsed))
+    throw new ConfigError(file, [{ path: '', message: 'the file must hold a mapping of sections (device, source, mqtt, …)' }]);
+  return parsed;
 }
 
 const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
 
-interface Leaf { path: string[]; schema: TSchema & { type?: string; items?: TSchema } }
+// Maps (log.namespaces) have no single environment value; every other key has one.
+export const ENV_KEYS = KEYS.filter((k) => (k.schema as { type?: string }).type !== 'object').map((k) => ({
+  name: `PERCEPT_${k.segments.map(snake).join('_')}`,
+  path: k.segments,
+  schema: k.schema,
+}));
 
-function leaves(schema: TSchema, path: string[] = []): Leaf[] {
-  const s = schema as TSchema & { type?: string; properties?: Record<string, TSchema> };
-  if (s.type === 'object' && s.properties) return Object.entries(s.properties).flatMap(([k, v]) => leaves(v, [...path, k]));
-  return [{ path, schema: s }];
-}
-
-// Maps (log.namespaces) have no single environment value; every other leaf has one.
-export const ENV_KEYS = leaves(ConfigSchema).filter((l) => (l.schema as { type?: string }).type !== 'object')
-  .map((l) => ({ name: `PERCEPT_${l.path.map(snake).join('_')}`, path: l.path, schema: l.schema }));
-
-function coerce(value: string, leaf: Leaf): unknown {
-  const t = leaf.schema.type ?? (leaf.schema as { anyOf?: { const?: unknown; type?: string }[] }).anyOf?.[0]?.type;
+function coerce(value: string, schema: TSchema): unknown {
+  const s = schema as { type?: string; anyOf?: { type?: string }[] };
+  const t = s.type ?? s.anyOf?.[0]?.type;
   if (t === 'integer' || t === 'number') return value.trim() === '' ? value : Number(value);
-  if (t === 'boolean') return ({ true: true, false: false, '1': true, '0': false, yes: true, no: false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
-  if (t === 'array') return value.split(',').map((v) => v.trim()).filter(Boolean);
+  if (t === 'boolean')
+    return (
+      ({ true: true, false: false, '1': true, '0': false, yes: true, no: false } as Record<string, boolean>)[value.toLowerCase()] ?? value
+    );
+  if (t === 'array')
+    return value
+      .split(',')
+      .map((v) => v.trim())
+      .filter(Boolean);
   return value;
-}
-
-function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
-  let node = target;
-  for (const key of path.slice(0, -1)) {
-    if (typeof node[key] !== 'object' || node[key] === null) node[key] = {};
-    node = node[key] as Record<string, unknown>;
-  }
-  node[path[path.length - 1]!] = value;
 }
 
 export function envOverrides(env: NodeJS.ProcessEnv): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of ENV_KEYS) {
     const v = env[key.name];
-    if (v !== undefined) setPath(out, key.path, coerce(v, key));
+    if (v !== undefined) setPath(out, key.path, coerce(v, key.schema));
   }
   return out;
 }
@@ -121,50 +158,136 @@ export function deepMerge(base: unknown, over: unknown): unknown {
   return out;
 }
 
+/** Where a value comes from, lowest first. */
+export const LAYER_NAMES = ['default', 'file', 'overrides', 'environment', 'flags'] as const;
+export type LayerName = (typeof LAYER_NAMES)[number];
+
+/** The partial configs the effective one is made of; each a plain object of the keys it sets. */
+export interface ConfigLayers {
+  file: Record<string, unknown>;
+  /** Accepted remote patches (merged); persisted only when overridesFile is set. */
+  overrides: Record<string, unknown>;
+  environment: Record<string, unknown>;
+  flags: Record<string, unknown>;
+  /** The YAML file read, if any. */
+  fileName: string | null;
+  /** Where overrides are persisted: null when remoteConfig.persist is off. */
+  overridesFile: string | null;
+}
+
+export interface ComposeOptions {
+  /** Also check what `percept run` needs: a source, and the files and directories named. */
+  forRun?: boolean;
+}
+
+function layerSource(layers: ConfigLayers): string {
+  return [layers.fileName ?? 'defaults', ...(layers.overridesFile ? [layers.overridesFile] : []), 'environment', 'flags'].join(' + ');
+}
+
+/** The effective config of some layers: schema, value checks (and run checks); ConfigError otherwise. */
+export function composeLayers(layers: ConfigLayers, opts: ComposeOptions = {}): Config {
+  const merged = [layers.overrides, layers.environment, layers.flags].reduce((acc, l) => deepMerge(acc, l), layers.file as unknown);
+  const source = layerSource(layers);
+  const config = validateConfig(merged, source);
+  const issues = [...valueIssues(config), ...(opts.forRun ? runIssues(config) : [])];
+  if (issues.length) throw new ConfigError(source, issues);
+  return config;
+}
+
+/** Layers for a config built in code (tests, bench): all of it counts as the local file. */
+export function layersOf(config: Config): ConfigLayers {
+  return {
+    file: structuredClone(config) as unknown as Record<string, unknown>,
+    overrides: {},
+    environment: {},
+    flags: {},
+    fileName: null,
+    overridesFile: null,
+  };
+}
+
+/** For every key, the highest layer that sets it. */
+export function provenance(layers: ConfigLayers): Record<string, LayerName> {
+  const out: Record<string, LayerName> = {};
+  const order: [LayerName, Record<string, unknown>][] = [
+    ['flags', layers.flags],
+    ['environment', layers.environment],
+    ['overrides', layers.overrides],
+    ['file', layers.file],
+  ];
+  for (const key of KEYS) out[key.path] = order.find(([, layer]) => getPath(layer, key.segments) !== undefined)?.[0] ?? 'default';
+  return out;
+}
+
 export interface LoadOptions {
   /** A file named by --config; it must exist. Without it, /etc/percept/percept.yaml is read if present. */
   file?: string;
-  /** The system file to fall back on; null reads none (the demo). */
   env?: NodeJS.ProcessEnv;
   /** Values from command-line flags, as a partial config. */
   overrides?: Record<string, unknown>;
+  /** The system file to fall back on; null reads none (the demo). */
   systemFile?: string | null;
+  /** Check what `percept run` needs too (a source, files that must exist). */
+  forRun?: boolean;
+  /** Read the remote overrides from the state directory (when remoteConfig.persist); default true. */
+  readOverrides?: boolean;
 }
 
 export interface LoadedConfig {
   config: Config;
   file: string | null;
+  layers: ConfigLayers;
+  /** Things worth a log line that did not stop the load: overrides ignored, and why. */
+  warnings: string[];
 }
 
 export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
-  const env = opts.env ?? process.env;
-  const systemFile = opts.systemFile ?? SYSTEM_CONFIG;
+  const systemFile = opts.systemFile === undefined ? SYSTEM_CONFIG : opts.systemFile;
   let file: string | null = null;
-  let fromFile: unknown = {};
-  if (opts.file) {
-    if (!existsSync(opts.file)) throw new ConfigError(opts.file, [{ path: '', message: `file not found: ${opts.file}` }]);
-    file = opts.file;
-  } else if (systemFile && existsSync(systemFile)) {
-    file = systemFile;
+  if (opts.file) file = opts.file;
+  else if (systemFile && existsSync(systemFile)) file = systemFile;
+  let layers: ConfigLayers = {
+    file: file ? readConfigFile(file) : {},
+    overrides: {},
+    environment: envOverrides(opts.env ?? process.env),
+    flags: opts.overrides ?? {},
+    fileName: file,
+    overridesFile: null,
+  };
+  // The local layers alone first: they decide whether and where overrides are read, and what they may set.
+  const local = composeLayers(layers, { forRun: opts.forRun });
+  const warnings: string[] = [];
+  if (local.remoteConfig.persist && opts.readOverrides !== false) {
+    const overridesFile = overridesPath(local.state.dir || defaultStateDir());
+    const read = loadOverrides(overridesFile, local.remoteConfig.allow);
+    warnings.push(...read.warnings);
+    const withOverrides = { ...layers, overrides: read.overrides, overridesFile };
+    try {
+      composeLayers(withOverrides);
+      layers = withOverrides;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      // A stored patch this version refuses (a bound tightened, a key renamed) must not keep the device down.
+      warnings.push(`ignoring ${overridesFile}: ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+      layers = { ...layers, overridesFile };
+    }
   }
-  if (file) fromFile = parseYaml(readFileSync(file, 'utf8'), file);
-  if (!isPlain(fromFile)) throw new ConfigError(file ?? 'config', [{ path: '', message: 'the file must hold a mapping of sections (device, source, mqtt, …)' }]);
-  const merged = deepMerge(deepMerge(fromFile, envOverrides(env)), opts.overrides ?? {});
-  const config = validateConfig(merged, [file ?? 'defaults', 'environment', 'flags'].join(' + '));
-  return { config, file };
+  return { config: composeLayers(layers, { forRun: opts.forRun }), file, layers, warnings };
 }
 
 export function deviceId(config: Config): string {
   if (config.device.id) return config.device.id;
-  return hostname().toLowerCase().replace(/[^a-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '') || 'percept';
+  return (
+    hostname()
+      .toLowerCase()
+      .replace(/[^a-z0-9_-]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'percept'
+  );
 }
 
+/** The config with secrets and URL passwords removed (lib/redact: the one redaction function). */
 export function redact(config: Config): Config {
-  const copy = structuredClone(config) as unknown as Record<string, Record<string, unknown>>;
-  for (const [section, key] of SECRET_PATHS) {
-    if (copy[section!]?.[key!]) copy[section!]![key!] = '***';
-  }
-  return copy as unknown as Config;
+  return redactSecrets(config);
 }
 
 export function defaults(): Config {

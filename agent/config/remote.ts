@@ -1,22 +1,28 @@
-// Remote configuration: a JSON merge patch (RFC 7396) on {root}/config/set, validated against the same
-// schema as the YAML file. Either the whole patch is valid and applied, or nothing changes and every
-// problem is reported with its path. Hostile input (huge, deeply nested, prototype-pollution keys,
-// wrong types) is refused before it touches the config.
+// Remote configuration and SIGHUP as pure functions of the config layers. A remote patch is a JSON merge
+// patch (RFC 7396) on {root}/config/set, merged into the overrides layer: either the whole patch is valid,
+// allowed and applied, or nothing changes and every problem is reported with its key. What a patch may set
+// is declared in the schema (x-remote) plus the local file's remoteConfig.allow; hostile input (huge,
+// deeply nested, too many keys, prototype-pollution keys, wrong types) is refused before it touches
+// anything. Hot keys (x-hot) apply at once; the rest is reported as waiting for a restart.
 import mergePatch from 'json-merge-patch';
-import { ConfigError, validateConfig, type ConfigIssue } from './load.js';
+import { type ConfigIssue, ConfigError } from './errors.js';
+import { changedPaths, getPath, inSchemaOrder, isHot, isRemoteSettable, isSection, keyInfo, KEYS, pathsIn, setPath } from './keys.js';
+import { composeLayers, readConfigFile, type ConfigLayers } from './load.js';
+import { runIssues } from './checks.js';
+import { keepRemoteSettable, writeOverrides } from './overrides.js';
 import type { Config } from './schema.js';
 
-/** Keys a running agent applies at once; every other change needs a restart. */
-export const HOT_SECTIONS: Record<string, string[] | '*'> = {
-  detector: ['scoreThreshold', 'iouThreshold', 'minFacePx', 'maxFaces', 'intervalMs'],
-  classifier: ['reclassifyMs', 'betterCropRatio', 'minGapMs', 'maxSamples', 'maxFacesPerSecond', 'minFacePx', 'minSharpness', 'edgeMargin', 'enterTimeoutMs', 'maxBatch'],
-  tracker: '*',
-  fusion: '*',
-  log: ['level', 'namespaces'],
-  homeassistant: ['enabled'],
-};
+export { changedPaths, isHot };
 
-const MAX_DEPTH = 6;
+export interface PatchLimits {
+  /** Larger payloads are refused unread; default remoteConfig.maxBytes. */
+  maxBytes: number;
+  /** Keys in the whole patch, at every depth. */
+  maxKeys: number;
+  maxDepth: number;
+}
+export const DEFAULT_PATCH_LIMITS = { maxKeys: 256, maxDepth: 6 } as const;
+
 const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype']);
 
 export interface PatchResult {
@@ -27,82 +33,263 @@ export interface PatchResult {
   applied: string[];
   /** Changed keys that take effect after a restart. */
   restartRequired: string[];
+  /** The desired config after the change (hot keys and those waiting for a restart). */
   next?: Config;
+  /** The layers after the change: keep them for the next patch; persist `layers.overrides`. */
+  layers?: ConfigLayers;
 }
 
-function inspect(value: unknown, path: string, depth: number, issues: ConfigIssue[]): void {
-  if (depth > MAX_DEPTH) {
-    issues.push({ path, message: `nested deeper than ${MAX_DEPTH} levels` });
+function inspect(value: unknown, path: string, depth: number, limits: PatchLimits, count: { keys: number }, issues: ConfigIssue[]): void {
+  if (depth > limits.maxDepth) {
+    issues.push({ path, message: `nested deeper than ${limits.maxDepth} levels` });
     return;
   }
   if (value === null || typeof value !== 'object') return;
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => inspect(v, `${path}.${i}`, depth + 1, issues));
-    return;
-  }
-  for (const key of Object.keys(value)) {
+  const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+  for (const [key, v] of entries) {
+    if (++count.keys > limits.maxKeys) {
+      if (count.keys === limits.maxKeys + 1) issues.push({ path, message: `more than ${limits.maxKeys} keys in one patch` });
+      return;
+    }
     const p = path ? `${path}.${key}` : key;
     if (FORBIDDEN.has(key)) issues.push({ path: p, message: 'forbidden key' });
-    else inspect((value as Record<string, unknown>)[key], p, depth + 1, issues);
+    else inspect(v, p, depth + 1, limits, count, issues);
   }
 }
 
-/** Leaf paths whose values differ between a and b. */
-export function changedPaths(a: unknown, b: unknown, path = ''): string[] {
-  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (isObj(a) && isObj(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].flatMap((k) => changedPaths(a[k], b[k], path ? `${path}.${k}` : k));
+const LOCAL_ONLY =
+  'is local-only (broker, credentials, TLS, model paths, state, providers, source, device id): ' +
+  "set it in the config file, or list it in the file's remoteConfig.allow to let remote patches set it";
+
+/** Why a patch may not touch these paths, one issue per refused key. */
+function refusals(body: Record<string, unknown>, layers: ConfigLayers, allow: readonly string[], sectionReset: boolean): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const path of pathsIn(body)) {
+    const value = getPath(body, path.split('.'));
+    if (isSection(path)) {
+      // Resetting a section removes only overrides, which never hold local-only keys.
+      if (value === null && !sectionReset) {
+        const local = KEYS.filter((k) => k.path.startsWith(`${path}.`) && !isRemoteSettable(k.path, allow)).map((k) => k.path);
+        if (local.length)
+          issues.push({ path, message: `resetting it would reset local-only keys (${local.join(', ')}); reset keys one by one` });
+      }
+      continue; // a non-object value is the schema's to report
+    }
+    const info = keyInfo(path);
+    if (!info) continue; // unknown keys are reported by validation, with a hint
+    if (path.startsWith('remoteConfig.'))
+      issues.push({ path, message: 'remote config settings can only be changed in the local config file' });
+    else if (!isRemoteSettable(path, allow)) issues.push({ path, message: LOCAL_ONLY });
+    else if (getPath(layers.flags, info.segments) !== undefined)
+      issues.push({ path, message: 'is set by a command-line flag, which a remote patch does not override' });
+    else if (getPath(layers.environment, info.segments) !== undefined) {
+      issues.push({
+        path,
+        message: `is set by the environment (PERCEPT_${info.segments.map((s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}), which a remote patch does not override`,
+      });
+    }
   }
-  return JSON.stringify(a) === JSON.stringify(b) ? [] : [path];
+  return issues;
 }
 
-export function isHot(path: string): boolean {
-  const [section, key] = path.split('.');
-  const hot = HOT_SECTIONS[section!];
-  return hot === '*' || (!!hot && !!key && hot.includes(key));
+function outcome(current: Config, next: Config, nextLayers: ConfigLayers, requestId: string | null, checkRun = true): PatchResult {
+  const changed = inSchemaOrder(changedPaths(current, next));
+  // Files a changed key names must exist (an allowed mqtt.tls.ca, say); unchanged ones were checked at start.
+  const missing = checkRun ? runIssues(next).filter((i) => changed.some((c) => i.path === c || i.path.startsWith(`${c}.`))) : [];
+  if (missing.length) return refused(missing, requestId);
+  return {
+    requestId,
+    ok: true,
+    errors: [],
+    applied: changed.filter(isHot),
+    restartRequired: changed.filter((p) => !isHot(p)),
+    next,
+    layers: nextLayers,
+  };
 }
 
-export function evaluatePatch(current: Config, raw: Buffer | string, maxBytes: number): PatchResult {
-  const fail = (errors: ConfigIssue[], requestId: string | null = null): PatchResult => ({ requestId, ok: false, errors, applied: [], restartRequired: [] });
-  const size = typeof raw === 'string' ? Buffer.byteLength(raw) : raw.length;
-  if (size > maxBytes) return fail([{ path: '', message: `payload is ${size} bytes; at most ${maxBytes} (remoteConfig.maxBytes)` }]);
+function refused(errors: ConfigIssue[], requestId: string | null = null): PatchResult {
+  return { requestId, ok: false, errors, applied: [], restartRequired: [] };
+}
+
+/** Was the first argument the pre-layers API (a whole Config)? */
+function isLayers(x: ConfigLayers | Config): x is ConfigLayers {
+  return 'flags' in x && 'overrides' in x;
+}
+
+/**
+ * Evaluates a config/set payload against the current layers. Pure: nothing is applied or written; on ok,
+ * `next` is the validated desired config and `layers` the layers to keep (see commitPatch, applyHot).
+ */
+export function evaluatePatch(layers: ConfigLayers, payload: Buffer | string, limits?: Partial<PatchLimits>): PatchResult;
+/** @deprecated the pre-layers API used by service/device-topics.ts; goes with it. */
+export function evaluatePatch(current: Config, payload: Buffer | string, maxBytes: number): PatchResult;
+export function evaluatePatch(
+  state: ConfigLayers | Config,
+  payload: Buffer | string,
+  limitsOrMax?: Partial<PatchLimits> | number,
+): PatchResult {
+  const legacy = !isLayers(state);
+  // Legacy: the whole config is the overrides layer (so null resets to the default, as before); the SIGHUP
+  // caller passes MAX_SAFE_INTEGER and a whole file, which is local and so not held to the allow list.
+  const layers: ConfigLayers = legacy
+    ? {
+        file: {},
+        overrides: structuredClone(state) as unknown as Record<string, unknown>,
+        environment: {},
+        flags: {},
+        fileName: null,
+        overridesFile: null,
+      }
+    : state;
+  const localReload = legacy && limitsOrMax === Number.MAX_SAFE_INTEGER;
+  let current: Config;
+  try {
+    current = legacy ? (state as Config) : composeLayers(layers);
+  } catch (err) {
+    if (err instanceof ConfigError) return refused(err.issues);
+    throw err;
+  }
+  const given = typeof limitsOrMax === 'number' ? { maxBytes: limitsOrMax } : (limitsOrMax ?? {});
+  const limits: PatchLimits = { ...DEFAULT_PATCH_LIMITS, maxBytes: current.remoteConfig.maxBytes, ...given };
+  const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+  if (size > limits.maxBytes)
+    return refused([{ path: '', message: `payload is ${size} bytes; at most ${limits.maxBytes} (remoteConfig.maxBytes)` }]);
   let patch: unknown;
   try {
-    patch = JSON.parse(String(raw));
+    patch = JSON.parse(String(payload));
   } catch (err) {
-    return fail([{ path: '', message: `not JSON: ${(err as Error).message}` }]);
+    return refused([{ path: '', message: `not JSON: ${(err as Error).message}` }]);
   }
   if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-    return fail([{ path: '', message: 'a JSON merge patch must be an object, e.g. {"detector":{"scoreThreshold":0.6}}' }]);
+    return refused([{ path: '', message: 'a JSON merge patch must be an object, e.g. {"detector":{"scoreThreshold":0.6}}' }]);
   }
   const body = { ...(patch as Record<string, unknown>) };
   let requestId: string | null = null;
-  if ('requestId' in body) {
+  if (Object.hasOwn(body, 'requestId')) {
     const id = body.requestId;
     delete body.requestId;
-    if (typeof id !== 'string' || id.length > 128) return fail([{ path: 'requestId', message: 'must be a string of at most 128 characters' }]);
+    if (typeof id !== 'string' || id.length > 128)
+      return refused([{ path: 'requestId', message: 'must be a string of at most 128 characters' }]);
     requestId = id;
   }
   const issues: ConfigIssue[] = [];
-  inspect(body, '', 0, issues);
-  if (issues.length) return fail(issues, requestId);
+  inspect(body, '', 0, limits, { keys: 0 }, issues);
+  if (issues.length) return refused(issues, requestId);
+  if (!localReload) {
+    const refusedKeys = refusals(body, layers, current.remoteConfig.allow, !legacy);
+    if (refusedKeys.length) return refused(refusedKeys, requestId);
+  }
+  const nextLayers = {
+    ...layers,
+    overrides: mergePatch.apply(structuredClone(layers.overrides), structuredClone(body)) as Record<string, unknown>,
+  };
   let next: Config;
   try {
-    next = validateConfig(mergePatch.apply(structuredClone(current), body), 'config/set');
+    next = composeLayers(nextLayers);
   } catch (err) {
-    if (err instanceof ConfigError) return fail(err.issues, requestId);
+    if (err instanceof ConfigError) return refused(err.issues, requestId);
     throw err;
   }
-  const changed = changedPaths(current, next);
-  return { requestId, ok: true, errors: [], applied: changed.filter(isHot), restartRequired: changed.filter((p) => !isHot(p)), next };
+  // The legacy SIGHUP caller reloads without the command-line flags (so without --source): as before.
+  const result = outcome(current, next, nextLayers, requestId, !localReload);
+  // The legacy caller publishes everything but `next` as config/result: the layers must not go out.
+  if (legacy) delete result.layers;
+  return result;
 }
 
-/** Copies the hot keys of `next` into the live config objects the components hold. */
-export function applyHot(live: Config, next: Config): void {
-  for (const [section, keys] of Object.entries(HOT_SECTIONS)) {
-    const target = (live as unknown as Record<string, Record<string, unknown>>)[section]!;
-    const source = (next as unknown as Record<string, Record<string, unknown>>)[section]!;
-    for (const key of keys === '*' ? Object.keys(source) : keys) target[key] = structuredClone(source[key]);
+/** The {root}/config/result payload of a result: exactly the contract's fields, never the config itself. */
+export function resultPayload(r: PatchResult): {
+  requestId: string | null;
+  ok: boolean;
+  errors: ConfigIssue[];
+  applied: string[];
+  restartRequired: string[];
+} {
+  return { requestId: r.requestId, ok: r.ok, errors: r.errors, applied: r.applied, restartRequired: r.restartRequired };
+}
+
+/**
+ * Persists an accepted patch's overrides (when remoteConfig.persist gave a file) before anything is
+ * applied: a failed write makes the result not ok, so config/result never says ok for a change that
+ * would not survive a restart, and nothing is half-applied.
+ */
+export function commitPatch(
+  result: PatchResult,
+  write: (file: string, overrides: Record<string, unknown>) => void = writeOverrides,
+): PatchResult {
+  const file = result.layers?.overridesFile;
+  if (!result.ok || !result.layers || !file) return result;
+  try {
+    write(file, result.layers.overrides);
+    return result;
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    return refused([{ path: '', message: `not saved (${reason} writing ${file}); nothing changed` }], result.requestId);
   }
+}
+
+export interface ReloadResult extends PatchResult {
+  /** Keys the file no longer sets: back to their default (or overrides) value. */
+  removed: string[];
+  /** Overrides dropped because the file's remoteConfig.allow no longer covers them. */
+  warnings: string[];
+}
+
+/**
+ * SIGHUP: the config file read again and put in place of the file layer; overrides, environment and
+ * command-line flags stay (so flags are never reported as changed). A key removed from the file goes
+ * back to its default or overrides value. A file that would not load is refused with every issue.
+ */
+export function reloadFromFile(layers: ConfigLayers): ReloadResult {
+  const fail = (errors: ConfigIssue[]): ReloadResult => ({ ...refused(errors), removed: [], warnings: [] });
+  if (!layers.fileName)
+    return fail([{ path: '', message: 'no config file to reload (started without --config or /etc/percept/percept.yaml)' }]);
+  let current: Config;
+  let next: Config;
+  let nextLayers: ConfigLayers;
+  const warnings: string[] = [];
+  try {
+    current = composeLayers(layers);
+    const file = readConfigFile(layers.fileName);
+    const local = composeLayers({ ...layers, file, overrides: {} });
+    const { kept, dropped } = keepRemoteSettable(layers.overrides, local.remoteConfig.allow);
+    if (dropped.length) warnings.push(`overrides dropped, no longer in remoteConfig.allow: ${dropped.join(', ')}`);
+    nextLayers = { ...layers, file, overrides: kept };
+    next = composeLayers(nextLayers);
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.issues);
+    throw err;
+  }
+  const before = new Set(pathsIn(nextLayers.file));
+  const removed = pathsIn(layers.file).filter((p) => !before.has(p));
+  const result = outcome(current, next, nextLayers, null);
+  return { ...result, removed: result.ok ? removed : [], warnings };
+}
+
+/** Copies the hot keys of `next` into the live config objects the components hold (in place). */
+export function applyHot(live: Config, next: Config): void {
+  for (const key of KEYS) {
+    if (key.hot) setPath(live as unknown as Record<string, unknown>, key.segments, structuredClone(getPath(next, key.segments)));
+  }
+}
+
+/**
+ * A command arriving as a retained message was sent earlier (maybe long ago) and would be replayed at every
+ * start and reconnect, reverting later changes: it is ignored. Returns the line to log, or null to process.
+ */
+export function shouldIgnore(topic: string, packet: { retain?: boolean }): string | null {
+  return packet.retain
+    ? `${topic}: ignoring a retained command (publish commands without retain; clear it with an empty retained message)`
+    : null;
+}
+
+/** One log line for a patch or reload result. */
+export function describeResult(what: string, r: PatchResult & { removed?: string[] }): string {
+  if (!r.ok) return `${what} refused: ${r.errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`;
+  return (
+    `${what}${r.requestId ? ` ${r.requestId}` : ''}: applied ${r.applied.join(', ') || 'nothing'}` +
+    (r.restartRequired.length ? `; needs a restart: ${r.restartRequired.join(', ')}` : '') +
+    (r.removed?.length ? `; no longer in the file: ${r.removed.join(', ')}` : '')
+  );
 }

@@ -1,4 +1,6 @@
 // Writes config/percept.schema.json from the TypeBox schema (run by setup; a test keeps them in sync).
+// The x-hot / x-remote / x-hint keywords stay in: JSON Schema validators and editors ignore unknown x-
+// keywords, and they tell a reader of the JSON which keys apply at once and which a remote patch may set.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../lib/package-root.js';

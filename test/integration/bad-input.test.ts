@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_MODELS } from '../helpers/models.js';
+import { DEFAULT_MODELS, PACKAGE_ROOT } from '../helpers/models.js';
 import { runPercept } from '../helpers/agent-process.js';
 import { GRACE_HOPPER } from '../helpers/images.js';
 
@@ -80,4 +80,36 @@ test('an invalid config file: every error with its path, exit 78', async () => {
 
 test('an invalid environment override names the key', async () => {
   await expectFailure([], 78, /tracker\.minHits: must be integer/, { PERCEPT_TRACKER_MIN_HITS: 'two' });
+});
+
+// Issue 11 items 1 and 14, issue 16 item 10: what used to exit 1 (a restart loop under systemd) is a
+// config error, exit 78, naming the key.
+test('values that fail at run time: time zone, opening hours, day names — exit 78 with each key', async () => {
+  const file = join(work, 'schedule.yaml');
+  writeFileSync(file, 'schedule:\n  timezone: Mars/Olympus\n  openingHours:\n    - {days: xyz, from: "08:00", to: "20:00"}\n');
+  await expectFailure(['--config', file], 78, /schedule\.timezone: "Mars\/Olympus" is not an IANA time zone[\s\S]*schedule\.openingHours\.0\.days: "xyz" is not a day/);
+  writeFileSync(file, 'schedule:\n  openingHours:\n    - {days: daily, from: "99:99", to: "25:00"}\n');
+  await expectFailure(['--config', file], 78, /openingHours\.0\.from: must be a time HH:MM from 00:00 to 24:00[\s\S]*openingHours\.0\.to: must be a time/);
+});
+
+test('--config naming a directory, and a YAML alias bomb: exit 78', async () => {
+  await expectFailure(['--config', work], 78, /is a directory; name the YAML file/);
+  const bomb = join(work, 'bomb.yaml');
+  let text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n';
+  for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h']]) text += `${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
+  writeFileSync(bomb, text);
+  await expectFailure(['--config', bomb], 78, /aliases expand too far/);
+});
+
+test('the installed config as shipped (source.uri: "") and no --source: exit 78 naming source.uri', async () => {
+  const stateDir = join(work, 'state-shipped');
+  const res = await runPercept(['run', '--config', join(PACKAGE_ROOT, 'config/percept.yaml'), '--state-dir', stateDir], {}, 60_000);
+  assert.equal(res.code, 78, res.stderr);
+  assert.match(res.stderr, /source\.uri: no source: set source\.uri .* or pass --source/);
+  assert.ok(!existsSync(stateDir));
+});
+
+test('a model path or TLS file that does not exist is a config error (78), not a crash later', async () => {
+  await expectFailure([], 78, /detector\.model: .*nowhere does not exist/, { PERCEPT_DETECTOR_MODEL: join(work, 'nowhere') });
+  await expectFailure([], 78, /mqtt\.tls\.ca: .*no-ca\.pem does not exist/, { PERCEPT_MQTT_TLS_CA: join(work, 'no-ca.pem') });
 });

@@ -1,7 +1,7 @@
 // The installer-facing commands: config validate/print, models list/verify, help.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -10,10 +10,25 @@ import { runPercept } from '../helpers/agent-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-cli-'));
 
-test('config validate accepts the shipped defaults file', async () => {
-  const res = await runPercept(['config', 'validate', join(PACKAGE_ROOT, 'config/percept.yaml')]);
+test('config validate: the shipped defaults file needs only a source (as run does); with one it is valid', async () => {
+  const shipped = readFileSync(join(PACKAGE_ROOT, 'config/percept.yaml'), 'utf8');
+  const unedited = await runPercept(['config', 'validate', join(PACKAGE_ROOT, 'config/percept.yaml')]);
+  assert.equal(unedited.code, 78, 'the same checks as run: no source is a config error');
+  assert.match(unedited.stderr, /source\.uri: no source/);
+  const file = join(work, 'edited.yaml');
+  writeFileSync(file, shipped.replace('uri: ""', `uri: ${work}`));
+  const res = await runPercept(['config', 'validate', file]);
   assert.equal(res.code, 0, res.stderr);
-  assert.match(res.stdout, /percept\.yaml: valid/);
+  assert.match(res.stdout, /edited\.yaml: valid/);
+});
+
+test('config validate runs the run-time checks: time zone, days, times, URLs, files that must exist', async () => {
+  const file = join(work, 'runtime.yaml');
+  writeFileSync(file, `source:\n  uri: ${work}\nschedule:\n  timezone: Mars/Olympus\n  openingHours:\n    - {days: xyz, from: "08:00", to: "20:00"}\n` +
+    `mqtt:\n  url: "broker.local:1883"\n  passwordFile: ${work}/no-such-file\n`);
+  const res = await runPercept(['config', 'validate', file]);
+  assert.equal(res.code, 78);
+  for (const key of ['schedule.timezone', 'schedule.openingHours.0.days', 'mqtt.url', 'mqtt.passwordFile']) assert.match(res.stderr, new RegExp(`${key.replaceAll('.', '\\.')}: `));
 });
 
 test('config validate reports every error with its path and exits 78', async () => {
@@ -46,6 +61,23 @@ test('config print shows the effective config with env overrides and the passwor
   assert.equal(printed.mqtt.url, 'mqtt://broker.local');
   assert.equal(printed.detector.scoreThreshold, 0.7);
   assert.equal(printed.tracker.minHits, 2);
+  // Which layer each value comes from (issue 11): a comment on its line.
+  assert.match(res.stdout, /^ {2}url: mqtt:\/\/broker\.local # file$/m);
+  assert.match(res.stdout, /^ {2}scoreThreshold: 0\.7 # environment$/m);
+  assert.match(res.stdout, /^ {2}minHits: 2 # default$/m);
+});
+
+test('config print: URL passwords and secret files redacted; stored remote overrides shown as their layer', async () => {
+  const state = join(work, 'print-state');
+  mkdirSync(state, { recursive: true });
+  writeFileSync(join(state, 'config-overrides.json'), JSON.stringify({ detector: { maxFaces: 9 } }));
+  const file = join(work, 'print-layers.yaml');
+  writeFileSync(file, `source:\n  uri: rtsp://admin:camPW@cam/1\nmqtt:\n  url: mqtt://kiosk:s3cr3t@broker.local\n  passwordFile: /etc/percept/pw\nremoteConfig:\n  persist: true\nstate:\n  dir: ${state}\n`);
+  const res = await runPercept(['config', 'print', '--config', file]);
+  assert.equal(res.code, 0, res.stderr);
+  for (const secret of ['camPW', 's3cr3t', '/etc/percept/pw']) assert.ok(!res.stdout.includes(secret), `${secret} printed`);
+  assert.match(res.stdout, /url: mqtt:\/\/kiosk:\*\*\*@broker\.local # file/);
+  assert.match(res.stdout, /maxFaces: 9 # overrides/);
 });
 
 test('models list shows the converted models', async () => {

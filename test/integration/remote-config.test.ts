@@ -131,6 +131,15 @@ test('a valid patch is applied whole: hot keys now, the others after a restart; 
   assert.equal(effectiveConfig().tracker.minHits, 2);
 });
 
+test('security keys are refused by name over the wire', async () => {
+  for (const [patch, key] of [[{ mqtt: { url: 'mqtt://evil.example' } }, 'mqtt.url'], [{ detector: { model: '/tmp/evil' } }, 'detector.model'],
+    [{ state: { dir: '/tmp' } }, 'state.dir'], [{ remoteConfig: { allow: ['mqtt.url'] } }, 'remoteConfig.allow']] as const) {
+    const reply = await send(JSON.stringify(patch));
+    assert.equal(reply.ok, false);
+    assert.deepEqual((reply.errors as { path: string }[]).map((e) => e.path), [key]);
+  }
+});
+
 test('Home Assistant discovery: published when enabled, again when HA comes online, removed when disabled', async () => {
   const discovery = () => seen.filter((m) => m.topic.startsWith('homeassistant/sensor/percept_remote/'));
   const initially = discovery().length;
