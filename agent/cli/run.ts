@@ -1,6 +1,6 @@
 // percept run: config from file/env/flags, then the agent until a signal (or the end of a file).
 import { resolve } from 'node:path';
-import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
+import { ConfigError, loadConfig, type ConfigLayers, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Agent } from '../service/agent.js';
 import { child, createLogger } from '../lib/logging.js';
@@ -45,10 +45,10 @@ export function loadOrReport(file: string | undefined, overrides: Record<string,
   }
 }
 
-export async function runAgent(config: Config, opts: { exitOnEof: boolean; configFile?: string | null; onEvent?: (p: EventPayload) => void; warnings?: string[] }): Promise<number> {
+export async function runAgent(config: Config, opts: { exitOnEof: boolean; configFile?: string | null; onEvent?: (p: EventPayload) => void; warnings?: string[]; layers?: ConfigLayers }): Promise<number> {
   const log = createLogger(config.log);
   for (const w of opts.warnings ?? []) child(log, 'config').warn(w);
-  const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, configFile: opts.configFile ?? null, onEvent: opts.onEvent });
+  const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, configFile: opts.configFile ?? null, layers: opts.layers ?? null, onEvent: opts.onEvent });
   // Handlers go in before start-up, so a stop during it (models loading, broker unreachable) is clean too.
   let signalled = false;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -110,5 +110,5 @@ export async function runCommand(a: RunArgs): Promise<number> {
   const loaded = loadOrReport(a.config, flagOverrides(a));
   if (typeof loaded === 'number') return loaded;
   const onEvent = a.printEvents ? (p: EventPayload) => { process.stdout.write(`${JSON.stringify(p)}\n`); } : undefined;
-  return runAgent(loaded.config, { exitOnEof: a.exitOnEof, configFile: loaded.file, onEvent, warnings: loaded.warnings });
+  return runAgent(loaded.config, { exitOnEof: a.exitOnEof, configFile: loaded.file, onEvent, warnings: loaded.warnings, layers: loaded.layers });
 }

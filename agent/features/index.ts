@@ -1,5 +1,6 @@
 // The features the agent runs, in start order (stopped in reverse). A new MQTT feature is one module in
 // this folder plus its topic and payload in agent/contract, and one line here.
+import type { ConfigLayers } from '../config/load.js';
 import type { Feature, FeatureContext } from './feature.js';
 import { AudienceFeature } from './audience.js';
 import { DailySummaryFeature } from './daily-summary.js';
@@ -13,6 +14,8 @@ import { StatsFeature } from './stats.js';
 
 export interface FeatureDeps {
   configFile: string | null;
+  /** The config layers as loaded (file, overrides, environment, flags); null: the config counts as the file. */
+  layers?: ConfigLayers | null;
   /** A live camera, when the source is one (opening hours pause it). */
   camera: PausableCamera | null;
   statsSnapshot: () => object;
@@ -20,7 +23,7 @@ export interface FeatureDeps {
 
 export function buildFeatures(ctx: FeatureContext, deps: FeatureDeps): Feature[] {
   return [
-    new RemoteConfigFeature(ctx, deps.configFile),
+    new RemoteConfigFeature(ctx, deps.layers ?? null),
     new HomeAssistantFeature(ctx),
     new AudienceFeature(ctx),
     new StatsFeature(ctx, deps.statsSnapshot),

@@ -1,30 +1,35 @@
 // Remote configuration: JSON merge patches on {root}/config/set, answered on {root}/config/result, the
 // effective config (secrets redacted) retained on {root}/config, and SIGHUP re-reading the file. The
-// decisions (validation, hot or restart, persistence) are config/'s; this module only moves messages.
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { parseDocument } from 'yaml';
-import type { Config } from '../config/schema.js';
-import { loadConfig, redact } from '../config/load.js';
-import { applyHot, evaluatePatch, type PatchResult } from '../config/remote.js';
+// decisions (allow list, validation, hot or restart, persistence) are config/'s; this module only moves
+// messages.
+import { layersOf, type ConfigLayers } from '../config/load.js';
+import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload, shouldIgnore, type PatchResult } from '../config/remote.js';
+import { redact } from '../lib/redact.js';
 import { Sends, type Feature, type FeatureContext } from './feature.js';
 
 export class RemoteConfigFeature implements Feature {
   readonly name = 'remote-config';
   private readonly sends: Sends;
-  /** The config as accepted by patches, including keys that wait for a restart. */
-  private desired: Config;
+  /** The layers as accepted so far: the desired config is what they compose to. */
+  private layers: ConfigLayers;
   private off: (() => void) | null = null;
 
-  constructor(private readonly ctx: FeatureContext, private readonly configFile: string | null) {
+  constructor(private readonly ctx: FeatureContext, layers: ConfigLayers | null) {
     this.sends = new Sends(ctx.log('config'));
-    this.desired = structuredClone(ctx.config);
+    this.layers = layers ?? layersOf(ctx.config);
   }
 
   private get log() { return this.ctx.log('config'); }
 
   start(): void {
     const { ctx } = this;
-    if (ctx.config.remoteConfig.enabled) ctx.publisher.subscribe(ctx.topics.configSet, (_t, payload) => this.onConfigSet(payload));
+    if (ctx.config.remoteConfig.enabled) {
+      ctx.publisher.subscribe(ctx.topics.configSet, (topic, payload, retained) => {
+        const ignored = shouldIgnore(topic, { retain: retained });
+        if (ignored) this.log.warn(ignored);
+        else this.onConfigSet(payload);
+      });
+    }
     ctx.publisher.onConnect(() => this.publishConfig());
     this.off = ctx.bus.on('reload', () => this.reloadFile());
     this.publishConfig();
@@ -34,67 +39,37 @@ export class RemoteConfigFeature implements Feature {
     this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.config, JSON.stringify(redact(this.ctx.config)), true));
   }
 
-  private accept(result: PatchResult & { next: Config }): void {
-    applyHot(this.ctx.config, result.next);
-    this.desired = result.next;
+  private accept(result: PatchResult): void {
+    applyHot(this.ctx.config, result.next!);
+    this.layers = result.layers!;
     this.publishConfig();
     this.ctx.bus.emit('config', result);
   }
 
   onConfigSet(payload: Buffer): PatchResult {
-    const { config } = this.ctx;
-    const result = evaluatePatch(this.desired, payload, config.remoteConfig.maxBytes);
-    if (result.ok && result.next) {
-      if (config.remoteConfig.persist && this.configFile) this.persist([...result.applied, ...result.restartRequired], result.next);
-      this.log.info(`config/set${result.requestId ? ` ${result.requestId}` : ''}: applied ${result.applied.join(', ') || 'nothing'}` +
-        (result.restartRequired.length ? `; after a restart: ${result.restartRequired.join(', ')}` : ''));
-      this.accept({ ...result, next: result.next });
+    // Written before anything is applied: a failed write is a refusal, never a half-applied change.
+    const result = commitPatch(evaluatePatch(this.layers, payload));
+    if (result.ok) {
+      this.log.info(describeResult('config/set', result));
+      this.accept(result);
     } else {
-      this.log.warn(`config/set rejected: ${result.errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`);
+      this.log.warn(describeResult('config/set', result));
     }
-    const { next: _next, ...reply } = result;
-    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.configResult, JSON.stringify(reply), false));
+    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.configResult, JSON.stringify(resultPayload(result)), false));
     return result;
   }
 
-  /** SIGHUP: the config file again, applied like a patch that replaces every key. */
-  reloadFile(): PatchResult | null {
-    if (!this.configFile) {
-      this.log.warn('SIGHUP: no config file to reload (started without --config or /etc/percept/percept.yaml)');
-      return null;
-    }
-    let fresh: Config;
-    try {
-      fresh = loadConfig({ file: this.configFile }).config;
-    } catch (err) {
-      this.log.error(`SIGHUP: ${(err as Error).message.replace(/\n/g, ' ')}; nothing changed`);
-      return null;
-    }
-    const result = evaluatePatch(this.desired, JSON.stringify(fresh), Number.MAX_SAFE_INTEGER);
-    if (result.ok && result.next) {
-      this.log.info(`SIGHUP: reloaded ${this.configFile}: applied ${result.applied.join(', ') || 'nothing'}` +
-        (result.restartRequired.length ? `; needs a restart: ${result.restartRequired.join(', ')}` : ''));
-      this.accept({ ...result, next: result.next });
+  /** SIGHUP: the file again in place of the file layer; flags, environment and overrides kept. */
+  reloadFile(): PatchResult {
+    const result = reloadFromFile(this.layers);
+    for (const w of result.warnings) this.log.warn(`SIGHUP: ${w}`);
+    if (result.ok) {
+      this.log.info(describeResult(`SIGHUP: reloaded ${this.layers.fileName}`, result));
+      this.accept(result);
+    } else {
+      this.log.error(`${describeResult('SIGHUP', result)}; nothing changed`);
     }
     return result;
-  }
-
-  /** Writes accepted keys into the YAML file, keeping its comments and layout (atomic replace). */
-  private persist(paths: string[], next: Config): void {
-    const file = this.configFile!;
-    try {
-      const doc = parseDocument(readFileSync(file, 'utf8'));
-      for (const p of paths) {
-        const keys = p.split('.');
-        let v: unknown = next;
-        for (const k of keys) v = (v as Record<string, unknown>)[k];
-        doc.setIn(keys, v);
-      }
-      writeFileSync(`${file}.tmp`, doc.toString());
-      renameSync(`${file}.tmp`, file);
-    } catch (err) {
-      this.log.error(`config/set: could not write ${file}: ${(err as Error).message}`);
-    }
   }
 
   async stop(): Promise<void> {

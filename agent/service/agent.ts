@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
-import { deviceId } from '../config/load.js';
+import { deviceId, type ConfigLayers } from '../config/load.js';
 import { loadOpenCV } from '../capture/opencv.js';
 import type { FrameSource } from '../capture/frame.js';
 import type { ResilientSource } from '../capture/resilient-source.js';
@@ -42,6 +42,7 @@ export interface AgentOptions {
   config: Config;
   /** The file the config came from, if any (remote patches may be persisted into it). */
   configFile?: string | null;
+  layers?: ConfigLayers | null;
   log: Logger;
   /** Read every frame of a file and exit at its end (tests, batch runs). */
   exitOnEof: boolean;
@@ -150,7 +151,7 @@ export class Agent {
         log: (ns: string) => child(log, ns),
         records: { publish: (topic: string, payload: object, retain?: boolean) => sink.record(topic, payload, retain) },
       };
-      const features = buildFeatures(ctx, { configFile: this.opts.configFile ?? null, camera: this.camera, statsSnapshot: () => this.statsSnapshot() });
+      const features = buildFeatures(ctx, { configFile: this.opts.configFile ?? null, layers: this.opts.layers ?? null, camera: this.camera, statsSnapshot: () => this.statsSnapshot() });
       for (const f of features) await step(`feature ${f.name}`, () => f.start(), () => f.stop());
     } catch (err) {
       await this.shutdown('start-failed');

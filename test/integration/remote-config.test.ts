@@ -113,19 +113,20 @@ test(`${MALFORMED.length} malformed or hostile patches: each refused with a reas
   assert.equal(JSON.parse(status.payload).state, 'online');
 });
 
-test('a valid patch is applied whole: hot keys now, the others after a restart; persisted with comments kept', async () => {
+test('a valid patch is applied whole: hot keys now, the others after a restart; persisted as overrides in the state dir', async () => {
   const reply = await send(JSON.stringify({ requestId: 'r-1', detector: { scoreThreshold: 0.65 }, tracker: { minHits: 3 }, mqtt: { statsIntervalS: 10 } }));
   assert.deepEqual(reply, { requestId: 'r-1', ok: true, errors: [], applied: ['detector.scoreThreshold', 'tracker.minHits'], restartRequired: ['mqtt.statsIntervalS'] });
   const cfg = effectiveConfig();
   assert.equal(cfg.detector.scoreThreshold, 0.65);
   assert.equal(cfg.tracker.minHits, 3);
   assert.equal(cfg.mqtt.statsIntervalS, 30, 'a restart-only key is not in effect yet');
+  // The YAML file is the operator's (read-only under the shipped unit): never rewritten.
   const file = readFileSync(configFile, 'utf8');
   assert.match(file, /# installer notes stay here/);
-  const persisted = parse(file);
-  assert.equal(persisted.detector.scoreThreshold, 0.65);
-  assert.equal(persisted.mqtt.statsIntervalS, 10);
-  // null removes a key: back to its default.
+  assert.equal(parse(file).detector.scoreThreshold, 0.5);
+  const overrides = JSON.parse(readFileSync(join(work, 'state', 'config-overrides.json'), 'utf8'));
+  assert.deepEqual(overrides, { detector: { scoreThreshold: 0.65 }, tracker: { minHits: 3 }, mqtt: { statsIntervalS: 10 } });
+  // null removes a key from the overrides: back to the file's (here the default) value.
   const reset = await send(JSON.stringify({ tracker: { minHits: null } }));
   assert.equal(reset.ok, true);
   assert.equal(effectiveConfig().tracker.minHits, 2);
