@@ -15,6 +15,7 @@ APT_PACKAGES=(
   mosquitto                   # a real broker for the integration tests
   facedetect opencv-doc       # real photos the demo clip and tests are made from (never committed)
   python3-venv                # the PE-Core export tool's virtualenv (models/pe-core)
+  debootstrap systemd-container  # the unit under a real systemd in a container (test/system)
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
