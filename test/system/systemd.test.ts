@@ -158,14 +158,21 @@ test('Jetson: the camera daemon socket reaches the service, also after the daemo
   assert.equal(show('MainPID').MainPID, pid, 'percept did not need a restart');
 });
 
-test('systemctl reload: SIGHUP re-reads the config, same process', async () => {
+test('systemctl reload (SIGHUP re-reads the config) and a remote patch on config/set, same process', async () => {
   const pid = show('MainPID').MainPID;
   writeConfig('detector:\n  scoreThreshold: 0.6\n');
   const r = ct.exec(['systemctl', 'reload', 'percept.service']);
   assert.equal(r.status, 0, `${r.stderr}\n${journal()}`);
   await until('the reload logged', () => /SIGHUP: reloaded \/etc\/percept\/percept\.yaml: applied detector\.scoreThreshold/.test(journal()), 30_000, journal);
-  assert.equal(show('MainPID').MainPID, pid);
   assert.equal(ct.exec(['systemctl', 'is-active', 'percept.service']).stdout.trim(), 'active');
+
+  // Remote config under the sandbox. Persisting patches (an overrides file in the state directory) is
+  // not proven here: today `persist` writes back to /etc/percept, which is read-only to the service.
+  await client.publishAsync(`percept/${DEVICE}/config/set`, JSON.stringify({ requestId: 'nspawn-1', detector: { scoreThreshold: 0.65 } }), { qos: 1 });
+  const reply = await until('config/result', () => messages.find((m) => m.topic === `percept/${DEVICE}/config/result` && m.payload.requestId === 'nspawn-1'), 30_000, journal);
+  assert.equal(reply.payload.ok, true, JSON.stringify(reply.payload));
+  assert.deepEqual(reply.payload.applied, ['detector.scoreThreshold']);
+  assert.equal(show('MainPID').MainPID, pid);
 });
 
 test('the state directory is writable by the dynamic user and seq survives a restart', async () => {
@@ -224,7 +231,9 @@ test('a model error (exit 65) is retried, then stays failed at the start limit',
 });
 
 test('install.sh --uninstall under systemd: disabled and removed, config kept', () => {
-  ct.sh(`bash ${PACKAGE_ROOT}/systemd/install.sh --uninstall`);
+  const t0 = Date.now();
+  ct.sh(`bash ${PACKAGE_ROOT}/systemd/install.sh --uninstall`, 300_000);
+  figures.uninstall = seconds(Date.now() - t0);
   assert.ok(!existsSync(ct.path('/etc/systemd/system/percept.service')));
   assert.ok(!existsSync(ct.path('/opt/percept')));
   assert.ok(existsSync(ct.path(CONFIG)));
