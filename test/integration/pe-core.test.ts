@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { WorkerSession } from '../../agent/inference/worker-session.js';
-import { CONTRACT_LABELS } from '../../agent/classify/labels.js';
+import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
-import { makeClip } from '../../agent/cli/demo-clip.js';
+import { makeClip } from '../helpers/clips.js';
 import { runExport } from '../helpers/pe-core.js';
 import { runPercept } from '../helpers/agent-process.js';
 
