@@ -39,7 +39,10 @@ export interface Container {
 
 function children(pid: number): number[] {
   try {
-    return readdirSync(`/proc/${pid}/task`).flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/)).filter(Boolean).map(Number);
+    return readdirSync(`/proc/${pid}/task`)
+      .flatMap((t) => readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim().split(/\s+/))
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -51,7 +54,10 @@ function findInit(nspawn: number): number | null {
   while (queue.length) {
     const p = queue.shift()!;
     for (const c of children(p)) {
-      const nspid = /^NSpid:\s+(.+)$/m.exec(readFileSync(`/proc/${c}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+      const nspid = /^NSpid:\s+(.+)$/m
+        .exec(readFileSync(`/proc/${c}/status`, 'utf8'))?.[1]
+        ?.trim()
+        .split(/\s+/);
       if (nspid && nspid.length > 1 && nspid[nspid.length - 1] === '1') return c;
       queue.push(c);
     }
@@ -63,12 +69,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function bootContainer(root: string, binds: Bind[], timeoutMs = 120_000): Promise<Container> {
   const t0 = Date.now();
-  const args = ['-q', '--register=no', '--keep-unit', '--volatile=overlay', '--console=pipe', '-D', root, '-b',
-    ...binds.map((b) => `--bind${b.readOnly ? '-ro' : ''}=${b.host}:${b.at ?? b.host}`)];
+  const args = [
+    '-q',
+    '--register=no',
+    '--keep-unit',
+    '--volatile=overlay',
+    '--console=pipe',
+    '-D',
+    root,
+    '-b',
+    ...binds.map((b) => `--bind${b.readOnly ? '-ro' : ''}=${b.host}:${b.at ?? b.host}`),
+  ];
   const nspawn: ChildProcess = spawn('systemd-nspawn', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
-  nspawn.stdout!.on('data', (d) => { out += String(d); });
-  nspawn.stderr!.on('data', (d) => { out += String(d); });
+  nspawn.stdout!.on('data', (d) => {
+    out += String(d);
+  });
+  nspawn.stderr!.on('data', (d) => {
+    out += String(d);
+  });
   const exited = new Promise<void>((resolve) => nspawn.once('exit', () => resolve()));
   let pid: number | null = null;
   const stop = async () => {
@@ -87,8 +106,16 @@ export async function bootContainer(root: string, binds: Bind[], timeoutMs = 120
     }
     const inside = (a: string[], opts: { input?: string; timeoutMs?: number } = {}): ExecResult => {
       const r = spawnSync('nsenter', ['-t', String(pid), '-a', '-r', '-w', ...a], {
-        encoding: 'utf8', input: opts.input, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 64 << 20,
-        env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', SYSTEMD_PAGER: '', SYSTEMD_COLORS: '0', LANG: 'C.UTF-8' },
+        encoding: 'utf8',
+        input: opts.input,
+        timeout: opts.timeoutMs ?? 120_000,
+        maxBuffer: 64 << 20,
+        env: {
+          PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+          SYSTEMD_PAGER: '',
+          SYSTEMD_COLORS: '0',
+          LANG: 'C.UTF-8',
+        },
       });
       return { status: r.status, stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? String(r.error) : '') };
     };
@@ -116,9 +143,14 @@ export async function bootContainer(root: string, binds: Bind[], timeoutMs = 120
           if (!/^\d+$/.test(e)) continue;
           try {
             if (readlinkSync(`/proc/${e}/ns/pid`) !== pidNs) continue;
-            const nspid = /^NSpid:\s+(.+)$/m.exec(readFileSync(`/proc/${e}/status`, 'utf8'))?.[1]?.trim().split(/\s+/);
+            const nspid = /^NSpid:\s+(.+)$/m
+              .exec(readFileSync(`/proc/${e}/status`, 'utf8'))?.[1]
+              ?.trim()
+              .split(/\s+/);
             if (nspid && Number(nspid[nspid.length - 1]) === inner) return Number(e);
-          } catch { /* the process ended while we looked */ }
+          } catch {
+            /* the process ended while we looked */
+          }
         }
         throw new Error(`no host process for PID ${inner} of the container`);
       },

@@ -24,7 +24,11 @@ export interface Recipe {
 export function missingPrerequisites(): string[] {
   const missing: string[] = [];
   if (process.getuid?.() !== 0) missing.push('root (systemd-nspawn and debootstrap need it: run the tests as root or with sudo)');
-  for (const [tool, pkg] of [['debootstrap', 'debootstrap'], ['systemd-nspawn', 'systemd-container'], ['nsenter', 'util-linux']] as const) {
+  for (const [tool, pkg] of [
+    ['debootstrap', 'debootstrap'],
+    ['systemd-nspawn', 'systemd-container'],
+    ['nsenter', 'util-linux'],
+  ] as const) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(`${tool} (apt-get install ${pkg}; npm run setup does it)`);
   }
   if (!existsSync(OPENCV_ADDON)) missing.push(`${OPENCV_ADDON} (npm run setup)`);
@@ -39,7 +43,14 @@ function osRelease(key: string): string | undefined {
 /** The Debian mirror this machine's apt uses for `suite` (one-line and deb822 sources), or Debian's CDN. */
 export function hostMirror(suite: string): string {
   if (process.env.PERCEPT_DEBIAN_MIRROR) return process.env.PERCEPT_DEBIAN_MIRROR;
-  const files = ['/etc/apt/sources.list', ...(existsSync('/etc/apt/sources.list.d') ? readdirSync('/etc/apt/sources.list.d').sort().map((f) => join('/etc/apt/sources.list.d', f)) : [])];
+  const files = [
+    '/etc/apt/sources.list',
+    ...(existsSync('/etc/apt/sources.list.d')
+      ? readdirSync('/etc/apt/sources.list.d')
+          .sort()
+          .map((f) => join('/etc/apt/sources.list.d', f))
+      : []),
+  ];
   for (const file of files) {
     if (!existsSync(file)) continue;
     const text = readFileSync(file, 'utf8');
@@ -61,9 +72,15 @@ export function hostMirror(suite: string): string {
 /** The Debian packages holding the OpenCV libraries the addon links to (apt pulls in the rest). */
 function opencvPackages(): string[] {
   const libs = execFileSync('ldd', [OPENCV_ADDON], { encoding: 'utf8' })
-    .split('\n').map((l) => /=>\s+(\S*libopencv_\S+)/.exec(l)?.[1]).filter((p): p is string => !!p).map((p) => realpathSync(p));
+    .split('\n')
+    .map((l) => /=>\s+(\S*libopencv_\S+)/.exec(l)?.[1])
+    .filter((p): p is string => !!p)
+    .map((p) => realpathSync(p));
   if (!libs.length) throw new Error(`ldd found no OpenCV library in ${OPENCV_ADDON}`);
-  const owners = execFileSync('dpkg', ['-S', ...libs], { encoding: 'utf8' }).split('\n').map((l) => l.split(':')[0]!.trim()).filter(Boolean);
+  const owners = execFileSync('dpkg', ['-S', ...libs], { encoding: 'utf8' })
+    .split('\n')
+    .map((l) => l.split(':')[0]!.trim())
+    .filter(Boolean);
   return [...new Set(owners)].sort();
 }
 
@@ -88,8 +105,22 @@ export function ensureRoot(dir = ROOT_CACHE): { dir: string; recipe: Recipe; bui
   const cache = existsSync(HOST_DEBS) && statSync(HOST_DEBS).isDirectory() ? [`--cache-dir=${HOST_DEBS}`] : [];
   run('debootstrap', ['--variant=minbase', `--include=${want.base.join(',')}`, ...cache, want.suite, tmp, want.mirror]);
   // apt in the new root resolves the libraries' dependencies; nspawn (no boot) gives it /proc and /dev.
-  run('systemd-nspawn', ['-q', '--register=no', '--keep-unit', '-D', tmp, ...(cache.length ? [`--bind=${HOST_DEBS}`] : []),
-    '-E', 'DEBIAN_FRONTEND=noninteractive', 'apt-get', 'install', '-y', '-q', '--no-install-recommends', ...want.extra]);
+  run('systemd-nspawn', [
+    '-q',
+    '--register=no',
+    '--keep-unit',
+    '-D',
+    tmp,
+    ...(cache.length ? [`--bind=${HOST_DEBS}`] : []),
+    '-E',
+    'DEBIAN_FRONTEND=noninteractive',
+    'apt-get',
+    'install',
+    '-y',
+    '-q',
+    '--no-install-recommends',
+    ...want.extra,
+  ]);
   writeFileSync(join(tmp, STAMP), JSON.stringify(want));
   rmSync(dir, { recursive: true, force: true });
   renameSync(tmp, dir);

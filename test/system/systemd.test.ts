@@ -8,7 +8,18 @@
 // root (a few minutes, ~1 GB under .cache/systemd-root), later runs boot it in seconds.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -44,11 +55,17 @@ async function until<T>(what: string, probe: () => T | undefined | null | false,
 
 function show(...props: string[]): Record<string, string> {
   const r = ct.exec(['systemctl', 'show', 'percept.service', ...props.map((p) => `--property=${p}`)]);
-  return Object.fromEntries(r.stdout.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 const journal = () => ct.exec(['journalctl', '-u', 'percept.service', '-o', 'cat', '--no-pager']).stdout;
-const events = () => messages.filter((m) => m.topic.startsWith(`percept/${DEVICE}/events/`)).map((m) => m.payload as { seq: number; type: string });
+const events = () =>
+  messages.filter((m) => m.topic.startsWith(`percept/${DEVICE}/events/`)).map((m) => m.payload as { seq: number; type: string });
 
 function writeConfig(extra = ''): void {
   writeFileSync(ct.path(CONFIG), `device:\n  id: ${DEVICE}\nsource:\n  uri: ${CLIP}\nmqtt:\n  url: ${broker.url}\n${extra}`);
@@ -60,49 +77,66 @@ function inService(script: string): { status: number | null; stdout: string; std
   assert.ok(main > 0, 'the service has a main process');
   const host = ct.hostPid(main);
   const uid = String(statSync(`/proc/${host}`).uid);
-  const r = spawnSync('nsenter', ['-t', String(host), '-m', '-r', '-w', '-S', uid, '-G', uid, '/usr/local/bin/node', '-e', script], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('nsenter', ['-t', String(host), '-m', '-r', '-w', '-S', uid, '-G', uid, '/usr/local/bin/node', '-e', script], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-before(async () => {
-  const missing = missingPrerequisites();
-  assert.deepEqual(missing, [], `a real systemd cannot be booted here; missing:\n  ${missing.join('\n  ')}`);
-  const clip = await ensureDemoClip();
-  const root = ensureRoot();
-  figures.root = root.builtMs === null ? `cached (${root.dir})` : `built in ${seconds(root.builtMs)} (debootstrap + ${root.recipe.extra.length} OpenCV packages from ${root.recipe.mirror})`;
+before(
+  async () => {
+    const missing = missingPrerequisites();
+    assert.deepEqual(missing, [], `a real systemd cannot be booted here; missing:\n  ${missing.join('\n  ')}`);
+    const clip = await ensureDemoClip();
+    const root = ensureRoot();
+    figures.root =
+      root.builtMs === null
+        ? `cached (${root.dir})`
+        : `built in ${seconds(root.builtMs)} (debootstrap + ${root.recipe.extra.length} OpenCV packages from ${root.recipe.mirror})`;
 
-  // The project and node come in read-only at their host paths (node_modules may be a link to another
-  // checkout, as in git worktrees); /opt, where install.sh copies the application, is a scratch
-  // directory on disk rather than the container's RAM-backed overlay.
-  scratch = mkdtempSync(join(tmpdir(), 'percept-systemd-'));
-  const binds = [
-    { host: realpathSync(process.execPath), at: '/usr/local/bin/node', readOnly: true },
-    { host: PACKAGE_ROOT, readOnly: true },
-    { host: join(scratch, 'opt'), at: '/opt' },
-  ];
-  const modules = join(PACKAGE_ROOT, 'node_modules');
-  if (lstatSync(modules).isSymbolicLink()) binds.push({ host: realpathSync(modules), readOnly: true });
-  mkdirSync(join(scratch, 'opt'));
-  broker = await startMosquitto();
-  client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 500 });
-  client.on('message', (topic, p) => { messages.push({ topic, payload: p.length ? JSON.parse(String(p)) : {}, at: Date.now() }); });
-  await client.subscribeAsync(`percept/${DEVICE}/#`, { qos: 1 });
+    // The project and node come in read-only at their host paths (node_modules may be a link to another
+    // checkout, as in git worktrees); /opt, where install.sh copies the application, is a scratch
+    // directory on disk rather than the container's RAM-backed overlay.
+    scratch = mkdtempSync(join(tmpdir(), 'percept-systemd-'));
+    const binds = [
+      { host: realpathSync(process.execPath), at: '/usr/local/bin/node', readOnly: true },
+      { host: PACKAGE_ROOT, readOnly: true },
+      { host: join(scratch, 'opt'), at: '/opt' },
+    ];
+    const modules = join(PACKAGE_ROOT, 'node_modules');
+    if (lstatSync(modules).isSymbolicLink()) binds.push({ host: realpathSync(modules), readOnly: true });
+    mkdirSync(join(scratch, 'opt'));
+    broker = await startMosquitto();
+    client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 500 });
+    client.on('message', (topic, p) => {
+      messages.push({ topic, payload: p.length ? JSON.parse(String(p)) : {}, at: Date.now() });
+    });
+    await client.subscribeAsync(`percept/${DEVICE}/#`, { qos: 1 });
 
-  ct = await bootContainer(root.dir, binds);
-  figures.boot = seconds(ct.bootMs);
-  mkdirSync(ct.path('/srv/percept'), { recursive: true });
-  copyFileSync(clip, ct.path(CLIP));
+    ct = await bootContainer(root.dir, binds);
+    figures.boot = seconds(ct.bootMs);
+    mkdirSync(ct.path('/srv/percept'), { recursive: true });
+    copyFileSync(clip, ct.path(CLIP));
 
-  // A stand-in for Jetson's nvargus-daemon: a socket in the container's /tmp, remade at each start.
-  writeFileSync(ct.path('/srv/percept/fake-argus.js'), `const fs = require('fs'), p = '/tmp/argus_socket';
+    // A stand-in for Jetson's nvargus-daemon: a socket in the container's /tmp, remade at each start.
+    writeFileSync(
+      ct.path('/srv/percept/fake-argus.js'),
+      `const fs = require('fs'), p = '/tmp/argus_socket';
 fs.rmSync(p, { force: true });
 require('net').createServer((s) => s.end('argus ' + process.pid)).listen(p, () => fs.chmodSync(p, 0o666));
-`);
-  writeFileSync(ct.path('/etc/systemd/system/nvargus-daemon.service'), '[Service]\nExecStart=/usr/local/bin/node /srv/percept/fake-argus.js\n');
-  ct.sh('systemctl daemon-reload && systemctl start nvargus-daemon.service');
-  await until('the stand-in camera daemon listens', () => existsSync(ct.path('/tmp/argus_socket')), 30_000);
-  writeFileSync(ct.path('/tmp/not-for-the-service'), 'private');
-}, { timeout: 20 * 60_000 });
+`,
+    );
+    writeFileSync(
+      ct.path('/etc/systemd/system/nvargus-daemon.service'),
+      '[Service]\nExecStart=/usr/local/bin/node /srv/percept/fake-argus.js\n',
+    );
+    ct.sh('systemctl daemon-reload && systemctl start nvargus-daemon.service');
+    await until('the stand-in camera daemon listens', () => existsSync(ct.path('/tmp/argus_socket')), 30_000);
+    writeFileSync(ct.path('/tmp/not-for-the-service'), 'private');
+  },
+  { timeout: 20 * 60_000 },
+);
 
 after(async () => {
   console.log(`systemd figures: ${JSON.stringify(figures)}`);
@@ -134,7 +168,11 @@ test('install.sh under systemd: enabled unit, Type=notify start reaches READY, r
   assert.equal(s.Type, 'notify');
   const uid = Number(ct.sh(`stat -c %u /proc/${s.MainPID}`).trim());
   assert.ok(uid >= 61184 && uid <= 65519, `runs as a dynamic user (uid ${uid})`);
-  await until('status online on the broker', () => messages.find((m) => m.topic === `percept/${DEVICE}/status` && m.payload.state === 'online'), 30_000);
+  await until(
+    'status online on the broker',
+    () => messages.find((m) => m.topic === `percept/${DEVICE}/status` && m.payload.state === 'online'),
+    30_000,
+  );
   await until('an entered event from the clip', () => events().find((e) => e.type === 'entered'), 120_000, journal);
   await until('STATUS= line from the agent', () => /frames\/s/.test(show('StatusText').StatusText ?? '') || undefined, 30_000);
 });
@@ -144,17 +182,23 @@ test('Jetson: the camera daemon socket reaches the service, also after the daemo
   const first = inService(connect);
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /^argus \d+$/);
-  const peek = inService(`const fs = require('fs'); let w = 'writable'; try { fs.writeFileSync('/run/percept/host-tmp/x', ''); } catch (e) { w = e.code; }
+  const peek =
+    inService(`const fs = require('fs'); let w = 'writable'; try { fs.writeFileSync('/run/percept/host-tmp/x', ''); } catch (e) { w = e.code; }
     process.stdout.write(JSON.stringify([fs.existsSync('/tmp/not-for-the-service'), w]))`);
   assert.deepEqual(JSON.parse(peek.stdout), [false, 'EROFS'], 'a private /tmp; the host /tmp read-only');
 
   const pid = show('MainPID').MainPID;
   ct.sh('systemctl restart nvargus-daemon.service');
   // The daemon replaced its socket: a bind of the socket file would now be stale; the link follows it.
-  await until('the restarted daemon answers in the service', () => {
-    const r = inService(connect);
-    return r.status === 0 && r.stdout !== first.stdout;
-  }, 30_000, journal);
+  await until(
+    'the restarted daemon answers in the service',
+    () => {
+      const r = inService(connect);
+      return r.status === 0 && r.stdout !== first.stdout;
+    },
+    30_000,
+    journal,
+  );
   assert.equal(show('MainPID').MainPID, pid, 'percept did not need a restart');
 });
 
@@ -163,15 +207,32 @@ test('systemctl reload (SIGHUP re-reads the config) and a remote patch on config
   writeConfig('detector:\n  scoreThreshold: 0.6\n');
   const r = ct.exec(['systemctl', 'reload', 'percept.service']);
   assert.equal(r.status, 0, `${r.stderr}\n${journal()}`);
-  await until('the reload logged', () => /SIGHUP: reloaded \/etc\/percept\/percept\.yaml: applied detector\.scoreThreshold/.test(journal()), 30_000, journal);
+  await until(
+    'the reload logged',
+    () => /SIGHUP: reloaded \/etc\/percept\/percept\.yaml: applied detector\.scoreThreshold/.test(journal()),
+    30_000,
+    journal,
+  );
   // systemd 252 has no Type=notify-reload: `systemctl reload` returns once kill did, and the agent's
   // RELOADING=1 … READY=1 follow; the unit is back to active after them.
-  await until('active after the reload', () => ct.exec(['systemctl', 'is-active', 'percept.service']).stdout.trim() === 'active', 30_000, journal);
+  await until(
+    'active after the reload',
+    () => ct.exec(['systemctl', 'is-active', 'percept.service']).stdout.trim() === 'active',
+    30_000,
+    journal,
+  );
 
   // Remote config under the sandbox. Persisting patches (an overrides file in the state directory) is
   // not proven here: today `persist` writes back to /etc/percept, which is read-only to the service.
-  await client.publishAsync(`percept/${DEVICE}/config/set`, JSON.stringify({ requestId: 'nspawn-1', detector: { scoreThreshold: 0.65 } }), { qos: 1 });
-  const reply = await until('config/result', () => messages.find((m) => m.topic === `percept/${DEVICE}/config/result` && m.payload.requestId === 'nspawn-1'), 30_000, journal);
+  await client.publishAsync(`percept/${DEVICE}/config/set`, JSON.stringify({ requestId: 'nspawn-1', detector: { scoreThreshold: 0.65 } }), {
+    qos: 1,
+  });
+  const reply = await until(
+    'config/result',
+    () => messages.find((m) => m.topic === `percept/${DEVICE}/config/result` && m.payload.requestId === 'nspawn-1'),
+    30_000,
+    journal,
+  );
   assert.equal(reply.payload.ok, true, JSON.stringify(reply.payload));
   assert.deepEqual(reply.payload.applied, ['detector.scoreThreshold']);
   assert.equal(show('MainPID').MainPID, pid);
@@ -185,10 +246,19 @@ test('the state directory is writable by the dynamic user and seq survives a res
   const r = ct.exec(['systemctl', 'restart', 'percept.service'], { timeoutMs: 180_000 });
   assert.equal(r.status, 0, journal());
   const restarted = Date.now();
-  await until('an entered event from the restarted agent', () => messages.find((m) => m.at > restarted && m.topic.endsWith('/events/entered')), 120_000, journal);
+  await until(
+    'an entered event from the restarted agent',
+    () => messages.find((m) => m.at > restarted && m.topic.endsWith('/events/entered')),
+    120_000,
+    journal,
+  );
   const seqs = [...new Set(events().map((e) => e.seq))].sort((a, b) => a - b);
   figures.events = `${seqs.length} (seq ${seqs[0]}..${seqs[seqs.length - 1]})`;
-  assert.deepEqual(seqs, seqs.map((_, i) => seqs[0]! + i), `contiguous seq across restarts: ${seqs}`);
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => seqs[0]! + i),
+    `contiguous seq across restarts: ${seqs}`,
+  );
   assert.equal(seqs[0], 1, 'a fresh state directory starts at 1');
 });
 
@@ -197,10 +267,15 @@ test('a stalled process (SIGSTOP) misses its watchdog pings and systemd restarts
   assert.equal(s0.WatchdogUSec, '30s');
   const t0 = Date.now();
   ct.sh('systemctl kill --kill-who=main --signal=SIGSTOP percept.service');
-  const s = await until('a watchdog restart', () => {
-    const v = show('MainPID', 'NRestarts', 'ActiveState');
-    return v.ActiveState === 'active' && v.MainPID !== s0.MainPID && v.MainPID !== '0' && v;
-  }, 120_000, journal);
+  const s = await until(
+    'a watchdog restart',
+    () => {
+      const v = show('MainPID', 'NRestarts', 'ActiveState');
+      return v.ActiveState === 'active' && v.MainPID !== s0.MainPID && v.MainPID !== '0' && v;
+    },
+    120_000,
+    journal,
+  );
   figures.watchdogRestart = seconds(Date.now() - t0);
   assert.equal(Number(s.NRestarts), Number(s0.NRestarts) + 1);
   assert.match(journal(), /Watchdog timeout \(limit 30s\)!/);
