@@ -12,6 +12,7 @@ export class DailySummaryFeature implements Feature {
   private readonly tasks: ScheduledTask[] = [];
   private readonly offs: (() => void)[] = [];
   /** Per content id: the day's impression totals. */
+  private totals = { attentionMs: 0, impressions: 0 };
   private byContent: Record<string, { plays: number; ots: number; viewers: number; watchers: number; attentionMs: number }> = {};
 
   constructor(private readonly ctx: FeatureContext, private readonly now: () => Date = () => new Date()) {
@@ -21,15 +22,17 @@ export class DailySummaryFeature implements Feature {
 
   start(): void {
     const tz = this.ctx.config.schedule.timezone;
-    this.offs.push(this.ctx.bus.on('visit', ({ event }) => {
+    this.offs.push(this.ctx.bus.on('visit', ({ event, payload }) => {
       if (event.type !== 'left') return;
       const a = event.attributes;
       this.book.add(this.now(), { age: a.age?.label, gender: a.gender?.label, emotion: a.emotion?.label });
+      this.totals.attentionMs += payload.attention?.attentionMs ?? 0;
       this.dirty = true;
     }));
     this.offs.push(this.ctx.bus.on('impression', (r) => {
       const t = (this.byContent[r.contentId] ??= { plays: 0, ots: 0, viewers: 0, watchers: 0, attentionMs: 0 });
       t.plays++;
+      this.totals.impressions++;
       t.ots += r.ots;
       t.viewers += r.viewers;
       t.watchers += r.watchers;
@@ -44,13 +47,14 @@ export class DailySummaryFeature implements Feature {
   flush(): void {
     if (!this.dirty) return;
     this.dirty = false;
-    this.publish({ ...this.book.current(), byContent: this.byContent, final: false });
+    this.publish({ ...this.book.current(), ...this.totals, byContent: this.byContent, final: false });
   }
 
   rollover(): void {
     this.dirty = false;
-    this.publish({ ...this.book.rollover(this.now()), byContent: this.byContent, final: true });
+    this.publish({ ...this.book.rollover(this.now()), ...this.totals, byContent: this.byContent, final: true });
     this.byContent = {};
+    this.totals = { attentionMs: 0, impressions: 0 };
   }
 
   private publish(body: object): void {
