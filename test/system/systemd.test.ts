@@ -294,6 +294,22 @@ test('a config error (exit 78) stays failed: no restart loop', async () => {
   assert.match(journal(), /detector\.scoreThreshold: must be <= 1/);
 });
 
+test('a state directory held by another live agent (exit 73) stays failed: no restart loop', async () => {
+  ct.sh('systemctl reset-failed percept.service || true');
+  writeConfig();
+  // The lock names a live node process (the stand-in camera daemon), as a second agent would.
+  const other = ct.exec(['systemctl', 'show', '--property=MainPID', '--value', 'nvargus-daemon.service']).stdout.trim();
+  assert.ok(Number(other) > 0);
+  writeFileSync(ct.path('/var/lib/private/percept/percept.lock'), `${other}\n`);
+  const r = ct.exec(['systemctl', 'start', 'percept.service'], { timeoutMs: 60_000 });
+  assert.notEqual(r.status, 0, 'start fails');
+  await sleep(12_000); // past RestartSec (5 s): a restart would have happened
+  const s = show('ActiveState', 'Result', 'ExecMainStatus', 'NRestarts');
+  assert.deepEqual(s, { ActiveState: 'failed', Result: 'exit-code', ExecMainStatus: '73', NRestarts: '0' });
+  assert.match(journal(), /is in use by another percept agent \(pid \d+/);
+  rmSync(ct.path('/var/lib/private/percept/percept.lock'));
+});
+
 test('a model error (exit 65) is retried, then stays failed at the start limit', async () => {
   ct.sh('systemctl reset-failed percept.service || true');
   mkdirSync(ct.path('/srv/percept/broken-model'), { recursive: true });
