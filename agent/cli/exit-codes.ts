@@ -7,6 +7,12 @@ import { StateDirError } from '../lib/state-dir.js';
 export const EXIT_MODEL = 65;
 export const EXIT_SOURCE = 66;
 export { EXIT_CONFIG };
+/** sysexits EX_USAGE: an unknown command, a misspelt flag, a missing argument. */
+export const EXIT_USAGE = 64;
+/** sysexits EX_UNAVAILABLE: a device did not answer (agent stopped, wrong id, broker unreachable). */
+export const EXIT_NO_ANSWER = 69;
+/** A running device (or the local check before sending) refused a config change. */
+export const EXIT_REFUSED = 1;
 
 /** The exit code for an error that ends a command: config 78, model 65, source 66, state directory 73, other 1. */
 export function exitCodeFor(err: unknown): number {

@@ -80,10 +80,23 @@ export function isOpen(date: Date, rules: OpeningRule[], timeZone: string): bool
   });
 }
 
+export interface ContentTotals {
+  plays: number;
+  ots: number;
+  viewers: number;
+  watchers: number;
+  attentionMs: number;
+}
+
 export interface DailySummary {
   date: string;
   visits: number;
   byHour: { hour: number; visits: number; age: Record<string, number>; gender: Record<string, number>; emotion: Record<string, number> }[];
+  /** Time the day's finished visits spent looking at the camera. */
+  attentionMs?: number;
+  /** Content plays that ended today, and their totals per content id. */
+  impressions?: number;
+  byContent?: Record<string, ContentTotals>;
 }
 
 /** Counts of finished visits per local hour, by label; never a person id. */
@@ -118,6 +131,23 @@ export class SummaryBook {
     if (labels.age) h.age[labels.age]! += 1;
     if (labels.gender) h.gender[labels.gender]! += 1;
     if (labels.emotion) h.emotion[labels.emotion]! += 1;
+  }
+
+  /** A finished visit's attention (ms spent looking). */
+  addAttention(ms: number): void {
+    this.summary.attentionMs = (this.summary.attentionMs ?? 0) + Math.max(0, Math.round(ms));
+  }
+
+  /** A finished content play. */
+  addImpression(r: { contentId: string; ots: number; viewers: number; watchers: number; attentionMs: number }): void {
+    const byContent = (this.summary.byContent ??= {});
+    const t = (byContent[r.contentId] ??= { plays: 0, ots: 0, viewers: 0, watchers: 0, attentionMs: 0 });
+    t.plays++;
+    t.ots += r.ots;
+    t.viewers += r.viewers;
+    t.watchers += r.watchers;
+    t.attentionMs += r.attentionMs;
+    this.summary.impressions = (this.summary.impressions ?? 0) + 1;
   }
 
   current(): DailySummary {

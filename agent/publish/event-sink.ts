@@ -16,10 +16,8 @@ import { checkStateDir, lockStateDir, type StateDirLock } from '../lib/state-dir
 
 export interface EventSinkOptions {
   stateDir: string;
-  /** The topic of an event type, e.g. topics(prefix, device).event. Without it, events are handed to the attached publisher's publishEvent (the first wiring, see open()). */
-  eventTopic?: (type: EventPayload['type']) => string;
-  /** An event outbox the caller made (the first wiring); by default the sink makes its own, after taking the lock. */
-  events?: Outbox;
+  /** The topic of an event type, e.g. deviceTopics(prefix, device).event. */
+  eventTopic: (type: EventPayload['type']) => string;
   maxEvents: number;
   maxAgeMs: number;
   /** Entries held in memory while the disk refuses writes (per outbox). Default 1000. */
@@ -72,7 +70,7 @@ export class EventSink implements DeliveryQueue {
     checkStateDir(opts.stateDir);
     this.lock = lockStateDir(opts.stateDir, opts.pid, warn);
     try {
-      this.events = opts.events ?? new Outbox(opts.stateDir, box('outbox'), warn);
+      this.events = new Outbox(opts.stateDir, box('outbox'), warn);
       this.records = new Outbox(opts.stateDir, box('outbox-records'), warn);
       this.state = new StateStore(opts.stateDir, { recover: () => this.events.highestKey, log: warn, lock: false, fs: opts.fs });
     } catch (err) {
@@ -112,16 +110,7 @@ export class EventSink implements DeliveryQueue {
     });
   }
 
-  /**
-   * The first wiring (agent.ts today): the caller made the event outbox and the publisher drains it. The
-   * lock is taken here, after that outbox was loaded; prefer `new EventSink({...})`, which locks first and
-   * is itself the publisher's queue (records included).
-   */
-  static open(dir: string, outbox: Outbox, log: (m: string) => void): EventSink {
-    return new EventSink({ stateDir: dir, events: outbox, maxEvents: Infinity, maxAgeMs: Infinity, log: { info: log, warn: log } });
-  }
-
-  /** The publisher, for its delivery count (and, without eventTopic, its publishEvent). */
+  /** The publisher, for its delivery count. */
   attach(publisher: Publisher): void {
     this.publisher = publisher;
   }
@@ -136,10 +125,7 @@ export class EventSink implements DeliveryQueue {
     const seq = this.state.lastSeq + 1;
     const payload = build(seq);
     if (payload.seq !== seq) throw new Error(`event sink: the payload was built with seq ${payload.seq}, not ${seq}`);
-    if (this.opts.eventTopic) this.events.put({ seq, topic: this.opts.eventTopic(payload.type), payload: JSON.stringify(payload) });
-    else if (this.publisher)
-      void this.publisher.publishEvent(payload); // stores synchronously (Outbox.put) before returning
-    else throw new Error('event sink: neither eventTopic nor a publisher to store events with');
+    this.events.put({ seq, topic: this.opts.eventTopic(payload.type), payload: JSON.stringify(payload) });
     this.state.commit(seq);
     return payload;
   }
@@ -148,19 +134,6 @@ export class EventSink implements DeliveryQueue {
   record(topic: string, payload: string | object, retain = false): void {
     const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
     this.records.put({ seq: this.records.highestKey + 1, topic, payload: text, retain });
-  }
-
-  /**
-   * The lead's name for record(). With a caller-made outbox (open(), the first wiring) the publisher does
-   * not drain the records outbox, so the record goes out directly (skipped while offline), as before.
-   */
-  publishRecord(topic: string, payload: object, retain = false): void {
-    if (!this.opts.events) {
-      this.record(topic, payload, retain);
-      return;
-    }
-    if (!this.publisher) throw new Error('event sink: no publisher attached');
-    void this.publisher.publishRaw(topic, JSON.stringify(payload), retain).catch(() => undefined);
   }
 
   get lastSeq(): number {

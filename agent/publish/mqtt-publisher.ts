@@ -9,9 +9,9 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'winston';
-import type { EventPayload, InboundHandler, Publisher, StatusPayload } from './publisher.js';
+import type { InboundHandler, Publisher, StatusPayload } from './publisher.js';
 import { topics } from './payloads.js';
-import { Outbox, type DeliveryQueue } from './outbox.js';
+import type { DeliveryQueue } from './outbox.js';
 import { backoffDelay } from '../lib/backoff.js';
 
 export interface TlsOptions {
@@ -189,15 +189,6 @@ export class MqttPublisher implements Publisher {
         resolve();
       });
     });
-  }
-
-  /**
-   * Stored durably first; delivery happens in seq order whenever the broker is there. Only for a bare
-   * Outbox queue: with an EventSink, events go through sink.emit() (which assigns the seq) instead.
-   */
-  async publishEvent(event: EventPayload): Promise<void> {
-    if (!(this.outbox instanceof Outbox)) throw new Error('events are emitted through the EventSink, not the publisher');
-    this.outbox.put({ seq: event.seq, topic: this.t.event(event.type), payload: JSON.stringify(event) });
   }
 
   private drain(): void {
