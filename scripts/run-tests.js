@@ -1,10 +1,11 @@
 // Runs every compiled test file with node's test runner, one file at a time: the integration tests
-// start brokers and agents on this machine's two cores.
+// start brokers and agents on this machine's two cores. test/system boots a real systemd in a container
+// (root, debootstrap and systemd-container needed; `node scripts/run-tests.js dist/test/system` runs it alone).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['dist/test/unit', 'dist/test/integration'];
+const roots = process.argv.slice(2).length ? process.argv.slice(2) : ['dist/test/unit', 'dist/test/integration', 'dist/test/system'];
 const files = [];
 const walk = (dir) => {
   for (const e of readdirSync(dir).sort()) {

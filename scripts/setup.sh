@@ -16,6 +16,7 @@ APT_PACKAGES=(
   facedetect opencv-doc       # real photos the demo clip and tests are made from (never committed)
   python3-venv                # the PE-Core export tool's virtualenv (models/pe-core)
   chromium                    # headless screenshots of the local preview page (integration test)
+  debootstrap systemd-container  # the unit under a real systemd in a container (test/system)
 )
 # JetPack (Ubuntu arm64 on a Jetson) ships its own OpenCV (nvidia-opencv: GStreamer, CUDA). Installing
 # apt's libopencv-dev next to it would replace or shadow it, so on a Jetson with JetPack's OpenCV present
