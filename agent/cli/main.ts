@@ -2,7 +2,7 @@
 import yargs, { type Argv } from 'yargs';
 import { runCommand, type RunArgs } from './run.js';
 import { configPrint, configValidate } from './config-commands.js';
-import { modelsList, modelsVerify } from './models-commands.js';
+import { modelsList, modelsMergeCommand, modelsVerify } from './models-commands.js';
 import { demoCommand } from './demo.js';
 import { benchCommand } from './bench.js';
 
@@ -41,7 +41,8 @@ export async function main(argv: string[]): Promise<number> {
     async (a) => {
       code = a.action === 'validate' ? configValidate(a.file) : configPrint(a.file ?? a.config);
     })
-    .command('models <action> [target]', 'list the models | verify NAME|DIR against its manifest', (y) => y
+    .command('models [action] [target]', 'list the models | verify NAME|DIR against its manifest | merge BASE ADAPTER --out DIR', (y) => y
+      .command(modelsMergeCommand)
       .positional('action', { choices: ['list', 'verify'] as const })
       .positional('target', { type: 'string', describe: 'A model directory, or a name from "models list"' }),
     async (a) => { code = a.action === 'list' ? await modelsList() : await modelsVerify(a.target); })
