@@ -385,14 +385,23 @@ def main(argv=None):
         model, merged, what = mtlora.build(a, backbone, dim, x)
         adaptable = {n: (f"trunk.{n}.weight", s) for n, s in linears.items() if not mtlora.in_tail(n, backbone)}
     elif a.mode == "base":
+        # Same draws as the merged export of this seed: the backbone right after manual_seed, then the
+        # adapter (before anything else touches the global generator), heads from seed+2.
+        extra = random_adapter(copy.deepcopy(backbone), a.rank, a.seed, dora=a.adapter_kind == "dora") if a.save_adapter else None
         model = Multitask.make(backbone, dim).eval()
         if a.random_init:
-            # Same draws as the merged export of this seed: the backbone right after manual_seed, heads from seed+2.
             random_heads(model, a.seed)
         else:
             load_heads(model, a.heads, dim)
         with torch.no_grad():
             merged = model(x)
+            if extra is not None:
+                # The adapter a `percept models merge` test applies to this base, with peft's own merge as the reference.
+                save_peft_adapter(extra, model, a.save_adapter)
+                reference = Multitask.make(extra.merge_and_unload(safe_merge=True), dim).eval()
+                reference.heads.load_state_dict(model.heads.state_dict())
+                write_fixture(a.save_adapter, x, reference(x))
+                log(f"random {kind} r={a.rank} adapter saved to {a.save_adapter} with peft merge_and_unload logits (parity.json)")
         what = "no adapter merged (a base for percept models merge)"
         adaptable = {n: (f"backbone.{n}.weight", s) for n, s in linears.items()}
     else:

@@ -56,10 +56,6 @@ def check_task_adapter(task, directory, raw_backbone):
     for p in (os.path.join(directory, "adapter_config.json"), weights):
         if not os.path.exists(p):
             raise ExportError(f"{label}: {p} is missing (a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors)")
-    cfg = PeftConfig.from_pretrained(directory)
-    if getattr(cfg, "use_dora", False):
-        raise ExportError(f"{label} ({directory}) is a DoRA adapter; MTLoRA's task-specific adapters are plain LoRA "
-                          "(use_dora false), which is what merges exactly into each task's tail")
     tail = tail_prefixes(raw_backbone)
     with safe_open(weights, "pt") as f:
         keys = list(f.keys())
@@ -68,6 +64,10 @@ def check_task_adapter(task, directory, raw_backbone):
         if not module.startswith(tail):
             raise ExportError(f"{label}: tensor {key} changes {module}, outside the task tail ({tail[0]}*, {tail[1]}*); "
                               "a task-specific adapter may only change the last block and the attention pooling")
+    cfg = PeftConfig.from_pretrained(directory)
+    if getattr(cfg, "use_dora", False):
+        raise ExportError(f"{label} ({directory}) is a DoRA adapter; MTLoRA's task-specific adapters are plain LoRA "
+                          "(use_dora false), which is what merges exactly into each task's tail")
     load_adapter(copy.deepcopy(raw_backbone), directory, label)
 
 
@@ -111,22 +111,26 @@ def build(a, backbone, dim, x):
     holder = type("Heads", (), {"heads": heads})()
     tail_linears = [n for n in linear_names(backbone) if in_tail(n, backbone)]
     if a.random_init:
-        shared = random_adapter(backbone, a.rank, a.seed, dora=a.adapter_kind == "dora")
+        # Random adapters are written as PEFT directories first and then read back like given ones, so the
+        # test of this mode also covers the path a real MTLoRA checkpoint takes.
+        adapter_dir = a.save_adapter or tempfile.mkdtemp(prefix="mtlora-")
+        generated = random_adapter(copy.deepcopy(raw), a.rank, a.seed, dora=a.adapter_kind == "dora")
         random_heads(holder, a.seed)
-        root = a.save_adapter or tempfile.mkdtemp(prefix="mtlora-")
-        save_peft_adapter(shared, holder, root)
+        save_peft_adapter(generated, holder, adapter_dir)
         task_dirs = {}
         for i, task in enumerate(LABELS):
             ts = random_adapter(copy.deepcopy(raw), a.rank, a.seed + 10 + i, dora=False, targets=tail_linears)
-            task_dirs[task] = os.path.join(root, "tasks", task)
+            task_dirs[task] = os.path.join(adapter_dir, "tasks", task)
             ts.save_pretrained(task_dirs[task])
-        log(f"random MTLoRA adapters saved in PEFT format to {root} (task-agnostic + heads there, task-specific in tasks/<task>)")
+        heads_path = os.path.join(adapter_dir, "heads.safetensors")
+        log(f"random MTLoRA adapters saved in PEFT format to {adapter_dir} (task-agnostic + heads there, task-specific in tasks/<task>)")
     else:
+        adapter_dir, heads_path = a.adapter, a.heads
         task_dirs = parse_task_adapters(a.task_adapter)
-        for task, d in task_dirs.items():
-            check_task_adapter(task, d, raw)
-        shared = load_adapter(backbone, a.adapter, "task-agnostic adapter")
-        load_heads(holder, a.heads, dim)
+    for task, d in task_dirs.items():
+        check_task_adapter(task, d, raw)
+    shared = load_adapter(backbone, adapter_dir, "task-agnostic adapter")
+    load_heads(holder, heads_path, dim)
     n_shared = sum(p.numel() for n, p in shared.named_parameters() if "lora_" in n)
 
     with torch.no_grad():

@@ -1,9 +1,11 @@
 // The research model's path on the real PE architecture at tiny size: export (random DoRA r=64 adapter,
 // merged) → manifest → the agent's worker session reproduces PyTorch's logits → percept run publishes
-// events in the contract's label sets.
+// events in the contract's label sets. Then the update path: an adapter merged on the device by
+// `percept models merge` into a base exported without one gives peft's merge_and_unload logits.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifest } from '../../agent/inference/manifest.js';
@@ -11,12 +13,15 @@ import { WorkerSession } from '../../agent/inference/worker-session.js';
 import { CONTRACT_LABELS } from '../../agent/classify/labels.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../../agent/cli/demo-clip.js';
-import { runExport } from '../helpers/pe-core.js';
+import { logitsOnFixture, maxAbsDiff, renameSafetensors, runExport } from '../helpers/pe-core.js';
+import { scanInitializers } from '../../agent/inference/merge/onnx-initializers.js';
 import { runPercept } from '../helpers/agent-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-pe-'));
 const model = join(work, 'pe-tiny');
 const adapter = join(work, 'adapter');
+const base = join(work, 'pe-tiny-base');
+const loraAdapter = join(work, 'lora-adapter');
 const TINY = 'vit_pe_core_tiny_patch16_384';
 let exportLog = '';
 
@@ -24,6 +29,9 @@ before(() => {
   const r = runExport(['--backbone', TINY, '--random-init', '--seed', '0', '--out', model, '--save-adapter', adapter, '--fp16']);
   exportLog = r.stderr;
   assert.equal(r.code, 0, r.stderr);
+  // The same seed without an adapter merged, plus a random LoRA adapter with peft's merged logits beside it.
+  const b = runExport(['--backbone', TINY, '--mode', 'base', '--random-init', '--seed', '0', '--adapter-kind', 'lora', '--save-adapter', loraAdapter, '--out', base]);
+  assert.equal(b.code, 0, b.stderr);
 });
 
 function readF32(path: string): Float32Array {
@@ -42,7 +50,6 @@ async function agentLogits(dir: string) {
   }
 }
 
-const maxAbsDiff = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
 
 test('the export checked merged against unmerged PEFT logits and onnxruntime against PyTorch', () => {
   const merged = exportLog.match(/merged vs unmerged PEFT model: max \|Δlogit\| = ([\d.e+-]+)/);
@@ -131,5 +138,84 @@ test('percept models verify and percept run --model with the exported model', as
       const sum = Object.values(e[task].probs as Record<string, number>).reduce((a, b) => a + b, 0);
       assert.ok(Math.abs(sum - 1) < 1e-3, `${task} probabilities sum to ${sum}`);
     }
+  }
+});
+
+test('the manifest records the ONNX initializer of every adaptable linear weight, and the files are world-readable', () => {
+  const m = JSON.parse(readFileSync(join(base, 'model.json'), 'utf8'));
+  assert.equal(m.variant, 'single-tail');
+  const inits = new Map(scanInitializers(join(base, 'model.onnx')).map((i) => [i.name, i]));
+  const layers = Object.entries(m.adaptable as Record<string, { initializer: string; layout: string; shape: number[] }>);
+  assert.equal(layers.length, 53);
+  for (const [module, l] of layers) {
+    const init = inits.get(l.initializer);
+    assert.ok(init, `${module}: no initializer ${l.initializer}`);
+    assert.deepEqual(init.dims, l.layout === 'out-in' ? l.shape : [...l.shape].reverse(), module);
+    assert.equal(init.data.kind, 'inline');
+  }
+  for (const p of [model, base, join(model, 'model.onnx'), join(model, 'parity')]) {
+    assert.equal(statSync(p).mode & 0o755, statSync(p).isDirectory() ? 0o755 : 0o644, `${p} is ${(statSync(p).mode & 0o777).toString(8)}`);
+  }
+});
+
+async function mergedMatches(adapterDir: string, fixtureDir: string, out: string) {
+  const r = await runPercept(['models', 'merge', base, adapterDir, '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[merge\] 100% \(53\/53 layers\)/);
+  const merged = await logitsOnFixture(out, fixtureDir);
+  const unmerged = await logitsOnFixture(base, fixtureDir);
+  for (const name of Object.keys(merged.expected)) {
+    const d = maxAbsDiff(merged.outputs[name]!, merged.expected[name]!);
+    assert.ok(d <= 1e-4, `${name}: merged in TypeScript vs peft merge_and_unload max |Δ| ${d}`);
+    // The adapter changes the logits, so the comparison above could fail.
+    assert.ok(maxAbsDiff(unmerged.outputs[name]!, merged.expected[name]!) > 1e-2, `${name}: the adapter changes nothing`);
+  }
+  return JSON.parse(readFileSync(join(out, 'model.json'), 'utf8'));
+}
+
+test('percept models merge: a random DoRA adapter onto the seed-0 base gives the logits of the seed-0 merged export', async () => {
+  const m = await mergedMatches(adapter, model, join(work, 'merged-dora'));
+  const sha = createHash('sha256').update(readFileSync(join(adapter, 'adapter_model.safetensors'))).digest('hex');
+  assert.equal(m.merged.adapter.kind, 'DoRA');
+  assert.equal(m.merged.adapter.safetensorsSha256, sha);
+  assert.equal(m.merged.base.sha256, JSON.parse(readFileSync(join(base, 'model.json'), 'utf8')).files[0].sha256);
+  assert.match(m.provenance, new RegExp(`adapter_model.safetensors sha256 ${sha}`));
+  assert.equal(statSync(join(work, 'merged-dora')).mode & 0o777, 0o755);
+  const verify = await runPercept(['models', 'verify', join(work, 'merged-dora')]);
+  assert.equal(verify.code, 0, verify.stderr);
+});
+
+test('percept models merge: a random LoRA adapter gives peft merge_and_unload logits', async () => {
+  const m = await mergedMatches(loraAdapter, loraAdapter, join(work, 'merged-lora'));
+  assert.equal(m.merged.adapter.kind, 'LoRA');
+});
+
+test('percept models merge refuses, naming the tensor: another backbone, a truncated file, a wrong rank, an unknown module', async () => {
+  const smallAdapter = join(work, 'small-adapter');
+  const small = runExport(['--backbone', 'vit_pe_core_small_patch16_384', '--mode', 'base', '--random-init', '--save-adapter', smallAdapter, '--out', join(work, 'small-base')]);
+  assert.equal(small.code, 0, small.stderr);
+  const variant = (name: string, edit: (dir: string) => void) => {
+    const dir = join(work, name);
+    cpSync(adapter, dir, { recursive: true });
+    edit(dir);
+    return dir;
+  };
+  const truncated = variant('truncated', (d) => truncateSync(join(d, 'adapter_model.safetensors'), statSync(join(d, 'adapter_model.safetensors')).size - 1000));
+  const cfg = JSON.parse(readFileSync(join(adapter, 'adapter_config.json'), 'utf8'));
+  const wrongRank = variant('wrong-rank', (d) => writeFileSync(join(d, 'adapter_config.json'), JSON.stringify({ ...cfg, r: 32 })));
+  const unknown = variant('unknown-module', (d) => renameSafetensors(join(adapter, 'adapter_model.safetensors'), join(d, 'adapter_model.safetensors'),
+    (k) => k.replace('blocks.3.attn.qkv.', 'blocks.3.attn.to_q.')));
+  const cases: [string, RegExp][] = [
+    [smallAdapter, /adapter tensor base_model\.model\.[\w.]+\.lora_A\.weight has shape \[64, 384\], needs \[64, 192\] for the base layer [\w.]+ \(weight \[\d+, 192\]\); an adapter for another backbone\?/],
+    [truncated, /adapter_model\.safetensors is truncated: tensor base_model\.model\.[\w.]+ needs bytes/],
+    [wrongRank, /adapter tensor base_model\.model\.[\w.]+\.lora_A\.weight has rank 64, adapter_config\.json says r=32/],
+    [unknown, /adapter tensor base_model\.model\.blocks\.3\.attn\.to_q\.lora_[AB]\.weight: the base model has no adaptable layer blocks\.3\.attn\.to_q/],
+  ];
+  for (const [dir, message] of cases) {
+    const out = join(work, `refused-${dir.split('/').pop()}`);
+    const r = await runPercept(['models', 'merge', base, dir, '--out', out]);
+    assert.equal(r.code, 65, `${dir}: ${r.stderr}`);
+    assert.match(r.stderr, message);
+    assert.ok(!existsSync(out), `${out} was written`);
   }
 });
