@@ -307,6 +307,7 @@ def save_peft_adapter(peft_model, multitask, directory):
     peft_model.save_pretrained(directory)
     save_file({f"{t}.{k}": v.contiguous() for t in LABELS for k, v in multitask.heads[t].state_dict().items()},
               os.path.join(directory, "heads.safetensors"))
+    world_readable(directory)
 
 
 class HalfWithFp32LayerNorm:
@@ -476,6 +477,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    # mtlora.py imports from "export": give it this module, not a second copy whose ExportError main() would not catch.
+    sys.modules.setdefault("export", sys.modules[__name__])
     try:
         main()
     except ExportError as e:

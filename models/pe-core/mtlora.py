@@ -17,7 +17,7 @@ import os
 import tempfile
 
 from export import (LABELS, TOLERANCE, ExportError, linear_names, load_adapter, load_heads, log, max_diff, random_adapter,
-                    random_heads, save_peft_adapter)
+                    random_heads, save_peft_adapter, world_readable)
 
 
 def tail_prefixes(backbone):
@@ -123,6 +123,7 @@ def build(a, backbone, dim, x):
             task_dirs[task] = os.path.join(adapter_dir, "tasks", task)
             ts.save_pretrained(task_dirs[task])
         heads_path = os.path.join(adapter_dir, "heads.safetensors")
+        world_readable(adapter_dir)
         log(f"random MTLoRA adapters saved in PEFT format to {adapter_dir} (task-agnostic + heads there, task-specific in tasks/<task>)")
     else:
         adapter_dir, heads_path = a.adapter, a.heads

@@ -129,7 +129,7 @@ export function planAdapter(dir: string, adaptable: Record<string, AdaptableLaye
       const b = file.entries.get(keys.B)!.shape;
       if (a.length !== 2 || b.length !== 2) throw new AdapterMismatch(`adapter tensor ${a.length !== 2 ? keys.A : keys.B} is not a matrix`);
       if (a[1] !== inp || b[0] !== out) {
-        const bad = a[1] !== inp ? `${keys.A} has shape [${a.join(", ")}], needs [${rank}, ${inp}]` : `${keys.B} has shape [${b.join(", ")}], needs [${out}, ${rank}]`;
+        const bad = a[1] !== inp ? `${keys.A} has shape [${a.join(', ')}], needs [${rank}, ${inp}]` : `${keys.B} has shape [${b.join(', ')}], needs [${out}, ${rank}]`;
         throw new AdapterMismatch(`adapter tensor ${bad} for the base layer ${module} (weight [${out}, ${inp}]); an adapter for another backbone?`);
       }
       if (a[0] !== rank || b[1] !== rank) {
@@ -138,7 +138,7 @@ export function planAdapter(dir: string, adaptable: Record<string, AdaptableLaye
       }
       if (keys.M) {
         const m = file.entries.get(keys.M)!.shape;
-        if (m.length !== 1 || m[0] !== out) throw new AdapterMismatch(`adapter tensor ${keys.M} has shape [${m.join(", ")}], the base layer ${module} has ${out} outputs`);
+        if (m.length !== 1 || m[0] !== out) throw new AdapterMismatch(`adapter tensor ${keys.M} has shape [${m.join(', ')}], the base layer ${module} has ${out} outputs`);
       }
       const scale = config.use_rslora ? alpha / Math.sqrt(rank) : alpha / rank;
       layers.push({ module, layer, rank, scale, keyA: keys.A, keyB: keys.B, ...(keys.M ? { keyMagnitude: keys.M } : {}) });
