@@ -13,7 +13,10 @@ const walk = (dir) => {
     else if (e.endsWith('.test.js')) files.push(p);
   }
 };
-for (const r of roots) statSync(r, { throwIfNoEntry: false })?.isDirectory() ? walk(r) : files.push(r);
+for (const r of roots) {
+  if (statSync(r, { throwIfNoEntry: false })?.isDirectory()) walk(r);
+  else files.push(r);
+}
 if (!files.length) {
   console.error('no test files found (is the project built? npm run setup)');
   process.exit(1);

@@ -1,6 +1,6 @@
 import type { Frame } from '../capture/frame.js';
 import type { Box } from '../detect/detector.js';
-import type { Prediction, Task } from './labels.js';
+import type { Prediction, Task } from '../contract/labels.js';
 
 export type FaceAttributes = Partial<Record<Task, Prediction>>;
 

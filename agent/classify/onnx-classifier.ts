@@ -7,7 +7,7 @@ import { inputSize, loadManifest, ModelError, type OutputSpec } from '../inferen
 import { faceCrop, writeInput } from '../inference/preprocess.js';
 import { WorkerSession, type SessionOptions } from '../inference/worker-session.js';
 import type { Classifier, ClassifyResult, FaceAttributes } from './classifier.js';
-import { TASKS, type Task } from './labels.js';
+import { TASKS, type Task } from '../contract/labels.js';
 import { decodeOutput } from './outputs.js';
 
 interface AttributeModel {

@@ -1,6 +1,6 @@
 // Turns one model output row into a contract prediction, as the manifest describes the output.
 import type { OutputSpec } from '../inference/manifest.js';
-import { AGE_GROUP_EDGES, CONTRACT_LABELS, toPrediction, type Prediction, type Task } from './labels.js';
+import { AGE_GROUP_EDGES, CONTRACT_LABELS, toPrediction, type Prediction, type Task } from '../contract/labels.js';
 
 export function softmax(row: ArrayLike<number>): Float64Array {
   let max = -Infinity;

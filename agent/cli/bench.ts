@@ -14,7 +14,7 @@ import { DEFAULT_MODELS } from '../inference/default-models.js';
 import { inputSize, loadManifest } from '../inference/manifest.js';
 import { faceCrop, writeInput } from '../inference/preprocess.js';
 import { Agent } from '../service/agent.js';
-import { createLogger } from '../service/logging.js';
+import { createLogger } from '../lib/logging.js';
 import { STAGES } from '../service/stats.js';
 import { ensureDemoClip } from './demo.js';
 import { compareHuman, type HumanResult } from './bench-human.js';

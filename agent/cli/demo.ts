@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOpenCV } from '../capture/opencv.js';
 import { PACKAGE_ROOT } from '../inference/default-models.js';
-import { DEMO_CLIP, makeClip } from './demo-clip.js';
+import { DEMO_CLIP, makeClip } from '../capture/demo-clip.js';
 import { loadOrReport, runAgent } from './run.js';
 import type { EventPayload } from '../publish/payloads.js';
 

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { Agent } from '../service/agent.js';
-import { child, createLogger } from '../service/logging.js';
+import { child, createLogger } from '../lib/logging.js';
 import type { EventPayload } from '../publish/payloads.js';
 import { exitCodeFor } from './exit-codes.js';
 import { Heartbeat, SdNotifier } from '../service/systemd-notify.js';

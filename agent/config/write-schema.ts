@@ -1,7 +1,7 @@
 // Writes config/percept.schema.json from the TypeBox schema (run by setup; a test keeps them in sync).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PACKAGE_ROOT } from '../inference/default-models.js';
+import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { ConfigSchema } from './schema.js';
 
 export const SCHEMA_FILE = join(PACKAGE_ROOT, 'config/percept.schema.json');

@@ -1,8 +1,7 @@
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../lib/package-root.js';
 
-/** The package root (this file is dist/agent/inference/default-models.js once built). */
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export { PACKAGE_ROOT };
 
 /** The open-weight models converted at setup by models/face-api/convert.ts. */
 export const DEFAULT_MODELS = {

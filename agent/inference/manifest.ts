@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
-import { CONTRACT_LABELS, TASKS, type Task } from '../classify/labels.js';
+import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
 
 export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits';
 export type ResizeMode = 'squash' | 'pad-centre' | 'pad-bottom-right';

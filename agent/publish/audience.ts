@@ -2,7 +2,7 @@
 // signage player needs in one read. Published when it changes (people or labels, not boxes or dwell),
 // at most once a second; a change within the second is published when the second is up.
 import type { AudiencePerson } from '../track/visits.js';
-import { CONTRACT_LABELS, TASKS, type Task } from '../classify/labels.js';
+import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
 
 export interface AudiencePayload {
   schema: number;

@@ -1,6 +1,7 @@
 // Home Assistant MQTT discovery: sensors read from the retained audience snapshot, availability from the
 // status topic. Removing them is publishing an empty retained payload on each config topic.
-import { CONTRACT_LABELS } from '../classify/labels.js';
+import { CONTRACT_LABELS } from '../contract/labels.js';
+import { homeAssistantTopics } from '../contract/topics.js';
 
 export interface DiscoveryMessage {
   topic: string;
@@ -21,7 +22,7 @@ export function discoveryMessages(opts: { prefix: string; root: string; device: 
     ...CONTRACT_LABELS.age.map((a) => ({ key: `age_${a.replace(/[^0-9]+/g, '_').replace(/_$/, 'plus')}`, name: `Age ${a}`, template: `{{ value_json.histograms.age['${a}'] }}`, unit: 'people', icon: 'mdi:human-male-height' })),
   ];
   return sensors.map((s) => ({
-    topic: `${opts.prefix}/sensor/${id}/${s.key}/config`,
+    topic: homeAssistantTopics(opts.prefix).sensorConfig(id, s.key),
     payload: enabled ? JSON.stringify({
       name: s.name, unique_id: `${id}_${s.key}`, object_id: `${id}_${s.key}`, state_topic: `${opts.root}/audience`,
       value_template: s.template, ...(s.unit ? { unit_of_measurement: s.unit, state_class: 'measurement' } : {}), icon: s.icon,

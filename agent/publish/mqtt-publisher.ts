@@ -115,7 +115,7 @@ export class MqttPublisher implements Publisher {
       for (const l of this.connectListeners) l();
       this.drain();
     });
-    client.on('message', (topic, payload) => this.subscriptions.get(topic)?.(topic, payload));
+    client.on('message', (topic, payload, packet) => this.subscriptions.get(topic)?.(topic, payload, packet.retain));
     client.on('close', () => {
       if (this.client !== client) return; // stopping: not an outage
       this.attempt++;

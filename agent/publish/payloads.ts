@@ -1,47 +1,11 @@
-// Topic names and payloads of the MQTT contract (design §4), built in one place.
+// Builds the event payload of the MQTT contract (design §4) from a visit event; the schema and the type
+// are the contract's (agent/contract/payloads.ts).
 import type { VisitEvent } from '../track/visits.js';
-import type { Prediction } from '../classify/labels.js';
+import type { Prediction } from '../contract/labels.js';
+import type { EventPayload, StatusPayload } from '../contract/payloads.js';
 
-export const EVENT_SCHEMA = 1;
-
-export function topics(prefix: string, device: string) {
-  const root = `${prefix}/${device}`;
-  return {
-    root,
-    status: `${root}/status`,
-    event: (type: string) => `${root}/events/${type}`,
-    audience: `${root}/audience`,
-    stats: `${root}/stats`,
-    dailySummary: `${root}/summary/daily`,
-  };
-}
-
-export interface StatusPayload {
-  state: 'online' | 'offline';
-  reason?: string;
-  version?: string;
-  model?: string;
-  startedAt?: string;
-  camera?: 'connecting' | 'ok' | 'lost' | 'paused';
-  cameraDetail?: string;
-}
-
-export interface EventPayload {
-  schema: number;
-  seq: number;
-  type: VisitEvent['type'];
-  ts: string;
-  device: string;
-  person: string;
-  firstSeen: string;
-  dwellMs: number;
-  box: { x: number; y: number; w: number; h: number };
-  age?: Prediction & { years?: number };
-  gender?: Prediction;
-  emotion?: Prediction;
-  samples: number;
-  model: string;
-}
+export { deviceTopics as topics } from '../contract/topics.js';
+export type { EventPayload, StatusPayload };
 
 const round = (v: number, digits = 4) => Math.round(v * 10 ** digits) / 10 ** digits;
 
@@ -62,7 +26,7 @@ export function relativeBox(b: { x: number; y: number; w: number; h: number }, f
 export function eventPayload(ev: VisitEvent, seq: number, device: string, model: string, frame: { width: number; height: number }): EventPayload {
   const end = ev.type === 'left' ? ev.lastSeen : ev.ts;
   const payload: EventPayload = {
-    schema: EVENT_SCHEMA,
+    schema: 1,
     seq,
     type: ev.type,
     ts: new Date(ev.ts).toISOString(),
@@ -74,8 +38,10 @@ export function eventPayload(ev: VisitEvent, seq: number, device: string, model:
     samples: ev.samples,
     model,
   };
-  if (ev.attributes.age) payload.age = roundPrediction(ev.attributes.age);
-  if (ev.attributes.gender) payload.gender = roundPrediction(ev.attributes.gender);
-  if (ev.attributes.emotion) payload.emotion = roundPrediction(ev.attributes.emotion);
+  // The fused labels are the contract's by construction (fusion works in its label spaces).
+  const attrs = ev.attributes as Pick<EventPayload, 'age' | 'gender' | 'emotion'>;
+  if (attrs.age) payload.age = roundPrediction(attrs.age);
+  if (attrs.gender) payload.gender = roundPrediction(attrs.gender);
+  if (attrs.emotion) payload.emotion = roundPrediction(attrs.emotion);
   return payload;
 }

@@ -1,6 +1,7 @@
 import type { EventPayload, StatusPayload } from './payloads.js';
 
-export type InboundHandler = (topic: string, payload: Buffer) => void;
+/** An inbound message; `retained` is set for a message the broker kept (not sent just now). */
+export type InboundHandler = (topic: string, payload: Buffer, retained: boolean) => void;
 
 /** The publisher port: what the agent and its device topics need from a broker connection. */
 export interface Publisher {

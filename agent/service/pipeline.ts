@@ -2,18 +2,21 @@
 // awaited per frame (or every detector.intervalMs, tracks coasting between); classification is not: at
 // most one classifier call is in flight, requests wait in a bounded queue, a per-second budget caps the
 // faces classified, and frames keep flowing while it runs — a slow classifier never stalls the rest.
-import type { CV } from '../capture/opencv.js';
+import type { CV, Mat } from '../capture/opencv.js';
 import type { Frame, FrameSource } from '../capture/frame.js';
 import { LatestFrame } from '../capture/latest-frame.js';
 import type { Classifier } from '../classify/classifier.js';
 import type { FaceDetector } from '../detect/detector.js';
 import type { Tracker } from '../track/tracker.js';
+import type { AudienceGate } from '../track/audience-gate.js';
+import type { Detection } from '../detect/detector.js';
 import type { AudiencePerson, Visit, VisitBook, VisitEvent } from '../track/visits.js';
 import type { ClassificationQueue } from '../track/classify-queue.js';
 import type { CallBudget } from '../track/budget.js';
 import { faceQuality, sharpness, type QualityOptions } from '../track/quality.js';
-import type { Logger } from './logging.js';
+import type { Logger } from '../lib/logging.js';
 import type { PipelineStats } from './stats.js';
+import type { FrameDone } from '../features/events.js';
 
 export interface PipelineDeps {
   cv: CV;
@@ -21,6 +24,7 @@ export interface PipelineDeps {
   detector: FaceDetector;
   classifier: Classifier;
   tracker: Tracker;
+  gate: AudienceGate;
   visits: VisitBook;
   queue: ClassificationQueue<Visit>;
   budget: CallBudget;
@@ -32,11 +36,10 @@ export interface PipelineDeps {
   /** Read every frame of the source (no "latest frame wins") and end open visits at its end. */
   everyFrame: boolean;
   emit: (event: VisitEvent, frame: { width: number; height: number }) => void;
-  /** Called after every processed frame (the watchdog's heartbeat). */
-  onFrame?: () => void;
-  /** Called after every frame with the people present. */
-  onAudience?: (people: AudiencePerson[], ts: number) => void;
+  /** Called after every processed frame (and once at the end) with who is present: the watchdog's heartbeat too. */
+  onFrame?: (frame: FrameDone) => void;
 }
+
 
 export class Pipeline {
   private stopping = false;
@@ -48,25 +51,24 @@ export class Pipeline {
   /** Arrival time (performance.now) of recent frames by their timestamp, for frame → entered latency. */
   private readonly arrivals = new Map<number, number>();
 
-  constructor(private readonly d: PipelineDeps) {}
+  constructor(private readonly deps: PipelineDeps) {}
 
   /** Runs until the source ends or stop() is called; then ends every open visit. */
   async run(): Promise<void> {
-    const { d } = this;
-    const frames: AsyncIterable<Frame> = d.everyFrame ? d.source.frames() : (this.latest = new LatestFrame(d.source.frames()));
+    const { deps } = this;
+    const frames: AsyncIterable<Frame> = deps.everyFrame ? deps.source.frames() : (this.latest = new LatestFrame(deps.source.frames()));
     let waitStart = performance.now();
     for await (const frame of frames) {
       if (this.stopping) break;
-      d.stats.stages.capture.add(performance.now() - waitStart);
+      deps.stats.stages.capture.add(performance.now() - waitStart);
       await this.process(frame);
-      d.onFrame?.();
-      if (this.latest) d.stats.dropped = this.latest.dropped;
+      if (this.latest) deps.stats.dropped = this.latest.dropped;
       waitStart = performance.now();
     }
-    if (this.latest?.error) d.log.error(`capture failed: ${this.latest.error.message}`);
+    if (this.latest?.error) deps.log.error(`capture failed: ${this.latest.error.message}`);
     await this.inflight;
-    this.emitAll(d.visits.endAll(this.clock, d.tracker));
-    d.onAudience?.(d.visits.present(), this.clock);
+    this.emitAll(deps.visits.endAll(this.clock, deps.tracker));
+    this.announce();
   }
 
   stop(): void {
@@ -74,79 +76,93 @@ export class Pipeline {
   }
 
   private async process(frame: Frame): Promise<void> {
-    const { d } = this;
+    const { deps } = this;
     this.arrivals.set(frame.ts, performance.now());
     if (this.arrivals.size > 300) this.arrivals.delete(this.arrivals.keys().next().value!);
     this.frameSize = { width: frame.width, height: frame.height };
     this.clock = frame.ts;
-    const interval = d.settings.detectIntervalMs;
+    const interval = deps.settings.detectIntervalMs;
     const detectNow = interval <= 0 || frame.ts - this.lastDetect >= interval;
     let t = performance.now();
-    const detections = detectNow ? await d.detector.detect(frame) : null;
+    const detections = detectNow ? await deps.detector.detect(frame) : null;
     if (detections) {
       this.lastDetect = frame.ts;
-      d.stats.stages.detect.add(performance.now() - t);
-      d.stats.faces += detections.length;
+      deps.stats.stages.detect.add(performance.now() - t);
+      deps.stats.faces += detections.length;
     }
-    d.stats.frames++;
+    deps.stats.frames++;
 
     t = performance.now();
-    const update = detections ? d.tracker.update(detections, frame.ts) : d.tracker.coast(frame.ts);
-    this.emitAll(d.visits.onTracks(update, frame.ts));
-    for (const v of d.visits.visits.values()) {
+    const viewers = detections ? this.gate(detections, frame) : null;
+    const update = viewers ? deps.tracker.update(viewers, frame.ts) : deps.tracker.coast(frame.ts);
+    this.emitAll(deps.visits.onTracks(update, frame.ts));
+    for (const v of deps.visits.visits.values()) {
       // Crops are cut on detection passes only: a coasting box is a prediction, not a face.
-      d.visits.setQuality(v, detections ? this.quality(frame, v) : 0);
+      deps.visits.setQuality(v, detections ? this.quality(frame, v) : 0);
     }
-    this.emitAll(d.visits.tick(frame.ts));
-    d.stats.stages.track.add(performance.now() - t);
-    d.onAudience?.(d.visits.present(), frame.ts);
+    this.emitAll(deps.visits.tick(frame.ts));
+    deps.stats.stages.track.add(performance.now() - t);
+    this.announce(frame.mat);
 
-    const q = d.queue;
-    q.prune((v) => d.visits.isOpen(v));
-    for (const v of d.visits.wanting(frame.ts)) q.offer(v);
+    const q = deps.queue;
+    q.prune((v) => deps.visits.isOpen(v));
+    for (const v of deps.visits.wanting(frame.ts)) q.offer(v);
     if (!this.inflight && detections) {
-      const n = Math.min(d.settings.maxBatch, d.budget.available(frame.ts));
-      const due = n > 0 ? q.take(n, (v) => d.visits.classifiable(v)) : [];
+      const n = Math.min(deps.settings.maxBatch, deps.budget.available(frame.ts));
+      const due = n > 0 ? q.take(n, (v) => deps.visits.classifiable(v)) : [];
       if (due.length) {
-        d.budget.spend(due.length);
+        deps.budget.spend(due.length);
         this.inflight = this.classify(frame, due).finally(() => { this.inflight = null; });
       }
     }
+  }
+
+  /** Far faces, ignore zones and static faces are taken out before tracking (see track/audience-gate.ts). */
+  private gate(detections: Detection[], frame: Frame): Detection[] {
+    const { viewers, becameStatic } = this.deps.gate.filter(detections, frame, frame.ts);
+    for (const d of becameStatic) {
+      this.deps.log.info(`a face at (${Math.round(d.box.x)}, ${Math.round(d.box.y)}) has not moved for audience.staticAfterS: it stops counting (a poster, a photo or a screen?)`);
+    }
+    return viewers;
+  }
+
+  private announce(mat?: Mat): void {
+    this.deps.onFrame?.({ ts: this.clock, ...this.frameSize, people: this.deps.visits.present(), farFaces: this.deps.gate.farFaces, ...(mat ? { mat } : {}) });
   }
 
   private quality(frame: Frame, v: Visit): number {
     const { track } = v;
     if (!track.visible) return 0;
     // Size and edge first: sharpness costs a resize and a Laplacian, only worth it for a usable face.
-    if (faceQuality(track.box, track.score, Infinity, frame, this.d.quality) === 0) return 0;
-    return faceQuality(track.box, track.score, sharpness(this.d.cv, frame.mat, track.box), frame, this.d.quality);
+    if (faceQuality(track.box, track.score, Infinity, frame, this.deps.quality) === 0) return 0;
+    return faceQuality(track.box, track.score, sharpness(this.deps.cv, frame.mat, track.box), frame, this.deps.quality);
   }
 
   private async classify(frame: Frame, due: Visit[]): Promise<void> {
-    const { d } = this;
-    d.visits.markPending(due, frame.ts);
+    const { deps } = this;
+    deps.visits.markPending(due, frame.ts);
     const qualities = due.map((v) => v.quality);
     const t = performance.now();
     try {
-      const result = await d.classifier.classify(frame, due.map((v) => v.track.box));
-      d.stats.stages.classify.add(performance.now() - t);
-      d.stats.classifierCalls++;
-      d.stats.classifiedFaces += due.length;
-      due.forEach((v, i) => this.emitAll(d.visits.onClassified(v, result.faces[i] ?? null, qualities[i]!, this.clock)));
+      const result = await deps.classifier.classify(frame, due.map((v) => v.track.box));
+      deps.stats.stages.classify.add(performance.now() - t);
+      deps.stats.classifierCalls++;
+      deps.stats.classifiedFaces += due.length;
+      due.forEach((v, i) => this.emitAll(deps.visits.onClassified(v, result.faces[i] ?? null, qualities[i]!, this.clock)));
     } catch (err) {
-      d.log.error(`classification failed: ${(err as Error).message}`);
-      due.forEach((v) => d.visits.onClassified(v, null, 0, this.clock));
+      deps.log.error(`classification failed: ${(err as Error).message}`);
+      due.forEach((v) => deps.visits.onClassified(v, null, 0, this.clock));
     }
   }
 
   private emitAll(events: VisitEvent[]): void {
     for (const ev of events) {
       if (ev.type === 'entered' && ev.confirmedAt !== null) {
-        this.d.stats.enterLatency.add(ev.ts - ev.confirmedAt);
+        this.deps.stats.enterLatency.add(ev.ts - ev.confirmedAt);
         const arrived = this.arrivals.get(ev.confirmedAt);
-        if (arrived !== undefined) this.d.stats.enterLatencyWall.add(performance.now() - arrived);
+        if (arrived !== undefined) this.deps.stats.enterLatencyWall.add(performance.now() - arrived);
       }
-      this.d.emit(ev, this.frameSize);
+      this.deps.emit(ev, this.frameSize);
     }
   }
 }

@@ -1,7 +1,7 @@
 // Attribute fusion for one visit: quality-weighted averaging of each task's class probabilities over
 // the samples so far, and a published label that changes only with hysteresis — the new label must lead
 // by a margin, over at least two further samples, for a minimum time — so one bad frame never flips it.
-import { CONTRACT_LABELS, TASKS, toPrediction, type Prediction, type Task } from '../classify/labels.js';
+import { CONTRACT_LABELS, TASKS, toPrediction, type Prediction, type Task } from '../contract/labels.js';
 import type { FaceAttributes } from '../classify/classifier.js';
 
 export interface HysteresisOptions {

@@ -6,7 +6,7 @@
 //   left    — when a track that entered ends, with its dwell time
 import type { Box } from '../detect/detector.js';
 import type { FaceAttributes } from '../classify/classifier.js';
-import type { Prediction, Task } from '../classify/labels.js';
+import type { Prediction, Task } from '../contract/labels.js';
 import { AttributeFusion, type HysteresisOptions } from './fusion.js';
 import type { Track, Tracker, TrackUpdate } from './tracker.js';
 

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { readTfjsWeights } from './tfjs-weights.js';
 import { buildAgeGender, buildFaceExpression, buildSsdMobilenetV1, SSD_ANCHORS, SSD_SIZE } from './architectures.js';
 import type { ModelManifest } from '../../agent/inference/manifest.js';
-import { CONTRACT_LABELS } from '../../agent/classify/labels.js';
+import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));

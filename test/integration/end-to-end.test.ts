@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
-import { makeClip, type ClipPerson } from '../../agent/cli/demo-clip.js';
-import { CONTRACT_LABELS } from '../../agent/classify/labels.js';
+import { makeClip, type ClipPerson } from '../helpers/clips.js';
+import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
+import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { runPercept } from '../helpers/agent-process.js';
 
@@ -40,7 +41,7 @@ async function runOnce(device: string, stateDir: string, protocolVersion: 4 | 5)
   const sub = await subscribe(protocolVersion, `percept/${device}/#`);
   const res = await runPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', device, '--state-dir', stateDir, '--exit-on-eof'],
     { PERCEPT_MQTT_PROTOCOL_VERSION: String(protocolVersion) });
-  await new Promise((r) => setTimeout(r, 300));
+  await flush(sub.client);
   await sub.client.endAsync();
   assert.equal(res.code, 0, `percept exited ${res.code}:\n${res.stderr}`);
   return { messages: sub.messages, res };
@@ -106,7 +107,7 @@ test('one entered and one left per person, contiguous seq, status online then of
 
   // The retained status a late subscriber reads is the clean-shutdown one.
   const late = await subscribe(4, 'percept/e2e/status');
-  await new Promise((r) => setTimeout(r, 300));
+  await flush(late.client);
   await late.client.endAsync();
   assert.deepEqual(late.messages.map((m) => [m.payload, m.retain]), [[{ state: 'offline', reason: 'shutdown' }, true]]);
   assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).seq, 4);

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
-import { makeClip } from '../../agent/cli/demo-clip.js';
+import { makeClip } from '../helpers/clips.js';
+import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { runPercept, startPercept } from '../helpers/agent-process.js';
 
@@ -45,7 +46,7 @@ test('mqtts with a client certificate: events delivered; the broker requires the
   const res = await runPercept(['run', '--source', clip, '--mqtt-url', url, '--device-id', 'tls', '--state-dir', join(work, 'tls-state'), '--exit-on-eof'], {
     PERCEPT_MQTT_TLS_CA: join(work, 'ca.crt'), PERCEPT_MQTT_TLS_CERT: join(work, 'client.crt'), PERCEPT_MQTT_TLS_KEY: join(work, 'client.key'),
   });
-  await new Promise((r) => setTimeout(r, 300));
+  await flush(sub);
   await sub.endAsync();
   await broker.stop();
   assert.equal(res.code, 0, res.stderr);

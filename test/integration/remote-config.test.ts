@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { parse } from 'yaml';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
-import { makeClip } from '../../agent/cli/demo-clip.js';
+import { makeClip } from '../helpers/clips.js';
+import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
@@ -60,7 +61,7 @@ async function retainedUnder(filter: string): Promise<string[]> {
   const retained: string[] = [];
   late.on('message', (t, _p, packet) => { if (packet.retain) retained.push(t); });
   await late.subscribeAsync(filter);
-  await sleep(300);
+  await flush(late);
   await late.endAsync();
   return retained;
 }
@@ -149,7 +150,9 @@ test('Home Assistant discovery: published when enabled, again when HA comes onli
   assert.deepEqual(await retainedUnder('homeassistant/#'), [], 'a late subscriber finds nothing retained any more');
 });
 
-test('every payload seen on the wire validates against its schema', () => {
+test('every payload seen on the wire validates against its schema', async () => {
+  await send('{"requestId":"wire-check"}');
+  await waitFor(() => seen.find((m) => m.topic === `${root}/audience`), 60_000, 'an audience snapshot');
   const problems = seen.flatMap((m) => validate(m.topic, m.payload));
   assert.deepEqual(problems, []);
   for (const t of ['status', 'config', 'config/result', 'audience']) assert.ok(seen.some((m) => m.topic === `${root}/${t}`), `saw ${t}`);

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
-import { makeClip } from '../../agent/cli/demo-clip.js';
+import { makeClip } from '../helpers/clips.js';
 import { PACKAGE_ROOT } from '../helpers/models.js';
 import { startPercept } from '../helpers/agent-process.js';
 
@@ -79,11 +79,11 @@ test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING 
   const agent = startPercept(['run', '--config', configFile, '--source', clip, '--state-dir', join(work, 'notify-state')], {
     NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '1000000', PERCEPT_MQTT_EMBEDDED_PORT: '0', PERCEPT_LOG_FORMAT: 'pretty',
   });
+  const until = async (cond: () => boolean, what: string) => {
+    const end = Date.now() + 30_000;
+    while (!cond()) { if (Date.now() > end) throw new Error(`timed out: ${what}; got ${messages.map((m) => m.msg)}`); await new Promise((r) => setTimeout(r, 50)); }
+  };
   try {
-    const until = async (cond: () => boolean, what: string) => {
-      const end = Date.now() + 30_000;
-      while (!cond()) { if (Date.now() > end) throw new Error(`timed out: ${what}; got ${messages.map((m) => m.msg)}`); await new Promise((r) => setTimeout(r, 50)); }
-    };
     await until(() => messages.filter((m) => m.msg === 'WATCHDOG=1').length >= 4, 'watchdog pings');
     const first = messages.findIndex((m) => m.msg === 'READY=1');
     assert.ok(first >= 0 && first < messages.findIndex((m) => m.msg === 'WATCHDOG=1'), 'READY=1 before the first ping');
@@ -101,9 +101,9 @@ test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING 
     agent.child.kill('SIGTERM');
   }
   assert.equal(await agent.exited, 0, agent.stderr());
-  await new Promise((r) => setTimeout(r, 100));
+  // Datagrams sent before the exit are already queued on the socket; wait for them to be read.
+  await until(() => messages[messages.length - 1]?.msg === 'STOPPING=1', 'STOPPING=1 last');
   listener.close();
-  assert.equal(messages[messages.length - 1]!.msg, 'STOPPING=1');
 });
 
 for (const [name, uri, expect] of [

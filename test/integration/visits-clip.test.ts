@@ -7,17 +7,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { OpenCvSource } from '../../agent/capture/opencv-source.js';
-import { makeClip } from '../../agent/cli/demo-clip.js';
+import { makeClip } from '../helpers/clips.js';
 import { SsdDetector } from '../../agent/detect/ssd-detector.js';
 import { OnnxClassifier } from '../../agent/classify/onnx-classifier.js';
 import { Tracker } from '../../agent/track/tracker.js';
+import { AudienceGate } from '../../agent/track/audience-gate.js';
+import { gateOptions } from '../../agent/service/components.js';
 import { VisitBook, type Visit, type VisitEvent } from '../../agent/track/visits.js';
 import { ClassificationQueue } from '../../agent/track/classify-queue.js';
 import { CallBudget } from '../../agent/track/budget.js';
 import { faceQuality, sharpness, type QualityOptions } from '../../agent/track/quality.js';
 import { Pipeline } from '../../agent/service/pipeline.js';
 import { PipelineStats } from '../../agent/service/stats.js';
-import { createLogger } from '../../agent/service/logging.js';
+import { createLogger } from '../../agent/lib/logging.js';
 import { defaults } from '../../agent/config/load.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
 
@@ -61,6 +63,7 @@ test('real clip: one story per visit, labels = majority of per-frame predictions
     cv, source, detector, classifier, stats, quality, everyFrame: true, settings: { detectIntervalMs: 0, maxBatch: c.maxBatch },
     queue: new ClassificationQueue<Visit>(c.queueSize), budget: new CallBudget(() => c.maxFacesPerSecond),
     tracker: new Tracker(cfg.tracker),
+    gate: new AudienceGate(gateOptions(cfg), cfg.tracker),
     visits: new VisitBook({ ...c, hysteresis: cfg.fusion }, () => `p${++n}`),
     log: createLogger({ ...cfg.log, level: 'error' }),
     emit: (ev) => events.push(ev),

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ageGroupProbs, decodeOutput, softmax, toContractOrder } from '../../agent/classify/outputs.js';
-import { CONTRACT_LABELS } from '../../agent/classify/labels.js';
+import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
 
 test('softmax known values', () => {
   const s = softmax([0, Math.log(3)]);

@@ -1,7 +1,7 @@
 // Opening hours, the daily summary and the watchdog heartbeat, with injected clocks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isOpen, parseDays, SummaryBook } from '../../agent/service/schedule.js';
+import { isOpen, parseDays, SummaryBook } from '../../agent/features/schedule.js';
 import { Heartbeat } from '../../agent/service/systemd-notify.js';
 
 const at = (iso: string) => new Date(iso);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tracker } from '../../agent/track/tracker.js';
 import { VisitBook, type VisitEvent, type VisitOptions } from '../../agent/track/visits.js';
-import { toPrediction } from '../../agent/classify/labels.js';
+import { toPrediction } from '../../agent/contract/labels.js';
 import type { FaceAttributes } from '../../agent/classify/classifier.js';
 import type { Detection } from '../../agent/detect/detector.js';
 

@@ -1,7 +1,6 @@
 // winston, to stderr only (stdout is reserved for --print-events): JSON lines when stderr is not a
 // terminal (journald), readable lines otherwise; per-namespace levels on top of the global one.
 import winston, { format, type Logger } from 'winston';
-import type { Config } from '../config/schema.js';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 type Level = (typeof LEVELS)[number];
@@ -9,12 +8,19 @@ const rank = (l: string) => LEVELS.indexOf(l as Level);
 
 export type { Logger };
 
+/** The log section of the config, restated here so lib/ does not depend on config/. */
+export interface LogConfig {
+  level: string;
+  format: 'auto' | 'json' | 'pretty';
+  namespaces: Record<string, string>;
+}
+
 /** The most verbose of the global and per-namespace levels: the logger's own level. */
-export function mostVerbose(cfg: Config['log']): Level {
+export function mostVerbose(cfg: LogConfig): Level {
   return [cfg.level, ...Object.values(cfg.namespaces)].reduce<Level>((a, b) => (rank(b) > rank(a) ? b as Level : a), 'error');
 }
 
-export function createLogger(cfg: Config['log'], stream: NodeJS.WriteStream = process.stderr): Logger {
+export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = process.stderr): Logger {
   const json = cfg.format === 'json' || (cfg.format === 'auto' && !stream.isTTY);
   const levelFor = (ns: string | undefined) => (ns && cfg.namespaces[ns]) || cfg.level;
   const byNamespace = format((info) => (rank(info.level) <= rank(levelFor(info.ns as string | undefined)) ? info : false));

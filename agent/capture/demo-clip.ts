@@ -3,7 +3,7 @@
 // from the right, they overlap, each leaves, over a glacier photo with no face in it.
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CV, Mat } from '../capture/opencv.js';
+import type { CV, Mat } from './opencv.js';
 
 export const CLIP_IMAGES = {
   grace: '/usr/share/doc/facedetect/examples/grace_hopper_512x512.jpg',

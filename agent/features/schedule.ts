@@ -2,7 +2,7 @@
 // midnight rollover; the decisions themselves are pure functions of a Date, so they are tested with an
 // injected clock.
 import nodeCron, { type ScheduledTask } from 'node-cron';
-import { CONTRACT_LABELS } from '../classify/labels.js';
+import { CONTRACT_LABELS } from '../contract/labels.js';
 
 export interface OpeningRule {
   days: string;

@@ -1,0 +1,119 @@
+// Proof of play: the signage player publishes what is on screen on {root}/content/set; when a play ends
+// (the next one starts, `{"id": null}`, or the agent stops) one impression record goes out on
+// {root}/impressions through the outbox: opportunities to see, viewers, watchers, attention and the
+// viewers' demographics during that play.
+import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
+import type { ContentSet, ImpressionPayload } from '../contract/payloads.js';
+import { ContentSetSchema } from '../contract/payloads.js';
+import { Value } from '@sinclair/typebox/value';
+import type { FrameDone, PresentPerson } from './events.js';
+import type { Feature, FeatureContext } from './feature.js';
+
+interface Viewer {
+  labels: PresentPerson['labels'];
+  lookingMs: number;
+  lastTs: number;
+  lastLooking: boolean;
+}
+
+interface Play {
+  id: string;
+  name?: string;
+  startedAt: Date;
+  farAtStart: number;
+  viewers: Map<string, Viewer>;
+}
+
+/** Frames further apart than this do not count as continuous looking (the agent was not watching). */
+const MAX_LOOK_GAP_MS = 1000;
+
+export class ImpressionsFeature implements Feature {
+  readonly name = 'impressions';
+  private play: Play | null = null;
+  private farFaces = 0;
+  private off: (() => void) | null = null;
+
+  constructor(private readonly ctx: FeatureContext, private readonly now: () => Date = () => new Date()) {}
+
+  private get log() { return this.ctx.log('impressions'); }
+
+  start(): void {
+    this.ctx.publisher.subscribe(this.ctx.topics.contentSet, (_topic, payload, retained) => this.onContentSet(payload, retained));
+    this.off = this.ctx.bus.on('frame', (f) => this.onFrame(f));
+  }
+
+  onContentSet(payload: Buffer, retained: boolean): void {
+    if (retained) {
+      this.log.warn('content/set: a retained message is ignored (publish it without the retain flag: a stale play must not restart after a reconnect)');
+      return;
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(String(payload));
+    } catch {
+      this.log.warn('content/set: not JSON; expected {"id": "ad-1", "name": "…"} or {"id": null}');
+      return;
+    }
+    if (!Value.Check(ContentSetSchema, body)) {
+      const first = [...Value.Errors(ContentSetSchema, body)][0];
+      this.log.warn(`content/set: ${first ? `${first.path || '(root)'} ${first.message}` : 'invalid'}; expected {"id": "ad-1", "name": "…"} or {"id": null}`);
+      return;
+    }
+    const next = body as ContentSet;
+    if (this.play && next.id === this.play.id) return;
+    this.endPlay();
+    if (next.id !== null) {
+      this.play = { id: next.id, ...(next.name ? { name: next.name } : {}), startedAt: this.now(), farAtStart: this.farFaces, viewers: new Map() };
+      this.log.info(`content ${next.id}${next.name ? ` (${next.name})` : ''} started`);
+    }
+  }
+
+  private onFrame(f: FrameDone): void {
+    this.farFaces = f.farFaces;
+    const play = this.play;
+    if (!play) return;
+    for (const p of f.people) {
+      const looking = p.looking === true;
+      const v = play.viewers.get(p.person);
+      if (!v) {
+        play.viewers.set(p.person, { labels: { ...p.labels }, lookingMs: 0, lastTs: f.ts, lastLooking: looking });
+        continue;
+      }
+      const gap = f.ts - v.lastTs;
+      if (v.lastLooking && looking && gap > 0 && gap <= MAX_LOOK_GAP_MS) v.lookingMs += gap;
+      Object.assign(v, { labels: { ...v.labels, ...p.labels }, lastTs: f.ts, lastLooking: looking });
+    }
+  }
+
+  /** The record of the play in progress, if any, and no play afterwards. */
+  private endPlay(): void {
+    const play = this.play;
+    this.play = null;
+    if (!play) return;
+    const record = impressionRecord(play, this.now(), this.farFaces, this.ctx.device, this.ctx.config.audience.watcherMinMs);
+    this.ctx.records.publish(this.ctx.topics.impressions, record);
+    this.ctx.bus.emit('impression', record);
+    this.log.info(`content ${play.id} ended: ${record.viewers} viewer(s), ${record.watchers} watcher(s), ${record.ots} opportunities to see`);
+  }
+
+  stop(): void {
+    this.off?.();
+    // A play cut short by a stop still happened: its record is not lost.
+    this.endPlay();
+  }
+}
+
+export function impressionRecord(play: Play, endedAt: Date, farFacesNow: number, device: string, watcherMinMs: number): ImpressionPayload {
+  const viewers = [...play.viewers.values()];
+  const demographics = Object.fromEntries(TASKS.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<Task, Record<string, number>>;
+  for (const v of viewers) for (const t of TASKS) { const l = v.labels[t]; if (l && l in demographics[t]) demographics[t][l]! += 1; }
+  return {
+    schema: 1, device, contentId: play.id, ...(play.name ? { contentName: play.name } : {}),
+    startedAt: play.startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: Math.max(0, endedAt.getTime() - play.startedAt.getTime()),
+    ots: farFacesNow - play.farAtStart + viewers.length,
+    viewers: viewers.length,
+    watchers: viewers.filter((v) => v.lookingMs >= watcherMinMs).length,
+    attentionMs: Math.round(viewers.reduce((a, v) => a + v.lookingMs, 0)),
+    demographics,
+  };
+}

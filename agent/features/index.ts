@@ -1,0 +1,33 @@
+// The features the agent runs, in start order (stopped in reverse). A new MQTT feature is one module in
+// this folder plus its topic and payload in agent/contract, and one line here.
+import type { Feature, FeatureContext } from './feature.js';
+import { AudienceFeature } from './audience.js';
+import { DailySummaryFeature } from './daily-summary.js';
+import { HomeAssistantFeature } from './homeassistant.js';
+import { ImpressionsFeature } from './impressions.js';
+import { NearestFeature } from './nearest.js';
+import { OpeningHoursFeature, type PausableCamera } from './opening-hours.js';
+import { RemoteConfigFeature } from './remote-config.js';
+import { StatsFeature } from './stats.js';
+
+export interface FeatureDeps {
+  configFile: string | null;
+  /** A live camera, when the source is one (opening hours pause it). */
+  camera: PausableCamera | null;
+  statsSnapshot: () => object;
+}
+
+export function buildFeatures(ctx: FeatureContext, deps: FeatureDeps): Feature[] {
+  return [
+    new RemoteConfigFeature(ctx, deps.configFile),
+    new HomeAssistantFeature(ctx),
+    new AudienceFeature(ctx),
+    new StatsFeature(ctx, deps.statsSnapshot),
+    new DailySummaryFeature(ctx),
+    new ImpressionsFeature(ctx),
+    new NearestFeature(ctx),
+    ...(deps.camera ? [new OpeningHoursFeature(ctx, deps.camera)] : []),
+  ];
+}
+
+export type { Feature, FeatureContext };

@@ -1,0 +1,41 @@
+// Where a face is relative to the camera: direction from its field of view (pinhole model) and distance
+// from the face's width, for robots that turn to a person. A rough estimate by design: real faces vary
+// in width (~14–16 cm) and lenses distort towards the edges.
+
+export interface CameraModel {
+  hfovDeg: number;
+  vfovDeg: number;
+  /** Assumed real width of a face (eye-to-eye region + cheeks), metres. */
+  faceWidthM: number;
+}
+
+const rad = (deg: number) => (deg * Math.PI) / 180;
+const deg = (r: number) => (r * 180) / Math.PI;
+
+/** Focal lengths in pixels from the field of view. */
+export function focalPx(frame: { width: number; height: number }, cam: CameraModel): { fx: number; fy: number } {
+  return { fx: frame.width / 2 / Math.tan(rad(cam.hfovDeg) / 2), fy: frame.height / 2 / Math.tan(rad(cam.vfovDeg) / 2) };
+}
+
+/** Azimuth (+ right), elevation (+ up) of a point in the frame, degrees from the optical axis. */
+export function direction(px: { x: number; y: number }, frame: { width: number; height: number }, cam: CameraModel): { azimuthDeg: number; elevationDeg: number } {
+  const { fx, fy } = focalPx(frame, cam);
+  return { azimuthDeg: deg(Math.atan((px.x - frame.width / 2) / fx)), elevationDeg: deg(Math.atan((frame.height / 2 - px.y) / fy)) };
+}
+
+/** Distance along the axis to a face `faceWidthPx` wide. */
+export function distanceM(faceWidthPx: number, frame: { width: number; height: number }, cam: CameraModel): number {
+  if (faceWidthPx <= 0) return Infinity;
+  return (cam.faceWidthM * focalPx(frame, cam).fx) / faceWidthPx;
+}
+
+/** Ray casting: is the point inside the polygon (vertices in order, any winding)? */
+export function insidePolygon(p: { x: number; y: number }, polygon: readonly (readonly [number, number])[]): boolean {
+  let inside = false;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
+    const [xi, yi] = polygon[i]!;
+    const [xj, yj] = polygon[j]!;
+    if ((yi > p.y) !== (yj > p.y) && p.x < ((xj - xi) * (p.y - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
