@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything percept needs, idempotently, and is quick when all is done:
-# Debian packages → npm packages (+ the native OpenCV addon) → TypeScript build → converted models →
+# Debian packages → npm packages (+ the native OpenCV addon) → TypeScript build → converted + fetched models →
 # demo clip. Run by `npm run demo`, `npm test` and `npm run setup`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,6 +53,10 @@ npx tsc -p tsconfig.json
 
 # --- models ---------------------------------------------------------------------------------------
 node dist/models/face-api/convert.js >&2
+# YuNet, the preferred detector, from the model catalog (models/catalog.json): copied from
+# $PERCEPT_MODEL_MIRROR when set, else downloaded at its pinned commit; sha256 checked before install.
+# Without either it prints one line and the agent runs on the converted SSD.
+node dist/agent/cli/models-fetch.js yunet-n >&2
 
 # --- demo clip ------------------------------------------------------------------------------------
 node --input-type=module -e "const m = await import('./dist/agent/cli/demo.js'); await m.ensureDemoClip();" >&2

@@ -45,6 +45,12 @@ ${STAGES.map(row).join('\n')}
 
 Frame → \`entered\`: p50 ${r.enterLatencyWallMs.p50Ms} ms, p99 ${r.enterLatencyWallMs.p99Ms} ms.
 
+Detectors on the same clip (capture + detect + track, every frame):
+
+| detector | input | detect mean ms | p50 | p99 | faces found | frames with faces | people | frames/s |
+|---|---|---|---|---|---|---|---|---|
+${r.detectors.map((d) => `| ${d.name} | ${d.input} | ${d.detect.meanMs} | ${d.detect.p50Ms} | ${d.detect.p99Ms} | ${d.faces} | ${d.framesWithFaces}/${d.frames} | ${d.people} | ${d.fps} |`).join('\n')}
+
 | classifier batch | ms/face (agent) | ms/face (raw session.run) | overhead |
 |---|---|---|---|
 ${r.classifier.map((c) => `| ${c.batch} | ${c.msPerFace} | ${c.rawMsPerFace} | ×${c.overhead} |`).join('\n')}

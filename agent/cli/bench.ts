@@ -19,6 +19,7 @@ import { STAGES } from '../service/stats.js';
 import { ensureDemoClip } from './demo.js';
 import { compareHuman, type HumanResult } from './bench-human.js';
 import { renderReport } from './bench-report.js';
+import { benchDetectors, detectorLines } from './bench-detectors.js';
 
 export interface BenchArgs {
   source?: string;
@@ -145,6 +146,7 @@ export async function runBench(a: BenchArgs) {
   await agent.shutdown('shutdown');
   if (process.stderr.isTTY) process.stderr.write('\n');
   const classifier = await classifierBench(config, clip);
+  const detectors = await benchDetectors(clip, config);
   const rssEnd = mb();
   let human: HumanResult | null = null;
   if (a.compare === 'human') human = await compareHuman(clip, snapshot.frames / wallS);
@@ -164,6 +166,7 @@ export async function runBench(a: BenchArgs) {
     enterLatencyMs: snapshot.enterLatency,
     enterLatencyWallMs: agent.stats.enterLatencyWall.summary(),
     classifier,
+    detectors,
     agentOverhead: classifier.find((c) => c.batch === 1)!.overhead,
     visits,
     classifierCallsPerPerson: visits.left ? Math.round(((snapshot.classifiedFaces) / Math.max(1, visits.entered)) * 100) / 100 : 0,
@@ -184,6 +187,7 @@ export async function benchCommand(a: BenchArgs): Promise<number> {
     `  end to end: ${r.fps} frames/s`,
     ...STAGES.map((s) => `  ${s.padEnd(9)} mean ${r.stages[s].meanMs} ms  p50 ${r.stages[s].p50Ms}  p99 ${r.stages[s].p99Ms}  (n ${r.stages[s].n})`),
     `  frame → entered: p50 ${r.enterLatencyWallMs.p50Ms} ms, p99 ${r.enterLatencyWallMs.p99Ms} ms (wall clock from the confirming frame)`,
+    ...detectorLines(r.detectors),
     ...r.classifier.map((c) => `  classifier batch ${c.batch}: ${c.msPerFace} ms/face (raw session.run ${c.rawMsPerFace}; overhead ×${c.overhead})`),
     `  classifier calls per person: ${r.classifierCallsPerPerson}; per person-second: ${r.visits.classifierCallsPerPersonSecond}; label changes per visit: ${r.visits.labelChangesPerVisit}`,
     `  RSS: ${r.rssMB.start} MB → ${r.rssMB.end} MB${r.soak ? `; soak ${r.soak.durationS} s growth ${r.soak.growthPct} %` : ''}`,

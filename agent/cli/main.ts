@@ -3,6 +3,7 @@ import yargs, { type Argv } from 'yargs';
 import { runCommand, type RunArgs } from './run.js';
 import { configPrint, configValidate } from './config-commands.js';
 import { modelsList, modelsMergeCommand, modelsVerify } from './models-commands.js';
+import { modelsFetch } from './models-fetch.js';
 import { demoCommand } from './demo.js';
 import { benchCommand } from './bench.js';
 
@@ -41,11 +42,14 @@ export async function main(argv: string[]): Promise<number> {
     async (a) => {
       code = a.action === 'validate' ? configValidate(a.file) : configPrint(a.file ?? a.config);
     })
-    .command('models [action] [target]', 'list the models | verify NAME|DIR against its manifest | merge BASE ADAPTER --out DIR', (y) => y
+    .command('models [action] [target]', 'list the models | verify NAME|DIR against its manifest | fetch NAME from the catalog | merge BASE ADAPTER --out DIR', (y) => y
       .command(modelsMergeCommand)
-      .positional('action', { choices: ['list', 'verify'] as const })
-      .positional('target', { type: 'string', describe: 'A model directory, or a name from "models list"' }),
-    async (a) => { code = a.action === 'list' ? await modelsList() : await modelsVerify(a.target); })
+      .positional('action', { choices: ['list', 'verify', 'fetch'] as const })
+      .positional('target', { type: 'string', describe: 'A model directory, or a name from "models list" (fetch: a name from models/catalog.json)' })
+      .option('dest', { type: 'string', describe: 'fetch: install into this directory (default: where the agent looks for it)' }),
+    async (a) => {
+      code = a.action === 'list' ? await modelsList() : a.action === 'fetch' ? await modelsFetch(a.target, a.dest) : await modelsVerify(a.target);
+    })
     .demandCommand(1, 'Name a command: run, demo, bench, config or models (--help lists them).')
     .strict()
     .help()

@@ -17,12 +17,14 @@ export const ConfigSchema = Type.Object({
     frozenMs: Type.Integer({ default: 5000, minimum: 100, description: 'Live sources: no frame for this long counts as a failure (frozen stream).' }),
   }, { default: {}, additionalProperties: false }),
   detector: Type.Object({
-    model: Type.String({ default: '', description: 'Detector model directory (with model.json). Empty: the converted face-api SSD.' }),
+    model: Type.String({ default: '', description: 'Detector model directory (with model.json). Empty: YuNet when fetched ("percept models fetch yunet-n", run by setup), else the converted face-api SSD.' }),
     scoreThreshold: Type.Number({ default: 0.5, minimum: 0, maximum: 1, description: 'Minimum face score.' }),
     iouThreshold: Type.Number({ default: 0.5, minimum: 0, maximum: 1, description: 'Non-maximum suppression overlap.' }),
     minFacePx: Type.Integer({ default: 20, minimum: 1, description: 'Faces smaller than this (either side, frame pixels) are ignored.' }),
     maxFaces: Type.Integer({ default: 20, minimum: 1, maximum: 200, description: 'At most this many faces per frame.' }),
     intervalMs: Type.Integer({ default: 0, minimum: 0, description: 'Run detection at most this often (0: every frame); tracks coast on their prediction in between.' }),
+    inputWidth: Type.Integer({ default: 640, minimum: 0, description: 'Detectors with a dynamic input (YuNet): the frame is scaled down (never up) to fit this width, keeping its aspect ratio, e.g. 1280x720 → 640x360 (0: no limit). Smaller is faster and misses small faces. The SSD always sees 512x512.' }),
+    inputHeight: Type.Integer({ default: 0, minimum: 0, description: '…and this height (0: no limit).' }),
   }, { default: {}, additionalProperties: false }),
   classifier: Type.Object({
     models: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Attribute model directories. Empty: the converted face-api age/gender and expression nets. A multitask model (e.g. the PE-Core export) is one directory.' }),

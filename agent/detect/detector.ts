@@ -11,6 +11,13 @@ export interface Detection {
   /** In frame pixels. */
   box: Box;
   score: number;
+  /**
+   * Detectors with landmarks (YuNet): 5 points [x, y] in frame pixels, in OpenCV's FaceDetectorYN order —
+   * right eye, left eye, nose tip, right mouth corner, left mouth corner — where "right" is the person's
+   * right, which is the image's LEFT side for a face looking at the camera (checked on Grace Hopper's
+   * photo in test/integration/grid-detector.test.ts). The SSD gives none.
+   */
+  landmarks?: [number, number][];
 }
 
 /** The detector port. */

@@ -1,13 +1,11 @@
-// SSD post-processing, as face-api does it (ssdMobilenetv1/outputLayer.ts, nonMaxSuppression.ts): box
-// decoding against the prior boxes, sigmoid scores, greedy NMS. Written here rather than with OpenCV's
-// NMSBoxes so that it matches the reference exactly and needs no Mat round trip per frame.
-
-/** A box as [ymin, xmin, ymax, xmax], normalised to the detector's input square. */
-export type YxBox = [number, number, number, number];
+// SSD post-processing, as face-api does it (ssdMobilenetv1/outputLayer.ts): box decoding against the
+// prior boxes and sigmoid scores; the greedy NMS that follows is shared (nms.ts).
+import type { YxBox } from './nms.js';
 
 export interface Candidate {
   index: number;
   score: number;
+  /** [ymin, xmin, ymax, xmax], normalised to the detector's input square. */
   box: YxBox;
 }
 
@@ -37,29 +35,4 @@ export function decodeCandidates(
     if (score > scoreThreshold) out.push({ index: i, score, box: decodeBox(boxEncodings, priors, i, variances) });
   }
   return out;
-}
-
-export function iou(a: YxBox, b: YxBox): number {
-  const ay0 = Math.min(a[0], a[2]); const ax0 = Math.min(a[1], a[3]);
-  const ay1 = Math.max(a[0], a[2]); const ax1 = Math.max(a[1], a[3]);
-  const by0 = Math.min(b[0], b[2]); const bx0 = Math.min(b[1], b[3]);
-  const by1 = Math.max(b[0], b[2]); const bx1 = Math.max(b[1], b[3]);
-  const areaA = (ay1 - ay0) * (ax1 - ax0);
-  const areaB = (by1 - by0) * (bx1 - bx0);
-  if (areaA <= 0 || areaB <= 0) return 0;
-  const ih = Math.max(Math.min(ay1, by1) - Math.max(ay0, by0), 0);
-  const iw = Math.max(Math.min(ax1, bx1) - Math.max(ax0, bx0), 0);
-  const inter = ih * iw;
-  return inter / (areaA + areaB - inter);
-}
-
-/** Greedy NMS: highest score first; a candidate overlapping a kept one by more than iouThreshold goes. */
-export function nonMaxSuppression(candidates: Candidate[], iouThreshold: number, maxResults: number): Candidate[] {
-  const sorted = [...candidates].sort((a, b) => b.score - a.score);
-  const kept: Candidate[] = [];
-  for (const c of sorted) {
-    if (kept.length >= maxResults) break;
-    if (kept.every((k) => iou(k.box, c.box) <= iouThreshold)) kept.push(c);
-  }
-  return kept;
 }

@@ -6,7 +6,8 @@ import type { Frame } from '../capture/frame.js';
 import { inputSize, loadManifest, ModelError, type LoadedManifest, type OutputSpec } from '../inference/manifest.js';
 import { padPlacement, writeInput } from '../inference/preprocess.js';
 import { WorkerSession, type SessionOptions } from '../inference/worker-session.js';
-import { decodeCandidates, nonMaxSuppression, type Candidate } from './ssd-decode.js';
+import { decodeCandidates, type Candidate } from './ssd-decode.js';
+import { nonMaxSuppression } from './nms.js';
 import type { Detection, FaceDetector } from './detector.js';
 
 export interface SsdOptions {

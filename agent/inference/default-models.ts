@@ -3,9 +3,11 @@ import { PACKAGE_ROOT } from '../lib/package-root.js';
 
 export { PACKAGE_ROOT };
 
-/** The open-weight models converted at setup by models/face-api/convert.ts. */
+/** The open-weight models converted at setup by models/face-api/convert.ts… */
 export const DEFAULT_MODELS = {
   detector: resolve(PACKAGE_ROOT, 'models/face-api/ssd-mobilenetv1'),
   ageGender: resolve(PACKAGE_ROOT, 'models/face-api/age-gender'),
   expression: resolve(PACKAGE_ROOT, 'models/face-api/face-expression'),
+  /** …and fetched at setup from the model catalog (models/catalog.json): preferred when present. */
+  yunet: resolve(PACKAGE_ROOT, 'models/yunet/yunet-n'),
 };

@@ -6,19 +6,24 @@ import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
 
-export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits';
+export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits' | GridOutputType;
+/** Anchor-free grid detectors (YuNet): one row per grid cell of a stride, row-major; see detect/grid-decode.ts. */
+export const GRID_OUTPUT_TYPES = ['grid-class-probability', 'grid-objectness', 'grid-box-offsets', 'grid-landmark-offsets'] as const;
+export type GridOutputType = typeof GRID_OUTPUT_TYPES[number];
 export type ResizeMode = 'squash' | 'pad-centre' | 'pad-bottom-right';
 
 export interface OutputSpec {
   name: string;
   shape: (number | string)[];
-  task: Task | 'boxes' | 'face-score';
+  task: Task | 'boxes' | 'face-score' | 'landmarks';
   type: OutputType;
   labels?: string[];
   /** regression-years only: spread of the Gaussian used to turn one age into group probabilities. */
   sigmaYears?: number;
   /** sigmoid-logits only: which class column is the face score. */
   classIndex?: number;
+  /** Grid outputs: input pixels per grid cell. */
+  stride?: number;
 }
 
 export interface ModelManifest {
@@ -36,6 +41,8 @@ export interface ModelManifest {
     resize: ResizeMode;
     /** Face crops: grow the detector box by this × its larger side on every side before resizing. */
     cropMargin?: number;
+    /** Dynamic height and width (named dimensions): both must be multiples of this. */
+    sizeMultiple?: number;
     normalise: { mean: number[]; std: number[] };
   };
   outputs: OutputSpec[];
@@ -77,6 +84,7 @@ const manifestSchema = {
         colour: { enum: ['RGB', 'BGR'] },
         resize: { enum: ['squash', 'pad-centre', 'pad-bottom-right'] },
         cropMargin: { type: 'number', minimum: 0, maximum: 1 },
+        sizeMultiple: { type: 'integer', minimum: 1 },
         normalise: {
           type: 'object', required: ['mean', 'std'],
           properties: {
@@ -93,11 +101,12 @@ const manifestSchema = {
         properties: {
           name: { type: 'string' },
           shape: { type: 'array', items: dim },
-          task: { enum: [...TASKS, 'boxes', 'face-score'] },
-          type: { enum: ['softmax-logits', 'probabilities', 'regression-years', 'ssd-box-encodings', 'sigmoid-logits'] },
+          task: { enum: [...TASKS, 'boxes', 'face-score', 'landmarks'] },
+          type: { enum: ['softmax-logits', 'probabilities', 'regression-years', 'ssd-box-encodings', 'sigmoid-logits', ...GRID_OUTPUT_TYPES] },
           labels: { type: 'array', items: { type: 'string' } },
           sigmaYears: { type: 'number', exclusiveMinimum: 0 },
           classIndex: { type: 'integer', minimum: 0 },
+          stride: { type: 'integer', minimum: 1 },
         },
       },
     },
@@ -135,7 +144,14 @@ export function loadManifest(dirArg: string): LoadedManifest {
   const manifest = raw as unknown as ModelManifest;
   const problems = checkLabels(manifest);
   if (!manifest.files.some((f) => f.path === manifest.model)) problems.push(`"model" (${manifest.model}) is not listed in "files" with a sha256`);
-  if (manifest.kind === 'detector' && !manifest.priors) problems.push('a detector manifest needs "priors"');
+  const types = manifest.outputs.map((o) => o.type);
+  if (manifest.kind === 'detector' && !types.includes('ssd-box-encodings') && !types.includes('grid-box-offsets')) {
+    problems.push('a detector manifest needs box outputs (ssd-box-encodings, or grid-box-offsets per stride)');
+  }
+  if (types.includes('ssd-box-encodings') && !manifest.priors) problems.push('an SSD detector manifest (ssd-box-encodings) needs "priors"');
+  for (const o of manifest.outputs) {
+    if ((GRID_OUTPUT_TYPES as readonly string[]).includes(o.type) && !o.stride) problems.push(`output ${o.name}: a ${o.type} output needs "stride"`);
+  }
   if (problems.length) throw new ModelError(dir, problems);
   return { dir, manifest, modelPath: join(dir, manifest.model) };
 }

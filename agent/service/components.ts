@@ -5,7 +5,7 @@ import type { CV } from '../capture/opencv.js';
 import type { FrameSource } from '../capture/frame.js';
 import { OpenCvSource, sourceKind } from '../capture/opencv-source.js';
 import { ResilientSource, type CameraState } from '../capture/resilient-source.js';
-import { SsdDetector } from '../detect/ssd-detector.js';
+import { openDetector } from '../detect/open-detector.js';
 import type { FaceDetector } from '../detect/detector.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import type { Classifier } from '../classify/classifier.js';
@@ -45,7 +45,7 @@ export function gateOptions(c: Config): GateOptions {
 
 export async function openModels(cv: CV, config: Config, log: (m: string) => void): Promise<{ detector: FaceDetector; classifier: Classifier }> {
   const session = { providers: config.inference.providers, intraOpThreads: config.inference.threads, verifySha256: config.inference.verifySha256 };
-  const detector = await SsdDetector.open(cv, config.detector.model || DEFAULT_MODELS.detector, config.detector, session, log);
+  const detector = await openDetector(cv, config.detector, session, log);
   try {
     const dirs = config.classifier.models.length ? config.classifier.models : [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
     return { detector, classifier: await OnnxClassifier.open(cv, dirs, config.classifier.cropMargin, session, log) };

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeBox, decodeCandidates, iou, nonMaxSuppression, sigmoid, type Candidate } from '../../agent/detect/ssd-decode.js';
+import { decodeBox, decodeCandidates, sigmoid, type Candidate } from '../../agent/detect/ssd-decode.js';
+import { iou, nonMaxSuppression } from '../../agent/detect/nms.js';
 
 const V = [10, 10, 5, 5];
 

@@ -1,0 +1,234 @@
+// The grid face detector adapter (YuNet): boxes and 5 landmarks, any input size. Everything the decoder
+// needs (output roles, strides, landmark count, colour, normalisation, size multiple) comes from the
+// manifest; inference runs in a worker; decoding + NMS here.
+import type { CV } from "../capture/opencv.js";
+import type { Frame } from "../capture/frame.js";
+import {
+  loadManifest,
+  ModelError,
+  type LoadedManifest,
+  type ModelManifest,
+} from "../inference/manifest.js";
+import { hwcToNchw } from "../inference/preprocess.js";
+import {
+  WorkerSession,
+  type SessionOptions,
+} from "../inference/worker-session.js";
+import {
+  decodeGrid,
+  planInput,
+  type GridCandidate,
+  type GridHead,
+  type InputPlan,
+} from "./grid-decode.js";
+import { nonMaxSuppression } from "./nms.js";
+import type { Detection, FaceDetector } from "./detector.js";
+
+export interface GridOptions {
+  scoreThreshold: number;
+  iouThreshold: number;
+  minFacePx: number;
+  maxFaces: number;
+  /** The frame is scaled down to fit inside this (0: no limit on that side), keeping its aspect ratio. */
+  inputWidth: number;
+  inputHeight: number;
+}
+
+interface HeadNames {
+  stride: number;
+  cls: string;
+  obj: string;
+  box: string;
+  kps?: string;
+}
+
+/** The strides the manifest declares, each with its class, objectness, box and (optional) landmark outputs. */
+export function gridHeads(loaded: LoadedManifest): {
+  heads: HeadNames[];
+  landmarks: number;
+} {
+  const m = loaded.manifest;
+  const strides = [
+    ...new Set(
+      m.outputs.filter((o) => o.type.startsWith("grid-")).map((o) => o.stride!),
+    ),
+  ].sort((a, b) => a - b);
+  const problems: string[] = [];
+  const heads = strides.map((stride) => {
+    const find = (type: string) =>
+      m.outputs.find((o) => o.type === type && o.stride === stride)?.name;
+    const h = {
+      stride,
+      cls: find("grid-class-probability"),
+      obj: find("grid-objectness"),
+      box: find("grid-box-offsets"),
+      kps: find("grid-landmark-offsets"),
+    };
+    if (!h.cls || !h.obj || !h.box)
+      problems.push(
+        `stride ${stride} needs grid-class-probability, grid-objectness and grid-box-offsets outputs`,
+      );
+    return h as HeadNames;
+  });
+  if (!heads.length)
+    problems.push("a grid detector needs grid-* outputs with a stride");
+  const kpsOut = m.outputs.find((o) => o.type === "grid-landmark-offsets");
+  const width = kpsOut?.shape[kpsOut.shape.length - 1];
+  if (kpsOut && (typeof width !== "number" || width % 2))
+    problems.push(
+      `output ${kpsOut.name}: the last dimension must be a fixed even number (x, y per landmark)`,
+    );
+  if (problems.length) throw new ModelError(loaded.dir, problems);
+  return { heads, landmarks: kpsOut ? (width as number) / 2 : 0 };
+}
+
+function fixedSize(
+  m: ModelManifest,
+): { width: number; height: number } | undefined {
+  const [, , h, w] = m.input.shape;
+  return typeof h === "number" && typeof w === "number"
+    ? { width: w, height: h }
+    : undefined;
+}
+
+export class GridDetector implements FaceDetector {
+  private constructor(
+    private readonly cv: CV,
+    private readonly session: WorkerSession,
+    private readonly heads: HeadNames[],
+    private readonly landmarks: number,
+    private readonly opts: GridOptions,
+  ) {}
+
+  get name(): string {
+    return this.session.loaded.manifest.name;
+  }
+  get loaded(): LoadedManifest {
+    return this.session.loaded;
+  }
+
+  static async open(
+    cv: CV,
+    dir: string,
+    opts: GridOptions,
+    session: SessionOptions,
+    log?: (m: string) => void,
+  ): Promise<GridDetector> {
+    const loaded = loadManifest(dir);
+    if (loaded.manifest.kind !== "detector")
+      throw new ModelError(loaded.dir, [
+        `kind is "${loaded.manifest.kind}", a detector is needed here`,
+      ]);
+    const { heads, landmarks } = gridHeads(loaded);
+    const s = await WorkerSession.open(loaded, session, log);
+    return new GridDetector(cv, s, heads, landmarks, opts);
+  }
+
+  /** Where a frame of this size goes in the network. */
+  plan(frameWidth: number, frameHeight: number): InputPlan {
+    const m = this.session.loaded.manifest;
+    return planInput(
+      frameWidth,
+      frameHeight,
+      this.opts.inputWidth,
+      this.opts.inputHeight,
+      m.input.sizeMultiple ?? 32,
+      fixedSize(m),
+    );
+  }
+
+  /** Decoded candidates after NMS, in input pixels (tests and benchmarks use this). */
+  async candidates(
+    frame: Frame,
+  ): Promise<{ plan: InputPlan; found: GridCandidate[]; runMs: number }> {
+    const cv = this.cv;
+    const m = this.session.loaded.manifest;
+    const plan = this.plan(frame.width, frame.height);
+    const resized =
+      plan.width === frame.width && plan.height === frame.height
+        ? frame.mat
+        : frame.mat.resize(plan.height, plan.width, 0, 0, cv.INTER_LINEAR);
+    const padB = plan.tensorHeight - plan.height;
+    const padR = plan.tensorWidth - plan.width;
+    // BORDER_ISOLATED as in preprocess.ts; the pad is black, as FaceDetectorYN pads.
+    const canvas =
+      padB || padR
+        ? resized.copyMakeBorder(
+            0,
+            padB,
+            0,
+            padR,
+            cv.BORDER_CONSTANT | cv.BORDER_ISOLATED,
+            new cv.Vec3(0, 0, 0),
+          )
+        : resized;
+    const tensor = new Float32Array(3 * plan.tensorWidth * plan.tensorHeight);
+    hwcToNchw(
+      new Uint8Array(canvas.getData()),
+      plan.tensorWidth,
+      plan.tensorHeight,
+      true,
+      m.input.colour,
+      m.input.normalise.mean,
+      m.input.normalise.std,
+      tensor,
+    );
+    const { outputs, runMs } = await this.session.run({
+      [m.input.name]: {
+        data: tensor,
+        dims: [1, 3, plan.tensorHeight, plan.tensorWidth],
+      },
+    });
+    const heads: GridHead[] = this.heads.map((h) => ({
+      stride: h.stride,
+      cls: outputs[h.cls]!.data,
+      obj: outputs[h.obj]!.data,
+      box: outputs[h.box]!.data,
+      kps: h.kps ? outputs[h.kps]!.data : undefined,
+      landmarks: this.landmarks,
+    }));
+    const found = decodeGrid(
+      heads,
+      plan.tensorWidth,
+      plan.tensorHeight,
+      this.opts.scoreThreshold,
+    );
+    return {
+      plan,
+      found: nonMaxSuppression(
+        found,
+        this.opts.iouThreshold,
+        this.opts.maxFaces,
+      ),
+      runMs,
+    };
+  }
+
+  async detect(frame: Frame): Promise<Detection[]> {
+    const { plan, found } = await this.candidates(frame);
+    // Back to frame pixels, per axis (the plan keeps the aspect ratio only up to rounding).
+    const sx = frame.width / plan.width;
+    const sy = frame.height / plan.height;
+    const out: Detection[] = [];
+    for (const c of found) {
+      const x0 = Math.max(0, c.box[1] * sx);
+      const y0 = Math.max(0, c.box[0] * sy);
+      const x1 = Math.min(c.box[3] * sx, frame.width);
+      const y1 = Math.min(c.box[2] * sy, frame.height);
+      const box = { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
+      if (box.w < this.opts.minFacePx || box.h < this.opts.minFacePx) continue;
+      out.push({
+        box,
+        score: c.score,
+        landmarks: c.landmarks.map(
+          ([x, y]) => [x * sx, y * sy] as [number, number],
+        ),
+      });
+    }
+    return out;
+  }
+
+  close(): Promise<void> {
+    return this.session.close();
+  }
+}
