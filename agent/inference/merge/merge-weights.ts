@@ -18,30 +18,15 @@ export interface LoraFactors {
  * Merges in place. `weight` holds the Linear weight as the ONNX stores it: 'out-in' is PyTorch's (out, in);
  * 'in-out' is its transpose (what MatMul consumes), in which one output row is a strided column.
  */
-export function mergeLinearWeight(
-  weight: Float32Array,
-  layout: "out-in" | "in-out",
-  out: number,
-  inp: number,
-  f: LoraFactors,
-): void {
+export function mergeLinearWeight(weight: Float32Array, layout: 'out-in' | 'in-out', out: number, inp: number, f: LoraFactors): void {
   const { a, b, rank, scale, magnitude } = f;
-  if (
-    weight.length !== out * inp ||
-    a.length !== rank * inp ||
-    b.length !== out * rank
-  ) {
-    throw new Error(
-      `merge: sizes do not agree (weight ${weight.length}, [${out}, ${inp}], r=${rank})`,
-    );
+  if (weight.length !== out * inp || a.length !== rank * inp || b.length !== out * rank) {
+    throw new Error(`merge: sizes do not agree (weight ${weight.length}, [${out}, ${inp}], r=${rank})`);
   }
-  if (magnitude && magnitude.length !== out)
-    throw new Error(
-      `merge: magnitude has ${magnitude.length} values for ${out} outputs`,
-    );
+  if (magnitude && magnitude.length !== out) throw new Error(`merge: magnitude has ${magnitude.length} values for ${out} outputs`);
   const row = new Float64Array(inp);
-  const rowStride = layout === "out-in" ? inp : 1;
-  const colStride = layout === "out-in" ? 1 : out;
+  const rowStride = layout === 'out-in' ? inp : 1;
+  const colStride = layout === 'out-in' ? 1 : out;
   for (let o = 0; o < out; o++) {
     const base = o * rowStride;
     for (let i = 0; i < inp; i++) row[i] = weight[base + i * colStride]!;
@@ -57,7 +42,6 @@ export function mergeLinearWeight(
       for (let i = 0; i < inp; i++) sq += row[i]! * row[i]!;
       factor = magnitude[o]! / Math.sqrt(sq);
     }
-    for (let i = 0; i < inp; i++)
-      weight[base + i * colStride] = row[i]! * factor;
+    for (let i = 0; i < inp; i++) weight[base + i * colStride] = row[i]! * factor;
   }
 }

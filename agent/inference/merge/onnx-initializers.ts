@@ -4,7 +4,7 @@
 // the byte range of each weight, so a merge can patch one weight at a time in a copy of the file.
 // Field numbers are those of onnx.proto (ModelProto.graph = 7, GraphProto.initializer = 5, TensorProto:
 // dims 1, data_type 2, float_data 4, name 8, raw_data 9, external_data 13, data_location 14).
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
 export const ONNX_FLOAT = 1;
 
@@ -14,9 +14,9 @@ export interface InitializerLocation {
   dataType: number;
   /** Where the little-endian element bytes are: in the .onnx file itself, or in an external data file. */
   data:
-    | { kind: "inline"; offset: number; length: number }
-    | { kind: "external"; file: string; offset: number; length: number }
-    | { kind: "unsupported"; why: string };
+    | { kind: 'inline'; offset: number; length: number }
+    | { kind: 'external'; file: string; offset: number; length: number }
+    | { kind: 'unsupported'; why: string };
 }
 
 const WINDOW = 1 << 20;
@@ -38,27 +38,15 @@ class FileCursor {
   }
 
   bytes(pos: number, length: number): Buffer {
-    if (pos < this.bufStart || pos + length > this.bufEnd)
-      this.fill(pos, length);
+    if (pos < this.bufStart || pos + length > this.bufEnd) this.fill(pos, length);
     return this.buf.subarray(pos - this.bufStart, pos - this.bufStart + length);
   }
 
   private fill(pos: number, length: number): void {
-    if (pos + length > this.size)
-      throw new Error(
-        `the ONNX file is truncated (needs byte ${pos + length}, has ${this.size})`,
-      );
+    if (pos + length > this.size) throw new Error(`the ONNX file is truncated (needs byte ${pos + length}, has ${this.size})`);
     if (length > this.buf.length) this.buf = Buffer.alloc(length);
     this.bufStart = pos;
-    this.bufEnd =
-      pos +
-      readSync(
-        this.fd,
-        this.buf,
-        0,
-        Math.min(this.buf.length, this.size - pos),
-        pos,
-      );
+    this.bufEnd = pos + readSync(this.fd, this.buf, 0, Math.min(this.buf.length, this.size - pos), pos);
   }
 
   /** A varint as a JS number (exact up to 2^53, enough for any offset or dimension). */
@@ -71,9 +59,7 @@ class FileCursor {
       if (b < 0x80) return [value, pos];
       scale *= 128;
     }
-    throw new Error(
-      `the ONNX file is not valid protobuf (varint too long at byte ${pos})`,
-    );
+    throw new Error(`the ONNX file is not valid protobuf (varint too long at byte ${pos})`);
   }
 
   skip(wire: number, pos: number): number {
@@ -89,18 +75,12 @@ class FileCursor {
       case 5:
         return pos + 4;
       default:
-        throw new Error(
-          `the ONNX file is not valid protobuf (wire type ${wire} at byte ${pos})`,
-        );
+        throw new Error(`the ONNX file is not valid protobuf (wire type ${wire} at byte ${pos})`);
     }
   }
 
   /** Calls visit(field, wire, valuePos, valueEnd) for each field in [start, end); valueEnd only for wire type 2. */
-  fields(
-    start: number,
-    end: number,
-    visit: (field: number, wire: number, pos: number, valueEnd: number) => void,
-  ): void {
+  fields(start: number, end: number, visit: (field: number, wire: number, pos: number, valueEnd: number) => void): void {
     let pos = start;
     while (pos < end) {
       const [tag, p] = this.varint(pos);
@@ -115,24 +95,20 @@ class FileCursor {
         pos = this.skip(wire, p);
       }
     }
-    if (pos !== end)
-      throw new Error(
-        `the ONNX file is not valid protobuf (a field overruns its message at byte ${end})`,
-      );
+    if (pos !== end) throw new Error(`the ONNX file is not valid protobuf (a field overruns its message at byte ${end})`);
   }
 }
 
 /** The initializers of the model's main graph, in file order, with where their data lies. */
 export function scanInitializers(path: string): InitializerLocation[] {
-  const fd = openSync(path, "r");
+  const fd = openSync(path, 'r');
   try {
     const cur = new FileCursor(fd);
     const found: InitializerLocation[] = [];
     cur.fields(0, cur.size, (field, wire, pos, end) => {
       if (field !== 7 || wire !== 2) return;
       cur.fields(pos, end, (gField, gWire, gPos, gEnd) => {
-        if (gField === 5 && gWire === 2)
-          found.push(readTensorHeader(cur, gPos, gEnd));
+        if (gField === 5 && gWire === 2) found.push(readTensorHeader(cur, gPos, gEnd));
       });
     });
     return found;
@@ -141,18 +117,14 @@ export function scanInitializers(path: string): InitializerLocation[] {
   }
 }
 
-function readTensorHeader(
-  cur: FileCursor,
-  start: number,
-  end: number,
-): InitializerLocation {
+function readTensorHeader(cur: FileCursor, start: number, end: number): InitializerLocation {
   const dims: number[] = [];
   let dataType = 0;
-  let name = "";
+  let name = '';
   let raw: { offset: number; length: number } | undefined;
   let floats: { offset: number; length: number } | undefined;
   let externalFlag = false;
-  let other = "";
+  let other = '';
   const external: Record<string, string> = {};
   cur.fields(start, end, (field, wire, pos, vEnd) => {
     if (field === 1 && wire === 0) dims.push(cur.varint(pos)[0]);
@@ -163,53 +135,43 @@ function readTensorHeader(
         p = q;
       }
     else if (field === 2 && wire === 0) dataType = cur.varint(pos)[0];
-    else if (field === 8 && wire === 2)
-      name = cur.bytes(pos, vEnd - pos).toString("utf8");
-    else if (field === 9 && wire === 2)
-      raw = { offset: pos, length: vEnd - pos };
-    else if (field === 4 && wire === 2)
-      floats = { offset: pos, length: vEnd - pos };
-    else if (field === 4 && wire === 5) other = "float_data stored unpacked";
-    else if (field === 14 && wire === 0)
-      externalFlag = cur.varint(pos)[0] === 1;
+    else if (field === 8 && wire === 2) name = cur.bytes(pos, vEnd - pos).toString('utf8');
+    else if (field === 9 && wire === 2) raw = { offset: pos, length: vEnd - pos };
+    else if (field === 4 && wire === 2) floats = { offset: pos, length: vEnd - pos };
+    else if (field === 4 && wire === 5) other = 'float_data stored unpacked';
+    else if (field === 14 && wire === 0) externalFlag = cur.varint(pos)[0] === 1;
     else if (field === 13 && wire === 2) {
-      let key = "";
-      let value = "";
+      let key = '';
+      let value = '';
       cur.fields(pos, vEnd, (f, w, p, e) => {
         if (w !== 2) return;
-        if (f === 1) key = cur.bytes(p, e - p).toString("utf8");
-        if (f === 2) value = cur.bytes(p, e - p).toString("utf8");
+        if (f === 1) key = cur.bytes(p, e - p).toString('utf8');
+        if (f === 2) value = cur.bytes(p, e - p).toString('utf8');
       });
       external[key] = value;
-    } else if ([3, 5, 6, 7, 10, 11].includes(field))
-      other = `data in field ${field}`;
+    } else if ([3, 5, 6, 7, 10, 11].includes(field)) other = `data in field ${field}`;
   });
   const elements = dims.reduce((n, d) => n * d, 1);
   const bytes = dataType === ONNX_FLOAT ? elements * 4 : undefined;
-  let data: InitializerLocation["data"];
+  let data: InitializerLocation['data'];
   if (externalFlag) {
     const offset = Number(external.offset ?? 0);
-    const length =
-      external.length !== undefined ? Number(external.length) : bytes;
+    const length = external.length !== undefined ? Number(external.length) : bytes;
     data =
       external.location && length !== undefined
-        ? { kind: "external", file: external.location, offset, length }
+        ? { kind: 'external', file: external.location, offset, length }
         : {
-            kind: "unsupported",
-            why: "external data without a location or length",
+            kind: 'unsupported',
+            why: 'external data without a location or length',
           };
   } else if (raw ?? floats) {
-    data = { kind: "inline", ...(raw ?? floats)! };
+    data = { kind: 'inline', ...(raw ?? floats)! };
   } else {
-    data = { kind: "unsupported", why: other || "no data" };
+    data = { kind: 'unsupported', why: other || 'no data' };
   }
-  if (
-    bytes !== undefined &&
-    data.kind !== "unsupported" &&
-    data.length !== bytes
-  ) {
+  if (bytes !== undefined && data.kind !== 'unsupported' && data.length !== bytes) {
     data = {
-      kind: "unsupported",
+      kind: 'unsupported',
       why: `${data.length} bytes of data for dims [${dims}] (needs ${bytes})`,
     };
   }
