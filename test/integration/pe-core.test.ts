@@ -13,7 +13,8 @@ import { WorkerSession } from '../../agent/inference/worker-session.js';
 import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
-import { logitsOnFixture, maxAbsDiff, renameSafetensors, runExport } from '../helpers/pe-core.js';
+import { exportPython, logitsOnFixture, maxAbsDiff, renameSafetensors, runExport } from '../helpers/pe-core.js';
+import { spawnSync } from 'node:child_process';
 import { scanInitializers } from '../../agent/inference/merge/onnx-initializers.js';
 import { runPercept } from '../helpers/agent-process.js';
 
