@@ -1,6 +1,15 @@
 import type { Frame } from '../capture/frame.js';
 import type { Box } from '../detect/detector.js';
+import type { Point } from '../lib/align.js';
 import type { Prediction, Task } from '../contract/labels.js';
+
+/**
+ * A face to classify or embed: its box, and the detector's landmarks when it gives them (Detection.landmarks
+ * as is); exactly 5 points in YuNet's order allow aligned crops.
+ */
+export interface FaceRegion extends Box {
+  landmarks?: readonly Point[];
+}
 
 export type FaceAttributes = Partial<Record<Task, Prediction>>;
 
@@ -13,6 +22,6 @@ export interface ClassifyResult {
 export interface Classifier {
   readonly name: string;
   readonly tasks: readonly Task[];
-  classify(frame: Frame, boxes: Box[]): Promise<ClassifyResult>;
+  classify(frame: Frame, faces: FaceRegion[]): Promise<ClassifyResult>;
   close(): Promise<void>;
 }

@@ -1,12 +1,12 @@
 // The classifier adapter: one or more attribute models (each a manifest directory), every face of a
-// frame in one batch per model, sessions in worker threads.
+// frame in one batch per model, sessions in worker threads. Each model gets the crop its manifest asks
+// for: aligned on the 5 landmarks (input.crop "aligned-5pt") when the face has them, else the box.
 import type { CV } from '../capture/opencv.js';
 import type { Frame } from '../capture/frame.js';
-import type { Box } from '../detect/detector.js';
 import { inputSize, loadManifest, ModelError, type OutputSpec } from '../inference/manifest.js';
-import { faceCrop, writeInput } from '../inference/preprocess.js';
+import { writeFaceInput } from '../inference/preprocess.js';
 import { WorkerSession, type SessionOptions } from '../inference/worker-session.js';
-import type { Classifier, ClassifyResult, FaceAttributes } from './classifier.js';
+import type { Classifier, ClassifyResult, FaceAttributes, FaceRegion } from './classifier.js';
 import { TASKS, type Task } from '../contract/labels.js';
 import { decodeOutput } from './outputs.js';
 
@@ -43,14 +43,14 @@ export class OnnxClassifier implements Classifier {
     return new OnnxClassifier(cv, models);
   }
 
-  async classify(frame: Frame, boxes: Box[]): Promise<ClassifyResult> {
+  async classify(frame: Frame, boxes: FaceRegion[]): Promise<ClassifyResult> {
     const faces: FaceAttributes[] = boxes.map(() => ({}));
     if (!boxes.length) return { faces };
     const runs = this.models.map(async (model) => {
       const m = model.session.loaded.manifest;
       const { width, height } = inputSize(m);
       const tensor = new Float32Array(boxes.length * 3 * width * height);
-      boxes.forEach((box, i) => writeInput(this.cv, frame.mat, faceCrop(box, model.margin), m, tensor, i));
+      boxes.forEach((face, i) => writeFaceInput(this.cv, frame.mat, face, m, model.margin, tensor, i));
       const { outputs } = await model.session.run({ [m.input.name]: { data: tensor, dims: [boxes.length, 3, height, width] } });
       for (const spec of model.outputs) {
         const out = outputs[spec.name]!;

@@ -1,12 +1,10 @@
-// percept models list | verify NAME|DIR | merge BASE ADAPTER --out DIR
+// percept models list | verify NAME|DIR
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadManifest, ModelError, verifyFiles, verifyGraph, type LoadedManifest } from '../inference/manifest.js';
 import { PACKAGE_ROOT } from '../inference/default-models.js';
 import { EXIT_MODEL } from './exit-codes.js';
-
-export { modelsMergeCommand } from './models-merge.js';
 
 const MODELS_ROOT = join(PACKAGE_ROOT, 'models');
 

@@ -1,7 +1,6 @@
 // percept models merge BASE ADAPTER --out DIR: a PEFT LoRA/DoRA adapter merged into a percept model on the
 // device, so a fleet ships adapters (tens of MB) instead of models (a GB).
 import type { Argv, CommandModule } from 'yargs';
-import { mergeAdapter } from '../inference/merge/merge-model.js';
 
 interface MergeArgs {
   base: string;
@@ -57,6 +56,8 @@ export const modelsMergeCommand: CommandModule<object, MergeArgs> = {
       }) as Argv<MergeArgs>,
   handler: async (a) => {
     const started = process.hrtime.bigint();
+    // Imported when it runs: registering the command must not load onnxruntime for every percept command.
+    const { mergeAdapter } = await import('../inference/merge/merge-model.js');
     const result = await mergeAdapter({
       base: a.base,
       adapter: a.adapter,

@@ -6,16 +6,18 @@ import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
 
-export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits' | GridOutputType;
+export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits' | 'embedding' | GridOutputType;
 /** Anchor-free grid detectors (YuNet): one row per grid cell of a stride, row-major; see detect/grid-decode.ts. */
 export const GRID_OUTPUT_TYPES = ['grid-class-probability', 'grid-objectness', 'grid-box-offsets', 'grid-landmark-offsets'] as const;
 export type GridOutputType = typeof GRID_OUTPUT_TYPES[number];
 export type ResizeMode = 'squash' | 'pad-centre' | 'pad-bottom-right';
+/** Face crops: the (grown) detector box, or a similarity warp of the 5 landmarks onto a template (agent/lib/align.ts). */
+export type CropMode = 'box' | 'aligned-5pt';
 
 export interface OutputSpec {
   name: string;
   shape: (number | string)[];
-  task: Task | 'boxes' | 'face-score' | 'landmarks';
+  task: Task | 'boxes' | 'face-score' | 'landmarks' | 'embedding';
   type: OutputType;
   labels?: string[];
   /** regression-years only: spread of the Gaussian used to turn one age into group probabilities. */
@@ -24,12 +26,15 @@ export interface OutputSpec {
   classIndex?: number;
   /** Grid outputs: input pixels per grid cell. */
   stride?: number;
+  /** embedding only: how to compare two vectors, and the distance under which they are the same person. */
+  metric?: 'euclidean' | 'cosine';
+  sameBelow?: number;
 }
 
 export interface ModelManifest {
   schema: 1;
   name: string;
-  kind: 'detector' | 'attributes';
+  kind: 'detector' | 'attributes' | 'embedding';
   description?: string;
   model: string;
   files: { path: string; sha256: string; bytes?: number }[];
@@ -43,6 +48,8 @@ export interface ModelManifest {
     cropMargin?: number;
     /** Dynamic height and width (named dimensions): both must be multiples of this. */
     sizeMultiple?: number;
+    /** Default 'box'; 'aligned-5pt' is used when the detector gave landmarks (cropMargin then pads the template). */
+    crop?: CropMode;
     normalise: { mean: number[]; std: number[] };
   };
   outputs: OutputSpec[];
@@ -65,7 +72,7 @@ const manifestSchema = {
   properties: {
     schema: { const: 1 },
     name: { type: 'string', minLength: 1 },
-    kind: { enum: ['detector', 'attributes'] },
+    kind: { enum: ['detector', 'attributes', 'embedding'] },
     description: { type: 'string' },
     model: { type: 'string', minLength: 1 },
     files: {
@@ -85,6 +92,7 @@ const manifestSchema = {
         resize: { enum: ['squash', 'pad-centre', 'pad-bottom-right'] },
         cropMargin: { type: 'number', minimum: 0, maximum: 1 },
         sizeMultiple: { type: 'integer', minimum: 1 },
+        crop: { enum: ['box', 'aligned-5pt'] },
         normalise: {
           type: 'object', required: ['mean', 'std'],
           properties: {
@@ -101,12 +109,14 @@ const manifestSchema = {
         properties: {
           name: { type: 'string' },
           shape: { type: 'array', items: dim },
-          task: { enum: [...TASKS, 'boxes', 'face-score', 'landmarks'] },
-          type: { enum: ['softmax-logits', 'probabilities', 'regression-years', 'ssd-box-encodings', 'sigmoid-logits', ...GRID_OUTPUT_TYPES] },
+          task: { enum: [...TASKS, 'boxes', 'face-score', 'landmarks', 'embedding'] },
+          type: { enum: ['softmax-logits', 'probabilities', 'regression-years', 'ssd-box-encodings', 'sigmoid-logits', 'embedding', ...GRID_OUTPUT_TYPES] },
           labels: { type: 'array', items: { type: 'string' } },
           sigmaYears: { type: 'number', exclusiveMinimum: 0 },
           classIndex: { type: 'integer', minimum: 0 },
           stride: { type: 'integer', minimum: 1 },
+          metric: { enum: ['euclidean', 'cosine'] },
+          sameBelow: { type: 'number', exclusiveMinimum: 0 },
         },
       },
     },
@@ -151,6 +161,9 @@ export function loadManifest(dirArg: string): LoadedManifest {
   if (types.includes('ssd-box-encodings') && !manifest.priors) problems.push('an SSD detector manifest (ssd-box-encodings) needs "priors"');
   for (const o of manifest.outputs) {
     if ((GRID_OUTPUT_TYPES as readonly string[]).includes(o.type) && !o.stride) problems.push(`output ${o.name}: a ${o.type} output needs "stride"`);
+  }
+  if (manifest.kind === 'embedding' && !manifest.outputs.some((o) => o.type === 'embedding' && o.metric && o.sameBelow)) {
+    problems.push('an embedding manifest needs an output of type "embedding" with "metric" and "sameBelow"');
   }
   if (problems.length) throw new ModelError(dir, problems);
   return { dir, manifest, modelPath: join(dir, manifest.model) };

@@ -2,6 +2,7 @@
 // OpenCV's (bilinear); the layout and normalisation loop is plain TypeScript so it can be pinned by
 // known-value tests.
 import type { CV, Mat } from '../capture/opencv.js';
+import { affineRows, alignmentTransform, toFiveLandmarks, type FiveLandmarks, type Point } from '../lib/align.js';
 import type { ModelManifest, ResizeMode } from './manifest.js';
 
 export interface Region {
@@ -90,4 +91,32 @@ export function writeInput(cv: CV, frame: Mat, region: Region, m: ModelManifest,
   const resized = ready || (canvas === frame && frame.cols === tw && frame.rows === th) ? canvas : canvas.resize(th, tw, 0, 0, cv.INTER_LINEAR);
   const data = new Uint8Array(resized.getData());
   hwcToNchw(data, tw, th, true, m.input.colour, m.input.normalise.mean, m.input.normalise.std, out, index * 3 * tw * th);
+}
+
+/**
+ * Writes the aligned crop of one face (its 5 landmarks warped onto the template, agent/lib/align.ts) into
+ * `out`. The model input must be square; `input.cropMargin` is the border around the template as a
+ * fraction of the side. Outside the frame is black.
+ */
+export function writeAlignedInput(cv: CV, frame: Mat, landmarks: FiveLandmarks, m: ModelManifest, out: Float32Array, index: number): void {
+  const [, , th, tw] = m.input.shape as [unknown, unknown, number, number];
+  if (th !== tw) throw new Error(`model ${m.name}: aligned crops need a square input, the manifest says ${tw}×${th}`);
+  const t = alignmentTransform(landmarks, tw, m.input.cropMargin ?? 0);
+  const warped = frame.warpAffine(new cv.Mat(affineRows(t), cv.CV_64F), new cv.Size(tw, th), cv.INTER_LINEAR, cv.BORDER_CONSTANT, new cv.Vec3(0, 0, 0));
+  const data = new Uint8Array(warped.getData());
+  hwcToNchw(data, tw, th, true, m.input.colour, m.input.normalise.mean, m.input.normalise.std, out, index * 3 * tw * th);
+}
+
+/** Which crop a face gets: aligned when the manifest asks for it and the detector gave 5 landmarks, else its box. */
+export function cropModeFor(m: ModelManifest, hasLandmarks: boolean): 'box' | 'aligned-5pt' {
+  return m.input.crop === 'aligned-5pt' && hasLandmarks ? 'aligned-5pt' : 'box';
+}
+
+/** One face into batch slot `index`, cropped as cropModeFor says; `boxMargin` grows box crops. */
+export function writeFaceInput(
+  cv: CV, frame: Mat, face: Region & { landmarks?: readonly Point[] }, m: ModelManifest, boxMargin: number, out: Float32Array, index: number,
+): void {
+  const five = toFiveLandmarks(face.landmarks);
+  if (five && cropModeFor(m, true) === 'aligned-5pt') writeAlignedInput(cv, frame, five, m, out, index);
+  else writeInput(cv, frame, faceCrop(face, boxMargin), m, out, index);
 }

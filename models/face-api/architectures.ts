@@ -1,5 +1,5 @@
-// The three face-api architectures, transcribed from @vladmandic/face-api's src/ (ssdMobilenetv1/,
-// xception/TinyXception.ts + ageGenderNet/, faceFeatureExtractor/ + faceExpressionNet/). Inputs are NCHW
+// The face-api architectures, transcribed from @vladmandic/face-api's src/ (ssdMobilenetv1/,
+// xception/TinyXception.ts + ageGenderNet/, faceFeatureExtractor/ + faceExpressionNet/, faceRecognitionNet/). Inputs are NCHW
 // RGB already normalised as the manifest says; everything after the input is the original network.
 import { OnnxGraph } from './onnx-graph.js';
 import { take, type Tensor } from './tfjs-weights.js';
@@ -110,5 +110,55 @@ export function buildFaceExpression(w: Weights): OnnxGraph {
   const pooled = g.flatten(g.avgPoolValid(out, 7, 2));
   const logits = g.dense(pooled, take(w, 'fc/weights', [256, 7]), take(w, 'fc/bias'));
   g.node('Softmax', [logits], { axis: 1 }, 'expression');
+  return g;
+}
+
+// --- dlib ResNet-34 metric net (faceRecognitionNet/FaceRecognitionNet.ts, convLayer.ts, residualLayer.ts) ---
+export const RECOGNITION_SIZE = 150;
+
+function convLayer(g: OnnxGraph, w: Weights, p: string, x: string, stride: number, padding: 'same' | 'valid', relu: boolean): string {
+  const conv = g.conv(x, take(w, `${p}/conv/filters`), take(w, `${p}/conv/bias`), stride, padding);
+  const out = g.channelScale(conv, take(w, `${p}/scale/weights`), take(w, `${p}/scale/biases`));
+  return relu ? g.relu(out) : out;
+}
+
+function residual(g: OnnxGraph, w: Weights, p: string, x: string): string {
+  const out = convLayer(g, w, `${p}/conv1`, x, 1, 'same', true);
+  return g.relu(g.add(convLayer(g, w, `${p}/conv2`, out, 1, 'same', false), x));
+}
+
+/**
+ * residualDown: the strided branch is 'valid' (so it can come out one smaller than the 2×2 average pool
+ * of the shortcut: face-api then pads it with a zero row and column at the end), and the shortcut gains
+ * zero channels when the width doubles. `size` is the spatial size of x, known statically.
+ */
+function residualDown(g: OnnxGraph, w: Weights, p: string, x: string, size: number, channelsIn: number): { out: string; size: number } {
+  let out = convLayer(g, w, `${p}/conv1`, x, 2, 'valid', true);
+  out = convLayer(g, w, `${p}/conv2`, out, 1, 'same', false);
+  const convSize = Math.floor((size - 3) / 2) + 1;
+  const poolSize = Math.floor(size / 2);
+  if (convSize !== poolSize) out = g.padEnd(out, 0, poolSize - convSize, poolSize - convSize);
+  const channelsOut = take(w, `${p}/conv2/conv/filters`).shape[3]!;
+  let pooled = g.avgPoolValid(x, 2, 2);
+  if (channelsOut !== channelsIn) pooled = g.padEnd(pooled, channelsOut - channelsIn, 0, 0);
+  return { out: g.relu(g.add(pooled, out)), size: poolSize };
+}
+
+export function buildFaceRecognition(w: Weights): OnnxGraph {
+  const g = new OnnxGraph('face_recognition');
+  let out = convLayer(g, w, 'conv32_down', 'input', 2, 'valid', true);
+  out = g.maxPoolValid(out, 3, 2);
+  let size = Math.floor((Math.floor((RECOGNITION_SIZE - 7) / 2) + 1 - 3) / 2) + 1;
+  let channels = 32;
+  const stages: [string, number][] = [['conv32', 3], ['conv64', 3], ['conv128', 2], ['conv256', 2]];
+  for (const [stage, blocks] of stages) {
+    if (stage !== 'conv32') {
+      ({ out, size } = residualDown(g, w, `${stage}_down`, out, size, channels));
+      channels = take(w, `${stage}_down/conv2/conv/filters`).shape[3]!;
+    }
+    for (let i = 1; i <= blocks; i++) out = residual(g, w, `${stage}_${i}`, out);
+  }
+  ({ out } = residualDown(g, w, 'conv256_down_out', out, size, channels));
+  g.dense(g.globalMean(out), take(w, 'fc', [256, 128]), { shape: [128], data: new Float32Array(128) }, 'embedding');
   return g;
 }

@@ -1,5 +1,5 @@
 // Converts face-api's TFJS weights (from the @vladmandic/face-api npm package) into ONNX models with
-// percept manifests: models/face-api/{ssd-mobilenetv1,age-gender,face-expression}/.
+// percept manifests: models/face-api/{ssd-mobilenetv1,age-gender,face-expression,face-recognition}/.
 // Usage: node dist/models/face-api/convert.js [--out DIR] [--force]
 import { createRequire } from 'node:module';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -7,7 +7,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { readTfjsWeights } from './tfjs-weights.js';
-import { buildAgeGender, buildFaceExpression, buildSsdMobilenetV1, SSD_ANCHORS, SSD_SIZE } from './architectures.js';
+import { buildAgeGender, buildFaceExpression, buildFaceRecognition, buildSsdMobilenetV1, RECOGNITION_SIZE, SSD_ANCHORS, SSD_SIZE } from './architectures.js';
+import type { CropMode } from '../../agent/inference/manifest.js';
 import type { ModelManifest } from '../../agent/inference/manifest.js';
 import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
 
@@ -44,6 +45,28 @@ const provenance = (file: string) =>
 const licence = 'MIT (face-api / face-api.js code and weights). Training data carry research-only terms: ' +
   'SSD on WIDER FACE; age/gender on UTKFace and IMDB-WIKI; expressions on FER2013-like sets.';
 
+/**
+ * Crop mode per net, chosen by measurement (test/integration/alignment-effect.test.ts prints the figures).
+ * On the 24 parity faces, upright and turned ±20°, aligned crops (margin 0) against YuNet box crops:
+ * age spread 7.0 vs 8.2 years, gender flips 2 vs 4 of 48 (gender right 67 vs 69 of 72 views: within
+ * noise), expression top label kept 38 vs 30 of 48, embedding drift 0.31 vs 0.43. Margins 0.05–0.15
+ * were worse for gender and expression. cropMargin is the border as a fraction of the crop's side.
+ */
+/**
+ * Same-person distance for the recognition net. dlib publishes 0.6 (LFW), but on the parity faces (22 young
+ * adult women, Grace Hopper, Messi; aligned crops) 0.6 joined 203 of 276 pairs of different people (0.45: about
+ * 1 in 16). The same face shifted, scaled or at half brightness stayed ≤ 0.21; turned ±20°, mean 0.31 and 5 of 48
+ * views ≥ 0.45 (max 0.61). Different people ≥ 0.37 (5th percentile 0.44). 0.45 trades a few splits for far
+ * fewer merges; re-identification should also prefer the nearest candidate and gate by time and place.
+ */
+export const SAME_PERSON_BELOW = 0.45;
+
+export const CROP_MODES: Record<'ageGender' | 'expression' | 'recognition', { crop: CropMode; cropMargin: number }> = {
+  ageGender: { crop: 'aligned-5pt', cropMargin: 0 },
+  expression: { crop: 'aligned-5pt', cropMargin: 0 },
+  recognition: { crop: 'aligned-5pt', cropMargin: 0 },
+};
+
 export function convertAll(outDir: string = DEFAULT_MODELS_DIR, log: (s: string) => void = console.log): string[] {
   const src = faceApiModelDir();
   const dirs: string[] = [];
@@ -71,7 +94,7 @@ export function convertAll(outDir: string = DEFAULT_MODELS_DIR, log: (s: string)
   });
   dirs.push(ssdDir);
 
-  const faceInput = { name: 'input', shape: ['batch', 3, 112, 112], layout: 'NCHW' as const, colour: 'RGB' as const, resize: 'pad-centre' as const, cropMargin: 0, normalise: { mean: [122.782, 117.001, 104.298], std: [255, 255, 255] } };
+  const faceInput = { name: 'input', shape: ['batch', 3, 112, 112], layout: 'NCHW' as const, colour: 'RGB' as const, resize: 'pad-centre' as const, normalise: { mean: [122.782, 117.001, 104.298], std: [255, 255, 255] } };
 
   log('converting age_gender_model…');
   const ageDir = join(outDir, 'age-gender');
@@ -84,7 +107,7 @@ export function convertAll(outDir: string = DEFAULT_MODELS_DIR, log: (s: string)
     schema: 1, name: 'face-api-age-gender', kind: 'attributes',
     description: 'Age in years (regression) and gender; age is binned into the 9 groups with a Gaussian of sigmaYears ' +
       '(a documented choice, not a measurement: face-api reports a mean absolute error of about 4.5 years on UTK)',
-    model: 'model.onnx', input: faceInput,
+    model: 'model.onnx', input: { ...faceInput, ...CROP_MODES.ageGender },
     outputs: [
       { name: 'age', shape: ['batch', 1], task: 'age', type: 'regression-years', sigmaYears: 4.5 },
       { name: 'gender', shape: ['batch', 2], task: 'gender', type: 'probabilities', labels: [...CONTRACT_LABELS.gender] },
@@ -103,13 +126,34 @@ export function convertAll(outDir: string = DEFAULT_MODELS_DIR, log: (s: string)
   }, {
     schema: 1, name: 'face-api-face-expression', kind: 'attributes',
     description: 'Seven expressions; face-api order neutral, happy, sad, angry, fearful, disgusted, surprised, named in the contract vocabulary',
-    model: 'model.onnx', input: faceInput,
+    model: 'model.onnx', input: { ...faceInput, ...CROP_MODES.expression },
     outputs: [
       { name: 'expression', shape: ['batch', 7], task: 'emotion', type: 'probabilities', labels: ['neutral', 'happy', 'sad', 'angry', 'fear', 'disgust', 'surprise'] },
     ],
     provenance: provenance('model/face_expression_model.bin'), licence,
   });
   dirs.push(exprDir);
+
+  log('converting face_recognition_model (128-d embedding)…');
+  const recDir = join(outDir, 'face-recognition');
+  const recShape = ['batch', 3, RECOGNITION_SIZE, RECOGNITION_SIZE];
+  writeModel(recDir, {
+    'model.onnx': buildFaceRecognition(readTfjsWeights(join(src, 'face_recognition_model-weights_manifest.json'))).encode(
+      [{ name: 'input', shape: recShape }], [{ name: 'embedding', shape: ['batch', 128] }],
+      'face-api face recognition net (dlib ResNet-34 metric learning), 128-d descriptor'),
+  }, {
+    schema: 1, name: 'face-api-face-recognition', kind: 'embedding',
+    description: 'dlib\'s ResNet-34 face descriptor as face-api ships it: 150x150 RGB in, 128-d vector out. dlib publishes ' +
+      '0.6 as its same-person distance (LFW); sameBelow is stricter, as measured on aligned crops (see SAME_PERSON_BELOW in ' +
+      'models/face-api/convert.ts). Used only for short-term re-identification in memory',
+    model: 'model.onnx',
+    input: { ...faceInput, shape: recShape, ...CROP_MODES.recognition },
+    outputs: [{ name: 'embedding', shape: ['batch', 128], task: 'embedding', type: 'embedding', metric: 'euclidean', sameBelow: SAME_PERSON_BELOW }],
+    provenance: provenance('model/face_recognition_model.bin'),
+    licence: 'MIT (face-api / face-api.js code and weights; dlib\'s original model, per the dlib-models README, is public ' +
+      'domain / CC0). Trained by dlib\'s author on about 3 million faces (FaceScrub, VGG Face and web-scraped images) whose own terms vary.',
+  });
+  dirs.push(recDir);
   return dirs;
 }
 
@@ -126,7 +170,7 @@ if (isMain) {
   const out = outIdx >= 0 && args[outIdx + 1] ? resolve(args[outIdx + 1]!) : DEFAULT_MODELS_DIR;
   const stamp = join(out, '.fingerprint');
   const fp = fingerprint();
-  const done = ['ssd-mobilenetv1', 'age-gender', 'face-expression'].every((d) => existsSync(join(out, d, 'model.json')))
+  const done = ['ssd-mobilenetv1', 'age-gender', 'face-expression', 'face-recognition'].every((d) => existsSync(join(out, d, 'model.json')))
     && existsSync(stamp) && readFileSync(stamp, 'utf8') === fp;
   if (done && !args.includes('--force')) {
     console.log(`[setup] face-api models: converted (${out}; --force to redo)`);

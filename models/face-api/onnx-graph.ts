@@ -57,13 +57,13 @@ export class OnnxGraph {
 
   // --- TF layer translations -------------------------------------------------------------------------
 
-  /** TF conv2d (HWIO filter, 'same' padding) + optional bias. */
-  conv(x: string, filter: Tensor, bias: Tensor | null, stride: number): string {
+  /** TF conv2d (HWIO filter, 'same' or 'valid' padding) + optional bias. */
+  conv(x: string, filter: Tensor, bias: Tensor | null, stride: number, padding: 'same' | 'valid' = 'same'): string {
     const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
     const w = this.constant('W', [cout, cin, kh, kw], hwioToOihw(filter));
     const inputs = [x, w];
     if (bias) inputs.push(this.constant('B', [cout], bias.data));
-    return this.node('Conv', inputs, { kernel_shape: [kh, kw], strides: [stride, stride], auto_pad: 'SAME_UPPER' });
+    return this.node('Conv', inputs, { kernel_shape: [kh, kw], strides: [stride, stride], auto_pad: padding === 'same' ? 'SAME_UPPER' : 'VALID' });
   }
 
   /** TF depthwiseConv2d with channel multiplier 1, 'same' padding. */
@@ -101,6 +101,27 @@ export class OnnxGraph {
 
   maxPoolSame(x: string, k: number, stride: number): string {
     return this.node('MaxPool', [x], { kernel_shape: [k, k], strides: [stride, stride], auto_pad: 'SAME_UPPER' });
+  }
+
+  maxPoolValid(x: string, k: number, stride: number): string {
+    return this.node('MaxPool', [x], { kernel_shape: [k, k], strides: [stride, stride] });
+  }
+
+  /** Per-channel x · weights + biases (an NCHW broadcast of TF's scale layer). */
+  channelScale(x: string, weights: Tensor, biases: Tensor): string {
+    const c = weights.shape[0]!;
+    const scaled = this.node('Mul', [x, this.constant('scaleW', [c, 1, 1], weights.data)]);
+    return this.node('Add', [scaled, this.constant('scaleB', [c, 1, 1], biases.data)]);
+  }
+
+  /** Zero padding at the end of each axis (NCHW): TF's concat-with-zeros idiom. */
+  padEnd(x: string, channels: number, rows: number, cols: number): string {
+    return this.node('Pad', [x, this.int64s('pads', [0, 0, 0, 0, 0, channels, rows, cols])], { mode: 'constant' });
+  }
+
+  /** Mean over H and W → [N, C]. */
+  globalMean(x: string): string {
+    return this.node('ReduceMean', [x], { axes: [2, 3], keepdims: 0 });
   }
 
   avgPoolValid(x: string, k: number, stride: number): string {

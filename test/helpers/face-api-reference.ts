@@ -25,6 +25,7 @@ export async function loadFaceApi(): Promise<FaceApi> {
   load(faceapi.nets.ssdMobilenetv1, 'ssd_mobilenetv1_model');
   load(faceapi.nets.ageGenderNet, 'age_gender_model');
   load(faceapi.nets.faceExpressionNet, 'face_expression_model');
+  load(faceapi.nets.faceRecognitionNet, 'face_recognition_model');
   return faceapi;
 }
 

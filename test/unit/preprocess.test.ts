@@ -2,7 +2,9 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOpenCV, type CV } from '../../agent/capture/opencv.js';
-import { canvasBorders, clampRegion, faceCrop, hwcToNchw, padPlacement, writeInput } from '../../agent/inference/preprocess.js';
+import { canvasBorders, clampRegion, cropModeFor, faceCrop, hwcToNchw, padPlacement, writeAlignedInput, writeFaceInput, writeInput } from '../../agent/inference/preprocess.js';
+import { TEMPLATE_112, type FiveLandmarks, type Point } from '../../agent/lib/align.js';
+import type { Detection } from '../../agent/detect/detector.js';
 import type { ModelManifest } from '../../agent/inference/manifest.js';
 
 let cv: CV;
@@ -57,4 +59,66 @@ test('writeInput: pad-centre adds black bars, out-of-frame parts are black, batc
   const off = new Float32Array(3 * 4 * 4);
   writeInput(cv, img, { x: -2, y: 0, w: 4, h: 4 }, manifest(4, 'squash'), off, 0);
   assert.deepEqual([...off.subarray(0, 4)], [0, 0, 100, 100]);
+});
+
+// A 300×300 frame split at x = 150: left blue, right red. Landmarks are the template ×2 shifted by (50, 30)
+// (upright) or also turned 90° clockwise about the frame centre, so the crop must undo exactly that.
+function splitFrame() {
+  const img = new cv.Mat(300, 300, cv.CV_8UC3);
+  img.setTo(new cv.Vec3(255, 0, 0));
+  img.getRegion(new cv.Rect(150, 0, 150, 300)).setTo(new cv.Vec3(0, 0, 255));
+  return img;
+}
+const upright = TEMPLATE_112.map(([x, y]) => [2 * x + 50, 2 * y + 30] as Point) as unknown as FiveLandmarks;
+const turned = upright.map(([x, y]) => [150 - (y - 150), 150 + (x - 150)] as Point) as unknown as FiveLandmarks;
+const aligned = (size: number, margin = 0) =>
+  ({ name: 'a', input: { name: 'x', shape: ['batch', 3, size, size], layout: 'NCHW', colour: 'RGB', resize: 'squash', crop: 'aligned-5pt', cropMargin: margin, normalise: { mean: [0, 0, 0], std: [1, 1, 1] } } }) as unknown as ModelManifest;
+
+test('writeAlignedInput: the template-sized crop samples frame point 2·(u, v) + (50, 30)', () => {
+  const out = new Float32Array(3 * 112 * 112);
+  writeAlignedInput(cv, splitFrame(), upright, aligned(112), out, 0);
+  // Column u maps to frame x = 2u + 50: blue left of u = 50, red right of it (bilinear blends u = 50 only).
+  const red = (u: number, v: number) => out[v * 112 + u]!;
+  const blue = (u: number, v: number) => out[2 * 112 * 112 + v * 112 + u]!;
+  for (const v of [0, 56, 111]) {
+    assert.deepEqual([red(0, v), red(49, v), red(51, v), red(111, v)], [0, 0, 255, 255], `row ${v} red`);
+    assert.deepEqual([blue(0, v), blue(49, v), blue(51, v), blue(111, v)], [255, 255, 0, 0], `row ${v} blue`);
+  }
+});
+
+test('writeAlignedInput: a face turned 90° comes out upright; margins shrink the template; outside is black', () => {
+  const out = new Float32Array(3 * 112 * 112);
+  writeAlignedInput(cv, splitFrame(), turned, aligned(112), out, 0);
+  // Turned clockwise, crop pixel (u, v) samples frame (270 − 2v, 2u + 50): the left/right split becomes
+  // top (red, v < 60) and bottom (blue).
+  const red = (u: number, v: number) => out[v * 112 + u]!;
+  assert.deepEqual([red(5, 0), red(60, 55), red(100, 65), red(5, 111)], [255, 255, 0, 0]);
+  // Margin 0.25 on a 56 crop: the template spans 28 px from 14, so pixel (u, v) samples frame (8u − 62, 8v − 82).
+  const small = new Float32Array(3 * 56 * 56);
+  writeAlignedInput(cv, splitFrame(), upright, aligned(56, 0.25), small, 0);
+  assert.deepEqual([small[28 * 56 + 20]!, small[28 * 56 + 30]!], [0, 255]);
+  // Near the crop's left edge the frame runs out (x < 0): black in every plane.
+  assert.deepEqual([small[28 * 56 + 2]!, small[56 * 56 + 28 * 56 + 2]!, small[2 * 56 * 56 + 28 * 56 + 2]!], [0, 0, 0]);
+  assert.equal(small[2 * 56 * 56 + 28 * 56 + 20], 255, 'inside the frame on the left: blue');
+  assert.throws(() => writeAlignedInput(cv, splitFrame(), upright, { ...aligned(56), input: { ...aligned(56).input, shape: ['batch', 3, 56, 64] } } as ModelManifest, small, 0), /square input/);
+});
+
+test('crop choice: aligned only when the manifest asks and landmarks exist; else the box', () => {
+  const m = aligned(112);
+  assert.equal(cropModeFor(m, true), 'aligned-5pt');
+  assert.equal(cropModeFor(m, false), 'box');
+  assert.equal(cropModeFor(manifest(112, 'squash'), true), 'box');
+  const viaFace = new Float32Array(3 * 112 * 112);
+  const direct = new Float32Array(3 * 112 * 112);
+  writeFaceInput(cv, splitFrame(), { x: 0, y: 0, w: 10, h: 10, landmarks: turned }, m, 0, viaFace, 0);
+  writeAlignedInput(cv, splitFrame(), turned, m, direct, 0);
+  assert.deepEqual(viaFace, direct);
+  // Without landmarks: the box crop of the left half is all blue.
+  writeFaceInput(cv, splitFrame(), { x: 0, y: 0, w: 100, h: 100 }, m, 0, viaFace, 0);
+  assert.ok(viaFace.subarray(0, 112 * 112).every((v) => v === 0) && viaFace.subarray(2 * 112 * 112).every((v) => v === 255));
+  // A detector's landmark list (Detection.landmarks) goes in as is; anything but 5 points means a box crop.
+  const det: Detection = { box: { x: 0, y: 0, w: 100, h: 100 }, score: 0.9, landmarks: turned.slice(0, 4).map(([x, y]) => [x, y]) };
+  viaFace.fill(-1);
+  writeFaceInput(cv, splitFrame(), { ...det.box, landmarks: det.landmarks }, m, 0, viaFace, 0);
+  assert.ok(viaFace.subarray(0, 112 * 112).every((v) => v === 0), 'four points: the box crop');
 });
