@@ -4,6 +4,7 @@ import yargs, { type Argv } from 'yargs';
 import type { RunArgs } from './run.js';
 import { remoteOptions, type RemoteArgs } from './remote-device.js';
 import { EXIT_USAGE } from './exit-codes.js';
+import { modelsMergeCommand } from './models-merge.js';
 
 // Commands are imported when they run: `watch` or `config get` over SSH should not wait for the
 // agent's whole module graph (onnxruntime, OpenCV bindings) to load.
@@ -162,10 +163,11 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(
-      'models <action> [target]',
-      'list the models | verify NAME|DIR against its manifest | fetch NAME from the catalog',
+      'models [action] [target]',
+      'list the models | verify NAME|DIR against its manifest | fetch NAME from the catalog | merge BASE ADAPTER --out DIR',
       (y) =>
         y
+          .command(modelsMergeCommand)
           .positional('action', { choices: ['list', 'verify', 'fetch'] as const })
           .positional('target', {
             type: 'string',

@@ -63,7 +63,16 @@ def parse_args(argv):
     p.add_argument("--heads", help="safetensors with age/gender/emotion .weight [C, D] and .bias [C]")
     p.add_argument("--backbone-weights", help="safetensors/pt state dict of the backbone (default: timm's init; "
                    "the PE weights cannot be downloaded here)")
-    p.add_argument("--random-init", action="store_true", help="random DoRA adapter and heads (tests)")
+    p.add_argument("--random-init", action="store_true", help="random adapter(s) and heads (tests)")
+    p.add_argument("--mode", choices=["merged", "base"], default="merged",
+                   help="base: backbone and heads only, no adapter merged (a base for `percept models merge`); "
+                   "with --random-init --seed S the same backbone and heads as the merged export of that seed")
+    p.add_argument("--adapter-kind", choices=["dora", "lora"], default="dora", help="--random-init: kind of the random adapter")
+    p.add_argument("--variant", choices=["single-tail", "mtlora"], default="single-tail",
+                   help="mtlora: task-agnostic adapter in the shared trunk plus a task-specific LoRA per task on the last "
+                   "block and the attention pooling, exported as one trunk and one merged tail per task")
+    p.add_argument("--task-adapter", action="append", default=[], metavar="TASK=DIR",
+                   help="MTLoRA: the task-specific PEFT LoRA adapter of TASK (age, gender, emotion), once per task")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--rank", type=int, default=64, help="--random-init: adapter rank")
     p.add_argument("--save-adapter", help="--random-init: also write the random adapter and heads in PEFT format here")
@@ -74,10 +83,24 @@ def parse_args(argv):
     p.add_argument("--fp16", action="store_true", help="also write OUT-fp16/ (LayerNorm kept in fp32)")
     p.add_argument("--batch", type=int, default=2, help="batch of the parity fixture")
     a = p.parse_args(argv)
+    if a.task_adapter and a.variant != "mtlora":
+        a.variant = "mtlora"
+    if a.mode == "base":
+        if a.adapter or a.task_adapter or a.variant == "mtlora":
+            p.error("--mode base exports the backbone and heads without any adapter: drop --adapter/--task-adapter/--variant")
+        if not a.random_init and not a.heads:
+            p.error("--mode base needs --heads (or --random-init)")
+        if a.save_adapter and not a.random_init:
+            p.error("--save-adapter needs --random-init")
+        return a
     if a.random_init == bool(a.adapter):
         p.error("give either --adapter (with --heads) or --random-init")
     if a.adapter and not a.heads:
         p.error("--adapter needs --heads")
+    if a.variant == "mtlora" and not a.random_init and not a.task_adapter:
+        p.error("--variant mtlora needs --task-adapter TASK=DIR for each task (age, gender, emotion)")
+    if a.random_init and a.task_adapter:
+        p.error("--random-init makes its own task adapters: drop --task-adapter")
     return a
 
 
@@ -107,11 +130,11 @@ def linear_names(module):
     return [n for n, m in module.named_modules() if isinstance(m, torch.nn.Linear)]
 
 
-def random_adapter(backbone, rank, seed):
+def random_adapter(backbone, rank, seed, dora=True, targets=None):
     import torch
     from peft import LoraConfig, get_peft_model
 
-    cfg = LoraConfig(r=rank, lora_alpha=rank, use_dora=True, target_modules=linear_names(backbone), lora_dropout=0.0)
+    cfg = LoraConfig(r=rank, lora_alpha=rank, use_dora=dora, target_modules=targets or linear_names(backbone), lora_dropout=0.0)
     model = get_peft_model(backbone, cfg)
     g = torch.Generator().manual_seed(seed + 1)
     with torch.no_grad():
@@ -131,7 +154,7 @@ def adapter_keys_for(model):
     return {k: v.shape for k, v in get_peft_model_state_dict(model).items()}
 
 
-def load_adapter(backbone, adapter_dir):
+def load_adapter(backbone, adapter_dir, label="adapter"):
     from peft import PeftConfig, PeftModel
     from safetensors.torch import load_file
 
@@ -139,21 +162,21 @@ def load_adapter(backbone, adapter_dir):
     weights_path = os.path.join(adapter_dir, "adapter_model.safetensors")
     for p in (cfg_path, weights_path):
         if not os.path.exists(p):
-            raise ExportError(f"adapter: {p} is missing (a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors)")
+            raise ExportError(f"{label}: {p} is missing (a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors)")
     cfg = PeftConfig.from_pretrained(adapter_dir)
     names = linear_names(backbone)
     targets = cfg.target_modules
     if isinstance(targets, (list, set, tuple)):
         unknown = sorted(t for t in targets if not any(n == t or n.endswith("." + t) for n in names))
         if unknown:
-            raise ExportError(f"adapter: target modules {unknown} are not linear layers of {type(backbone).__name__} "
+            raise ExportError(f"{label}: target modules {unknown} are not linear layers of {type(backbone).__name__} "
                               f"(it has e.g. {sorted({n.split('.')[-1] for n in names})}); wrong --backbone?")
     try:
         model = PeftModel.from_pretrained(backbone, adapter_dir, is_trainable=False)
     except (ValueError, RuntimeError, KeyError) as err:
         lines = [l.strip() for l in str(err).splitlines() if l.strip()]
         detail = next((l for l in lines if "size mismatch" in l), lines[0] if lines else repr(err))
-        raise ExportError(f"adapter does not fit the backbone (nothing was merged): {detail} "
+        raise ExportError(f"{label} does not fit the backbone (nothing was merged): {detail} "
                           f"({sum('size mismatch' in l for l in lines)} tensors of the wrong shape; wrong --backbone?)") from err
     saved = load_file(weights_path)
     expected = adapter_keys_for(model)
@@ -167,7 +190,7 @@ def load_adapter(backbone, adapter_dir):
     if missing:
         problems.append(f"{len(missing)} adapter tensors the model expects are not in the file, e.g. {missing[0]}")
     if problems:
-        raise ExportError("adapter does not match the backbone (nothing was merged): " + "; ".join(problems[:5]))
+        raise ExportError(f"{label} does not match the backbone (nothing was merged): " + "; ".join(problems[:5]))
     return model
 
 
@@ -206,12 +229,34 @@ def export_onnx(model, x, path, opset):
     import torch
 
     dynamic = {"pixel_values": {0: "batch"}, **{o: {0: "batch"} for o in OUTPUTS}}
+    # No constant folding: folding transposes every Linear weight and renames it onnx::MatMul_NNN (design §1),
+    # and `percept models merge` needs each weight under its PyTorch name. onnxruntime folds the transposes
+    # itself when it loads the model, so inference costs the same.
+    kw = dict(input_names=["pixel_values"], output_names=OUTPUTS, dynamic_axes=dynamic, opset_version=opset, do_constant_folding=False)
     try:
-        torch.onnx.export(model, (x,), path, input_names=["pixel_values"], output_names=OUTPUTS, dynamic_axes=dynamic,
-                          opset_version=opset, do_constant_folding=True, dynamo=False)
+        torch.onnx.export(model, (x,), path, dynamo=False, **kw)
     except TypeError:  # a torch without the dynamo switch
-        torch.onnx.export(model, (x,), path, input_names=["pixel_values"], output_names=OUTPUTS, dynamic_axes=dynamic,
-                          opset_version=opset, do_constant_folding=True)
+        torch.onnx.export(model, (x,), path, **kw)
+
+
+def adaptable_layers(path, layers):
+    """Where the exported ONNX keeps each adaptable linear weight, checked by reading the file.
+
+    layers: {module path as PEFT names it in the backbone: (initializer name, (out, in))}."""
+    import onnx
+
+    inits = {i.name: tuple(i.dims) for i in onnx.load(path, load_external_data=False).graph.initializer}
+    found = {}
+    for module, (init, (out, inp)) in layers.items():
+        dims = inits.get(init)
+        if dims == (out, inp):
+            found[module] = {"initializer": init, "layout": "out-in", "shape": [out, inp]}
+        elif dims == (inp, out) and out != inp:
+            found[module] = {"initializer": init, "layout": "in-out", "shape": [out, inp]}
+        else:
+            raise ExportError(f"the ONNX has no initializer {init} of shape ({out}, {inp}) for {module} (got {dims}); "
+                              "the exporter renamed or folded weights, so adapters could not be merged into this model")
+    return found
 
 
 def onnx_logits(path, x):
@@ -221,12 +266,13 @@ def onnx_logits(path, x):
     return [__import__("torch").from_numpy(o) for o in sess.run(OUTPUTS, {"pixel_values": x.numpy()})]
 
 
-def write_manifest(out, name, size, provenance, licence, margin, precision):
+def write_manifest(out, name, size, provenance, licence, margin, precision, variant="single-tail", adaptable=None, what="adapter merged"):
     manifest = {
         "schema": 1,
         "name": name,
         "kind": "attributes",
-        "description": f"PE-Core multitask model (age 9 groups, gender, emotion 7), adapter merged, {precision}",
+        "description": f"PE-Core multitask model (age 9 groups, gender, emotion 7), {variant}, {what}, {precision}",
+        "variant": variant,
         "model": "model.onnx",
         "files": [{"path": "model.onnx", "sha256": sha256(os.path.join(out, "model.onnx")), "bytes": os.path.getsize(os.path.join(out, "model.onnx"))}],
         "input": {"name": "pixel_values", "shape": ["batch", 3, size, size], "layout": "NCHW", "colour": "RGB", "resize": "squash",
@@ -235,6 +281,9 @@ def write_manifest(out, name, size, provenance, licence, margin, precision):
         "provenance": provenance,
         "licence": licence,
     }
+    if adaptable:
+        # Backbone module path (as a PEFT adapter names it) → ONNX initializer, for `percept models merge`.
+        manifest["adaptable"] = adaptable
     with open(os.path.join(out, "model.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
@@ -258,6 +307,7 @@ def save_peft_adapter(peft_model, multitask, directory):
     peft_model.save_pretrained(directory)
     save_file({f"{t}.{k}": v.contiguous() for t in LABELS for k, v in multitask.heads[t].state_dict().items()},
               os.path.join(directory, "heads.safetensors"))
+    world_readable(directory)
 
 
 class HalfWithFp32LayerNorm:
@@ -284,6 +334,26 @@ class HalfWithFp32LayerNorm:
         return Fp32Io().eval()
 
 
+def random_heads(model, seed):
+    import torch
+
+    g = torch.Generator().manual_seed(seed + 2)
+    with torch.no_grad():
+        for h in model.heads.values():
+            h.weight.copy_(torch.randn(h.weight.shape, generator=g) * 0.5)
+            h.bias.copy_(torch.randn(h.bias.shape, generator=g) * 0.1)
+
+
+def world_readable(root):
+    # mkdtemp makes drwx------; a model directory is read by the agent's own (often different) user.
+    os.chmod(root, 0o755)
+    for d, dirs, files in os.walk(root):
+        for n in dirs:
+            os.chmod(os.path.join(d, n), 0o755)
+        for n in files:
+            os.chmod(os.path.join(d, n), 0o644)
+
+
 def main(argv=None):
     a = parse_args(argv)
     t_start = time.time()
@@ -304,41 +374,73 @@ def main(argv=None):
     backbone.eval()
     size = backbone.pretrained_cfg["input_size"][-1]
     dim = backbone.num_features
+    linears = {n: (m.out_features, m.in_features) for n, m in backbone.named_modules() if isinstance(m, torch.nn.Linear)}
     log(f"backbone {a.backbone}: {sum(p.numel() for p in backbone.parameters()) / 1e6:.2f} M params, {size}px, width {dim}, "
-        f"{len(linear_names(backbone))} linear layers")
-
-    peft_model = random_adapter(backbone, a.rank, a.seed) if a.random_init else load_adapter(backbone, a.adapter)
-    trainable = sum(p.numel() for n, p in peft_model.named_parameters() if "lora_" in n)
-    log(f"adapter: {trainable / 1e6:.2f} M adapter params ({100 * trainable / sum(p.numel() for p in backbone.parameters()):.2f} % of the backbone)")
-    model = Multitask.make(peft_model, dim).eval()
-    if a.random_init:
-        g = torch.Generator().manual_seed(a.seed + 2)
-        with torch.no_grad():
-            for h in model.heads.values():
-                h.weight.copy_(torch.randn(h.weight.shape, generator=g) * 0.5)
-                h.bias.copy_(torch.randn(h.bias.shape, generator=g) * 0.1)
-        if a.save_adapter:
-            save_peft_adapter(peft_model, model, a.save_adapter)
-            log(f"random adapter and heads saved in PEFT format to {a.save_adapter}")
-    else:
-        load_heads(model, a.heads, dim)
-
+        f"{len(linears)} linear layers")
     x = torch.rand((a.batch, 3, size, size), generator=torch.Generator().manual_seed(a.seed + 3)) * 2 - 1
-    with torch.no_grad():
-        unmerged = model(x)
-        model.backbone = peft_model.merge_and_unload(safe_merge=True)
-        merged = model(x)
-    d_merge = max_diff(unmerged, merged)
-    log(f"merged vs unmerged PEFT model: max |Δlogit| = {d_merge:.2e}")
-    if d_merge > TOLERANCE:
-        raise ExportError(f"merging changed the logits by {d_merge:.2e} (> {TOLERANCE}); nothing written")
+    kind = "DoRA" if a.adapter_kind == "dora" else "LoRA"
 
-    name = a.name or a.backbone.replace("vit_", "").replace("_", "-") + ("-random" if a.random_init else "")
+    if a.variant == "mtlora":
+        import mtlora
+
+        model, merged, what = mtlora.build(a, backbone, dim, x)
+        adaptable = {n: (f"trunk.{n}.weight", s) for n, s in linears.items() if not mtlora.in_tail(n, backbone)}
+    elif a.mode == "base":
+        # Same draws as the merged export of this seed: the backbone right after manual_seed, then the
+        # adapter (before anything else touches the global generator), heads from seed+2.
+        extra = random_adapter(copy.deepcopy(backbone), a.rank, a.seed, dora=a.adapter_kind == "dora") if a.save_adapter else None
+        model = Multitask.make(backbone, dim).eval()
+        if a.random_init:
+            random_heads(model, a.seed)
+        else:
+            load_heads(model, a.heads, dim)
+        with torch.no_grad():
+            merged = model(x)
+            if extra is not None:
+                # The adapter a `percept models merge` test applies to this base, with peft's own merge as the reference.
+                save_peft_adapter(extra, model, a.save_adapter)
+                reference = Multitask.make(extra.merge_and_unload(safe_merge=True), dim).eval()
+                reference.heads.load_state_dict(model.heads.state_dict())
+                write_fixture(a.save_adapter, x, reference(x))
+                log(f"random {kind} r={a.rank} adapter saved to {a.save_adapter} with peft merge_and_unload logits (parity.json)")
+        what = "no adapter merged (a base for percept models merge)"
+        adaptable = {n: (f"backbone.{n}.weight", s) for n, s in linears.items()}
+    else:
+        peft_model = random_adapter(backbone, a.rank, a.seed, dora=a.adapter_kind == "dora") if a.random_init else load_adapter(backbone, a.adapter)
+        trainable = sum(p.numel() for n, p in peft_model.named_parameters() if "lora_" in n)
+        log(f"adapter: {trainable / 1e6:.2f} M adapter params ({100 * trainable / sum(p.numel() for p in backbone.parameters()):.2f} % of the backbone)")
+        model = Multitask.make(peft_model, dim).eval()
+        if a.random_init:
+            random_heads(model, a.seed)
+            if a.save_adapter:
+                save_peft_adapter(peft_model, model, a.save_adapter)
+                log(f"random {kind} adapter and heads saved in PEFT format to {a.save_adapter}")
+        else:
+            load_heads(model, a.heads, dim)
+        with torch.no_grad():
+            unmerged = model(x)
+            model.backbone = peft_model.merge_and_unload(safe_merge=True)
+            merged = model(x)
+        d_merge = max_diff(unmerged, merged)
+        log(f"merged vs unmerged PEFT model: max |Δlogit| = {d_merge:.2e}")
+        if d_merge > TOLERANCE:
+            raise ExportError(f"merging changed the logits by {d_merge:.2e} (> {TOLERANCE}); nothing written")
+        what = "adapter merged"
+        adaptable = {n: (f"backbone.{n}.weight", s) for n, s in linears.items()}
+
+    name = a.name or a.backbone.replace("vit_", "").replace("_", "-") + ("-random" if a.random_init else "") \
+        + ("-base" if a.mode == "base" else "") + ("-mtlora" if a.variant == "mtlora" else "")
+    if a.mode == "base":
+        origin = "heads from seed %d, no adapter" % a.seed if a.random_init else f"heads {os.path.abspath(a.heads)}, no adapter"
+    elif a.variant == "mtlora":
+        origin = what
+    elif a.random_init:
+        origin = f"random {kind} r={a.rank} adapter and heads, seed {a.seed}"
+    else:
+        origin = f"adapter {os.path.abspath(a.adapter)} + heads {os.path.abspath(a.heads)}"
     provenance = (f"percept models/pe-core/export.py: timm {timm.__version__} {a.backbone}"
                   + (f" + weights {os.path.basename(a.backbone_weights)}" if a.backbone_weights else " (timm init weights)")
-                  + (f", random DoRA r={a.rank} adapter and heads, seed {a.seed}" if a.random_init
-                     else f", adapter {os.path.abspath(a.adapter)} + heads {os.path.abspath(a.heads)}")
-                  + f", merged with peft {__import__('peft').__version__}, torch {torch.__version__}, opset {a.opset}")
+                  + f", {origin}, peft {__import__('peft').__version__}, torch {torch.__version__}, opset {a.opset}")
     licence = ("random weights for tests; no licence terms" if a.random_init
                else "backbone: Meta Perception Encoder (Apache-2.0); adapter and heads: as their owner states")
 
@@ -346,15 +448,20 @@ def main(argv=None):
         tmp = tempfile.mkdtemp(prefix=".export-", dir=os.path.dirname(os.path.abspath(out)) or ".")
         try:
             t0 = time.time()
-            export_onnx(net, x, os.path.join(tmp, "model.onnx"), a.opset)
-            got = onnx_logits(os.path.join(tmp, "model.onnx"), x)
+            onnx_path = os.path.join(tmp, "model.onnx")
+            export_onnx(net, x, onnx_path, a.opset)
+            got = onnx_logits(onnx_path, x)
             d = max_diff(got, merged)
-            log(f"{precision}: ONNX exported in {time.time() - t0:.1f} s, {os.path.getsize(os.path.join(tmp, 'model.onnx')) / 1e6:.1f} MB; "
+            log(f"{precision}: ONNX exported in {time.time() - t0:.1f} s, {os.path.getsize(onnx_path) / 1e6:.1f} MB; "
                 f"onnxruntime vs PyTorch max |Δlogit| = {d:.2e}")
             if precision == "fp32" and d > TOLERANCE:
                 raise ExportError(f"onnxruntime differs from PyTorch by {d:.2e} (> {TOLERANCE}); nothing written")
+            # fp16 weights are not merge targets (merging needs fp32; convert after merging).
+            where = adaptable_layers(onnx_path, adaptable) if precision == "fp32" else None
             write_fixture(tmp, x, merged if precision == "fp32" else got)
-            write_manifest(tmp, name + ("-fp16" if precision == "fp16" else ""), size, provenance, licence, a.crop_margin, precision)
+            write_manifest(tmp, name + ("-fp16" if precision == "fp16" else ""), size, provenance, licence, a.crop_margin, precision,
+                           a.variant, where, what)
+            world_readable(tmp)
             if os.path.exists(out):
                 shutil.rmtree(out)
             os.replace(tmp, out)
@@ -370,6 +477,8 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    # mtlora.py imports from "export": give it this module, not a second copy whose ExportError main() would not catch.
+    sys.modules.setdefault("export", sys.modules[__name__])
     try:
         main()
     except ExportError as e:
