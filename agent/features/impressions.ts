@@ -31,7 +31,9 @@ export class ImpressionsFeature implements Feature {
   readonly name = 'impressions';
   private play: Play | null = null;
   private farFaces = 0;
-  private off: (() => void) | null = null;
+  /** Who was present after the latest frame: a play that starts now has them as viewers already. */
+  private present: { people: PresentPerson[]; ts: number } = { people: [], ts: 0 };
+  private offs: (() => void)[] = [];
 
   constructor(private readonly ctx: FeatureContext, private readonly now: () => Date = () => new Date()) {}
 
@@ -39,7 +41,14 @@ export class ImpressionsFeature implements Feature {
 
   start(): void {
     this.ctx.publisher.subscribe(this.ctx.topics.contentSet, (_topic, payload, retained) => this.onContentSet(payload, retained));
-    this.off = this.ctx.bus.on('frame', (f) => this.onFrame(f));
+    this.offs.push(this.ctx.bus.on('frame', (f) => this.onFrame(f)));
+    // A visit can open between two frames (its labels arrive from the classifier) and a play can end
+    // before the next frame: the entered event itself makes the person a viewer of the running play.
+    this.offs.push(this.ctx.bus.on('visit', ({ event }) => {
+      if (!this.play || event.type === 'left' || this.play.viewers.has(event.person)) return;
+      const labels = Object.fromEntries(Object.entries(event.attributes).map(([t, p]) => [t, p!.label])) as PresentPerson['labels'];
+      this.play.viewers.set(event.person, { labels, lookingMs: 0, lastTs: event.ts, lastLooking: false });
+    }));
   }
 
   onContentSet(payload: Buffer, retained: boolean): void {
@@ -63,13 +72,15 @@ export class ImpressionsFeature implements Feature {
     if (this.play && next.id === this.play.id) return;
     this.endPlay();
     if (next.id !== null) {
-      this.play = { id: next.id, ...(next.name ? { name: next.name } : {}), startedAt: this.now(), farAtStart: this.farFaces, viewers: new Map() };
+      const viewers = new Map<string, Viewer>(this.present.people.map((p) => [p.person, { labels: { ...p.labels }, lookingMs: 0, lastTs: this.present.ts, lastLooking: p.looking === true }]));
+      this.play = { id: next.id, ...(next.name ? { name: next.name } : {}), startedAt: this.now(), farAtStart: this.farFaces, viewers };
       this.log.info(`content ${next.id}${next.name ? ` (${next.name})` : ''} started`);
     }
   }
 
   private onFrame(f: FrameDone): void {
     this.farFaces = f.farFaces;
+    this.present = { people: f.people, ts: f.ts };
     const play = this.play;
     if (!play) return;
     for (const p of f.people) {
@@ -97,7 +108,7 @@ export class ImpressionsFeature implements Feature {
   }
 
   stop(): void {
-    this.off?.();
+    for (const off of this.offs.splice(0)) off();
     // A play cut short by a stop still happened: its record is not lost.
     this.endPlay();
   }
