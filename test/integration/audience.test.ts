@@ -149,3 +149,98 @@ test('proof of play on a scene of two sample portraits', async () => {
   ]);
   await proofOfPlay('pop-samples', clip);
 });
+
+// ---- 2. a face that never moves stops counting ---------------------------------------------------
+
+async function staticFace(device: string, actors: Actor[], walkers: number) {
+  const s = new Session(device);
+  await s.start(clipOf(device, 12, actors), { PERCEPT_AUDIENCE_STATIC_AFTER_S: '3' });
+  const poster = await s.waitFor('events/entered');
+  const left = await s.waitFor('events/left', (e) => e.person === poster.person);
+  await s.agent.waitFor(/has not moved/);
+  const afterLeft = s.messages.length;
+  // The audience no longer shows the poster (only the walker, if any).
+  await s.waitFor('audience', (a) => s.messages.findIndex((m) => m.payload === a) >= afterLeft - 1 && !a.people.some((p: Json) => p.person === poster.person) && a.count <= walkers);
+  await s.waitFor('stats', (st) => st.audience?.staticFaces >= 1);
+  const code = await s.finish();
+  assert.equal(code, 0);
+  const posterVisits = s.on('events/entered').filter((e) => e.person === poster.person);
+  assert.equal(posterVisits.length, 1, 'the static face opened at most one visit');
+  assert.ok(left.dwellMs < 8000, `the poster's visit ended early (dwell ${left.dwellMs} ms)`);
+  assert.equal(s.on('events/entered').filter((e) => e.person !== poster.person).length, walkers, 'walkers still open visits');
+}
+
+test('a static portrait stops counting after audience.staticAfterS', async () => {
+  await staticFace('static-1', [{ portrait: GRACE, size: 130, path: still(0.3, 12, 480, 260) }], 0);
+});
+
+test('a static portrait and a walker: only the walker keeps counting', async () => {
+  await staticFace('static-2', [
+    { portrait: SAMPLE_PORTRAITS[6]!, size: 110, path: still(0.3, 12, 250, 250) },
+    { portrait: SAMPLE_PORTRAITS[12]!, size: 100, path: walk(5, 11.5, 880, 520, 300) },
+  ], 1);
+});
+
+// ---- 3. a small far face is an opportunity to see, not a visit -----------------------------------
+
+// YuNet sees the frame scaled to detector.inputWidth (640 by default): a 26 px face on a 960 px scene
+// would shrink to 17 px, under detector.minFacePx; the far-face tests give YuNet the full width.
+const FULL_WIDTH = { PERCEPT_DETECTOR_INPUT_WIDTH: String(W) };
+
+async function farFace(device: string, actors: Actor[], visits: number) {
+  const s = new Session(device);
+  await s.start(clipOf(device, 9, actors), FULL_WIDTH);
+  await s.waitFor('stats', (st) => st.audience?.farFaces >= 1);
+  const code = await s.finish();
+  assert.equal(code, 0);
+  assert.equal(s.on('events/entered').length, visits, `visits: ${JSON.stringify(s.on('events/entered').map((e) => e.box))}`);
+}
+
+test('a far face (26 px) is counted as an opportunity to see and opens no visit', async () => {
+  await farFace('far-1', [{ portrait: SAMPLE_PORTRAITS[0]!, size: 26, path: walk(0.5, 8.5, 120, 840, 200) }], 0);
+});
+
+test('a far face (30 px) and a near one: exactly one visit', async () => {
+  await farFace('far-2', [
+    { portrait: SAMPLE_PORTRAITS[13]!, size: 30, path: walk(0.5, 8.5, 860, 140, 150) },
+    { portrait: GRACE, size: 120, path: walk(1, 7.5, 200, 600, 330) },
+  ], 1);
+});
+
+// ---- 4. the nearest person's direction -----------------------------------------------------------
+
+async function nearest(device: string, x: number, size: number) {
+  const s = new Session(device);
+  await s.start(clipOf(device, 5, [{ portrait: SAMPLE_PORTRAITS[4]!, size, path: still(0.3, 3.5, x, H / 2) }]));
+  const seen = await s.waitFor('nearest', (n) => n.person !== null);
+  await s.waitFor('nearest', (n) => n.person === null);
+  assert.equal(await s.finish(), 0);
+  const records = s.on('nearest');
+  assert.equal(records.filter((n) => n.person === null).length, 1, 'one empty record after the person left');
+  assert.equal(records[records.length - 1]!.person, null);
+  return seen;
+}
+
+test('nearest person: azimuth left, centre, right; a smaller face is further away', async () => {
+  const left = await nearest('near-left', 150, 100);
+  const centre = await nearest('near-centre', W / 2, 100);
+  const right = await nearest('near-right', 810, 100);
+  const small = await nearest('near-small', W / 2, 55);
+  console.log(`nearest: left ${JSON.stringify(left)}\ncentre ${JSON.stringify(centre)}\nright ${JSON.stringify(right)}\nsmall ${JSON.stringify(small)}`);
+  assert.ok(left.azimuthDeg < -10, `left azimuth ${left.azimuthDeg}`);
+  assert.ok(Math.abs(centre.azimuthDeg) < 5, `centre azimuth ${centre.azimuthDeg}`);
+  assert.ok(right.azimuthDeg > 10, `right azimuth ${right.azimuthDeg}`);
+  assert.ok(small.distanceM > centre.distanceM, `distance ${small.distanceM} (55 px) > ${centre.distanceM} (100 px)`);
+});
+
+// ---- 5. attention -------------------------------------------------------------------------------
+
+test('attention: Grace Hopper\'s frontal portrait looks at the camera (attentionMs > 0, glances ≥ 1)', async () => {
+  const s = new Session('attn-grace');
+  await s.start(clipOf('attn-grace', 8, [{ portrait: GRACE, size: 150, path: walk(0.5, 6.5, 300, 660, 270) }]));
+  const left = await s.waitFor('events/left');
+  assert.equal(await s.finish(), 0);
+  console.log(`attention (grace): ${JSON.stringify(left.attention)}`);
+  assert.ok(left.attention.attentionMs > 0, JSON.stringify(left.attention));
+  assert.ok(left.attention.glances >= 1, JSON.stringify(left.attention));
+});
