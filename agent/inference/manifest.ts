@@ -180,7 +180,7 @@ function runProblems(dir: string, m: ModelManifest): string[] {
   const [, , h, w] = m.input.shape;
   const grid = m.outputs.some((o) => (GRID_OUTPUT_TYPES as readonly string[]).includes(o.type));
   if (!grid && (typeof h !== 'number' || typeof w !== 'number')) {
-    problems.push(`input ${m.input.name}: height and width must be fixed numbers for an ${m.kind} model (crops are resized to them; the manifest says [${m.input.shape}])`);
+    problems.push(`input ${m.input.name}: height and width must be fixed numbers for this ${m.kind} model (crops are resized to them; the manifest says [${m.input.shape}])`);
   }
   if (m.kind === 'attributes' && !m.outputs.some((o) => (TASKS as readonly string[]).includes(o.task))) {
     problems.push(`no output gives ${TASKS.join(', ')}: an attributes model needs at least one`);

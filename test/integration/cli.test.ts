@@ -110,7 +110,7 @@ interface Manifest { input: { shape: unknown[] }; outputs: Record<string, unknow
 // What run would refuse, verify refuses too (each case passed verify before and then failed at run).
 for (const [name, base, change, message] of [
   ['dynamic height and width in an attributes model', 'ageGender', (m: Manifest) => { m.input.shape = ['batch', 3, 'h', 'w']; },
-    /height and width must be fixed numbers for an attributes model/],
+    /height and width must be fixed numbers for this attributes model/],
   ['an attributes model without an age, gender or emotion output', 'ageGender', (m: Manifest) => { m.outputs = m.outputs.map((o) => ({ ...o, task: 'boxes', type: 'sigmoid-logits' })); },
     /no output gives age, gender, emotion/],
   ['an SSD whose priors file is missing', 'detector', (m: Manifest) => { m.priors.file = 'gone.bin'; }, /priors file gone\.bin is missing/],
