@@ -13,6 +13,7 @@ import type { InboundHandler, Publisher, StatusPayload } from './publisher.js';
 import { topics } from './payloads.js';
 import type { DeliveryQueue } from './outbox.js';
 import { redact, redactText } from '../lib/redact.js';
+import { within } from '../lib/within.js';
 import { backoffDelay } from '../lib/backoff.js';
 
 export interface TlsOptions {
@@ -267,10 +268,13 @@ export class MqttPublisher implements Publisher {
     if (left) this.log.warn(`${left} event(s) not yet delivered stay in the outbox for the next start`);
     this.client = null;
     if (client.connected) {
-      await client
+      const sent = client
         .publishAsync(this.t.status, JSON.stringify({ state: 'offline', reason } satisfies StatusPayload), { qos: 1, retain: true })
+        .then(() => 'sent' as const)
         .catch((err: Error) => this.log.warn(`offline status not sent: ${err.message}`));
+      // A broker that just came back may not acknowledge in time: the last will then says offline.
+      if ((await within(3000, sent, 'timeout')) === 'timeout') this.log.warn('offline status not acknowledged within 3 s; the last will reports it');
     }
-    await client.endAsync();
+    if ((await within(2000, client.endAsync(), 'timeout')) === 'timeout') client.end(true);
   }
 }
