@@ -4,7 +4,7 @@
 // Exits 1 when a seq is missing or the agent did not live to the end (figures in --out either way).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
@@ -80,19 +80,34 @@ const startedAt = Date.now();
 const elapsedS = () => Math.round((Date.now() - startedAt) / 1000);
 const agent = spawn(
   process.execPath,
-  [join(PACKAGE_ROOT, 'bin/percept.js'), 'run', '--source', opt.source!, '--mqtt-url', broker.url, '--device-id', opt['device-id']!, '--state-dir', stateDir],
+  [
+    join(PACKAGE_ROOT, 'bin/percept.js'),
+    'run',
+    '--source',
+    opt.source!,
+    '--mqtt-url',
+    broker.url,
+    '--device-id',
+    opt['device-id']!,
+    '--state-dir',
+    stateDir,
+  ],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
 // The agent's log is kept whole in the work directory (it is the place to look up a missing seq).
 let agentLog = '';
-agent.stderr!.on('data', (d) => { agentLog += String(d); });
+agent.stderr!.on('data', (d) => {
+  agentLog += String(d);
+});
 let exitCode: number | null = null;
 let diedAtS: number | null = null;
-const exited = new Promise<void>((resolve) => agent.once('exit', (code, signal) => {
-  exitCode = code ?? (signal ? 128 : null);
-  diedAtS = elapsedS();
-  resolve();
-}));
+const exited = new Promise<void>((resolve) =>
+  agent.once('exit', (code, signal) => {
+    exitCode = code ?? (signal ? 128 + (constants.signals[signal] ?? 0) : null);
+    diedAtS = elapsedS();
+    resolve();
+  }),
+);
 const pid = agent.pid!;
 
 const rss: Sample[] = [];
@@ -100,7 +115,9 @@ const fds: Sample[] = [];
 let restarts = 0;
 let stopping = false;
 let wakeOnStop: () => void = () => {};
-const stopped = new Promise<void>((r) => { wakeOnStop = r; });
+const stopped = new Promise<void>((r) => {
+  wakeOnStop = r;
+});
 
 async function restartLoop() {
   while (!stopping) {
@@ -122,7 +139,9 @@ async function sampleLoop() {
     const t = elapsedS();
     rss.push({ t, value: f.rssKb });
     fds.push({ t, value: f.fds });
-    log(`t=${t}s rss=${(f.rssKb / 1024).toFixed(1)} MiB fds=${f.fds} events=${seqs.length} outbox=${outboxDepth(stateDir)} restarts=${restarts}`);
+    log(
+      `t=${t}s rss=${(f.rssKb / 1024).toFixed(1)} MiB fds=${f.fds} events=${seqs.length} outbox=${outboxDepth(stateDir)} restarts=${restarts}`,
+    );
   }
 }
 
@@ -133,7 +152,8 @@ stopping = true;
 wakeOnStop();
 await sampling;
 const aliveAtEnd = diedAtS === null;
-if (!aliveAtEnd) log(`the agent died at t=${diedAtS}s with exit ${exitCode}; last log lines:\n${agentLog.split('\n').slice(-20).join('\n')}`);
+if (!aliveAtEnd)
+  log(`the agent died at t=${diedAtS}s with exit ${exitCode}; last log lines:\n${agentLog.split('\n').slice(-20).join('\n')}`);
 // A restart in progress finishes first, so the agent can deliver its last events before it stops.
 await restarting;
 const sigtermAt = Date.now();
@@ -164,7 +184,7 @@ const report = {
   seq,
   brokerRestarts: restarts,
   aliveAtEnd,
-  diedAtS,
+  diedAtS: aliveAtEnd ? null : diedAtS,
   sigtermExitCode: exitCode,
   sigtermStopMs: stopMs,
   outboxLeft: outboxDepth(stateDir),
@@ -175,10 +195,16 @@ const report = {
 writeFileSync(join(work, 'agent.log'), agentLog);
 if (opt.out) writeFileSync(opt.out, `${JSON.stringify(report, null, 2)}\n`);
 const mib = (kb: number | null) => (kb === null ? '–' : `${(kb / 1024).toFixed(1)} MiB`);
-log(`RSS after ${WARMUP_S} s warm-up: first ${mib(rssFig.first)}, last ${mib(rssFig.last)}, max ${mib(rssFig.max)}, growth ${rssFig.growthPct ?? '–'} % (slope ${rssFig.slopePerHour === null ? '–' : mib(rssFig.slopePerHour)}/h)`);
+log(
+  `RSS after ${WARMUP_S} s warm-up: first ${mib(rssFig.first)}, last ${mib(rssFig.last)}, max ${mib(rssFig.max)}, growth ${rssFig.growthPct ?? '–'} % (slope ${rssFig.slopePerHour === null ? '–' : mib(rssFig.slopePerHour)}/h)`,
+);
 log(`fds: first ${fdFig.first ?? '–'}, last ${fdFig.last ?? '–'}, max ${fdFig.max ?? '–'}`);
-log(`events: ${seq.received} received, ${seq.distinct} distinct seqs (${seq.first ?? '–'}…${seq.last ?? '–'}), gaps ${seq.gaps}, duplicates ${seq.duplicates}, out of order ${seq.outOfOrder}`);
-log(`broker restarts: ${restarts}; agent alive at end: ${aliveAtEnd}; SIGTERM → exit ${exitCode} in ${stopMs} ms; outbox left ${report.outboxLeft}`);
+log(
+  `events: ${seq.received} received, ${seq.distinct} distinct seqs (${seq.first ?? '–'}…${seq.last ?? '–'}), gaps ${seq.gaps}, duplicates ${seq.duplicates}, out of order ${seq.outOfOrder}`,
+);
+log(
+  `broker restarts: ${restarts}; agent alive at end: ${aliveAtEnd}; SIGTERM → exit ${exitCode} in ${stopMs} ms; outbox left ${report.outboxLeft}`,
+);
 log(problems.length ? `FAILED: ${problems.join('; ')}` : 'passed');
 log(`agent log: ${report.agentLog}${opt.out ? `; figures: ${opt.out}` : ''}`);
 process.exitCode = problems.length ? 1 : 0;
