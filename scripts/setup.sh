@@ -15,7 +15,20 @@ APT_PACKAGES=(
   mosquitto                   # a real broker for the integration tests
   facedetect opencv-doc       # real photos the demo clip and tests are made from (never committed)
   python3-venv                # the PE-Core export tool's virtualenv (models/pe-core)
+  chromium                    # headless screenshots of the local preview page (integration test)
 )
+# JetPack (Ubuntu arm64 on a Jetson) ships its own OpenCV (nvidia-opencv: GStreamer, CUDA). Installing
+# apt's libopencv-dev next to it would replace or shadow it, so on a Jetson with JetPack's OpenCV present
+# the addon is built against that one instead (opencv4nodejs reads OPENCV_{INCLUDE,LIB,BIN}_DIR).
+if [ -f /etc/nv_tegra_release ] && pkg-config --exists opencv4 2>/dev/null; then
+  kept=()
+  for p in "${APT_PACKAGES[@]}"; do [ "$p" = libopencv-dev ] || kept+=("$p"); done
+  APT_PACKAGES=("${kept[@]}")
+  OPENCV_INCLUDE_DIR="$(pkg-config --cflags-only-I opencv4 | sed 's/^ *-I//; s/ .*//')"
+  OPENCV_LIB_DIR="$(pkg-config --variable=libdir opencv4)"
+  export OPENCV_INCLUDE_DIR OPENCV_LIB_DIR OPENCV_BIN_DIR=/usr/bin
+  step "JetPack: using its OpenCV $(pkg-config --modversion opencv4) from $OPENCV_LIB_DIR"
+fi
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -38,7 +38,9 @@ export function ageGroupProbs(years: number, sigma: number): Float64Array {
 /** Reorders a model's label order into the contract's, by name. */
 export function toContractOrder(task: Task, labels: readonly string[], probs: ArrayLike<number>): Float64Array {
   const out = new Float64Array(CONTRACT_LABELS[task].length);
-  labels.forEach((label, i) => { out[CONTRACT_LABELS[task].indexOf(label)] = probs[i]!; });
+  labels.forEach((label, i) => {
+    out[CONTRACT_LABELS[task].indexOf(label)] = probs[i]!;
+  });
   return out;
 }
 
@@ -46,7 +48,29 @@ export interface DecodedPrediction extends Prediction {
   years?: number;
 }
 
+/** A model output that is not a number (NaN, ±Infinity): the classification fails instead of publishing it. */
+export class NonFiniteOutputError extends Error {}
+
+function assertFinite(spec: OutputSpec, values: ArrayLike<number>, what: string): void {
+  for (let i = 0; i < values.length; i++) {
+    if (!Number.isFinite(values[i])) {
+      throw new NonFiniteOutputError(
+        `model output "${spec.name}" (${spec.task}) ${what} ${values[i]} at index ${i}; this classification is dropped (check the model and its preprocessing)`,
+      );
+    }
+  }
+}
+
+/** Decodes one row; throws NonFiniteOutputError for NaN/Infinity in the row or in what it decodes to. */
 export function decodeOutput(spec: OutputSpec, row: ArrayLike<number>): DecodedPrediction {
+  assertFinite(spec, row, 'has');
+  const decoded = decodeFinite(spec, row);
+  // Finite logits can still overflow (e.g. probabilities that sum to 0): check what would be published.
+  assertFinite(spec, [decoded.p, ...Object.values(decoded.probs)], 'decodes to');
+  return decoded;
+}
+
+function decodeFinite(spec: OutputSpec, row: ArrayLike<number>): DecodedPrediction {
   const task = spec.task as Task;
   if (spec.type === 'regression-years') {
     const years = row[0]!;

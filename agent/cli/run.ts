@@ -6,6 +6,7 @@ import { Agent } from '../service/agent.js';
 import { child, createLogger } from '../lib/logging.js';
 import type { EventPayload } from '../publish/payloads.js';
 import { exitCodeFor } from './exit-codes.js';
+import { envWarnings } from '../config/env-check.js';
 import { Heartbeat, SdNotifier } from '../service/systemd-notify.js';
 
 export interface RunArgs {
@@ -102,6 +103,7 @@ export async function runAgent(config: Config, opts: { exitOnEof: boolean; confi
 }
 
 export async function runCommand(a: RunArgs): Promise<number> {
+  for (const w of envWarnings(process.env)) process.stderr.write(`percept: ${w}\n`);
   const loaded = loadOrReport(a.config, flagOverrides(a));
   if (typeof loaded === 'number') return loaded;
   const onEvent = a.printEvents ? (p: EventPayload) => { process.stdout.write(`${JSON.stringify(p)}\n`); } : undefined;

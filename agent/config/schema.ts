@@ -47,6 +47,12 @@ export const ConfigSchema = Type.Object({
     maxUnseenMs: Type.Integer({ default: 1000, minimum: 0, description: 'A person unseen this long has left.' }),
     tentativeUnseenMs: Type.Integer({ default: 300, minimum: 0, description: 'A track not yet confirmed ends after this long unseen.' }),
   }, { default: {}, additionalProperties: false }),
+  visit: Type.Object({
+    graceMs: Type.Integer({ default: 5000, minimum: 0, description: 'A person unseen this long has left. Until then a lost track only suspends the visit: when the face is seen again (re-identified by its appearance, kept in memory only) the visit resumes with the same person id.' }),
+    reidThreshold: Type.Number({ default: 0.6, exclusiveMinimum: 0, description: 'Face-embedding distance below which two faces count as the same person (the 128-d face-api net: same person below ~0.6).' }),
+    reidMargin: Type.Number({ default: 0.1, minimum: 0, description: 'The best match must be closer than the second best by this much, or the face resumes nobody (ambiguous).' }),
+    positionGraceMs: Type.Integer({ default: 3000, minimum: 0, description: 'Without an appearance (no embedder, or no usable crop yet) a lost visit resumes only when a face reappears where it was lost, within this time of the last sight.' }),
+  }, { default: {}, additionalProperties: false }),
   fusion: Type.Object({
     margin: Type.Number({ default: 0.1, minimum: 0, maximum: 1, description: 'A new label must lead the published one by this fused probability…' }),
     minDurationMs: Type.Integer({ default: 1000, minimum: 0, description: '…for this long…' }),
@@ -112,8 +118,15 @@ export const ConfigSchema = Type.Object({
     enabled: Type.Boolean({ default: false, description: 'Publish Home Assistant MQTT discovery for people present, emotion, age-group and gender counts.' }),
     prefix: Type.String({ default: 'homeassistant', description: 'Home Assistant discovery prefix.' }),
   }, { default: {}, additionalProperties: false }),
+  preview: Type.Object({
+    enabled: Type.Boolean({ default: false, description: 'Serve an annotated live view (MJPEG and a page) for aiming the camera and choosing thresholds; "percept preview" prints how to open it. Images never leave the device unless you tunnel the port (ssh -L).' }),
+    host: Type.String({ default: '127.0.0.1', minLength: 1, description: 'Listen address. Loopback only (127.0.0.1, ::1, localhost) unless preview.allowNonLoopback is true.' }),
+    port: Type.Integer({ default: 8089, minimum: 0, maximum: 65535, description: 'Listen port (0: any free port, logged at start).' }),
+    allowNonLoopback: Type.Boolean({ default: false, description: 'Allow a non-loopback preview.host: anyone on that network then sees the camera, unauthenticated.' }),
+    maxFps: Type.Number({ default: 8, exclusiveMinimum: 0, maximum: 30, description: 'At most this many preview frames encoded per second, and only while a viewer is connected.' }),
+  }, { default: {}, additionalProperties: false }),
   state: Type.Object({
-    dir: Type.String({ default: '/var/lib/percept', description: 'Where the event sequence number is kept across restarts.' }),
+    dir: Type.String({ default: '', description: 'Where the event seq, undelivered events and the day so far are kept across restarts. Empty: $STATE_DIRECTORY under systemd, /var/lib/percept as root, else $XDG_STATE_HOME/percept (~/.local/state/percept).' }),
   }, { default: {}, additionalProperties: false }),
   log: Type.Object({
     level: levelUnion({ default: 'info' }),

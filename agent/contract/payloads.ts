@@ -134,6 +134,8 @@ export const DailySummarySchema = Type.Object({
   date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
   visits: Type.Integer({ minimum: 0 }),
   final: Type.Optional(Type.Boolean({ description: 'true once the day is over.' })),
+  attentionMs: Type.Optional(Type.Integer({ minimum: 0, description: 'Time the day\'s finished visits spent looking at the camera.' })),
+  impressions: Type.Optional(Type.Integer({ minimum: 0, description: 'Content plays that ended today.' })),
   byHour: Type.Array(Type.Object({
     hour: Type.Integer({ minimum: 0, maximum: 23 }),
     visits: Type.Integer({ minimum: 0 }),

@@ -1,65 +1,79 @@
-// {root}/summary/daily: finished visits per local hour by label (never a person id). The running day is
-// republished (retained) at most once a minute when it changed; at local midnight the day is final.
+// {root}/summary/daily: finished visits per local hour by label (never a person id), the day's attention
+// and its content plays. The running day is republished (retained) at most once a minute when it changed
+// and saved in the state directory, so a restart mid-day continues the day instead of starting a partial
+// one. At local midnight — or at start, for a day that ended while the agent was down — the finished day
+// goes out as final through the outbox, so a broker that is down at midnight loses nothing.
 import type { ScheduledTask } from 'node-cron';
-import { cronTask, SummaryBook } from './schedule.js';
+import { SummaryStore } from '../publish/summary-store.js';
+import { cronTask, SummaryBook, type DailySummary } from './schedule.js';
 import { Sends, type Feature, type FeatureContext } from './feature.js';
 
 export class DailySummaryFeature implements Feature {
   readonly name = 'daily-summary';
   private readonly sends: Sends;
-  private readonly book: SummaryBook;
+  private readonly store: SummaryStore;
+  private book: SummaryBook | null = null;
   private dirty = false;
   private readonly tasks: ScheduledTask[] = [];
   private readonly offs: (() => void)[] = [];
-  /** Per content id: the day's impression totals. */
-  private byContent: Record<string, { plays: number; ots: number; viewers: number; watchers: number; attentionMs: number }> = {};
 
-  constructor(private readonly ctx: FeatureContext, private readonly now: () => Date = () => new Date()) {
-    this.sends = new Sends(ctx.log('summary'));
-    this.book = new SummaryBook(ctx.config.schedule.timezone, now());
+  constructor(
+    private readonly ctx: FeatureContext,
+    private readonly now: () => Date = () => new Date(),
+  ) {
+    const log = ctx.log('summary');
+    this.sends = new Sends(log);
+    this.store = new SummaryStore(ctx.stateDir, (m) => log.warn(m));
   }
 
   start(): void {
     const tz = this.ctx.config.schedule.timezone;
-    this.offs.push(this.ctx.bus.on('visit', ({ event }) => {
-      if (event.type !== 'left') return;
-      const a = event.attributes;
-      this.book.add(this.now(), { age: a.age?.label, gender: a.gender?.label, emotion: a.emotion?.label });
-      this.dirty = true;
-    }));
-    this.offs.push(this.ctx.bus.on('impression', (r) => {
-      const t = (this.byContent[r.contentId] ??= { plays: 0, ots: 0, viewers: 0, watchers: 0, attentionMs: 0 });
-      t.plays++;
-      t.ots += r.ots;
-      t.viewers += r.viewers;
-      t.watchers += r.watchers;
-      t.attentionMs += r.attentionMs;
-      this.dirty = true;
-    }));
+    const saved = this.store.load() as DailySummary | null;
+    const book = new SummaryBook(tz, this.now(), saved ?? undefined);
+    this.book = book;
+    if (saved && saved.date !== book.date) this.ctx.records.publish(this.ctx.topics.dailySummary, { ...saved, final: true }, true);
+    this.offs.push(
+      this.ctx.bus.on('visit', ({ event, payload }) => {
+        if (event.type !== 'left') return;
+        const a = event.attributes;
+        book.add(this.now(), { age: a.age?.label, gender: a.gender?.label, emotion: a.emotion?.label });
+        if (payload.attention) book.addAttention(payload.attention.attentionMs);
+        this.changed();
+      }),
+    );
+    this.offs.push(
+      this.ctx.bus.on('impression', (r) => {
+        book.addImpression(r);
+        this.changed();
+      }),
+    );
     this.tasks.push(cronTask('* * * * *', tz, () => this.flush()));
     this.tasks.push(cronTask('0 0 * * *', tz, () => this.rollover()));
   }
 
+  private changed(): void {
+    this.dirty = true;
+    this.store.save(this.book!.current());
+  }
+
   /** Publishes the running day if it changed since the last time. */
   flush(): void {
-    if (!this.dirty) return;
+    if (!this.dirty || !this.book) return;
     this.dirty = false;
-    this.publish({ ...this.book.current(), byContent: this.byContent, final: false });
+    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.dailySummary, JSON.stringify({ ...this.book.current(), final: false }), true));
   }
 
   rollover(): void {
+    if (!this.book) return;
     this.dirty = false;
-    this.publish({ ...this.book.rollover(this.now()), byContent: this.byContent, final: true });
-    this.byContent = {};
-  }
-
-  private publish(body: object): void {
-    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.dailySummary, JSON.stringify(body), true));
+    this.ctx.records.publish(this.ctx.topics.dailySummary, { ...this.book.rollover(this.now()), final: true }, true);
+    this.store.save(this.book.current());
   }
 
   async stop(): Promise<void> {
     for (const off of this.offs) off();
     for (const t of this.tasks) void t.stop();
+    this.flush();
     await this.sends.settle();
   }
 }

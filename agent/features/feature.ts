@@ -14,6 +14,8 @@ export interface FeatureContext {
   config: Config;
   topics: DeviceTopics;
   device: string;
+  /** The agent's state directory, for features that keep something across restarts. */
+  stateDir: string;
   version: string;
   model: string;
   log: (namespace: string) => Logger;

@@ -7,6 +7,7 @@ import { HomeAssistantFeature } from './homeassistant.js';
 import { ImpressionsFeature } from './impressions.js';
 import { NearestFeature } from './nearest.js';
 import { OpeningHoursFeature, type PausableCamera } from './opening-hours.js';
+import { PreviewFeature } from './preview.js';
 import { RemoteConfigFeature } from './remote-config.js';
 import { StatsFeature } from './stats.js';
 
@@ -27,6 +28,7 @@ export function buildFeatures(ctx: FeatureContext, deps: FeatureDeps): Feature[]
     new ImpressionsFeature(ctx),
     new NearestFeature(ctx),
     ...(deps.camera ? [new OpeningHoursFeature(ctx, deps.camera)] : []),
+    new PreviewFeature(ctx),
   ];
 }
 

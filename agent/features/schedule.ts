@@ -15,23 +15,50 @@ const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 /** "mon-fri", "sat,sun", "daily" → set of weekday numbers (0 = Sunday). */
 export function parseDays(spec: string): Set<number> {
   const out = new Set<number>();
-  for (const part of spec.toLowerCase().split(',').map((p) => p.trim())) {
-    if (part === 'daily' || part === '*') { for (let d = 0; d < 7; d++) out.add(d); continue; }
+  for (const part of spec
+    .toLowerCase()
+    .split(',')
+    .map((p) => p.trim())) {
+    if (part === 'daily' || part === '*') {
+      for (let d = 0; d < 7; d++) out.add(d);
+      continue;
+    }
     const [a, b] = part.split('-').map((x) => DAY_NAMES.indexOf(x.slice(0, 3)));
-    if (a === undefined || a < 0 || (b !== undefined && b < 0)) throw new Error(`schedule: "${spec}" is not a day list (e.g. mon-fri, sat,sun, daily)`);
+    if (a === undefined || a < 0 || (b !== undefined && b < 0))
+      throw new Error(`schedule: "${spec}" is not a day list (e.g. mon-fri, sat,sun, daily)`);
     if (b === undefined) out.add(a);
-    else for (let d = a; ; d = (d + 1) % 7) { out.add(d); if (d === b) break; }
+    else
+      for (let d = a; ; d = (d + 1) % 7) {
+        out.add(d);
+        if (d === b) break;
+      }
   }
   return out;
 }
 
 /** Weekday and minutes since midnight of `date` in `timeZone`. */
 export function localTime(date: Date, timeZone: string): { day: number; minutes: number; ymd: string; hour: number } {
-  const parts = Object.fromEntries(new Intl.DateTimeFormat('en-GB', {
-    timeZone, weekday: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit',
-  }).formatToParts(date).map((p) => [p.type, p.value]));
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      weekday: 'short',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    })
+      .formatToParts(date)
+      .map((p) => [p.type, p.value]),
+  );
   const hour = Number(parts.hour);
-  return { day: DAY_NAMES.indexOf(String(parts.weekday).toLowerCase().slice(0, 3)), minutes: hour * 60 + Number(parts.minute), ymd: `${parts.year}-${parts.month}-${parts.day}`, hour };
+  return {
+    day: DAY_NAMES.indexOf(String(parts.weekday).toLowerCase().slice(0, 3)),
+    minutes: hour * 60 + Number(parts.minute),
+    ymd: `${parts.year}-${parts.month}-${parts.day}`,
+    hour,
+  };
 }
 
 const toMinutes = (hhmm: string) => {
@@ -53,18 +80,41 @@ export function isOpen(date: Date, rules: OpeningRule[], timeZone: string): bool
   });
 }
 
+export interface ContentTotals {
+  plays: number;
+  ots: number;
+  viewers: number;
+  watchers: number;
+  attentionMs: number;
+}
+
 export interface DailySummary {
   date: string;
   visits: number;
   byHour: { hour: number; visits: number; age: Record<string, number>; gender: Record<string, number>; emotion: Record<string, number> }[];
+  /** Time the day's finished visits spent looking at the camera. */
+  attentionMs?: number;
+  /** Content plays that ended today, and their totals per content id. */
+  impressions?: number;
+  byContent?: Record<string, ContentTotals>;
 }
 
 /** Counts of finished visits per local hour, by label; never a person id. */
 export class SummaryBook {
   private summary: DailySummary;
 
-  constructor(private readonly timeZone: string, now: Date) {
-    this.summary = { date: localTime(now, timeZone).ymd, visits: 0, byHour: [] };
+  /** `saved` (the day so far, from disk) is taken when it is of today, so a restart keeps the whole day. */
+  constructor(
+    private readonly timeZone: string,
+    now: Date,
+    saved?: DailySummary,
+  ) {
+    const date = localTime(now, timeZone).ymd;
+    this.summary = saved?.date === date ? structuredClone(saved) : { date, visits: 0, byHour: [] };
+  }
+
+  get date(): string {
+    return this.summary.date;
   }
 
   add(at: Date, labels: { age?: string; gender?: string; emotion?: string }): void {
@@ -83,7 +133,26 @@ export class SummaryBook {
     if (labels.emotion) h.emotion[labels.emotion]! += 1;
   }
 
-  current(): DailySummary { return structuredClone(this.summary); }
+  /** A finished visit's attention (ms spent looking). */
+  addAttention(ms: number): void {
+    this.summary.attentionMs = (this.summary.attentionMs ?? 0) + Math.max(0, Math.round(ms));
+  }
+
+  /** A finished content play. */
+  addImpression(r: { contentId: string; ots: number; viewers: number; watchers: number; attentionMs: number }): void {
+    const byContent = (this.summary.byContent ??= {});
+    const t = (byContent[r.contentId] ??= { plays: 0, ots: 0, viewers: 0, watchers: 0, attentionMs: 0 });
+    t.plays++;
+    t.ots += r.ots;
+    t.viewers += r.viewers;
+    t.watchers += r.watchers;
+    t.attentionMs += r.attentionMs;
+    this.summary.impressions = (this.summary.impressions ?? 0) + 1;
+  }
+
+  current(): DailySummary {
+    return structuredClone(this.summary);
+  }
 
   /** Returns the finished day and starts the next one. */
   rollover(now: Date): DailySummary {

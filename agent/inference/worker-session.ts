@@ -4,6 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { ModelError, verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
 import type { TensorData, WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
+/** Where model lines go; `level` is 'warn' for a requested provider that failed, else absent (info). */
+export type ModelLog = (msg: string, level?: 'warn') => void;
+
 export interface SessionOptions {
   providers: string[];
   intraOpThreads: number;
@@ -44,7 +47,7 @@ export class WorkerSession {
   }
 
   /** Verifies the model directory (files, sha256, graph vs manifest) and starts its worker. */
-  static async open(loaded: LoadedManifest, opts: SessionOptions, log?: (msg: string) => void): Promise<WorkerSession> {
+  static async open(loaded: LoadedManifest, opts: SessionOptions, log?: ModelLog): Promise<WorkerSession> {
     if (opts.verifySha256) await verifyFiles(loaded);
     const init: WorkerInit = { modelPath: loaded.modelPath, providers: opts.providers, intraOpThreads: opts.intraOpThreads };
     const worker = new Worker(fileURLToPath(workerUrl), { workerData: init });
@@ -68,7 +71,9 @@ export class WorkerSession {
       await worker.terminate();
       throw err;
     }
-    for (const f of ready.failures) log?.(`${loaded.manifest.name}: execution provider ${f}`);
+    // A provider that was asked for and failed (e.g. cuda without its libraries) is a warning: the agent
+    // runs, but slower than configured.
+    for (const f of ready.failures) log?.(`${loaded.manifest.name}: requested execution provider ${f}; falling back`, 'warn');
     log?.(`${loaded.manifest.name}: running on ${ready.provider}`);
     return new WorkerSession(worker, ready.provider, loaded);
   }

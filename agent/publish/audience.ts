@@ -9,8 +9,19 @@ export interface AudiencePayload {
   ts: string;
   device: string;
   count: number;
-  people: { person: string; firstSeen: string; dwellMs: number; age?: string; gender?: string; emotion?: string }[];
+  people: { person: string; firstSeen: string; dwellMs: number; age?: string; gender?: string; emotion?: string; confidence?: Partial<Record<Task, number>> }[];
   histograms: Record<Task, Record<string, number>>;
+}
+
+/** A person present, with the fused probability of each published label when the tracker provides it
+ *  (AudiencePerson.confidence, filled by VisitBook.present() from the fusion). */
+type PersonWithConfidence = AudiencePerson & { confidence?: Partial<Record<Task, number>> };
+
+const round3 = (p: number) => Math.round(p * 1000) / 1000;
+
+function confidenceOf(p: PersonWithConfidence): { confidence?: Partial<Record<Task, number>> } {
+  const entries = Object.entries(p.confidence ?? {}).filter(([t, v]) => typeof v === 'number' && p.labels[t as Task] !== undefined);
+  return entries.length ? { confidence: Object.fromEntries(entries.map(([t, v]) => [t, round3(Math.min(1, Math.max(0, v)))])) } : {};
 }
 
 export function audiencePayload(people: AudiencePerson[], ts: number, device: string): AudiencePayload {
@@ -21,7 +32,9 @@ export function audiencePayload(people: AudiencePerson[], ts: number, device: st
     ts: new Date(ts).toISOString(),
     device,
     count: people.length,
-    people: people.map((p) => ({ person: p.person, firstSeen: new Date(p.firstSeen).toISOString(), dwellMs: Math.round(ts - p.firstSeen), ...p.labels })),
+    people: (people as PersonWithConfidence[]).map((p) => ({
+      person: p.person, firstSeen: new Date(p.firstSeen).toISOString(), dwellMs: Math.round(ts - p.firstSeen), ...p.labels, ...confidenceOf(p),
+    })),
     histograms,
   };
 }

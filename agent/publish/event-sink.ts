@@ -1,46 +1,208 @@
-// The one way an event leaves the agent: the next seq, the payload stored durably in the outbox, then
-// delivered in seq order. Seq assignment, the outbox and the state store live together here so no other
-// module can assign a seq or publish an event around them.
+// The event sink: the one place that assigns event seqs and stores what must reach the broker. It owns the
+// state directory's lock, the seq (state store), the event outbox and an outbox for seq-less records (the
+// final daily summary, impressions), and is the delivery queue the MQTT publisher drains: events first, in
+// seq order, then records in the order they were made.
+//
+// Durable first: an event is in the outbox before its seq is committed and before anyone publishes it; a
+// crash between the two is healed at the next start (the seq resumes above the outbox's highest key).
+// A disk that refuses writes never stops the agent: entries wait in a bounded memory queue, `degraded`
+// says why, and a timer retries.
 import type { EventPayload } from '../contract/payloads.js';
-import type { Outbox } from './outbox.js';
 import type { Publisher } from './publisher.js';
+import { Outbox, systemClock, type Clock, type Deliverable, type DeliveryQueue, type OutboxEntry } from './outbox.js';
 import { StateStore } from './state-store.js';
+import type { DurableFs } from '../lib/durable.js';
+import { checkStateDir, lockStateDir, type StateDirLock } from '../lib/state-dir.js';
 
-export class EventSink {
-  private constructor(private readonly state: StateStore, readonly outbox: Outbox, private publisher: Publisher | null = null) {}
+export interface EventSinkOptions {
+  stateDir: string;
+  /** The topic of an event type, e.g. deviceTopics(prefix, device).event. */
+  eventTopic: (type: EventPayload['type']) => string;
+  maxEvents: number;
+  maxAgeMs: number;
+  /** Entries held in memory while the disk refuses writes (per outbox). Default 1000. */
+  memoryMax?: number;
+  log: { info(msg: string): void; warn(msg: string): void };
+  /** Retry held writes this often (ms). Default 5000. */
+  retryEveryMs?: number;
+  /** Sweep entries older than maxAgeMs this often (ms). Default 60000. */
+  sweepEveryMs?: number;
+  clock?: Clock;
+  fs?: DurableFs;
+  /** The lock's owner (tests). */
+  pid?: number;
+}
 
-  /** Opens the state and recovers the seq from undelivered events of an earlier run. */
-  static open(dir: string, outbox: Outbox, log: (m: string) => void): EventSink {
-    const state = new StateStore(dir);
-    const pending = outbox.pending();
-    state.ensureAtLeast(pending[pending.length - 1] ?? 0);
-    if (pending.length) log(`${pending.length} undelivered event(s) from an earlier run wait in the outbox (seq ${pending[0]}…${pending[pending.length - 1]})`);
-    return new EventSink(state, outbox);
+export interface EventSinkStats {
+  depth: number;
+  delivered: number;
+  dropped: number;
+  quarantined: number;
+  inMemory: number;
+  degraded: string | null;
+  lastSeq: number;
+}
+
+type Tagged = OutboxEntry & { box: Outbox };
+
+export class EventSink implements DeliveryQueue {
+  private readonly events: Outbox;
+  private readonly records: Outbox;
+  private readonly state: StateStore;
+  private readonly lock: StateDirLock;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly listeners: (() => void)[] = [];
+  private publisher: Publisher | null = null;
+  private deliveredCount = 0;
+
+  /** Takes the lock (StateDirError, exit 73, when another agent holds it or the directory is not writable), loads the outboxes, recovers the seq. */
+  constructor(private readonly opts: EventSinkOptions) {
+    const warn = (m: string) => opts.log.warn(m);
+    const box = (name: string) => ({
+      maxEvents: opts.maxEvents,
+      maxAgeMs: opts.maxAgeMs,
+      memoryMax: opts.memoryMax,
+      name,
+      clock: opts.clock ?? systemClock,
+      fs: opts.fs,
+    });
+    // Check and lock the directory before anything in it is read, moved aside or written.
+    checkStateDir(opts.stateDir);
+    this.lock = lockStateDir(opts.stateDir, opts.pid, warn);
+    try {
+      this.events = new Outbox(opts.stateDir, box('outbox'), warn);
+      this.records = new Outbox(opts.stateDir, box('outbox-records'), warn);
+      this.state = new StateStore(opts.stateDir, { recover: () => this.events.highestKey, log: warn, lock: false, fs: opts.fs });
+    } catch (err) {
+      this.lock.release();
+      throw err;
+    }
+    const highest = this.events.highestKey;
+    if (highest > this.state.lastSeq) {
+      warn(`the outbox holds seq ${highest}, above the recorded ${this.state.lastSeq}: the next event is ${highest + 1}`);
+      this.state.ensureAtLeast(highest);
+    }
+    const pending = this.events.pending();
+    if (pending.length)
+      opts.log.info(
+        `${pending.length} undelivered event(s) from an earlier run wait in the outbox (seq ${pending[0]}…${pending[pending.length - 1]})`,
+      );
+    if (this.records.depth) opts.log.info(`${this.records.depth} undelivered record(s) from an earlier run wait in the outbox`);
+    this.events.sweep();
+    this.records.sweep();
+    for (const b of [this.events, this.records])
+      b.onPut(() => {
+        for (const l of this.listeners) l();
+      });
   }
 
+  /** Starts the retry and age-sweep timers (unref'd: they never keep the process alive). */
+  start(): void {
+    const every = (ms: number, fn: () => void) => {
+      const t = setInterval(fn, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    every(this.opts.retryEveryMs ?? 5000, () => this.retry());
+    every(this.opts.sweepEveryMs ?? 60_000, () => {
+      this.events.sweep();
+      this.records.sweep();
+    });
+  }
+
+  /** The publisher, for its delivery count. */
   attach(publisher: Publisher): void {
     this.publisher = publisher;
   }
 
-  get lastSeq(): number { return this.state.lastSeq; }
+  /** The event outbox. */
+  get outbox(): Outbox {
+    return this.events;
+  }
 
-  /** Gives the payload built for the next seq to the publisher (which stores it first) and records the seq. */
+  /** Gives the payload built for the next seq to the outbox (durably, before anyone publishes it), then records the seq. */
   emit(build: (seq: number) => EventPayload): EventPayload {
-    if (!this.publisher) throw new Error('event sink: no publisher attached');
     const seq = this.state.lastSeq + 1;
     const payload = build(seq);
-    void this.publisher.publishEvent(payload);
+    if (payload.seq !== seq) throw new Error(`event sink: the payload was built with seq ${payload.seq}, not ${seq}`);
+    this.events.put({ seq, topic: this.opts.eventTopic(payload.type), payload: JSON.stringify(payload) });
     this.state.commit(seq);
     return payload;
   }
 
-  /** A record that is not an event (an impression, a finished summary): no seq, delivered after the events before it. */
-  publishRecord(topic: string, payload: object, retain = false): void {
-    if (!this.publisher) throw new Error('event sink: no publisher attached');
-    void this.publisher.publishRaw(topic, JSON.stringify(payload), retain).catch(() => undefined);
+  /** A seq-less record that must reach the broker (e.g. the final daily summary), retained or not. */
+  record(topic: string, payload: string | object, retain = false): void {
+    const text = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    this.records.put({ seq: this.records.highestKey + 1, topic, payload: text, retain });
   }
 
-  stats() {
-    return { depth: this.outbox.depth, dropped: this.outbox.dropped, delivered: this.publisher?.delivered ?? 0 };
+  get lastSeq(): number {
+    return this.state.lastSeq;
+  }
+
+  /** Undelivered entries (events and records). */
+  get depth(): number {
+    return this.events.depth + this.records.depth;
+  }
+
+  /** Undelivered event seqs, in order. */
+  get pending(): number[] {
+    return this.events.pending();
+  }
+
+  /** Why something is held in memory instead of on disk, or null. */
+  get degraded(): string | null {
+    return this.events.degraded ?? this.records.degraded ?? this.state.degraded;
+  }
+
+  stats(): EventSinkStats {
+    const both = [this.events, this.records];
+    return {
+      depth: this.depth,
+      delivered: this.publisher?.delivered ?? this.deliveredCount,
+      dropped: both.reduce((a, b) => a + b.dropped, 0),
+      quarantined: both.reduce((a, b) => a + b.quarantined, 0),
+      inMemory: both.reduce((a, b) => a + b.inMemory, 0),
+      degraded: this.degraded,
+      lastSeq: this.lastSeq,
+    };
+  }
+
+  onPut(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+
+  next(): Deliverable | null {
+    for (const box of [this.events, this.records]) {
+      const entry = box.next();
+      if (entry) {
+        const tagged: Tagged = { ...entry, box };
+        return tagged;
+      }
+    }
+    return null;
+  }
+
+  delivered(entry: Deliverable): void {
+    const t = entry as Tagged;
+    t.box.remove(t.seq);
+    this.deliveredCount++;
+  }
+
+  /** Writes what is held in memory; true when nothing is left there. */
+  retry(): boolean {
+    const ok = [this.state.retry(), this.events.retry(), this.records.retry()];
+    return ok.every(Boolean);
+  }
+
+  /** Stops the timers, saves what it can and releases the lock. */
+  close(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.retry();
+    const held = this.stats().inMemory;
+    if (held)
+      this.opts.log.warn(`${held} entr${held === 1 ? 'y' : 'ies'} held in memory could not be written (${this.degraded}); they are lost`);
+    this.state.close();
+    this.lock.release();
   }
 }

@@ -1,5 +1,5 @@
-// Home Assistant MQTT discovery: sensors read from the retained audience snapshot, availability from the
-// status topic. Removing them is publishing an empty retained payload on each config topic.
+// Home Assistant MQTT discovery: sensors read from the retained audience snapshot (and, for the day's
+// totals, the retained daily summary), availability from the status topic. Removing them is publishing an empty retained payload on each config topic.
 import { CONTRACT_LABELS } from '../contract/labels.js';
 import { homeAssistantTopics } from '../contract/topics.js';
 
@@ -12,8 +12,12 @@ export function discoveryMessages(opts: { prefix: string; root: string; device: 
   const id = `percept_${opts.device.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const device = { identifiers: [id], name: `percept ${opts.device}`, manufacturer: 'percept', model: opts.model, sw_version: opts.version };
   const availability = { topic: `${opts.root}/status`, value_template: '{{ value_json.state }}', payload_available: 'online', payload_not_available: 'offline' };
-  const sensors: { key: string; name: string; template: string; unit?: string; icon: string }[] = [
+  const summary = `${opts.root}/summary/daily`;
+  const sensors: { key: string; name: string; template: string; unit?: string; icon: string; topic?: string }[] = [
     { key: 'people', name: 'People present', template: '{{ value_json.count }}', unit: 'people', icon: 'mdi:account-group' },
+    { key: 'watchers', name: 'Watchers now', template: "{{ value_json.people | selectattr('looking', 'defined') | selectattr('looking') | list | count }}", unit: 'people', icon: 'mdi:eye' },
+    { key: 'attention_today', name: 'Attention today', template: '{{ ((value_json.attentionMs | default(0)) / 1000) | round(0) }}', unit: 's', icon: 'mdi:eye-check', topic: summary },
+    { key: 'impressions_today', name: 'Impressions today', template: '{{ value_json.impressions | default(0) }}', unit: 'plays', icon: 'mdi:billboard', topic: summary },
     {
       key: 'dominant_emotion', name: 'Dominant emotion', icon: 'mdi:emoticon-outline',
       template: "{% set h = value_json.histograms.emotion %}{% if value_json.count > 0 %}{{ (h | dictsort(false, 'value') | last)[0] }}{% else %}none{% endif %}",
@@ -24,7 +28,7 @@ export function discoveryMessages(opts: { prefix: string; root: string; device: 
   return sensors.map((s) => ({
     topic: homeAssistantTopics(opts.prefix).sensorConfig(id, s.key),
     payload: enabled ? JSON.stringify({
-      name: s.name, unique_id: `${id}_${s.key}`, object_id: `${id}_${s.key}`, state_topic: `${opts.root}/audience`,
+      name: s.name, unique_id: `${id}_${s.key}`, object_id: `${id}_${s.key}`, state_topic: s.topic ?? `${opts.root}/audience`,
       value_template: s.template, ...(s.unit ? { unit_of_measurement: s.unit, state_class: 'measurement' } : {}), icon: s.icon,
       availability: [availability], device,
     }) : '',

@@ -1,12 +1,17 @@
 // MQTT adapter of the publisher port (MQTT.js): birth and last-will status, events through the durable
 // outbox (QoS 1, strictly in seq order, removed only on PUBACK), reconnect with backoff and jitter, TLS,
 // credentials, and the device's own inbound topics (config/set, Home Assistant's status).
+//
+// Reconnects are driven here, not by MQTT.js: its reconnect timer is armed from its own 'close' listener
+// (registered before ours) with the period of the time, so a period set in our listener came one attempt
+// late and a good connection never brought the delay back down. With reconnectPeriod 0 MQTT.js does not
+// retry; we compute the delay at 'close' and call reconnect() ourselves.
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'winston';
-import type { EventPayload, InboundHandler, Publisher, StatusPayload } from './publisher.js';
+import type { InboundHandler, Publisher, StatusPayload } from './publisher.js';
 import { topics } from './payloads.js';
-import type { Outbox } from './outbox.js';
+import type { DeliveryQueue } from './outbox.js';
 import { backoffDelay } from '../lib/backoff.js';
 
 export interface TlsOptions {
@@ -32,13 +37,29 @@ export interface MqttOptions {
 }
 
 const ACK_TIMEOUT_MS = 30_000;
+/** A connection that stayed up this long was a good one: the next outage starts again at the minimum delay. */
+export const STABLE_CONNECTION_MS = 10_000;
 
+export interface MqttDeps {
+  connect?: (url: string, opts: IClientOptions) => MqttClient;
+  random?: () => number;
+  now?: () => number;
+}
 
-const TLS_CODES = new Set(['UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE']);
+const TLS_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+]);
 
 function refusal(err: Error & { code?: number | string }): string | null {
   const code = err.code;
-  if (typeof code === 'string' && TLS_CODES.has(code)) return `its TLS certificate does not verify (${err.message}; check mqtt.tls.ca, or the broker's certificate names this host)`;
+  if (typeof code === 'string' && TLS_CODES.has(code))
+    return `its TLS certificate does not verify (${err.message}; check mqtt.tls.ca, or the broker's certificate names this host)`;
   if (code === 4 || code === 134) return 'bad user name or password (check mqtt.username and mqtt.password / passwordFile)';
   if (code === 5 || code === 135) return 'not authorized (check mqtt.username and the broker ACL)';
   if (code === 2 || code === 133) return 'client id rejected (set mqtt.clientId)';
@@ -50,20 +71,33 @@ export class MqttPublisher implements Publisher {
   private readonly t: ReturnType<typeof topics>;
   private draining: Promise<void> | null = null;
   private attempt = 0;
+  private connectedAt: number | null = null;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  /** The delay before the next reconnect attempt (ms), as last scheduled. */
+  nextDelayMs = 0;
   private readonly subscriptions = new Map<string, InboundHandler>();
   private readonly connectListeners: (() => void)[] = [];
   delivered = 0;
 
-  constructor(private readonly opts: MqttOptions, private readonly outbox: Outbox, private readonly log: Logger) {
+  constructor(
+    private readonly opts: MqttOptions,
+    private readonly outbox: DeliveryQueue,
+    private readonly log: Logger,
+    private readonly deps: MqttDeps = {},
+  ) {
     this.t = topics(opts.prefix, opts.device);
+    outbox.onPut(() => this.drain());
   }
 
-  get connected(): boolean { return !!this.client?.connected; }
+  get connected(): boolean {
+    return !!this.client?.connected;
+  }
 
   /** Adds fields to the retained online status (e.g. the camera state) and republishes it. */
   updateStatus(fields: Partial<StatusPayload>): void {
     Object.assign(this.opts.birth, fields);
-    if (this.client?.connected) void this.client.publishAsync(this.t.status, JSON.stringify(this.opts.birth), { qos: 1, retain: true }).catch(() => undefined);
+    if (this.client?.connected)
+      void this.client.publishAsync(this.t.status, JSON.stringify(this.opts.birth), { qos: 1, retain: true }).catch(() => undefined);
   }
 
   /** Called after every (re)connect, e.g. to republish retained state. */
@@ -85,14 +119,19 @@ export class MqttPublisher implements Publisher {
       clientId: o.clientId,
       protocolVersion: o.protocolVersion,
       clean: true,
-      reconnectPeriod: o.reconnectMinMs,
+      reconnectPeriod: 0, // we reconnect ourselves (see the top of this file)
       // A refused CONNACK (bad password, ACL) ends MQTT.js's retries unless told otherwise; a kiosk must
       // keep trying (the broker's credentials may be fixed later) and say why each time.
       reconnectOnConnackError: true,
       connectTimeout: 10_000,
       // MQTT.js's offline queue is unbounded; events wait in the bounded outbox instead.
       queueQoSZero: false,
-      will: { topic: this.t.status, payload: Buffer.from(JSON.stringify({ state: 'offline' } satisfies StatusPayload)), qos: 1, retain: true },
+      will: {
+        topic: this.t.status,
+        payload: Buffer.from(JSON.stringify({ state: 'offline' } satisfies StatusPayload)),
+        qos: 1,
+        retain: true,
+      },
       ...(o.username ? { username: o.username } : {}),
       ...(password ? { password } : {}),
       ...(o.tls.ca ? { ca: read(o.tls.ca) } : {}),
@@ -104,12 +143,14 @@ export class MqttPublisher implements Publisher {
 
   async start(): Promise<void> {
     const o = this.opts;
-    const client = mqtt.connect(o.url, this.clientOptions());
+    const now = this.deps.now ?? Date.now;
+    const client = (this.deps.connect ?? mqtt.connect)(o.url, this.clientOptions());
     this.client = client;
     client.on('connect', () => {
-      this.attempt = 0;
+      this.connectedAt = now();
       this.log.info(`connected to ${o.url} as ${o.clientId}`);
-      void client.publishAsync(this.t.status, JSON.stringify(o.birth), { qos: 1, retain: true })
+      void client
+        .publishAsync(this.t.status, JSON.stringify(o.birth), { qos: 1, retain: true })
         .catch((err: Error) => this.log.warn(`birth message not sent: ${err.message}`));
       for (const topic of this.subscriptions.keys()) void client.subscribeAsync(topic, { qos: 1 }).catch(() => undefined);
       for (const l of this.connectListeners) l();
@@ -117,63 +158,73 @@ export class MqttPublisher implements Publisher {
     });
     client.on('message', (topic, payload, packet) => this.subscriptions.get(topic)?.(topic, payload, packet.retain));
     client.on('close', () => {
-      if (this.client !== client) return; // stopping: not an outage
+      if (this.client !== client || this.reconnectTimer) return; // stopping, or a retry is already due
+      // Only a connection that stayed up resets the backoff: one dropped right after CONNACK (an ACL
+      // kick, a broker restarting) keeps backing off instead of hammering the broker.
+      if (this.connectedAt !== null && now() - this.connectedAt >= STABLE_CONNECTION_MS) this.attempt = 0;
+      this.connectedAt = null;
       this.attempt++;
-      // MQTT.js reconnects at a fixed period; set the next one from our backoff before it schedules it.
-      client.options.reconnectPeriod = backoffDelay(this.attempt, o.reconnectMinMs, o.reconnectMaxMs);
+      this.nextDelayMs = backoffDelay(this.attempt, o.reconnectMinMs, o.reconnectMaxMs, this.deps.random);
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null;
+        if (this.client === client) client.reconnect();
+      }, this.nextDelayMs);
       if (this.attempt === 1 || this.attempt % 10 === 0) {
-        this.log.warn(`broker ${o.url} unreachable (attempt ${this.attempt}); retrying in ${client.options.reconnectPeriod} ms; events wait in the outbox (${this.outbox.depth})`);
+        this.log.warn(
+          `broker ${o.url} unreachable (attempt ${this.attempt}); retrying in ${this.nextDelayMs} ms; events wait in the outbox (${this.outbox.depth})`,
+        );
       }
     });
     client.on('error', (err: Error & { code?: number | string }) => {
       const why = refusal(err);
       // A refusal is worth one clear line per attempt; an unreachable broker is already reported above.
-      if (why) this.log.error(`broker ${o.url} refused the connection: ${why}; retrying in ${client.options.reconnectPeriod} ms`);
+      if (why) this.log.error(`broker ${o.url} refused the connection: ${why}; retrying with backoff (at least ${o.reconnectMinMs} ms)`);
       else this.log.debug(`MQTT: ${err.message}`);
     });
     // Do not block start-up on the broker: the agent works and queues events until it connects.
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, 5000);
-      client.once('connect', () => { clearTimeout(timer); resolve(); });
+      client.once('connect', () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
-  }
-
-  /** Stored durably first; delivery happens in seq order whenever the broker is there. */
-  async publishEvent(event: EventPayload): Promise<void> {
-    this.outbox.put({ seq: event.seq, topic: this.t.event(event.type), payload: JSON.stringify(event) });
-    this.drain();
   }
 
   private drain(): void {
     if (this.draining || !this.client?.connected) return;
-    this.draining = this.sendPending().finally(() => { this.draining = null; });
+    this.draining = this.sendPending().finally(() => {
+      this.draining = null;
+    });
   }
 
+  /** One entry at a time, each awaited (next() is synchronous and quarantines bad entries, so this never spins). */
   private async sendPending(): Promise<void> {
     for (;;) {
       const client = this.client;
       if (!client?.connected) return;
-      const seqs = this.outbox.pending();
-      if (!seqs.length) return;
-      for (const seq of seqs) {
-        const entry = this.outbox.read(seq);
-        if (!entry) continue;
-        const acked = await this.publishAcked(client, entry.topic, entry.payload);
-        if (!acked) return; // the connection went; the next 'connect' drains again, in order
-        this.outbox.remove(seq);
-        this.delivered++;
-      }
+      const entry = this.outbox.next();
+      if (!entry) return;
+      const acked = await this.publishAcked(client, entry.topic, entry.payload, entry.retain ?? false);
+      if (!acked) return; // the connection went; the next 'connect' drains again, in order
+      this.outbox.delivered(entry);
+      this.delivered++;
     }
   }
 
   /** QoS 1 publish that resolves false if the connection closes (or no PUBACK comes) first. */
-  private publishAcked(client: MqttClient, topic: string, payload: string): Promise<boolean> {
+  private publishAcked(client: MqttClient, topic: string, payload: string, retain: boolean): Promise<boolean> {
     return new Promise((resolve) => {
-      const done = (ok: boolean) => { client.off('close', onClose); clearTimeout(timer); resolve(ok); };
+      const done = (ok: boolean) => {
+        client.off('close', onClose);
+        clearTimeout(timer);
+        resolve(ok);
+      };
       const onClose = () => done(false);
       const timer = setTimeout(() => done(false), ACK_TIMEOUT_MS);
       client.once('close', onClose);
-      client.publish(topic, payload, { qos: 1 }, (err) => done(!err));
+      // A callback that MQTT.js calls synchronously (a refused topic) must still yield: setImmediate.
+      client.publish(topic, payload, { qos: 1, retain }, (err) => setImmediate(() => done(!err)));
     });
   }
 
@@ -204,12 +255,17 @@ export class MqttPublisher implements Publisher {
   async stop(reason: string): Promise<void> {
     const client = this.client;
     if (!client) return;
+    if (this.reconnectTimer) {
+      clearTimeout(this.reconnectTimer);
+      this.reconnectTimer = null;
+    }
     await this.flush(5000);
     const left = this.outbox.depth;
     if (left) this.log.warn(`${left} event(s) not yet delivered stay in the outbox for the next start`);
     this.client = null;
     if (client.connected) {
-      await client.publishAsync(this.t.status, JSON.stringify({ state: 'offline', reason } satisfies StatusPayload), { qos: 1, retain: true })
+      await client
+        .publishAsync(this.t.status, JSON.stringify({ state: 'offline', reason } satisfies StatusPayload), { qos: 1, retain: true })
         .catch((err: Error) => this.log.warn(`offline status not sent: ${err.message}`));
     }
     await client.endAsync();

@@ -6,11 +6,9 @@ export type InboundHandler = (topic: string, payload: Buffer, retained: boolean)
 /** The publisher port: what the agent and its device topics need from a broker connection. */
 export interface Publisher {
   readonly connected: boolean;
-  /** Events acknowledged by the broker so far. */
+  /** Events acknowledged by the broker so far (events reach it through the event sink, its delivery queue). */
   readonly delivered: number;
   start(): Promise<void>;
-  /** Stored durably, then delivered in seq order whenever the broker is there. */
-  publishEvent(event: EventPayload): Promise<void>;
   publishStats(stats: object): Promise<void>;
   /** Retained snapshot of who is present. */
   publishAudience(audience: object): Promise<void>;

@@ -10,16 +10,18 @@ import { loadOpenCV } from '../capture/opencv.js';
 import type { FrameSource } from '../capture/frame.js';
 import type { ResilientSource } from '../capture/resilient-source.js';
 import { PACKAGE_ROOT } from '../inference/default-models.js';
+import type { ModelLog } from '../inference/worker-session.js';
+import { checkPreviewConfig } from '../features/preview.js';
 import { Tracker } from '../track/tracker.js';
 import { AudienceGate } from '../track/audience-gate.js';
-import { CallBudget } from '../track/budget.js';
+import { FacesPerSecondLimit } from '../track/faces-per-second.js';
 import { VisitBook, type Visit, type VisitEvent } from '../track/visits.js';
 import { ClassificationQueue } from '../track/classify-queue.js';
 import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import type { Publisher } from '../publish/publisher.js';
-import { Outbox } from '../publish/outbox.js';
 import { eventPayload } from '../publish/payloads.js';
 import { EventSink } from '../publish/event-sink.js';
+import { defaultStateDir } from '../lib/state-dir.js';
 import { deviceTopics } from '../contract/topics.js';
 import type { EventPayload } from '../contract/payloads.js';
 import { child, mostVerbose, type Logger } from '../lib/logging.js';
@@ -77,10 +79,11 @@ export class Agent {
     const { config } = this.opts;
     const log = this.log;
     const step = this.lifecycle.step.bind(this.lifecycle);
+    checkPreviewConfig(config);
     if (!config.source.uri) throw new Error('no source: set source.uri in the config or pass --source (a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
     try {
       const cv = await loadOpenCV();
-      const modelLog = (m: string) => child(log, 'models').info(m);
+      const modelLog: ModelLog = (m, level) => child(log, 'models')[level ?? 'info'](m);
       const { detector, classifier } = await step('models', () => openModels(cv, config, modelLog),
         (m) => Promise.allSettled([m.detector.close(), m.classifier.close()]));
       const opened = await step('source', () => openSource(cv, config, this.opts.exitOnEof, child(log, 'capture'), (state, detail) => {
@@ -91,8 +94,19 @@ export class Agent {
       this.camera = opened.camera;
 
       const publishLog = child(log, 'publish');
-      const outbox = new Outbox(config.state.dir, { maxEvents: config.mqtt.outboxMaxEvents, maxAgeMs: config.mqtt.outboxMaxAgeS * 1000 }, (m) => publishLog.warn(m));
-      this.sink = EventSink.open(config.state.dir, outbox, (m) => publishLog.info(m));
+      const stateDir = config.state.dir || defaultStateDir();
+      if (!config.state.dir) publishLog.info(`state directory ${stateDir} (state.dir not set)`);
+      const topics = deviceTopics(config.mqtt.prefix, this.device);
+      // Locks the state directory (exit 73 when another agent holds it or it cannot be written).
+      const sink = await step('state', () => {
+        const made = new EventSink({
+          stateDir, eventTopic: topics.event, maxEvents: config.mqtt.outboxMaxEvents, maxAgeMs: config.mqtt.outboxMaxAgeS * 1000,
+          log: { info: (m) => publishLog.info(m), warn: (m) => publishLog.warn(m) },
+        });
+        made.start();
+        return made;
+      }, (made) => made.close());
+      this.sink = sink;
 
       let url = config.mqtt.url;
       if (!url) {
@@ -102,10 +116,11 @@ export class Agent {
       }
       const model = classifier.name;
       const birth = { state: 'online' as const, version: VERSION, model, startedAt: new Date().toISOString(), ...(this.camera ? { camera: this.camera.state } : {}) };
-      const publisher = makePublisher(config, url, this.device, birth, outbox, publishLog);
+      const publisher = makePublisher(config, url, this.device, birth, sink, publishLog);
       this.publisher = publisher;
-      this.sink.attach(publisher);
+      sink.attach(publisher);
       this.bus.on('status', (fields) => publisher.updateStatus(fields));
+      this.watchDegraded(sink);
       await step('publisher', () => publisher.start(), () => publisher.stop(this.stopReason));
 
       this.tracker = new Tracker(config.tracker);
@@ -114,7 +129,7 @@ export class Agent {
       const k = config.classifier;
       this.pipeline = new Pipeline({
         cv, source: opened.source, detector, classifier, tracker: this.tracker, gate: this.gate, visits: this.visits, stats: this.stats,
-        queue: this.queue, budget: new CallBudget(() => k.maxFacesPerSecond), quality: qualityOptions(config),
+        queue: this.queue, budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond), quality: qualityOptions(config),
         settings: { get maxBatch() { return k.maxBatch; }, get detectIntervalMs() { return config.detector.intervalMs; } },
         log: child(log, 'pipeline'), everyFrame: this.opts.exitOnEof,
         emit: (ev, frame) => this.onVisitEvent(ev, frame, model),
@@ -126,9 +141,9 @@ export class Agent {
 
       this.bus.on('config', () => { log.level = mostVerbose(config.log); });
       const ctx = {
-        bus: this.bus, publisher, config, topics: deviceTopics(config.mqtt.prefix, this.device), device: this.device, version: VERSION, model,
+        bus: this.bus, publisher, config, topics, device: this.device, version: VERSION, model, stateDir,
         log: (ns: string) => child(log, ns),
-        records: { publish: (topic: string, payload: object, retain?: boolean) => this.sink!.publishRecord(topic, payload, retain) },
+        records: { publish: (topic: string, payload: object, retain?: boolean) => sink.record(topic, payload, retain) },
       };
       const features = buildFeatures(ctx, { configFile: this.opts.configFile ?? null, camera: this.camera, statsSnapshot: () => this.statsSnapshot() });
       for (const f of features) await step(`feature ${f.name}`, () => f.start(), () => f.stop());
@@ -136,6 +151,21 @@ export class Agent {
       await this.shutdown('start-failed');
       throw err;
     }
+  }
+
+  /** The status says why the agent runs degraded (a full disk) while it does, checked every few seconds. */
+  private watchDegraded(sink: EventSink): void {
+    let last: string | null = null;
+    const timer = setInterval(() => {
+      const now = sink.degraded;
+      if (now === last) return;
+      last = now;
+      this.bus.emit('status', { degraded: now ?? undefined });
+      if (now) this.log.warn(`degraded: ${now}`);
+      else this.log.info('no longer degraded: the state directory takes writes again');
+    }, 2000);
+    timer.unref();
+    void this.lifecycle.step('degraded watch', () => timer, (t) => clearInterval(t));
   }
 
   /** A visit event gets the next seq and is stored durably before anything else sees it. */
@@ -175,7 +205,7 @@ export class Agent {
   statusLine(): string {
     const s = this.stats.snapshot();
     const people = this.visits ? this.visits.present().length : 0;
-    return `${s.fps} frames/s, ${people} ${people === 1 ? 'person' : 'people'} present, camera ${this.camera?.state ?? 'file'}, ${this.sink?.outbox.depth ?? 0} events queued`;
+    return `${s.fps} frames/s, ${people} ${people === 1 ? 'person' : 'people'} present, camera ${this.camera?.state ?? 'file'}, ${this.sink?.depth ?? 0} events queued`;
   }
 
   /** SIGHUP: re-reads the config file; hot keys apply at once, the rest is reported. */

@@ -10,11 +10,12 @@ import type { FaceDetector } from '../detect/detector.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import type { Classifier } from '../classify/classifier.js';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
+import type { ModelLog } from '../inference/worker-session.js';
 import type { VisitOptions } from '../track/visits.js';
 import type { QualityOptions } from '../track/quality.js';
 import type { GateOptions } from '../track/audience-gate.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
-import type { Outbox } from '../publish/outbox.js';
+import type { DeliveryQueue } from '../publish/outbox.js';
 import type { StatusPayload } from '../contract/payloads.js';
 import type { Logger } from '../lib/logging.js';
 
@@ -43,7 +44,7 @@ export function gateOptions(c: Config): GateOptions {
   };
 }
 
-export async function openModels(cv: CV, config: Config, log: (m: string) => void): Promise<{ detector: FaceDetector; classifier: Classifier }> {
+export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<{ detector: FaceDetector; classifier: Classifier }> {
   const session = { providers: config.inference.providers, intraOpThreads: config.inference.threads, verifySha256: config.inference.verifySha256 };
   const detector = await openDetector(cv, config.detector, session, log);
   try {
@@ -82,11 +83,11 @@ export async function openSource(
   return { source: camera, camera };
 }
 
-export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, outbox: Outbox, log: Logger): MqttPublisher {
+export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, queue: DeliveryQueue, log: Logger): MqttPublisher {
   const m = config.mqtt;
   return new MqttPublisher({
     url, clientId: m.clientId || `percept-${device}`, username: m.username, password: m.password, passwordFile: m.passwordFile,
     protocolVersion: m.protocolVersion, prefix: m.prefix, device, tls: m.tls,
     reconnectMinMs: m.reconnectMinMs, reconnectMaxMs: Math.max(m.reconnectMinMs, m.reconnectMaxMs), birth,
-  }, outbox, log);
+  }, queue, log);
 }

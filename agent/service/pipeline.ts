@@ -10,9 +10,9 @@ import type { FaceDetector } from '../detect/detector.js';
 import type { Tracker } from '../track/tracker.js';
 import type { AudienceGate } from '../track/audience-gate.js';
 import type { Detection } from '../detect/detector.js';
-import type { AudiencePerson, Visit, VisitBook, VisitEvent } from '../track/visits.js';
+import type { Visit, VisitBook, VisitEvent } from '../track/visits.js';
 import type { ClassificationQueue } from '../track/classify-queue.js';
-import type { CallBudget } from '../track/budget.js';
+import type { FacesPerSecondLimit } from '../track/faces-per-second.js';
 import { faceQuality, sharpness, type QualityOptions } from '../track/quality.js';
 import type { Logger } from '../lib/logging.js';
 import type { PipelineStats } from './stats.js';
@@ -27,7 +27,7 @@ export interface PipelineDeps {
   gate: AudienceGate;
   visits: VisitBook;
   queue: ClassificationQueue<Visit>;
-  budget: CallBudget;
+  budget: FacesPerSecondLimit;
   quality: QualityOptions;
   stats: PipelineStats;
   log: Logger;
@@ -150,7 +150,9 @@ export class Pipeline {
       deps.stats.classifiedFaces += due.length;
       due.forEach((v, i) => this.emitAll(deps.visits.onClassified(v, result.faces[i] ?? null, qualities[i]!, this.clock)));
     } catch (err) {
-      deps.log.error(`classification failed: ${(err as Error).message}`);
+      deps.stats.classifyFailures++;
+      // One line per failure would flood the journal when a model keeps failing: the first, then every 100th.
+      if (deps.stats.classifyFailures % 100 === 1) deps.log.error(`classification failed (${deps.stats.classifyFailures} so far): ${(err as Error).message}`);
       due.forEach((v) => deps.visits.onClassified(v, null, 0, this.clock));
     }
   }

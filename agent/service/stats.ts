@@ -41,6 +41,7 @@ export class PipelineStats {
   faces = 0;
   classifierCalls = 0;
   classifiedFaces = 0;
+  classifyFailures = 0;
   events = 0;
 
   snapshot<E extends object>(extra: E = {} as E) {
@@ -53,6 +54,7 @@ export class PipelineStats {
       faces: this.faces,
       classifierCalls: this.classifierCalls,
       classifiedFaces: this.classifiedFaces,
+      classifyFailures: this.classifyFailures,
       events: this.events,
       stages: Object.fromEntries(STAGES.map((s) => [s, this.stages[s].summary()])),
       enterLatency: this.enterLatency.summary(),

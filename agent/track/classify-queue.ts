@@ -15,8 +15,6 @@ export class ClassificationQueue<T extends QueueItem> {
 
   get depth(): number { return this.items.size; }
 
-  has(item: T): boolean { return this.items.has(item); }
-
   /** Lower sorts first: fewer samples, then older requests. */
   private rank(item: T): [number, number] { return [item.samples, this.items.get(item) ?? this.seq]; }
 

@@ -27,7 +27,6 @@ export class AttributeFusion {
   private yearsSum = 0;
   private yearsWeight = 0;
   samples = 0;
-  labelChanges = 0;
 
   constructor(private readonly opts: HysteresisOptions) {}
 
@@ -37,11 +36,7 @@ export class AttributeFusion {
     for (const task of TASKS) {
       const p = attrs[task];
       if (!p) continue;
-      let s = this.tasks.get(task);
-      if (!s) {
-        s = { sums: new Float64Array(CONTRACT_LABELS[task].length), weight: 0, published: null, candidate: null, candidateSince: 0, candidateSamples: 0 };
-        this.tasks.set(task, s);
-      }
+      const s = this.state(task);
       CONTRACT_LABELS[task].forEach((label, i) => { s.sums[i]! += w * (p.probs[label] ?? 0); });
       s.weight += w;
       const years = (p as { years?: number }).years;
@@ -53,6 +48,32 @@ export class AttributeFusion {
       this.review(s, ts);
     }
     this.samples++;
+  }
+
+  /**
+   * Adds the samples of another fusion (the same person seen on another track: a resumed visit), so the
+   * labels are fused over both segments. The published labels change only through the usual hysteresis.
+   */
+  merge(other: AttributeFusion, ts: number): void {
+    for (const [task, o] of other.tasks) {
+      const s = this.state(task);
+      o.sums.forEach((v, i) => { s.sums[i]! += v; });
+      s.weight += o.weight;
+      if (s.candidate !== null) s.candidateSamples += other.samples;
+      this.review(s, ts);
+    }
+    this.yearsSum += other.yearsSum;
+    this.yearsWeight += other.yearsWeight;
+    this.samples += other.samples;
+  }
+
+  private state(task: Task): TaskState {
+    let s = this.tasks.get(task);
+    if (!s) {
+      s = { sums: new Float64Array(CONTRACT_LABELS[task].length), weight: 0, published: null, candidate: null, candidateSince: 0, candidateSamples: 0 };
+      this.tasks.set(task, s);
+    }
+    return s;
   }
 
   /** Re-checks pending label changes as time passes; true when a published label changed. */
@@ -87,7 +108,6 @@ export class AttributeFusion {
     if (ts - s.candidateSince >= this.opts.minDurationMs && s.candidateSamples >= this.opts.minSamples) {
       s.published = top;
       s.candidate = null;
-      this.labelChanges++;
       return true;
     }
     return false;

@@ -89,9 +89,4 @@ export class BoxKalman {
     const bh = Math.max(1, h);
     return { x: cx - bw / 2, y: cy - bh / 2, w: bw, h: bh };
   }
-
-  /** Velocity of the centre, px/s. */
-  velocity(): { vx: number; vy: number } {
-    return { vx: this.axes[0].v, vy: this.axes[1].v };
-  }
 }

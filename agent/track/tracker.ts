@@ -1,7 +1,9 @@
 // Multi-face tracking: a constant-velocity Kalman filter per track predicts where each face is now;
 // detections are associated by overlap with that prediction, or by centre distance when a face moved
 // too fast to overlap. Tracks coast on prediction through missed detections and frames without
-// detection. Pure: detections and timestamps in, tracks out.
+// detection. Where motion cannot tell two faces apart (a detection close to two tracks: a crossing), the
+// caller may pass an appearance veto (from face embeddings) that forbids a pairing. Pure: detections and
+// timestamps in, tracks out.
 import type { Box, Detection } from '../detect/detector.js';
 import { BoxKalman } from './kalman.js';
 
@@ -19,6 +21,8 @@ export interface Track {
   box: Box;
   /** The last detected box. */
   seenBox: Box;
+  /** The last detection (with its landmarks when the detector gives them): what an embedder is fed. */
+  detection: Detection;
   score: number;
   firstSeen: number;
   lastSeen: number;
@@ -50,12 +54,25 @@ function centreDistance(a: Box, b: Box): number {
 
 const MAX_CENTRE_DISTANCE = 0.75;
 
+/** How well a detection continues a box: 1 + IoU when they overlap enough, else by centre distance; < 0: not at all. */
+function motionScore(p: Box, det: Box, iouThreshold: number): number {
+  const iou = boxIou(p, det);
+  if (iou >= iouThreshold) return 1 + iou;
+  const dist = centreDistance(p, det);
+  return dist < MAX_CENTRE_DISTANCE ? 1 - dist / MAX_CENTRE_DISTANCE : -1;
+}
+
 export interface TrackUpdate {
   started: Track[];
   ended: Track[];
   /** Tracks confirmed by this update. */
   confirmed: Track[];
 }
+
+/** True forbids continuing `track` with detection number `detection` (appearance says: someone else). */
+export type AppearanceVeto = (track: Track, detection: number) => boolean;
+
+interface Pair { score: number; t: Track; d: number }
 
 export class Tracker {
   private nextId = 1;
@@ -65,25 +82,45 @@ export class Tracker {
 
   constructor(private readonly opts: TrackerOptions) {}
 
-  /** One detection pass at time ts. */
-  update(detections: Detection[], ts: number): TrackUpdate {
+  /** Candidate (track, detection) pairs at time ts with their motion scores, higher is better. */
+  private candidates(detections: Detection[], ts: number): Pair[] {
+    const pairs: Pair[] = [];
+    for (const t of this.tracks.values()) {
+      const p = t.kalman.predict(ts);
+      detections.forEach((det, d) => {
+        // A coasting track is also looked for where it was last seen: while a face is being covered, its
+        // shrinking detections can give the filter a velocity the person never had.
+        const score = Math.max(motionScore(p, det.box, this.opts.iouThreshold), t.visible ? -1 : motionScore(t.seenBox, det.box, this.opts.iouThreshold));
+        if (score >= 0) pairs.push({ score, t, d });
+      });
+    }
+    return pairs;
+  }
+
+  /**
+   * Detections that motion alone cannot assign with certainty: a candidate for two tracks, or for a track
+   * that has another candidate detection. Embed these before update() to pass an appearance veto.
+   */
+  contested(detections: Detection[], ts: number): number[] {
+    const pairs = this.candidates(detections, ts);
+    const perTrack = new Map<number, number>();
+    const perDet = new Map<number, number>();
+    for (const { t, d } of pairs) {
+      perTrack.set(t.id, (perTrack.get(t.id) ?? 0) + 1);
+      perDet.set(d, (perDet.get(d) ?? 0) + 1);
+    }
+    const out = new Set<number>();
+    for (const { t, d } of pairs) if (perDet.get(d)! > 1 || perTrack.get(t.id)! > 1) out.add(d);
+    return [...out].sort((a, b) => a - b);
+  }
+
+  /** One detection pass at time ts; `veto` (optional) forbids pairings appearance rules out. */
+  update(detections: Detection[], ts: number, veto?: AppearanceVeto): TrackUpdate {
     const predicted = new Map<number, Box>();
     for (const t of this.tracks.values()) predicted.set(t.id, t.kalman.predict(ts));
     // Greedy association, best pair first: with the few faces of a kiosk scene it picks what an optimal
     // (Hungarian) assignment would, and needs no solver.
-    const pairs: { score: number; t: Track; d: number }[] = [];
-    for (const t of this.tracks.values()) {
-      const p = predicted.get(t.id)!;
-      detections.forEach((det, d) => {
-        const iou = boxIou(p, det.box);
-        if (iou >= this.opts.iouThreshold) {
-          pairs.push({ score: 1 + iou, t, d });
-        } else {
-          const dist = centreDistance(p, det.box);
-          if (dist < MAX_CENTRE_DISTANCE) pairs.push({ score: 1 - dist / MAX_CENTRE_DISTANCE, t, d });
-        }
-      });
-    }
+    const pairs = this.candidates(detections, ts).filter(({ t, d }) => !veto?.(t, d));
     pairs.sort((a, b) => b.score - a.score);
     const usedTracks = new Set<number>();
     const usedDets = new Set<number>();
@@ -95,7 +132,7 @@ export class Tracker {
       usedDets.add(d);
       const det = detections[d]!;
       t.kalman.update(det.box, ts);
-      Object.assign(t, { box: det.box, seenBox: det.box, score: det.score, lastSeen: ts, visible: true });
+      Object.assign(t, { box: det.box, seenBox: det.box, detection: det, score: det.score, lastSeen: ts, visible: true });
       t.hits++;
       if (!t.confirmed && t.hits >= this.opts.minHits) {
         t.confirmed = true;
@@ -110,7 +147,7 @@ export class Tracker {
       if (usedDets.has(d)) return;
       const now = this.opts.minHits <= 1;
       const t: Track = {
-        id: this.nextId++, box: det.box, seenBox: det.box, score: det.score, firstSeen: ts, lastSeen: ts, hits: 1,
+        id: this.nextId++, box: det.box, seenBox: det.box, detection: det, score: det.score, firstSeen: ts, lastSeen: ts, hits: 1,
         confirmed: now, confirmedAt: now ? ts : null, visible: true, kalman: new BoxKalman(det.box, ts),
       };
       if (now) { this.confirmedTotal++; confirmed.push(t); }

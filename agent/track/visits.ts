@@ -1,14 +1,23 @@
-// The visit state machine: track updates, face qualities and classifications in, visit events out.
-// Pure — time comes with every input — so it is tested with synthetic sequences and a fake clock.
+// The visit state machine: track updates, face qualities, classifications and face embeddings in, visit
+// events out. Pure — time comes with every input — so it is tested with synthetic sequences and a fake clock.
 //   entered — once a track is confirmed and classified, or enterTimeoutMs after confirmation with what
 //             is known (a face that never gave a usable crop still counts as a visitor)
 //   updated — only when a published (hysteresis-filtered) label changes
-//   left    — when a track that entered ends, with its dwell time
-import type { Box } from '../detect/detector.js';
+//   left    — graceMs after the person was last seen. A lost track only suspends its visit; a new track
+//             that re-identifies it resumes it (same person, dwell continues, labels fused over both).
+// Re-identification (see reid-rules.ts): with an embedder, by appearance only; without one (or for a
+// visit never embedded), by position only — a face reappearing where it was lost within positionGraceMs.
 import type { FaceAttributes } from '../classify/classifier.js';
-import type { Prediction, Task } from '../contract/labels.js';
-import { AttributeFusion, type HysteresisOptions } from './fusion.js';
+import type { Task } from '../contract/labels.js';
+import type { Box, Detection } from '../detect/detector.js';
+import type { HysteresisOptions } from './fusion.js';
+import { embeddingDistance, type EmbeddingMetric } from '../classify/embedder.js';
+import { DEFAULT_REID, type Distance, type ReidOptions } from './reid.js';
+import { ReidRules } from './reid-rules.js';
 import type { Track, Tracker, TrackUpdate } from './tracker.js';
+import { current, newVisit, syncSight, visitEvent, type Visit, type VisitEvent } from './visit.js';
+
+export type { Visit, VisitEvent, VisitEventType } from './visit.js';
 
 export interface VisitOptions {
   /** Classify a person again after this long… */
@@ -22,34 +31,12 @@ export interface VisitOptions {
   /** Announce a confirmed person this long after confirmation even if no crop was good enough yet. */
   enterTimeoutMs: number;
   hysteresis: HysteresisOptions;
-}
-
-export interface Visit {
-  person: string;
-  track: Track;
-  fusion: AttributeFusion;
-  entered: boolean;
-  pending: boolean;
-  lastClassifiedAt: number | null;
-  bestQuality: number;
-  /** Quality of this frame's crop (0: not classifiable now). */
-  quality: number;
-  /** The samples count the queue ranks by. */
-  samples: number;
-}
-
-export type VisitEventType = 'entered' | 'updated' | 'left';
-
-export interface VisitEvent {
-  type: VisitEventType;
-  ts: number;
-  person: string;
-  firstSeen: number;
-  lastSeen: number;
-  confirmedAt: number | null;
-  box: Box;
-  samples: number;
-  attributes: Partial<Record<Task, Prediction & { years?: number }>>;
+  /** Re-identification settings (config `visit`, read live). Default: DEFAULT_REID. */
+  reid?: ReidOptions;
+  /** An embedder is wired: lost visits resume by appearance. Without one, by position only. */
+  appearance?: boolean;
+  /** The embedder's metric (Embedder.metric); default Euclidean. */
+  metric?: EmbeddingMetric;
 }
 
 export interface AudiencePerson {
@@ -60,40 +47,67 @@ export interface AudiencePerson {
 }
 
 export class VisitBook {
+  /** Visits with a live track, by track id. */
   readonly visits = new Map<number, Visit>();
+  /** Visits whose track was lost, waiting to be re-identified until graceMs after their last sight. */
+  readonly suspended = new Set<Visit>();
   entered = 0;
   left = 0;
   updates = 0;
+  /** Visits resumed on a new track, and tracks handed back to the right person. */
+  resumed = 0;
+  corrected = 0;
   /** Sum of finished visits' dwell, ms, and their classifier calls: for calls per person-second. */
   finishedDwellMs = 0;
   finishedCalls = 0;
+  private readonly rules: ReidRules;
+  private readonly distance: Distance;
+  /** Tracks whose visit moved to another track; one that sees a face again starts a new visit. */
+  private readonly orphans = new Map<number, Track>();
 
-  constructor(private readonly opts: VisitOptions, private readonly newPerson: () => string) {}
+  constructor(private readonly opts: VisitOptions, private readonly newPerson: () => string) {
+    this.rules = new ReidRules(this, opts.reid ?? DEFAULT_REID, opts.appearance ?? false);
+    const metric = opts.metric ?? 'euclidean';
+    this.distance = (a, b) => embeddingDistance(a, b, metric);
+  }
 
   /** Applies one tracker update (detection pass or coasting). */
   onTracks(update: TrackUpdate, ts: number): VisitEvent[] {
-    for (const t of update.started) {
-      this.visits.set(t.id, {
-        person: this.newPerson(), track: t, fusion: new AttributeFusion(this.opts.hysteresis), entered: false, pending: false,
-        lastClassifiedAt: null, bestQuality: 0, quality: 0, samples: 0,
-      });
-    }
     const events: VisitEvent[] = [];
-    for (const t of update.ended) events.push(...this.end(t.id, ts));
+    for (const t of update.ended) {
+      this.lose(t.id);
+      this.orphans.delete(t.id);
+    }
+    for (const v of this.visits.values()) syncSight(v);
+    const adopted = [...this.orphans.values()].filter((t) => t.lastSeen === ts);
+    for (const t of [...update.started, ...adopted]) {
+      this.orphans.delete(t.id);
+      const v = newVisit(this.newPerson(), t, this.opts.hysteresis, this.distance);
+      v.firstSeen = t.lastSeen;
+      v.confirmedAt = t.confirmed ? t.lastSeen : null;
+      v.awaitingReid = this.rules.anyoneLost();
+      this.visits.set(t.id, v);
+    }
+    events.push(...this.rules.resumeByPosition(update.confirmed, ts));
+    events.push(...this.rules.recheck(ts));
     for (const t of update.confirmed) {
       const v = this.visits.get(t.id);
-      if (v && this.maybeEnter(v, ts)) events.push(this.event('entered', v, ts));
+      if (!v) continue;
+      syncSight(v);
+      if (this.maybeEnter(v, ts)) events.push(this.event('entered', v, ts));
     }
+    events.push(...this.expire(ts));
     return events;
   }
 
-  /** Time passes: pending label changes and enter timeouts are decided. */
+  /** Time passes: pending label changes, enter timeouts and the end of graces are decided. */
   tick(ts: number): VisitEvent[] {
     const events: VisitEvent[] = [];
-    for (const v of this.visits.values()) {
+    for (const v of [...this.visits.values(), ...this.suspended]) {
       if (this.maybeEnter(v, ts)) events.push(this.event('entered', v, ts));
       else if (v.fusion.tick(ts) && v.entered) events.push(this.updated(v, ts));
     }
+    events.push(...this.expire(ts));
     return events;
   }
 
@@ -117,6 +131,7 @@ export class VisitBook {
     return this.isOpen(v) && v.track.visible && v.quality > 0;
   }
 
+  /** Followed by a live track now. */
   isOpen(v: Visit): boolean { return this.visits.get(v.track.id) === v; }
 
   markPending(visits: Visit[], ts: number): void {
@@ -126,10 +141,12 @@ export class VisitBook {
     }
   }
 
-  /** A classification came back (null: it failed). The visit may have ended meanwhile: then ignored. */
-  onClassified(v: Visit, attrs: FaceAttributes | null, quality: number, ts: number): VisitEvent[] {
+  /** A classification came back (null: it failed). Kept if the visit is still open or suspended. */
+  onClassified(asked: Visit, attrs: FaceAttributes | null, quality: number, ts: number): VisitEvent[] {
+    asked.pending = false;
+    const v = current(asked);
     v.pending = false;
-    if (!attrs || !this.isOpen(v)) return [];
+    if (!attrs || !(this.isOpen(v) || this.suspended.has(v))) return [];
     const before = JSON.stringify(v.fusion.labels());
     v.fusion.add(attrs, quality, ts);
     v.samples = v.fusion.samples;
@@ -139,47 +156,118 @@ export class VisitBook {
     return [];
   }
 
+  /** Visits whose face should be embedded from this frame, most urgent first (empty without an embedder). */
+  wantingEmbedding(ts: number): Visit[] { return this.rules.wanting(ts); }
+
+  markEmbedding(visits: Visit[], ts: number): void {
+    for (const v of visits) {
+      v.embedPending = true;
+      v.lastEmbeddedAt = ts;
+      v.embedTrack = v.track.id;
+    }
+  }
+
+  /** An embedding came back for the face on `asked`'s track when markEmbedding was called (null: failed). */
+  onEmbedded(asked: Visit, embedding: Float32Array | null, ts: number): VisitEvent[] {
+    return this.rules.onEmbedded(asked, embedding, ts);
+  }
+
+  /**
+   * Embeddings of detections (by index) made for the appearance veto, given to the visits whose tracks
+   * took those detections in the update that followed: appearance for free.
+   */
+  onDetectionEmbeddings(detections: readonly Detection[], embeddings: ReadonlyMap<number, Float32Array>, ts: number): VisitEvent[] {
+    const events: VisitEvent[] = [];
+    for (const v of [...this.visits.values()]) {
+      const i = detections.indexOf(v.track.detection);
+      const e = embeddings.get(i);
+      if (!v.track.visible || i < 0 || !e || v.embedPending) continue;
+      this.markEmbedding([v], ts);
+      events.push(...this.onEmbedded(v, e, ts));
+    }
+    return events;
+  }
+
+  /** For Tracker.update: forbids pairings that the embeddings of contested detections rule out. */
+  appearanceVeto(embeddings: ReadonlyMap<number, Float32Array>) { return this.rules.veto(embeddings); }
+
+  /** Ends every visit, open or suspended (source finished or agent stopping). */
   endAll(ts: number, tracker: Tracker): VisitEvent[] {
-    return tracker.endAll().flatMap((t) => this.end(t.id, ts));
+    for (const t of tracker.endAll()) this.lose(t.id);
+    this.orphans.clear();
+    return [...this.suspended].flatMap((v) => this.finish(v, ts));
   }
 
-  /** The people present now (entered, not yet left) with their published labels. */
+  /** The people present now (entered, not yet left — suspended ones too) with their published labels. */
   present(): AudiencePerson[] {
-    return [...this.visits.values()].filter((v) => v.entered)
-      .map((v) => ({ person: v.person, firstSeen: v.track.firstSeen, box: v.track.seenBox, labels: v.fusion.labels() }));
+    return [...this.visits.values(), ...this.suspended].filter((v) => v.entered)
+      .map((v) => ({ person: v.person, firstSeen: v.firstSeen, box: v.seenBox, labels: v.fusion.labels() }));
   }
 
-  private updated(v: Visit, ts: number): VisitEvent {
-    this.updates++;
-    return this.event('updated', v, ts);
+  // ——— used by ReidRules ———
+
+  /** Hands `track`'s place to `v` (resumed or corrected); `v` leaves the suspended set. */
+  place(v: Visit): void {
+    this.suspended.delete(v);
+    v.suspended = false;
+    this.visits.set(v.track.id, v);
+    syncSight(v);
   }
 
-  private end(trackId: number, ts: number): VisitEvent[] {
-    const v = this.visits.get(trackId);
-    this.visits.delete(trackId);
-    if (!v?.entered) return [];
-    this.left++;
-    this.finishedDwellMs += v.track.lastSeen - v.track.firstSeen;
-    this.finishedCalls += v.samples;
-    return [this.event('left', v, ts)];
+  /** `v` leaves its (coasting) track for another one. */
+  orphan(v: Visit): void {
+    this.visits.delete(v.track.id);
+    this.orphans.set(v.track.id, v.track);
   }
 
-  private maybeEnter(v: Visit, ts: number): boolean {
-    const t = v.track;
-    if (v.entered || !t.confirmed) return false;
-    const timedOut = t.confirmedAt !== null && ts - t.confirmedAt >= this.opts.enterTimeoutMs;
+  suspend(v: Visit): void {
+    if (this.visits.get(v.track.id) === v) this.visits.delete(v.track.id);
+    v.suspended = true;
+    v.quality = 0;
+    this.suspended.add(v);
+  }
+
+  maybeEnter(v: Visit, ts: number): boolean {
+    if (v.entered || v.confirmedAt === null || v.mergedInto) return false;
+    const timedOut = ts - v.confirmedAt >= this.opts.enterTimeoutMs;
     if (v.samples === 0 && !timedOut) return false;
+    if (v.awaitingReid && !timedOut && this.rules.mayStillResume(v)) return false;
+    v.awaitingReid = false;
     v.entered = true;
     this.entered++;
     return true;
   }
 
-  private event(type: VisitEventType, v: Visit, ts: number): VisitEvent {
-    const t = v.track;
-    return {
-      type, ts, person: v.person, firstSeen: t.firstSeen, lastSeen: t.lastSeen, confirmedAt: t.confirmedAt,
-      // Where the person was last seen: a coasting prediction may already be outside the frame.
-      box: { ...t.seenBox }, samples: v.samples, attributes: v.fusion.attributes(),
-    };
+  updated(v: Visit, ts: number): VisitEvent {
+    this.updates++;
+    return this.event('updated', v, ts);
+  }
+
+  private event(type: 'entered' | 'updated' | 'left', v: Visit, ts: number): VisitEvent {
+    return visitEvent(type, v, ts);
+  }
+
+  /** A track ended: an announced visit waits to be re-identified; one never announced is forgotten. */
+  private lose(trackId: number): void {
+    const v = this.visits.get(trackId);
+    if (!v) return;
+    syncSight(v);
+    this.visits.delete(trackId);
+    if (v.entered) this.suspend(v);
+    else v.gallery.clear();
+  }
+
+  private expire(ts: number): VisitEvent[] {
+    return [...this.suspended].filter((v) => ts - v.lastSeen >= this.rules.graceFor(v)).flatMap((v) => this.finish(v, ts));
+  }
+
+  private finish(v: Visit, ts: number): VisitEvent[] {
+    this.suspended.delete(v);
+    v.gallery.clear();
+    v.latest = null;
+    this.left++;
+    this.finishedDwellMs += v.lastSeen - v.firstSeen;
+    this.finishedCalls += v.samples;
+    return [this.event('left', v, ts)];
   }
 }

@@ -15,7 +15,7 @@ import type { Classifier } from '../../agent/classify/classifier.js';
 import { Tracker } from '../../agent/track/tracker.js';
 import { AudienceGate } from '../../agent/track/audience-gate.js';
 import { gateOptions } from '../../agent/service/components.js';
-import { CallBudget } from '../../agent/track/budget.js';
+import { FacesPerSecondLimit } from '../../agent/track/faces-per-second.js';
 import { VisitBook, type Visit, type VisitEvent } from '../../agent/track/visits.js';
 import { ClassificationQueue } from '../../agent/track/classify-queue.js';
 import { Pipeline } from '../../agent/service/pipeline.js';
@@ -53,7 +53,7 @@ test('a classifier slower than many frames does not stall detection; the queue s
   const cfg = defaults();
   const pipeline = new Pipeline({
     cv, source, detector, classifier: slow, stats, queue, settings: { maxBatch: 1, detectIntervalMs: 0 }, everyFrame: true,
-    budget: new CallBudget(() => 100),
+    budget: new FacesPerSecondLimit(() => 100),
     quality: { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 200, edgeMargin: 0.02 },
     tracker: new Tracker(cfg.tracker),
     gate: new AudienceGate(gateOptions(cfg), cfg.tracker),

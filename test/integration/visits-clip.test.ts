@@ -15,7 +15,7 @@ import { AudienceGate } from '../../agent/track/audience-gate.js';
 import { gateOptions } from '../../agent/service/components.js';
 import { VisitBook, type Visit, type VisitEvent } from '../../agent/track/visits.js';
 import { ClassificationQueue } from '../../agent/track/classify-queue.js';
-import { CallBudget } from '../../agent/track/budget.js';
+import { FacesPerSecondLimit } from '../../agent/track/faces-per-second.js';
 import { faceQuality, sharpness, type QualityOptions } from '../../agent/track/quality.js';
 import { Pipeline } from '../../agent/service/pipeline.js';
 import { PipelineStats } from '../../agent/service/stats.js';
@@ -61,7 +61,7 @@ test('real clip: one story per visit, labels = majority of per-frame predictions
   let n = 0;
   const pipeline = new Pipeline({
     cv, source, detector, classifier, stats, quality, everyFrame: true, settings: { detectIntervalMs: 0, maxBatch: c.maxBatch },
-    queue: new ClassificationQueue<Visit>(c.queueSize), budget: new CallBudget(() => c.maxFacesPerSecond),
+    queue: new ClassificationQueue<Visit>(c.queueSize), budget: new FacesPerSecondLimit(() => c.maxFacesPerSecond),
     tracker: new Tracker(cfg.tracker),
     gate: new AudienceGate(gateOptions(cfg), cfg.tracker),
     visits: new VisitBook({ ...c, hysteresis: cfg.fusion }, () => `p${++n}`),

@@ -3,79 +3,48 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Tracker } from '../../agent/track/tracker.js';
-import { VisitBook, type VisitEvent, type VisitOptions } from '../../agent/track/visits.js';
-import { toPrediction } from '../../agent/contract/labels.js';
-import type { FaceAttributes } from '../../agent/classify/classifier.js';
+import { VisitBook, type VisitEvent } from '../../agent/track/visits.js';
 import type { Detection } from '../../agent/detect/detector.js';
+import { gender, harness, types, VISIT_OPTS as OPTS, type Face } from '../helpers/visit-harness.js';
 
 const det = (x: number, y = 400, s = 100, score = 0.9): Detection => ({ box: { x, y, w: s, h: s }, score });
-const gender = (female: number): FaceAttributes => ({ gender: toPrediction('gender', [1 - female, female]) });
-
-const OPTS: VisitOptions = {
-  reclassifyMs: 4000, betterCropRatio: 1.3, minGapMs: 1000, maxSamples: 5, enterTimeoutMs: 3000,
-  hysteresis: { margin: 0.1, minDurationMs: 1000, minSamples: 2 },
-};
-
-/** Runs frames at 10 fps; `answer(person, call)` plays the classifier; faces under 40 px are not classifiable. */
-function harness(opts: Partial<VisitOptions> = {}, answer: (person: string, call: number) => FaceAttributes = () => gender(0.9)) {
-  let n = 0;
-  const tracker = new Tracker({ iouThreshold: 0.2, minHits: 2, maxUnseenMs: 1000, tentativeUnseenMs: 300 });
-  const book = new VisitBook({ ...OPTS, ...opts }, () => `p${++n}`);
-  const events: VisitEvent[] = [];
-  const calls = new Map<string, number>();
-  let ts = 0;
-  const frame = (dets: Detection[]) => {
-    events.push(...book.onTracks(tracker.update(dets, ts), ts));
-    for (const v of book.visits.values()) book.setQuality(v, Math.max(v.track.box.w, v.track.box.h) >= 40 ? Math.min(1, v.track.box.w / 112) : 0);
-    events.push(...book.tick(ts));
-    const due = book.wanting(ts).filter((v) => book.classifiable(v));
-    book.markPending(due, ts);
-    for (const v of due) {
-      const c = (calls.get(v.person) ?? 0) + 1;
-      calls.set(v.person, c);
-      events.push(...book.onClassified(v, answer(v.person, c), v.quality, ts));
-    }
-    ts += 100;
-  };
-  const frames = (count: number, dets: (i: number) => Detection[]) => { for (let i = 0; i < count; i++) frame(dets(i)); };
-  return { tracker, book, events, calls, frames, now: () => ts };
-}
-
-const types = (events: VisitEvent[]) => events.map((e) => `${e.type}:${e.person}`);
+/** Person "a" at x. */
+const at = (x: number, y = 400, s = 100, score = 0.9): Face => ({ who: 'a', x, y, s, score });
 
 test('walk in, stay, leave: one entered (at confirmation), one left with the dwell', () => {
   const h = harness();
-  h.frames(30, (i) => [det(100 + i * 10)]);
-  h.frames(15, () => []);
+  h.frames(30, (i) => [at(100 + i * 10)]);
+  h.leave();
   assert.deepEqual(types(h.events), ['entered:p1', 'left:p1']);
   assert.equal(h.events[0]!.ts, 100, 'entered on the confirming frame: classification was immediate');
   assert.equal(h.events[0]!.ts - h.events[0]!.confirmedAt!, 0);
   assert.equal(h.events[1]!.lastSeen - h.events[1]!.firstSeen, 2900);
+  assert.equal(h.events[1]!.ts, h.events[1]!.lastSeen + 5000, 'left when the grace ran out, dwell up to the last sight');
   assert.equal(h.events[1]!.attributes.gender!.label, 'female');
 });
 
 test('a one-frame false positive never becomes a visit', () => {
   const h = harness();
-  h.frames(1, () => [det(500)]);
-  h.frames(20, () => []);
+  h.frames(1, () => [at(500)]);
+  h.leave();
   assert.equal(h.events.length, 0);
   assert.equal(h.tracker.confirmedTotal, 0);
 });
 
 test('occlusion: hidden for half a second is the same visit', () => {
   const h = harness();
-  h.frames(10, (i) => [det(300 + i * 5)]);
+  h.frames(10, (i) => [at(300 + i * 5)]);
   h.frames(5, () => []); // 500 ms hidden; the track coasts
-  h.frames(10, (i) => [det(375 + i * 5)]);
-  h.frames(15, () => []);
+  h.frames(10, (i) => [at(375 + i * 5)]);
+  h.leave();
   assert.deepEqual(types(h.events), ['entered:p1', 'left:p1']);
 });
 
 test('two people crossing keep their identities (constant-velocity prediction)', () => {
-  const h = harness({}, (person) => gender(person === 'p1' ? 0.9 : 0.1));
+  const h = harness({ appearance: false, answer: (who) => gender(who === 'a' ? 0.9 : 0.1) });
   // A walks right, B walks left, same height; their boxes overlap in the middle frames.
-  h.frames(40, (i) => [det(100 + i * 20, 400, 100), det(880 - i * 20, 410, 100)]);
-  h.frames(15, () => []);
+  h.frames(40, (i) => [{ who: 'a', x: 100 + i * 20 }, { who: 'b', x: 880 - i * 20, y: 410 }]);
+  h.leave();
   const byPerson = new Map<string, VisitEvent[]>();
   for (const e of h.events) byPerson.set(e.person, [...(byPerson.get(e.person) ?? []), e]);
   assert.equal(byPerson.size, 2, `visits: ${types(h.events)}`);
@@ -89,9 +58,9 @@ test('two people crossing keep their identities (constant-velocity prediction)',
 });
 
 test('a face shrinking into the distance stays one visit and stops being classified when too small', () => {
-  const h = harness({ reclassifyMs: 500, minGapMs: 500 });
-  h.frames(40, (i) => { const s = 120 - i * 2.5; return [det(400 + i, 300, s)]; }); // 120 px → 22.5 px
-  h.frames(15, () => []);
+  const h = harness({ visit: { reclassifyMs: 500, minGapMs: 500 } });
+  h.frames(40, (i) => { const s = 120 - i * 2.5; return [at(400 + i, 300, s)]; }); // 120 px → 22.5 px
+  h.leave();
   assert.deepEqual(types(h.events), ['entered:p1', 'left:p1']);
   const left = h.events[1]!;
   assert.ok(left.samples >= 2);
@@ -102,9 +71,9 @@ test('a face shrinking into the distance stays one visit and stops being classif
 
 test('a single misclassified sample never changes the published label', () => {
   // Samples: female, female, MALE (one bad frame), female, female.
-  const h = harness({ reclassifyMs: 1000, minGapMs: 1000 }, (_p, call) => gender(call === 3 ? 0.01 : 0.9));
-  h.frames(60, () => [det(300)]);
-  h.frames(15, () => []);
+  const h = harness({ visit: { reclassifyMs: 1000, minGapMs: 1000 }, answer: (_p, call) => gender(call === 3 ? 0.01 : 0.9) });
+  h.frames(60, () => [at(300)]);
+  h.leave();
   assert.deepEqual(h.events.map((e) => e.type), ['entered', 'left']);
   assert.equal(h.events[1]!.attributes.gender!.label, 'female');
   assert.equal(h.events[1]!.samples, 5);
@@ -112,9 +81,9 @@ test('a single misclassified sample never changes the published label', () => {
 
 test('a sustained change is published once as "updated", after margin, samples and time', () => {
   // The first two samples say male, then every sample says female.
-  const h = harness({ reclassifyMs: 1000, minGapMs: 1000, maxSamples: 10 }, (_p, call) => gender(call <= 2 ? 0.05 : 0.95));
-  h.frames(100, () => [det(300)]);
-  h.frames(15, () => []);
+  const h = harness({ visit: { reclassifyMs: 1000, minGapMs: 1000, maxSamples: 10 }, answer: (_p, call) => gender(call <= 2 ? 0.05 : 0.95) });
+  h.frames(100, () => [at(300)]);
+  h.leave();
   assert.deepEqual(h.events.map((e) => e.type), ['entered', 'updated', 'left']);
   assert.equal(h.events[0]!.attributes.gender!.label, 'male');
   assert.equal(h.events[1]!.attributes.gender!.label, 'female');
@@ -122,9 +91,9 @@ test('a sustained change is published once as "updated", after margin, samples a
 });
 
 test('labels follow the quality-weighted majority of the samples', () => {
-  const h = harness({ reclassifyMs: 1000, minGapMs: 1000 }, (_p, call) => gender([0.8, 0.3, 0.7, 0.9, 0.2][call - 1]!));
-  h.frames(60, () => [det(300)]);
-  h.frames(15, () => []);
+  const h = harness({ visit: { reclassifyMs: 1000, minGapMs: 1000 }, answer: (_p, call) => gender([0.8, 0.3, 0.7, 0.9, 0.2][call - 1]!) });
+  h.frames(60, () => [at(300)]);
+  h.leave();
   const left = h.events.find((e) => e.type === 'left')!;
   assert.equal(left.attributes.gender!.label, 'female');
   assert.ok(Math.abs(left.attributes.gender!.p - (0.8 + 0.3 + 0.7 + 0.9 + 0.2) / 5) < 1e-9, 'equal qualities: the plain mean');
@@ -132,9 +101,9 @@ test('labels follow the quality-weighted majority of the samples', () => {
 
 test('a clearly better crop earns an earlier re-classification; the schedule stays within budget', () => {
   const h = harness();
-  h.frames(10, () => [det(300, 300, 50)]); // quality 50/112
-  h.frames(10, () => [det(300, 300, 110)]); // a much better crop, more than minGap later
-  h.frames(80, () => [det(300, 300, 110)]);
+  h.frames(10, () => [at(300, 300, 50)]); // quality 50/112
+  h.frames(10, () => [at(300, 300, 110)]); // a much better crop, more than minGap later
+  h.frames(80, () => [at(300, 300, 110)]);
   // first call at confirmation, one for the better crop, then every 4 s: ≤ 3 per 10 s after the first second.
   assert.ok((h.calls.get('p1') ?? 0) <= 4, `calls: ${h.calls.get('p1')}`);
   assert.ok((h.calls.get('p1') ?? 0) >= 3);
@@ -142,8 +111,8 @@ test('a clearly better crop earns an earlier re-classification; the schedule sta
 
 test('a face never classifiable is still announced after the enter timeout, without labels', () => {
   const h = harness();
-  h.frames(50, () => [det(300, 300, 30)]); // 30 px: tracked, never classified
-  h.frames(15, () => []);
+  h.frames(50, () => [at(300, 300, 30)]); // 30 px: tracked, never classified
+  h.leave();
   assert.deepEqual(h.events.map((e) => e.type), ['entered', 'left']);
   assert.equal(h.events[0]!.ts - h.events[0]!.confirmedAt!, 3000);
   assert.deepEqual(h.events[0]!.attributes, {});

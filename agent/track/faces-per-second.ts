@@ -1,10 +1,10 @@
-// A per-second budget of classified faces (token bucket), so the classifier's share of the device holds
+// A faces-per-second limit (token bucket) on classified faces, so the classifier's share of the device holds
 // whatever the model's speed and however many people are in view.
-export class CallBudget {
+export class FacesPerSecondLimit {
   private tokens: number;
   private last: number | null = null;
 
-  /** `perSecond` is read on every call, so a changed budget applies at once. */
+  /** `perSecond` is read on every call, so a changed limit applies at once. */
   constructor(private readonly perSecond: () => number) {
     this.tokens = Math.max(1, perSecond());
   }

@@ -1,0 +1,267 @@
+// Scene clips for the visit / re-identification tests, made at test time from real photos (never
+// committed): portraits cut from Grace Hopper, Messi and face-api's demo photos move along paths over a
+// background, pass behind or in front of each other, leave the frame and come back, hide behind a bar
+// that passes in front of them, or dim with the light. Every case has variants (other faces, speeds,
+// sizes, timings), all deterministic: the same variant number gives the same clip and the same truth.
+import { mkdirSync, renameSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { CV, Mat } from '../../agent/capture/opencv.js';
+import type { Box } from '../../agent/detect/detector.js';
+import { FACE_API_SAMPLES, GRACE_HOPPER, MESSI, NO_FACE_BACKGROUND, requireImage } from './images.js';
+
+export interface Portrait {
+  name: string;
+  image: string;
+  /** The face in the photo, px (found once with the SSD at score ≥ 0.9; the photos are pinned files). */
+  face: Box;
+  gender?: 'female' | 'male';
+}
+
+const sample = (i: number) => FACE_API_SAMPLES[i - 1]!;
+export const GRACE: Portrait = { name: 'grace', image: GRACE_HOPPER, face: { x: 176, y: 103, w: 172, h: 205 }, gender: 'female' };
+export const LEO: Portrait = { name: 'messi', image: MESSI, face: { x: 225, y: 83, w: 32, h: 48 }, gender: 'male' };
+/** Faces of the face-api demo photos, one per person. */
+export const SAMPLE_PORTRAITS: Portrait[] = (
+  [
+    [1, 413, 353, 177, 240],
+    [1, 839, 418, 187, 226],
+    [1, 1473, 196, 204, 240],
+    [2, 1446, 153, 195, 242],
+    [3, 585, 327, 198, 271],
+    [3, 1513, 288, 170, 283],
+    [4, 663, 49, 185, 263],
+    [4, 255, 181, 163, 250],
+    [4, 988, 176, 171, 228],
+    [5, 786, 108, 155, 212],
+    [5, 1110, 194, 163, 241],
+    [5, 596, 413, 168, 250],
+    [5, 1403, 385, 170, 278],
+    [6, 1180, 306, 188, 276],
+    [6, 1486, 258, 210, 301],
+  ] as const
+).map(([s, x, y, w, h], i) => ({ name: `sample${s}-${i}`, image: sample(s), face: { x, y, w, h } }));
+
+/** Face centre (px) at time t (s); null when the person is out of the scene. */
+export type Path = (t: number) => { x: number; y: number } | null;
+
+export interface Actor {
+  portrait: Portrait;
+  /** Face width in the clip, px. */
+  size: number;
+  path: Path;
+}
+
+export interface SceneSpec {
+  width: number;
+  height: number;
+  fps: number;
+  seconds: number;
+  /** Painted in order: a later actor passes in front of an earlier one. */
+  actors: Actor[];
+  /** Bars painted over everyone (a person or a pillar in front), at time t; null when absent. */
+  occluders?: ((t: number) => Box | null)[];
+  /** Light level at time t (1: as photographed). */
+  brightness?: (t: number) => number;
+}
+
+export interface SceneClip {
+  name: string;
+  spec: SceneSpec;
+  /** Visits the agent should report, and per actor the side of the frame where it leaves (or is last seen). */
+  expect: { visits: number; exits?: ('left' | 'right')[] };
+}
+
+export const ramp = (t: number, t0: number, t1: number, a: number, b: number) =>
+  t <= t0 ? a : t >= t1 ? b : a + ((b - a) * (t - t0)) / (t1 - t0);
+
+/** A deterministic stream of numbers in [0, 1) for a variant (mulberry32). */
+function variantRng(variant: number, salt: number) {
+  let a = (variant * 7919 + salt * 104729 + 1) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const W = 960;
+const H = 540;
+const FPS = 10;
+
+/**
+ * A vertical bar (someone passing in front) that slides in at `speed` px/s, covers a face centred at cx
+ * (face width `size`) fully from t0 for `hide` s, and slides on.
+ */
+function passingBar(cx: number, size: number, t0: number, hide: number, speed: number): (t: number) => Box | null {
+  const w = size * 1.5;
+  const cover = cx - w / 2;
+  return (t) => {
+    const x = t < t0 ? cover - speed * (t0 - t) : t < t0 + hide ? cover : cover + speed * (t - t0 - hide);
+    return x > W || x + w < 0 ? null : { x, y: 0, w, h: H };
+  };
+}
+
+/** The scene cases of issue 10, variant `v` (0, 1, 2, …). */
+export function sceneCases(v: number): SceneClip[] {
+  const r = variantRng(v, 1);
+  const pick = (k: number) => SAMPLE_PORTRAITS[(v * 5 + k * 3) % SAMPLE_PORTRAITS.length]!;
+  const size = () => Math.round(130 + r() * 50);
+  const y = () => Math.round(H * (0.4 + r() * 0.15));
+  const cases: SceneClip[] = [];
+
+  for (const [name, hide] of [
+    ['hidden-0.3s', 0.3],
+    ['hidden-2s', 2],
+  ] as const) {
+    const s = size();
+    const cx = Math.round(W * (0.35 + r() * 0.3));
+    const cy = y();
+    const t0 = 3 + r();
+    const drift = (r() - 0.5) * 20; // px/s: barely moving
+    cases.push({
+      name: `${name}-v${v}`,
+      expect: { visits: 1 },
+      spec: {
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds: t0 + hide + 4,
+        actors: [{ portrait: pick(0), size: s, path: (t) => ({ x: cx + drift * t, y: cy }) }],
+        occluders: [passingBar(cx + drift * (t0 + hide / 2), s, t0, hide, 300 + r() * 300)],
+      },
+    });
+  }
+
+  for (const [name, away, visits] of [
+    ['out-2s', 2, 1],
+    ['out-8s', 8, 2],
+  ] as const) {
+    const s = size();
+    const cy = y();
+    const side = r() < 0.5 ? 'left' : 'right';
+    const speed = 150 + r() * 150;
+    const home = side === 'right' ? W * 0.7 : W * 0.3;
+    // The face centre walks to 0.8 face widths beyond the edge (the face is out of view from 0.5 on) and
+    // waits there so that the face is out of view for exactly `away` seconds.
+    const out = side === 'right' ? W + s * 0.8 : -s * 0.8;
+    const tOut = 3 + r();
+    const walk = Math.abs(out - home) / speed;
+    const tBack = tOut + walk + away - (2 * 0.3 * s) / speed;
+    cases.push({
+      name: `${name}-v${v}`,
+      expect: { visits },
+      spec: {
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds: tBack + walk + 3,
+        actors: [
+          {
+            portrait: pick(1),
+            size: s,
+            path: (t) => ({ x: t < tBack ? ramp(t, tOut, tOut + walk, home, out) : ramp(t, tBack, tBack + walk, out, home), y: cy }),
+          },
+        ],
+      },
+    });
+  }
+
+  {
+    // Two people cross; the one walking right passes behind the other, whose face hides theirs.
+    const [pa, pb] = v === 0 ? [GRACE, LEO] : [pick(2), pick(4)];
+    const s = size();
+    const cy = y();
+    const speed = 80 + r() * 60;
+    const span = W * 0.8;
+    const seconds = span / speed + 2;
+    cases.push({
+      name: `crossing-v${v}`,
+      expect: { visits: 2, exits: ['right', 'left'] },
+      spec: {
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds,
+        actors: [
+          { portrait: pa, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.1, W * 0.9), y: cy }) },
+          { portrait: pb, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.9, W * 0.1), y: cy + 10 }) },
+        ],
+      },
+    });
+  }
+
+  {
+    const s = size();
+    const cx = Math.round(W * (0.3 + r() * 0.4));
+    const cy = y();
+    const t0 = 3 + r();
+    cases.push({
+      name: `dimming-v${v}`,
+      expect: { visits: 1 },
+      spec: {
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds: t0 + 6,
+        actors: [{ portrait: pick(3), size: s, path: () => ({ x: cx, y: cy }) }],
+        brightness: (t) => (t < t0 + 1.5 ? ramp(t, t0, t0 + 0.5, 1, 0.5) : ramp(t, t0 + 2.5, t0 + 3, 0.5, 1)),
+      },
+    });
+  }
+  return cases;
+}
+
+/** A portrait around the face: hair, chin and some shoulders, scaled so the face is `size` px wide. */
+function cutPortrait(cv: CV, p: Portrait, size: number): { image: Mat; face: Box } {
+  const src = cv.imread(requireImage(p.image));
+  const f = p.face;
+  const x0 = Math.max(0, Math.round(f.x - f.w * 0.4));
+  const y0 = Math.max(0, Math.round(f.y - f.h * 0.45));
+  const x1 = Math.min(src.cols, Math.round(f.x + f.w * 1.4));
+  const y1 = Math.min(src.rows, Math.round(f.y + f.h * 1.6));
+  const k = size / f.w;
+  const image = src.getRegion(new cv.Rect(x0, y0, x1 - x0, y1 - y0)).resize(Math.round((y1 - y0) * k), Math.round((x1 - x0) * k));
+  return { image, face: { x: (f.x - x0) * k, y: (f.y - y0) * k, w: f.w * k, h: f.h * k } };
+}
+
+/** Copies `img` onto `dst` at (x, y), cut to the frame. */
+function paste(cv: CV, dst: Mat, img: Mat, x: number, y: number): void {
+  const x0 = Math.max(0, x);
+  const y0 = Math.max(0, y);
+  const x1 = Math.min(dst.cols, x + img.cols);
+  const y1 = Math.min(dst.rows, y + img.rows);
+  if (x1 <= x0 || y1 <= y0) return;
+  img.getRegion(new cv.Rect(x0 - x, y0 - y, x1 - x0, y1 - y0)).copyTo(dst.getRegion(new cv.Rect(x0, y0, x1 - x0, y1 - y0)));
+}
+
+/** Writes the clip (MJPG .avi) and returns its path and frame count. */
+export function makeSceneClip(cv: CV, out: string, spec: SceneSpec): { path: string; frames: number } {
+  const background = cv.imread(requireImage(NO_FACE_BACKGROUND)).resize(spec.height, spec.width);
+  const actors = spec.actors.map((a) => ({ ...a, ...cutPortrait(cv, a.portrait, a.size) }));
+  mkdirSync(dirname(out), { recursive: true });
+  const tmp = `${out}.tmp.avi`;
+  const writer = new cv.VideoWriter(tmp, cv.VideoWriter.fourcc('MJPG'), spec.fps, new cv.Size(spec.width, spec.height), true);
+  const frames = Math.round(spec.seconds * spec.fps);
+  for (let i = 0; i < frames; i++) {
+    const t = i / spec.fps;
+    let frame = background.copy();
+    for (const a of actors) {
+      const c = a.path(t);
+      if (c) paste(cv, frame, a.image, Math.round(c.x - a.face.x - a.face.w / 2), Math.round(c.y - a.face.y - a.face.h / 2));
+    }
+    for (const occluder of spec.occluders ?? []) {
+      const b = occluder(t);
+      if (!b) continue;
+      const x0 = Math.max(0, Math.round(b.x));
+      const x1 = Math.min(spec.width, Math.round(b.x + b.w));
+      if (x1 > x0) frame.drawRectangle(new cv.Rect(x0, Math.round(b.y), x1 - x0, Math.round(b.h)), new cv.Vec3(70, 90, 110), -1);
+    }
+    const light = spec.brightness?.(t) ?? 1;
+    if (light !== 1) frame = frame.convertTo(cv.CV_8UC3, light, 0);
+    writer.write(frame);
+  }
+  writer.release();
+  renameSync(tmp, out);
+  return { path: out, frames };
+}
