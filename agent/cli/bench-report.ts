@@ -2,7 +2,7 @@
 // line series): a plotting library (vega, plotly) would add tens of MB and a headless renderer for two
 // charts a person reads once.
 import { STAGES } from '../service/stats.js';
-import type { BenchResult } from './bench.js';
+import type { BenchResult } from './bench-run.js';
 
 const COLOURS: Record<string, string> = { capture: '#1f77b4', detect: '#d62728', track: '#2ca02c', classify: '#9467bd', publish: '#ff7f0e', fps: '#333333' };
 

@@ -22,7 +22,7 @@ const err: Print = (l) => {
 };
 
 /** Runs `body` with a connection to the device; a missing answer is exit 69, a bad local config 78. */
-async function withDevice(a: RemoteArgs, body: (client: MqttClient, t: Target) => Promise<number>): Promise<number> {
+export async function withDevice(a: RemoteArgs, body: (client: MqttClient, t: Target) => Promise<number>): Promise<number> {
   let client: MqttClient | null = null;
   try {
     const t = resolveTarget(a);

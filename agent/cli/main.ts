@@ -139,6 +139,20 @@ export async function main(argv: string[]): Promise<number> {
         .example('$0 config set detector.minFacePx=32', 'tune the running agent'),
     )
     .command(
+      'content set [id]',
+      'Say what is on screen, as a signage player does (content/set): the agent reports an impression when the play ends',
+      (y) =>
+        remoteOptions(y)
+          .positional('id', { type: 'string', describe: 'Content id, e.g. ad-1' })
+          .option('name', { type: 'string', describe: 'A readable name, carried into the impression' })
+          .option('none', { type: 'boolean', default: false, describe: 'Nothing on screen (ends the current play)' })
+          .example('$0 content set ad-1 --name "Spring sale"', 'a play starts (the previous one ends)')
+          .example('$0 content set --none', 'the screen is blank: the play ends and its impression goes out'),
+      async (a) => {
+        code = await (await import('./content.js')).contentSet(a.id, a as unknown as RemoteArgs & { name?: string; none: boolean });
+      },
+    )
+    .command(
       'watch',
       'A live view of a running device: status, fps and stage times, people, last events',
       (y) =>

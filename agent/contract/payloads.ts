@@ -42,6 +42,7 @@ export const EventSchema = Type.Object({
   samples: Type.Integer({ minimum: 0, description: 'Classifications fused into the labels.' }),
   model: Type.String(),
   attention: Type.Optional(AttentionSchema),
+  recovered: Type.Optional(Type.Literal(true, { description: 'On "left": the visit was still open when the agent stopped uncleanly; it is ended at the next start (dwell up to the last recorded sight).' })),
 }, { additionalProperties: false, title: '{root}/events/{entered|updated|left} (QoS 1)' });
 export type EventPayload = Static<typeof EventSchema>;
 

@@ -1,11 +1,8 @@
 import type { Frame } from '../capture/frame.js';
 
-export interface Box {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+import type { Box } from '../lib/geometry.js';
+
+export type { Box };
 
 export interface Detection {
   /** In frame pixels. */

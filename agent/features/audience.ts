@@ -20,6 +20,10 @@ export class AudienceFeature implements Feature {
 
   start(): void {
     this.off = this.ctx.bus.on('frame', ({ people, ts }) => this.onFrame(people, ts));
+    // A fresh snapshot at once: the retained one may still list the people present at an unclean stop.
+    this.ts = Date.now();
+    this.throttle.due([], this.ts);
+    this.publish();
   }
 
   private publish(): void {

@@ -5,6 +5,7 @@ import type { Config } from '../config/schema.js';
 import type { DeviceTopics } from '../contract/topics.js';
 import type { Publisher } from '../publish/publisher.js';
 import type { Logger } from '../lib/logging.js';
+import { within } from '../lib/within.js';
 import type { AgentBus } from './events.js';
 
 export interface FeatureContext {
@@ -45,7 +46,8 @@ export class Sends {
     this.inflight.add(tracked);
   }
 
-  async settle(): Promise<void> {
-    await Promise.allSettled([...this.inflight]);
+  /** Waits for what is in flight, at most a few seconds (an unanswered QoS 1 publish must not hold a stop). */
+  async settle(ms = 3000): Promise<void> {
+    if ((await within(ms, Promise.allSettled([...this.inflight]), 'timeout')) === 'timeout') this.log.warn(`${this.inflight.size} publish(es) not acknowledged at stop`);
   }
 }

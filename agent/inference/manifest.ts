@@ -1,7 +1,7 @@
 // model.json: what a model directory promises (design §1). The agent reads everything it needs to run a
 // model from here and checks the promise against the files and the ONNX graph before it runs anything.
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readFileSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
@@ -165,8 +165,33 @@ export function loadManifest(dirArg: string): LoadedManifest {
   if (manifest.kind === 'embedding' && !manifest.outputs.some((o) => o.type === 'embedding' && o.metric && o.sameBelow)) {
     problems.push('an embedding manifest needs an output of type "embedding" with "metric" and "sameBelow"');
   }
+  problems.push(...runProblems(dir, manifest));
   if (problems.length) throw new ModelError(dir, problems);
   return { dir, manifest, modelPath: join(dir, manifest.model) };
+}
+
+/**
+ * What the adapters need at run time, checked here so that `percept models verify` refuses exactly what
+ * `percept run` would: a fixed input size where the crop or canvas is resized to it, an attribute output
+ * in an attributes model, the SSD's priors file with the count the manifest states.
+ */
+function runProblems(dir: string, m: ModelManifest): string[] {
+  const problems: string[] = [];
+  const [, , h, w] = m.input.shape;
+  const grid = m.outputs.some((o) => (GRID_OUTPUT_TYPES as readonly string[]).includes(o.type));
+  if (!grid && (typeof h !== 'number' || typeof w !== 'number')) {
+    problems.push(`input ${m.input.name}: height and width must be fixed numbers for this ${m.kind} model (crops are resized to them; the manifest says [${m.input.shape}])`);
+  }
+  if (m.kind === 'attributes' && !m.outputs.some((o) => (TASKS as readonly string[]).includes(o.task))) {
+    problems.push(`no output gives ${TASKS.join(', ')}: an attributes model needs at least one`);
+  }
+  if (m.priors) {
+    const path = join(dir, m.priors.file);
+    const bytes = existsSync(path) ? statSync(path).size : -1;
+    if (bytes < 0) problems.push(`priors file ${m.priors.file} is missing`);
+    else if (bytes !== m.priors.count * 16) problems.push(`priors file ${m.priors.file} holds ${bytes / 16} boxes, the manifest says ${m.priors.count}`);
+  }
+  return problems;
 }
 
 function checkLabels(m: ModelManifest): string[] {

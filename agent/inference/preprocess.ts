@@ -5,12 +5,11 @@ import type { CV, Mat } from '../capture/opencv.js';
 import { affineRows, alignmentTransform, toFiveLandmarks, type FiveLandmarks, type Point } from '../lib/align.js';
 import type { ModelManifest, ResizeMode } from './manifest.js';
 
-export interface Region {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
+import { clampRegion, type Box } from '../lib/geometry.js';
+
+/** A rectangle of the frame to turn into a model input (a face box grown by its margin). */
+export type Region = Box;
+export { clampRegion };
 
 /** Where a w×h region lands on the square canvas of the pad modes, in source pixels. */
 export function padPlacement(w: number, h: number, mode: ResizeMode): { side: number; dx: number; dy: number } {
@@ -35,15 +34,6 @@ export function hwcToNchw(
   }
 }
 
-/** Clamps a region to the frame; returns null when nothing of it is inside. */
-export function clampRegion(r: Region, width: number, height: number): Region | null {
-  const x0 = Math.max(0, Math.floor(r.x));
-  const y0 = Math.max(0, Math.floor(r.y));
-  const x1 = Math.min(width, Math.ceil(r.x + r.w));
-  const y1 = Math.min(height, Math.ceil(r.y + r.h));
-  if (x1 - x0 < 1 || y1 - y0 < 1) return null;
-  return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
-}
 
 /** A face box grown by `margin` × its larger side on every side; the manifest's resize mode does the rest. */
 export function faceCrop(box: Region, margin: number): Region {

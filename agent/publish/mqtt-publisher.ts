@@ -12,6 +12,8 @@ import type { Logger } from 'winston';
 import type { InboundHandler, Publisher, StatusPayload } from './publisher.js';
 import { topics } from './payloads.js';
 import type { DeliveryQueue } from './outbox.js';
+import { redact, redactText } from '../lib/redact.js';
+import { within } from '../lib/within.js';
 import { backoffDelay } from '../lib/backoff.js';
 
 export interface TlsOptions {
@@ -97,7 +99,7 @@ export class MqttPublisher implements Publisher {
   updateStatus(fields: Partial<StatusPayload>): void {
     Object.assign(this.opts.birth, fields);
     if (this.client?.connected)
-      void this.client.publishAsync(this.t.status, JSON.stringify(this.opts.birth), { qos: 1, retain: true }).catch(() => undefined);
+      void this.client.publishAsync(this.t.status, JSON.stringify(redact(this.opts.birth)), { qos: 1, retain: true }).catch(() => undefined);
   }
 
   /** Called after every (re)connect, e.g. to republish retained state. */
@@ -150,7 +152,7 @@ export class MqttPublisher implements Publisher {
       this.connectedAt = now();
       this.log.info(`connected to ${o.url} as ${o.clientId}`);
       void client
-        .publishAsync(this.t.status, JSON.stringify(o.birth), { qos: 1, retain: true })
+        .publishAsync(this.t.status, JSON.stringify(redact(o.birth)), { qos: 1, retain: true })
         .catch((err: Error) => this.log.warn(`birth message not sent: ${err.message}`));
       for (const topic of this.subscriptions.keys()) void client.subscribeAsync(topic, { qos: 1 }).catch(() => undefined);
       for (const l of this.connectListeners) l();
@@ -231,12 +233,14 @@ export class MqttPublisher implements Publisher {
   /** Retained or not, QoS 1, fire-and-forget when offline (state topics are republished on change). */
   async publishRaw(topic: string, payload: string, retain: boolean): Promise<void> {
     if (!this.client?.connected) return;
-    await this.client.publishAsync(topic, payload, { qos: 1, retain });
+    // Every state topic passes here: no URL password or secret parameter leaves the agent (camera errors
+    // and status details quote URIs).
+    await this.client.publishAsync(topic, redactText(payload), { qos: 1, retain });
   }
 
   async publishStats(stats: object): Promise<void> {
     if (!this.client?.connected) return;
-    await this.client.publishAsync(this.t.stats, JSON.stringify(stats), { qos: 0 });
+    await this.client.publishAsync(this.t.stats, JSON.stringify(redact(stats)), { qos: 0 });
   }
 
   async publishAudience(audience: object): Promise<void> {
@@ -264,10 +268,13 @@ export class MqttPublisher implements Publisher {
     if (left) this.log.warn(`${left} event(s) not yet delivered stay in the outbox for the next start`);
     this.client = null;
     if (client.connected) {
-      await client
+      const sent = client
         .publishAsync(this.t.status, JSON.stringify({ state: 'offline', reason } satisfies StatusPayload), { qos: 1, retain: true })
+        .then(() => 'sent' as const)
         .catch((err: Error) => this.log.warn(`offline status not sent: ${err.message}`));
+      // A broker that just came back may not acknowledge in time: the last will then says offline.
+      if ((await within(3000, sent, 'timeout')) === 'timeout') this.log.warn('offline status not acknowledged within 3 s; the last will reports it');
     }
-    await client.endAsync();
+    if ((await within(2000, client.endAsync(), 'timeout')) === 'timeout') client.end(true);
   }
 }

@@ -17,49 +17,10 @@
 import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { realFs, renameDurable, writeDurable, type DurableFs } from '../lib/durable.js';
+import { ageAtLoad, fileName, highestQuarantinedKey, NAME, parseEntry, systemClock } from './outbox-entry.js';
+import type { Clock, Deliverable, DeliveryQueue, OutboxEntry, OutboxOptions } from './outbox-entry.js';
 
-export interface Clock {
-  /** Wall time, ms since the epoch (stored in entries). */
-  wall(): number;
-  /** Monotonic ms (ages within a run). */
-  mono(): number;
-}
-
-export const systemClock: Clock = { wall: () => Date.now(), mono: () => performance.now() };
-
-export interface OutboxOptions {
-  maxEvents: number;
-  maxAgeMs: number;
-  /** Entries held in memory while the disk refuses writes; beyond, the oldest are dropped. Default 1000. */
-  memoryMax?: number;
-  /** Sub-directory of the state directory. Default `outbox`. */
-  name?: string;
-  clock?: Clock;
-  fs?: DurableFs;
-}
-
-/** What the broker gets: the publisher's side of a queue. */
-export interface Deliverable {
-  topic: string;
-  payload: string;
-  retain?: boolean;
-}
-
-/** A queue the publisher drains in order: next() is synchronous and finite, so the send loop always awaits. */
-export interface DeliveryQueue {
-  readonly depth: number;
-  /** The oldest undelivered entry (bad ones are quarantined on the way), or null when empty. */
-  next(): Deliverable | null;
-  /** The broker acknowledged it. */
-  delivered(entry: Deliverable): void;
-  /** Called after every put, to wake the sender. */
-  onPut(listener: () => void): void;
-}
-
-export interface OutboxEntry extends Deliverable {
-  /** Position in delivery order: the event seq in the event outbox, an ordinal elsewhere. */
-  seq: number;
-}
+export { systemClock, type Clock, type Deliverable, type DeliveryQueue, type OutboxEntry, type OutboxOptions };
 
 interface Slot {
   /** File name on disk, or null while held in memory. */
@@ -67,20 +28,6 @@ interface Slot {
   memory: OutboxEntry | null;
   ageAtLoad: number;
   since: number;
-}
-
-const NAME = /^(\d+)\.json$/;
-const fileName = (seq: number) => `${String(seq).padStart(20, '0')}.json`;
-const PLAUSIBLE_EPOCH = Date.UTC(2024, 0, 1);
-
-/** Parses a stored entry; throws with the reason when it is not one. */
-function parseEntry(seq: number, raw: string): OutboxEntry & { createdAt?: number } {
-  const v = JSON.parse(raw) as Record<string, unknown>;
-  if (!v || typeof v !== 'object') throw new Error('not a JSON object');
-  if (typeof v.topic !== 'string' || !v.topic || /[#+\0]/.test(v.topic)) throw new Error('no valid "topic"');
-  if (typeof v.payload !== 'string') throw new Error('no "payload" string');
-  const createdAt = typeof v.createdAt === 'number' ? v.createdAt : typeof v.storedAt === 'number' ? v.storedAt : undefined;
-  return { seq, topic: v.topic, payload: v.payload, retain: v.retain === true, createdAt };
 }
 
 export class Outbox implements DeliveryQueue {
@@ -309,14 +256,7 @@ export class Outbox implements DeliveryQueue {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
-    try {
-      for (const q of readdirSync(this.quarantineDir)) {
-        const key = Number(NAME.exec(q.replace(/\.\d+$/, ''))?.[1]);
-        if (Number.isSafeInteger(key)) this.highestQuarantined = Math.max(this.highestQuarantined, key);
-      }
-    } catch {
-      /* no quarantine yet */
-    }
+    this.highestQuarantined = Math.max(this.highestQuarantined, highestQuarantinedKey(this.quarantineDir));
     const wall = this.clock.wall();
     const mono = this.clock.mono();
     for (const name of names) {
@@ -345,8 +285,7 @@ export class Outbox implements DeliveryQueue {
         this.quarantine(name, (err as Error).message);
         continue;
       }
-      const plausible = createdAt !== undefined && createdAt >= PLAUSIBLE_EPOCH;
-      this.insert(key, { file: name, memory: null, ageAtLoad: plausible ? Math.max(0, wall - createdAt!) : 0, since: mono });
+      this.insert(key, { file: name, memory: null, ageAtLoad: ageAtLoad(createdAt, wall), since: mono });
     }
   }
 }

@@ -21,6 +21,7 @@ import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import type { Publisher } from '../publish/publisher.js';
 import { eventPayload } from '../publish/payloads.js';
 import { EventSink } from '../publish/event-sink.js';
+import { OpenVisitsStore } from '../publish/open-visits.js';
 import { defaultStateDir } from '../lib/state-dir.js';
 import { deviceTopics } from '../contract/topics.js';
 import type { EventPayload } from '../contract/payloads.js';
@@ -110,6 +111,7 @@ export class Agent {
         return made;
       }, (made) => made.close());
       this.sink = sink;
+      this.endLeftoverVisits(stateDir, publishLog);
 
       let url = config.mqtt.url;
       if (!url) {
@@ -157,6 +159,16 @@ export class Agent {
       await this.shutdown('start-failed');
       throw err;
     }
+  }
+
+  /** Visits an unclean stop left open end now (`left`, recovered), and open visits are recorded from here on. */
+  private endLeftoverVisits(stateDir: string, log: Logger): void {
+    const store = new OpenVisitsStore(stateDir, (m) => log.warn(m));
+    const leftovers = store.takeLeftovers(new Date());
+    for (const p of leftovers) this.sink!.emit((seq) => ({ ...p, seq }));
+    if (leftovers.length) log.warn(`${leftovers.length} visit(s) left open by an unclean stop ended now with "left" (recovered)`);
+    this.bus.on('visit', ({ payload }) => store.onEvent(payload));
+    this.bus.on('frame', ({ people, ts }) => store.touch(people, ts));
   }
 
   /** The status says why the agent runs degraded (a full disk) while it does, checked every few seconds. */

@@ -18,7 +18,7 @@ import { faceQuality, sharpness, type QualityOptions } from '../track/quality.js
 import type { Logger } from '../lib/logging.js';
 import type { PipelineStats } from './stats.js';
 import type { FrameDone } from '../features/events.js';
-import { headPose, isLooking } from '../lib/head-pose.js';
+import { headPose, isLooking, type HeadPose } from '../lib/head-pose.js';
 import { toFiveLandmarks } from '../lib/align.js';
 
 export interface PipelineDeps {
@@ -47,6 +47,17 @@ export interface PipelineDeps {
   onFrame?: (frame: FrameDone) => void;
 }
 
+
+/** The head pose of the visit's detection in this frame; null without landmarks or for degenerate ones. */
+function poseOf(v: Visit): HeadPose | null {
+  const five = toFiveLandmarks(v.track.detection.landmarks);
+  if (!five) return null;
+  try {
+    return headPose(five);
+  } catch {
+    return null; // eyes on one point, or the mouth above the eyes: no pose this frame
+  }
+}
 
 /** A detection as the embedder takes it: the box, with landmarks for aligned crops. */
 const region = (d: Detection): FaceRegion => ({ ...d.box, ...(d.landmarks ? { landmarks: d.landmarks } : {}) });
@@ -119,8 +130,9 @@ export class Pipeline {
     if (viewers && byDetection.size) this.emitAll(deps.visits.onDetectionEmbeddings(viewers, byDetection, frame.ts));
     for (const v of deps.visits.visits.values()) {
       // Crops are cut on detection passes only: a coasting box is a prediction, not a face.
-      deps.visits.setQuality(v, detections ? this.quality(frame, v) : 0);
-      if (detections && v.track.visible) this.observeAttention(v, frame.ts);
+      const pose = detections && v.track.visible ? poseOf(v) : null;
+      deps.visits.setQuality(v, detections ? this.quality(frame, v, pose) : 0);
+      if (pose) this.observeAttention(v, frame.ts, pose);
     }
     this.emitAll(deps.visits.tick(frame.ts));
     deps.stats.stages.track.add(performance.now() - t);
@@ -149,18 +161,11 @@ export class Pipeline {
     return viewers;
   }
 
-  /** Looking or not, from the head pose of this frame's landmarks (smoothed over half a second). */
-  private observeAttention(v: Visit, ts: number): void {
-    const five = toFiveLandmarks(v.track.detection.landmarks);
-    if (!five) return;
-    let pose;
-    try {
-      pose = v.pose.push(ts, headPose(five));
-    } catch {
-      return; // degenerate landmarks (eyes on one point, mouth above the eyes): no pose this frame
-    }
+  /** Looking or not, from the head pose of this frame (smoothed over half a second: landmarks jitter). */
+  private observeAttention(v: Visit, ts: number, pose: HeadPose): void {
+    const smooth = v.pose.push(ts, pose);
     const { lookYawDeg, lookPitchDeg } = this.deps.settings;
-    v.looking = isLooking({ ...pose, roll: 0 }, lookYawDeg, lookPitchDeg);
+    v.looking = isLooking({ ...smooth, roll: 0 }, lookYawDeg, lookPitchDeg);
     v.attention.observe(ts, v.looking);
   }
 
@@ -186,12 +191,12 @@ export class Pipeline {
     this.deps.onFrame?.({ ts: this.clock, ...this.frameSize, people: this.deps.visits.present(), farFaces: this.deps.gate.farFaces, ...(mat ? { mat } : {}) });
   }
 
-  private quality(frame: Frame, v: Visit): number {
+  private quality(frame: Frame, v: Visit, pose: HeadPose | null): number {
     const { track } = v;
     if (!track.visible) return 0;
-    // Size and edge first: sharpness costs a resize and a Laplacian, only worth it for a usable face.
-    if (faceQuality(track.box, track.score, Infinity, frame, this.deps.quality) === 0) return 0;
-    return faceQuality(track.box, track.score, sharpness(this.deps.cv, frame.mat, track.box), frame, this.deps.quality);
+    // Size, edge and pose first: sharpness costs a resize and a Laplacian, only worth it for a usable face.
+    if (faceQuality(track.box, track.score, Infinity, frame, this.deps.quality, pose) === 0) return 0;
+    return faceQuality(track.box, track.score, sharpness(this.deps.cv, frame.mat, track.box), frame, this.deps.quality, pose);
   }
 
   private async classify(frame: Frame, due: Visit[]): Promise<void> {

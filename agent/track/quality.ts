@@ -1,9 +1,9 @@
-// How good a face crop is for classification: big enough, confidently detected, sharp. Tiny, blurred or
-// cut-off faces are not classified at all; among the rest, quality weights fusion and says when a
-// clearly better crop is worth another classifier call.
+// How good a face crop is for classification: big enough, confidently detected, sharp, facing the camera.
+// Tiny, blurred, cut-off or profile faces are not classified at all; among the rest, quality weights
+// fusion and says when a clearly better crop is worth another classifier call — so frontal views win.
 import type { CV, Mat } from '../capture/opencv.js';
 import type { Box } from '../detect/detector.js';
-import { clampRegion } from '../inference/preprocess.js';
+import { clampRegion } from '../lib/geometry.js';
 
 export interface QualityOptions {
   /** Faces smaller than this (larger side, px) are not classified. */
@@ -33,11 +33,23 @@ export function sharpness(cv: CV, frame: Mat, box: Box): number {
   return sd * sd;
 }
 
+/** Head turned further than this (yaw or pitch, degrees) is a profile: wait for a better view. */
+export const MAX_TURN_DEG = 60;
+
+/** 1 for a frontal face, cos(yaw)·cos(pitch) as it turns, 0 beyond MAX_TURN_DEG; 1 without a pose (no landmarks). */
+export function frontality(pose: { yaw: number; pitch: number } | null): number {
+  if (!pose) return 1;
+  if (Math.abs(pose.yaw) > MAX_TURN_DEG || Math.abs(pose.pitch) > MAX_TURN_DEG) return 0;
+  return Math.cos((pose.yaw * Math.PI) / 180) * Math.cos((pose.pitch * Math.PI) / 180);
+}
+
 /** 0 when the face must not be classified; otherwise (0, 1]. */
-export function faceQuality(box: Box, score: number, sharp: number, frame: { width: number; height: number }, o: QualityOptions): number {
+export function faceQuality(
+  box: Box, score: number, sharp: number, frame: { width: number; height: number }, o: QualityOptions, pose: { yaw: number; pitch: number } | null = null,
+): number {
   const side = Math.max(box.w, box.h);
   if (side < o.minFacePx || sharp < o.minSharpness || nearEdge(box, frame, o.edgeMargin)) return 0;
   const size = Math.min(1, side / o.goodFacePx);
   const sharpF = Math.min(1, sharp / o.goodSharpness);
-  return size * Math.min(1, score) * (0.5 + 0.5 * sharpF);
+  return size * Math.min(1, score) * (0.5 + 0.5 * sharpF) * frontality(pose);
 }

@@ -4,6 +4,7 @@
 // detection. Where motion cannot tell two faces apart (a detection close to two tracks: a crossing), the
 // caller may pass an appearance veto (from face embeddings) that forbids a pairing. Pure: detections and
 // timestamps in, tracks out.
+import { boxIou } from '../lib/geometry.js';
 import type { Box, Detection } from '../detect/detector.js';
 import { BoxKalman } from './kalman.js';
 
@@ -34,13 +35,7 @@ export interface Track {
   kalman: BoxKalman;
 }
 
-export function boxIou(a: Box, b: Box): number {
-  const ix = Math.max(0, Math.min(a.x + a.w, b.x + b.w) - Math.max(a.x, b.x));
-  const iy = Math.max(0, Math.min(a.y + a.h, b.y + b.h) - Math.max(a.y, b.y));
-  const inter = ix * iy;
-  const union = a.w * a.h + b.w * b.h - inter;
-  return union > 0 ? inter / union : 0;
-}
+export { boxIou };
 
 /** Centre distance in units of the larger face side, or Infinity when the sizes are too different. */
 function centreDistance(a: Box, b: Box): number {

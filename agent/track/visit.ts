@@ -59,7 +59,11 @@ export interface Visit {
 export const DEFAULT_ATTENTION: AttentionOptions = { minGlanceMs: 500, maxGapMs: 1000 };
 
 export function newVisit(
-  person: string, track: Track, hysteresis: HysteresisOptions, distance: Distance = euclidean, attention: AttentionOptions = DEFAULT_ATTENTION,
+  person: string,
+  track: Track,
+  hysteresis: HysteresisOptions,
+  distance: Distance = euclidean,
+  attention: AttentionOptions = DEFAULT_ATTENTION,
 ): Visit {
   return {
     person,
@@ -137,5 +141,34 @@ export function visitEvent(type: VisitEventType, v: Visit, ts: number): VisitEve
     samples: v.samples,
     attributes: v.fusion.attributes(),
     attention: v.attention.summary(),
+  };
+}
+
+export interface AudiencePerson {
+  person: string;
+  firstSeen: number;
+  box: Box;
+  labels: Partial<Record<Task, string>>;
+  /** Fused probability of each published label. */
+  confidence?: Partial<Record<Task, number>>;
+  /** Undefined without landmarks (the SSD detector). */
+  looking?: boolean;
+  attentionMs?: number;
+  glances?: number;
+}
+
+/** Someone present as the audience snapshot shows them: published labels, their confidences, attention. */
+export function presentPerson(v: Visit): AudiencePerson {
+  const a = v.attention.summary();
+  const confidence = Object.fromEntries(Object.entries(v.fusion.attributes()).map(([t, p]) => [t, p!.p]));
+  return {
+    person: v.person,
+    firstSeen: v.firstSeen,
+    box: v.seenBox,
+    labels: v.fusion.labels(),
+    confidence,
+    ...(v.looking !== undefined ? { looking: v.looking } : {}),
+    attentionMs: a.attentionMs,
+    glances: a.glances,
   };
 }

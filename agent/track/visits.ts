@@ -8,17 +8,16 @@
 // Re-identification (see reid-rules.ts): with an embedder, by appearance only; without one (or for a
 // visit never embedded), by position only — a face reappearing where it was lost within positionGraceMs.
 import type { FaceAttributes } from '../classify/classifier.js';
-import type { Task } from '../contract/labels.js';
-import type { Box, Detection } from '../detect/detector.js';
+import type { Detection } from '../detect/detector.js';
 import type { HysteresisOptions } from './fusion.js';
 import type { AttentionOptions } from './attention.js';
 import { embeddingDistance, type EmbeddingMetric } from '../classify/embedder.js';
 import { DEFAULT_REID, type Distance, type ReidOptions } from './reid.js';
 import { ReidRules } from './reid-rules.js';
 import type { Track, Tracker, TrackUpdate } from './tracker.js';
-import { current, newVisit, syncSight, visitEvent, type Visit, type VisitEvent } from './visit.js';
+import { current, newVisit, presentPerson, syncSight, visitEvent, type AudiencePerson, type Visit, type VisitEvent } from './visit.js';
 
-export type { Visit, VisitEvent, VisitEventType } from './visit.js';
+export type { AudiencePerson, Visit, VisitEvent, VisitEventType } from './visit.js';
 
 export interface VisitOptions {
   /** Classify a person again after this long… */
@@ -42,19 +41,6 @@ export interface VisitOptions {
   attention?: AttentionOptions;
 }
 
-export interface AudiencePerson {
-  person: string;
-  firstSeen: number;
-  box: Box;
-  labels: Partial<Record<Task, string>>;
-  /** Fused probability of each published label. */
-  confidence?: Partial<Record<Task, number>>;
-  /** Undefined without landmarks (the SSD detector). */
-  looking?: boolean;
-  attentionMs?: number;
-  glances?: number;
-}
-
 export class VisitBook {
   /** Visits with a live track, by track id. */
   readonly visits = new Map<number, Visit>();
@@ -74,7 +60,10 @@ export class VisitBook {
   /** Tracks whose visit moved to another track; one that sees a face again starts a new visit. */
   private readonly orphans = new Map<number, Track>();
 
-  constructor(private readonly opts: VisitOptions, private readonly newPerson: () => string) {
+  constructor(
+    private readonly opts: VisitOptions,
+    private readonly newPerson: () => string,
+  ) {
     this.rules = new ReidRules(this, opts.reid ?? DEFAULT_REID, opts.appearance ?? false);
     const metric = opts.metric ?? 'euclidean';
     this.distance = (a, b) => embeddingDistance(a, b, metric);
@@ -141,7 +130,9 @@ export class VisitBook {
   }
 
   /** Followed by a live track now. */
-  isOpen(v: Visit): boolean { return this.visits.get(v.track.id) === v; }
+  isOpen(v: Visit): boolean {
+    return this.visits.get(v.track.id) === v;
+  }
 
   markPending(visits: Visit[], ts: number): void {
     for (const v of visits) {
@@ -166,7 +157,9 @@ export class VisitBook {
   }
 
   /** Visits whose face should be embedded from this frame, most urgent first (empty without an embedder). */
-  wantingEmbedding(ts: number): Visit[] { return this.rules.wanting(ts); }
+  wantingEmbedding(ts: number): Visit[] {
+    return this.rules.wanting(ts);
+  }
 
   markEmbedding(visits: Visit[], ts: number): void {
     for (const v of visits) {
@@ -198,7 +191,9 @@ export class VisitBook {
   }
 
   /** For Tracker.update: forbids pairings that the embeddings of contested detections rule out. */
-  appearanceVeto(embeddings: ReadonlyMap<number, Float32Array>) { return this.rules.veto(embeddings); }
+  appearanceVeto(embeddings: ReadonlyMap<number, Float32Array>) {
+    return this.rules.veto(embeddings);
+  }
 
   /** Ends every visit, open or suspended (source finished or agent stopping). */
   endAll(ts: number, tracker: Tracker): VisitEvent[] {
@@ -209,15 +204,7 @@ export class VisitBook {
 
   /** The people present now (entered, not yet left — suspended ones too) with their published labels. */
   present(): AudiencePerson[] {
-    return [...this.visits.values(), ...this.suspended].filter((v) => v.entered)
-      .map((v) => {
-        const a = v.attention.summary();
-        const confidence = Object.fromEntries(Object.entries(v.fusion.attributes()).map(([t, p]) => [t, p!.p]));
-        return {
-          person: v.person, firstSeen: v.firstSeen, box: v.seenBox, labels: v.fusion.labels(), confidence,
-          ...(v.looking !== undefined ? { looking: v.looking } : {}), attentionMs: a.attentionMs, glances: a.glances,
-        };
-      });
+    return [...this.visits.values(), ...this.suspended].filter((v) => v.entered).map(presentPerson);
   }
 
   // ——— used by ReidRules ———

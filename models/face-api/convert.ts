@@ -62,7 +62,9 @@ const licence = 'MIT (face-api / face-api.js code and weights). Training data ca
 export const SAME_PERSON_BELOW = 0.45;
 
 export const CROP_MODES: Record<'ageGender' | 'expression' | 'recognition', { crop: CropMode; cropMargin: number }> = {
-  ageGender: { crop: 'aligned-5pt', cropMargin: 0 },
+  // Box crops (the detector's box, no margin): aligned tight crops were steadier across head turns but got
+  // fewer genders right (67/72 vs 69/72; Grace Hopper read male) — a stable wrong label sells nothing.
+  ageGender: { crop: 'box', cropMargin: 0 },
   expression: { crop: 'aligned-5pt', cropMargin: 0 },
   recognition: { crop: 'aligned-5pt', cropMargin: 0 },
 };

@@ -2,6 +2,7 @@
 // in a frame names the person it is, the "classifier" answers from a script per person, and the fake
 // embedder answers a few frames later (asynchronously, as the real one does) with a deterministic noisy
 // embedding of that person. Nothing here knows the answers the tests check.
+import { rng } from './rng.js';
 import { Tracker, type TrackerOptions } from '../../agent/track/tracker.js';
 import { VisitBook, type VisitEvent, type VisitOptions, type Visit } from '../../agent/track/visits.js';
 import { DEFAULT_REID, type ReidOptions } from '../../agent/track/reid.js';
@@ -32,16 +33,9 @@ export const VISIT_OPTS: VisitOptions = {
 };
 export const TRACKER_OPTS: TrackerOptions = { iouThreshold: 0.2, minHits: 2, maxUnseenMs: 1000, tentativeUnseenMs: 300 };
 
-/** Deterministic PRNG (mulberry32) and a normal deviate from it. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+/** The seeded generator and a normal deviate from it. */
+function gaussian(seed: number) {
+  const next = rng(seed);
   return { next, normal: () => Math.sqrt(-2 * Math.log(next() + 1e-12)) * Math.cos(2 * Math.PI * next()) };
 }
 
@@ -54,13 +48,13 @@ const hash = (s: string) => [...s].reduce((h, c) => Math.imul(h ^ c.charCodeAt(0
  */
 export class FakeFaces {
   private readonly bases = new Map<string, Float32Array>();
-  private readonly noise = rng(7);
+  private readonly noise = gaussian(7);
 
   base(who: string): Float32Array {
     let b = this.bases.get(who);
     if (b) return b;
     const [name, of] = who.startsWith('twin:') ? [who, who.slice(5)] : [who, null];
-    const r = rng(hash(name));
+    const r = gaussian(hash(name));
     b = of ? this.perturb(this.base(of), 0.05, r.normal) : this.perturb(new Float32Array(128), 1, r.normal);
     this.bases.set(who, b);
     return b;

@@ -105,6 +105,28 @@ test('models verify names the problem: wrong input shape in the manifest', async
   assert.match(res.stderr, /input "input" dimension 2 is 112 in the graph, the manifest says 224/);
 });
 
+interface Manifest { input: { shape: unknown[] }; outputs: Record<string, unknown>[]; priors: { file: string } }
+
+// What run would refuse, verify refuses too (each case passed verify before and then failed at run).
+for (const [name, base, change, message] of [
+  ['dynamic height and width in an attributes model', 'ageGender', (m: Manifest) => { m.input.shape = ['batch', 3, 'h', 'w']; },
+    /height and width must be fixed numbers for this attributes model/],
+  ['an attributes model without an age, gender or emotion output', 'ageGender', (m: Manifest) => { m.outputs = m.outputs.map((o) => ({ ...o, task: 'boxes', type: 'sigmoid-logits' })); },
+    /no output gives age, gender, emotion/],
+  ['an SSD whose priors file is missing', 'detector', (m: Manifest) => { m.priors.file = 'gone.bin'; }, /priors file gone\.bin is missing/],
+] as const) {
+  test(`models verify refuses what run would: ${name}`, async () => {
+    const dir = join(work, `run-${name.replace(/\W+/g, '-')}`);
+    cpSync(DEFAULT_MODELS[base], dir, { recursive: true });
+    const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    change(m);
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(m));
+    const res = await runPercept(['models', 'verify', dir]);
+    assert.equal(res.code, 65, res.stderr);
+    assert.match(res.stderr, message);
+  });
+}
+
 test('models verify on something that is not a model', async () => {
   const res = await runPercept(['models', 'verify', 'no-such-model']);
   assert.equal(res.code, 65);

@@ -131,6 +131,15 @@ test('config set refuses a wrong type and an unknown key before sending anything
   assert.equal(sets.length, before, 'nothing reached config/set');
 });
 
+test('config set of a key the allow-list forbids: sent, refused by the device naming the key (exit 1), nothing changes', async () => {
+  const res = await runPercept(['config', 'set', 'mqtt.url=mqtt://attacker.example:1883', ...target()]);
+  assert.equal(res.code, 1, res.stdout + res.stderr);
+  assert.match(res.stdout + res.stderr, /mqtt\.url: .*(local-only|command-line flag)/);
+  const get = await runPercept(['config', 'get', 'mqtt.url', ...target()]);
+  assert.equal(get.code, 0, get.stderr);
+  assert.doesNotMatch(get.stdout, /attacker/);
+});
+
 test('config set with the agent stopped: no answer, exit 69', async () => {
   agent.child.kill('SIGTERM');
   assert.equal(await agent.exited, 0);

@@ -146,17 +146,17 @@ test('Home Assistant discovery: published when enabled, again when HA comes onli
   const initially = discovery().length;
   assert.equal(initially === 0 || discovery().every((m) => m.payload === ''), true, 'disabled by default: nothing (or removals)');
   assert.equal((await send(JSON.stringify({ homeassistant: { enabled: true } }))).ok, true);
-  const sensors = await waitFor(() => { const d = discovery().filter((m) => m.payload !== ''); return d.length >= 13 ? d : undefined; }, 5000, 'discovery configs');
+  const sensors = await waitFor(() => { const d = discovery().filter((m) => m.payload !== ''); return d.length >= 16 ? d : undefined; }, 5000, 'discovery configs');
   const people = JSON.parse(sensors.find((m) => m.topic.endsWith('/people/config'))!.payload);
   assert.equal(people.state_topic, `${root}/audience`);
   assert.equal(people.availability[0].topic, `${root}/status`);
   const retainedNow = await retainedUnder('homeassistant/#');
-  assert.equal(retainedNow.length, 13, 'the discovery configs are retained');
+  assert.equal(retainedNow.length, 16, 'the discovery configs are retained');
   const count = discovery().length;
   await client.publishAsync('homeassistant/status', 'online');
-  await waitFor(() => (discovery().length >= count + 13 ? true : undefined), 5000, 'republished discovery');
+  await waitFor(() => (discovery().length >= count + 16 ? true : undefined), 5000, 'republished discovery');
   assert.equal((await send(JSON.stringify({ homeassistant: { enabled: false } }))).ok, true);
-  await waitFor(() => (discovery().slice(-13).every((m) => m.payload === '') ? true : undefined), 5000, 'empty retained payloads');
+  await waitFor(() => (discovery().slice(-16).every((m) => m.payload === '') ? true : undefined), 5000, 'empty retained payloads');
   assert.deepEqual(await retainedUnder('homeassistant/#'), [], 'a late subscriber finds nothing retained any more');
 });
 

@@ -126,3 +126,15 @@ test('impression record: viewers, watchers (looked ≥ 1 s), attention, OTS and 
   assert.equal(r.demographics.emotion.happy, 1);
   assert.equal(r.demographics.emotion.neutral, 0);
 });
+
+test('crop quality: frontal faces first, a profile is not classified, no pose leaves quality as it was', async () => {
+  const { faceQuality, frontality } = await import('../../agent/track/quality.js');
+  const o = { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 100, edgeMargin: 0.02 };
+  const box = { x: 500, y: 200, w: 120, h: 140 };
+  const q = (pose: { yaw: number; pitch: number } | null) => faceQuality(box, 0.9, 100, FRAME, o, pose);
+  assert.equal(q(null), q({ yaw: 0, pitch: 0 }), 'frontal = no penalty');
+  assert.ok(q({ yaw: 30, pitch: 0 }) < q({ yaw: 10, pitch: 0 }), 'more turned, lower quality');
+  assert.ok(q({ yaw: 0, pitch: -35 }) < q({ yaw: 0, pitch: 5 }));
+  assert.equal(q({ yaw: 70, pitch: 0 }), 0, 'a profile waits for a better view');
+  assert.equal(frontality({ yaw: 60, pitch: 0 }), 0.5000000000000001);
+});

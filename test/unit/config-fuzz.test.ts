@@ -2,6 +2,7 @@
 // through the loader, and generated or mutated payloads through the remote patch evaluator. Neither may
 // throw anything but a ConfigError; a refusal lists its keys; an accepted patch is applied whole, only to
 // keys a patch may set, and its result always validates.
+import { pick, rng } from '../helpers/rng.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,18 +14,6 @@ import { isRemoteSettable, KEYS } from '../../agent/config/keys.js';
 import { evaluatePatch } from '../../agent/config/remote.js';
 import { PACKAGE_ROOT } from '../helpers/models.js';
 
-/** mulberry32: a small seeded generator; the same seed gives the same cases on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 const TOKENS = [
   ':',
