@@ -31,6 +31,8 @@ export interface GateResult {
 }
 
 const FORGET_MS = 3000;
+/** A poster hidden by someone walking past is still a poster: a static anchor is kept this long unseen. */
+const FORGET_STATIC_MS = 60_000;
 
 export class AudienceGate {
   private readonly anchors: Anchor[] = [];
@@ -63,7 +65,10 @@ export class AudienceGate {
       }
       return !anchor.isStatic;
     }) : near;
-    for (let i = this.anchors.length - 1; i >= 0; i--) if (ts - this.anchors[i]!.lastSeen > FORGET_MS) this.anchors.splice(i, 1);
+    for (let i = this.anchors.length - 1; i >= 0; i--) {
+      const a = this.anchors[i]!;
+      if (ts - a.lastSeen > (a.isStatic ? FORGET_STATIC_MS : FORGET_MS)) this.anchors.splice(i, 1);
+    }
     return { viewers, becameStatic };
   }
 

@@ -138,3 +138,12 @@ test('crop quality: frontal faces first, a profile is not classified, no pose le
   assert.equal(q({ yaw: 70, pitch: 0 }), 0, 'a profile waits for a better view');
   assert.equal(frontality({ yaw: 60, pitch: 0 }), 0.5000000000000001);
 });
+
+test('gate: a static face hidden for a while by someone passing in front stays static', () => {
+  const gate = new AudienceGate({ minViewerFacePx: 0, ignoreZones: [], staticAfterMs: 3000, staticTolerance: 0.1 }, TRACKER);
+  const poster = face(900, 100, 150);
+  for (let t = 0; t <= 4000; t += 200) gate.filter([poster], FRAME, t);
+  for (let t = 4200; t <= 9000; t += 200) gate.filter([], FRAME, t); // hidden 5 s
+  assert.deepEqual(gate.filter([poster], FRAME, 9200).viewers, [], 'not counted again when it reappears');
+  assert.equal(gate.staticFaces, 1);
+});
