@@ -1,5 +1,6 @@
 // model.json: what a model directory promises (design §1). The agent reads everything it needs to run a
 // model from here and checks the promise against the files and the ONNX graph before it runs anything.
+import { manifestSchema } from './manifest-schema.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -8,7 +9,8 @@ import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
 
 export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits' | 'embedding' | GridOutputType;
 /** Anchor-free grid detectors (YuNet): one row per grid cell of a stride, row-major; see detect/grid-decode.ts. */
-export const GRID_OUTPUT_TYPES = ['grid-class-probability', 'grid-objectness', 'grid-box-offsets', 'grid-landmark-offsets'] as const;
+import { GRID_OUTPUT_TYPES } from './manifest-schema.js';
+export { GRID_OUTPUT_TYPES };
 export type GridOutputType = typeof GRID_OUTPUT_TYPES[number];
 export type ResizeMode = 'squash' | 'pad-centre' | 'pad-bottom-right';
 /** Face crops: the (grown) detector box, or a similarity warp of the 5 landmarks onto a template (agent/lib/align.ts). */
@@ -64,70 +66,6 @@ export class ModelError extends Error {
     this.name = 'ModelError';
   }
 }
-
-const dim = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', minLength: 1 }] };
-const manifestSchema = {
-  type: 'object',
-  required: ['schema', 'name', 'kind', 'model', 'files', 'input', 'outputs', 'provenance', 'licence'],
-  properties: {
-    schema: { const: 1 },
-    name: { type: 'string', minLength: 1 },
-    kind: { enum: ['detector', 'attributes', 'embedding'] },
-    description: { type: 'string' },
-    model: { type: 'string', minLength: 1 },
-    files: {
-      type: 'array', minItems: 1,
-      items: {
-        type: 'object', required: ['path', 'sha256'],
-        properties: { path: { type: 'string' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, bytes: { type: 'integer' } },
-      },
-    },
-    input: {
-      type: 'object', required: ['name', 'shape', 'layout', 'colour', 'resize', 'normalise'],
-      properties: {
-        name: { type: 'string' },
-        shape: { type: 'array', minItems: 4, maxItems: 4, items: dim },
-        layout: { const: 'NCHW' },
-        colour: { enum: ['RGB', 'BGR'] },
-        resize: { enum: ['squash', 'pad-centre', 'pad-bottom-right'] },
-        cropMargin: { type: 'number', minimum: 0, maximum: 1 },
-        sizeMultiple: { type: 'integer', minimum: 1 },
-        crop: { enum: ['box', 'aligned-5pt'] },
-        normalise: {
-          type: 'object', required: ['mean', 'std'],
-          properties: {
-            mean: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number' } },
-            std: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number', exclusiveMinimum: 0 } },
-          },
-        },
-      },
-    },
-    outputs: {
-      type: 'array', minItems: 1,
-      items: {
-        type: 'object', required: ['name', 'shape', 'task', 'type'],
-        properties: {
-          name: { type: 'string' },
-          shape: { type: 'array', items: dim },
-          task: { enum: [...TASKS, 'boxes', 'face-score', 'landmarks', 'embedding'] },
-          type: { enum: ['softmax-logits', 'probabilities', 'regression-years', 'ssd-box-encodings', 'sigmoid-logits', 'embedding', ...GRID_OUTPUT_TYPES] },
-          labels: { type: 'array', items: { type: 'string' } },
-          sigmaYears: { type: 'number', exclusiveMinimum: 0 },
-          classIndex: { type: 'integer', minimum: 0 },
-          stride: { type: 'integer', minimum: 1 },
-          metric: { enum: ['euclidean', 'cosine'] },
-          sameBelow: { type: 'number', exclusiveMinimum: 0 },
-        },
-      },
-    },
-    priors: {
-      type: 'object', required: ['file', 'count', 'variances'],
-      properties: { file: { type: 'string' }, count: { type: 'integer' }, variances: { type: 'array', minItems: 4, maxItems: 4 } },
-    },
-    provenance: { type: 'string' },
-    licence: { type: 'string' },
-  },
-} as const;
 
 const validateShape = new Ajv({ allErrors: true }).compile(manifestSchema);
 

@@ -21,7 +21,6 @@ import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import type { Publisher } from '../publish/publisher.js';
 import { eventPayload } from '../publish/payloads.js';
 import { EventSink } from '../publish/event-sink.js';
-import { OpenVisitsStore } from '../publish/open-visits.js';
 import { defaultStateDir } from '../lib/state-dir.js';
 import { deviceTopics } from '../contract/topics.js';
 import type { EventPayload } from '../contract/payloads.js';
@@ -33,6 +32,7 @@ import { PipelineStats } from './stats.js';
 import { Lifecycle } from './lifecycle.js';
 import { closeModels, gateOptions, makePublisher, openModels, openSource, qualityOptions, visitOptions } from './components.js';
 import { statsSnapshot } from './stats-snapshot.js';
+import { endLeftoverVisits, watchDegraded } from './state-watch.js';
 
 /** Faces embedded per second at most: re-identification needs a few looks per person, not every frame. */
 const EMBEDDINGS_PER_SECOND = 10;
@@ -111,7 +111,7 @@ export class Agent {
         return made;
       }, (made) => made.close());
       this.sink = sink;
-      this.endLeftoverVisits(stateDir, publishLog);
+      endLeftoverVisits(this.bus, sink, stateDir, publishLog);
 
       let url = config.mqtt.url;
       if (!url) {
@@ -125,7 +125,8 @@ export class Agent {
       this.publisher = publisher;
       sink.attach(publisher);
       this.bus.on('status', (fields) => publisher.updateStatus(fields));
-      this.watchDegraded(sink);
+      const degraded = watchDegraded(this.bus, sink, publishLog);
+      await step('degraded watch', () => degraded, (t) => clearInterval(t));
       await step('publisher', () => publisher.start(), () => publisher.stop(this.stopReason));
 
       this.tracker = new Tracker(config.tracker);
@@ -159,31 +160,6 @@ export class Agent {
       await this.shutdown('start-failed');
       throw err;
     }
-  }
-
-  /** Visits an unclean stop left open end now (`left`, recovered), and open visits are recorded from here on. */
-  private endLeftoverVisits(stateDir: string, log: Logger): void {
-    const store = new OpenVisitsStore(stateDir, (m) => log.warn(m));
-    const leftovers = store.takeLeftovers(new Date());
-    for (const p of leftovers) this.sink!.emit((seq) => ({ ...p, seq }));
-    if (leftovers.length) log.warn(`${leftovers.length} visit(s) left open by an unclean stop ended now with "left" (recovered)`);
-    this.bus.on('visit', ({ payload }) => store.onEvent(payload));
-    this.bus.on('frame', ({ people, ts }) => store.touch(people, ts));
-  }
-
-  /** The status says why the agent runs degraded (a full disk) while it does, checked every few seconds. */
-  private watchDegraded(sink: EventSink): void {
-    let last: string | null = null;
-    const timer = setInterval(() => {
-      const now = sink.degraded;
-      if (now === last) return;
-      last = now;
-      this.bus.emit('status', { degraded: now ?? undefined });
-      if (now) this.log.warn(`degraded: ${now}`);
-      else this.log.info('no longer degraded: the state directory takes writes again');
-    }, 2000);
-    timer.unref();
-    void this.lifecycle.step('degraded watch', () => timer, (t) => clearInterval(t));
   }
 
   /** A visit event gets the next seq and is stored durably before anything else sees it. */
