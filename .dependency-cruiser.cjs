@@ -14,8 +14,11 @@ module.exports = {
   forbidden: [
     { name: 'no-circular', comment: 'import cycles make start-up order and tests fragile', severity: 'error', from: {}, to: { circular: true } },
     {
-      name: 'agent-not-from-tests', comment: 'product code never imports test fixtures', severity: 'error',
-      from: { path: '^agent/' }, to: { path: '^test/' },
+      name: 'agent-not-from-tests',
+      comment: 'product code never imports test fixtures',
+      severity: 'error',
+      from: { path: '^agent/' },
+      to: { path: '^test/' },
     },
     ...layerRules,
   ],

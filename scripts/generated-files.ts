@@ -14,13 +14,17 @@ export interface GeneratedFile {
 export function generatedFiles(root = PACKAGE_ROOT): GeneratedFile[] {
   const mqtt = SCHEMA_TOPICS.map((t) => ({
     path: join(root, 'schemas/mqtt', t.schemaFile!),
-    content: `${JSON.stringify({
-      $schema: 'http://json-schema.org/draft-07/schema#',
-      $id: `percept/mqtt/${t.schemaFile}`,
-      ...t.schema,
-      title: t.schema!.title ?? `{root}/${t.path}`,
-      description: `${t.description}. ${t.retained ? 'Retained' : 'Not retained'}, QoS ${t.qos}. Generated from agent/contract/payloads.ts by npm run gen: do not edit.`,
-    }, null, 2)}\n`,
+    content: `${JSON.stringify(
+      {
+        $schema: 'http://json-schema.org/draft-07/schema#',
+        $id: `percept/mqtt/${t.schemaFile}`,
+        ...t.schema,
+        title: t.schema!.title ?? `{root}/${t.path}`,
+        description: `${t.description}. ${t.retained ? 'Retained' : 'Not retained'}, QoS ${t.qos}. Generated from agent/contract/payloads.ts by npm run gen: do not edit.`,
+      },
+      null,
+      2,
+    )}\n`,
   }));
   return [{ path: join(root, 'config/percept.schema.json'), content: schemaJson() }, ...mqtt];
 }

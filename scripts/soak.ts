@@ -80,18 +80,7 @@ const startedAt = Date.now();
 const elapsedS = () => Math.round((Date.now() - startedAt) / 1000);
 const agent = spawn(
   process.execPath,
-  [
-    join(PACKAGE_ROOT, 'bin/percept.js'),
-    'run',
-    '--source',
-    opt.source!,
-    '--mqtt-url',
-    broker.url,
-    '--device-id',
-    opt['device-id']!,
-    '--state-dir',
-    stateDir,
-  ],
+  [join(PACKAGE_ROOT, 'bin/percept.js'), 'run', '--source', opt.source!, '--mqtt-url', broker.url, '--device-id', opt['device-id']!, '--state-dir', stateDir],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
 // The agent's log is kept whole in the work directory (it is the place to look up a missing seq).
@@ -139,9 +128,7 @@ async function sampleLoop() {
     const t = elapsedS();
     rss.push({ t, value: f.rssKb });
     fds.push({ t, value: f.fds });
-    log(
-      `t=${t}s rss=${(f.rssKb / 1024).toFixed(1)} MiB fds=${f.fds} events=${seqs.length} outbox=${outboxDepth(stateDir)} restarts=${restarts}`,
-    );
+    log(`t=${t}s rss=${(f.rssKb / 1024).toFixed(1)} MiB fds=${f.fds} events=${seqs.length} outbox=${outboxDepth(stateDir)} restarts=${restarts}`);
   }
 }
 
@@ -152,8 +139,7 @@ stopping = true;
 wakeOnStop();
 await sampling;
 const aliveAtEnd = diedAtS === null;
-if (!aliveAtEnd)
-  log(`the agent died at t=${diedAtS}s with exit ${exitCode}; last log lines:\n${agentLog.split('\n').slice(-20).join('\n')}`);
+if (!aliveAtEnd) log(`the agent died at t=${diedAtS}s with exit ${exitCode}; last log lines:\n${agentLog.split('\n').slice(-20).join('\n')}`);
 // A restart in progress finishes first, so the agent can deliver its last events before it stops.
 await restarting;
 const sigtermAt = Date.now();
@@ -202,9 +188,7 @@ log(`fds: first ${fdFig.first ?? '–'}, last ${fdFig.last ?? '–'}, max ${fdFi
 log(
   `events: ${seq.received} received, ${seq.distinct} distinct seqs (${seq.first ?? '–'}…${seq.last ?? '–'}), gaps ${seq.gaps}, duplicates ${seq.duplicates}, out of order ${seq.outOfOrder}`,
 );
-log(
-  `broker restarts: ${restarts}; agent alive at end: ${aliveAtEnd}; SIGTERM → exit ${exitCode} in ${stopMs} ms; outbox left ${report.outboxLeft}`,
-);
+log(`broker restarts: ${restarts}; agent alive at end: ${aliveAtEnd}; SIGTERM → exit ${exitCode} in ${stopMs} ms; outbox left ${report.outboxLeft}`);
 log(problems.length ? `FAILED: ${problems.join('; ')}` : 'passed');
 log(`agent log: ${report.agentLog}${opt.out ? `; figures: ${opt.out}` : ''}`);
 process.exitCode = problems.length ? 1 : 0;

@@ -54,8 +54,18 @@ export function makeClip(cv: CV, out: string, spec: ClipSpec = DEMO_CLIP): { pat
   const messi = messiSrc.getRegion(new cv.Rect(175, 35, 140, 150)).resize(Math.round(H * 0.5), Math.round(H * 0.467));
   const [g, m] = CLIP_PEOPLE as [ClipPerson, ClipPerson];
   const actors: Actor[] = [
-    { person: g, image: grace, y: Math.round(H * 0.25), x: (t) => (t < 4 ? ramp(t, 0.5, g.inView[0], -grace.cols, W * 0.12) : ramp(t, g.inView[1], g.inView[1] + 1.5, W * 0.12, -grace.cols - 10)) },
-    { person: m, image: messi, y: Math.round(H * 0.2), x: (t) => (t < 9 ? ramp(t, 5, m.inView[0], W + 10, W * 0.55) : ramp(t, m.inView[1], m.inView[1] + 1.5, W * 0.55, W + 10)) },
+    {
+      person: g,
+      image: grace,
+      y: Math.round(H * 0.25),
+      x: (t) => (t < 4 ? ramp(t, 0.5, g.inView[0], -grace.cols, W * 0.12) : ramp(t, g.inView[1], g.inView[1] + 1.5, W * 0.12, -grace.cols - 10)),
+    },
+    {
+      person: m,
+      image: messi,
+      y: Math.round(H * 0.2),
+      x: (t) => (t < 9 ? ramp(t, 5, m.inView[0], W + 10, W * 0.55) : ramp(t, m.inView[1], m.inView[1] + 1.5, W * 0.55, W + 10)),
+    },
   ];
   mkdirSync(dirname(out), { recursive: true });
   const tmp = `${out}.tmp.avi`;

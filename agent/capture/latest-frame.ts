@@ -44,7 +44,9 @@ export class LatestFrame {
       return Promise.resolve(f);
     }
     if (this.ended) return Promise.resolve(null);
-    return new Promise((resolve) => { this.waiter = resolve; });
+    return new Promise((resolve) => {
+      this.waiter = resolve;
+    });
   }
 
   async *[Symbol.asyncIterator](): AsyncGenerator<Frame> {

@@ -6,7 +6,10 @@ import type { CV, Mat } from './opencv.js';
 import type { Frame, FrameSource } from './frame.js';
 
 export class SourceError extends Error {
-  constructor(readonly uri: string, message: string) {
+  constructor(
+    readonly uri: string,
+    message: string,
+  ) {
     super(`source ${uri}: ${message}`);
     this.name = 'SourceError';
   }
@@ -44,16 +47,25 @@ export class OpenCvSource implements FrameSource {
   readonly kind: SourceKind;
   fps = 0;
 
-  constructor(private readonly cv: CV, readonly uri: string, private readonly opts: SourceOptions) {
+  constructor(
+    private readonly cv: CV,
+    readonly uri: string,
+    private readonly opts: SourceOptions,
+  ) {
     this.kind = sourceKind(uri);
   }
 
-  private now(): number { return this.opts.now ? this.opts.now() : Date.now(); }
+  private now(): number {
+    return this.opts.now ? this.opts.now() : Date.now();
+  }
 
   async open(): Promise<void> {
     const cv = this.cv;
     if (this.kind === 'images') {
-      this.images = readdirSync(this.uri).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort().map((f) => join(this.uri, f));
+      this.images = readdirSync(this.uri)
+        .filter((f) => IMAGE_EXT.has(extname(f).toLowerCase()))
+        .sort()
+        .map((f) => join(this.uri, f));
       if (!this.images.length) throw new SourceError(this.uri, `no images (${[...IMAGE_EXT].join(' ')}) in this folder`);
       return;
     }

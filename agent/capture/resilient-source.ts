@@ -42,8 +42,15 @@ export class ResilientSource implements FrameSource {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
-      this.wake = () => { clearTimeout(t); this.wake = null; resolve(); };
+      const t = setTimeout(() => {
+        this.wake = null;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        clearTimeout(t);
+        this.wake = null;
+        resolve();
+      };
     });
   }
 
@@ -65,12 +72,26 @@ export class ResilientSource implements FrameSource {
         let first = true;
         for (;;) {
           let timer: NodeJS.Timeout | undefined;
-          const next = await Promise.race([it.next(), new Promise<typeof FROZEN>((r) => { timer = setTimeout(() => r(FROZEN), this.opts.frozenMs); })]);
+          const next = await Promise.race([
+            it.next(),
+            new Promise<typeof FROZEN>((r) => {
+              timer = setTimeout(() => r(FROZEN), this.opts.frozenMs);
+            }),
+          ]);
           clearTimeout(timer);
           if (this.closed || this.paused) break;
-          if (next === FROZEN) { failure = `no frame for ${this.opts.frozenMs} ms (frozen)`; break; }
-          if (next.done) { failure = 'the stream ended'; break; }
-          if (first) { this.set('ok'); first = false; }
+          if (next === FROZEN) {
+            failure = `no frame for ${this.opts.frozenMs} ms (frozen)`;
+            break;
+          }
+          if (next.done) {
+            failure = 'the stream ended';
+            break;
+          }
+          if (first) {
+            this.set('ok');
+            first = false;
+          }
           // Only a connection that stayed up resets the backoff: a stream that keeps dropping backs off.
           if (attempt && Date.now() - openedAt > this.opts.reconnectMaxMs) attempt = 0;
           yield next.value;

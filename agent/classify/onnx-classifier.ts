@@ -17,11 +17,18 @@ interface AttributeModel {
 }
 
 export class OnnxClassifier implements Classifier {
-  private constructor(private readonly cv: CV, private readonly models: AttributeModel[]) {}
+  private constructor(
+    private readonly cv: CV,
+    private readonly models: AttributeModel[],
+  ) {}
 
-  get name(): string { return this.models.map((m) => m.session.loaded.manifest.name).join('+'); }
+  get name(): string {
+    return this.models.map((m) => m.session.loaded.manifest.name).join('+');
+  }
 
-  get tasks(): Task[] { return [...new Set(this.models.flatMap((m) => m.outputs.map((o) => o.task as Task)))]; }
+  get tasks(): Task[] {
+    return [...new Set(this.models.flatMap((m) => m.outputs.map((o) => o.task as Task)))];
+  }
 
   static async open(cv: CV, dirs: string[], defaultMargin: number, session: SessionOptions, log?: (m: string) => void): Promise<OnnxClassifier> {
     const models: AttributeModel[] = [];
@@ -55,7 +62,9 @@ export class OnnxClassifier implements Classifier {
       for (const spec of model.outputs) {
         const out = outputs[spec.name]!;
         const width = out.data.length / boxes.length;
-        boxes.forEach((_, i) => { faces[i]![spec.task as Task] = decodeOutput(spec, out.data.subarray(i * width, (i + 1) * width)); });
+        boxes.forEach((_, i) => {
+          faces[i]![spec.task as Task] = decodeOutput(spec, out.data.subarray(i * width, (i + 1) * width));
+        });
       }
     });
     await Promise.all(runs);

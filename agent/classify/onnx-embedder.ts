@@ -30,8 +30,7 @@ export class OnnxEmbedder implements Embedder {
 
   static async open(cv: CV, dir: string, session: SessionOptions, log?: (m: string) => void): Promise<OnnxEmbedder> {
     const loaded = loadManifest(dir);
-    if (loaded.manifest.kind !== 'embedding')
-      throw new ModelError(loaded.dir, [`kind is "${loaded.manifest.kind}", an embedding model is needed here`]);
+    if (loaded.manifest.kind !== 'embedding') throw new ModelError(loaded.dir, [`kind is "${loaded.manifest.kind}", an embedding model is needed here`]);
     const output = loaded.manifest.outputs.find((o) => o.type === 'embedding')!;
     if (typeof output.shape[output.shape.length - 1] !== 'number')
       throw new ModelError(loaded.dir, [`output ${output.name}: its last dimension (the embedding size) must be a number`]);

@@ -1,24 +1,24 @@
 // percept bench, detectors side by side: every detector available here (YuNet when fetched, the converted
 // SSD) reads the same clip, frame by frame, through capture → detect → track. Detection time is the
 // adapter's whole detect() (preprocessing, worker round trip, decoding, NMS), as the pipeline pays it.
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import type { Config } from "../config/schema.js";
-import { loadOpenCV } from "../capture/opencv.js";
-import { OpenCvSource } from "../capture/opencv-source.js";
-import { GridDetector } from "../detect/grid-detector.js";
-import { SsdDetector } from "../detect/ssd-detector.js";
-import type { FaceDetector } from "../detect/detector.js";
-import { DEFAULT_MODELS } from "../inference/default-models.js";
-import { Tracker } from "../track/tracker.js";
-import { StageTimer } from "../service/stats.js";
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { loadOpenCV } from '../capture/opencv.js';
+import { OpenCvSource } from '../capture/opencv-source.js';
+import { GridDetector } from '../detect/grid-detector.js';
+import { SsdDetector } from '../detect/ssd-detector.js';
+import type { FaceDetector } from '../detect/detector.js';
+import { DEFAULT_MODELS } from '../inference/default-models.js';
+import { Tracker } from '../track/tracker.js';
+import { StageTimer } from '../service/stats.js';
 
 export interface DetectorFigures {
   name: string;
   /** What the network sees for this clip. */
   input: string;
   frames: number;
-  detect: ReturnType<StageTimer["summary"]>;
+  detect: ReturnType<StageTimer['summary']>;
   /** Faces found over the clip, and frames with at least one. */
   faces: number;
   framesWithFaces: number;
@@ -28,12 +28,7 @@ export interface DetectorFigures {
   fps: number;
 }
 
-async function measure(
-  detector: FaceDetector,
-  input: (w: number, h: number) => string,
-  clip: string,
-  config: Config,
-): Promise<DetectorFigures> {
+async function measure(detector: FaceDetector, input: (w: number, h: number) => string, clip: string, config: Config): Promise<DetectorFigures> {
   const cv = await loadOpenCV();
   const source = new OpenCvSource(cv, clip, {
     loop: false,
@@ -45,7 +40,7 @@ async function measure(
   const timer = new StageTimer();
   let faces = 0;
   let framesWithFaces = 0;
-  let size = "";
+  let size = '';
   let wallMs = 0;
   let last = performance.now();
   for await (const frame of source.frames()) {
@@ -77,10 +72,7 @@ async function measure(
   };
 }
 
-export async function benchDetectors(
-  clip: string,
-  config: Config,
-): Promise<DetectorFigures[]> {
+export async function benchDetectors(clip: string, config: Config): Promise<DetectorFigures[]> {
   const cv = await loadOpenCV();
   const session = {
     providers: config.inference.providers,
@@ -88,13 +80,8 @@ export async function benchDetectors(
     verifySha256: false,
   };
   const out: DetectorFigures[] = [];
-  if (existsSync(join(DEFAULT_MODELS.yunet, "model.json"))) {
-    const yunet = await GridDetector.open(
-      cv,
-      DEFAULT_MODELS.yunet,
-      config.detector,
-      session,
-    );
+  if (existsSync(join(DEFAULT_MODELS.yunet, 'model.json'))) {
+    const yunet = await GridDetector.open(cv, DEFAULT_MODELS.yunet, config.detector, session);
     try {
       out.push(
         await measure(
@@ -111,14 +98,9 @@ export async function benchDetectors(
       await yunet.close();
     }
   }
-  const ssd = await SsdDetector.open(
-    cv,
-    DEFAULT_MODELS.detector,
-    config.detector,
-    session,
-  );
+  const ssd = await SsdDetector.open(cv, DEFAULT_MODELS.detector, config.detector, session);
   try {
-    out.push(await measure(ssd, () => "512x512", clip, config));
+    out.push(await measure(ssd, () => '512x512', clip, config));
   } finally {
     await ssd.close();
   }
@@ -127,7 +109,7 @@ export async function benchDetectors(
 
 export function detectorLines(figures: DetectorFigures[]): string[] {
   return [
-    "  detectors on the same clip (capture + detect + track, every frame):",
+    '  detectors on the same clip (capture + detect + track, every frame):',
     ...figures.map(
       (d) =>
         `    ${d.name.padEnd(26)} ${d.input.padEnd(8)} detect ${d.detect.meanMs} ms (p50 ${d.detect.p50Ms}, p99 ${d.detect.p99Ms})  ` +

@@ -31,17 +31,38 @@ export async function compareHuman(clip: string, perceptFps: number, maxFrames =
   }
   const server = createServer((req, res) => {
     readFile(join(modelsDir, basename((req.url ?? '').split('?')[0]!)), (err, data) => {
-      if (err) { res.writeHead(404); res.end(); } else { res.writeHead(200); res.end(data); }
+      if (err) {
+        res.writeHead(404);
+        res.end();
+      } else {
+        res.writeHead(200);
+        res.end(data);
+      }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
     const port = (server.address() as { port: number }).port;
     const h = new human.Human({
-      backend: 'wasm', wasmPath: wasmDir, modelBasePath: `http://127.0.0.1:${port}/`, debug: false,
-      face: { enabled: true, detector: { rotation: false, maxDetected: 10 }, mesh: { enabled: false }, iris: { enabled: false },
-        description: { enabled: true }, emotion: { enabled: true }, antispoof: { enabled: false }, liveness: { enabled: false } },
-      body: { enabled: false }, hand: { enabled: false }, object: { enabled: false }, gesture: { enabled: false }, segmentation: { enabled: false },
+      backend: 'wasm',
+      wasmPath: wasmDir,
+      modelBasePath: `http://127.0.0.1:${port}/`,
+      debug: false,
+      face: {
+        enabled: true,
+        detector: { rotation: false, maxDetected: 10 },
+        mesh: { enabled: false },
+        iris: { enabled: false },
+        description: { enabled: true },
+        emotion: { enabled: true },
+        antispoof: { enabled: false },
+        liveness: { enabled: false },
+      },
+      body: { enabled: false },
+      hand: { enabled: false },
+      object: { enabled: false },
+      gesture: { enabled: false },
+      segmentation: { enabled: false },
     });
     await h.load();
     await h.warmup?.();
@@ -64,7 +85,16 @@ export async function compareHuman(clip: string, perceptFps: number, maxFrames =
     await src.close();
     const r2 = (v: number) => Math.round(v * 100) / 100;
     const fps = frames / (ms / 1000);
-    return { ok: true, backend: h.tf.getBackend(), frames, faces, fps: r2(fps), msPerFrame: r2(ms / frames), msPerFace: faces ? r2(ms / faces) : 0, ratio: r2(perceptFps / fps) };
+    return {
+      ok: true,
+      backend: h.tf.getBackend(),
+      frames,
+      faces,
+      fps: r2(fps),
+      msPerFrame: r2(ms / frames),
+      msPerFace: faces ? r2(ms / faces) : 0,
+      ratio: r2(perceptFps / fps),
+    };
   } catch (err) {
     return { ok: false, reason: `Human failed here: ${(err as Error).message}` };
   } finally {

@@ -12,14 +12,21 @@ function panel(x0: number, y0: number, w: number, h: number, title: string, seri
   const maxY = Math.max(1, ...all.map((p) => p[1])) * 1.1;
   const sx = (x: number) => x0 + (x / maxX) * w;
   const sy = (y: number) => y0 + h - (y / maxY) * h;
-  const lines = series.map((s) => `<polyline fill="none" stroke="${COLOURS[s.name] ?? '#000'}" stroke-width="1.5" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
+  const lines = series.map(
+    (s) =>
+      `<polyline fill="none" stroke="${COLOURS[s.name] ?? '#000'}" stroke-width="1.5" points="${s.points.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`,
+  );
   const legend = series.map((s, i) => `<text x="${x0 + w - 90}" y="${y0 + 14 + i * 14}" font-size="11" fill="${COLOURS[s.name] ?? '#000'}">${s.name}</text>`);
-  const ticks = [0, 0.5, 1].map((f) => `<text x="${x0 - 6}" y="${sy(maxY * f / 1.1) + 4}" font-size="10" text-anchor="end">${(maxY * f / 1.1).toFixed(0)}</text>`);
+  const ticks = [0, 0.5, 1].map(
+    (f) => `<text x="${x0 - 6}" y="${sy((maxY * f) / 1.1) + 4}" font-size="10" text-anchor="end">${((maxY * f) / 1.1).toFixed(0)}</text>`,
+  );
   return [
     `<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#999"/>`,
     `<text x="${x0}" y="${y0 - 6}" font-size="12" font-weight="bold">${title}</text>`,
     `<text x="${x0 + w}" y="${y0 + h + 14}" font-size="10" text-anchor="end">${maxX.toFixed(0)} s</text>`,
-    ...ticks, ...lines, ...legend,
+    ...ticks,
+    ...lines,
+    ...legend,
   ].join('\n');
 }
 
@@ -28,7 +35,14 @@ export function renderReport(r: BenchResult): { markdown: string; svg: string } 
   const svg = [
     '<svg xmlns="http://www.w3.org/2000/svg" width="720" height="460" font-family="sans-serif">',
     '<rect width="100%" height="100%" fill="white"/>',
-    panel(60, 30, 620, 170, 'Mean latency per stage (ms), 1 s windows', STAGES.map((s) => ({ name: s, points: tl.map((p) => [p.t, p.stages[s] ?? 0] as [number, number]) }))),
+    panel(
+      60,
+      30,
+      620,
+      170,
+      'Mean latency per stage (ms), 1 s windows',
+      STAGES.map((s) => ({ name: s, points: tl.map((p) => [p.t, p.stages[s] ?? 0] as [number, number]) })),
+    ),
     panel(60, 260, 620, 170, 'Frames per second', [{ name: 'fps', points: tl.map((p) => [p.t, p.fps] as [number, number]) }]),
     '</svg>',
   ].join('\n');

@@ -29,7 +29,11 @@ export interface BenchArgs {
   model?: string;
 }
 
-export interface TimelinePoint { t: number; fps: number; stages: Record<string, number> }
+export interface TimelinePoint {
+  t: number;
+  fps: number;
+  stages: Record<string, number>;
+}
 
 const mb = () => Math.round((process.memoryUsage().rss / 1048576) * 10) / 10;
 
@@ -54,16 +58,27 @@ async function classifierBench(config: Config, clip: string) {
   let box = null;
   for await (const f of src.frames()) {
     const d = await detector.detect(f);
-    if (d.length && f.index > 20) { frame = f; box = d[0]!.box; break; }
+    if (d.length && f.index > 20) {
+      frame = f;
+      box = d[0]!.box;
+      break;
+    }
   }
   await src.close();
   await detector.close();
   if (!frame || !box) throw new Error(`no face found in ${clip} for the classifier benchmark`);
-  const raw = await Promise.all(dirs.map(async (dir) => {
-    const loaded = loadManifest(dir);
-    const s = await ort.InferenceSession.create(loaded.modelPath, { executionProviders: config.inference.providers, intraOpNumThreads: config.inference.threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
-    return { loaded, s };
-  }));
+  const raw = await Promise.all(
+    dirs.map(async (dir) => {
+      const loaded = loadManifest(dir);
+      const s = await ort.InferenceSession.create(loaded.modelPath, {
+        executionProviders: config.inference.providers,
+        intraOpNumThreads: config.inference.threads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
+      return { loaded, s };
+    }),
+  );
   const out: { batch: number; msPerFace: number; rawMsPerFace: number; overhead: number }[] = [];
   const reps = 30;
   for (const batch of [1, 4, 8]) {
@@ -99,17 +114,20 @@ async function classifierBench(config: Config, clip: string) {
 }
 
 export async function runBench(a: BenchArgs) {
-  const clip = a.source ?? await ensureDemoClip();
+  const clip = a.source ?? (await ensureDemoClip());
   const soak = (a.duration ?? 0) > 0;
-  const config = validateConfig({
-    ...defaults(),
-    source: { uri: clip, loop: soak },
-    state: { dir: join(process.env.TMPDIR ?? '/tmp', `percept-bench-${process.pid}`) },
-    device: { id: 'bench' },
-    mqtt: { embeddedPort: 0 },
-    log: { level: 'warn' },
-    ...(a.model ? { classifier: { models: [a.model] } } : {}),
-  }, 'bench');
+  const config = validateConfig(
+    {
+      ...defaults(),
+      source: { uri: clip, loop: soak },
+      state: { dir: join(process.env.TMPDIR ?? '/tmp', `percept-bench-${process.pid}`) },
+      device: { id: 'bench' },
+      mqtt: { embeddedPort: 0 },
+      log: { level: 'warn' },
+      ...(a.model ? { classifier: { models: [a.model] } } : {}),
+    },
+    'bench',
+  );
   const rssStart = mb();
   const startedAt = new Date().toISOString();
   const log = createLogger(config.log);
@@ -154,23 +172,34 @@ export async function runBench(a: BenchArgs) {
     startedAt,
     source: clip,
     machine: { cpus: (await import('node:os')).cpus().length, node: process.version },
-    models: { classifier: config.classifier.models.length ? config.classifier.models : 'face-api age-gender + face-expression', detector: basename(chooseDetectorDir(config.detector.model).dir) },
+    models: {
+      classifier: config.classifier.models.length ? config.classifier.models : 'face-api age-gender + face-expression',
+      detector: basename(chooseDetectorDir(config.detector.model).dir),
+    },
     frames: snapshot.frames,
     wallS: Math.round(wallS * 100) / 100,
     fps: Math.round((snapshot.frames / wallS) * 100) / 100,
-    stages: Object.fromEntries(STAGES.map((s) => {
-      const x = snapshot.stages[s];
-      return [s, { ...x, fps: x.meanMs > 0 ? Math.round((1000 / x.meanMs) * 10) / 10 : null }];
-    })),
+    stages: Object.fromEntries(
+      STAGES.map((s) => {
+        const x = snapshot.stages[s];
+        return [s, { ...x, fps: x.meanMs > 0 ? Math.round((1000 / x.meanMs) * 10) / 10 : null }];
+      }),
+    ),
     enterLatencyMs: snapshot.enterLatency,
     enterLatencyWallMs: agent.stats.enterLatencyWall.summary(),
     classifier,
     detectors,
     agentOverhead: classifier.find((c) => c.batch === 1)!.overhead,
     visits,
-    classifierCallsPerPerson: visits.left ? Math.round(((snapshot.classifiedFaces) / Math.max(1, visits.entered)) * 100) / 100 : 0,
+    classifierCallsPerPerson: visits.left ? Math.round((snapshot.classifiedFaces / Math.max(1, visits.entered)) * 100) / 100 : 0,
     rssMB: { start: rssStart, end: rssEnd, growthPct: Math.round(((rssEnd - rssStart) / rssStart) * 1000) / 10 },
-    soak: soak ? { durationS: a.duration, rss: rssSeries, growthPct: rssSeries.length > 1 ? Math.round(((rssSeries[rssSeries.length - 1]!.rssMB - rssSeries[0]!.rssMB) / rssSeries[0]!.rssMB) * 1000) / 10 : 0 } : null,
+    soak: soak
+      ? {
+          durationS: a.duration,
+          rss: rssSeries,
+          growthPct: rssSeries.length > 1 ? Math.round(((rssSeries[rssSeries.length - 1]!.rssMB - rssSeries[0]!.rssMB) / rssSeries[0]!.rssMB) * 1000) / 10 : 0,
+        }
+      : null,
     human,
     timeline,
   };

@@ -19,7 +19,13 @@ export async function benchCommand(a: BenchArgs): Promise<number> {
     ...r.classifier.map((c) => `  classifier batch ${c.batch}: ${c.msPerFace} ms/face (raw session.run ${c.rawMsPerFace}; overhead ×${c.overhead})`),
     `  classifier calls per person: ${r.classifierCallsPerPerson}; per person-second: ${r.visits.classifierCallsPerPersonSecond}; label changes per visit: ${r.visits.labelChangesPerVisit}`,
     `  RSS: ${r.rssMB.start} MB → ${r.rssMB.end} MB${r.soak ? `; soak ${r.soak.durationS} s growth ${r.soak.growthPct} %` : ''}`,
-    ...(r.human ? [r.human.ok ? `  Human (${r.human.backend}): ${r.human.fps} frames/s, ${r.human.msPerFace} ms/face → percept ×${r.human.ratio}` : `  Human: not run — ${r.human.reason}`] : []),
+    ...(r.human
+      ? [
+          r.human.ok
+            ? `  Human (${r.human.backend}): ${r.human.fps} frames/s, ${r.human.msPerFace} ms/face → percept ×${r.human.ratio}`
+            : `  Human: not run — ${r.human.reason}`,
+        ]
+      : []),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (a.json) writeFileSync(a.json, `${JSON.stringify(r, null, 2)}\n`);

@@ -133,9 +133,7 @@ export function diffLines(device: unknown, wantedRaw: unknown): string[] {
 
 export async function configDiff(file: string | undefined, a: RemoteArgs): Promise<number> {
   if (!file || !existsSync(file)) {
-    err(
-      `percept config diff: name an existing YAML file, e.g. percept config diff /etc/percept/percept.yaml${file ? ` (${file} not found)` : ''}`,
-    );
+    err(`percept config diff: name an existing YAML file, e.g. percept config diff /etc/percept/percept.yaml${file ? ` (${file} not found)` : ''}`);
     return EXIT_USAGE;
   }
   let wanted;

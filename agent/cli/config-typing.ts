@@ -45,9 +45,9 @@ function typed(text: string, s: Node): unknown {
       return n;
     }
     case 'boolean': {
-      const b = (
-        { true: true, false: false, yes: true, no: false, on: true, off: false, '1': true, '0': false } as Record<string, boolean>
-      )[text.toLowerCase()];
+      const b = ({ true: true, false: false, yes: true, no: false, on: true, off: false, '1': true, '0': false } as Record<string, boolean>)[
+        text.toLowerCase()
+      ];
       if (b === undefined) throw new Error(`must be true or false, got ${JSON.stringify(text)}`);
       return b;
     }

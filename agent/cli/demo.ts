@@ -21,20 +21,31 @@ export async function ensureDemoClip(): Promise<string> {
 /** One readable line per event, above its JSON payload. */
 export function describeEvent(p: EventPayload): string {
   const attr = (a?: { label: string; p: number }) => (a ? `${a.label} (${a.p.toFixed(2)})` : '?');
-  return `── #${p.seq} ${p.type.padEnd(7)} person ${p.person.slice(0, 8)}  after ${(p.dwellMs / 1000).toFixed(1)} s  ` +
-    `age ${attr(p.age)}  ${attr(p.gender)}  ${attr(p.emotion)}  [${p.samples} sample${p.samples === 1 ? '' : 's'}]`;
+  return (
+    `── #${p.seq} ${p.type.padEnd(7)} person ${p.person.slice(0, 8)}  after ${(p.dwellMs / 1000).toFixed(1)} s  ` +
+    `age ${attr(p.age)}  ${attr(p.gender)}  ${attr(p.emotion)}  [${p.samples} sample${p.samples === 1 ? '' : 's'}]`
+  );
 }
 
 export async function demoCommand(): Promise<number> {
   const clip = await ensureDemoClip();
-  const loaded = loadOrReport(undefined, {
-    source: { uri: clip },
-    state: { dir: join(DEMO_DIR, 'state') },
-    device: { id: 'demo' },
-    mqtt: { url: '', embeddedPort: 0 },
-    log: { format: 'pretty' },
-  }, null);
+  const loaded = loadOrReport(
+    undefined,
+    {
+      source: { uri: clip },
+      state: { dir: join(DEMO_DIR, 'state') },
+      device: { id: 'demo' },
+      mqtt: { url: '', embeddedPort: 0 },
+      log: { format: 'pretty' },
+    },
+    null,
+  );
   if (typeof loaded === 'number') return loaded;
   process.stderr.write('percept demo: people walk through the clip; each prints an "entered" and a "left" event below.\n');
-  return runAgent(loaded.config, { exitOnEof: true, onEvent: (p) => { process.stdout.write(`${describeEvent(p)}\n${JSON.stringify(p)}\n`); } });
+  return runAgent(loaded.config, {
+    exitOnEof: true,
+    onEvent: (p) => {
+      process.stdout.write(`${describeEvent(p)}\n${JSON.stringify(p)}\n`);
+    },
+  });
 }

@@ -44,7 +44,11 @@ export async function modelsList(): Promise<number> {
 function resolveTarget(target: string): string {
   if (existsSync(target)) return resolve(target);
   const byName = findModelDirs().find((d) => {
-    try { return loadManifest(d).manifest.name === target; } catch { return false; }
+    try {
+      return loadManifest(d).manifest.name === target;
+    } catch {
+      return false;
+    }
   });
   if (!byName) throw new ModelError(target, ['no such directory, and no model of that name under models/ ("percept models list" shows them)']);
   return byName;
@@ -76,7 +80,9 @@ export async function modelsVerify(target: string | undefined): Promise<number> 
   try {
     const loaded = await verifyModelDir(resolveTarget(target));
     const m = loaded.manifest;
-    process.stdout.write(`${m.name}: OK (${m.files.length} files, sha256 match; input ${m.input.name} [${m.input.shape}]; outputs ${m.outputs.map((o) => `${o.name}→${o.task}`).join(', ')})\n`);
+    process.stdout.write(
+      `${m.name}: OK (${m.files.length} files, sha256 match; input ${m.input.name} [${m.input.shape}]; outputs ${m.outputs.map((o) => `${o.name}→${o.task}`).join(', ')})\n`,
+    );
     return 0;
   } catch (err) {
     if (!(err instanceof ModelError)) throw err;

@@ -31,8 +31,7 @@ export function progressBar(label: string, stream: NodeJS.WriteStream = process.
 
 export const modelsMergeCommand: CommandModule<object, MergeArgs> = {
   command: 'merge <base> <adapter>',
-  describe:
-    'merge a PEFT LoRA/DoRA adapter (adapter_config.json + adapter_model.safetensors) into BASE, writing a new verified model directory',
+  describe: 'merge a PEFT LoRA/DoRA adapter (adapter_config.json + adapter_model.safetensors) into BASE, writing a new verified model directory',
   builder: (y: Argv) =>
     y
       .positional('base', {

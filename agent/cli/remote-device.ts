@@ -93,13 +93,7 @@ export class NoAnswer extends Error {
 }
 
 /** The first message on `topic` that `accept` takes, or NoAnswer after `timeoutMs`. */
-export function firstMessage<T>(
-  client: MqttClient,
-  topic: string,
-  timeoutMs: number,
-  accept: (payload: Buffer) => T | undefined,
-  what: string,
-): Promise<T> {
+export function firstMessage<T>(client: MqttClient, topic: string, timeoutMs: number, accept: (payload: Buffer) => T | undefined, what: string): Promise<T> {
   return new Promise((resolve, reject) => {
     const onMessage = (t: string, payload: Buffer) => {
       if (t !== topic) return;

@@ -24,7 +24,9 @@ const SHUTDOWN_GRACE_MS = 15_000;
 
 export function flagOverrides(a: Partial<RunArgs>): Record<string, unknown> {
   const o: Record<string, Record<string, unknown>> = {};
-  const set = (section: string, key: string, v: unknown) => { if (v !== undefined) (o[section] ??= {})[key] = v; };
+  const set = (section: string, key: string, v: unknown) => {
+    if (v !== undefined) (o[section] ??= {})[key] = v;
+  };
   set('source', 'uri', a.source);
   set('mqtt', 'url', a.mqttUrl);
   set('device', 'id', a.deviceId);
@@ -45,7 +47,10 @@ export function loadOrReport(file: string | undefined, overrides: Record<string,
   }
 }
 
-export async function runAgent(config: Config, opts: { exitOnEof: boolean; configFile?: string | null; onEvent?: (p: EventPayload) => void; warnings?: string[]; layers?: ConfigLayers }): Promise<number> {
+export async function runAgent(
+  config: Config,
+  opts: { exitOnEof: boolean; configFile?: string | null; onEvent?: (p: EventPayload) => void; warnings?: string[]; layers?: ConfigLayers },
+): Promise<number> {
   const log = createLogger(config.log);
   for (const w of opts.warnings ?? []) child(log, 'config').warn(w);
   const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, configFile: opts.configFile ?? null, layers: opts.layers ?? null, onEvent: opts.onEvent });
@@ -59,7 +64,10 @@ export async function runAgent(config: Config, opts: { exitOnEof: boolean; confi
     signalled = true;
     log.info(`${sig}: stopping (open visits end with "left", events are flushed)`);
     agent.requestStop();
-    setTimeout(() => { log.error('shutdown took too long; exiting'); process.exit(1); }, SHUTDOWN_GRACE_MS).unref();
+    setTimeout(() => {
+      log.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS).unref();
   };
   const onHup = () => {
     notify.send('RELOADING=1');
@@ -109,6 +117,10 @@ export async function runCommand(a: RunArgs): Promise<number> {
   for (const w of envWarnings(process.env)) process.stderr.write(`percept: ${w}\n`);
   const loaded = loadOrReport(a.config, flagOverrides(a));
   if (typeof loaded === 'number') return loaded;
-  const onEvent = a.printEvents ? (p: EventPayload) => { process.stdout.write(`${JSON.stringify(p)}\n`); } : undefined;
+  const onEvent = a.printEvents
+    ? (p: EventPayload) => {
+        process.stdout.write(`${JSON.stringify(p)}\n`);
+      }
+    : undefined;
   return runAgent(loaded.config, { exitOnEof: a.exitOnEof, configFile: loaded.file, onEvent, warnings: loaded.warnings, layers: loaded.layers });
 }

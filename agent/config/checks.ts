@@ -111,8 +111,7 @@ export function valueIssues(c: Config): ConfigIssue[] {
     const path = `remoteConfig.allow.${i}`;
     if (entry === NEVER_REMOTE || entry.startsWith(`${NEVER_REMOTE}.`))
       issues.push({ path, message: `"${entry}": remoteConfig keys can only be set in the local file` });
-    else if (!keyInfo(entry) && !isSection(entry))
-      issues.push({ path, message: `"${entry}" is not a config key (e.g. mqtt.url, mqtt.tls, detector.model)` });
+    else if (!keyInfo(entry) && !isSection(entry)) issues.push({ path, message: `"${entry}" is not a config key (e.g. mqtt.url, mqtt.tls, detector.model)` });
   });
   return issues;
 }

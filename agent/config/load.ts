@@ -56,8 +56,7 @@ function collect(errors: ErrorObject[] | null | undefined): ConfigIssue[] {
       issues.set(`${issue.path}\u0000${issue.message}`, issue);
     }
   }
-  for (const [path, values] of allowed)
-    issues.set(path, { path, message: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
+  for (const [path, values] of allowed) issues.set(path, { path, message: `must be one of ${values.map((v) => JSON.stringify(v)).join(', ')}` });
   return [...issues.values()];
 }
 
@@ -95,10 +94,8 @@ export function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
     const st = statSync(file);
-    if (st.isDirectory())
-      throw new ConfigError(file, [{ path: '', message: `${file} is a directory; name the YAML file (e.g. ${file}/percept.yaml)` }]);
-    if (st.size > MAX_FILE_BYTES)
-      throw new ConfigError(file, [{ path: '', message: `${st.size} bytes; a config file is at most ${MAX_FILE_BYTES}` }]);
+    if (st.isDirectory()) throw new ConfigError(file, [{ path: '', message: `${file} is a directory; name the YAML file (e.g. ${file}/percept.yaml)` }]);
+    if (st.size > MAX_FILE_BYTES) throw new ConfigError(file, [{ path: '', message: `${st.size} bytes; a config file is at most ${MAX_FILE_BYTES}` }]);
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof ConfigError) throw err;
@@ -108,8 +105,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
     ]);
   }
   const parsed = parseYaml(text, file);
-  if (!isPlain(parsed))
-    throw new ConfigError(file, [{ path: '', message: 'the file must hold a mapping of sections (device, source, mqtt, …)' }]);
+  if (!isPlain(parsed)) throw new ConfigError(file, [{ path: '', message: 'the file must hold a mapping of sections (device, source, mqtt, …)' }]);
   return parsed;
 }
 
@@ -127,9 +123,7 @@ function coerce(value: string, schema: TSchema): unknown {
   const t = s.type ?? s.anyOf?.[0]?.type;
   if (t === 'integer' || t === 'number') return value.trim() === '' ? value : Number(value);
   if (t === 'boolean')
-    return (
-      ({ true: true, false: false, '1': true, '0': false, yes: true, no: false } as Record<string, boolean>)[value.toLowerCase()] ?? value
-    );
+    return ({ true: true, false: false, '1': true, '0': false, yes: true, no: false } as Record<string, boolean>)[value.toLowerCase()] ?? value;
   if (t === 'array')
     return value
       .split(',')

@@ -18,10 +18,7 @@ function isPlain(v: unknown): v is Record<string, unknown> {
 }
 
 /** Removes the keys a remote patch may not set (and sections left empty); returns what was dropped. */
-export function keepRemoteSettable(
-  overrides: Record<string, unknown>,
-  allow: readonly string[],
-): { kept: Record<string, unknown>; dropped: string[] } {
+export function keepRemoteSettable(overrides: Record<string, unknown>, allow: readonly string[]): { kept: Record<string, unknown>; dropped: string[] } {
   const dropped: string[] = [];
   const prune = (node: Record<string, unknown>, prefix: string): Record<string, unknown> => {
     const out: Record<string, unknown> = {};

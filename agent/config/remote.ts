@@ -70,15 +70,13 @@ function refusals(body: Record<string, unknown>, layers: ConfigLayers, allow: re
       // Resetting a section removes only overrides, which never hold local-only keys.
       if (value === null && !sectionReset) {
         const local = KEYS.filter((k) => k.path.startsWith(`${path}.`) && !isRemoteSettable(k.path, allow)).map((k) => k.path);
-        if (local.length)
-          issues.push({ path, message: `resetting it would reset local-only keys (${local.join(', ')}); reset keys one by one` });
+        if (local.length) issues.push({ path, message: `resetting it would reset local-only keys (${local.join(', ')}); reset keys one by one` });
       }
       continue; // a non-object value is the schema's to report
     }
     const info = keyInfo(path);
     if (!info) continue; // unknown keys are reported by validation, with a hint
-    if (path.startsWith('remoteConfig.'))
-      issues.push({ path, message: 'remote config settings can only be changed in the local config file' });
+    if (path.startsWith('remoteConfig.')) issues.push({ path, message: 'remote config settings can only be changed in the local config file' });
     else if (!isRemoteSettable(path, allow)) issues.push({ path, message: LOCAL_ONLY });
     else if (getPath(layers.flags, info.segments) !== undefined)
       issues.push({ path, message: 'is set by a command-line flag, which a remote patch does not override' });
@@ -124,11 +122,7 @@ function isLayers(x: ConfigLayers | Config): x is ConfigLayers {
 export function evaluatePatch(layers: ConfigLayers, payload: Buffer | string, limits?: Partial<PatchLimits>): PatchResult;
 /** @deprecated the pre-layers API used by service/device-topics.ts; goes with it. */
 export function evaluatePatch(current: Config, payload: Buffer | string, maxBytes: number): PatchResult;
-export function evaluatePatch(
-  state: ConfigLayers | Config,
-  payload: Buffer | string,
-  limitsOrMax?: Partial<PatchLimits> | number,
-): PatchResult {
+export function evaluatePatch(state: ConfigLayers | Config, payload: Buffer | string, limitsOrMax?: Partial<PatchLimits> | number): PatchResult {
   const legacy = !isLayers(state);
   // Legacy: the whole config is the overrides layer (so null resets to the default, as before); the SIGHUP
   // caller passes MAX_SAFE_INTEGER and a whole file, which is local and so not held to the allow list.
@@ -153,8 +147,7 @@ export function evaluatePatch(
   const given = typeof limitsOrMax === 'number' ? { maxBytes: limitsOrMax } : (limitsOrMax ?? {});
   const limits: PatchLimits = { ...DEFAULT_PATCH_LIMITS, maxBytes: current.remoteConfig.maxBytes, ...given };
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-  if (size > limits.maxBytes)
-    return refused([{ path: '', message: `payload is ${size} bytes; at most ${limits.maxBytes} (remoteConfig.maxBytes)` }]);
+  if (size > limits.maxBytes) return refused([{ path: '', message: `payload is ${size} bytes; at most ${limits.maxBytes} (remoteConfig.maxBytes)` }]);
   let patch: unknown;
   try {
     patch = JSON.parse(String(payload));
@@ -169,8 +162,7 @@ export function evaluatePatch(
   if (Object.hasOwn(body, 'requestId')) {
     const id = body.requestId;
     delete body.requestId;
-    if (typeof id !== 'string' || id.length > 128)
-      return refused([{ path: 'requestId', message: 'must be a string of at most 128 characters' }]);
+    if (typeof id !== 'string' || id.length > 128) return refused([{ path: 'requestId', message: 'must be a string of at most 128 characters' }]);
     requestId = id;
   }
   const issues: ConfigIssue[] = [];
@@ -214,10 +206,7 @@ export function resultPayload(r: PatchResult): {
  * applied: a failed write makes the result not ok, so config/result never says ok for a change that
  * would not survive a restart, and nothing is half-applied.
  */
-export function commitPatch(
-  result: PatchResult,
-  write: (file: string, overrides: Record<string, unknown>) => void = writeOverrides,
-): PatchResult {
+export function commitPatch(result: PatchResult, write: (file: string, overrides: Record<string, unknown>) => void = writeOverrides): PatchResult {
   const file = result.layers?.overridesFile;
   if (!result.ok || !result.layers || !file) return result;
   try {
@@ -243,8 +232,7 @@ export interface ReloadResult extends PatchResult {
  */
 export function reloadFromFile(layers: ConfigLayers): ReloadResult {
   const fail = (errors: ConfigIssue[]): ReloadResult => ({ ...refused(errors), removed: [], warnings: [] });
-  if (!layers.fileName)
-    return fail([{ path: '', message: 'no config file to reload (started without --config or /etc/percept/percept.yaml)' }]);
+  if (!layers.fileName) return fail([{ path: '', message: 'no config file to reload (started without --config or /etc/percept/percept.yaml)' }]);
   let current: Config;
   let next: Config;
   let nextLayers: ConfigLayers;
@@ -279,9 +267,7 @@ export function applyHot(live: Config, next: Config): void {
  * start and reconnect, reverting later changes: it is ignored. Returns the line to log, or null to process.
  */
 export function shouldIgnore(topic: string, packet: { retain?: boolean }): string | null {
-  return packet.retain
-    ? `${topic}: ignoring a retained command (publish commands without retain; clear it with an empty retained message)`
-    : null;
+  return packet.retain ? `${topic}: ignoring a retained command (publish commands without retain; clear it with an empty retained message)` : null;
 }
 
 /** One log line for a patch or reload result. */

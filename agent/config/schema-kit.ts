@@ -2,7 +2,11 @@
 // topic and time patterns. Shared by the schema's sections.
 import { Type } from '@sinclair/typebox';
 
-export const levelUnion = (opts = {}) => Type.Union(['error', 'warn', 'info', 'debug'].map((l) => Type.Literal(l)), opts);
+export const levelUnion = (opts = {}) =>
+  Type.Union(
+    ['error', 'warn', 'info', 'debug'].map((l) => Type.Literal(l)),
+    opts,
+  );
 
 // Per-key flags, kept in the generated JSON Schema as x- keywords (validators and editors ignore them).
 // Set on a section, they apply to every key in it unless a key says otherwise.
@@ -23,6 +27,10 @@ export const ms = (def: number, min: number, max: number, description: string, f
 export const TOPIC_PATTERN = '^[^$#+/\\u0000][^#+/\\u0000]*(/[^#+/\\u0000]+)*$';
 export const PATH = { maxLength: 4096 } as const;
 /** `x-hint`: the message shown when a pattern does not match, instead of the regular expression. */
-export const TOPIC = { pattern: TOPIC_PATTERN, maxLength: 128, 'x-hint': 'must be MQTT topic levels without +, #, NUL, empty levels or a leading $ (e.g. percept, shop/floor1)' } as const;
+export const TOPIC = {
+  pattern: TOPIC_PATTERN,
+  maxLength: 128,
+  'x-hint': 'must be MQTT topic levels without +, #, NUL, empty levels or a leading $ (e.g. percept, shop/floor1)',
+} as const;
 export const HHMM = { pattern: '^(([01]?\\d|2[0-3]):[0-5]\\d|24:00)$', 'x-hint': 'must be a time HH:MM from 00:00 to 24:00, e.g. "08:30"' } as const;
 export const NO_NUL = { pattern: '^[^\\u0000]*$', 'x-hint': 'must not contain a NUL character' } as const;

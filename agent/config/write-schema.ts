@@ -12,7 +12,11 @@ export const SCHEMA_FILE = join(PACKAGE_ROOT, 'config/percept.schema.json');
 function withoutRequired(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(withoutRequired);
   if (typeof node !== 'object' || node === null) return node;
-  return Object.fromEntries(Object.entries(node).filter(([k]) => k !== 'required').map(([k, v]) => [k, withoutRequired(v)]));
+  return Object.fromEntries(
+    Object.entries(node)
+      .filter(([k]) => k !== 'required')
+      .map(([k, v]) => [k, withoutRequired(v)]),
+  );
 }
 
 export function schemaJson(): string {

@@ -8,60 +8,87 @@ const DateTime = (description?: string) => Type.String({ format: 'date-time', ..
 const Probability = Type.Number({ minimum: 0, maximum: 1 });
 const labelEnum = (task: Task) => Type.Union(CONTRACT_LABELS[task].map((l) => Type.Literal(l)));
 
-export const PredictionSchema = (task: Task) => Type.Object({
-  label: labelEnum(task),
-  p: Probability,
-  probs: Type.Record(Type.String(), Probability),
-  years: Type.Optional(Type.Number({ description: 'Regression models only: the estimated age.' })),
-}, { additionalProperties: false });
+export const PredictionSchema = (task: Task) =>
+  Type.Object(
+    {
+      label: labelEnum(task),
+      p: Probability,
+      probs: Type.Record(Type.String(), Probability),
+      years: Type.Optional(Type.Number({ description: 'Regression models only: the estimated age.' })),
+    },
+    { additionalProperties: false },
+  );
 
-export const RelativeBoxSchema = Type.Object({
-  x: Probability, y: Probability, w: Probability, h: Probability,
-}, { additionalProperties: false, description: 'Fractions of the frame, cut to it.' });
+export const RelativeBoxSchema = Type.Object(
+  {
+    x: Probability,
+    y: Probability,
+    w: Probability,
+    h: Probability,
+  },
+  { additionalProperties: false, description: 'Fractions of the frame, cut to it.' },
+);
 
-export const AttentionSchema = Type.Object({
-  attentionMs: Type.Integer({ minimum: 0, description: 'Time spent looking at the camera (|yaw| and |pitch| within audience.lookYawDeg / lookPitchDeg).' }),
-  glances: Type.Integer({ minimum: 0, description: 'Looking spells of at least audience.minGlanceMs.' }),
-  firstLookAfterMs: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'From first seen to the first look; null: never looked.' }),
-}, { additionalProperties: false });
+export const AttentionSchema = Type.Object(
+  {
+    attentionMs: Type.Integer({ minimum: 0, description: 'Time spent looking at the camera (|yaw| and |pitch| within audience.lookYawDeg / lookPitchDeg).' }),
+    glances: Type.Integer({ minimum: 0, description: 'Looking spells of at least audience.minGlanceMs.' }),
+    firstLookAfterMs: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()], { description: 'From first seen to the first look; null: never looked.' }),
+  },
+  { additionalProperties: false },
+);
 export type AttentionSummary = Static<typeof AttentionSchema>;
 
-export const EventSchema = Type.Object({
-  schema: Type.Literal(1),
-  seq: Type.Integer({ minimum: 1, description: 'Rises by exactly 1 per event and survives restarts: a gap means loss.' }),
-  type: Type.Union([Type.Literal('entered'), Type.Literal('updated'), Type.Literal('left')]),
-  ts: DateTime(),
-  device: Type.String(),
-  person: Type.String({ format: 'uuid', description: 'Random per visit; never an identity.' }),
-  firstSeen: DateTime(),
-  dwellMs: Type.Integer({ minimum: 0 }),
-  box: RelativeBoxSchema,
-  age: Type.Optional(PredictionSchema('age')),
-  gender: Type.Optional(PredictionSchema('gender')),
-  emotion: Type.Optional(PredictionSchema('emotion')),
-  samples: Type.Integer({ minimum: 0, description: 'Classifications fused into the labels.' }),
-  model: Type.String(),
-  attention: Type.Optional(AttentionSchema),
-  recovered: Type.Optional(Type.Literal(true, { description: 'On "left": the visit was still open when the agent stopped uncleanly; it is ended at the next start (dwell up to the last recorded sight).' })),
-}, { additionalProperties: false, title: '{root}/events/{entered|updated|left} (QoS 1)' });
+export const EventSchema = Type.Object(
+  {
+    schema: Type.Literal(1),
+    seq: Type.Integer({ minimum: 1, description: 'Rises by exactly 1 per event and survives restarts: a gap means loss.' }),
+    type: Type.Union([Type.Literal('entered'), Type.Literal('updated'), Type.Literal('left')]),
+    ts: DateTime(),
+    device: Type.String(),
+    person: Type.String({ format: 'uuid', description: 'Random per visit; never an identity.' }),
+    firstSeen: DateTime(),
+    dwellMs: Type.Integer({ minimum: 0 }),
+    box: RelativeBoxSchema,
+    age: Type.Optional(PredictionSchema('age')),
+    gender: Type.Optional(PredictionSchema('gender')),
+    emotion: Type.Optional(PredictionSchema('emotion')),
+    samples: Type.Integer({ minimum: 0, description: 'Classifications fused into the labels.' }),
+    model: Type.String(),
+    attention: Type.Optional(AttentionSchema),
+    recovered: Type.Optional(
+      Type.Literal(true, {
+        description:
+          'On "left": the visit was still open when the agent stopped uncleanly; it is ended at the next start (dwell up to the last recorded sight).',
+      }),
+    ),
+  },
+  { additionalProperties: false, title: '{root}/events/{entered|updated|left} (QoS 1)' },
+);
 export type EventPayload = Static<typeof EventSchema>;
 
 export const CameraStateSchema = Type.Union(['connecting', 'ok', 'lost', 'paused'].map((s) => Type.Literal(s)));
 
-export const OnlineStatusSchema = Type.Object({
-  state: Type.Literal('online'),
-  version: Type.String(),
-  model: Type.String(),
-  startedAt: DateTime(),
-  camera: Type.Optional(CameraStateSchema),
-  cameraDetail: Type.Optional(Type.String()),
-  degraded: Type.Optional(Type.String({ description: 'Why the agent runs degraded (e.g. the state directory is full); absent when healthy.' })),
-}, { additionalProperties: false });
+export const OnlineStatusSchema = Type.Object(
+  {
+    state: Type.Literal('online'),
+    version: Type.String(),
+    model: Type.String(),
+    startedAt: DateTime(),
+    camera: Type.Optional(CameraStateSchema),
+    cameraDetail: Type.Optional(Type.String()),
+    degraded: Type.Optional(Type.String({ description: 'Why the agent runs degraded (e.g. the state directory is full); absent when healthy.' })),
+  },
+  { additionalProperties: false },
+);
 
-export const OfflineStatusSchema = Type.Object({
-  state: Type.Literal('offline'),
-  reason: Type.Optional(Type.String()),
-}, { additionalProperties: false });
+export const OfflineStatusSchema = Type.Object(
+  {
+    state: Type.Literal('offline'),
+    reason: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
 
 export const StatusSchema = Type.Union([OnlineStatusSchema, OfflineStatusSchema], { title: '{root}/status (retained, QoS 1)' });
 export type OnlineStatus = Static<typeof OnlineStatusSchema>;
@@ -70,136 +97,186 @@ export type CameraState = 'connecting' | 'ok' | 'lost' | 'paused';
 
 const Counts = Type.Record(Type.String(), Type.Integer({ minimum: 0 }));
 
-export const AudiencePersonSchema = Type.Object({
-  person: Type.String(),
-  firstSeen: DateTime(),
-  dwellMs: Type.Integer(),
-  age: Type.Optional(Type.String()),
-  gender: Type.Optional(Type.String()),
-  emotion: Type.Optional(Type.String()),
-  confidence: Type.Optional(Type.Record(Type.String(), Probability, { description: 'Fused probability of each published label, by task.' })),
-  looking: Type.Optional(Type.Boolean({ description: 'Looking at the camera in the latest frame.' })),
-  attentionMs: Type.Optional(Type.Integer({ minimum: 0 })),
-  glances: Type.Optional(Type.Integer({ minimum: 0 })),
-}, { additionalProperties: false });
+export const AudiencePersonSchema = Type.Object(
+  {
+    person: Type.String(),
+    firstSeen: DateTime(),
+    dwellMs: Type.Integer(),
+    age: Type.Optional(Type.String()),
+    gender: Type.Optional(Type.String()),
+    emotion: Type.Optional(Type.String()),
+    confidence: Type.Optional(Type.Record(Type.String(), Probability, { description: 'Fused probability of each published label, by task.' })),
+    looking: Type.Optional(Type.Boolean({ description: 'Looking at the camera in the latest frame.' })),
+    attentionMs: Type.Optional(Type.Integer({ minimum: 0 })),
+    glances: Type.Optional(Type.Integer({ minimum: 0 })),
+  },
+  { additionalProperties: false },
+);
 
-export const AudienceSchema = Type.Object({
-  schema: Type.Literal(1),
-  ts: DateTime(),
-  device: Type.String(),
-  count: Type.Integer({ minimum: 0 }),
-  people: Type.Array(AudiencePersonSchema),
-  histograms: Type.Object({ age: Counts, gender: Counts, emotion: Counts }, { additionalProperties: Counts }),
-}, { additionalProperties: false, title: '{root}/audience (retained, on change, at most once a second)' });
+export const AudienceSchema = Type.Object(
+  {
+    schema: Type.Literal(1),
+    ts: DateTime(),
+    device: Type.String(),
+    count: Type.Integer({ minimum: 0 }),
+    people: Type.Array(AudiencePersonSchema),
+    histograms: Type.Object({ age: Counts, gender: Counts, emotion: Counts }, { additionalProperties: Counts }),
+  },
+  { additionalProperties: false, title: '{root}/audience (retained, on change, at most once a second)' },
+);
 export type AudiencePayload = Static<typeof AudienceSchema>;
 
 const StageSummary = Type.Object({ n: Type.Integer(), meanMs: Type.Number(), p50Ms: Type.Number(), p99Ms: Type.Number() });
 
-export const StatsSchema = Type.Object({
-  ts: Type.Optional(DateTime()),
-  device: Type.Optional(Type.String()),
-  uptimeS: Type.Integer(),
-  fps: Type.Number(),
-  frames: Type.Integer(),
-  droppedFrames: Type.Integer(),
-  faces: Type.Optional(Type.Integer()),
-  classifierCalls: Type.Integer(),
-  classifiedFaces: Type.Optional(Type.Integer()),
-  events: Type.Optional(Type.Integer()),
-  stages: Type.Record(Type.String(), StageSummary),
-  enterLatency: Type.Optional(Type.Object({})),
-  rssMB: Type.Integer(),
-  classifyQueue: Type.Object({ depth: Type.Integer(), maxDepth: Type.Integer(), dropped: Type.Integer(), capacity: Type.Integer() }),
-  outbox: Type.Object({ depth: Type.Integer(), dropped: Type.Integer(), delivered: Type.Integer() }),
-  mqttConnected: Type.Optional(Type.Boolean()),
-  visits: Type.Object({
-    entered: Type.Integer(), left: Type.Integer(), updated: Type.Integer(), labelChangesPerVisit: Type.Number(),
-    classifierCallsPerPersonSecond: Type.Number(), tracksConfirmed: Type.Integer(), tracksEnded: Type.Integer(),
-  }),
-}, { title: '{root}/stats (QoS 0, every mqtt.statsIntervalS)' });
+export const StatsSchema = Type.Object(
+  {
+    ts: Type.Optional(DateTime()),
+    device: Type.Optional(Type.String()),
+    uptimeS: Type.Integer(),
+    fps: Type.Number(),
+    frames: Type.Integer(),
+    droppedFrames: Type.Integer(),
+    faces: Type.Optional(Type.Integer()),
+    classifierCalls: Type.Integer(),
+    classifiedFaces: Type.Optional(Type.Integer()),
+    events: Type.Optional(Type.Integer()),
+    stages: Type.Record(Type.String(), StageSummary),
+    enterLatency: Type.Optional(Type.Object({})),
+    rssMB: Type.Integer(),
+    classifyQueue: Type.Object({ depth: Type.Integer(), maxDepth: Type.Integer(), dropped: Type.Integer(), capacity: Type.Integer() }),
+    outbox: Type.Object({ depth: Type.Integer(), dropped: Type.Integer(), delivered: Type.Integer() }),
+    mqttConnected: Type.Optional(Type.Boolean()),
+    visits: Type.Object({
+      entered: Type.Integer(),
+      left: Type.Integer(),
+      updated: Type.Integer(),
+      labelChangesPerVisit: Type.Number(),
+      classifierCallsPerPersonSecond: Type.Number(),
+      tracksConfirmed: Type.Integer(),
+      tracksEnded: Type.Integer(),
+    }),
+  },
+  { title: '{root}/stats (QoS 0, every mqtt.statsIntervalS)' },
+);
 
 export const ConfigIssueSchema = Type.Object({ path: Type.String(), message: Type.String() }, { additionalProperties: false });
 
-export const ConfigResultSchema = Type.Object({
-  requestId: Type.Union([Type.String(), Type.Null()]),
-  ok: Type.Boolean(),
-  errors: Type.Array(ConfigIssueSchema),
-  applied: Type.Array(Type.String(), { description: 'Changed keys in effect now.' }),
-  restartRequired: Type.Array(Type.String(), { description: 'Changed keys that take effect after a restart.' }),
-}, { additionalProperties: false, title: '{root}/config/result (QoS 1), the reply to {root}/config/set' });
+export const ConfigResultSchema = Type.Object(
+  {
+    requestId: Type.Union([Type.String(), Type.Null()]),
+    ok: Type.Boolean(),
+    errors: Type.Array(ConfigIssueSchema),
+    applied: Type.Array(Type.String(), { description: 'Changed keys in effect now.' }),
+    restartRequired: Type.Array(Type.String(), { description: 'Changed keys that take effect after a restart.' }),
+  },
+  { additionalProperties: false, title: '{root}/config/result (QoS 1), the reply to {root}/config/set' },
+);
 export type ConfigResultPayload = Static<typeof ConfigResultSchema>;
 
 const HourCounts = Type.Record(Type.String(), Type.Integer());
 
-export const DailySummarySchema = Type.Object({
-  date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
-  visits: Type.Integer({ minimum: 0 }),
-  final: Type.Optional(Type.Boolean({ description: 'true once the day is over.' })),
-  attentionMs: Type.Optional(Type.Integer({ minimum: 0, description: 'Time the day\'s finished visits spent looking at the camera.' })),
-  impressions: Type.Optional(Type.Integer({ minimum: 0, description: 'Content plays that ended today.' })),
-  byHour: Type.Array(Type.Object({
-    hour: Type.Integer({ minimum: 0, maximum: 23 }),
+export const DailySummarySchema = Type.Object(
+  {
+    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
     visits: Type.Integer({ minimum: 0 }),
-    age: HourCounts, gender: HourCounts, emotion: HourCounts,
-  }, { additionalProperties: false })),
-  byContent: Type.Optional(Type.Record(Type.String(), Type.Object({
-    plays: Type.Integer({ minimum: 0 }), ots: Type.Integer({ minimum: 0 }), viewers: Type.Integer({ minimum: 0 }),
-    watchers: Type.Integer({ minimum: 0 }), attentionMs: Type.Integer({ minimum: 0 }),
-  }, { additionalProperties: false }), { description: 'Per content id: totals of the day\'s impressions.' })),
-}, { additionalProperties: false, title: '{root}/summary/daily (retained): visits per local hour by label, counts only' });
+    final: Type.Optional(Type.Boolean({ description: 'true once the day is over.' })),
+    attentionMs: Type.Optional(Type.Integer({ minimum: 0, description: "Time the day's finished visits spent looking at the camera." })),
+    impressions: Type.Optional(Type.Integer({ minimum: 0, description: 'Content plays that ended today.' })),
+    byHour: Type.Array(
+      Type.Object(
+        {
+          hour: Type.Integer({ minimum: 0, maximum: 23 }),
+          visits: Type.Integer({ minimum: 0 }),
+          age: HourCounts,
+          gender: HourCounts,
+          emotion: HourCounts,
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    byContent: Type.Optional(
+      Type.Record(
+        Type.String(),
+        Type.Object(
+          {
+            plays: Type.Integer({ minimum: 0 }),
+            ots: Type.Integer({ minimum: 0 }),
+            viewers: Type.Integer({ minimum: 0 }),
+            watchers: Type.Integer({ minimum: 0 }),
+            attentionMs: Type.Integer({ minimum: 0 }),
+          },
+          { additionalProperties: false },
+        ),
+        { description: "Per content id: totals of the day's impressions." },
+      ),
+    ),
+  },
+  { additionalProperties: false, title: '{root}/summary/daily (retained): visits per local hour by label, counts only' },
+);
 export type DailySummaryPayload = Static<typeof DailySummarySchema>;
 
-export const DiscoverySchema = Type.Object({
-  name: Type.String(),
-  unique_id: Type.String(),
-  object_id: Type.Optional(Type.String()),
-  state_topic: Type.String(),
-  value_template: Type.String(),
-  unit_of_measurement: Type.Optional(Type.String()),
-  state_class: Type.Optional(Type.Literal('measurement')),
-  icon: Type.Optional(Type.String()),
-  availability: Type.Array(Type.Object({})),
-  device: Type.Object({ identifiers: Type.Array(Type.String()), name: Type.String() }),
-}, { additionalProperties: false, title: '{homeassistant prefix}/sensor/percept_{device}/{sensor}/config (retained; empty payload removes)' });
+export const DiscoverySchema = Type.Object(
+  {
+    name: Type.String(),
+    unique_id: Type.String(),
+    object_id: Type.Optional(Type.String()),
+    state_topic: Type.String(),
+    value_template: Type.String(),
+    unit_of_measurement: Type.Optional(Type.String()),
+    state_class: Type.Optional(Type.Literal('measurement')),
+    icon: Type.Optional(Type.String()),
+    availability: Type.Array(Type.Object({})),
+    device: Type.Object({ identifiers: Type.Array(Type.String()), name: Type.String() }),
+  },
+  { additionalProperties: false, title: '{homeassistant prefix}/sensor/percept_{device}/{sensor}/config (retained; empty payload removes)' },
+);
 
 export type { TSchema };
 
-
 const LabelCounts = Type.Object({ age: Counts, gender: Counts, emotion: Counts }, { additionalProperties: false });
 
-export const ContentSetSchema = Type.Object({
-  id: Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], { description: 'What is on screen now; null: nothing.' }),
-  name: Type.Optional(Type.String({ maxLength: 256 })),
-}, { additionalProperties: false, title: '{root}/content/set (in, not retained): what the signage player shows now' });
+export const ContentSetSchema = Type.Object(
+  {
+    id: Type.Union([Type.String({ minLength: 1, maxLength: 128 }), Type.Null()], { description: 'What is on screen now; null: nothing.' }),
+    name: Type.Optional(Type.String({ maxLength: 256 })),
+  },
+  { additionalProperties: false, title: '{root}/content/set (in, not retained): what the signage player shows now' },
+);
 export type ContentSet = Static<typeof ContentSetSchema>;
 
-export const ImpressionSchema = Type.Object({
-  schema: Type.Literal(1),
-  device: Type.String(),
-  contentId: Type.String(),
-  contentName: Type.Optional(Type.String()),
-  startedAt: DateTime(),
-  endedAt: DateTime(),
-  durationMs: Type.Integer({ minimum: 0 }),
-  ots: Type.Integer({ minimum: 0, description: 'Opportunities to see: every face that could see the screen during the play, far passers-by included.' }),
-  viewers: Type.Integer({ minimum: 0, description: 'Visits present during the play.' }),
-  watchers: Type.Integer({ minimum: 0, description: 'Viewers who looked for at least audience.watcherMinMs during the play.' }),
-  attentionMs: Type.Integer({ minimum: 0, description: 'Sum over viewers of the time spent looking during the play.' }),
-  demographics: LabelCounts,
-}, { additionalProperties: false, title: '{root}/impressions (QoS 1, through the outbox): one record per finished content play' });
+export const ImpressionSchema = Type.Object(
+  {
+    schema: Type.Literal(1),
+    device: Type.String(),
+    contentId: Type.String(),
+    contentName: Type.Optional(Type.String()),
+    startedAt: DateTime(),
+    endedAt: DateTime(),
+    durationMs: Type.Integer({ minimum: 0 }),
+    ots: Type.Integer({ minimum: 0, description: 'Opportunities to see: every face that could see the screen during the play, far passers-by included.' }),
+    viewers: Type.Integer({ minimum: 0, description: 'Visits present during the play.' }),
+    watchers: Type.Integer({ minimum: 0, description: 'Viewers who looked for at least audience.watcherMinMs during the play.' }),
+    attentionMs: Type.Integer({ minimum: 0, description: 'Sum over viewers of the time spent looking during the play.' }),
+    demographics: LabelCounts,
+  },
+  { additionalProperties: false, title: '{root}/impressions (QoS 1, through the outbox): one record per finished content play' },
+);
 export type ImpressionPayload = Static<typeof ImpressionSchema>;
 
-export const NearestSchema = Type.Object({
-  schema: Type.Literal(1),
-  ts: DateTime(),
-  device: Type.String(),
-  person: Type.Union([Type.String(), Type.Null()], { description: 'null: nobody is present.' }),
-  azimuthDeg: Type.Optional(Type.Number({ description: 'Left (−) / right (+) of the camera axis.' })),
-  elevationDeg: Type.Optional(Type.Number({ description: 'Below (−) / above (+) the camera axis.' })),
-  distanceM: Type.Optional(Type.Number({ minimum: 0, description: 'Estimated from the face width (camera.faceWidthM).' })),
-  looking: Type.Optional(Type.Boolean()),
-  age: Type.Optional(Type.String()),
-  gender: Type.Optional(Type.String()),
-  emotion: Type.Optional(Type.String()),
-}, { additionalProperties: false, title: '{root}/nearest (QoS 0, ≤ 10 Hz while someone is present; one empty record when nobody is)' });
+export const NearestSchema = Type.Object(
+  {
+    schema: Type.Literal(1),
+    ts: DateTime(),
+    device: Type.String(),
+    person: Type.Union([Type.String(), Type.Null()], { description: 'null: nobody is present.' }),
+    azimuthDeg: Type.Optional(Type.Number({ description: 'Left (−) / right (+) of the camera axis.' })),
+    elevationDeg: Type.Optional(Type.Number({ description: 'Below (−) / above (+) the camera axis.' })),
+    distanceM: Type.Optional(Type.Number({ minimum: 0, description: 'Estimated from the face width (camera.faceWidthM).' })),
+    looking: Type.Optional(Type.Boolean()),
+    age: Type.Optional(Type.String()),
+    gender: Type.Optional(Type.String()),
+    emotion: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false, title: '{root}/nearest (QoS 0, ≤ 10 Hz while someone is present; one empty record when nobody is)' },
+);
 export type NearestPayload = Static<typeof NearestSchema>;

@@ -3,8 +3,16 @@
 // strings are built here and nowhere else; the JSON schemas in schemas/mqtt/ are generated from it.
 import type { TSchema } from '@sinclair/typebox';
 import {
-  AudienceSchema, ConfigResultSchema, ContentSetSchema, DailySummarySchema, DiscoverySchema, EventSchema, ImpressionSchema, NearestSchema,
-  StatsSchema, StatusSchema,
+  AudienceSchema,
+  ConfigResultSchema,
+  ContentSetSchema,
+  DailySummarySchema,
+  DiscoverySchema,
+  EventSchema,
+  ImpressionSchema,
+  NearestSchema,
+  StatsSchema,
+  StatusSchema,
 } from './payloads.js';
 
 export const EVENT_TYPES = ['entered', 'updated', 'left'] as const;
@@ -23,17 +31,95 @@ export interface TopicSpec {
 }
 
 export const TOPICS = {
-  status: { path: 'status', direction: 'out', retained: true, qos: 1, schemaFile: 'status.schema.json', schema: StatusSchema, description: 'online with version and model, offline as last will or on a clean stop' },
-  event: { path: 'events/+', direction: 'out', retained: false, qos: 1, schemaFile: 'event.schema.json', schema: EventSchema, description: 'entered, updated and left per visit; seq rises by one per event across restarts' },
-  audience: { path: 'audience', direction: 'out', retained: true, qos: 1, schemaFile: 'audience.schema.json', schema: AudienceSchema, description: 'who is present now, on change, at most once a second' },
-  stats: { path: 'stats', direction: 'out', retained: false, qos: 0, schemaFile: 'stats.schema.json', schema: StatsSchema, description: 'per-stage figures every mqtt.statsIntervalS' },
-  config: { path: 'config', direction: 'out', retained: true, qos: 1, description: 'the effective configuration, secrets redacted (config/percept.schema.json)' },
+  status: {
+    path: 'status',
+    direction: 'out',
+    retained: true,
+    qos: 1,
+    schemaFile: 'status.schema.json',
+    schema: StatusSchema,
+    description: 'online with version and model, offline as last will or on a clean stop',
+  },
+  event: {
+    path: 'events/+',
+    direction: 'out',
+    retained: false,
+    qos: 1,
+    schemaFile: 'event.schema.json',
+    schema: EventSchema,
+    description: 'entered, updated and left per visit; seq rises by one per event across restarts',
+  },
+  audience: {
+    path: 'audience',
+    direction: 'out',
+    retained: true,
+    qos: 1,
+    schemaFile: 'audience.schema.json',
+    schema: AudienceSchema,
+    description: 'who is present now, on change, at most once a second',
+  },
+  stats: {
+    path: 'stats',
+    direction: 'out',
+    retained: false,
+    qos: 0,
+    schemaFile: 'stats.schema.json',
+    schema: StatsSchema,
+    description: 'per-stage figures every mqtt.statsIntervalS',
+  },
+  config: {
+    path: 'config',
+    direction: 'out',
+    retained: true,
+    qos: 1,
+    description: 'the effective configuration, secrets redacted (config/percept.schema.json)',
+  },
   configSet: { path: 'config/set', direction: 'in', retained: false, qos: 1, description: 'a JSON merge patch with an optional requestId' },
-  configResult: { path: 'config/result', direction: 'out', retained: false, qos: 1, schemaFile: 'config-result.schema.json', schema: ConfigResultSchema, description: 'the reply to config/set' },
-  contentSet: { path: 'content/set', direction: 'in', retained: false, qos: 1, schemaFile: 'content-set.schema.json', schema: ContentSetSchema, description: 'the signage player says what is on screen' },
-  impressions: { path: 'impressions', direction: 'out', retained: false, qos: 1, schemaFile: 'impressions.schema.json', schema: ImpressionSchema, description: 'one record per finished content play, through the outbox' },
-  nearest: { path: 'nearest', direction: 'out', retained: false, qos: 0, schemaFile: 'nearest.schema.json', schema: NearestSchema, description: 'the nearest person for robots, at most 10 Hz' },
-  dailySummary: { path: 'summary/daily', direction: 'out', retained: true, qos: 1, schemaFile: 'summary-daily.schema.json', schema: DailySummarySchema, description: 'visits per local hour by label, counts only' },
+  configResult: {
+    path: 'config/result',
+    direction: 'out',
+    retained: false,
+    qos: 1,
+    schemaFile: 'config-result.schema.json',
+    schema: ConfigResultSchema,
+    description: 'the reply to config/set',
+  },
+  contentSet: {
+    path: 'content/set',
+    direction: 'in',
+    retained: false,
+    qos: 1,
+    schemaFile: 'content-set.schema.json',
+    schema: ContentSetSchema,
+    description: 'the signage player says what is on screen',
+  },
+  impressions: {
+    path: 'impressions',
+    direction: 'out',
+    retained: false,
+    qos: 1,
+    schemaFile: 'impressions.schema.json',
+    schema: ImpressionSchema,
+    description: 'one record per finished content play, through the outbox',
+  },
+  nearest: {
+    path: 'nearest',
+    direction: 'out',
+    retained: false,
+    qos: 0,
+    schemaFile: 'nearest.schema.json',
+    schema: NearestSchema,
+    description: 'the nearest person for robots, at most 10 Hz',
+  },
+  dailySummary: {
+    path: 'summary/daily',
+    direction: 'out',
+    retained: true,
+    qos: 1,
+    schemaFile: 'summary-daily.schema.json',
+    schema: DailySummarySchema,
+    description: 'visits per local hour by label, counts only',
+  },
 } as const satisfies Record<string, TopicSpec>;
 
 export type TopicName = keyof typeof TOPICS;
@@ -77,8 +163,13 @@ export function topicMatches(spec: TopicSpec, root: string, topic: string): bool
 
 /** Home Assistant discovery configs live outside the device root but are part of the contract too. */
 export const HA_DISCOVERY: TopicSpec = {
-  path: '{homeassistant prefix}/sensor/percept_{device}/{sensor}/config', direction: 'out', retained: true, qos: 1,
-  schemaFile: 'homeassistant-discovery.schema.json', schema: DiscoverySchema, description: 'sensor discovery; an empty payload removes one',
+  path: '{homeassistant prefix}/sensor/percept_{device}/{sensor}/config',
+  direction: 'out',
+  retained: true,
+  qos: 1,
+  schemaFile: 'homeassistant-discovery.schema.json',
+  schema: DiscoverySchema,
+  description: 'sensor discovery; an empty payload removes one',
 };
 
 /** Every topic with a generated schema file. */

@@ -2,7 +2,7 @@
 // it (modules/objdetect/src/face_detect.cpp): per stride s, one row per grid cell (row-major, W/s columns)
 // with a class probability, an objectness, a box (centre offset in cells, log size in cells) and landmark
 // offsets in cells. Pure: output tensors in, candidates in input pixels out; NMS is shared (nms.ts).
-import type { Scored, YxBox } from "./nms.js";
+import type { Scored, YxBox } from './nms.js';
 
 export interface GridHead {
   stride: number;
@@ -25,26 +25,14 @@ export interface GridCandidate extends Scored {
 const clamp01 = (v: number) => (v < 0 ? 0 : v > 1 ? 1 : v);
 
 /** Every cell whose score sqrt(cls·obj) reaches the threshold, decoded. */
-export function decodeGrid(
-  heads: GridHead[],
-  inputWidth: number,
-  inputHeight: number,
-  scoreThreshold: number,
-): GridCandidate[] {
+export function decodeGrid(heads: GridHead[], inputWidth: number, inputHeight: number, scoreThreshold: number): GridCandidate[] {
   const out: GridCandidate[] = [];
   for (const h of heads) {
     const cols = Math.floor(inputWidth / h.stride);
     const rows = Math.floor(inputHeight / h.stride);
     const cells = cols * rows;
-    if (
-      h.cls.length !== cells ||
-      h.obj.length !== cells ||
-      h.box.length !== cells * 4 ||
-      (h.kps && h.kps.length !== cells * 2 * h.landmarks)
-    ) {
-      throw new Error(
-        `stride ${h.stride}: outputs hold ${h.cls.length} cells, a ${inputWidth}×${inputHeight} input gives ${cols}×${rows} = ${cells}`,
-      );
+    if (h.cls.length !== cells || h.obj.length !== cells || h.box.length !== cells * 4 || (h.kps && h.kps.length !== cells * 2 * h.landmarks)) {
+      throw new Error(`stride ${h.stride}: outputs hold ${h.cls.length} cells, a ${inputWidth}×${inputHeight} input gives ${cols}×${rows} = ${cells}`);
     }
     const s = h.stride;
     const kw = 2 * h.landmarks;
@@ -59,12 +47,7 @@ export function decodeGrid(
       const w = Math.exp(h.box[b + 2]!) * s;
       const ht = Math.exp(h.box[b + 3]!) * s;
       const landmarks: [number, number][] = [];
-      if (h.kps)
-        for (let k = 0; k < h.landmarks; k++)
-          landmarks.push([
-            (col + h.kps[i * kw + 2 * k]!) * s,
-            (row + h.kps[i * kw + 2 * k + 1]!) * s,
-          ]);
+      if (h.kps) for (let k = 0; k < h.landmarks; k++) landmarks.push([(col + h.kps[i * kw + 2 * k]!) * s, (row + h.kps[i * kw + 2 * k + 1]!) * s]);
       out.push({
         score,
         box: [cy - ht / 2, cx - w / 2, cy + ht / 2, cx + w / 2],
@@ -101,12 +84,7 @@ export function planInput(
   let scale = 1;
   if (maxWidth > 0) scale = Math.min(scale, maxWidth / frameWidth);
   if (maxHeight > 0) scale = Math.min(scale, maxHeight / frameHeight);
-  if (fixed)
-    scale = Math.min(
-      scale,
-      fixed.width / frameWidth,
-      fixed.height / frameHeight,
-    );
+  if (fixed) scale = Math.min(scale, fixed.width / frameWidth, fixed.height / frameHeight);
   const width = Math.max(1, Math.round(frameWidth * scale));
   const height = Math.max(1, Math.round(frameHeight * scale));
   const up = (v: number) => Math.ceil(v / multiple) * multiple;

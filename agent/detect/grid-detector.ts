@@ -1,28 +1,14 @@
 // The grid face detector adapter (YuNet): boxes and 5 landmarks, any input size. Everything the decoder
 // needs (output roles, strides, landmark count, colour, normalisation, size multiple) comes from the
 // manifest; inference runs in a worker; decoding + NMS here.
-import type { CV } from "../capture/opencv.js";
-import type { Frame } from "../capture/frame.js";
-import {
-  loadManifest,
-  ModelError,
-  type LoadedManifest,
-  type ModelManifest,
-} from "../inference/manifest.js";
-import { hwcToNchw } from "../inference/preprocess.js";
-import {
-  WorkerSession,
-  type SessionOptions,
-} from "../inference/worker-session.js";
-import {
-  decodeGrid,
-  planInput,
-  type GridCandidate,
-  type GridHead,
-  type InputPlan,
-} from "./grid-decode.js";
-import { nonMaxSuppression } from "./nms.js";
-import type { Detection, FaceDetector } from "./detector.js";
+import type { CV } from '../capture/opencv.js';
+import type { Frame } from '../capture/frame.js';
+import { loadManifest, ModelError, type LoadedManifest, type ModelManifest } from '../inference/manifest.js';
+import { hwcToNchw } from '../inference/preprocess.js';
+import { WorkerSession, type SessionOptions } from '../inference/worker-session.js';
+import { decodeGrid, planInput, type GridCandidate, type GridHead, type InputPlan } from './grid-decode.js';
+import { nonMaxSuppression } from './nms.js';
+import type { Detection, FaceDetector } from './detector.js';
 
 export interface GridOptions {
   scoreThreshold: number;
@@ -48,47 +34,32 @@ export function gridHeads(loaded: LoadedManifest): {
   landmarks: number;
 } {
   const m = loaded.manifest;
-  const strides = [
-    ...new Set(
-      m.outputs.filter((o) => o.type.startsWith("grid-")).map((o) => o.stride!),
-    ),
-  ].sort((a, b) => a - b);
+  const strides = [...new Set(m.outputs.filter((o) => o.type.startsWith('grid-')).map((o) => o.stride!))].sort((a, b) => a - b);
   const problems: string[] = [];
   const heads = strides.map((stride) => {
-    const find = (type: string) =>
-      m.outputs.find((o) => o.type === type && o.stride === stride)?.name;
+    const find = (type: string) => m.outputs.find((o) => o.type === type && o.stride === stride)?.name;
     const h = {
       stride,
-      cls: find("grid-class-probability"),
-      obj: find("grid-objectness"),
-      box: find("grid-box-offsets"),
-      kps: find("grid-landmark-offsets"),
+      cls: find('grid-class-probability'),
+      obj: find('grid-objectness'),
+      box: find('grid-box-offsets'),
+      kps: find('grid-landmark-offsets'),
     };
-    if (!h.cls || !h.obj || !h.box)
-      problems.push(
-        `stride ${stride} needs grid-class-probability, grid-objectness and grid-box-offsets outputs`,
-      );
+    if (!h.cls || !h.obj || !h.box) problems.push(`stride ${stride} needs grid-class-probability, grid-objectness and grid-box-offsets outputs`);
     return h as HeadNames;
   });
-  if (!heads.length)
-    problems.push("a grid detector needs grid-* outputs with a stride");
-  const kpsOut = m.outputs.find((o) => o.type === "grid-landmark-offsets");
+  if (!heads.length) problems.push('a grid detector needs grid-* outputs with a stride');
+  const kpsOut = m.outputs.find((o) => o.type === 'grid-landmark-offsets');
   const width = kpsOut?.shape[kpsOut.shape.length - 1];
-  if (kpsOut && (typeof width !== "number" || width % 2))
-    problems.push(
-      `output ${kpsOut.name}: the last dimension must be a fixed even number (x, y per landmark)`,
-    );
+  if (kpsOut && (typeof width !== 'number' || width % 2))
+    problems.push(`output ${kpsOut.name}: the last dimension must be a fixed even number (x, y per landmark)`);
   if (problems.length) throw new ModelError(loaded.dir, problems);
   return { heads, landmarks: kpsOut ? (width as number) / 2 : 0 };
 }
 
-function fixedSize(
-  m: ModelManifest,
-): { width: number; height: number } | undefined {
+function fixedSize(m: ModelManifest): { width: number; height: number } | undefined {
   const [, , h, w] = m.input.shape;
-  return typeof h === "number" && typeof w === "number"
-    ? { width: w, height: h }
-    : undefined;
+  return typeof h === 'number' && typeof w === 'number' ? { width: w, height: h } : undefined;
 }
 
 export class GridDetector implements FaceDetector {
@@ -107,18 +78,9 @@ export class GridDetector implements FaceDetector {
     return this.session.loaded;
   }
 
-  static async open(
-    cv: CV,
-    dir: string,
-    opts: GridOptions,
-    session: SessionOptions,
-    log?: (m: string) => void,
-  ): Promise<GridDetector> {
+  static async open(cv: CV, dir: string, opts: GridOptions, session: SessionOptions, log?: (m: string) => void): Promise<GridDetector> {
     const loaded = loadManifest(dir);
-    if (loaded.manifest.kind !== "detector")
-      throw new ModelError(loaded.dir, [
-        `kind is "${loaded.manifest.kind}", a detector is needed here`,
-      ]);
+    if (loaded.manifest.kind !== 'detector') throw new ModelError(loaded.dir, [`kind is "${loaded.manifest.kind}", a detector is needed here`]);
     const { heads, landmarks } = gridHeads(loaded);
     const s = await WorkerSession.open(loaded, session, log);
     return new GridDetector(cv, s, heads, landmarks, opts);
@@ -127,41 +89,19 @@ export class GridDetector implements FaceDetector {
   /** Where a frame of this size goes in the network. */
   plan(frameWidth: number, frameHeight: number): InputPlan {
     const m = this.session.loaded.manifest;
-    return planInput(
-      frameWidth,
-      frameHeight,
-      this.opts.inputWidth,
-      this.opts.inputHeight,
-      m.input.sizeMultiple ?? 32,
-      fixedSize(m),
-    );
+    return planInput(frameWidth, frameHeight, this.opts.inputWidth, this.opts.inputHeight, m.input.sizeMultiple ?? 32, fixedSize(m));
   }
 
   /** Decoded candidates after NMS, in input pixels (tests and benchmarks use this). */
-  async candidates(
-    frame: Frame,
-  ): Promise<{ plan: InputPlan; found: GridCandidate[]; runMs: number }> {
+  async candidates(frame: Frame): Promise<{ plan: InputPlan; found: GridCandidate[]; runMs: number }> {
     const cv = this.cv;
     const m = this.session.loaded.manifest;
     const plan = this.plan(frame.width, frame.height);
-    const resized =
-      plan.width === frame.width && plan.height === frame.height
-        ? frame.mat
-        : frame.mat.resize(plan.height, plan.width, 0, 0, cv.INTER_LINEAR);
+    const resized = plan.width === frame.width && plan.height === frame.height ? frame.mat : frame.mat.resize(plan.height, plan.width, 0, 0, cv.INTER_LINEAR);
     const padB = plan.tensorHeight - plan.height;
     const padR = plan.tensorWidth - plan.width;
     // BORDER_ISOLATED as in preprocess.ts; the pad is black, as FaceDetectorYN pads.
-    const canvas =
-      padB || padR
-        ? resized.copyMakeBorder(
-            0,
-            padB,
-            0,
-            padR,
-            cv.BORDER_CONSTANT | cv.BORDER_ISOLATED,
-            new cv.Vec3(0, 0, 0),
-          )
-        : resized;
+    const canvas = padB || padR ? resized.copyMakeBorder(0, padB, 0, padR, cv.BORDER_CONSTANT | cv.BORDER_ISOLATED, new cv.Vec3(0, 0, 0)) : resized;
     const tensor = new Float32Array(3 * plan.tensorWidth * plan.tensorHeight);
     hwcToNchw(
       new Uint8Array(canvas.getData()),
@@ -187,19 +127,10 @@ export class GridDetector implements FaceDetector {
       kps: h.kps ? outputs[h.kps]!.data : undefined,
       landmarks: this.landmarks,
     }));
-    const found = decodeGrid(
-      heads,
-      plan.tensorWidth,
-      plan.tensorHeight,
-      this.opts.scoreThreshold,
-    );
+    const found = decodeGrid(heads, plan.tensorWidth, plan.tensorHeight, this.opts.scoreThreshold);
     return {
       plan,
-      found: nonMaxSuppression(
-        found,
-        this.opts.iouThreshold,
-        this.opts.maxFaces,
-      ),
+      found: nonMaxSuppression(found, this.opts.iouThreshold, this.opts.maxFaces),
       runMs,
     };
   }
@@ -220,9 +151,7 @@ export class GridDetector implements FaceDetector {
       out.push({
         box,
         score: c.score,
-        landmarks: c.landmarks.map(
-          ([x, y]) => [x * sx, y * sy] as [number, number],
-        ),
+        landmarks: c.landmarks.map(([x, y]) => [x * sx, y * sy] as [number, number]),
       });
     }
     return out;

@@ -29,11 +29,7 @@ export function iou(a: YxBox, b: YxBox): number {
 }
 
 /** Highest score first; a candidate overlapping a kept one by more than iouThreshold goes. */
-export function nonMaxSuppression<C extends Scored>(
-  candidates: C[],
-  iouThreshold: number,
-  maxResults: number,
-): C[] {
+export function nonMaxSuppression<C extends Scored>(candidates: C[], iouThreshold: number, maxResults: number): C[] {
   const sorted = [...candidates].sort((a, b) => b.score - a.score);
   const kept: C[] = [];
   for (const c of sorted) {

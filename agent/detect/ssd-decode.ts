@@ -26,8 +26,14 @@ export function decodeBox(enc: ArrayLike<number>, priors: ArrayLike<number>, i: 
 
 /** Scores every anchor; decodes only those above the threshold (decoding all 5118 per frame is waste). */
 export function decodeCandidates(
-  boxEncodings: ArrayLike<number>, classLogits: ArrayLike<number>, priors: ArrayLike<number>,
-  anchors: number, classes: number, classIndex: number, variances: readonly number[], scoreThreshold: number,
+  boxEncodings: ArrayLike<number>,
+  classLogits: ArrayLike<number>,
+  priors: ArrayLike<number>,
+  anchors: number,
+  classes: number,
+  classIndex: number,
+  variances: readonly number[],
+  scoreThreshold: number,
 ): Candidate[] {
   const out: Candidate[] = [];
   for (let i = 0; i < anchors; i++) {

@@ -27,8 +27,12 @@ export class SsdDetector implements FaceDetector {
     private readonly opts: SsdOptions,
   ) {}
 
-  get name(): string { return this.session.loaded.manifest.name; }
-  get loaded(): LoadedManifest { return this.session.loaded; }
+  get name(): string {
+    return this.session.loaded.manifest.name;
+  }
+  get loaded(): LoadedManifest {
+    return this.session.loaded;
+  }
 
   static async open(cv: CV, dir: string, opts: SsdOptions, session: SessionOptions, log?: (m: string) => void): Promise<SsdDetector> {
     const loaded = loadManifest(dir);
@@ -60,7 +64,16 @@ export class SsdDetector implements FaceDetector {
   candidates(boxEncodings: Float32Array, classLogits: Float32Array): Candidate[] {
     const p = this.session.loaded.manifest.priors!;
     const classes = classLogits.length / p.count;
-    const found = decodeCandidates(boxEncodings, classLogits, this.priors, p.count, classes, this.scoreOut.classIndex ?? 1, p.variances, this.opts.scoreThreshold);
+    const found = decodeCandidates(
+      boxEncodings,
+      classLogits,
+      this.priors,
+      p.count,
+      classes,
+      this.scoreOut.classIndex ?? 1,
+      p.variances,
+      this.opts.scoreThreshold,
+    );
     return nonMaxSuppression(found, this.opts.iouThreshold, this.opts.maxFaces);
   }
 
@@ -84,5 +97,7 @@ export class SsdDetector implements FaceDetector {
     return out;
   }
 
-  close(): Promise<void> { return this.session.close(); }
+  close(): Promise<void> {
+    return this.session.close();
+  }
 }

@@ -42,12 +42,17 @@ export class Sends {
   constructor(private readonly log: Logger) {}
 
   add(p: Promise<void>): void {
-    const tracked: Promise<void> = p.catch((err: Error) => { this.log.warn(err.message); }).finally(() => this.inflight.delete(tracked));
+    const tracked: Promise<void> = p
+      .catch((err: Error) => {
+        this.log.warn(err.message);
+      })
+      .finally(() => this.inflight.delete(tracked));
     this.inflight.add(tracked);
   }
 
   /** Waits for what is in flight, at most a few seconds (an unanswered QoS 1 publish must not hold a stop). */
   async settle(ms = 3000): Promise<void> {
-    if ((await within(ms, Promise.allSettled([...this.inflight]), 'timeout')) === 'timeout') this.log.warn(`${this.inflight.size} publish(es) not acknowledged at stop`);
+    if ((await within(ms, Promise.allSettled([...this.inflight]), 'timeout')) === 'timeout')
+      this.log.warn(`${this.inflight.size} publish(es) not acknowledged at stop`);
   }
 }

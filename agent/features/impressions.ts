@@ -35,20 +35,27 @@ export class ImpressionsFeature implements Feature {
   private present: { people: PresentPerson[]; ts: number } = { people: [], ts: 0 };
   private offs: (() => void)[] = [];
 
-  constructor(private readonly ctx: FeatureContext, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly ctx: FeatureContext,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
-  private get log() { return this.ctx.log('impressions'); }
+  private get log() {
+    return this.ctx.log('impressions');
+  }
 
   start(): void {
     this.ctx.publisher.subscribe(this.ctx.topics.contentSet, (_topic, payload, retained) => this.onContentSet(payload, retained));
     this.offs.push(this.ctx.bus.on('frame', (f) => this.onFrame(f)));
     // A visit can open between two frames (its labels arrive from the classifier) and a play can end
     // before the next frame: the entered event itself makes the person a viewer of the running play.
-    this.offs.push(this.ctx.bus.on('visit', ({ event }) => {
-      if (!this.play || event.type === 'left' || this.play.viewers.has(event.person)) return;
-      const labels = Object.fromEntries(Object.entries(event.attributes).map(([t, p]) => [t, p!.label])) as PresentPerson['labels'];
-      this.play.viewers.set(event.person, { labels, lookingMs: 0, lastTs: event.ts, lastLooking: false });
-    }));
+    this.offs.push(
+      this.ctx.bus.on('visit', ({ event }) => {
+        if (!this.play || event.type === 'left' || this.play.viewers.has(event.person)) return;
+        const labels = Object.fromEntries(Object.entries(event.attributes).map(([t, p]) => [t, p!.label])) as PresentPerson['labels'];
+        this.play.viewers.set(event.person, { labels, lookingMs: 0, lastTs: event.ts, lastLooking: false });
+      }),
+    );
   }
 
   onContentSet(payload: Buffer, retained: boolean): void {
@@ -72,7 +79,9 @@ export class ImpressionsFeature implements Feature {
     if (this.play && next.id === this.play.id) return;
     this.endPlay();
     if (next.id !== null) {
-      const viewers = new Map<string, Viewer>(this.present.people.map((p) => [p.person, { labels: { ...p.labels }, lookingMs: 0, lastTs: this.present.ts, lastLooking: p.looking === true }]));
+      const viewers = new Map<string, Viewer>(
+        this.present.people.map((p) => [p.person, { labels: { ...p.labels }, lookingMs: 0, lastTs: this.present.ts, lastLooking: p.looking === true }]),
+      );
       this.play = { id: next.id, ...(next.name ? { name: next.name } : {}), startedAt: this.now(), farAtStart: this.farFaces, viewers };
       this.log.info(`content ${next.id}${next.name ? ` (${next.name})` : ''} started`);
     }
@@ -116,11 +125,23 @@ export class ImpressionsFeature implements Feature {
 
 export function impressionRecord(play: Play, endedAt: Date, farFacesNow: number, device: string, watcherMinMs: number): ImpressionPayload {
   const viewers = [...play.viewers.values()];
-  const demographics = Object.fromEntries(TASKS.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<Task, Record<string, number>>;
-  for (const v of viewers) for (const t of TASKS) { const l = v.labels[t]; if (l && l in demographics[t]) demographics[t][l]! += 1; }
+  const demographics = Object.fromEntries(TASKS.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<
+    Task,
+    Record<string, number>
+  >;
+  for (const v of viewers)
+    for (const t of TASKS) {
+      const l = v.labels[t];
+      if (l && l in demographics[t]) demographics[t][l]! += 1;
+    }
   return {
-    schema: 1, device, contentId: play.id, ...(play.name ? { contentName: play.name } : {}),
-    startedAt: play.startedAt.toISOString(), endedAt: endedAt.toISOString(), durationMs: Math.max(0, endedAt.getTime() - play.startedAt.getTime()),
+    schema: 1,
+    device,
+    contentId: play.id,
+    ...(play.name ? { contentName: play.name } : {}),
+    startedAt: play.startedAt.toISOString(),
+    endedAt: endedAt.toISOString(),
+    durationMs: Math.max(0, endedAt.getTime() - play.startedAt.getTime()),
     ots: farFacesNow - play.farAtStart + viewers.length,
     viewers: viewers.length,
     watchers: viewers.filter((v) => v.lookingMs >= watcherMinMs).length,

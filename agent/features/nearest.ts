@@ -15,7 +15,10 @@ export function nearestRecord(f: FrameDone, cam: { hfovDeg: number; vfovDeg: num
   const dir = direction(centre, frame, cam);
   const r1 = (v: number) => Math.round(v * 10) / 10;
   return {
-    ...base, person: nearest.person, azimuthDeg: r1(dir.azimuthDeg), elevationDeg: r1(dir.elevationDeg),
+    ...base,
+    person: nearest.person,
+    azimuthDeg: r1(dir.azimuthDeg),
+    elevationDeg: r1(dir.elevationDeg),
     distanceM: Math.round(distanceM(nearest.box.w, frame, cam) * 100) / 100,
     ...(nearest.looking !== undefined ? { looking: nearest.looking } : {}),
     ...nearest.labels,
@@ -29,7 +32,10 @@ export class NearestFeature implements Feature {
   private lastSent = -Infinity;
   private someoneWasThere = false;
 
-  constructor(private readonly ctx: FeatureContext, private readonly clock: () => number = () => Date.now()) {
+  constructor(
+    private readonly ctx: FeatureContext,
+    private readonly clock: () => number = () => Date.now(),
+  ) {
     this.sends = new Sends(ctx.log('nearest'));
   }
 

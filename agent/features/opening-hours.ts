@@ -15,7 +15,11 @@ export class OpeningHoursFeature implements Feature {
   readonly name = 'opening-hours';
   private task: ScheduledTask | null = null;
 
-  constructor(private readonly ctx: FeatureContext, private readonly camera: PausableCamera, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly ctx: FeatureContext,
+    private readonly camera: PausableCamera,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   start(): void {
     this.check();
@@ -26,8 +30,14 @@ export class OpeningHoursFeature implements Feature {
     const { schedule } = this.ctx.config;
     const open = isOpen(this.now(), schedule.openingHours, schedule.timezone);
     const log = this.ctx.log('schedule');
-    if (!open && this.camera.state !== 'paused') { log.info('outside opening hours: camera released'); this.camera.pause(); }
-    if (open && this.camera.state === 'paused') { log.info('opening hours: camera resumed'); this.camera.resume(); }
+    if (!open && this.camera.state !== 'paused') {
+      log.info('outside opening hours: camera released');
+      this.camera.pause();
+    }
+    if (open && this.camera.state === 'paused') {
+      log.info('opening hours: camera resumed');
+      this.camera.resume();
+    }
   }
 
   stop(): void {

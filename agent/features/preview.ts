@@ -64,9 +64,7 @@ export class PreviewFeature implements Feature {
     const where = `http://${this.address.family === 'IPv6' ? `[${this.address.address}]` : this.address.address}:${this.address.port}/`;
     this.ctx
       .log('preview')
-      .info(
-        `preview on ${where} (${isLoopback(p.host) ? 'this machine only; from a laptop: percept preview' : 'NOT loopback: visible on that network'})`,
-      );
+      .info(`preview on ${where} (${isLoopback(p.host) ? 'this machine only; from a laptop: percept preview' : 'NOT loopback: visible on that network'})`);
     this.off = this.ctx.bus.on('frame', (f) => this.onFrame(f));
   }
 

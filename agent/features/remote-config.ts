@@ -14,12 +14,17 @@ export class RemoteConfigFeature implements Feature {
   private layers: ConfigLayers;
   private off: (() => void) | null = null;
 
-  constructor(private readonly ctx: FeatureContext, layers: ConfigLayers | null) {
+  constructor(
+    private readonly ctx: FeatureContext,
+    layers: ConfigLayers | null,
+  ) {
     this.sends = new Sends(ctx.log('config'));
     this.layers = layers ?? layersOf(ctx.config);
   }
 
-  private get log() { return this.ctx.log('config'); }
+  private get log() {
+    return this.ctx.log('config');
+  }
 
   start(): void {
     const { ctx } = this;

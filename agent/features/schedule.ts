@@ -24,8 +24,7 @@ export function parseDays(spec: string): Set<number> {
       continue;
     }
     const [a, b] = part.split('-').map((x) => DAY_NAMES.indexOf(x.slice(0, 3)));
-    if (a === undefined || a < 0 || (b !== undefined && b < 0))
-      throw new Error(`schedule: "${spec}" is not a day list (e.g. mon-fri, sat,sun, daily)`);
+    if (a === undefined || a < 0 || (b !== undefined && b < 0)) throw new Error(`schedule: "${spec}" is not a day list (e.g. mon-fri, sat,sun, daily)`);
     if (b === undefined) out.add(a);
     else
       for (let d = a; ; d = (d + 1) % 7) {

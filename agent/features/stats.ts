@@ -6,7 +6,10 @@ export class StatsFeature implements Feature {
   private timer: NodeJS.Timeout | null = null;
   private readonly sends: Sends;
 
-  constructor(private readonly ctx: FeatureContext, private readonly snapshot: () => object) {
+  constructor(
+    private readonly ctx: FeatureContext,
+    private readonly snapshot: () => object,
+  ) {
     this.sends = new Sends(ctx.log('stats'));
   }
 

@@ -4,7 +4,12 @@ import { TASKS } from '../contract/labels.js';
 /** Per-stride outputs of an anchor-free grid detector (YuNet). */
 export const GRID_OUTPUT_TYPES = ['grid-class-probability', 'grid-objectness', 'grid-box-offsets', 'grid-landmark-offsets'] as const;
 
-const dim = { anyOf: [{ type: 'integer', minimum: 1 }, { type: 'string', minLength: 1 }] };
+const dim = {
+  anyOf: [
+    { type: 'integer', minimum: 1 },
+    { type: 'string', minLength: 1 },
+  ],
+};
 export const manifestSchema = {
   type: 'object',
   required: ['schema', 'name', 'kind', 'model', 'files', 'input', 'outputs', 'provenance', 'licence'],
@@ -15,14 +20,17 @@ export const manifestSchema = {
     description: { type: 'string' },
     model: { type: 'string', minLength: 1 },
     files: {
-      type: 'array', minItems: 1,
+      type: 'array',
+      minItems: 1,
       items: {
-        type: 'object', required: ['path', 'sha256'],
+        type: 'object',
+        required: ['path', 'sha256'],
         properties: { path: { type: 'string' }, sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' }, bytes: { type: 'integer' } },
       },
     },
     input: {
-      type: 'object', required: ['name', 'shape', 'layout', 'colour', 'resize', 'normalise'],
+      type: 'object',
+      required: ['name', 'shape', 'layout', 'colour', 'resize', 'normalise'],
       properties: {
         name: { type: 'string' },
         shape: { type: 'array', minItems: 4, maxItems: 4, items: dim },
@@ -33,7 +41,8 @@ export const manifestSchema = {
         sizeMultiple: { type: 'integer', minimum: 1 },
         crop: { enum: ['box', 'aligned-5pt'] },
         normalise: {
-          type: 'object', required: ['mean', 'std'],
+          type: 'object',
+          required: ['mean', 'std'],
           properties: {
             mean: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number' } },
             std: { type: 'array', minItems: 3, maxItems: 3, items: { type: 'number', exclusiveMinimum: 0 } },
@@ -42,9 +51,11 @@ export const manifestSchema = {
       },
     },
     outputs: {
-      type: 'array', minItems: 1,
+      type: 'array',
+      minItems: 1,
       items: {
-        type: 'object', required: ['name', 'shape', 'task', 'type'],
+        type: 'object',
+        required: ['name', 'shape', 'task', 'type'],
         properties: {
           name: { type: 'string' },
           shape: { type: 'array', items: dim },
@@ -60,7 +71,8 @@ export const manifestSchema = {
       },
     },
     priors: {
-      type: 'object', required: ['file', 'count', 'variances'],
+      type: 'object',
+      required: ['file', 'count', 'variances'],
       properties: { file: { type: 'string' }, count: { type: 'integer' }, variances: { type: 'array', minItems: 4, maxItems: 4 } },
     },
     provenance: { type: 'string' },

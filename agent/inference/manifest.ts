@@ -11,7 +11,7 @@ export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years'
 /** Anchor-free grid detectors (YuNet): one row per grid cell of a stride, row-major; see detect/grid-decode.ts. */
 import { GRID_OUTPUT_TYPES } from './manifest-schema.js';
 export { GRID_OUTPUT_TYPES };
-export type GridOutputType = typeof GRID_OUTPUT_TYPES[number];
+export type GridOutputType = (typeof GRID_OUTPUT_TYPES)[number];
 export type ResizeMode = 'squash' | 'pad-centre' | 'pad-bottom-right';
 /** Face crops: the (grown) detector box, or a similarity warp of the 5 landmarks onto a template (agent/lib/align.ts). */
 export type CropMode = 'box' | 'aligned-5pt';
@@ -61,7 +61,10 @@ export interface ModelManifest {
 }
 
 export class ModelError extends Error {
-  constructor(readonly dir: string, readonly problems: string[]) {
+  constructor(
+    readonly dir: string,
+    readonly problems: string[],
+  ) {
     super(`model ${dir}: ${problems.join('; ')}`);
     this.name = 'ModelError';
   }
@@ -87,7 +90,10 @@ export function loadManifest(dirArg: string): LoadedManifest {
     throw new ModelError(dir, [`model.json is not valid JSON: ${(err as Error).message}`]);
   }
   if (!validateShape(raw)) {
-    throw new ModelError(dir, (validateShape.errors ?? []).map((e) => `model.json${e.instancePath || ''} ${e.message}`));
+    throw new ModelError(
+      dir,
+      (validateShape.errors ?? []).map((e) => `model.json${e.instancePath || ''} ${e.message}`),
+    );
   }
   const manifest = raw as unknown as ModelManifest;
   const problems = checkLabels(manifest);
@@ -118,7 +124,9 @@ function runProblems(dir: string, m: ModelManifest): string[] {
   const [, , h, w] = m.input.shape;
   const grid = m.outputs.some((o) => (GRID_OUTPUT_TYPES as readonly string[]).includes(o.type));
   if (!grid && (typeof h !== 'number' || typeof w !== 'number')) {
-    problems.push(`input ${m.input.name}: height and width must be fixed numbers for this ${m.kind} model (crops are resized to them; the manifest says [${m.input.shape}])`);
+    problems.push(
+      `input ${m.input.name}: height and width must be fixed numbers for this ${m.kind} model (crops are resized to them; the manifest says [${m.input.shape}])`,
+    );
   }
   if (m.kind === 'attributes' && !m.outputs.some((o) => (TASKS as readonly string[]).includes(o.task))) {
     problems.push(`no output gives ${TASKS.join(', ')}: an attributes model needs at least one`);
@@ -176,7 +184,8 @@ export async function verifyFiles(loaded: LoadedManifest): Promise<void> {
       continue;
     }
     const actual = await sha256File(p);
-    if (actual !== f.sha256) problems.push(`file ${f.path} has sha256 ${actual}, the manifest says ${f.sha256} (corrupt or replaced; re-run the converter or export)`);
+    if (actual !== f.sha256)
+      problems.push(`file ${f.path} has sha256 ${actual}, the manifest says ${f.sha256} (corrupt or replaced; re-run the converter or export)`);
   }
   if (problems.length) throw new ModelError(loaded.dir, problems);
 }
@@ -206,8 +215,19 @@ export function verifyGraph(loaded: LoadedManifest, inputs: GraphValue[], output
       }
     });
   };
-  compare('input', m.input, inputs.find((v) => v.name === m.input.name), inputs.map((v) => v.name));
-  for (const out of m.outputs) compare('output', out, outputs.find((v) => v.name === out.name), outputs.map((v) => v.name));
+  compare(
+    'input',
+    m.input,
+    inputs.find((v) => v.name === m.input.name),
+    inputs.map((v) => v.name),
+  );
+  for (const out of m.outputs)
+    compare(
+      'output',
+      out,
+      outputs.find((v) => v.name === out.name),
+      outputs.map((v) => v.name),
+    );
   if (problems.length) throw new ModelError(loaded.dir, problems);
 }
 

@@ -34,8 +34,7 @@ function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
   parentPort!.postMessage(msg, transfer);
 }
 
-const metadata = (list: readonly ort.InferenceSession.ValueMetadata[]) =>
-  list.map((m) => ({ name: m.name, shape: m.isTensor ? [...m.shape] : [] }));
+const metadata = (list: readonly ort.InferenceSession.ValueMetadata[]) => list.map((m) => ({ name: m.name, shape: m.isTensor ? [...m.shape] : [] }));
 
 try {
   const { session, provider, failures } = await createSession();

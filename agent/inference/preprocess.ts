@@ -20,8 +20,15 @@ export function padPlacement(w: number, h: number, mode: ResizeMode): { side: nu
 
 /** HWC uint8 (BGR or RGB as stored) → NCHW float32 at `offset`, in the manifest's colour order. */
 export function hwcToNchw(
-  hwc: Uint8Array, width: number, height: number, sourceIsBgr: boolean, colour: 'RGB' | 'BGR',
-  mean: readonly number[], std: readonly number[], out: Float32Array, offset = 0,
+  hwc: Uint8Array,
+  width: number,
+  height: number,
+  sourceIsBgr: boolean,
+  colour: 'RGB' | 'BGR',
+  mean: readonly number[],
+  std: readonly number[],
+  out: Float32Array,
+  offset = 0,
 ): void {
   const plane = width * height;
   const swap = sourceIsBgr !== (colour === 'BGR');
@@ -33,7 +40,6 @@ export function hwcToNchw(
     for (let i = 0; i < plane; i++) out[base + i] = (hwc[i * 3 + src]! - m) / s;
   }
 }
-
 
 /** A face box grown by `margin` × its larger side on every side; the manifest's resize mode does the rest. */
 export function faceCrop(box: Region, margin: number): Region {
@@ -73,9 +79,10 @@ export function writeInput(cv: CV, frame: Mat, region: Region, m: ModelManifest,
   const roi = whole ? frame : frame.getRegion(new cv.Rect(inside.x, inside.y, inside.w, inside.h));
   const b = canvasBorders(region, inside, m.input.resize);
   // BORDER_ISOLATED: a ROI would otherwise take its border from the pixels around it in the frame.
-  const canvas = b.top || b.bottom || b.left || b.right
-    ? roi.copyMakeBorder(b.top, b.bottom, b.left, b.right, cv.BORDER_CONSTANT | cv.BORDER_ISOLATED, new cv.Vec3(0, 0, 0))
-    : roi;
+  const canvas =
+    b.top || b.bottom || b.left || b.right
+      ? roi.copyMakeBorder(b.top, b.bottom, b.left, b.right, cv.BORDER_CONSTANT | cv.BORDER_ISOLATED, new cv.Vec3(0, 0, 0))
+      : roi;
   // A ROI is not continuous in memory; resize (even to the same size) gives a continuous copy to read.
   const ready = canvas.cols === tw && canvas.rows === th && canvas !== roi;
   const resized = ready || (canvas === frame && frame.cols === tw && frame.rows === th) ? canvas : canvas.resize(th, tw, 0, 0, cv.INTER_LINEAR);
@@ -104,7 +111,13 @@ export function cropModeFor(m: ModelManifest, hasLandmarks: boolean): 'box' | 'a
 
 /** One face into batch slot `index`, cropped as cropModeFor says; `boxMargin` grows box crops. */
 export function writeFaceInput(
-  cv: CV, frame: Mat, face: Region & { landmarks?: readonly Point[] }, m: ModelManifest, boxMargin: number, out: Float32Array, index: number,
+  cv: CV,
+  frame: Mat,
+  face: Region & { landmarks?: readonly Point[] },
+  m: ModelManifest,
+  boxMargin: number,
+  out: Float32Array,
+  index: number,
 ): void {
   const five = toFiveLandmarks(face.landmarks);
   if (five && cropModeFor(m, true) === 'aligned-5pt') writeAlignedInput(cv, frame, five, m, out, index);

@@ -10,9 +10,7 @@ export interface WorkerInit {
   intraOpThreads: number;
 }
 
-export type WorkerRequest =
-  | { type: 'run'; id: number; feeds: Record<string, TensorData> }
-  | { type: 'close' };
+export type WorkerRequest = { type: 'run'; id: number; feeds: Record<string, TensorData> } | { type: 'close' };
 
 export type WorkerReply =
   | { type: 'ready'; provider: string; failures: string[]; inputs: ValueInfo[]; outputs: ValueInfo[] }

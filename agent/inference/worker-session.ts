@@ -26,7 +26,11 @@ export class WorkerSession {
   private readonly pending = new Map<number, { resolve: (r: RunResult) => void; reject: (e: Error) => void }>();
   private closed = false;
 
-  private constructor(private readonly worker: Worker, readonly provider: string, readonly loaded: LoadedManifest) {
+  private constructor(
+    private readonly worker: Worker,
+    readonly provider: string,
+    readonly loaded: LoadedManifest,
+  ) {
     worker.on('message', (msg: WorkerReply) => {
       if (msg.type === 'result' || msg.type === 'error') {
         const p = this.pending.get(msg.id);
@@ -91,16 +95,32 @@ export class WorkerSession {
   /** Lets in-flight runs finish, then ends the worker. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.allSettled([...this.pending.values()].map((p) => new Promise<void>((res) => {
-      const { resolve, reject } = p;
-      p.resolve = (r) => { resolve(r); res(); };
-      p.reject = (e) => { reject(e); res(); };
-    })));
+    await Promise.allSettled(
+      [...this.pending.values()].map(
+        (p) =>
+          new Promise<void>((res) => {
+            const { resolve, reject } = p;
+            p.resolve = (r) => {
+              resolve(r);
+              res();
+            };
+            p.reject = (e) => {
+              reject(e);
+              res();
+            };
+          }),
+      ),
+    );
     this.closed = true;
     this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
     await new Promise<void>((res) => {
-      const timer = setTimeout(() => { void this.worker.terminate().then(() => res()); }, 2000);
-      this.worker.once('exit', () => { clearTimeout(timer); res(); });
+      const timer = setTimeout(() => {
+        void this.worker.terminate().then(() => res());
+      }, 2000);
+      this.worker.once('exit', () => {
+        clearTimeout(timer);
+        res();
+      });
     });
   }
 }

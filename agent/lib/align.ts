@@ -43,8 +43,7 @@ export function applySimilarity(t: Similarity, [x, y]: Point): Point {
 
 /** Least-squares similarity taking `src[i]` to `dst[i]` (no reflection). */
 export function estimateSimilarity(src: readonly Point[], dst: readonly Point[]): Similarity {
-  if (src.length !== dst.length || src.length < 2)
-    throw new Error(`alignment needs ≥ 2 matching points, got ${src.length} and ${dst.length}`);
+  if (src.length !== dst.length || src.length < 2) throw new Error(`alignment needs ≥ 2 matching points, got ${src.length} and ${dst.length}`);
   const n = src.length;
   const mean = (ps: readonly Point[], k: 0 | 1) => ps.reduce((s, p) => s + p[k], 0) / n;
   const [mx, my, mu, mv] = [mean(src, 0), mean(src, 1), mean(dst, 0), mean(dst, 1)];

@@ -20,7 +20,9 @@ export class TypedBus<Events extends Record<string, unknown>> {
       }
     };
     this.emitter.on(name, guarded);
-    return () => { this.emitter.off(name, guarded); };
+    return () => {
+      this.emitter.off(name, guarded);
+    };
   }
 
   emit<K extends keyof Events & string>(name: K, payload: Events[K]): void {

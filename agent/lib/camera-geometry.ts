@@ -18,7 +18,11 @@ export function focalPx(frame: { width: number; height: number }, cam: CameraMod
 }
 
 /** Azimuth (+ right), elevation (+ up) of a point in the frame, degrees from the optical axis. */
-export function direction(px: { x: number; y: number }, frame: { width: number; height: number }, cam: CameraModel): { azimuthDeg: number; elevationDeg: number } {
+export function direction(
+  px: { x: number; y: number },
+  frame: { width: number; height: number },
+  cam: CameraModel,
+): { azimuthDeg: number; elevationDeg: number } {
   const { fx, fy } = focalPx(frame, cam);
   return { azimuthDeg: deg(Math.atan((px.x - frame.width / 2) / fx)), elevationDeg: deg(Math.atan((frame.height / 2 - px.y) / fy)) };
 }
@@ -35,7 +39,7 @@ export function insidePolygon(p: { x: number; y: number }, polygon: readonly (re
   for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
     const [xi, yi] = polygon[i]!;
     const [xj, yj] = polygon[j]!;
-    if ((yi > p.y) !== (yj > p.y) && p.x < ((xj - xi) * (p.y - yi)) / (yj - yi) + xi) inside = !inside;
+    if (yi > p.y !== yj > p.y && p.x < ((xj - xi) * (p.y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;
 }

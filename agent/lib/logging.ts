@@ -18,7 +18,7 @@ export interface LogConfig {
 
 /** The most verbose of the global and per-namespace levels: the logger's own level. */
 export function mostVerbose(cfg: LogConfig): Level {
-  return [cfg.level, ...Object.values(cfg.namespaces)].reduce<Level>((a, b) => (rank(b) > rank(a) ? b as Level : a), 'error');
+  return [cfg.level, ...Object.values(cfg.namespaces)].reduce<Level>((a, b) => (rank(b) > rank(a) ? (b as Level) : a), 'error');
 }
 
 export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = process.stderr): Logger {
@@ -37,7 +37,12 @@ export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = proces
   return winston.createLogger({
     level: mostVerbose(cfg),
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
-    format: format.combine(byNamespace(), redacted(), format.timestamp(), json ? format.json() : stream.isTTY ? format.combine(format.colorize(), pretty) : pretty),
+    format: format.combine(
+      byNamespace(),
+      redacted(),
+      format.timestamp(),
+      json ? format.json() : stream.isTTY ? format.combine(format.colorize(), pretty) : pretty,
+    ),
     transports: [new winston.transports.Stream({ stream })],
   });
 }

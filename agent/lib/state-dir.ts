@@ -98,9 +98,7 @@ export function lockStateDir(dir: string, pid = process.pid, log: (m: string) =>
     return owned();
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new StateDirError(
-        `state directory ${dir}: cannot create its lock ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
-      );
+      throw new StateDirError(`state directory ${dir}: cannot create its lock ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
     }
   }
   let other = NaN;
@@ -110,9 +108,7 @@ export function lockStateDir(dir: string, pid = process.pid, log: (m: string) =>
     /* unreadable: stale */
   }
   if (other !== pid && isLiveAgent(other)) {
-    throw new StateDirError(
-      `state directory ${dir} is in use by another percept agent (pid ${other}, lock ${path}); give each agent its own --state-dir`,
-    );
+    throw new StateDirError(`state directory ${dir} is in use by another percept agent (pid ${other}, lock ${path}); give each agent its own --state-dir`);
   }
   log(`state directory ${dir}: taking over the stale lock of ${Number.isNaN(other) ? 'an unreadable owner' : `pid ${other}`}`);
   writeDurable(path, `${pid}\n`);

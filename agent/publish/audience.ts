@@ -25,15 +25,26 @@ function confidenceOf(p: AudiencePerson): { confidence?: Partial<Record<Task, nu
 }
 
 export function audiencePayload(people: AudiencePerson[], ts: number, device: string): AudiencePayload {
-  const histograms = Object.fromEntries(TASKS.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<Task, Record<string, number>>;
-  for (const p of people) for (const t of TASKS) { const l = p.labels[t]; if (l) histograms[t][l]! += 1; }
+  const histograms = Object.fromEntries(TASKS.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<
+    Task,
+    Record<string, number>
+  >;
+  for (const p of people)
+    for (const t of TASKS) {
+      const l = p.labels[t];
+      if (l) histograms[t][l]! += 1;
+    }
   return {
     schema: 1,
     ts: new Date(ts).toISOString(),
     device,
     count: people.length,
     people: people.map((p) => ({
-      person: p.person, firstSeen: new Date(p.firstSeen).toISOString(), dwellMs: Math.round(ts - p.firstSeen), ...p.labels, ...confidenceOf(p),
+      person: p.person,
+      firstSeen: new Date(p.firstSeen).toISOString(),
+      dwellMs: Math.round(ts - p.firstSeen),
+      ...p.labels,
+      ...confidenceOf(p),
       ...(p.looking !== undefined ? { looking: p.looking } : {}),
       ...(p.attentionMs !== undefined ? { attentionMs: p.attentionMs, glances: p.glances ?? 0 } : {}),
     })),

@@ -4,9 +4,16 @@ import { createServer, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 
 export class EmbeddedBroker {
-  private constructor(private readonly broker: Aedes, private readonly server: Server, readonly host: string, readonly port: number) {}
+  private constructor(
+    private readonly broker: Aedes,
+    private readonly server: Server,
+    readonly host: string,
+    readonly port: number,
+  ) {}
 
-  get url(): string { return `mqtt://${this.host}:${this.port}`; }
+  get url(): string {
+    return `mqtt://${this.host}:${this.port}`;
+  }
 
   static async start(host: string, port: number): Promise<EmbeddedBroker> {
     const broker = await Aedes.createBroker();
@@ -14,9 +21,13 @@ export class EmbeddedBroker {
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         broker.close();
-        reject(new Error(err.code === 'EADDRINUSE'
-          ? `embedded MQTT broker: ${host}:${port} is already in use (another broker? set mqtt.url to use it, or mqtt.embeddedPort: 0 for any free port)`
-          : `embedded MQTT broker: cannot listen on ${host}:${port}: ${err.message}`));
+        reject(
+          new Error(
+            err.code === 'EADDRINUSE'
+              ? `embedded MQTT broker: ${host}:${port} is already in use (another broker? set mqtt.url to use it, or mqtt.embeddedPort: 0 for any free port)`
+              : `embedded MQTT broker: cannot listen on ${host}:${port}: ${err.message}`,
+          ),
+        );
       });
       server.listen(port, host, () => resolve());
     });

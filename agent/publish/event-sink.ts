@@ -84,9 +84,7 @@ export class EventSink implements DeliveryQueue {
     }
     const pending = this.events.pending();
     if (pending.length)
-      opts.log.info(
-        `${pending.length} undelivered event(s) from an earlier run wait in the outbox (seq ${pending[0]}…${pending[pending.length - 1]})`,
-      );
+      opts.log.info(`${pending.length} undelivered event(s) from an earlier run wait in the outbox (seq ${pending[0]}…${pending[pending.length - 1]})`);
     if (this.records.depth) opts.log.info(`${this.records.depth} undelivered record(s) from an earlier run wait in the outbox`);
     this.events.sweep();
     this.records.sweep();
@@ -200,8 +198,7 @@ export class EventSink implements DeliveryQueue {
     for (const t of this.timers) clearInterval(t);
     this.retry();
     const held = this.stats().inMemory;
-    if (held)
-      this.opts.log.warn(`${held} entr${held === 1 ? 'y' : 'ies'} held in memory could not be written (${this.degraded}); they are lost`);
+    if (held) this.opts.log.warn(`${held} entr${held === 1 ? 'y' : 'ies'} held in memory could not be written (${this.degraded}); they are lost`);
     this.state.close();
     this.lock.release();
   }

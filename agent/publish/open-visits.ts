@@ -22,7 +22,10 @@ export class OpenVisitsStore {
   private readonly open = new Map<string, OpenVisit>();
   private lastWrite = -Infinity;
 
-  constructor(dir: string, private readonly warn: (m: string) => void) {
+  constructor(
+    dir: string,
+    private readonly warn: (m: string) => void,
+  ) {
     this.path = join(dir, FILE);
   }
 

@@ -70,9 +70,7 @@ export class StateStore {
       /* overwritten below anyway */
     }
     const recovered = opts.recover?.() ?? 0;
-    this.log(
-      `state file ${this.path} was bad (${problem}); moved to ${aside}; seq recovered from the outbox: the next event is ${recovered + 1}`,
-    );
+    this.log(`state file ${this.path} was bad (${problem}); moved to ${aside}; seq recovered from the outbox: the next event is ${recovered + 1}`);
     this.commit(recovered);
   }
 

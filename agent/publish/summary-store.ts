@@ -25,13 +25,7 @@ function isSummary(v: unknown): v is StoredSummary {
     Array.isArray(s.byHour) &&
     s.byHour.every(
       (h) =>
-        Number.isInteger(h?.hour) &&
-        h.hour >= 0 &&
-        h.hour < 24 &&
-        Number.isSafeInteger(h.visits) &&
-        counts(h.age) &&
-        counts(h.gender) &&
-        counts(h.emotion),
+        Number.isInteger(h?.hour) && h.hour >= 0 && h.hour < 24 && Number.isSafeInteger(h.visits) && counts(h.age) && counts(h.gender) && counts(h.emotion),
     )
   );
 }
@@ -73,8 +67,7 @@ export class SummaryStore {
       writeDurable(this.path, `${JSON.stringify(summary)}\n`, this.fs);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (!this.degraded)
-        this.log(`cannot save the daily summary to ${this.path} (${e.code ?? e.message}); kept in memory, saved again at the next change`);
+      if (!this.degraded) this.log(`cannot save the daily summary to ${this.path} (${e.code ?? e.message}); kept in memory, saved again at the next change`);
       this.degraded = `cannot write ${this.path} (${e.code ?? e.message})`;
       return false;
     }

@@ -78,22 +78,30 @@ export class Agent {
     this.bus = createBus((name, err) => this.log.error(`a "${name}" listener failed: ${err.stack ?? err.message}`));
   }
 
-  get config(): Config { return this.opts.config; }
+  get config(): Config {
+    return this.opts.config;
+  }
 
   async start(): Promise<void> {
     const { config } = this.opts;
     const log = this.log;
     const step = this.lifecycle.step.bind(this.lifecycle);
     checkPreviewConfig(config);
-    if (!config.source.uri) throw new Error('no source: set source.uri in the config or pass --source (a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
+    if (!config.source.uri)
+      throw new Error('no source: set source.uri in the config or pass --source (a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
     try {
       const cv = await loadOpenCV();
       const modelLog: ModelLog = (m, level) => child(log, 'models')[level ?? 'info'](m);
       const { detector, classifier, embedder } = await step('models', () => openModels(cv, config, modelLog), closeModels);
-      const opened = await step('source', () => openSource(cv, config, this.opts.exitOnEof, child(log, 'capture'), (state, detail) => {
-        this.heartbeat?.();
-        this.bus.emit('status', { camera: state, cameraDetail: detail || undefined });
-      }), (o) => o.source.close());
+      const opened = await step(
+        'source',
+        () =>
+          openSource(cv, config, this.opts.exitOnEof, child(log, 'capture'), (state, detail) => {
+            this.heartbeat?.();
+            this.bus.emit('status', { camera: state, cameraDetail: detail || undefined });
+          }),
+        (o) => o.source.close(),
+      );
       this.source = opened.source;
       this.camera = opened.camera;
 
@@ -102,45 +110,92 @@ export class Agent {
       if (!config.state.dir) publishLog.info(`state directory ${stateDir} (state.dir not set)`);
       const topics = deviceTopics(config.mqtt.prefix, this.device);
       // Locks the state directory (exit 73 when another agent holds it or it cannot be written).
-      const sink = await step('state', () => {
-        const made = new EventSink({
-          stateDir, eventTopic: topics.event, maxEvents: config.mqtt.outboxMaxEvents, maxAgeMs: config.mqtt.outboxMaxAgeS * 1000,
-          log: { info: (m) => publishLog.info(m), warn: (m) => publishLog.warn(m) },
-        });
-        made.start();
-        return made;
-      }, (made) => made.close());
+      const sink = await step(
+        'state',
+        () => {
+          const made = new EventSink({
+            stateDir,
+            eventTopic: topics.event,
+            maxEvents: config.mqtt.outboxMaxEvents,
+            maxAgeMs: config.mqtt.outboxMaxAgeS * 1000,
+            log: { info: (m) => publishLog.info(m), warn: (m) => publishLog.warn(m) },
+          });
+          made.start();
+          return made;
+        },
+        (made) => made.close(),
+      );
       this.sink = sink;
       endLeftoverVisits(this.bus, sink, stateDir, publishLog);
 
       let url = config.mqtt.url;
       if (!url) {
-        const broker = await step('embedded broker', () => EmbeddedBroker.start(config.mqtt.embeddedHost, config.mqtt.embeddedPort), (b) => b.stop());
+        const broker = await step(
+          'embedded broker',
+          () => EmbeddedBroker.start(config.mqtt.embeddedHost, config.mqtt.embeddedPort),
+          (b) => b.stop(),
+        );
         url = broker.url;
         publishLog.info(`embedded MQTT broker listening on ${url} (subscribe to ${config.mqtt.prefix}/${this.device}/#)`);
       }
       const model = classifier.name;
-      const birth = { state: 'online' as const, version: VERSION, model, startedAt: new Date().toISOString(), ...(this.camera ? { camera: this.camera.state } : {}) };
+      const birth = {
+        state: 'online' as const,
+        version: VERSION,
+        model,
+        startedAt: new Date().toISOString(),
+        ...(this.camera ? { camera: this.camera.state } : {}),
+      };
       const publisher = makePublisher(config, url, this.device, birth, sink, publishLog);
       this.publisher = publisher;
       sink.attach(publisher);
       this.bus.on('status', (fields) => publisher.updateStatus(fields));
       const degraded = watchDegraded(this.bus, sink, publishLog);
-      await step('degraded watch', () => degraded, (t) => clearInterval(t));
-      await step('publisher', () => publisher.start(), () => publisher.stop(this.stopReason));
+      await step(
+        'degraded watch',
+        () => degraded,
+        (t) => clearInterval(t),
+      );
+      await step(
+        'publisher',
+        () => publisher.start(),
+        () => publisher.stop(this.stopReason),
+      );
 
       this.tracker = new Tracker(config.tracker);
       this.gate = new AudienceGate(gateOptions(config), config.tracker);
       this.visits = new VisitBook(visitOptions(config, embedder), () => randomUUID());
       const k = config.classifier;
       this.pipeline = new Pipeline({
-        cv, source: opened.source, detector, classifier, embedder, embedBudget: new FacesPerSecondLimit(() => EMBEDDINGS_PER_SECOND), tracker: this.tracker, gate: this.gate, visits: this.visits, stats: this.stats,
-        queue: this.queue, budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond), quality: qualityOptions(config),
+        cv,
+        source: opened.source,
+        detector,
+        classifier,
+        embedder,
+        embedBudget: new FacesPerSecondLimit(() => EMBEDDINGS_PER_SECOND),
+        tracker: this.tracker,
+        gate: this.gate,
+        visits: this.visits,
+        stats: this.stats,
+        queue: this.queue,
+        budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond),
+        quality: qualityOptions(config),
         settings: {
-          get maxBatch() { return k.maxBatch; }, get detectIntervalMs() { return config.detector.intervalMs; },
-          get lookYawDeg() { return config.audience.lookYawDeg; }, get lookPitchDeg() { return config.audience.lookPitchDeg; },
+          get maxBatch() {
+            return k.maxBatch;
+          },
+          get detectIntervalMs() {
+            return config.detector.intervalMs;
+          },
+          get lookYawDeg() {
+            return config.audience.lookYawDeg;
+          },
+          get lookPitchDeg() {
+            return config.audience.lookPitchDeg;
+          },
         },
-        log: child(log, 'pipeline'), everyFrame: this.opts.exitOnEof,
+        log: child(log, 'pipeline'),
+        everyFrame: this.opts.exitOnEof,
         emit: (ev, frame) => this.onVisitEvent(ev, frame, model),
         onFrame: (frame) => {
           this.heartbeat?.();
@@ -148,14 +203,33 @@ export class Agent {
         },
       });
 
-      this.bus.on('config', () => { log.level = mostVerbose(config.log); });
+      this.bus.on('config', () => {
+        log.level = mostVerbose(config.log);
+      });
       const ctx = {
-        bus: this.bus, publisher, config, topics, device: this.device, version: VERSION, model, stateDir,
+        bus: this.bus,
+        publisher,
+        config,
+        topics,
+        device: this.device,
+        version: VERSION,
+        model,
+        stateDir,
         log: (ns: string) => child(log, ns),
         records: { publish: (topic: string, payload: object, retain?: boolean) => sink.record(topic, payload, retain) },
       };
-      const features = buildFeatures(ctx, { configFile: this.opts.configFile ?? null, layers: this.opts.layers ?? null, camera: this.camera, statsSnapshot: () => this.statsSnapshot() });
-      for (const f of features) await step(`feature ${f.name}`, () => f.start(), () => f.stop());
+      const features = buildFeatures(ctx, {
+        configFile: this.opts.configFile ?? null,
+        layers: this.opts.layers ?? null,
+        camera: this.camera,
+        statsSnapshot: () => this.statsSnapshot(),
+      });
+      for (const f of features)
+        await step(
+          `feature ${f.name}`,
+          () => f.start(),
+          () => f.stop(),
+        );
     } catch (err) {
       await this.shutdown('start-failed');
       throw err;
@@ -174,7 +248,13 @@ export class Agent {
 
   statsSnapshot() {
     return statsSnapshot({
-      stats: this.stats, queue: this.queue, visits: this.visits, tracker: this.tracker, gate: this.gate, sink: this.sink, camera: this.camera,
+      stats: this.stats,
+      queue: this.queue,
+      visits: this.visits,
+      tracker: this.tracker,
+      gate: this.gate,
+      sink: this.sink,
+      camera: this.camera,
       connected: () => this.publisher?.connected ?? false,
     });
   }

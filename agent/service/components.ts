@@ -28,27 +28,68 @@ export function visitOptions(c: Config, embedder: Embedder | null): VisitOptions
   const k = c.classifier;
   const a = c.audience;
   return {
-    get reclassifyMs() { return k.reclassifyMs; }, get betterCropRatio() { return k.betterCropRatio; },
-    get minGapMs() { return k.minGapMs; }, get maxSamples() { return k.maxSamples; },
-    get enterTimeoutMs() { return k.enterTimeoutMs; }, hysteresis: c.fusion,
-    reid: c.visit, appearance: embedder !== null, ...(embedder ? { metric: embedder.metric } : {}),
-    attention: { get minGlanceMs() { return a.minGlanceMs; }, maxGapMs: 1000 },
+    get reclassifyMs() {
+      return k.reclassifyMs;
+    },
+    get betterCropRatio() {
+      return k.betterCropRatio;
+    },
+    get minGapMs() {
+      return k.minGapMs;
+    },
+    get maxSamples() {
+      return k.maxSamples;
+    },
+    get enterTimeoutMs() {
+      return k.enterTimeoutMs;
+    },
+    hysteresis: c.fusion,
+    reid: c.visit,
+    appearance: embedder !== null,
+    ...(embedder ? { metric: embedder.metric } : {}),
+    attention: {
+      get minGlanceMs() {
+        return a.minGlanceMs;
+      },
+      maxGapMs: 1000,
+    },
   };
 }
 
 export function qualityOptions(c: Config): QualityOptions {
   const k = c.classifier;
   return {
-    get minFacePx() { return k.minFacePx; }, goodFacePx: 112, get minSharpness() { return k.minSharpness; },
-    get goodSharpness() { return 10 * Math.max(k.minSharpness, 1); }, get edgeMargin() { return k.edgeMargin; },
+    get minFacePx() {
+      return k.minFacePx;
+    },
+    goodFacePx: 112,
+    get minSharpness() {
+      return k.minSharpness;
+    },
+    get goodSharpness() {
+      return 10 * Math.max(k.minSharpness, 1);
+    },
+    get edgeMargin() {
+      return k.edgeMargin;
+    },
   };
 }
 
 export function gateOptions(c: Config): GateOptions {
   const a = c.audience;
   return {
-    get minViewerFacePx() { return a.minViewerFacePx; }, get ignoreZones() { return a.ignoreZones; },
-    get staticAfterMs() { return a.staticAfterS * 1000; }, get staticTolerance() { return a.staticTolerance; },
+    get minViewerFacePx() {
+      return a.minViewerFacePx;
+    },
+    get ignoreZones() {
+      return a.ignoreZones;
+    },
+    get staticAfterMs() {
+      return a.staticAfterS * 1000;
+    },
+    get staticTolerance() {
+      return a.staticTolerance;
+    },
   };
 }
 
@@ -78,7 +119,10 @@ export async function openModels(cv: CV, config: Config, log: ModelLog): Promise
         throw err;
       }
     } else {
-      log(`re-identification by appearance is off: no face embedding model in ${DEFAULT_MODELS.embedder} (npm run setup converts it); lost visits resume by position only`, 'warn');
+      log(
+        `re-identification by appearance is off: no face embedding model in ${DEFAULT_MODELS.embedder} (npm run setup converts it); lost visits resume by position only`,
+        'warn',
+      );
     }
     return { detector, classifier, embedder };
   } catch (err) {
@@ -94,10 +138,15 @@ export interface OpenedSource {
 }
 
 export async function openSource(
-  cv: CV, config: Config, exitOnEof: boolean, log: Logger, onCamera: (state: CameraState, detail: string) => void,
+  cv: CV,
+  config: Config,
+  exitOnEof: boolean,
+  log: Logger,
+  onCamera: (state: CameraState, detail: string) => void,
 ): Promise<OpenedSource> {
   const { uri } = config.source;
-  const make = () => new OpenCvSource(cv, uri, { loop: config.source.loop && !exitOnEof, realtime: !exitOnEof, imageIntervalMs: config.source.imageIntervalMs });
+  const make = () =>
+    new OpenCvSource(cv, uri, { loop: config.source.loop && !exitOnEof, realtime: !exitOnEof, imageIntervalMs: config.source.imageIntervalMs });
   const kind = sourceKind(uri);
   if (kind === 'file' || kind === 'images') {
     const s = make();
@@ -116,9 +165,22 @@ export async function openSource(
 
 export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, queue: DeliveryQueue, log: Logger): MqttPublisher {
   const m = config.mqtt;
-  return new MqttPublisher({
-    url, clientId: m.clientId || `percept-${device}`, username: m.username, password: m.password, passwordFile: m.passwordFile,
-    protocolVersion: m.protocolVersion, prefix: m.prefix, device, tls: m.tls,
-    reconnectMinMs: m.reconnectMinMs, reconnectMaxMs: Math.max(m.reconnectMinMs, m.reconnectMaxMs), birth,
-  }, queue, log);
+  return new MqttPublisher(
+    {
+      url,
+      clientId: m.clientId || `percept-${device}`,
+      username: m.username,
+      password: m.password,
+      passwordFile: m.passwordFile,
+      protocolVersion: m.protocolVersion,
+      prefix: m.prefix,
+      device,
+      tls: m.tls,
+      reconnectMinMs: m.reconnectMinMs,
+      reconnectMaxMs: Math.max(m.reconnectMinMs, m.reconnectMaxMs),
+      birth,
+    },
+    queue,
+    log,
+  );
 }

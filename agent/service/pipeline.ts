@@ -47,7 +47,6 @@ export interface PipelineDeps {
   onFrame?: (frame: FrameDone) => void;
 }
 
-
 /** The head pose of the visit's detection in this frame; null without landmarks or for degenerate ones. */
 function poseOf(v: Visit): HeadPose | null {
   const five = toFiveLandmarks(v.track.detection.landmarks);
@@ -121,8 +120,14 @@ export class Pipeline {
     const contested = viewers && deps.embedder ? deps.tracker.contested(viewers, frame.ts) : [];
     const byDetection = new Map<number, Float32Array>();
     if (viewers && contested.length) {
-      const embeddings = await deps.embedder!.embed(frame, contested.map((i) => region(viewers[i]!)));
-      contested.forEach((i, k) => { const e = embeddings[k]; if (e) byDetection.set(i, e); });
+      const embeddings = await deps.embedder!.embed(
+        frame,
+        contested.map((i) => region(viewers[i]!)),
+      );
+      contested.forEach((i, k) => {
+        const e = embeddings[k];
+        if (e) byDetection.set(i, e);
+      });
     }
     const veto = byDetection.size ? deps.visits.appearanceVeto(byDetection) : undefined;
     const update = viewers ? deps.tracker.update(viewers, frame.ts, veto) : deps.tracker.coast(frame.ts);
@@ -147,7 +152,9 @@ export class Pipeline {
       const due = n > 0 ? q.take(n, (v) => deps.visits.classifiable(v)) : [];
       if (due.length) {
         deps.budget.spend(due.length);
-        this.inflight = this.classify(frame, due).finally(() => { this.inflight = null; });
+        this.inflight = this.classify(frame, due).finally(() => {
+          this.inflight = null;
+        });
       }
     }
   }
@@ -156,7 +163,9 @@ export class Pipeline {
   private gate(detections: Detection[], frame: Frame): Detection[] {
     const { viewers, becameStatic } = this.deps.gate.filter(detections, frame, frame.ts);
     for (const d of becameStatic) {
-      this.deps.log.info(`a face at (${Math.round(d.box.x)}, ${Math.round(d.box.y)}) has not moved for audience.staticAfterS: it stops counting (a poster, a photo or a screen?)`);
+      this.deps.log.info(
+        `a face at (${Math.round(d.box.x)}, ${Math.round(d.box.y)}) has not moved for audience.staticAfterS: it stops counting (a poster, a photo or a screen?)`,
+      );
     }
     return viewers;
   }
@@ -178,13 +187,19 @@ export class Pipeline {
     if (!due.length) return;
     deps.embedBudget.spend(due.length);
     deps.visits.markEmbedding(due, frame.ts);
-    this.embedding = deps.embedder.embed(frame, due.map((v) => region(v.track.detection)))
+    this.embedding = deps.embedder
+      .embed(
+        frame,
+        due.map((v) => region(v.track.detection)),
+      )
       .then((embeddings) => due.forEach((v, i) => this.emitAll(deps.visits.onEmbedded(v, embeddings[i] ?? null, this.clock))))
       .catch((err: unknown) => {
         deps.log.error(`embedding failed: ${(err as Error).message}`);
         due.forEach((v) => deps.visits.onEmbedded(v, null, this.clock));
       })
-      .finally(() => { this.embedding = null; });
+      .finally(() => {
+        this.embedding = null;
+      });
   }
 
   private announce(mat?: Mat): void {
@@ -206,7 +221,10 @@ export class Pipeline {
     const t = performance.now();
     try {
       // The visit's detection of this frame (classifiable() asks for a visible track), landmarks included.
-      const result = await deps.classifier.classify(frame, due.map((v) => region(v.track.detection)));
+      const result = await deps.classifier.classify(
+        frame,
+        due.map((v) => region(v.track.detection)),
+      );
       deps.stats.stages.classify.add(performance.now() - t);
       deps.stats.classifierCalls++;
       deps.stats.classifiedFaces += due.length;

@@ -25,10 +25,13 @@ function visitFigures(v: VisitBook | null, t: Tracker | null) {
   const calls = (v?.finishedCalls ?? 0) + open.reduce((a, x) => a + x.samples, 0);
   const per = (n: number, d: number) => (d > 0 ? Math.round((n / d) * 1000) / 1000 : 0);
   return {
-    entered: v?.entered ?? 0, left: v?.left ?? 0, updated: v?.updates ?? 0,
+    entered: v?.entered ?? 0,
+    left: v?.left ?? 0,
+    updated: v?.updates ?? 0,
     labelChangesPerVisit: per(v?.updates ?? 0, v?.entered ?? 0),
     classifierCallsPerPersonSecond: per(calls, personMs / 1000),
-    tracksConfirmed: t?.confirmedTotal ?? 0, tracksEnded: t?.endedTotal ?? 0,
+    tracksConfirmed: t?.confirmedTotal ?? 0,
+    tracksEnded: t?.endedTotal ?? 0,
   };
 }
 

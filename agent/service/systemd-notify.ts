@@ -10,13 +10,20 @@ const require = createRequire(import.meta.url);
 export class Heartbeat {
   private last: number;
 
-  constructor(private readonly windowMs: number, private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {
     this.last = now();
   }
 
-  beat(): void { this.last = this.now(); }
+  beat(): void {
+    this.last = this.now();
+  }
 
-  alive(): boolean { return this.now() - this.last <= this.windowMs; }
+  alive(): boolean {
+    return this.now() - this.last <= this.windowMs;
+  }
 }
 
 export class SdNotifier {
@@ -35,7 +42,9 @@ export class SdNotifier {
     this.watchdogMs = usec > 0 && forPid ? usec / 1000 : 0;
   }
 
-  get enabled(): boolean { return this.path !== null; }
+  get enabled(): boolean {
+    return this.path !== null;
+  }
 
   send(state: string): void {
     if (!this.path) return;
@@ -51,7 +60,12 @@ export class SdNotifier {
   /** Pings WATCHDOG=1 at half systemd's period while `alive()` holds; a stall or a blocked loop stops them. */
   startWatchdog(alive: () => boolean): void {
     if (!this.watchdogMs || !this.path) return;
-    this.timer = setInterval(() => { if (alive()) this.send('WATCHDOG=1'); }, Math.max(100, this.watchdogMs / 2));
+    this.timer = setInterval(
+      () => {
+        if (alive()) this.send('WATCHDOG=1');
+      },
+      Math.max(100, this.watchdogMs / 2),
+    );
     this.timer.unref();
   }
 

@@ -18,7 +18,10 @@ export class AttentionMeter {
   private last: { ts: number; looking: boolean } | null = null;
   private firstLook: number | null = null;
 
-  constructor(private readonly firstSeen: number, private readonly opts: AttentionOptions) {}
+  constructor(
+    private readonly firstSeen: number,
+    private readonly opts: AttentionOptions,
+  ) {}
 
   observe(ts: number, looking: boolean): void {
     const prev = this.last;
@@ -44,7 +47,9 @@ export class AttentionMeter {
     this.spellCounted = false;
   }
 
-  get looking(): boolean { return this.last?.looking ?? false; }
+  get looking(): boolean {
+    return this.last?.looking ?? false;
+  }
 
   /** Looking time between two instants (for a content play inside the visit) is kept by the caller. */
   summary(): AttentionSummary {
@@ -56,7 +61,9 @@ export class AttentionMeter {
   }
 
   /** Carries a resumed visit's attention on (re-identification joins two track segments). */
-  get totalMs(): number { return this.attention; }
+  get totalMs(): number {
+    return this.attention;
+  }
 }
 
 /**

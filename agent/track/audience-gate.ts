@@ -42,7 +42,10 @@ export class AudienceGate {
   staticFaces = 0;
   ignored = 0;
 
-  constructor(private readonly opts: GateOptions, tracker: TrackerOptions) {
+  constructor(
+    private readonly opts: GateOptions,
+    tracker: TrackerOptions,
+  ) {
     this.far = new Tracker(tracker);
   }
 
@@ -51,20 +54,26 @@ export class AudienceGate {
     const far: Detection[] = [];
     for (const d of detections) {
       const c = { x: (d.box.x + d.box.w / 2) / frame.width, y: (d.box.y + d.box.h / 2) / frame.height };
-      if (this.opts.ignoreZones.some((z) => insidePolygon(c, z))) { this.ignored++; continue; }
+      if (this.opts.ignoreZones.some((z) => insidePolygon(c, z))) {
+        this.ignored++;
+        continue;
+      }
       (Math.max(d.box.w, d.box.h) < this.opts.minViewerFacePx ? far : near).push(d);
     }
     this.farFaces += this.far.update(far, ts).confirmed.length;
     const becameStatic: Detection[] = [];
-    const viewers = this.opts.staticAfterMs > 0 ? near.filter((d) => {
-      const anchor = this.anchor(d, ts);
-      if (!anchor.isStatic && ts - anchor.since >= this.opts.staticAfterMs) {
-        anchor.isStatic = true;
-        this.staticFaces++;
-        becameStatic.push(d);
-      }
-      return !anchor.isStatic;
-    }) : near;
+    const viewers =
+      this.opts.staticAfterMs > 0
+        ? near.filter((d) => {
+            const anchor = this.anchor(d, ts);
+            if (!anchor.isStatic && ts - anchor.since >= this.opts.staticAfterMs) {
+              anchor.isStatic = true;
+              this.staticFaces++;
+              becameStatic.push(d);
+            }
+            return !anchor.isStatic;
+          })
+        : near;
     for (let i = this.anchors.length - 1; i >= 0; i--) {
       const a = this.anchors[i]!;
       if (ts - a.lastSeen > (a.isStatic ? FORGET_STATIC_MS : FORGET_MS)) this.anchors.splice(i, 1);
@@ -84,7 +93,10 @@ export class AudienceGate {
     let bestIou = 0.3;
     for (const a of this.anchors) {
       const iou = boxIou(a.box, d.box);
-      if (iou > bestIou) { best = a; bestIou = iou; }
+      if (iou > bestIou) {
+        best = a;
+        bestIou = iou;
+      }
     }
     if (!best) {
       best = { box: d.box, since: ts, lastSeen: ts, isStatic: false };

@@ -13,15 +13,22 @@ export class ClassificationQueue<T extends QueueItem> {
 
   constructor(readonly capacity: number) {}
 
-  get depth(): number { return this.items.size; }
+  get depth(): number {
+    return this.items.size;
+  }
 
   /** Lower sorts first: fewer samples, then older requests. */
-  private rank(item: T): [number, number] { return [item.samples, this.items.get(item) ?? this.seq]; }
+  private rank(item: T): [number, number] {
+    return [item.samples, this.items.get(item) ?? this.seq];
+  }
 
   private worst(): T | undefined {
     let worst: T | undefined;
     for (const item of this.items.keys()) {
-      if (!worst) { worst = item; continue; }
+      if (!worst) {
+        worst = item;
+        continue;
+      }
       const [s, t] = this.rank(item);
       const [ws, wt] = this.rank(worst);
       if (s > ws || (s === ws && t < wt)) worst = item;

@@ -37,7 +37,9 @@ export class AttributeFusion {
       const p = attrs[task];
       if (!p) continue;
       const s = this.state(task);
-      CONTRACT_LABELS[task].forEach((label, i) => { s.sums[i]! += w * (p.probs[label] ?? 0); });
+      CONTRACT_LABELS[task].forEach((label, i) => {
+        s.sums[i]! += w * (p.probs[label] ?? 0);
+      });
       s.weight += w;
       const years = (p as { years?: number }).years;
       if (task === 'age' && typeof years === 'number') {
@@ -57,7 +59,9 @@ export class AttributeFusion {
   merge(other: AttributeFusion, ts: number): void {
     for (const [task, o] of other.tasks) {
       const s = this.state(task);
-      o.sums.forEach((v, i) => { s.sums[i]! += v; });
+      o.sums.forEach((v, i) => {
+        s.sums[i]! += v;
+      });
       s.weight += o.weight;
       if (s.candidate !== null) s.candidateSamples += other.samples;
       this.review(s, ts);

@@ -11,7 +11,13 @@ class Axis {
   pxv = 0;
   pvv: number;
 
-  constructor(x0: number, posVar: number, velVar: number, private readonly q: number, private readonly r: number) {
+  constructor(
+    x0: number,
+    posVar: number,
+    velVar: number,
+    private readonly q: number,
+    private readonly r: number,
+  ) {
     this.x = x0;
     this.pxx = posVar;
     this.pvv = velVar;

@@ -27,7 +27,10 @@ export function nearEdge(box: Box, frame: { width: number; height: number }, mar
 export function sharpness(cv: CV, frame: Mat, box: Box): number {
   const r = clampRegion(box, frame.cols, frame.rows);
   if (!r) return 0;
-  const grey = frame.getRegion(new cv.Rect(r.x, r.y, r.w, r.h)).resize(64, 64).cvtColor(cv.COLOR_BGR2GRAY);
+  const grey = frame
+    .getRegion(new cv.Rect(r.x, r.y, r.w, r.h))
+    .resize(64, 64)
+    .cvtColor(cv.COLOR_BGR2GRAY);
   const { stddev } = grey.laplacian(cv.CV_64F).meanStdDev();
   const sd = stddev.at(0, 0);
   return sd * sd;
@@ -45,7 +48,12 @@ export function frontality(pose: { yaw: number; pitch: number } | null): number 
 
 /** 0 when the face must not be classified; otherwise (0, 1]. */
 export function faceQuality(
-  box: Box, score: number, sharp: number, frame: { width: number; height: number }, o: QualityOptions, pose: { yaw: number; pitch: number } | null = null,
+  box: Box,
+  score: number,
+  sharp: number,
+  frame: { width: number; height: number },
+  o: QualityOptions,
+  pose: { yaw: number; pitch: number } | null = null,
 ): number {
   const side = Math.max(box.w, box.h);
   if (side < o.minFacePx || sharp < o.minSharpness || nearEdge(box, frame, o.edgeMargin)) return 0;

@@ -67,7 +67,11 @@ export interface TrackUpdate {
 /** True forbids continuing `track` with detection number `detection` (appearance says: someone else). */
 export type AppearanceVeto = (track: Track, detection: number) => boolean;
 
-interface Pair { score: number; t: Track; d: number }
+interface Pair {
+  score: number;
+  t: Track;
+  d: number;
+}
 
 export class Tracker {
   private nextId = 1;
@@ -142,10 +146,23 @@ export class Tracker {
       if (usedDets.has(d)) return;
       const now = this.opts.minHits <= 1;
       const t: Track = {
-        id: this.nextId++, box: det.box, seenBox: det.box, detection: det, score: det.score, firstSeen: ts, lastSeen: ts, hits: 1,
-        confirmed: now, confirmedAt: now ? ts : null, visible: true, kalman: new BoxKalman(det.box, ts),
+        id: this.nextId++,
+        box: det.box,
+        seenBox: det.box,
+        detection: det,
+        score: det.score,
+        firstSeen: ts,
+        lastSeen: ts,
+        hits: 1,
+        confirmed: now,
+        confirmedAt: now ? ts : null,
+        visible: true,
+        kalman: new BoxKalman(det.box, ts),
       };
-      if (now) { this.confirmedTotal++; confirmed.push(t); }
+      if (now) {
+        this.confirmedTotal++;
+        confirmed.push(t);
+      }
       this.tracks.set(t.id, t);
       started.push(t);
     });

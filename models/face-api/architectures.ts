@@ -35,8 +35,14 @@ export function buildSsdMobilenetV1(w: Weights): { graph: OnnxGraph; priors: Flo
     const dw = `MobilenetV1/Conv2d_${layer}_depthwise`;
     const stride = [2, 4, 6, 12].includes(layer) ? 2 : 1;
     out = g.depthwise(out, take(w, `${dw}/depthwise_weights`), stride);
-    out = g.batchNorm(out, take(w, `${dw}/BatchNorm/gamma`), take(w, `${dw}/BatchNorm/beta`),
-      take(w, `${dw}/BatchNorm/moving_mean`), take(w, `${dw}/BatchNorm/moving_variance`), BN_EPSILON);
+    out = g.batchNorm(
+      out,
+      take(w, `${dw}/BatchNorm/gamma`),
+      take(w, `${dw}/BatchNorm/beta`),
+      take(w, `${dw}/BatchNorm/moving_mean`),
+      take(w, `${dw}/BatchNorm/moving_variance`),
+      BN_EPSILON,
+    );
     out = g.relu6(out);
     out = pointwise(g, w, `MobilenetV1/Conv2d_${layer}_pointwise`, out, 1);
     if (layer === 11) conv11 = out;
@@ -49,8 +55,18 @@ export function buildSsdMobilenetV1(w: Weights): { graph: OnnxGraph; priors: Flo
   }
   const sources = [conv11, out, convs[1]!, convs[3]!, convs[5]!, convs[7]!];
   const preds = sources.map((s, i) => boxPredictor(g, w, i, s));
-  g.node('Concat', preds.map((p) => p.boxes), { axis: 1 }, 'box_encodings');
-  g.node('Concat', preds.map((p) => p.classes), { axis: 1 }, 'class_logits');
+  g.node(
+    'Concat',
+    preds.map((p) => p.boxes),
+    { axis: 1 },
+    'box_encodings',
+  );
+  g.node(
+    'Concat',
+    preds.map((p) => p.classes),
+    { axis: 1 },
+    'class_logits',
+  );
   const priors = take(w, 'Output/extra_dim', [1, SSD_ANCHORS, 4]).data;
   return { graph: g, priors };
 }
@@ -92,9 +108,7 @@ export function buildAgeGender(w: Weights): OnnxGraph {
 
 // --- Dense-block feature extractor + expression head (faceFeatureExtractor/, faceExpressionNet/) -------
 function denseBlock4(g: OnnxGraph, w: Weights, p: string, x: string, first: boolean): string {
-  const out1 = g.relu(first
-    ? g.conv(x, take(w, `${p}/conv0/filters`), take(w, `${p}/conv0/bias`), 2)
-    : sep(g, w, `${p}/conv0`, x, 2));
+  const out1 = g.relu(first ? g.conv(x, take(w, `${p}/conv0/filters`), take(w, `${p}/conv0/bias`), 2) : sep(g, w, `${p}/conv0`, x, 2));
   const out2 = sep(g, w, `${p}/conv1`, out1);
   const in3 = g.relu(g.add(out1, out2));
   const out3 = sep(g, w, `${p}/conv2`, in3);
@@ -150,7 +164,12 @@ export function buildFaceRecognition(w: Weights): OnnxGraph {
   out = g.maxPoolValid(out, 3, 2);
   let size = Math.floor((Math.floor((RECOGNITION_SIZE - 7) / 2) + 1 - 3) / 2) + 1;
   let channels = 32;
-  const stages: [string, number][] = [['conv32', 3], ['conv64', 3], ['conv128', 2], ['conv256', 2]];
+  const stages: [string, number][] = [
+    ['conv32', 3],
+    ['conv64', 3],
+    ['conv128', 2],
+    ['conv256', 2],
+  ];
   for (const [stage, blocks] of stages) {
     if (stage !== 'conv32') {
       ({ out, size } = residualDown(g, w, `${stage}_down`, out, size, channels));

@@ -42,7 +42,8 @@ function writeModel(dir: string, files: Record<string, Uint8Array>, manifest: Om
 const provenance = (file: string) =>
   `Converted by percept (models/face-api/convert.ts) from ${file} of the npm package @vladmandic/face-api ${faceApiVersion()} ` +
   '(upstream face-api.js by Vincent Mühler). Architecture transcribed from face-api src/.';
-const licence = 'MIT (face-api / face-api.js code and weights). Training data carry research-only terms: ' +
+const licence =
+  'MIT (face-api / face-api.js code and weights). Training data carry research-only terms: ' +
   'SSD on WIDER FACE; age/gender on UTKFace and IMDB-WIKI; expressions on FER2013-like sets.';
 
 /**
@@ -76,85 +77,148 @@ export function convertAll(outDir: string = DEFAULT_MODELS_DIR, log: (s: string)
   log('converting ssd_mobilenetv1_model (face detector)…');
   const ssd = buildSsdMobilenetV1(readTfjsWeights(join(src, 'ssd_mobilenetv1_model-weights_manifest.json')));
   const ssdDir = join(outDir, 'ssd-mobilenetv1');
-  writeModel(ssdDir, {
-    'model.onnx': ssd.graph.encode(
-      [{ name: 'input', shape: ['batch', 3, SSD_SIZE, SSD_SIZE] }],
-      [{ name: 'box_encodings', shape: ['batch', SSD_ANCHORS, 4] }, { name: 'class_logits', shape: ['batch', SSD_ANCHORS, 3] }],
-      'face-api SSD MobileNetV1 face detector'),
-    'priors.bin': new Uint8Array(ssd.priors.buffer.slice(0)),
-  }, {
-    schema: 1, name: 'face-api-ssd-mobilenetv1', kind: 'detector',
-    description: 'SSD MobileNetV1 face detector (WIDER FACE), 512x512; boxes decoded and suppressed by the agent',
-    model: 'model.onnx',
-    input: { name: 'input', shape: ['batch', 3, SSD_SIZE, SSD_SIZE], layout: 'NCHW', colour: 'RGB', resize: 'pad-bottom-right', normalise: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] } },
-    outputs: [
-      { name: 'box_encodings', shape: ['batch', SSD_ANCHORS, 4], task: 'boxes', type: 'ssd-box-encodings' },
-      { name: 'class_logits', shape: ['batch', SSD_ANCHORS, 3], task: 'face-score', type: 'sigmoid-logits', classIndex: 1 },
-    ],
-    priors: { file: 'priors.bin', count: SSD_ANCHORS, variances: [10, 10, 5, 5] },
-    provenance: provenance('model/ssd_mobilenetv1_model.bin'), licence,
-  });
+  writeModel(
+    ssdDir,
+    {
+      'model.onnx': ssd.graph.encode(
+        [{ name: 'input', shape: ['batch', 3, SSD_SIZE, SSD_SIZE] }],
+        [
+          { name: 'box_encodings', shape: ['batch', SSD_ANCHORS, 4] },
+          { name: 'class_logits', shape: ['batch', SSD_ANCHORS, 3] },
+        ],
+        'face-api SSD MobileNetV1 face detector',
+      ),
+      'priors.bin': new Uint8Array(ssd.priors.buffer.slice(0)),
+    },
+    {
+      schema: 1,
+      name: 'face-api-ssd-mobilenetv1',
+      kind: 'detector',
+      description: 'SSD MobileNetV1 face detector (WIDER FACE), 512x512; boxes decoded and suppressed by the agent',
+      model: 'model.onnx',
+      input: {
+        name: 'input',
+        shape: ['batch', 3, SSD_SIZE, SSD_SIZE],
+        layout: 'NCHW',
+        colour: 'RGB',
+        resize: 'pad-bottom-right',
+        normalise: { mean: [127.5, 127.5, 127.5], std: [127.5, 127.5, 127.5] },
+      },
+      outputs: [
+        { name: 'box_encodings', shape: ['batch', SSD_ANCHORS, 4], task: 'boxes', type: 'ssd-box-encodings' },
+        { name: 'class_logits', shape: ['batch', SSD_ANCHORS, 3], task: 'face-score', type: 'sigmoid-logits', classIndex: 1 },
+      ],
+      priors: { file: 'priors.bin', count: SSD_ANCHORS, variances: [10, 10, 5, 5] },
+      provenance: provenance('model/ssd_mobilenetv1_model.bin'),
+      licence,
+    },
+  );
   dirs.push(ssdDir);
 
-  const faceInput = { name: 'input', shape: ['batch', 3, 112, 112], layout: 'NCHW' as const, colour: 'RGB' as const, resize: 'pad-centre' as const, normalise: { mean: [122.782, 117.001, 104.298], std: [255, 255, 255] } };
+  const faceInput = {
+    name: 'input',
+    shape: ['batch', 3, 112, 112],
+    layout: 'NCHW' as const,
+    colour: 'RGB' as const,
+    resize: 'pad-centre' as const,
+    normalise: { mean: [122.782, 117.001, 104.298], std: [255, 255, 255] },
+  };
 
   log('converting age_gender_model…');
   const ageDir = join(outDir, 'age-gender');
-  writeModel(ageDir, {
-    'model.onnx': buildAgeGender(readTfjsWeights(join(src, 'age_gender_model-weights_manifest.json'))).encode(
-      [{ name: 'input', shape: ['batch', 3, 112, 112] }],
-      [{ name: 'age', shape: ['batch', 1] }, { name: 'gender', shape: ['batch', 2] }],
-      'face-api age (regression, years) and gender (softmax) net, TinyXception backbone'),
-  }, {
-    schema: 1, name: 'face-api-age-gender', kind: 'attributes',
-    description: 'Age in years (regression) and gender; age is binned into the 9 groups with a Gaussian of sigmaYears ' +
-      '(a documented choice, not a measurement: face-api reports a mean absolute error of about 4.5 years on UTK)',
-    model: 'model.onnx', input: { ...faceInput, ...CROP_MODES.ageGender },
-    outputs: [
-      { name: 'age', shape: ['batch', 1], task: 'age', type: 'regression-years', sigmaYears: 4.5 },
-      { name: 'gender', shape: ['batch', 2], task: 'gender', type: 'probabilities', labels: [...CONTRACT_LABELS.gender] },
-    ],
-    provenance: provenance('model/age_gender_model.bin'), licence,
-  });
+  writeModel(
+    ageDir,
+    {
+      'model.onnx': buildAgeGender(readTfjsWeights(join(src, 'age_gender_model-weights_manifest.json'))).encode(
+        [{ name: 'input', shape: ['batch', 3, 112, 112] }],
+        [
+          { name: 'age', shape: ['batch', 1] },
+          { name: 'gender', shape: ['batch', 2] },
+        ],
+        'face-api age (regression, years) and gender (softmax) net, TinyXception backbone',
+      ),
+    },
+    {
+      schema: 1,
+      name: 'face-api-age-gender',
+      kind: 'attributes',
+      description:
+        'Age in years (regression) and gender; age is binned into the 9 groups with a Gaussian of sigmaYears ' +
+        '(a documented choice, not a measurement: face-api reports a mean absolute error of about 4.5 years on UTK)',
+      model: 'model.onnx',
+      input: { ...faceInput, ...CROP_MODES.ageGender },
+      outputs: [
+        { name: 'age', shape: ['batch', 1], task: 'age', type: 'regression-years', sigmaYears: 4.5 },
+        { name: 'gender', shape: ['batch', 2], task: 'gender', type: 'probabilities', labels: [...CONTRACT_LABELS.gender] },
+      ],
+      provenance: provenance('model/age_gender_model.bin'),
+      licence,
+    },
+  );
   dirs.push(ageDir);
 
   log('converting face_expression_model…');
   const exprDir = join(outDir, 'face-expression');
-  writeModel(exprDir, {
-    'model.onnx': buildFaceExpression(readTfjsWeights(join(src, 'face_expression_model-weights_manifest.json'))).encode(
-      [{ name: 'input', shape: ['batch', 3, 112, 112] }],
-      [{ name: 'expression', shape: ['batch', 7] }],
-      'face-api facial expression net (softmax over 7 expressions)'),
-  }, {
-    schema: 1, name: 'face-api-face-expression', kind: 'attributes',
-    description: 'Seven expressions; face-api order neutral, happy, sad, angry, fearful, disgusted, surprised, named in the contract vocabulary',
-    model: 'model.onnx', input: { ...faceInput, ...CROP_MODES.expression },
-    outputs: [
-      { name: 'expression', shape: ['batch', 7], task: 'emotion', type: 'probabilities', labels: ['neutral', 'happy', 'sad', 'angry', 'fear', 'disgust', 'surprise'] },
-    ],
-    provenance: provenance('model/face_expression_model.bin'), licence,
-  });
+  writeModel(
+    exprDir,
+    {
+      'model.onnx': buildFaceExpression(readTfjsWeights(join(src, 'face_expression_model-weights_manifest.json'))).encode(
+        [{ name: 'input', shape: ['batch', 3, 112, 112] }],
+        [{ name: 'expression', shape: ['batch', 7] }],
+        'face-api facial expression net (softmax over 7 expressions)',
+      ),
+    },
+    {
+      schema: 1,
+      name: 'face-api-face-expression',
+      kind: 'attributes',
+      description: 'Seven expressions; face-api order neutral, happy, sad, angry, fearful, disgusted, surprised, named in the contract vocabulary',
+      model: 'model.onnx',
+      input: { ...faceInput, ...CROP_MODES.expression },
+      outputs: [
+        {
+          name: 'expression',
+          shape: ['batch', 7],
+          task: 'emotion',
+          type: 'probabilities',
+          labels: ['neutral', 'happy', 'sad', 'angry', 'fear', 'disgust', 'surprise'],
+        },
+      ],
+      provenance: provenance('model/face_expression_model.bin'),
+      licence,
+    },
+  );
   dirs.push(exprDir);
 
   log('converting face_recognition_model (128-d embedding)…');
   const recDir = join(outDir, 'face-recognition');
   const recShape = ['batch', 3, RECOGNITION_SIZE, RECOGNITION_SIZE];
-  writeModel(recDir, {
-    'model.onnx': buildFaceRecognition(readTfjsWeights(join(src, 'face_recognition_model-weights_manifest.json'))).encode(
-      [{ name: 'input', shape: recShape }], [{ name: 'embedding', shape: ['batch', 128] }],
-      'face-api face recognition net (dlib ResNet-34 metric learning), 128-d descriptor'),
-  }, {
-    schema: 1, name: 'face-api-face-recognition', kind: 'embedding',
-    description: 'dlib\'s ResNet-34 face descriptor as face-api ships it: 150x150 RGB in, 128-d vector out. dlib publishes ' +
-      '0.6 as its same-person distance (LFW); sameBelow is stricter, as measured on aligned crops (see SAME_PERSON_BELOW in ' +
-      'models/face-api/convert.ts). Used only for short-term re-identification in memory',
-    model: 'model.onnx',
-    input: { ...faceInput, shape: recShape, ...CROP_MODES.recognition },
-    outputs: [{ name: 'embedding', shape: ['batch', 128], task: 'embedding', type: 'embedding', metric: 'euclidean', sameBelow: SAME_PERSON_BELOW }],
-    provenance: provenance('model/face_recognition_model.bin'),
-    licence: 'MIT (face-api / face-api.js code and weights; dlib\'s original model, per the dlib-models README, is public ' +
-      'domain / CC0). Trained by dlib\'s author on about 3 million faces (FaceScrub, VGG Face and web-scraped images) whose own terms vary.',
-  });
+  writeModel(
+    recDir,
+    {
+      'model.onnx': buildFaceRecognition(readTfjsWeights(join(src, 'face_recognition_model-weights_manifest.json'))).encode(
+        [{ name: 'input', shape: recShape }],
+        [{ name: 'embedding', shape: ['batch', 128] }],
+        'face-api face recognition net (dlib ResNet-34 metric learning), 128-d descriptor',
+      ),
+    },
+    {
+      schema: 1,
+      name: 'face-api-face-recognition',
+      kind: 'embedding',
+      description:
+        "dlib's ResNet-34 face descriptor as face-api ships it: 150x150 RGB in, 128-d vector out. dlib publishes " +
+        '0.6 as its same-person distance (LFW); sameBelow is stricter, as measured on aligned crops (see SAME_PERSON_BELOW in ' +
+        'models/face-api/convert.ts). Used only for short-term re-identification in memory',
+      model: 'model.onnx',
+      input: { ...faceInput, shape: recShape, ...CROP_MODES.recognition },
+      outputs: [{ name: 'embedding', shape: ['batch', 128], task: 'embedding', type: 'embedding', metric: 'euclidean', sameBelow: SAME_PERSON_BELOW }],
+      provenance: provenance('model/face_recognition_model.bin'),
+      licence:
+        "MIT (face-api / face-api.js code and weights; dlib's original model, per the dlib-models README, is public " +
+        "domain / CC0). Trained by dlib's author on about 3 million faces (FaceScrub, VGG Face and web-scraped images) whose own terms vary.",
+    },
+  );
   dirs.push(recDir);
   return dirs;
 }
@@ -172,8 +236,10 @@ if (isMain) {
   const out = outIdx >= 0 && args[outIdx + 1] ? resolve(args[outIdx + 1]!) : DEFAULT_MODELS_DIR;
   const stamp = join(out, '.fingerprint');
   const fp = fingerprint();
-  const done = ['ssd-mobilenetv1', 'age-gender', 'face-expression', 'face-recognition'].every((d) => existsSync(join(out, d, 'model.json')))
-    && existsSync(stamp) && readFileSync(stamp, 'utf8') === fp;
+  const done =
+    ['ssd-mobilenetv1', 'age-gender', 'face-expression', 'face-recognition'].every((d) => existsSync(join(out, d, 'model.json'))) &&
+    existsSync(stamp) &&
+    readFileSync(stamp, 'utf8') === fp;
   if (done && !args.includes('--force')) {
     console.log(`[setup] face-api models: converted (${out}; --force to redo)`);
   } else {

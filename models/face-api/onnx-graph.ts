@@ -27,19 +27,28 @@ export class OnnxGraph {
   constant(prefix: string, dims: number[], data: Float32Array | number[]): string {
     const name = this.fresh(prefix);
     const floats = data instanceof Float32Array ? data : Float32Array.from(data);
-    this.initializers.push(onnx.TensorProto.create({
-      name, dims, dataType: FLOAT,
-      rawData: new Uint8Array(floats.buffer.slice(floats.byteOffset, floats.byteOffset + floats.byteLength)),
-    }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims,
+        dataType: FLOAT,
+        rawData: new Uint8Array(floats.buffer.slice(floats.byteOffset, floats.byteOffset + floats.byteLength)),
+      }),
+    );
     return name;
   }
 
   int64s(prefix: string, values: number[]): string {
     const name = this.fresh(prefix);
     const raw = new BigInt64Array(values.map((v) => BigInt(v)));
-    this.initializers.push(onnx.TensorProto.create({
-      name, dims: [values.length], dataType: INT64, rawData: new Uint8Array(raw.buffer),
-    }));
+    this.initializers.push(
+      onnx.TensorProto.create({
+        name,
+        dims: [values.length],
+        dataType: INT64,
+        rawData: new Uint8Array(raw.buffer),
+      }),
+    );
     return name;
   }
 
@@ -81,23 +90,34 @@ export class OnnxGraph {
 
   batchNorm(x: string, gamma: Tensor, beta: Tensor, mean: Tensor, variance: Tensor, epsilon: number): string {
     const c = gamma.shape[0]!;
-    return this.node('BatchNormalization', [
-      x, this.constant('gamma', [c], gamma.data), this.constant('beta', [c], beta.data),
-      this.constant('mean', [c], mean.data), this.constant('var', [c], variance.data),
-    ], { epsilon });
+    return this.node(
+      'BatchNormalization',
+      [
+        x,
+        this.constant('gamma', [c], gamma.data),
+        this.constant('beta', [c], beta.data),
+        this.constant('mean', [c], mean.data),
+        this.constant('var', [c], variance.data),
+      ],
+      { epsilon },
+    );
   }
 
   addBias(x: string, bias: Tensor): string {
     return this.node('Add', [x, this.constant('bias', [bias.shape[0]!, 1, 1], bias.data)]);
   }
 
-  relu(x: string): string { return this.node('Relu', [x]); }
+  relu(x: string): string {
+    return this.node('Relu', [x]);
+  }
 
   relu6(x: string): string {
     return this.node('Clip', [x, this.constant('zero', [], [0]), this.constant('six', [], [6])]);
   }
 
-  add(a: string, b: string): string { return this.node('Add', [a, b]); }
+  add(a: string, b: string): string {
+    return this.node('Add', [a, b]);
+  }
 
   maxPoolSame(x: string, k: number, stride: number): string {
     return this.node('MaxPool', [x], { kernel_shape: [k, k], strides: [stride, stride], auto_pad: 'SAME_UPPER' });
@@ -134,13 +154,16 @@ export class OnnxGraph {
     return this.node('Gemm', [x, this.constant('fcW', [cin, cout], weights.data), this.constant('fcB', [cout], bias.data)], {}, output);
   }
 
-  flatten(x: string): string { return this.node('Flatten', [x], { axis: 1 }); }
+  flatten(x: string): string {
+    return this.node('Flatten', [x], { axis: 1 });
+  }
 
   encode(inputs: { name: string; shape: (number | string)[] }[], outputs: { name: string; shape: (number | string)[] }[], docString: string): Uint8Array {
-    const valueInfo = (v: { name: string; shape: (number | string)[] }) => onnx.ValueInfoProto.create({
-      name: v.name,
-      type: { tensorType: { elemType: FLOAT, shape: { dim: v.shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
-    });
+    const valueInfo = (v: { name: string; shape: (number | string)[] }) =>
+      onnx.ValueInfoProto.create({
+        name: v.name,
+        type: { tensorType: { elemType: FLOAT, shape: { dim: v.shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d })) } } },
+      });
     const model = onnx.ModelProto.create({
       irVersion: 7,
       producerName: 'percept-face-api-converter',
@@ -162,8 +185,11 @@ export class OnnxGraph {
 export function hwioToOihw(t: Tensor): Float32Array {
   const [kh, kw, cin, cout] = t.shape as [number, number, number, number];
   const out = new Float32Array(t.data.length);
-  for (let h = 0; h < kh; h++) for (let w = 0; w < kw; w++) for (let i = 0; i < cin; i++) for (let o = 0; o < cout; o++) {
-    out[((o * cin + i) * kh + h) * kw + w] = t.data[((h * kw + w) * cin + i) * cout + o]!;
-  }
+  for (let h = 0; h < kh; h++)
+    for (let w = 0; w < kw; w++)
+      for (let i = 0; i < cin; i++)
+        for (let o = 0; o < cout; o++) {
+          out[((o * cin + i) * kh + h) * kw + w] = t.data[((h * kw + w) * cin + i) * cout + o]!;
+        }
   return out;
 }

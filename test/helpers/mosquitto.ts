@@ -20,7 +20,10 @@ async function waitForPort(port: number, timeoutMs: number): Promise<void> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const c = connect(port, '127.0.0.1', () => { c.end(); resolve(true); });
+      const c = connect(port, '127.0.0.1', () => {
+        c.end();
+        resolve(true);
+      });
       c.once('error', () => resolve(false));
     });
     if (ok) return;
@@ -48,18 +51,28 @@ export interface BrokerOptions {
 }
 
 export async function startMosquitto(extraConfig = '', opts: BrokerOptions = {}): Promise<Broker> {
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? (await freePort());
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'percept-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
   const persistence = opts.persistence ? `persistence true\npersistence_location ${dir}/\nautosave_interval 1\n` : 'persistence false\n';
   // user root: the broker must be able to write its persistence file in the test's private directory.
-  writeFileSync(conf, `user root\nper_listener_settings false\nlistener ${port} 127.0.0.1\n${opts.auth ?? 'allow_anonymous true'}\n${persistence}${extraConfig}\n`);
+  writeFileSync(
+    conf,
+    `user root\nper_listener_settings false\nlistener ${port} 127.0.0.1\n${opts.auth ?? 'allow_anonymous true'}\n${persistence}${extraConfig}\n`,
+  );
   const proc: ChildProcess = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  proc.stderr!.on('data', (d) => { stderr += String(d); });
+  proc.stderr!.on('data', (d) => {
+    stderr += String(d);
+  });
   const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
   try {
-    await Promise.race([waitForPort(port, 5000), exited.then(() => { throw new Error(`mosquitto exited: ${stderr}`); })]);
+    await Promise.race([
+      waitForPort(port, 5000),
+      exited.then(() => {
+        throw new Error(`mosquitto exited: ${stderr}`);
+      }),
+    ]);
   } catch (err) {
     proc.kill('SIGKILL');
     throw err;

@@ -71,8 +71,7 @@ export interface SceneClip {
   expect: { visits: number; exits?: ('left' | 'right')[] };
 }
 
-export const ramp = (t: number, t0: number, t1: number, a: number, b: number) =>
-  t <= t0 ? a : t >= t1 ? b : a + ((b - a) * (t - t0)) / (t1 - t0);
+export const ramp = (t: number, t0: number, t1: number, a: number, b: number) => (t <= t0 ? a : t >= t1 ? b : a + ((b - a) * (t - t0)) / (t1 - t0));
 
 /** A deterministic stream of numbers in [0, 1) for a variant (mulberry32). */
 function variantRng(variant: number, salt: number) {

@@ -118,8 +118,7 @@ export function harness(o: HarnessOptions = {}) {
     );
     events.push(...book.onTracks(tracker.update(dets, ts, byDet.size ? book.appearanceVeto(byDet) : undefined), ts));
     if (byDet.size) events.push(...book.onDetectionEmbeddings(dets, byDet, ts));
-    for (const v of book.visits.values())
-      book.setQuality(v, Math.max(v.track.box.w, v.track.box.h) >= 40 ? Math.min(1, v.track.box.w / 112) : 0);
+    for (const v of book.visits.values()) book.setQuality(v, Math.max(v.track.box.w, v.track.box.h) >= 40 ? Math.min(1, v.track.box.w / 112) : 0);
     events.push(...book.tick(ts));
     const due = book.wanting(ts).filter((v) => book.classifiable(v));
     book.markPending(due, ts);

@@ -40,7 +40,11 @@ export function wireValidator(prefix: string, haPrefix = 'homeassistant') {
     }
     if (!validate) return [`no schema for topic ${topic}`];
     let body: unknown;
-    try { body = JSON.parse(text); } catch { return [`${topic}: not JSON`]; }
+    try {
+      body = JSON.parse(text);
+    } catch {
+      return [`${topic}: not JSON`];
+    }
     return validate(body) ? [] : (validate.errors ?? []).map((e) => `${topic}${e.instancePath} ${e.message}`);
   };
 }

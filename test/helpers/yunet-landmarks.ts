@@ -16,9 +16,7 @@ export interface YunetFace {
 }
 
 export function yunetPath(): string {
-  const dirs = [process.env.PERCEPT_MODEL_MIRROR, resolve(PACKAGE_ROOT, '../shared/models'), '/work/shared/models'].filter(
-    Boolean,
-  ) as string[];
+  const dirs = [process.env.PERCEPT_MODEL_MIRROR, resolve(PACKAGE_ROOT, '../shared/models'), '/work/shared/models'].filter(Boolean) as string[];
   for (const d of dirs) {
     const p = join(d, 'yunet', 'yunet_n_dynamic.onnx');
     if (existsSync(p)) return p;

@@ -48,17 +48,10 @@ before(async () => {
       const views: Views['views'] = [];
       for (const angle of ANGLES) {
         const turned = angle
-          ? img.warpAffine(
-              cv.getRotationMatrix2D(new cv.Point2(cx, cy), angle, 1),
-              new cv.Size(img.cols, img.rows),
-              cv.INTER_LINEAR,
-              cv.BORDER_REPLICATE,
-            )
+          ? img.warpAffine(cv.getRotationMatrix2D(new cv.Point2(cx, cy), angle, 1), new cv.Size(img.cols, img.rows), cv.INTER_LINEAR, cv.BORDER_REPLICATE)
           : img;
         const found = (await yunetFaces(cv, turned)).sort(
-          (a, b) =>
-            Math.hypot(a.box.x + a.box.w / 2 - cx, a.box.y + a.box.h / 2 - cy) -
-            Math.hypot(b.box.x + b.box.w / 2 - cx, b.box.y + b.box.h / 2 - cy),
+          (a, b) => Math.hypot(a.box.x + a.box.w / 2 - cx, a.box.y + a.box.h / 2 - cy) - Math.hypot(b.box.x + b.box.w / 2 - cx, b.box.y + b.box.h / 2 - cy),
         )[0];
         assert.ok(
           found && Math.hypot(found.box.x + found.box.w / 2 - cx, found.box.y + found.box.h / 2 - cy) < f.box.w / 2,
@@ -148,7 +141,10 @@ test('alignment effect on the converted nets (upright vs ±20°)', async () => {
   {
     const chosen = CROP_MODES.ageGender.crop;
     const other = chosen === 'box' ? 'aligned-5pt' : 'box';
-    assert.ok(genderRightBy[chosen]! >= genderRightBy[other]!, `ageGender: the manifest declares ${chosen} but ${other} gets more genders right (${genderRightBy[other]} vs ${genderRightBy[chosen]})`);
+    assert.ok(
+      genderRightBy[chosen]! >= genderRightBy[other]!,
+      `ageGender: the manifest declares ${chosen} but ${other} gets more genders right (${genderRightBy[other]} vs ${genderRightBy[chosen]})`,
+    );
   }
   for (const net of ['expression', 'recognition'] as const) {
     const chosen = CROP_MODES[net].crop;

@@ -3,7 +3,7 @@
 // person's direction and attention, as a signage player or a robot would see them on the wire.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -15,16 +15,26 @@ import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- MQTT payloads read field by field in assertions; each is schema-validated first
 type Json = Record<string, any>;
-interface Received { topic: string; payload: Json; retain: boolean }
+interface Received {
+  topic: string;
+  payload: Json;
+  retain: boolean;
+}
 
 let broker: Broker;
 let cv: CV;
 const work = mkdtempSync(join(tmpdir(), 'percept-audience-'));
 const validate = wireValidator('percept');
 
-before(async () => { broker = await startMosquitto(); cv = await loadOpenCV(); });
-after(async () => { await broker?.stop(); });
+before(async () => {
+  broker = await startMosquitto();
+  cv = await loadOpenCV();
+});
+after(async () => {
+  await broker?.stop();
+});
 
 /** One agent on one clip, observed by a subscriber that validates every message it sees. */
 class Session {
@@ -34,7 +44,9 @@ class Session {
   client!: mqtt.MqttClient;
   stateDir: string;
   private waiters: (() => void)[] = [];
-  constructor(readonly device: string) { this.stateDir = join(work, `state-${device}`); }
+  constructor(readonly device: string) {
+    this.stateDir = join(work, `state-${device}`);
+  }
 
   async start(clip: string, env: NodeJS.ProcessEnv = {}, before?: (c: mqtt.MqttClient) => Promise<void>) {
     this.client = await mqtt.connectAsync(broker.url, { clean: true, reconnectPeriod: 0 });
@@ -47,11 +59,16 @@ class Session {
     });
     await this.client.subscribeAsync(`percept/${this.device}/#`, { qos: 1 });
     await before?.(this.client);
-    this.agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', this.device, '--state-dir', this.stateDir],
-      { PERCEPT_SOURCE_LOOP: 'false', PERCEPT_MQTT_STATS_INTERVAL_S: '1', ...env });
+    this.agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', this.device, '--state-dir', this.stateDir], {
+      PERCEPT_SOURCE_LOOP: 'false',
+      PERCEPT_MQTT_STATS_INTERVAL_S: '1',
+      ...env,
+    });
   }
 
-  on(path: string) { return this.messages.filter((m) => m.topic === `percept/${this.device}/${path}`).map((m) => m.payload); }
+  on(path: string) {
+    return this.messages.filter((m) => m.topic === `percept/${this.device}/${path}`).map((m) => m.payload);
+  }
 
   /** The first message on `path` (after `after` earlier ones matched) that satisfies `pred`. */
   async waitFor(path: string, pred: (p: Json) => boolean = () => true, timeoutMs = 90_000): Promise<Json> {
@@ -61,7 +78,13 @@ class Session {
       if (hit) return hit;
       if (Date.now() > end) throw new Error(`timed out waiting for ${path}; stderr:\n${this.agent.stderr().slice(-3000)}`);
       if (this.agent.child.exitCode !== null) throw new Error(`agent exited before ${path}:\n${this.agent.stderr().slice(-3000)}`);
-      await new Promise<void>((r) => { const t = setTimeout(r, 1000); this.waiters.push(() => { clearTimeout(t); r(); }); });
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 1000);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
     }
   }
 
@@ -71,7 +94,10 @@ class Session {
 
   /** Waits for the agent to end (the clip ends), then for everything it sent. */
   async finish(): Promise<number | null> {
-    const code = await Promise.race([this.agent.exited, new Promise<null>((_, rej) => setTimeout(() => rej(new Error(`agent did not exit:\n${this.agent.stderr().slice(-3000)}`)), 120_000))]);
+    const code = await Promise.race([
+      this.agent.exited,
+      new Promise<null>((_, rej) => setTimeout(() => rej(new Error(`agent did not exit:\n${this.agent.stderr().slice(-3000)}`)), 120_000)),
+    ]);
     await flush(this.client);
     await this.client.endAsync();
     assert.deepEqual(this.problems, [], 'every message on the wire matches its schema');
@@ -79,25 +105,38 @@ class Session {
   }
 
   async stop(): Promise<void> {
-    if (this.agent.child.exitCode === null) { this.agent.child.kill('SIGTERM'); await this.agent.exited; }
+    if (this.agent.child.exitCode === null) {
+      this.agent.child.kill('SIGTERM');
+      await this.agent.exited;
+    }
     await flush(this.client).catch(() => {});
     await this.client.endAsync();
     assert.deepEqual(this.problems, [], 'every message on the wire matches its schema');
   }
 }
 
-const W = 960, H = 540;
-const clipOf = (name: string, seconds: number, actors: Actor[]) => makeSceneClip(cv, join(work, `${name}.avi`), { width: W, height: H, fps: 10, seconds, actors }).path;
+const W = 960,
+  H = 540;
+const clipOf = (name: string, seconds: number, actors: Actor[]) =>
+  makeSceneClip(cv, join(work, `${name}.avi`), { width: W, height: H, fps: 10, seconds, actors }).path;
 /** Walks from x0 to x1 between t0 and t1 at height y, absent outside. */
-const walk = (t0: number, t1: number, x0: number, x1: number, y = H / 2): Path => (t) => (t < t0 || t > t1 ? null : { x: ramp(t, t0, t1, x0, x1), y });
-const still = (t0: number, t1: number, x: number, y = H / 2): Path => (t) => (t < t0 || t > t1 ? null : { x, y });
+const walk =
+  (t0: number, t1: number, x0: number, x1: number, y = H / 2): Path =>
+  (t) =>
+    t < t0 || t > t1 ? null : { x: ramp(t, t0, t1, x0, x1), y };
+const still =
+  (t0: number, t1: number, x: number, y = H / 2): Path =>
+  (t) =>
+    t < t0 || t > t1 ? null : { x, y };
 
 // ---- 1. proof of play ----------------------------------------------------------------------------
 
 async function proofOfPlay(device: string, clip: string, expectGenders?: Record<string, number>) {
   const s = new Session(device);
   // A retained content/set from a stale player: must be ignored (with a warning), never start a play.
-  await s.start(clip, {}, async (c) => { await c.publishAsync(`percept/${device}/content/set`, JSON.stringify({ id: 'stale' }), { qos: 1, retain: true }); });
+  await s.start(clip, {}, async (c) => {
+    await c.publishAsync(`percept/${device}/content/set`, JSON.stringify({ id: 'stale' }), { qos: 1, retain: true });
+  });
   await s.waitFor('status', (p) => p.state === 'online');
   await s.agent.waitFor(/retained message is ignored/);
   await s.contentSet('ad-1');
@@ -109,18 +148,25 @@ async function proofOfPlay(device: string, clip: string, expectGenders?: Record<
   const code = await s.finish();
   assert.equal(code, 0, s.agent.stderr().slice(-2000));
   const imps = s.on('impressions');
-  console.log(`visits (${device}): ${[...s.on('events/entered'), ...s.on('events/left')].map((e) => `${e.person} ${e.gender?.label} ${e.age?.label}`).join('; ')}`);
+  console.log(
+    `visits (${device}): ${[...s.on('events/entered'), ...s.on('events/left')].map((e) => `${e.person} ${e.gender?.label} ${e.age?.label}`).join('; ')}`,
+  );
   console.log(`impressions (${device}):\n${imps.map((r) => JSON.stringify(r)).join('\n')}`);
-  assert.deepEqual(imps.map((r) => r.contentId).filter((v, i, a) => a.indexOf(v) === i), ['ad-1', 'ad-2'], 'no impression for the retained content/set');
+  assert.deepEqual(
+    imps.map((r) => r.contentId).filter((v, i, a) => a.indexOf(v) === i),
+    ['ad-1', 'ad-2'],
+    'no impression for the retained content/set',
+  );
   const [ad1, ad2] = [imps.find((r) => r.contentId === 'ad-1')!, imps.find((r) => r.contentId === 'ad-2')!];
   assert.ok(ad1.viewers >= 1, `ad-1 viewers ${ad1.viewers}`);
   // Demographics are the viewers' published labels: the first visitor's in ad-1, both visitors' in ad-2.
-  for (const t of ['age', 'gender', 'emotion']) assert.ok(ad1.demographics[t][first[t].label] >= 1, `ad-1 ${t} holds ${first[t].label}: ${JSON.stringify(ad1.demographics)}`);
+  for (const t of ['age', 'gender', 'emotion'])
+    assert.ok(ad1.demographics[t][first[t].label] >= 1, `ad-1 ${t} holds ${first[t].label}: ${JSON.stringify(ad1.demographics)}`);
   assert.equal(ad2.viewers, 2);
   const lefts = s.on('events/left');
   const genders = { male: 0, female: 0 } as Record<string, number>;
   for (const l of lefts) genders[l.gender.label]! += 1;
-  assert.deepEqual(ad2.demographics.gender, genders, 'ad-2 gender counts = the two visits\' labels');
+  assert.deepEqual(ad2.demographics.gender, genders, "ad-2 gender counts = the two visits' labels");
   if (expectGenders) assert.deepEqual(ad2.demographics.gender, expectGenders);
   for (const r of [ad1, ad2]) {
     assert.ok(r.ots >= r.viewers, `ots ${r.ots} ≥ viewers ${r.viewers}`);
@@ -160,7 +206,10 @@ async function staticFace(device: string, actors: Actor[], walkers: number) {
   await s.agent.waitFor(/has not moved/);
   const afterLeft = s.messages.findIndex((m) => m.payload === left);
   // The audience no longer shows the poster (only the walker, if any).
-  await s.waitFor('audience', (a) => s.messages.findIndex((m) => m.payload === a) > afterLeft && !a.people.some((p: Json) => p.person === poster.person) && a.count <= walkers);
+  await s.waitFor(
+    'audience',
+    (a) => s.messages.findIndex((m) => m.payload === a) > afterLeft && !a.people.some((p: Json) => p.person === poster.person) && a.count <= walkers,
+  );
   await s.waitFor('stats', (st) => st.audience?.staticFaces >= 1);
   const code = await s.finish();
   assert.equal(code, 0);
@@ -173,7 +222,6 @@ async function staticFace(device: string, actors: Actor[], walkers: number) {
 test('a static portrait stops counting after audience.staticAfterS', async () => {
   await staticFace('static-1', [{ portrait: GRACE, size: 130, path: still(0.3, 12, 480, 260) }], 0);
 });
-
 
 // ---- 3. a small far face is an opportunity to see, not a visit -----------------------------------
 
@@ -197,10 +245,14 @@ test('a far face (24 px wide) is counted as an opportunity to see and opens no v
 });
 
 test('a far face (23 px wide) and a near one: exactly one visit', async () => {
-  await farFace('far-2', [
-    { portrait: SAMPLE_PORTRAITS[13]!, size: 23, path: walk(0.5, 8.5, 860, 140, 150) },
-    { portrait: GRACE, size: 120, path: walk(1, 7.5, 200, 600, 330) },
-  ], 1);
+  await farFace(
+    'far-2',
+    [
+      { portrait: SAMPLE_PORTRAITS[13]!, size: 23, path: walk(0.5, 8.5, 860, 140, 150) },
+      { portrait: GRACE, size: 120, path: walk(1, 7.5, 200, 600, 330) },
+    ],
+    1,
+  );
 });
 
 // ---- 4. the nearest person's direction -----------------------------------------------------------
@@ -231,7 +283,7 @@ test('nearest person: azimuth left, centre, right; a smaller face is further awa
 
 // ---- 5. attention -------------------------------------------------------------------------------
 
-test('attention: Grace Hopper\'s frontal portrait looks at the camera (attentionMs > 0, glances ≥ 1)', async () => {
+test("attention: Grace Hopper's frontal portrait looks at the camera (attentionMs > 0, glances ≥ 1)", async () => {
   const s = new Session('attn-grace');
   await s.start(clipOf('attn-grace', 8, [{ portrait: GRACE, size: 150, path: walk(0.5, 6.5, 300, 660, 270) }]));
   const left = await s.waitFor('events/left');

@@ -75,7 +75,11 @@ test('a file that is not a video', async () => {
 test('an invalid config file: every error with its path, exit 78', async () => {
   const file = join(work, 'bad.yaml');
   writeFileSync(file, 'detector:\n  scoreThreshold: 2\n  minFacePx: small\nmqtt:\n  prefx: shop\n');
-  await expectFailure(['--config', file], 78, /detector\.scoreThreshold: must be <= 1[\s\S]*detector\.minFacePx: must be integer[\s\S]*mqtt\.prefx: unknown key/);
+  await expectFailure(
+    ['--config', file],
+    78,
+    /detector\.scoreThreshold: must be <= 1[\s\S]*detector\.minFacePx: must be integer[\s\S]*mqtt\.prefx: unknown key/,
+  );
 });
 
 test('an invalid environment override names the key', async () => {
@@ -87,7 +91,11 @@ test('an invalid environment override names the key', async () => {
 test('values that fail at run time: time zone, opening hours, day names — exit 78 with each key', async () => {
   const file = join(work, 'schedule.yaml');
   writeFileSync(file, 'schedule:\n  timezone: Mars/Olympus\n  openingHours:\n    - {days: xyz, from: "08:00", to: "20:00"}\n');
-  await expectFailure(['--config', file], 78, /schedule\.timezone: "Mars\/Olympus" is not an IANA time zone[\s\S]*schedule\.openingHours\.0\.days: "xyz" is not a day/);
+  await expectFailure(
+    ['--config', file],
+    78,
+    /schedule\.timezone: "Mars\/Olympus" is not an IANA time zone[\s\S]*schedule\.openingHours\.0\.days: "xyz" is not a day/,
+  );
   writeFileSync(file, 'schedule:\n  openingHours:\n    - {days: daily, from: "99:99", to: "25:00"}\n');
   await expectFailure(['--config', file], 78, /openingHours\.0\.from: must be a time HH:MM from 00:00 to 24:00[\s\S]*openingHours\.0\.to: must be a time/);
 });
@@ -96,7 +104,16 @@ test('--config naming a directory, and a YAML alias bomb: exit 78', async () => 
   await expectFailure(['--config', work], 78, /is a directory; name the YAML file/);
   const bomb = join(work, 'bomb.yaml');
   let text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n';
-  for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h']]) text += `${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
+  for (const [prev, name] of [
+    ['a', 'b'],
+    ['b', 'c'],
+    ['c', 'd'],
+    ['d', 'e'],
+    ['e', 'f'],
+    ['f', 'g'],
+    ['g', 'h'],
+  ])
+    text += `${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
   writeFileSync(bomb, text);
   await expectFailure(['--config', bomb], 78, /aliases expand too far/);
 });

@@ -13,15 +13,39 @@ test('percept bench --compare human --json --report', async () => {
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /end to end: [\d.]+ frames\/s/);
   const r = JSON.parse(readFileSync(json, 'utf8'));
-  for (const key of ['startedAt', 'source', 'machine', 'frames', 'wallS', 'fps', 'stages', 'enterLatencyMs', 'enterLatencyWallMs', 'classifier', 'detectors', 'agentOverhead', 'visits', 'classifierCallsPerPerson', 'rssMB', 'human', 'timeline']) {
+  for (const key of [
+    'startedAt',
+    'source',
+    'machine',
+    'frames',
+    'wallS',
+    'fps',
+    'stages',
+    'enterLatencyMs',
+    'enterLatencyWallMs',
+    'classifier',
+    'detectors',
+    'agentOverhead',
+    'visits',
+    'classifierCallsPerPerson',
+    'rssMB',
+    'human',
+    'timeline',
+  ]) {
     assert.ok(key in r, `bench JSON has ${key}`);
   }
   for (const s of ['capture', 'detect', 'track', 'classify', 'publish']) {
     for (const k of ['n', 'meanMs', 'p50Ms', 'p99Ms', 'fps']) assert.ok(k in r.stages[s], `stages.${s}.${k}`);
   }
-  assert.deepEqual(r.classifier.map((c: { batch: number }) => c.batch), [1, 4, 8]);
+  assert.deepEqual(
+    r.classifier.map((c: { batch: number }) => c.batch),
+    [1, 4, 8],
+  );
   // Detectors side by side on the same clip: YuNet (fetched by setup) and the SSD, each finding both people.
-  assert.deepEqual(r.detectors.map((d: { name: string }) => d.name), ['yunet-n', 'face-api-ssd-mobilenetv1']);
+  assert.deepEqual(
+    r.detectors.map((d: { name: string }) => d.name),
+    ['yunet-n', 'face-api-ssd-mobilenetv1'],
+  );
   for (const d of r.detectors) {
     assert.equal(d.frames, 140);
     assert.equal(d.people, 2, `${d.name}: people`);

@@ -24,11 +24,15 @@ test('config validate: the shipped defaults file needs only a source (as run doe
 
 test('config validate runs the run-time checks: time zone, days, times, URLs, files that must exist', async () => {
   const file = join(work, 'runtime.yaml');
-  writeFileSync(file, `source:\n  uri: ${work}\nschedule:\n  timezone: Mars/Olympus\n  openingHours:\n    - {days: xyz, from: "08:00", to: "20:00"}\n` +
-    `mqtt:\n  url: "broker.local:1883"\n  passwordFile: ${work}/no-such-file\n`);
+  writeFileSync(
+    file,
+    `source:\n  uri: ${work}\nschedule:\n  timezone: Mars/Olympus\n  openingHours:\n    - {days: xyz, from: "08:00", to: "20:00"}\n` +
+      `mqtt:\n  url: "broker.local:1883"\n  passwordFile: ${work}/no-such-file\n`,
+  );
   const res = await runPercept(['config', 'validate', file]);
   assert.equal(res.code, 78);
-  for (const key of ['schedule.timezone', 'schedule.openingHours.0.days', 'mqtt.url', 'mqtt.passwordFile']) assert.match(res.stderr, new RegExp(`${key.replaceAll('.', '\\.')}: `));
+  for (const key of ['schedule.timezone', 'schedule.openingHours.0.days', 'mqtt.url', 'mqtt.passwordFile'])
+    assert.match(res.stderr, new RegExp(`${key.replaceAll('.', '\\.')}: `));
 });
 
 test('config validate reports every error with its path and exits 78', async () => {
@@ -36,8 +40,12 @@ test('config validate reports every error with its path and exits 78', async () 
   writeFileSync(file, 'source:\n  loop: sometimes\ninference:\n  providers: [gpu]\nlog:\n  level: loud\nextra: 1\n');
   const res = await runPercept(['config', 'validate', file]);
   assert.equal(res.code, 78);
-  for (const line of ['source.loop: must be boolean', 'inference.providers.0: must be one of "tensorrt", "cuda", "cpu"',
-    'log.level: must be one of "error", "warn", "info", "debug"', 'extra: unknown key']) {
+  for (const line of [
+    'source.loop: must be boolean',
+    'inference.providers.0: must be one of "tensorrt", "cuda", "cpu"',
+    'log.level: must be one of "error", "warn", "info", "debug"',
+    'extra: unknown key',
+  ]) {
     assert.ok(res.stderr.includes(line), `missing "${line}" in:\n${res.stderr}`);
   }
 });
@@ -72,7 +80,10 @@ test('config print: URL passwords and secret files redacted; stored remote overr
   mkdirSync(state, { recursive: true });
   writeFileSync(join(state, 'config-overrides.json'), JSON.stringify({ detector: { maxFaces: 9 } }));
   const file = join(work, 'print-layers.yaml');
-  writeFileSync(file, `source:\n  uri: rtsp://admin:camPW@cam/1\nmqtt:\n  url: mqtt://kiosk:s3cr3t@broker.local\n  passwordFile: /etc/percept/pw\nremoteConfig:\n  persist: true\nstate:\n  dir: ${state}\n`);
+  writeFileSync(
+    file,
+    `source:\n  uri: rtsp://admin:camPW@cam/1\nmqtt:\n  url: mqtt://kiosk:s3cr3t@broker.local\n  passwordFile: /etc/percept/pw\nremoteConfig:\n  persist: true\nstate:\n  dir: ${state}\n`,
+  );
   const res = await runPercept(['config', 'print', '--config', file]);
   assert.equal(res.code, 0, res.stderr);
   for (const secret of ['camPW', 's3cr3t', '/etc/percept/pw']) assert.ok(!res.stdout.includes(secret), `${secret} printed`);
@@ -105,15 +116,38 @@ test('models verify names the problem: wrong input shape in the manifest', async
   assert.match(res.stderr, /input "input" dimension 2 is 112 in the graph, the manifest says 224/);
 });
 
-interface Manifest { input: { shape: unknown[] }; outputs: Record<string, unknown>[]; priors: { file: string } }
+interface Manifest {
+  input: { shape: unknown[] };
+  outputs: Record<string, unknown>[];
+  priors: { file: string };
+}
 
 // What run would refuse, verify refuses too (each case passed verify before and then failed at run).
 for (const [name, base, change, message] of [
-  ['dynamic height and width in an attributes model', 'ageGender', (m: Manifest) => { m.input.shape = ['batch', 3, 'h', 'w']; },
-    /height and width must be fixed numbers for this attributes model/],
-  ['an attributes model without an age, gender or emotion output', 'ageGender', (m: Manifest) => { m.outputs = m.outputs.map((o) => ({ ...o, task: 'boxes', type: 'sigmoid-logits' })); },
-    /no output gives age, gender, emotion/],
-  ['an SSD whose priors file is missing', 'detector', (m: Manifest) => { m.priors.file = 'gone.bin'; }, /priors file gone\.bin is missing/],
+  [
+    'dynamic height and width in an attributes model',
+    'ageGender',
+    (m: Manifest) => {
+      m.input.shape = ['batch', 3, 'h', 'w'];
+    },
+    /height and width must be fixed numbers for this attributes model/,
+  ],
+  [
+    'an attributes model without an age, gender or emotion output',
+    'ageGender',
+    (m: Manifest) => {
+      m.outputs = m.outputs.map((o) => ({ ...o, task: 'boxes', type: 'sigmoid-logits' }));
+    },
+    /no output gives age, gender, emotion/,
+  ],
+  [
+    'an SSD whose priors file is missing',
+    'detector',
+    (m: Manifest) => {
+      m.priors.file = 'gone.bin';
+    },
+    /priors file gone\.bin is missing/,
+  ],
 ] as const) {
   test(`models verify refuses what run would: ${name}`, async () => {
     const dir = join(work, `run-${name.replace(/\W+/g, '-')}`);

@@ -15,8 +15,10 @@ test('embedded broker, live events, clean stop on SIGTERM', async () => {
   const work = mkdtempSync(join(tmpdir(), 'percept-embedded-'));
   const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
   const port = await freePort();
-  const agent = startPercept(['run', '--source', clip, '--device-id', 'kiosk', '--state-dir', join(work, 'state'), '--print-events'],
-    { PERCEPT_MQTT_EMBEDDED_PORT: String(port), PERCEPT_LOG_FORMAT: 'pretty' });
+  const agent = startPercept(['run', '--source', clip, '--device-id', 'kiosk', '--state-dir', join(work, 'state'), '--print-events'], {
+    PERCEPT_MQTT_EMBEDDED_PORT: String(port),
+    PERCEPT_LOG_FORMAT: 'pretty',
+  });
   const [, url] = await agent.waitFor(/embedded MQTT broker listening on (mqtt:\/\/127\.0\.0\.1:\d+)/);
   assert.equal(url, `mqtt://127.0.0.1:${port}`);
 
@@ -28,21 +30,40 @@ test('embedded broker, live events, clean stop on SIGTERM', async () => {
   // The clip plays in real time (10 fps): Grace Hopper is in view from about 2 s.
   const deadline = Date.now() + 30_000;
   while (!seen.some((m) => m.topic === 'percept/kiosk/events/entered') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  assert.ok(seen.some((m) => m.topic === 'percept/kiosk/status' && m.payload.state === 'online'), 'retained online status');
-  assert.ok(seen.some((m) => m.topic === 'percept/kiosk/events/entered'), 'an entered event while the clip plays');
+  assert.ok(
+    seen.some((m) => m.topic === 'percept/kiosk/status' && m.payload.state === 'online'),
+    'retained online status',
+  );
+  assert.ok(
+    seen.some((m) => m.topic === 'percept/kiosk/events/entered'),
+    'an entered event while the clip plays',
+  );
 
   agent.child.kill('SIGTERM');
   assert.equal(await agent.exited, 0, agent.stderr());
   await client.endAsync(true);
 
   const events = seen.filter((m) => m.topic.includes('/events/')).map((m) => m.payload);
-  const entered = events.filter((e) => e.type === 'entered').map((e) => e.person).sort();
-  const left = events.filter((e) => e.type === 'left').map((e) => e.person).sort();
+  const entered = events
+    .filter((e) => e.type === 'entered')
+    .map((e) => e.person)
+    .sort();
+  const left = events
+    .filter((e) => e.type === 'left')
+    .map((e) => e.person)
+    .sort();
   assert.deepEqual(left, entered, 'every visit open at SIGTERM got its "left"');
-  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1));
+  assert.deepEqual(
+    events.map((e) => e.seq),
+    events.map((_, i) => i + 1),
+  );
   assert.deepEqual(seen.filter((m) => m.topic === 'percept/kiosk/status').pop()?.payload, { state: 'offline', reason: 'shutdown' });
 
-  const printed = agent.stdout().trim().split('\n').map((l) => JSON.parse(l));
+  const printed = agent
+    .stdout()
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   assert.deepEqual(printed, events, '--print-events prints exactly the published events, nothing else');
   assert.match(agent.stderr(), /SIGTERM: stopping/);
 });

@@ -13,7 +13,12 @@ import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { runPercept } from '../helpers/agent-process.js';
 
-interface Received { topic: string; payload: Record<string, unknown>; retain: boolean; at: number }
+interface Received {
+  topic: string;
+  payload: Record<string, unknown>;
+  retain: boolean;
+  at: number;
+}
 
 let broker: Broker;
 let clip: string;
@@ -27,20 +32,25 @@ before(async () => {
   people = made.people;
 });
 
-after(async () => { await broker?.stop(); });
+after(async () => {
+  await broker?.stop();
+});
 
 async function subscribe(protocolVersion: 4 | 5, topic: string): Promise<{ client: mqtt.MqttClient; messages: Received[] }> {
   const client = await mqtt.connectAsync(broker.url, { protocolVersion, clean: true, reconnectPeriod: 0 });
   const messages: Received[] = [];
-  client.on('message', (t, p, packet) => { messages.push({ topic: t, payload: JSON.parse(String(p)), retain: packet.retain, at: Date.now() }); });
+  client.on('message', (t, p, packet) => {
+    messages.push({ topic: t, payload: JSON.parse(String(p)), retain: packet.retain, at: Date.now() });
+  });
   await client.subscribeAsync(topic, { qos: 1 });
   return { client, messages };
 }
 
 async function runOnce(device: string, stateDir: string, protocolVersion: 4 | 5) {
   const sub = await subscribe(protocolVersion, `percept/${device}/#`);
-  const res = await runPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', device, '--state-dir', stateDir, '--exit-on-eof'],
-    { PERCEPT_MQTT_PROTOCOL_VERSION: String(protocolVersion) });
+  const res = await runPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', device, '--state-dir', stateDir, '--exit-on-eof'], {
+    PERCEPT_MQTT_PROTOCOL_VERSION: String(protocolVersion),
+  });
   await flush(sub.client);
   await sub.client.endAsync();
   assert.equal(res.code, 0, `percept exited ${res.code}:\n${res.stderr}`);
@@ -50,9 +60,17 @@ async function runOnce(device: string, stateDir: string, protocolVersion: 4 | 5)
 function checkVisits(events: Record<string, unknown>[]) {
   const byPerson = new Map<string, Record<string, unknown>[]>();
   for (const e of events) byPerson.set(e.person as string, [...(byPerson.get(e.person as string) ?? []), e]);
-  assert.equal(byPerson.size, people.length, `expected ${people.length} visits, got ${byPerson.size}: ${JSON.stringify(events.map((e) => [e.type, e.person]))}`);
+  assert.equal(
+    byPerson.size,
+    people.length,
+    `expected ${people.length} visits, got ${byPerson.size}: ${JSON.stringify(events.map((e) => [e.type, e.person]))}`,
+  );
   const visits = [...byPerson.values()].map((evs) => {
-    assert.deepEqual(evs.map((e) => e.type), ['entered', 'left'], 'each visit is one entered then one left');
+    assert.deepEqual(
+      evs.map((e) => e.type),
+      ['entered', 'left'],
+      'each visit is one entered then one left',
+    );
     return evs;
   });
   // First to enter is Grace Hopper (from the left), then Messi (from the right).
@@ -84,7 +102,11 @@ test('one entered and one left per person, contiguous seq, status online then of
 
   const events = messages.filter((m) => m.topic.startsWith('percept/e2e/events/')).map((m) => m.payload);
   for (const e of events) assert.equal(`percept/e2e/events/${e.type}`, messages.find((m) => m.payload === e)!.topic);
-  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'seq starts at 1 and rises by exactly 1');
+  assert.deepEqual(
+    events.map((e) => e.seq),
+    events.map((_, i) => i + 1),
+    'seq starts at 1 and rises by exactly 1',
+  );
   checkVisits(events);
   for (const e of events) {
     assert.equal(e.schema, 1);
@@ -98,8 +120,12 @@ test('one entered and one left per person, contiguous seq, status online then of
   const audience = messages.filter((m) => m.topic === 'percept/e2e/audience');
   assert.ok(audience.length >= 3, `audience snapshots: ${audience.length}`);
   // (The last one, at stop, is never held back by the limit; arrival times carry the broker's jitter.)
-  for (let i = 1; i < audience.length - 1; i++) assert.ok(audience[i]!.at - audience[i - 1]!.at >= 800, `at most once a second: ${audience.map((m) => m.at - audience[0]!.at)}`);
-  assert.ok(audience.some((m) => m.payload.count === 2), 'both people present at once');
+  for (let i = 1; i < audience.length - 1; i++)
+    assert.ok(audience[i]!.at - audience[i - 1]!.at >= 800, `at most once a second: ${audience.map((m) => m.at - audience[0]!.at)}`);
+  assert.ok(
+    audience.some((m) => m.payload.count === 2),
+    'both people present at once',
+  );
   const last = audience[audience.length - 1]!.payload;
   assert.equal(last.count, 0);
   assert.deepEqual(Object.values((last.histograms as Record<string, Record<string, number>>).gender), [0, 0]);
@@ -110,7 +136,10 @@ test('one entered and one left per person, contiguous seq, status online then of
   const late = await subscribe(4, 'percept/e2e/status');
   await flush(late.client);
   await late.client.endAsync();
-  assert.deepEqual(late.messages.map((m) => [m.payload, m.retain]), [[{ state: 'offline', reason: 'shutdown' }, true]]);
+  assert.deepEqual(
+    late.messages.map((m) => [m.payload, m.retain]),
+    [[{ state: 'offline', reason: 'shutdown' }, true]],
+  );
   assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).seq, 4);
 });
 
@@ -119,6 +148,9 @@ test('seq survives a restart on the same state directory (MQTT 5)', async () => 
   assert.ok(existsSync(join(stateDir, 'state.json')), 'runs after the first test');
   const { messages } = await runOnce('e2e', stateDir, 5);
   const events = messages.filter((m) => m.topic.startsWith('percept/e2e/events/')).map((m) => m.payload);
-  assert.deepEqual(events.map((e) => e.seq), [5, 6, 7, 8]);
+  assert.deepEqual(
+    events.map((e) => e.seq),
+    [5, 6, 7, 8],
+  );
   checkVisits(events);
 });

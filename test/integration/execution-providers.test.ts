@@ -8,7 +8,9 @@ import { DEFAULT_MODELS } from '../helpers/models.js';
 
 test('asking for cuda on a CPU machine falls back to cpu with a clear line', async () => {
   const lines: string[] = [];
-  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['cuda', 'cpu'], intraOpThreads: 1, verifySha256: false }, (m) => lines.push(m));
+  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['cuda', 'cpu'], intraOpThreads: 1, verifySha256: false }, (m) =>
+    lines.push(m),
+  );
   try {
     assert.equal(s.provider, 'cpu');
     assert.match(lines.join('\n'), /execution provider cuda: /);

@@ -81,8 +81,9 @@ for (const path of images) {
     assert.equal(dets.length, refDets.length, 'face count differs from face-api');
     for (const r of refDets) {
       const rb = r.box;
-      const match = dets.find((d) => Math.abs(d.box.x - rb.x) <= 1 && Math.abs(d.box.y - rb.y) <= 1 &&
-        Math.abs(d.box.w - rb.width) <= 1 && Math.abs(d.box.h - rb.height) <= 1);
+      const match = dets.find(
+        (d) => Math.abs(d.box.x - rb.x) <= 1 && Math.abs(d.box.y - rb.y) <= 1 && Math.abs(d.box.w - rb.width) <= 1 && Math.abs(d.box.h - rb.height) <= 1,
+      );
       assert.ok(match, `face-api box ${JSON.stringify(rb)} has no match within 1 px`);
       assert.ok(Math.abs(match.score - r.score) <= 1e-4, `score ${match.score} vs ${r.score}`);
     }

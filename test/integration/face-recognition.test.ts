@@ -132,8 +132,7 @@ test('distances: the same face shifted / scaled / at half brightness stays under
   }
   const toGrace = others.map((o) => embeddingDistance(base, o.e, 'euclidean'));
   const pairwise: number[] = [];
-  for (let i = 0; i < others.length; i++)
-    for (let j = i + 1; j < others.length; j++) pairwise.push(embeddingDistance(others[i]!.e, others[j]!.e, 'euclidean'));
+  for (let i = 0; i < others.length; i++) for (let j = i + 1; j < others.length; j++) pairwise.push(embeddingDistance(others[i]!.e, others[j]!.e, 'euclidean'));
   const stats = (xs: number[]) =>
     `min ${Math.min(...xs).toFixed(3)}, median ${[...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(3)}, max ${Math.max(...xs).toFixed(3)}`;
   console.log(

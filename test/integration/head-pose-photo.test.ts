@@ -24,12 +24,7 @@ test('a frontal portrait is frontal and still looking when the photo is turned 1
   assert.ok(Math.abs(upright.yaw) < 10 && Math.abs(upright.pitch) < 15 && isLooking(upright), JSON.stringify(upright));
   for (const angle of [-10, 10]) {
     // getRotationMatrix2D turns counter-clockwise on screen for a positive angle; roll is clockwise-positive.
-    const turned = img.warpAffine(
-      cv.getRotationMatrix2D(new cv.Point2(256, 256), angle, 1),
-      new cv.Size(512, 512),
-      cv.INTER_LINEAR,
-      cv.BORDER_REPLICATE,
-    );
+    const turned = img.warpAffine(cv.getRotationMatrix2D(new cv.Point2(256, 256), angle, 1), new cv.Size(512, 512), cv.INTER_LINEAR, cv.BORDER_REPLICATE);
     const pose = headPose((await yunetFaces(cv, turned))[0]!.landmarks);
     assert.ok(Math.abs(pose.roll - (upright.roll - angle)) < 4, `turned ${angle}°: roll ${pose.roll}`);
     console.log(`# turned ${angle}°: yaw ${pose.yaw.toFixed(1)}°, pitch ${pose.pitch.toFixed(1)}°, roll ${pose.roll.toFixed(1)}°`);

@@ -62,10 +62,7 @@ before(async () => {
     if (t === `${root}/config`) configSeen = true;
   });
   await client.subscribeAsync([`${root}/config/set`, `${root}/config`], { qos: 1 });
-  agent = startPercept(
-    ['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', device, '--state-dir', join(work, 'state')],
-    NO_SYSTEM,
-  );
+  agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', device, '--state-dir', join(work, 'state')], NO_SYSTEM);
   // The agent listens on config/set once it has published its effective config.
   await until(() => (configSeen ? true : undefined), 120_000, 'the agent to publish its config');
 });
@@ -79,11 +76,7 @@ after(async () => {
 });
 
 test('watch --json shows a person entering and leaving, with status, stats and the audience', async () => {
-  const left = await until(
-    () => watched().find((l) => l.kind === 'event' && l.payload?.type === 'left'),
-    120_000,
-    'a left event in watch --json',
-  );
+  const left = await until(() => watched().find((l) => l.kind === 'event' && l.payload?.type === 'left'), 120_000, 'a left event in watch --json');
   const person = left.payload!.person as string;
   const lines = watched();
   assert.ok(

@@ -22,7 +22,10 @@ before(async () => {
   clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
 });
 
-interface Seen { topic: string; payload: string }
+interface Seen {
+  topic: string;
+  payload: string;
+}
 
 /** A subscriber with a persistent session (clean: false, fixed client id), QoS 1. */
 async function persistentSubscriber(broker: Broker, topic: string, seen: Seen[]) {
@@ -59,26 +62,37 @@ function assertContiguous(events: { seq: number }[], from = 1) {
   for (const e of events) {
     const body = JSON.stringify(e);
     const earlier = bySeq.get(e.seq);
-    if (earlier !== undefined) { assert.equal(body, earlier, `seq ${e.seq} delivered twice with different payloads`); continue; }
+    if (earlier !== undefined) {
+      assert.equal(body, earlier, `seq ${e.seq} delivered twice with different payloads`);
+      continue;
+    }
     bySeq.set(e.seq, body);
     order.push(e.seq);
   }
   const sorted = [...order].sort((a, b) => a - b);
-  assert.deepEqual(sorted, sorted.map((_, i) => from + i), `gap in ${sorted}`);
+  assert.deepEqual(
+    sorted,
+    sorted.map((_, i) => from + i),
+    `gap in ${sorted}`,
+  );
   assert.deepEqual(order, sorted, 'delivered in seq order');
 }
 
 const wireProblems: string[] = [];
 const validate = wireValidator('percept');
-after(() => { assert.deepEqual(wireProblems, [], 'every payload on the wire matches its schema'); });
+after(() => {
+  assert.deepEqual(wireProblems, [], 'every payload on the wire matches its schema');
+});
 
 test('broker down while the clip plays: every event arrives, in order, no gap', async () => {
   let broker = await startMosquitto('', { persistence: true });
   const seen: Seen[] = [];
   const sub = await persistentSubscriber(broker, 'percept/#', seen);
   sub.on('message', (t, p) => wireProblems.push(...validate(t, p)));
-  const agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', 'outage', '--state-dir', join(work, 'outage-state')],
-    { ...FAST_RECONNECT, PERCEPT_LOG_FORMAT: 'pretty' });
+  const agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', 'outage', '--state-dir', join(work, 'outage-state')], {
+    ...FAST_RECONNECT,
+    PERCEPT_LOG_FORMAT: 'pretty',
+  });
   try {
     await waitFor(() => eventsOf(seen, 'outage').length >= 1, 30_000, 'a first event');
     await broker.stop();
@@ -98,8 +112,17 @@ test('broker down while the clip plays: every event arrives, in order, no gap', 
   assertContiguous(events);
   assert.match(agent.stderr(), /unreachable \(attempt 1\); retrying in \d+ ms; events wait in the outbox/);
   // Every visit that entered also left (the last ones at SIGTERM).
-  const entered = events.filter((e) => e.type === 'entered').map((e) => e.person).sort();
-  assert.deepEqual(events.filter((e) => e.type === 'left').map((e) => e.person).sort(), entered);
+  const entered = events
+    .filter((e) => e.type === 'entered')
+    .map((e) => e.person)
+    .sort();
+  assert.deepEqual(
+    events
+      .filter((e) => e.type === 'left')
+      .map((e) => e.person)
+      .sort(),
+    entered,
+  );
 });
 
 test('agent SIGKILLed with events pending, restarted on the same state: delivered, seq continues, no duplicate', async () => {
@@ -119,7 +142,10 @@ test('agent SIGKILLed with events pending, restarted on the same state: delivere
   await agent.exited;
   const pendingAtKill = queuedEvents(state);
   broker = await startMosquitto('', { port: broker.port, dir: broker.dir, persistence: true });
-  const res = await runPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', 'killed', '--state-dir', state, '--exit-on-eof'], FAST_RECONNECT);
+  const res = await runPercept(
+    ['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', 'killed', '--state-dir', state, '--exit-on-eof'],
+    FAST_RECONNECT,
+  );
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stderr, new RegExp(`${pendingAtKill} undelivered event\\(s\\) from an earlier run`));
   await flush(sub);
@@ -127,6 +153,9 @@ test('agent SIGKILLed with events pending, restarted on the same state: delivere
   await broker.stop();
   const events = eventsOf(seen, 'killed');
   assertContiguous(events);
-  assert.ok(new Set(events.map((e) => e.seq)).size >= pendingAtKill + 4, `${events.length} events: before the kill, the ${pendingAtKill} pending ones, and the new run's`);
+  assert.ok(
+    new Set(events.map((e) => e.seq)).size >= pendingAtKill + 4,
+    `${events.length} events: before the kill, the ${pendingAtKill} pending ones, and the new run's`,
+  );
   assert.equal(queuedEvents(state), 0);
 });

@@ -24,7 +24,23 @@ function makeCa(name: string) {
 function makeCert(name: string, ca: string, san: string) {
   ssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.csr`);
   writeFileSync(join(work, `${name}.ext`), `subjectAltName=${san}\n`);
-  ssl('x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-extfile', `${name}.ext`, '-out', `${name}.crt`);
+  ssl(
+    'x509',
+    '-req',
+    '-in',
+    `${name}.csr`,
+    '-CA',
+    `${ca}.crt`,
+    '-CAkey',
+    `${ca}.key`,
+    '-CAcreateserial',
+    '-days',
+    '2',
+    '-extfile',
+    `${name}.ext`,
+    '-out',
+    `${name}.crt`,
+  );
 }
 
 before(async () => {
@@ -44,7 +60,9 @@ test('mqtts with a client certificate: events delivered; the broker requires the
   sub.on('message', (t) => events.push(t));
   await sub.subscribeAsync('percept/tls/events/#', { qos: 1 });
   const res = await runPercept(['run', '--source', clip, '--mqtt-url', url, '--device-id', 'tls', '--state-dir', join(work, 'tls-state'), '--exit-on-eof'], {
-    PERCEPT_MQTT_TLS_CA: join(work, 'ca.crt'), PERCEPT_MQTT_TLS_CERT: join(work, 'client.crt'), PERCEPT_MQTT_TLS_KEY: join(work, 'client.key'),
+    PERCEPT_MQTT_TLS_CA: join(work, 'ca.crt'),
+    PERCEPT_MQTT_TLS_CERT: join(work, 'client.crt'),
+    PERCEPT_MQTT_TLS_KEY: join(work, 'client.key'),
   });
   await flush(sub);
   await sub.endAsync();
@@ -60,8 +78,15 @@ function readPem(f: string): Buffer {
 
 test('a broker whose certificate does not verify against mqtt.tls.ca is refused, with a clear line', async () => {
   const broker = await startMosquitto(`cafile ${work}/ca.crt\ncertfile ${work}/server.crt\nkeyfile ${work}/server.key\n`);
-  const agent = startPercept(['run', '--source', clip, '--mqtt-url', `mqtts://127.0.0.1:${broker.port}`, '--device-id', 'badca', '--state-dir', join(work, 'badca-state')],
-    { PERCEPT_MQTT_TLS_CA: join(work, 'other-ca.crt'), PERCEPT_MQTT_RECONNECT_MIN_MS: '200', PERCEPT_MQTT_RECONNECT_MAX_MS: '400', PERCEPT_LOG_FORMAT: 'pretty' });
+  const agent = startPercept(
+    ['run', '--source', clip, '--mqtt-url', `mqtts://127.0.0.1:${broker.port}`, '--device-id', 'badca', '--state-dir', join(work, 'badca-state')],
+    {
+      PERCEPT_MQTT_TLS_CA: join(work, 'other-ca.crt'),
+      PERCEPT_MQTT_RECONNECT_MIN_MS: '200',
+      PERCEPT_MQTT_RECONNECT_MAX_MS: '400',
+      PERCEPT_LOG_FORMAT: 'pretty',
+    },
+  );
   try {
     await agent.waitFor(/refused the connection: its TLS certificate does not verify .*check mqtt\.tls\.ca/, 30_000);
     await agent.waitFor(/\[publish\] .*refused[\s\S]*\[publish\] .*refused/, 30_000);
@@ -78,8 +103,11 @@ test('a wrong password: one clear line per attempt, retried with growing delays,
   const broker = await startMosquitto('', { auth: `allow_anonymous false\npassword_file ${work}/passwd` });
   writeFileSync(join(work, 'pw'), 'wrong-password\n');
   const agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', 'auth', '--state-dir', join(work, 'auth-state')], {
-    PERCEPT_MQTT_USERNAME: 'kiosk', PERCEPT_MQTT_PASSWORD_FILE: join(work, 'pw'),
-    PERCEPT_MQTT_RECONNECT_MIN_MS: '200', PERCEPT_MQTT_RECONNECT_MAX_MS: '3000', PERCEPT_LOG_FORMAT: 'pretty',
+    PERCEPT_MQTT_USERNAME: 'kiosk',
+    PERCEPT_MQTT_PASSWORD_FILE: join(work, 'pw'),
+    PERCEPT_MQTT_RECONNECT_MIN_MS: '200',
+    PERCEPT_MQTT_RECONNECT_MAX_MS: '3000',
+    PERCEPT_LOG_FORMAT: 'pretty',
   });
   try {
     await agent.waitFor(/(refused the connection: (bad user name or password|not authorized).*){4}/s, 30_000);

@@ -217,10 +217,9 @@ test('percept run with its state directory on a full disk (12 KiB tmpfs): exits 
   client.on('message', (_t, p) => events.push(JSON.parse(String(p))));
   await client.subscribeAsync('percept/full/events/#', { qos: 1 });
   try {
-    const agent = startPercept(
-      ['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', 'full', '--state-dir', dir, '--exit-on-eof'],
-      { PERCEPT_LOG_FORMAT: 'pretty' },
-    );
+    const agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', 'full', '--state-dir', dir, '--exit-on-eof'], {
+      PERCEPT_LOG_FORMAT: 'pretty',
+    });
     await agent.waitFor(/connected to/, 120_000);
     // The disk fills up under the running agent.
     let filled = 0;

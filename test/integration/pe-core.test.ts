@@ -116,11 +116,7 @@ test('the fp16 copy (LayerNorm in fp32) stays close to fp32', async () => {
   assert.equal(loadManifest(fp16).manifest.name, 'pe-core-tiny-patch16-384-random-fp16');
   const { outputs } = await agentLogits(fp16);
   const spec = JSON.parse(readFileSync(join(model, 'parity.json'), 'utf8'));
-  const d = Math.max(
-    ...['age_logits', 'gender_logits', 'emotion_logits'].map((n) =>
-      maxAbsDiff(outputs[n]!.data, readF32(join(model, spec.outputs[n].file))),
-    ),
-  );
+  const d = Math.max(...['age_logits', 'gender_logits', 'emotion_logits'].map((n) => maxAbsDiff(outputs[n]!.data, readF32(join(model, spec.outputs[n].file)))));
   assert.ok(d < 0.05, `fp16 vs fp32 max |Δlogit| ${d}`);
 });
 
@@ -153,29 +149,11 @@ test('an adapter that does not match the backbone is refused, nothing written', 
   const badAdapter = join(work, 'bad-adapter');
   cpSync(adapter, badAdapter, { recursive: true });
   writeFileSync(join(badAdapter, 'adapter_config.json'), JSON.stringify({ ...cfg, target_modules: [...cfg.target_modules, 'to_q'] }));
-  const unknownModule = runExport([
-    '--backbone',
-    TINY,
-    '--adapter',
-    badAdapter,
-    '--heads',
-    join(adapter, 'heads.safetensors'),
-    '--out',
-    out,
-  ]);
+  const unknownModule = runExport(['--backbone', TINY, '--adapter', badAdapter, '--heads', join(adapter, 'heads.safetensors'), '--out', out]);
   assert.equal(unknownModule.code, 2);
   assert.match(unknownModule.stderr, /target modules \['to_q'\] are not linear layers/);
 
-  const badHeads = runExport([
-    '--backbone',
-    TINY,
-    '--adapter',
-    adapter,
-    '--heads',
-    join(adapter, 'adapter_model.safetensors'),
-    '--out',
-    out,
-  ]);
+  const badHeads = runExport(['--backbone', TINY, '--adapter', adapter, '--heads', join(adapter, 'adapter_model.safetensors'), '--out', out]);
   assert.equal(badHeads.code, 2);
   assert.match(badHeads.stderr, /heads: .* has no age\.weight/);
   assert.ok(!existsSync(out));
@@ -185,10 +163,9 @@ test('percept models verify and percept run --model with the exported model', as
   const verify = await runPercept(['models', 'verify', model]);
   assert.equal(verify.code, 0, verify.stderr);
   const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
-  const res = await runPercept(
-    ['run', '--source', clip, '--model', model, '--state-dir', join(work, 'state'), '--exit-on-eof', '--print-events'],
-    { PERCEPT_MQTT_EMBEDDED_PORT: '0' },
-  );
+  const res = await runPercept(['run', '--source', clip, '--model', model, '--state-dir', join(work, 'state'), '--exit-on-eof', '--print-events'], {
+    PERCEPT_MQTT_EMBEDDED_PORT: '0',
+  });
   assert.equal(res.code, 0, res.stderr);
   const events = res.stdout
     .trim()
@@ -277,9 +254,7 @@ test('percept models merge refuses, naming the tensor: another backbone, a trunc
     edit(dir);
     return dir;
   };
-  const truncated = variant('truncated', (d) =>
-    truncateSync(join(d, 'adapter_model.safetensors'), statSync(join(d, 'adapter_model.safetensors')).size - 1000),
-  );
+  const truncated = variant('truncated', (d) => truncateSync(join(d, 'adapter_model.safetensors'), statSync(join(d, 'adapter_model.safetensors')).size - 1000));
   const cfg = JSON.parse(readFileSync(join(adapter, 'adapter_config.json'), 'utf8'));
   const wrongRank = variant('wrong-rank', (d) => writeFileSync(join(d, 'adapter_config.json'), JSON.stringify({ ...cfg, r: 32 })));
   const unknown = variant('unknown-module', (d) =>
@@ -294,10 +269,7 @@ test('percept models merge refuses, naming the tensor: another backbone, a trunc
     ],
     [truncated, /adapter_model\.safetensors is truncated: tensor base_model\.model\.[\w.]+ needs bytes/],
     [wrongRank, /adapter tensor base_model\.model\.[\w.]+\.lora_A\.weight has rank 64, adapter_config\.json says r=32/],
-    [
-      unknown,
-      /adapter tensor base_model\.model\.blocks\.3\.attn\.to_q\.lora_[AB]\.weight: the base model has no adaptable layer blocks\.3\.attn\.to_q/,
-    ],
+    [unknown, /adapter tensor base_model\.model\.blocks\.3\.attn\.to_q\.lora_[AB]\.weight: the base model has no adaptable layer blocks\.3\.attn\.to_q/],
   ];
   for (const [dir, message] of cases) {
     const out = join(work, `refused-${dir.split('/').pop()}`);

@@ -18,19 +18,7 @@ const TINY = 'vit_pe_core_tiny_patch16_384';
 let exportLog = '';
 
 before(() => {
-  const r = runExport([
-    '--backbone',
-    TINY,
-    '--random-init',
-    '--seed',
-    '1',
-    '--variant',
-    'mtlora',
-    '--out',
-    model,
-    '--save-adapter',
-    adapters,
-  ]);
+  const r = runExport(['--backbone', TINY, '--random-init', '--seed', '1', '--variant', 'mtlora', '--out', model, '--save-adapter', adapters]);
   exportLog = r.stderr;
   assert.equal(r.code, 0, r.stderr);
 });

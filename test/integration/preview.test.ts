@@ -102,10 +102,7 @@ test('headless Chromium shows the page with a box drawn around the face', async 
     ...samples.map((t) => near(box.x, box.y + t * box.h)),
     ...samples.map((t) => near(box.x + box.w, box.y + t * box.h)),
   ];
-  assert.ok(
-    onEdges.filter(Boolean).length >= 27,
-    `box colour on ${onEdges.filter(Boolean).length}/30 edge points of ${JSON.stringify(box)}`,
-  );
+  assert.ok(onEdges.filter(Boolean).length >= 27, `box colour on ${onEdges.filter(Boolean).length}/30 edge points of ${JSON.stringify(box)}`);
   // …and not in the middle of the face, nor in the sky far from anyone.
   assert.ok(!isBox(box.x + box.w / 2, box.y + box.h / 2), 'the face itself is not painted over');
   assert.ok(!isBox(W - 30, 60), 'no box where nobody is');

@@ -58,26 +58,20 @@ function visits(clip: SceneClip, events: Payload[]): Map<string, Payload[]> {
 const caseNames = sceneCases(0).map((c) => c.name.replace(/-v0$/, ''));
 
 for (const name of caseNames) {
-  test(
-    `scene ${name}: ${sceneCases(0).find((c) => c.name.startsWith(name))!.expect.visits} visit(s) in every variant`,
-    { timeout: 900_000 },
-    async (t) => {
-      const failures: string[] = [];
-      for (const v of VARIANTS) {
-        const clip = sceneCases(v).find((c) => c.name === `${name}-v${v}`)!;
-        const events = await run(clip);
-        t.diagnostic(
-          `${clip.name}: ${new Set(events.map((e) => e.person)).size} visit(s) for ${clip.expect.visits} expected; ${story(events)}`,
-        );
-        try {
-          check(clip, events);
-        } catch (err) {
-          failures.push((err as Error).message);
-        }
+  test(`scene ${name}: ${sceneCases(0).find((c) => c.name.startsWith(name))!.expect.visits} visit(s) in every variant`, { timeout: 900_000 }, async (t) => {
+    const failures: string[] = [];
+    for (const v of VARIANTS) {
+      const clip = sceneCases(v).find((c) => c.name === `${name}-v${v}`)!;
+      const events = await run(clip);
+      t.diagnostic(`${clip.name}: ${new Set(events.map((e) => e.person)).size} visit(s) for ${clip.expect.visits} expected; ${story(events)}`);
+      try {
+        check(clip, events);
+      } catch (err) {
+        failures.push((err as Error).message);
       }
-      assert.deepEqual(failures, [], 'every variant');
-    },
-  );
+    }
+    assert.deepEqual(failures, [], 'every variant');
+  });
 }
 
 function check(clip: SceneClip, events: Payload[]): void {
@@ -94,8 +88,7 @@ function check(clip: SceneClip, events: Payload[]): void {
       const left = evs.find((e) => e.type === 'left')!;
       assert.notEqual(side(left), side(entered), `${clip.name}: each person leaves on the side they walked to; ${story(events)}`);
       const portrait = clip.spec.actors[side(entered) === 'left' ? 0 : 1]!.portrait;
-      if (portrait === GRACE || portrait === LEO)
-        assert.equal(left.gender?.label, portrait.gender, `${clip.name}: ${portrait.name} keeps their own labels`);
+      if (portrait === GRACE || portrait === LEO) assert.equal(left.gender?.label, portrait.gender, `${clip.name}: ${portrait.name} keeps their own labels`);
     }
   }
 }

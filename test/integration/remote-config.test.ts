@@ -41,7 +41,19 @@ before(async () => {
   broker = await startMosquitto();
   const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
   writeFileSync(configFile, '# installer notes stay here\nremoteConfig:\n  persist: true\ndetector:\n  scoreThreshold: 0.5  # tuned on site\n');
-  agent = startPercept(['run', '--config', configFile, '--source', clip, '--mqtt-url', broker.url, '--device-id', 'remote', '--state-dir', join(work, 'state')]);
+  agent = startPercept([
+    'run',
+    '--config',
+    configFile,
+    '--source',
+    clip,
+    '--mqtt-url',
+    broker.url,
+    '--device-id',
+    'remote',
+    '--state-dir',
+    join(work, 'state'),
+  ]);
   client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
   client.on('message', (topic, p, packet) => seen.push({ topic, payload: String(p), retain: packet.retain }));
   await client.subscribeAsync([`${root}/#`, 'homeassistant/#'], { qos: 1 });
@@ -59,7 +71,9 @@ after(async () => {
 async function retainedUnder(filter: string): Promise<string[]> {
   const late = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
   const retained: string[] = [];
-  late.on('message', (t, _p, packet) => { if (packet.retain) retained.push(t); });
+  late.on('message', (t, _p, packet) => {
+    if (packet.retain) retained.push(t);
+  });
   await late.subscribeAsync(filter);
   await flush(late);
   await late.endAsync();
@@ -79,21 +93,62 @@ const effectiveConfig = () => JSON.parse([...seen].reverse().find((m) => m.topic
 
 const deep = (n: number): string => (n === 0 ? '1' : `{"a":${deep(n - 1)}}`);
 const MALFORMED: (string | Buffer)[] = [
-  '', ' ', 'null', 'true', '42', '"text"', '[]', '[1,2]', '{', '}', '{"detector":', "{'detector':{}}", 'NaN', '{"a":1,}',
-  Buffer.from([0xff, 0xfe, 0x00]), '\u0000',
-  '{"detector":{"scoreThreshold":"high"}}', '{"detector":{"scoreThreshold":2}}', '{"detector":{"scoreThreshold":-1}}',
-  '{"detector":{"minFacePx":1.5}}', '{"detector":{"maxFaces":0}}', '{"detector":[]}', '{"detector":"x"}', '{"detector":7}',
-  '{"tracker":{"minHits":"two"}}', '{"tracker":{"maxUnseenMs":-5}}', '{"fusion":{"margin":3}}',
-  '{"mqtt":{"protocolVersion":3}}', '{"mqtt":{"prefix":"a/#"}}', '{"mqtt":{"embeddedPort":70000}}', '{"mqtt":{"tls":{"rejectUnauthorized":"no"}}}',
-  '{"inference":{"providers":["gpu"]}}', '{"inference":{"providers":[]}}', '{"inference":{"threads":0}}',
-  '{"log":{"level":"loud"}}', '{"log":{"namespaces":{"detect":"verbose"}}}', '{"source":{"loop":"sometimes"}}',
-  '{"classifier":{"models":[1]}}', '{"classifier":{"maxBatch":1000}}', '{"homeassistant":{"enabled":"yes"}}',
-  '{"unknown":1}', '{"detector":{"unknownKey":1}}', '{"mqtt":{"passwrd":"x"}}',
-  '{"__proto__":{"polluted":true}}', '{"detector":{"__proto__":{"polluted":true}}}', '{"constructor":{"prototype":{"polluted":true}}}',
-  '{"detector":{"constructor":{"x":1}}}', '{"prototype":1}',
-  deep(50), deep(10), `{"detector":{"scoreThreshold":0.6},"pad":"${'x'.repeat(70_000)}"}`, JSON.stringify({ big: 'y'.repeat(100_000) }),
-  '{"requestId":5,"detector":{"scoreThreshold":0.6}}', `{"requestId":"${'r'.repeat(200)}"}`,
-  '{"device":{"id":"has space"}}', '{"state":{"dir":7}}',
+  '',
+  ' ',
+  'null',
+  'true',
+  '42',
+  '"text"',
+  '[]',
+  '[1,2]',
+  '{',
+  '}',
+  '{"detector":',
+  "{'detector':{}}",
+  'NaN',
+  '{"a":1,}',
+  Buffer.from([0xff, 0xfe, 0x00]),
+  '\u0000',
+  '{"detector":{"scoreThreshold":"high"}}',
+  '{"detector":{"scoreThreshold":2}}',
+  '{"detector":{"scoreThreshold":-1}}',
+  '{"detector":{"minFacePx":1.5}}',
+  '{"detector":{"maxFaces":0}}',
+  '{"detector":[]}',
+  '{"detector":"x"}',
+  '{"detector":7}',
+  '{"tracker":{"minHits":"two"}}',
+  '{"tracker":{"maxUnseenMs":-5}}',
+  '{"fusion":{"margin":3}}',
+  '{"mqtt":{"protocolVersion":3}}',
+  '{"mqtt":{"prefix":"a/#"}}',
+  '{"mqtt":{"embeddedPort":70000}}',
+  '{"mqtt":{"tls":{"rejectUnauthorized":"no"}}}',
+  '{"inference":{"providers":["gpu"]}}',
+  '{"inference":{"providers":[]}}',
+  '{"inference":{"threads":0}}',
+  '{"log":{"level":"loud"}}',
+  '{"log":{"namespaces":{"detect":"verbose"}}}',
+  '{"source":{"loop":"sometimes"}}',
+  '{"classifier":{"models":[1]}}',
+  '{"classifier":{"maxBatch":1000}}',
+  '{"homeassistant":{"enabled":"yes"}}',
+  '{"unknown":1}',
+  '{"detector":{"unknownKey":1}}',
+  '{"mqtt":{"passwrd":"x"}}',
+  '{"__proto__":{"polluted":true}}',
+  '{"detector":{"__proto__":{"polluted":true}}}',
+  '{"constructor":{"prototype":{"polluted":true}}}',
+  '{"detector":{"constructor":{"x":1}}}',
+  '{"prototype":1}',
+  deep(50),
+  deep(10),
+  `{"detector":{"scoreThreshold":0.6},"pad":"${'x'.repeat(70_000)}"}`,
+  JSON.stringify({ big: 'y'.repeat(100_000) }),
+  '{"requestId":5,"detector":{"scoreThreshold":0.6}}',
+  `{"requestId":"${'r'.repeat(200)}"}`,
+  '{"device":{"id":"has space"}}',
+  '{"state":{"dir":7}}',
 ];
 
 test(`${MALFORMED.length} malformed or hostile patches: each refused with a reason, nothing changes, the agent keeps running`, async () => {
@@ -115,7 +170,13 @@ test(`${MALFORMED.length} malformed or hostile patches: each refused with a reas
 
 test('a valid patch is applied whole: hot keys now, the others after a restart; persisted as overrides in the state dir', async () => {
   const reply = await send(JSON.stringify({ requestId: 'r-1', detector: { scoreThreshold: 0.65 }, tracker: { minHits: 3 }, mqtt: { statsIntervalS: 10 } }));
-  assert.deepEqual(reply, { requestId: 'r-1', ok: true, errors: [], applied: ['detector.scoreThreshold', 'tracker.minHits'], restartRequired: ['mqtt.statsIntervalS'] });
+  assert.deepEqual(reply, {
+    requestId: 'r-1',
+    ok: true,
+    errors: [],
+    applied: ['detector.scoreThreshold', 'tracker.minHits'],
+    restartRequired: ['mqtt.statsIntervalS'],
+  });
   const cfg = effectiveConfig();
   assert.equal(cfg.detector.scoreThreshold, 0.65);
   assert.equal(cfg.tracker.minHits, 3);
@@ -133,11 +194,18 @@ test('a valid patch is applied whole: hot keys now, the others after a restart; 
 });
 
 test('security keys are refused by name over the wire', async () => {
-  for (const [patch, key] of [[{ mqtt: { url: 'mqtt://evil.example' } }, 'mqtt.url'], [{ detector: { model: '/tmp/evil' } }, 'detector.model'],
-    [{ state: { dir: '/tmp' } }, 'state.dir'], [{ remoteConfig: { allow: ['mqtt.url'] } }, 'remoteConfig.allow']] as const) {
+  for (const [patch, key] of [
+    [{ mqtt: { url: 'mqtt://evil.example' } }, 'mqtt.url'],
+    [{ detector: { model: '/tmp/evil' } }, 'detector.model'],
+    [{ state: { dir: '/tmp' } }, 'state.dir'],
+    [{ remoteConfig: { allow: ['mqtt.url'] } }, 'remoteConfig.allow'],
+  ] as const) {
     const reply = await send(JSON.stringify(patch));
     assert.equal(reply.ok, false);
-    assert.deepEqual((reply.errors as { path: string }[]).map((e) => e.path), [key]);
+    assert.deepEqual(
+      (reply.errors as { path: string }[]).map((e) => e.path),
+      [key],
+    );
   }
 });
 
@@ -146,7 +214,14 @@ test('Home Assistant discovery: published when enabled, again when HA comes onli
   const initially = discovery().length;
   assert.equal(initially === 0 || discovery().every((m) => m.payload === ''), true, 'disabled by default: nothing (or removals)');
   assert.equal((await send(JSON.stringify({ homeassistant: { enabled: true } }))).ok, true);
-  const sensors = await waitFor(() => { const d = discovery().filter((m) => m.payload !== ''); return d.length >= 16 ? d : undefined; }, 5000, 'discovery configs');
+  const sensors = await waitFor(
+    () => {
+      const d = discovery().filter((m) => m.payload !== '');
+      return d.length >= 16 ? d : undefined;
+    },
+    5000,
+    'discovery configs',
+  );
   const people = JSON.parse(sensors.find((m) => m.topic.endsWith('/people/config'))!.payload);
   assert.equal(people.state_topic, `${root}/audience`);
   assert.equal(people.availability[0].topic, `${root}/status`);
@@ -156,7 +231,16 @@ test('Home Assistant discovery: published when enabled, again when HA comes onli
   await client.publishAsync('homeassistant/status', 'online');
   await waitFor(() => (discovery().length >= count + 16 ? true : undefined), 5000, 'republished discovery');
   assert.equal((await send(JSON.stringify({ homeassistant: { enabled: false } }))).ok, true);
-  await waitFor(() => (discovery().slice(-16).every((m) => m.payload === '') ? true : undefined), 5000, 'empty retained payloads');
+  await waitFor(
+    () =>
+      discovery()
+        .slice(-16)
+        .every((m) => m.payload === '')
+        ? true
+        : undefined,
+    5000,
+    'empty retained payloads',
+  );
   assert.deepEqual(await retainedUnder('homeassistant/#'), [], 'a late subscriber finds nothing retained any more');
 });
 
@@ -165,7 +249,11 @@ test('every payload seen on the wire validates against its schema', async () => 
   await waitFor(() => seen.find((m) => m.topic === `${root}/audience`), 60_000, 'an audience snapshot');
   const problems = seen.flatMap((m) => validate(m.topic, m.payload));
   assert.deepEqual(problems, []);
-  for (const t of ['status', 'config', 'config/result', 'audience']) assert.ok(seen.some((m) => m.topic === `${root}/${t}`), `saw ${t}`);
+  for (const t of ['status', 'config', 'config/result', 'audience'])
+    assert.ok(
+      seen.some((m) => m.topic === `${root}/${t}`),
+      `saw ${t}`,
+    );
 });
 
 test('the patch evaluator itself: unit cases', () => {

@@ -25,7 +25,10 @@ test('a broker and a camera password appear on no topic and in no log line', asy
   const camera = `rtsp://viewer:${CAMERA_PW}@127.0.0.1:${await freePort()}/stream`;
   const url = `mqtt://percept:${BROKER_PW}@127.0.0.1:${broker.port}`;
   const agent = startPercept(['run', '--source', camera, '--mqtt-url', url, '--device-id', 'secrets', '--state-dir', join(work, 'state')], {
-    PERCEPT_MQTT_STATS_INTERVAL_S: '1', PERCEPT_HOMEASSISTANT_ENABLED: 'true', PERCEPT_SOURCE_RECONNECT_MIN_MS: '200', PERCEPT_LOG_LEVEL: 'debug',
+    PERCEPT_MQTT_STATS_INTERVAL_S: '1',
+    PERCEPT_HOMEASSISTANT_ENABLED: 'true',
+    PERCEPT_SOURCE_RECONNECT_MIN_MS: '200',
+    PERCEPT_LOG_LEVEL: 'debug',
   });
   try {
     const waitFor = async (what: string, cond: () => boolean) => {
@@ -50,7 +53,10 @@ test('a broker and a camera password appear on no topic and in no log line', asy
 
   const topics = new Set(seen.map((m) => m.topic));
   for (const t of ['config', 'status', 'stats']) assert.ok(topics.has(`percept/secrets/${t}`), `saw ${t}`);
-  assert.ok([...topics].some((t) => t.startsWith('homeassistant/')), 'saw discovery');
+  assert.ok(
+    [...topics].some((t) => t.startsWith('homeassistant/')),
+    'saw discovery',
+  );
   for (const m of seen) {
     assert.ok(!m.payload.includes(BROKER_PW), `broker password on ${m.topic}: ${m.payload.slice(0, 300)}`);
     assert.ok(!m.payload.includes(CAMERA_PW), `camera password on ${m.topic}: ${m.payload.slice(0, 300)}`);
@@ -64,5 +70,8 @@ test('a broker and a camera password appear on no topic and in no log line', asy
   assert.match(config, /rtsp:\/\/viewer:\*\*\*@127\.0\.0\.1/);
   assert.match(logs, /viewer:\*\*\*@/);
   // The camera error quoted the URI (so without redaction the password would have gone out with it).
-  assert.ok(seen.some((m) => m.topic === "percept/secrets/stats" && /viewer:\*\*\*@/.test(m.payload)), "stats quote the redacted camera URI");
+  assert.ok(
+    seen.some((m) => m.topic === 'percept/secrets/stats' && /viewer:\*\*\*@/.test(m.payload)),
+    'stats quote the redacted camera URI',
+  );
 });

@@ -43,9 +43,21 @@ test('install, upgrade (config kept), uninstall under a prefix; the unit scores 
   const text = readFileSync(unit, 'utf8');
   assert.match(text, /^ExecStart=\S*node \/opt\/percept\/bin\/percept\.js run --config \/etc\/percept\/percept\.yaml/m);
   assert.doesNotMatch(text, /@PREFIX@|@NODE@/);
-  for (const line of ['Type=notify', 'WatchdogSec=30', 'Restart=on-failure', 'RestartPreventExitStatus=73 78', 'StartLimitBurst=5',
-    'DynamicUser=yes', 'SupplementaryGroups=video', 'StateDirectory=percept',
-    'ProtectSystem=strict', 'NoNewPrivileges=yes', 'CapabilityBoundingSet=', 'MemoryDenyWriteExecute=no', 'SystemCallFilter=@system-service']) {
+  for (const line of [
+    'Type=notify',
+    'WatchdogSec=30',
+    'Restart=on-failure',
+    'RestartPreventExitStatus=73 78',
+    'StartLimitBurst=5',
+    'DynamicUser=yes',
+    'SupplementaryGroups=video',
+    'StateDirectory=percept',
+    'ProtectSystem=strict',
+    'NoNewPrivileges=yes',
+    'CapabilityBoundingSet=',
+    'MemoryDenyWriteExecute=no',
+    'SystemCallFilter=@system-service',
+  ]) {
     assert.ok(text.split('\n').includes(line), `unit has ${line}`);
   }
   const score = exposure(unit);
@@ -53,7 +65,11 @@ test('install, upgrade (config kept), uninstall under a prefix; the unit scores 
   assert.ok(!existsSync(`${unit}.d`), 'no Jetson drop-in on a machine that is not a Jetson');
   assert.ok(existsSync(join(prefix, 'opt/percept/dist/agent/cli/main.js')));
   // The installed copy runs.
-  const help = spawnSync(process.execPath, [join(prefix, 'opt/percept/bin/percept.js'), 'models', 'verify', join(prefix, 'opt/percept/models/face-api/age-gender')], { encoding: 'utf8' });
+  const help = spawnSync(
+    process.execPath,
+    [join(prefix, 'opt/percept/bin/percept.js'), 'models', 'verify', join(prefix, 'opt/percept/models/face-api/age-gender')],
+    { encoding: 'utf8' },
+  );
   assert.equal(help.status, 0, help.stderr);
 
   const config = join(prefix, 'etc/percept/percept.yaml');
@@ -78,9 +94,18 @@ test('install.sh installs root-owned, world-readable files whatever the source m
   // A built checkout in miniature, made the way the PE-Core exporter leaves it: umask 077, another owner.
   const src = join(work, 'modes-src');
   const files: Record<string, string> = {
-    'bin/percept.js': '#!/usr/bin/env node\n', 'dist/agent/cli/main.js': '', 'models/face-api/ssd-mobilenetv1/model.json': '{}',
-    'models/pe-core/exported/model.json': '{}', 'models/pe-core/exported/model.onnx': 'weights', 'config/percept.yaml': 'source:\n  uri: ""\n',
-    'config/percept.schema.json': '{}', 'schemas/event.json': '{}', 'node_modules/x/index.js': '', 'package.json': '{}', 'package-lock.json': '{}', 'README.md': '',
+    'bin/percept.js': '#!/usr/bin/env node\n',
+    'dist/agent/cli/main.js': '',
+    'models/face-api/ssd-mobilenetv1/model.json': '{}',
+    'models/pe-core/exported/model.json': '{}',
+    'models/pe-core/exported/model.onnx': 'weights',
+    'config/percept.yaml': 'source:\n  uri: ""\n',
+    'config/percept.schema.json': '{}',
+    'schemas/event.json': '{}',
+    'node_modules/x/index.js': '',
+    'package.json': '{}',
+    'package-lock.json': '{}',
+    'README.md': '',
   };
   for (const [f, text] of Object.entries(files)) {
     mkdirSync(dirname(join(src, f)), { recursive: true, mode: 0o700 });
@@ -125,11 +150,17 @@ test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING 
   const configFile = join(work, 'hup.yaml');
   writeFileSync(configFile, 'detector:\n  scoreThreshold: 0.5\n');
   const agent = startPercept(['run', '--config', configFile, '--source', clip, '--state-dir', join(work, 'notify-state')], {
-    NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '1000000', PERCEPT_MQTT_EMBEDDED_PORT: '0', PERCEPT_LOG_FORMAT: 'pretty',
+    NOTIFY_SOCKET: socketPath,
+    WATCHDOG_USEC: '1000000',
+    PERCEPT_MQTT_EMBEDDED_PORT: '0',
+    PERCEPT_LOG_FORMAT: 'pretty',
   });
   const until = async (cond: () => boolean, what: string) => {
     const end = Date.now() + 30_000;
-    while (!cond()) { if (Date.now() > end) throw new Error(`timed out: ${what}; got ${messages.map((m) => m.msg)}`); await new Promise((r) => setTimeout(r, 50)); }
+    while (!cond()) {
+      if (Date.now() > end) throw new Error(`timed out: ${what}; got ${messages.map((m) => m.msg)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
   try {
     await until(() => messages.filter((m) => m.msg === 'WATCHDOG=1').length >= 4, 'watchdog pings');
@@ -144,7 +175,10 @@ test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING 
     await agent.waitFor(/SIGHUP: reloaded .*applied detector\.scoreThreshold; needs a restart: mqtt\.prefix/);
     await until(() => messages.some((m) => m.msg === 'RELOADING=1'), 'RELOADING=1');
     const r = messages.findIndex((m) => m.msg === 'RELOADING=1');
-    assert.ok(messages.slice(r).some((m) => m.msg === 'READY=1'), 'READY=1 again after the reload');
+    assert.ok(
+      messages.slice(r).some((m) => m.msg === 'READY=1'),
+      'READY=1 again after the reload',
+    );
   } finally {
     agent.child.kill('SIGTERM');
   }
@@ -161,8 +195,11 @@ for (const [name, uri, expect] of [
 ] as const) {
   test(`a camera that ${name}: reconnect with backoff, attempts counted, the process stays up`, async () => {
     const agent = startPercept(['run', '--source', uri, '--state-dir', join(work, `cam-${name.replace(/ /g, '-')}`)], {
-      PERCEPT_MQTT_EMBEDDED_PORT: '0', PERCEPT_LOG_FORMAT: 'pretty',
-      PERCEPT_SOURCE_RECONNECT_MIN_MS: '100', PERCEPT_SOURCE_RECONNECT_MAX_MS: '400', PERCEPT_SOURCE_FROZEN_MS: '800',
+      PERCEPT_MQTT_EMBEDDED_PORT: '0',
+      PERCEPT_LOG_FORMAT: 'pretty',
+      PERCEPT_SOURCE_RECONNECT_MIN_MS: '100',
+      PERCEPT_SOURCE_RECONNECT_MAX_MS: '400',
+      PERCEPT_SOURCE_FROZEN_MS: '800',
     });
     try {
       await agent.waitFor(expect, 60_000);
@@ -187,9 +224,15 @@ test('outside opening hours the camera is released and reported paused, and the 
   const configFile = join(work, 'closed.yaml');
   // from == to: a window of no minutes, so the shop is always closed.
   writeFileSync(configFile, 'schedule:\n  timezone: Europe/Berlin\n  openingHours:\n    - {days: daily, from: "00:00", to: "00:00"}\n');
-  const agent = startPercept(['run', '--config', configFile, '--source', 'gst:videotestsrc is-live=true ! videoconvert ! appsink', '--state-dir', join(work, 'closed-state')], {
-    NOTIFY_SOCKET: socketPath, WATCHDOG_USEC: '600000', PERCEPT_MQTT_EMBEDDED_PORT: '0', PERCEPT_LOG_FORMAT: 'pretty',
-  });
+  const agent = startPercept(
+    ['run', '--config', configFile, '--source', 'gst:videotestsrc is-live=true ! videoconvert ! appsink', '--state-dir', join(work, 'closed-state')],
+    {
+      NOTIFY_SOCKET: socketPath,
+      WATCHDOG_USEC: '600000',
+      PERCEPT_MQTT_EMBEDDED_PORT: '0',
+      PERCEPT_LOG_FORMAT: 'pretty',
+    },
+  );
   try {
     await agent.waitFor(/outside opening hours: camera released/, 60_000);
     const end = Date.now() + 30_000;

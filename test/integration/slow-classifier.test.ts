@@ -52,8 +52,16 @@ test('a classifier slower than many frames does not stall detection; the queue s
   const events: VisitEvent[] = [];
   const cfg = defaults();
   const pipeline = new Pipeline({
-    embedder: null, embedBudget: new FacesPerSecondLimit(() => 10),
-    cv, source, detector, classifier: slow, stats, queue, settings: { maxBatch: 1, detectIntervalMs: 0, lookYawDeg: 25, lookPitchDeg: 20 }, everyFrame: true,
+    embedder: null,
+    embedBudget: new FacesPerSecondLimit(() => 10),
+    cv,
+    source,
+    detector,
+    classifier: slow,
+    stats,
+    queue,
+    settings: { maxBatch: 1, detectIntervalMs: 0, lookYawDeg: 25, lookPitchDeg: 20 },
+    everyFrame: true,
     budget: new FacesPerSecondLimit(() => 100),
     quality: { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 200, edgeMargin: 0.02 },
     tracker: new Tracker(cfg.tracker),
@@ -68,9 +76,17 @@ test('a classifier slower than many frames does not stall detection; the queue s
   assert.equal(stats.frames, 140, 'every frame was detected');
   const finished = calls.filter((c) => c.framesAtEnd >= 0);
   assert.ok(finished.length >= 2, `classifier calls: ${calls.length}`);
-  for (const c of finished) assert.ok(c.framesAtEnd - c.framesAtStart >= 5, `only ${c.framesAtEnd - c.framesAtStart} frames detected during a ${DELAY_MS} ms call`);
+  for (const c of finished)
+    assert.ok(c.framesAtEnd - c.framesAtStart >= 5, `only ${c.framesAtEnd - c.framesAtStart} frames detected during a ${DELAY_MS} ms call`);
   assert.ok(stats.classifierCalls < stats.frames / 5, 'far fewer classifier calls than frames');
   assert.ok(queue.maxDepth >= 1, 'requests waited in the queue while the classifier was busy');
   // (With ten samples per visit a label may legitimately change once: "updated" is allowed here.)
-  assert.deepEqual(events.map((e) => e.type).filter((t) => t !== 'updated').sort(), ['entered', 'entered', 'left', 'left'], 'both visits still announced and ended');
+  assert.deepEqual(
+    events
+      .map((e) => e.type)
+      .filter((t) => t !== 'updated')
+      .sort(),
+    ['entered', 'entered', 'left', 'left'],
+    'both visits still announced and ended',
+  );
 });

@@ -45,7 +45,10 @@ test('source kinds from the URI', () => {
 test('a video file yields every frame with media-clock timestamps, then ends', async () => {
   const frames = await collect(new OpenCvSource(cv, clip, { loop: false, realtime: false, imageIntervalMs: 0, now: () => 1000 }));
   assert.equal(frames.length, 30);
-  assert.deepEqual(frames.slice(0, 3).map((f) => f.ts), [1000, 1050, 1100]);
+  assert.deepEqual(
+    frames.slice(0, 3).map((f) => f.ts),
+    [1000, 1050, 1100],
+  );
   assert.equal(frames[29]!.index, 29);
   assert.deepEqual([frames[0]!.width, frames[0]!.height], [64, 48]);
 });
@@ -62,11 +65,23 @@ test('a folder of images, in name order, at the configured interval', async () =
   cpSync(MESSI, join(dir, 'b.jpg'));
   cpSync(GRACE_HOPPER, join(dir, 'a.jpg'));
   const frames = await collect(new OpenCvSource(cv, dir, { loop: false, realtime: false, imageIntervalMs: 200, now: () => 0 }));
-  assert.deepEqual(frames.map((f) => [f.width, f.height, f.ts]), [[512, 512, 0], [548, 342, 200]]);
+  assert.deepEqual(
+    frames.map((f) => [f.width, f.height, f.ts]),
+    [
+      [512, 512, 0],
+      [548, 342, 200],
+    ],
+  );
 });
 
 test('a GStreamer pipeline', async () => {
-  const frames = await collect(new OpenCvSource(cv, 'gst:videotestsrc num-buffers=5 ! video/x-raw,width=80,height=60 ! videoconvert ! appsink', { loop: false, realtime: false, imageIntervalMs: 0 }));
+  const frames = await collect(
+    new OpenCvSource(cv, 'gst:videotestsrc num-buffers=5 ! video/x-raw,width=80,height=60 ! videoconvert ! appsink', {
+      loop: false,
+      realtime: false,
+      imageIntervalMs: 0,
+    }),
+  );
   assert.equal(frames.length, 5);
   assert.deepEqual([frames[0]!.width, frames[0]!.height], [80, 60]);
 });
@@ -83,5 +98,8 @@ test('latest frame wins: a slow consumer gets the newest frame and drops are cou
   assert.ok(taken.length < 20, `took ${taken.length}`);
   assert.equal(latest.captured, 30);
   assert.equal(latest.dropped + taken.length, 30, 'every frame is either taken or counted as dropped');
-  assert.ok(taken.every((v, i) => i === 0 || v > taken[i - 1]!), 'always newer frames');
+  assert.ok(
+    taken.every((v, i) => i === 0 || v > taken[i - 1]!),
+    'always newer frames',
+  );
 });

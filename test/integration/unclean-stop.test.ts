@@ -13,7 +13,13 @@ import { runPercept, startPercept } from '../helpers/agent-process.js';
 import { flush } from '../helpers/mqtt-flush.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
 
-interface Ev { seq: number; type: string; person: string; recovered?: boolean; dwellMs: number }
+interface Ev {
+  seq: number;
+  type: string;
+  person: string;
+  recovered?: boolean;
+  dwellMs: number;
+}
 
 test('visits open at a SIGKILL end with a recovered "left" at the next start; the retained audience is fresh', async () => {
   const work = mkdtempSync(join(tmpdir(), 'percept-unclean-'));
@@ -60,10 +66,17 @@ test('visits open at a SIGKILL end with a recovered "left" at the next start; th
   assert.ok(recovered.every((e) => e.type === 'left' && e.dwellMs >= 0));
   assert.equal(after[0]!.recovered, true, 'the recovered ends come first');
   const seqs = [...new Map(events().map((e) => [e.seq, e])).keys()].sort((a, b) => a - b);
-  assert.deepEqual(seqs, seqs.map((_, i) => i + 1), 'seq contiguous across the crash');
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i + 1),
+    'seq contiguous across the crash',
+  );
   // The first snapshot of the new run is empty: no phantom from the crash.
   const firstNew = JSON.parse(seen.filter((m) => m.topic === 'percept/unclean/audience')[audienceBefore]!.payload) as { count: number };
   assert.equal(firstNew.count, 0);
   const validate = wireValidator('percept');
-  assert.deepEqual(seen.flatMap((m) => validate(m.topic, m.payload)), []);
+  assert.deepEqual(
+    seen.flatMap((m) => validate(m.topic, m.payload)),
+    [],
+  );
 });

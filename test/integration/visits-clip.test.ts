@@ -37,7 +37,13 @@ test('real clip: one story per visit, labels = majority of per-frame predictions
   const c = cfg.classifier;
   const detector = await SsdDetector.open(cv, DEFAULT_MODELS.detector, { ...cfg.detector }, session);
   const classifier = await OnnxClassifier.open(cv, [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression], c.cropMargin, session);
-  const quality: QualityOptions = { minFacePx: c.minFacePx, goodFacePx: 112, minSharpness: c.minSharpness, goodSharpness: 10 * c.minSharpness, edgeMargin: c.edgeMargin };
+  const quality: QualityOptions = {
+    minFacePx: c.minFacePx,
+    goodFacePx: 112,
+    minSharpness: c.minSharpness,
+    goodSharpness: 10 * c.minSharpness,
+    edgeMargin: c.edgeMargin,
+  };
 
   // Per-frame predictions on every classifiable face, split by side of the frame (Grace left, Messi right).
   const perFrame: Record<'left' | 'right', { gender: string[]; age: string[] }> = { left: { gender: [], age: [] }, right: { gender: [], age: [] } };
@@ -45,7 +51,10 @@ test('real clip: one story per visit, labels = majority of per-frame predictions
   await src.open();
   for await (const frame of src.frames()) {
     const dets = (await detector.detect(frame)).filter((d) => faceQuality(d.box, d.score, sharpness(cv, frame.mat, d.box), frame, quality) > 0);
-    const { faces } = await classifier.classify(frame, dets.map((d) => d.box));
+    const { faces } = await classifier.classify(
+      frame,
+      dets.map((d) => d.box),
+    );
     dets.forEach((d, i) => {
       const side = d.box.x + d.box.w / 2 < frame.width / 2 ? 'left' : 'right';
       perFrame[side].gender.push(faces[i]!.gender!.label);
@@ -60,9 +69,18 @@ test('real clip: one story per visit, labels = majority of per-frame predictions
   const stats = new PipelineStats();
   let n = 0;
   const pipeline = new Pipeline({
-    embedder: null, embedBudget: new FacesPerSecondLimit(() => 10),
-    cv, source, detector, classifier, stats, quality, everyFrame: true, settings: { detectIntervalMs: 0, maxBatch: c.maxBatch, lookYawDeg: 25, lookPitchDeg: 20 },
-    queue: new ClassificationQueue<Visit>(c.queueSize), budget: new FacesPerSecondLimit(() => c.maxFacesPerSecond),
+    embedder: null,
+    embedBudget: new FacesPerSecondLimit(() => 10),
+    cv,
+    source,
+    detector,
+    classifier,
+    stats,
+    quality,
+    everyFrame: true,
+    settings: { detectIntervalMs: 0, maxBatch: c.maxBatch, lookYawDeg: 25, lookPitchDeg: 20 },
+    queue: new ClassificationQueue<Visit>(c.queueSize),
+    budget: new FacesPerSecondLimit(() => c.maxFacesPerSecond),
     tracker: new Tracker(cfg.tracker),
     gate: new AudienceGate(gateOptions(cfg), cfg.tracker),
     visits: new VisitBook({ ...c, hysteresis: cfg.fusion }, () => `p${++n}`),
@@ -76,7 +94,11 @@ test('real clip: one story per visit, labels = majority of per-frame predictions
   for (const e of events) byPerson.set(e.person, [...(byPerson.get(e.person) ?? []), e]);
   assert.equal(byPerson.size, 2, events.map((e) => `${e.type}:${e.person}`).join(' '));
   for (const evs of byPerson.values()) {
-    assert.deepEqual(evs.map((e) => e.type), ['entered', 'left'], 'one entered, one left, no updated');
+    assert.deepEqual(
+      evs.map((e) => e.type),
+      ['entered', 'left'],
+      'one entered, one left, no updated',
+    );
     const left = evs[1]!;
     const side = left.box.x + left.box.w / 2 < 640 ? 'left' : 'right';
     assert.equal(left.attributes.gender!.label, majority(perFrame[side].gender), `${side} person gender vs per-frame majority`);

@@ -8,18 +8,7 @@
 // root (a few minutes, ~1 GB under .cache/systemd-root), later runs boot it in seconds.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  copyFileSync,
-  existsSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  realpathSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -64,8 +53,7 @@ function show(...props: string[]): Record<string, string> {
 }
 
 const journal = () => ct.exec(['journalctl', '-u', 'percept.service', '-o', 'cat', '--no-pager']).stdout;
-const events = () =>
-  messages.filter((m) => m.topic.startsWith(`percept/${DEVICE}/events/`)).map((m) => m.payload as { seq: number; type: string });
+const events = () => messages.filter((m) => m.topic.startsWith(`percept/${DEVICE}/events/`)).map((m) => m.payload as { seq: number; type: string });
 
 function writeConfig(extra = ''): void {
   writeFileSync(ct.path(CONFIG), `device:\n  id: ${DEVICE}\nsource:\n  uri: ${CLIP}\nmqtt:\n  url: ${broker.url}\n${extra}`);
@@ -127,10 +115,7 @@ fs.rmSync(p, { force: true });
 require('net').createServer((s) => s.end('argus ' + process.pid)).listen(p, () => fs.chmodSync(p, 0o666));
 `,
     );
-    writeFileSync(
-      ct.path('/etc/systemd/system/nvargus-daemon.service'),
-      '[Service]\nExecStart=/usr/local/bin/node /srv/percept/fake-argus.js\n',
-    );
+    writeFileSync(ct.path('/etc/systemd/system/nvargus-daemon.service'), '[Service]\nExecStart=/usr/local/bin/node /srv/percept/fake-argus.js\n');
     ct.sh('systemctl daemon-reload && systemctl start nvargus-daemon.service');
     await until('the stand-in camera daemon listens', () => existsSync(ct.path('/tmp/argus_socket')), 30_000);
     writeFileSync(ct.path('/tmp/not-for-the-service'), 'private');
@@ -168,11 +153,7 @@ test('install.sh under systemd: enabled unit, Type=notify start reaches READY, r
   assert.equal(s.Type, 'notify');
   const uid = Number(ct.sh(`stat -c %u /proc/${s.MainPID}`).trim());
   assert.ok(uid >= 61184 && uid <= 65519, `runs as a dynamic user (uid ${uid})`);
-  await until(
-    'status online on the broker',
-    () => messages.find((m) => m.topic === `percept/${DEVICE}/status` && m.payload.state === 'online'),
-    30_000,
-  );
+  await until('status online on the broker', () => messages.find((m) => m.topic === `percept/${DEVICE}/status` && m.payload.state === 'online'), 30_000);
   await until('an entered event from the clip', () => events().find((e) => e.type === 'entered'), 120_000, journal);
   await until('STATUS= line from the agent', () => /frames\/s/.test(show('StatusText').StatusText ?? '') || undefined, 30_000);
 });
@@ -182,8 +163,7 @@ test('Jetson: the camera daemon socket reaches the service, also after the daemo
   const first = inService(connect);
   assert.equal(first.status, 0, first.stderr);
   assert.match(first.stdout, /^argus \d+$/);
-  const peek =
-    inService(`const fs = require('fs'); let w = 'writable'; try { fs.writeFileSync('/run/percept/host-tmp/x', ''); } catch (e) { w = e.code; }
+  const peek = inService(`const fs = require('fs'); let w = 'writable'; try { fs.writeFileSync('/run/percept/host-tmp/x', ''); } catch (e) { w = e.code; }
     process.stdout.write(JSON.stringify([fs.existsSync('/tmp/not-for-the-service'), w]))`);
   assert.deepEqual(JSON.parse(peek.stdout), [false, 'EROFS'], 'a private /tmp; the host /tmp read-only');
 
@@ -207,20 +187,10 @@ test('systemctl reload (SIGHUP re-reads the config) and a remote patch on config
   writeConfig('detector:\n  scoreThreshold: 0.6\n');
   const r = ct.exec(['systemctl', 'reload', 'percept.service']);
   assert.equal(r.status, 0, `${r.stderr}\n${journal()}`);
-  await until(
-    'the reload logged',
-    () => /SIGHUP: reloaded \/etc\/percept\/percept\.yaml: applied detector\.scoreThreshold/.test(journal()),
-    30_000,
-    journal,
-  );
+  await until('the reload logged', () => /SIGHUP: reloaded \/etc\/percept\/percept\.yaml: applied detector\.scoreThreshold/.test(journal()), 30_000, journal);
   // systemd 252 has no Type=notify-reload: `systemctl reload` returns once kill did, and the agent's
   // RELOADING=1 … READY=1 follow; the unit is back to active after them.
-  await until(
-    'active after the reload',
-    () => ct.exec(['systemctl', 'is-active', 'percept.service']).stdout.trim() === 'active',
-    30_000,
-    journal,
-  );
+  await until('active after the reload', () => ct.exec(['systemctl', 'is-active', 'percept.service']).stdout.trim() === 'active', 30_000, journal);
 
   // Remote config under the sandbox. Persisting patches (an overrides file in the state directory) is
   // not proven here: today `persist` writes back to /etc/percept, which is read-only to the service.

@@ -60,12 +60,44 @@ test('gate: a small far face is an opportunity to see, counted once, and opens n
 });
 
 test('gate: faces centred in an ignore zone are dropped', () => {
-  const gate = new AudienceGate({ minViewerFacePx: 0, ignoreZones: [[[0, 0], [0.3, 0], [0.3, 1], [0, 1]]], staticAfterMs: 0, staticTolerance: 0.1 }, TRACKER);
+  const gate = new AudienceGate(
+    {
+      minViewerFacePx: 0,
+      ignoreZones: [
+        [
+          [0, 0],
+          [0.3, 0],
+          [0.3, 1],
+          [0, 1],
+        ],
+      ],
+      staticAfterMs: 0,
+      staticTolerance: 0.1,
+    },
+    TRACKER,
+  );
   const { viewers } = gate.filter([face(50, 100, 100), face(800, 100, 100)], FRAME, 0);
-  assert.deepEqual(viewers.map((v) => v.box.x), [800]);
+  assert.deepEqual(
+    viewers.map((v) => v.box.x),
+    [800],
+  );
   assert.equal(gate.ignored, 1);
-  assert.equal(insidePolygon({ x: 0.5, y: 0.5 }, [[0, 0], [1, 0], [0.5, 1]]), true);
-  assert.equal(insidePolygon({ x: 0.05, y: 0.9 }, [[0, 0], [1, 0], [0.5, 1]]), false);
+  assert.equal(
+    insidePolygon({ x: 0.5, y: 0.5 }, [
+      [0, 0],
+      [1, 0],
+      [0.5, 1],
+    ]),
+    true,
+  );
+  assert.equal(
+    insidePolygon({ x: 0.05, y: 0.9 }, [
+      [0, 0],
+      [1, 0],
+      [0.5, 1],
+    ]),
+    false,
+  );
 });
 
 test('gate: a face that never moves stops counting after staticAfterMs; one that moves keeps counting', () => {
@@ -78,7 +110,10 @@ test('gate: a face that never moves stops counting after staticAfterMs; one that
     becameStatic += r.becameStatic.length;
     const posterIn = r.viewers.some((v) => v.box.x >= 900);
     assert.equal(posterIn, t < 5000, `poster counted at ${t} ms`);
-    assert.ok(r.viewers.some((v) => v.box.x < 900), `the walker counts at ${t} ms`);
+    assert.ok(
+      r.viewers.some((v) => v.box.x < 900),
+      `the walker counts at ${t} ms`,
+    );
   }
   assert.equal(becameStatic, 1);
   assert.equal(gate.staticFaces, 1);
@@ -99,16 +134,28 @@ test('nearest: direction of a face left, centre and right of the frame; distance
   assert.ok(Math.abs(distanceM(96, FRAME, cam) - 1) < 1e-9);
   assert.ok(Math.abs(distanceM(48, FRAME, cam) - 2) < 1e-9);
   // The nearest is the largest face; nobody → an empty record.
-  const two = nearestRecord({ ts: 0, width: 1280, height: 720, people: [person(200, 60), { ...person(1000, 200), person: 'q' }], farFaces: 0 }, cam, 'd', new Date(0));
+  const two = nearestRecord(
+    { ts: 0, width: 1280, height: 720, people: [person(200, 60), { ...person(1000, 200), person: 'q' }], farFaces: 0 },
+    cam,
+    'd',
+    new Date(0),
+  );
   assert.equal(two.person, 'q');
   assert.equal(two.gender, 'female');
-  assert.deepEqual(nearestRecord({ ts: 0, width: 1280, height: 720, people: [], farFaces: 0 }, cam, 'd', new Date(0)),
-    { schema: 1, ts: new Date(0).toISOString(), device: 'd', person: null });
+  assert.deepEqual(nearestRecord({ ts: 0, width: 1280, height: 720, people: [], farFaces: 0 }, cam, 'd', new Date(0)), {
+    schema: 1,
+    ts: new Date(0).toISOString(),
+    device: 'd',
+    person: null,
+  });
 });
 
 test('impression record: viewers, watchers (looked ≥ 1 s), attention, OTS and demographics', () => {
   const play = {
-    id: 'ad-1', name: 'Spring sale', startedAt: new Date(0), farAtStart: 3,
+    id: 'ad-1',
+    name: 'Spring sale',
+    startedAt: new Date(0),
+    farAtStart: 3,
     viewers: new Map([
       ['a', { labels: { gender: 'female', age: '20-29', emotion: 'happy' }, lookingMs: 2500, lastTs: 0, lastLooking: false }],
       ['b', { labels: { gender: 'male', age: '30-39' }, lookingMs: 400, lastTs: 0, lastLooking: false }],

@@ -14,7 +14,6 @@ import { isRemoteSettable, KEYS } from '../../agent/config/keys.js';
 import { evaluatePatch } from '../../agent/config/remote.js';
 import { PACKAGE_ROOT } from '../helpers/models.js';
 
-
 const TOKENS = [
   ':',
   '-',
@@ -221,8 +220,7 @@ function generatePatch(r: () => number): unknown {
     if (roll < 0.75) {
       const key = pick(r, KEYS);
       let node = patch;
-      for (const s of key.segments.slice(0, -1))
-        node = (node[s] = typeof node[s] === 'object' && node[s] !== null ? node[s] : {}) as Record<string, unknown>;
+      for (const s of key.segments.slice(0, -1)) node = (node[s] = typeof node[s] === 'object' && node[s] !== null ? node[s] : {}) as Record<string, unknown>;
       node[key.segments[key.segments.length - 1]!] = structuredClone(r() < 0.6 ? plausible(key.schema, r) : pick(r, VALUES));
     } else if (roll < 0.85) {
       patch[pick(r, ['detector', 'tracker', 'mqtt', 'log', 'schedule'])] = pick(r, [null, 7, 'x', [], {}]);
@@ -278,13 +276,8 @@ test('1,200 generated or mutated config/set payloads: refused with reasons or ap
     }
     assert.deepEqual(layers, before, `payload ${n} mutated the layers it was given`);
     if (!result.ok) {
-      assert.ok(
-        result.errors.length > 0 && result.errors.every((e) => typeof e.path === 'string' && e.message.length > 0),
-        `payload ${n}: ${payload}`,
-      );
-      assert.ok(
-        result.next === undefined && result.layers === undefined && result.applied.length === 0 && result.restartRequired.length === 0,
-      );
+      assert.ok(result.errors.length > 0 && result.errors.every((e) => typeof e.path === 'string' && e.message.length > 0), `payload ${n}: ${payload}`);
+      assert.ok(result.next === undefined && result.layers === undefined && result.applied.length === 0 && result.restartRequired.length === 0);
       refused++;
       continue;
     }
@@ -292,8 +285,7 @@ test('1,200 generated or mutated config/set payloads: refused with reasons or ap
     assert.deepEqual(validateConfig(next, 'fuzz'), next, `payload ${n}: next does not validate`);
     assert.deepEqual(valueIssues(next), []);
     assert.deepEqual(composeLayers(result.layers!), next, 'next is what the new layers compose to');
-    for (const key of [...result.applied, ...result.restartRequired])
-      assert.ok(isRemoteSettable(key, ['mqtt.url']), `payload ${n} changed ${key}: ${payload}`);
+    for (const key of [...result.applied, ...result.restartRequired]) assert.ok(isRemoteSettable(key, ['mqtt.url']), `payload ${n} changed ${key}: ${payload}`);
     // Applied whole: every key the patch changed is reported, and nothing else moved.
     for (const key of KEYS) {
       const changed =

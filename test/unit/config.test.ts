@@ -3,7 +3,20 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { composeLayers, ConfigError, defaults, envOverrides, loadConfig, MAX_FILE_BYTES, parseYaml, provenance, redact, validateConfig, deviceId, type ConfigIssue } from '../../agent/config/load.js';
+import {
+  composeLayers,
+  ConfigError,
+  defaults,
+  envOverrides,
+  loadConfig,
+  MAX_FILE_BYTES,
+  parseYaml,
+  provenance,
+  redact,
+  validateConfig,
+  deviceId,
+  type ConfigIssue,
+} from '../../agent/config/load.js';
 import { parseDays } from '../../agent/config/checks.js';
 import { isHot, isRemoteSettable, KEYS } from '../../agent/config/keys.js';
 import { MAX_TIMER_MS } from '../../agent/config/schema.js';
@@ -30,18 +43,28 @@ test('defaults fill every section; a partial file keeps the rest', () => {
 });
 
 test('every error is reported with its path', () => {
-  assert.throws(() => validateConfig({ detector: { scoreThreshold: -1, maxFaces: 1.5 }, mqtt: { protocolVersion: 3 }, bogus: {} }, 't'), (err: unknown) => {
-    assert.ok(err instanceof ConfigError);
-    const paths = err.issues.map((i) => i.path).sort();
-    assert.deepEqual(paths, ['bogus', 'detector.maxFaces', 'detector.scoreThreshold', 'mqtt.protocolVersion']);
-    return true;
-  });
+  assert.throws(
+    () => validateConfig({ detector: { scoreThreshold: -1, maxFaces: 1.5 }, mqtt: { protocolVersion: 3 }, bogus: {} }, 't'),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const paths = err.issues.map((i) => i.path).sort();
+      assert.deepEqual(paths, ['bogus', 'detector.maxFaces', 'detector.scoreThreshold', 'mqtt.protocolVersion']);
+      return true;
+    },
+  );
 });
 
 test('environment overrides are typed from the schema and sit between file and flags', () => {
-  assert.deepEqual(envOverrides({ PERCEPT_TRACKER_MIN_HITS: '3', PERCEPT_SOURCE_LOOP: 'false', PERCEPT_INFERENCE_PROVIDERS: 'cuda, cpu', UNRELATED: 'x' }),
-    { tracker: { minHits: 3 }, source: { loop: false }, inference: { providers: ['cuda', 'cpu'] } });
-  const { config } = loadConfig({ systemFile: nowhere, env: { PERCEPT_MQTT_URL: 'mqtt://env', PERCEPT_MQTT_PREFIX: 'env' }, overrides: { mqtt: { url: 'mqtt://flag' } } });
+  assert.deepEqual(envOverrides({ PERCEPT_TRACKER_MIN_HITS: '3', PERCEPT_SOURCE_LOOP: 'false', PERCEPT_INFERENCE_PROVIDERS: 'cuda, cpu', UNRELATED: 'x' }), {
+    tracker: { minHits: 3 },
+    source: { loop: false },
+    inference: { providers: ['cuda', 'cpu'] },
+  });
+  const { config } = loadConfig({
+    systemFile: nowhere,
+    env: { PERCEPT_MQTT_URL: 'mqtt://env', PERCEPT_MQTT_PREFIX: 'env' },
+    overrides: { mqtt: { url: 'mqtt://flag' } },
+  });
   assert.equal(config.mqtt.url, 'mqtt://flag');
   assert.equal(config.mqtt.prefix, 'env');
 });
@@ -71,27 +94,49 @@ function issuesOf(fn: () => unknown): ConfigIssue[] {
   }
   assert.fail('accepted');
 }
-const pathsOf = (fn: () => unknown) => issuesOf(fn).map((i) => i.path).sort();
-const checked = (raw: object) => composeLayers({ file: raw as Record<string, unknown>, overrides: {}, environment: {}, flags: {}, fileName: null, overridesFile: null });
+const pathsOf = (fn: () => unknown) =>
+  issuesOf(fn)
+    .map((i) => i.path)
+    .sort();
+const checked = (raw: object) =>
+  composeLayers({ file: raw as Record<string, unknown>, overrides: {}, environment: {}, flags: {}, fileName: null, overridesFile: null });
 
 test('time zones, times, day names, URLs and min/max pairs are checked with the key and the fix', () => {
   const zone = issuesOf(() => checked({ schedule: { timezone: 'Mars/Olympus' } }));
   assert.equal(zone[0]!.path, 'schedule.timezone');
   assert.match(zone[0]!.message, /not an IANA time zone \(e\.g\. UTC, Europe\/Berlin/);
   for (const time of ['25:00', '99:99', '24:01', '8', '08:60', '']) {
-    assert.deepEqual(pathsOf(() => checked({ schedule: { openingHours: [{ days: 'daily', from: time, to: '10:00' }] } })), ['schedule.openingHours.0.from'], time);
+    assert.deepEqual(
+      pathsOf(() => checked({ schedule: { openingHours: [{ days: 'daily', from: time, to: '10:00' }] } })),
+      ['schedule.openingHours.0.from'],
+      time,
+    );
   }
   for (const days of ['xyz', 'mon-', 'monkey', 'mon-fri-sat', '', 'mo']) {
     const issues = issuesOf(() => checked({ schedule: { openingHours: [{ days, from: '08:00', to: '24:00' }] } }));
-    assert.deepEqual(issues.map((i) => i.path), ['schedule.openingHours.0.days'], days);
+    assert.deepEqual(
+      issues.map((i) => i.path),
+      ['schedule.openingHours.0.days'],
+      days,
+    );
     assert.match(issues[0]!.message, /use mon…sun, ranges \(mon-fri\)/);
   }
-  for (const days of ['mon-fri', 'sat,sun', 'daily', 'Monday - Friday', 'fri-mon', '*']) checked({ schedule: { openingHours: [{ days, from: '0:00', to: '24:00' }] } });
+  for (const days of ['mon-fri', 'sat,sun', 'daily', 'Monday - Friday', 'fri-mon', '*'])
+    checked({ schedule: { openingHours: [{ days, from: '0:00', to: '24:00' }] } });
   assert.deepEqual([...parseDays('fri-mon')].sort(), [0, 1, 5, 6]);
-  assert.deepEqual(pathsOf(() => checked({ mqtt: { url: 'broker.local:1883' } })), ['mqtt.url']);
+  assert.deepEqual(
+    pathsOf(() => checked({ mqtt: { url: 'broker.local:1883' } })),
+    ['mqtt.url'],
+  );
   assert.match(issuesOf(() => checked({ mqtt: { url: 'http://broker.local' } }))[0]!.message, /not an MQTT transport/);
-  assert.deepEqual(pathsOf(() => checked({ source: { uri: 'rtsp://[bad' } })), ['source.uri']);
-  assert.deepEqual(pathsOf(() => checked({ source: { reconnectMinMs: 5000, reconnectMaxMs: 1000 } })), ['source.reconnectMinMs']);
+  assert.deepEqual(
+    pathsOf(() => checked({ source: { uri: 'rtsp://[bad' } })),
+    ['source.uri'],
+  );
+  assert.deepEqual(
+    pathsOf(() => checked({ source: { reconnectMinMs: 5000, reconnectMaxMs: 1000 } })),
+    ['source.reconnectMinMs'],
+  );
   checked({ mqtt: { url: 'mqtts://user:pw@broker.local:8883' }, source: { uri: 'rtsp://cam.local/stream' } });
 });
 
@@ -99,7 +144,16 @@ test('a config file that cannot be read is a ConfigError naming it: directory, a
   const dir = mkdtempSync(join(tmpdir(), 'percept-cfg-'));
   assert.match(issuesOf(() => loadConfig({ file: dir, env: {} }))[0]!.message, /is a directory; name the YAML file/);
   let bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n';
-  for (const [prev, name] of [['a', 'b'], ['b', 'c'], ['c', 'd'], ['d', 'e'], ['e', 'f'], ['f', 'g'], ['g', 'h']]) bomb += `${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
+  for (const [prev, name] of [
+    ['a', 'b'],
+    ['b', 'c'],
+    ['c', 'd'],
+    ['d', 'e'],
+    ['e', 'f'],
+    ['f', 'g'],
+    ['g', 'h'],
+  ])
+    bomb += `${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
   writeFileSync(join(dir, 'bomb.yaml'), bomb);
   assert.match(issuesOf(() => loadConfig({ file: join(dir, 'bomb.yaml'), env: {} }))[0]!.message, /aliases expand too far/);
   writeFileSync(join(dir, 'big.yaml'), `# ${'x'.repeat(MAX_FILE_BYTES)}\n`);
@@ -113,13 +167,20 @@ test('a config file that cannot be read is a ConfigError naming it: directory, a
 test('for run: an empty source.uri and paths that do not exist are config errors; config print does not need them', () => {
   const dir = mkdtempSync(join(tmpdir(), 'percept-cfg-'));
   const file = join(dir, 'p.yaml');
-  writeFileSync(file, `source:\n  uri: ""\nmqtt:\n  passwordFile: ${dir}/nope\n  tls:\n    ca: ${dir}\ndetector:\n  model: ${dir}/gone\nclassifier:\n  models: [${dir}]\n`);
+  writeFileSync(
+    file,
+    `source:\n  uri: ""\nmqtt:\n  passwordFile: ${dir}/nope\n  tls:\n    ca: ${dir}\ndetector:\n  model: ${dir}/gone\nclassifier:\n  models: [${dir}]\n`,
+  );
   const issues = issuesOf(() => loadConfig({ file, env: {}, forRun: true }));
   assert.deepEqual(issues.map((i) => i.path).sort(), ['detector.model', 'mqtt.passwordFile', 'mqtt.tls.ca', 'source.uri']);
   assert.match(issues.find((i) => i.path === 'source.uri')!.message, /or pass --source/);
   assert.match(issues.find((i) => i.path === 'mqtt.tls.ca')!.message, /is not a file/);
   assert.equal(loadConfig({ file, env: {} }).config.source.uri, '', 'without forRun the same file loads');
-  assert.equal(loadConfig({ file, env: {}, forRun: true, overrides: { source: { uri: dir }, detector: { model: dir }, mqtt: { passwordFile: file, tls: { ca: file } } } }).config.source.uri, dir);
+  assert.equal(
+    loadConfig({ file, env: {}, forRun: true, overrides: { source: { uri: dir }, detector: { model: dir }, mqtt: { passwordFile: file, tls: { ca: file } } } })
+      .config.source.uri,
+    dir,
+  );
 });
 
 test('every time value has an upper bound far below 2^31-1 ms, every number a maximum', () => {
@@ -132,27 +193,52 @@ test('every time value has an upper bound far below 2^31-1 ms, every number a ma
     // outboxMaxAgeS is compared with an age, never given to a timer.
     if (k.path.endsWith('S') && k.path !== 'mqtt.outboxMaxAgeS') assert.ok(max! * 1000 <= MAX_TIMER_MS, `${k.path} × 1000 ≤ 2^31-1`);
   }
-  assert.deepEqual(pathsOf(() => checked({ detector: { intervalMs: 1e29 }, source: { frozenMs: 2 ** 31 }, mqtt: { statsIntervalS: 1e9 } })),
-    ['detector.intervalMs', 'mqtt.statsIntervalS', 'source.frozenMs']);
+  assert.deepEqual(
+    pathsOf(() => checked({ detector: { intervalMs: 1e29 }, source: { frozenMs: 2 ** 31 }, mqtt: { statsIntervalS: 1e9 } })),
+    ['detector.intervalMs', 'mqtt.statsIntervalS', 'source.frozenMs'],
+  );
 });
 
 test('topic-forming strings: no + # NUL, empty level or leading $ in prefixes; the device id is one level', () => {
   for (const bad of ['#', 'a/+', 'a/#', 'x\u0000y', '$SYS', 'a//b', '/a', 'a/', '', 'p'.repeat(129)]) {
-    assert.deepEqual(pathsOf(() => checked({ mqtt: { prefix: bad }, homeassistant: { prefix: bad } })), ['homeassistant.prefix', 'mqtt.prefix'], JSON.stringify(bad));
+    assert.deepEqual(
+      pathsOf(() => checked({ mqtt: { prefix: bad }, homeassistant: { prefix: bad } })),
+      ['homeassistant.prefix', 'mqtt.prefix'],
+      JSON.stringify(bad),
+    );
   }
   assert.match(issuesOf(() => checked({ mqtt: { prefix: '#' } }))[0]!.message, /MQTT topic levels without \+, #/);
   checked({ mqtt: { prefix: 'shop/floor1' }, homeassistant: { prefix: 'ha' } });
-  for (const bad of ['a/b', 'a+b', 'a#', 'has space', 'x'.repeat(65)]) assert.deepEqual(pathsOf(() => checked({ device: { id: bad } })), ['device.id']);
-  assert.deepEqual(pathsOf(() => checked({ mqtt: { clientId: 'a\u0000' } })), ['mqtt.clientId']);
+  for (const bad of ['a/b', 'a+b', 'a#', 'has space', 'x'.repeat(65)])
+    assert.deepEqual(
+      pathsOf(() => checked({ device: { id: bad } })),
+      ['device.id'],
+    );
+  assert.deepEqual(
+    pathsOf(() => checked({ mqtt: { clientId: 'a\u0000' } })),
+    ['mqtt.clientId'],
+  );
 });
 
 test('size limits: log.namespaces at most 64 with plain names; lists bounded', () => {
   const many = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`ns${i}`, 'debug']));
-  assert.deepEqual(pathsOf(() => checked({ log: { namespaces: many } })), ['log.namespaces']);
-  assert.deepEqual(pathsOf(() => checked({ log: { namespaces: { 'a b': 'debug' } } })), ['log.namespaces']);
+  assert.deepEqual(
+    pathsOf(() => checked({ log: { namespaces: many } })),
+    ['log.namespaces'],
+  );
+  assert.deepEqual(
+    pathsOf(() => checked({ log: { namespaces: { 'a b': 'debug' } } })),
+    ['log.namespaces'],
+  );
   checked({ log: { namespaces: Object.fromEntries(Object.entries(many).slice(0, 64)) } });
-  assert.deepEqual(pathsOf(() => checked({ classifier: { models: Array(17).fill('/m') } })), ['classifier.models']);
-  assert.deepEqual(pathsOf(() => checked({ schedule: { openingHours: Array(65).fill({ days: 'daily', from: '0:00', to: '1:00' }) } })), ['schedule.openingHours']);
+  assert.deepEqual(
+    pathsOf(() => checked({ classifier: { models: Array(17).fill('/m') } })),
+    ['classifier.models'],
+  );
+  assert.deepEqual(
+    pathsOf(() => checked({ schedule: { openingHours: Array(65).fill({ days: 'daily', from: '0:00', to: '1:00' }) } })),
+    ['schedule.openingHours'],
+  );
 });
 
 test('whether a key is hot and whether it is remote-settable is declared in the schema (and kept in the JSON Schema)', () => {
@@ -160,10 +246,32 @@ test('whether a key is hot and whether it is remote-settable is declared in the 
   assert.equal(isHot('tracker.minHits'), true, 'a section flag holds for its keys');
   assert.equal(isHot('mqtt.statsIntervalS'), false);
   assert.equal(isHot('detector.model'), false);
-  const local = ['mqtt.url', 'mqtt.clientId', 'mqtt.username', 'mqtt.password', 'mqtt.passwordFile', 'mqtt.tls.ca', 'mqtt.tls.cert', 'mqtt.tls.key',
-    'mqtt.tls.rejectUnauthorized', 'mqtt.embeddedHost', 'mqtt.embeddedPort', 'mqtt.prefix', 'detector.model', 'classifier.models', 'state.dir',
-    'remoteConfig.enabled', 'remoteConfig.persist', 'remoteConfig.maxBytes', 'remoteConfig.allow', 'inference.providers', 'inference.verifySha256',
-    'source.uri', 'device.id', 'homeassistant.prefix'];
+  const local = [
+    'mqtt.url',
+    'mqtt.clientId',
+    'mqtt.username',
+    'mqtt.password',
+    'mqtt.passwordFile',
+    'mqtt.tls.ca',
+    'mqtt.tls.cert',
+    'mqtt.tls.key',
+    'mqtt.tls.rejectUnauthorized',
+    'mqtt.embeddedHost',
+    'mqtt.embeddedPort',
+    'mqtt.prefix',
+    'detector.model',
+    'classifier.models',
+    'state.dir',
+    'remoteConfig.enabled',
+    'remoteConfig.persist',
+    'remoteConfig.maxBytes',
+    'remoteConfig.allow',
+    'inference.providers',
+    'inference.verifySha256',
+    'source.uri',
+    'device.id',
+    'homeassistant.prefix',
+  ];
   for (const path of local) assert.equal(isRemoteSettable(path, []), false, path);
   for (const path of ['detector.scoreThreshold', 'tracker.minHits', 'fusion.margin', 'log.namespaces', 'schedule.timezone', 'mqtt.statsIntervalS']) {
     assert.equal(isRemoteSettable(path, []), true, path);
@@ -171,7 +279,10 @@ test('whether a key is hot and whether it is remote-settable is declared in the 
   assert.equal(isRemoteSettable('mqtt.url', ['mqtt.url']), true, 'the local file opts in per key');
   assert.equal(isRemoteSettable('mqtt.tls.key', ['mqtt.tls']), true, 'or per section');
   assert.equal(isRemoteSettable('remoteConfig.allow', ['remoteConfig']), false, 'never the remote config itself');
-  assert.deepEqual(pathsOf(() => checked({ remoteConfig: { allow: ['remoteConfig.persist', 'mqtt.nope'] } })), ['remoteConfig.allow.0', 'remoteConfig.allow.1']);
+  assert.deepEqual(
+    pathsOf(() => checked({ remoteConfig: { allow: ['remoteConfig.persist', 'mqtt.nope'] } })),
+    ['remoteConfig.allow.0', 'remoteConfig.allow.1'],
+  );
   const json = JSON.parse(schemaJson());
   assert.equal(json.properties.detector.properties.scoreThreshold['x-hot'], true);
   assert.equal(json.properties.tracker['x-remote'], true);
@@ -182,7 +293,10 @@ test('layers: defaults ← file ← overrides (persist) ← environment ← flag
   const dir = mkdtempSync(join(tmpdir(), 'percept-cfg-'));
   const file = join(dir, 'p.yaml');
   writeFileSync(file, `remoteConfig:\n  persist: true\nstate:\n  dir: ${dir}\ndetector:\n  scoreThreshold: 0.6\n  maxFaces: 7\ntracker:\n  minHits: 4\n`);
-  writeFileSync(join(dir, 'config-overrides.json'), JSON.stringify({ detector: { scoreThreshold: 0.8, maxFaces: 9 }, mqtt: { url: 'mqtt://evil' }, fusion: { margin: 0.3 } }));
+  writeFileSync(
+    join(dir, 'config-overrides.json'),
+    JSON.stringify({ detector: { scoreThreshold: 0.8, maxFaces: 9 }, mqtt: { url: 'mqtt://evil' }, fusion: { margin: 0.3 } }),
+  );
   const loaded = loadConfig({ file, env: { PERCEPT_DETECTOR_MAX_FACES: '11' }, overrides: { tracker: { minHits: 5 } } });
   const c = loaded.config;
   assert.equal(c.detector.scoreThreshold, 0.8, 'overrides over the file');
@@ -191,14 +305,27 @@ test('layers: defaults ← file ← overrides (persist) ← environment ← flag
   assert.equal(c.mqtt.url, '', 'a stored override of a local-only key is ignored');
   assert.match(loaded.warnings.join('\n'), /ignoring mqtt\.url in .*config-overrides\.json: not settable remotely/);
   const from = provenance(loaded.layers);
-  assert.deepEqual([from['detector.scoreThreshold'], from['detector.maxFaces'], from['tracker.minHits'], from['fusion.margin'], from['remoteConfig.persist'], from['detector.iouThreshold']],
-    ['overrides', 'environment', 'flags', 'overrides', 'file', 'default']);
+  assert.deepEqual(
+    [
+      from['detector.scoreThreshold'],
+      from['detector.maxFaces'],
+      from['tracker.minHits'],
+      from['fusion.margin'],
+      from['remoteConfig.persist'],
+      from['detector.iouThreshold'],
+    ],
+    ['overrides', 'environment', 'flags', 'overrides', 'file', 'default'],
+  );
   writeFileSync(join(dir, 'config-overrides.json'), '{not json');
   const corrupt = loadConfig({ file, env: {} });
   assert.equal(corrupt.config.detector.scoreThreshold, 0.6);
   assert.match(corrupt.warnings[0]!, /ignoring .*config-overrides\.json/);
   writeFileSync(join(dir, 'config-overrides.json'), JSON.stringify({ detector: { scoreThreshold: 7 } }));
-  assert.match(loadConfig({ file, env: {} }).warnings[0]!, /detector\.scoreThreshold: must be <= 1/, 'a stored value this version refuses does not stop the start');
+  assert.match(
+    loadConfig({ file, env: {} }).warnings[0]!,
+    /detector\.scoreThreshold: must be <= 1/,
+    'a stored value this version refuses does not stop the start',
+  );
   writeFileSync(file, 'detector:\n  scoreThreshold: 0.6\n');
   assert.equal(loadConfig({ file, env: {} }).layers.overridesFile, null, 'persist off: no overrides file');
 });

@@ -19,8 +19,24 @@ import { pick, rng } from '../helpers/rng.js';
 FormatRegistry.Set('date-time', (v) => /^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)));
 
 const SEEDS = ['{"id":"ad-1"}', '{"id":"ad-2","name":"Spring sale"}', '{"id":null}', '{"id":"x","name":""}'];
-const ODD = ['', 'null', '[]', '{}', '{"id":5}', '{"id":""}', '{"id":"a","extra":1}', '{"name":"n"}', `{"id":"${'x'.repeat(200)}"}`, '{"id":"a","name":7}',
-  '{"__proto__":{"id":"p"}}', '"ad-1"', '{"id":"ad-1"', '\u0000', '{"id":"ad\u0000"}', '{"id":null,"name":"x"}'];
+const ODD = [
+  '',
+  'null',
+  '[]',
+  '{}',
+  '{"id":5}',
+  '{"id":""}',
+  '{"id":"a","extra":1}',
+  '{"name":"n"}',
+  `{"id":"${'x'.repeat(200)}"}`,
+  '{"id":"a","name":7}',
+  '{"__proto__":{"id":"p"}}',
+  '"ad-1"',
+  '{"id":"ad-1"',
+  '\u0000',
+  '{"id":"ad\u0000"}',
+  '{"id":null,"name":"x"}',
+];
 
 function mutate(r: () => number, s: string): string {
   const chars = [...s];
@@ -40,10 +56,20 @@ test('content/set: 1,500 generated and mutated payloads — applied whole or ref
   const log = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined, debug: () => undefined } as unknown as Logger;
   const records: object[] = [];
   const publisher = { subscribe: () => undefined } as unknown as Publisher;
-  const bus = createBus((name, err) => { throw new Error(`${name}: ${err.message}`); });
+  const bus = createBus((name, err) => {
+    throw new Error(`${name}: ${err.message}`);
+  });
   const ctx: FeatureContext = {
-    bus, publisher, config: defaults(), topics: deviceTopics('percept', 'fuzz'), device: 'fuzz', stateDir: '/nonexistent', version: 't', model: 'm',
-    log: () => log, records: { publish: (_topic, payload) => records.push(payload) },
+    bus,
+    publisher,
+    config: defaults(),
+    topics: deviceTopics('percept', 'fuzz'),
+    device: 'fuzz',
+    stateDir: '/nonexistent',
+    version: 't',
+    model: 'm',
+    log: () => log,
+    records: { publish: (_topic, payload) => records.push(payload) },
   };
   const feature = new ImpressionsFeature(ctx);
   feature.start();
@@ -58,9 +84,16 @@ test('content/set: 1,500 generated and mutated payloads — applied whole or ref
     let valid = false;
     try {
       const body = JSON.parse(text) as { id?: unknown };
-      valid = typeof body === 'object' && body !== null && !Array.isArray(body) && (body.id === null || (typeof body.id === 'string' && body.id.length > 0 && body.id.length <= 128)) &&
-        Object.keys(body).every((k) => k === 'id' || k === 'name') && (!('name' in body) || (typeof (body as { name?: unknown }).name === 'string' && ((body as { name: string }).name.length <= 256)));
-    } catch { /* not JSON */ }
+      valid =
+        typeof body === 'object' &&
+        body !== null &&
+        !Array.isArray(body) &&
+        (body.id === null || (typeof body.id === 'string' && body.id.length > 0 && body.id.length <= 128)) &&
+        Object.keys(body).every((k) => k === 'id' || k === 'name') &&
+        (!('name' in body) || (typeof (body as { name?: unknown }).name === 'string' && (body as { name: string }).name.length <= 256));
+    } catch {
+      /* not JSON */
+    }
     if (retained || !valid) {
       assert.equal(warnings.length, before.warnings + 1, `refused with one log line: ${JSON.stringify(text)} (retained ${retained})`);
       assert.equal(records.length, before.records, 'a refused message changes nothing');

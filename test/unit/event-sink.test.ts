@@ -147,16 +147,8 @@ test('default state directory: system dir for root, $XDG_STATE_HOME/percept or ~
   assert.equal(defaultStateDir({}, 0, '/root'), '/var/lib/percept');
   assert.equal(defaultStateDir({ XDG_STATE_HOME: '/x/state' }, 1000, '/home/u'), '/x/state/percept');
   assert.equal(defaultStateDir({}, 1000, '/home/u'), '/home/u/.local/state/percept');
-  assert.equal(
-    defaultStateDir({ XDG_STATE_HOME: 'relative' }, 1000, '/home/u'),
-    '/home/u/.local/state/percept',
-    'a relative XDG path is ignored (spec)',
-  );
-  assert.equal(
-    defaultStateDir({ STATE_DIRECTORY: '/var/lib/private/percept' }, 61000, '/'),
-    '/var/lib/private/percept',
-    'systemd StateDirectory=',
-  );
+  assert.equal(defaultStateDir({ XDG_STATE_HOME: 'relative' }, 1000, '/home/u'), '/home/u/.local/state/percept', 'a relative XDG path is ignored (spec)');
+  assert.equal(defaultStateDir({ STATE_DIRECTORY: '/var/lib/private/percept' }, 61000, '/'), '/var/lib/private/percept', 'systemd StateDirectory=');
 });
 
 test('disk full: the sink keeps numbering, reports degraded, never reuses a seq, writes everything back', () => {

@@ -35,14 +35,7 @@ test('config set: values are typed by the schema', () => {
 });
 
 test('config set: wrong types, unknown keys, sections and bounds are refused with the key named', () => {
-  const wrong = patchFromPairs([
-    'detector.minFacePx=big',
-    'source.loop=maybe',
-    'detector.maxFaces=2.5',
-    'detector.minFacePxx=3',
-    'detector=1',
-    'novalue',
-  ]);
+  const wrong = patchFromPairs(['detector.minFacePx=big', 'source.loop=maybe', 'detector.maxFaces=2.5', 'detector.minFacePxx=3', 'detector=1', 'novalue']);
   assert.deepEqual(
     wrong.errors.map((e) => e.path),
     ['detector.minFacePx', 'source.loop', 'detector.maxFaces', 'detector.minFacePxx', 'detector', 'novalue'],
@@ -56,10 +49,7 @@ test('config set: wrong types, unknown keys, sections and bounds are refused wit
 test('config set: the device answer decides the exit code and what is printed', () => {
   const lines: string[] = [];
   const print = (l: string) => lines.push(l);
-  assert.equal(
-    describeResult({ requestId: 'r', ok: true, errors: [], applied: ['detector.minFacePx'], restartRequired: ['mqtt.url'] }, print, print),
-    0,
-  );
+  assert.equal(describeResult({ requestId: 'r', ok: true, errors: [], applied: ['detector.minFacePx'], restartRequired: ['mqtt.url'] }, print, print), 0);
   assert.deepEqual(lines, ['applied now: detector.minFacePx', 'needs a restart to take effect: mqtt.url (e.g. systemctl restart percept)']);
   lines.length = 0;
   assert.equal(
@@ -155,12 +145,7 @@ test('watch: the screen fits 80 columns and shows status, stats, people with dwe
     t0 - 2000,
   );
   for (let i = 1; i <= 10; i++)
-    s = reduce(
-      s,
-      'event',
-      ev(i, i % 2 ? 'entered' : 'left', `${i}0000000-aaaa-4bbb-8ccc-dddddddddddd`, '2026-11-28T09:59:5' + (i % 10) + 'Z'),
-      t0,
-    );
+    s = reduce(s, 'event', ev(i, i % 2 ? 'entered' : 'left', `${i}0000000-aaaa-4bbb-8ccc-dddddddddddd`, '2026-11-28T09:59:5' + (i % 10) + 'Z'), t0);
   s = reduce(s, 'event', ev(10, 'left', 'dup', '2026-11-28T09:59:59Z'), t0); // a QoS 1 duplicate
   const lines = render(s, t0, 80);
   for (const l of lines) assert.ok(l.length <= 80, `${l.length} columns: ${l}`);
@@ -190,10 +175,7 @@ test('unknown PERCEPT_* variables are warned about, with the likely key', () => 
     PERCEPT_WHATEVER: 'x',
     HOME: '/root',
   };
-  assert.deepEqual(unknownEnvVars(env), [
-    { name: 'PERCEPT_DETECTOR_MIN_FACEPX', suggestion: 'PERCEPT_DETECTOR_MIN_FACE_PX' },
-    { name: 'PERCEPT_WHATEVER' },
-  ]);
+  assert.deepEqual(unknownEnvVars(env), [{ name: 'PERCEPT_DETECTOR_MIN_FACEPX', suggestion: 'PERCEPT_DETECTOR_MIN_FACE_PX' }, { name: 'PERCEPT_WHATEVER' }]);
   assert.match(envWarnings(env)[0]!, /PERCEPT_DETECTOR_MIN_FACEPX names no config key.*did you mean PERCEPT_DETECTOR_MIN_FACE_PX/);
 });
 

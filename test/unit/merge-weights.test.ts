@@ -22,9 +22,7 @@ const M = Float32Array.from({ length: out }, () => 1 + 0.1 * rnd());
 /** (W + s·B·A) and, with m, (m / ‖row‖) · row — written as plainly as the formulas read. */
 function reference(magnitude?: Float32Array): number[][] {
   const rows = [...Array(out)].map((_, o) =>
-    [...Array(inp)].map(
-      (_, i) => W[o * inp + i]! + scale * [...Array(rank)].reduce((acc, _, k) => acc + B[o * rank + k]! * A[k * inp + i]!, 0),
-    ),
+    [...Array(inp)].map((_, i) => W[o * inp + i]! + scale * [...Array(rank)].reduce((acc, _, k) => acc + B[o * rank + k]! * A[k * inp + i]!, 0)),
   );
   if (!magnitude) return rows;
   return rows.map((row, o) => {

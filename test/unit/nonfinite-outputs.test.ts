@@ -23,9 +23,7 @@ test('non-finite model outputs fail the classification with a clear error instea
   ] as const) {
     assert.throws(
       () => decodeOutput(spec, row),
-      (err: unknown) =>
-        err instanceof NonFiniteOutputError &&
-        new RegExp(`model output "${spec.name}" \\(${spec.task}\\) has`).test((err as Error).message),
+      (err: unknown) => err instanceof NonFiniteOutputError && new RegExp(`model output "${spec.name}" \\(${spec.task}\\) has`).test((err as Error).message),
       `${spec.name} ${row}`,
     );
   }

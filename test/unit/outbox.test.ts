@@ -51,10 +51,7 @@ test('bounded by count: the oldest go, counted and warned about', () => {
 test('seqs from 10^12 up (13+ digits) sort numerically and deliver, next to old 12-digit names', () => {
   const dir = fresh();
   mkdirSync(join(dir, 'outbox'));
-  writeFileSync(
-    join(dir, 'outbox', '999999999999.json'),
-    JSON.stringify({ topic: 't/old', payload: '{"seq":999999999999}', storedAt: Date.now() }),
-  );
+  writeFileSync(join(dir, 'outbox', '999999999999.json'), JSON.stringify({ topic: 't/old', payload: '{"seq":999999999999}', storedAt: Date.now() }));
   const box = new Outbox(dir, limits);
   for (const s of [1e12 + 1, 1e12, 2 ** 53 - 1]) box.put(entry(s));
   const again = new Outbox(dir, limits);

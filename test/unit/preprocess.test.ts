@@ -2,13 +2,25 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadOpenCV, type CV } from '../../agent/capture/opencv.js';
-import { canvasBorders, clampRegion, cropModeFor, faceCrop, hwcToNchw, padPlacement, writeAlignedInput, writeFaceInput, writeInput } from '../../agent/inference/preprocess.js';
+import {
+  canvasBorders,
+  clampRegion,
+  cropModeFor,
+  faceCrop,
+  hwcToNchw,
+  padPlacement,
+  writeAlignedInput,
+  writeFaceInput,
+  writeInput,
+} from '../../agent/inference/preprocess.js';
 import { TEMPLATE_112, type FiveLandmarks, type Point } from '../../agent/lib/align.js';
 import type { Detection } from '../../agent/detect/detector.js';
 import type { ModelManifest } from '../../agent/inference/manifest.js';
 
 let cv: CV;
-before(async () => { cv = await loadOpenCV(); });
+before(async () => {
+  cv = await loadOpenCV();
+});
 
 const manifest = (size: number, resize: ModelManifest['input']['resize'], mean = [0, 0, 0], std = [1, 1, 1], colour: 'RGB' | 'BGR' = 'RGB') =>
   ({ input: { name: 'x', shape: ['batch', 3, size, size], layout: 'NCHW', colour, resize, normalise: { mean, std } } }) as unknown as ModelManifest;
@@ -18,7 +30,10 @@ test('HWC BGR bytes → NCHW RGB floats, normalised', () => {
   const out = new Float32Array(6);
   hwcToNchw(new Uint8Array([10, 20, 30, 40, 50, 60]), 2, 1, true, 'RGB', [0.5 * 255, 0.5 * 255, 0.5 * 255], [0.5 * 255, 0.5 * 255, 0.5 * 255], out);
   const f = (v: number) => (v / 255 - 0.5) / 0.5; // PE preprocessing
-  assert.deepEqual([...out].map((v) => +v.toFixed(6)), [f(30), f(60), f(20), f(50), f(10), f(40)].map((v) => +v.toFixed(6)));
+  assert.deepEqual(
+    [...out].map((v) => +v.toFixed(6)),
+    [f(30), f(60), f(20), f(50), f(10), f(40)].map((v) => +v.toFixed(6)),
+  );
   const bgr = new Float32Array(6);
   hwcToNchw(new Uint8Array([10, 20, 30, 40, 50, 60]), 2, 1, true, 'BGR', [0, 0, 0], [1, 1, 1], bgr, 0);
   assert.deepEqual([...bgr], [10, 40, 20, 50, 30, 60]);
@@ -54,7 +69,10 @@ test('writeInput: pad-centre adds black bars, out-of-frame parts are black, batc
   writeInput(cv, img, { x: 0, y: 1, w: 4, h: 2 }, manifest(4, 'pad-centre'), out, 1);
   const r = [...out.subarray(48, 64)];
   assert.deepEqual(r, [0, 0, 0, 0, 100, 100, 100, 100, 100, 100, 100, 100, 0, 0, 0, 0]);
-  assert.ok(out.subarray(0, 48).every((v) => v === -1), 'slot 0 untouched');
+  assert.ok(
+    out.subarray(0, 48).every((v) => v === -1),
+    'slot 0 untouched',
+  );
   // Region half outside the frame on the left: that half is black.
   const off = new Float32Array(3 * 4 * 4);
   writeInput(cv, img, { x: -2, y: 0, w: 4, h: 4 }, manifest(4, 'squash'), off, 0);
@@ -72,7 +90,19 @@ function splitFrame() {
 const upright = TEMPLATE_112.map(([x, y]) => [2 * x + 50, 2 * y + 30] as Point) as unknown as FiveLandmarks;
 const turned = upright.map(([x, y]) => [150 - (y - 150), 150 + (x - 150)] as Point) as unknown as FiveLandmarks;
 const aligned = (size: number, margin = 0) =>
-  ({ name: 'a', input: { name: 'x', shape: ['batch', 3, size, size], layout: 'NCHW', colour: 'RGB', resize: 'squash', crop: 'aligned-5pt', cropMargin: margin, normalise: { mean: [0, 0, 0], std: [1, 1, 1] } } }) as unknown as ModelManifest;
+  ({
+    name: 'a',
+    input: {
+      name: 'x',
+      shape: ['batch', 3, size, size],
+      layout: 'NCHW',
+      colour: 'RGB',
+      resize: 'squash',
+      crop: 'aligned-5pt',
+      cropMargin: margin,
+      normalise: { mean: [0, 0, 0], std: [1, 1, 1] },
+    },
+  }) as unknown as ModelManifest;
 
 test('writeAlignedInput: the template-sized crop samples frame point 2·(u, v) + (50, 30)', () => {
   const out = new Float32Array(3 * 112 * 112);
@@ -100,7 +130,11 @@ test('writeAlignedInput: a face turned 90° comes out upright; margins shrink th
   // Near the crop's left edge the frame runs out (x < 0): black in every plane.
   assert.deepEqual([small[28 * 56 + 2]!, small[56 * 56 + 28 * 56 + 2]!, small[2 * 56 * 56 + 28 * 56 + 2]!], [0, 0, 0]);
   assert.equal(small[2 * 56 * 56 + 28 * 56 + 20], 255, 'inside the frame on the left: blue');
-  assert.throws(() => writeAlignedInput(cv, splitFrame(), upright, { ...aligned(56), input: { ...aligned(56).input, shape: ['batch', 3, 56, 64] } } as ModelManifest, small, 0), /square input/);
+  assert.throws(
+    () =>
+      writeAlignedInput(cv, splitFrame(), upright, { ...aligned(56), input: { ...aligned(56).input, shape: ['batch', 3, 56, 64] } } as ModelManifest, small, 0),
+    /square input/,
+  );
 });
 
 test('crop choice: aligned only when the manifest asks and landmarks exist; else the box', () => {
@@ -120,5 +154,8 @@ test('crop choice: aligned only when the manifest asks and landmarks exist; else
   const det: Detection = { box: { x: 0, y: 0, w: 100, h: 100 }, score: 0.9, landmarks: turned.slice(0, 4).map(([x, y]) => [x, y]) };
   viaFace.fill(-1);
   writeFaceInput(cv, splitFrame(), { ...det.box, landmarks: det.landmarks }, m, 0, viaFace, 0);
-  assert.ok(viaFace.subarray(0, 112 * 112).every((v) => v === 0), 'four points: the box crop');
+  assert.ok(
+    viaFace.subarray(0, 112 * 112).every((v) => v === 0),
+    'four points: the box crop',
+  );
 });

@@ -12,10 +12,7 @@ test('URL userinfo: the password goes, the user and the rest stay', () => {
   assert.equal(redactText('rtsp://admin:camPW@10.0.0.5:554/stream1'), 'rtsp://admin:***@10.0.0.5:554/stream1');
   assert.equal(redactText('mqtts://u:p@ss@word@host/x'), 'mqtts://u:***@host/x', 'an unencoded @ in the password');
   assert.equal(redactText('wss://u:pa:ss@h'), 'wss://u:***@h', 'a colon in the password');
-  assert.equal(
-    redactText('camera rtsp://a:camPW@cam/1 lost; broker "mqtt://b:s3cr3t@x" down'),
-    'camera rtsp://a:***@cam/1 lost; broker "mqtt://b:***@x" down',
-  );
+  assert.equal(redactText('camera rtsp://a:camPW@cam/1 lost; broker "mqtt://b:s3cr3t@x" down'), 'camera rtsp://a:***@cam/1 lost; broker "mqtt://b:***@x" down');
   assert.equal(redactText('rtsp://admin@cam/1'), 'rtsp://admin@cam/1', 'a user name alone is not a secret');
   assert.equal(redactText('rtsp://cam/1?user=admin&password=camPW&channel=1'), 'rtsp://cam/1?user=admin&password=***&channel=1');
   assert.equal(redactText('http://x/y?token=tok123'), 'http://x/y?token=***');

@@ -6,15 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeLayers, loadConfig, type ConfigLayers } from '../../agent/config/load.js';
-import {
-  applyHot,
-  commitPatch,
-  describeResult,
-  evaluatePatch,
-  reloadFromFile,
-  resultPayload,
-  shouldIgnore,
-} from '../../agent/config/remote.js';
+import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload, shouldIgnore } from '../../agent/config/remote.js';
 import { writeOverrides } from '../../agent/config/overrides.js';
 
 const layersOf = (file: object, more: Partial<ConfigLayers> = {}): ConfigLayers => ({
@@ -116,16 +108,11 @@ test('values that would fail at run time are refused: bounds, time zone, topic s
   assert.deepEqual(refusedAt({ detector: { intervalMs: 1e29 } }), ['detector.intervalMs']);
   assert.deepEqual(refusedAt({ source: { frozenMs: 2 ** 31 } }), ['source.frozenMs']);
   assert.deepEqual(refusedAt({ schedule: { timezone: 'Mars/Olympus' } }), ['schedule.timezone']);
-  assert.deepEqual(refusedAt({ schedule: { openingHours: [{ days: 'xyz', from: '08:00', to: '18:00' }] } }), [
-    'schedule.openingHours.0.days',
-  ]);
+  assert.deepEqual(refusedAt({ schedule: { openingHours: [{ days: 'xyz', from: '08:00', to: '18:00' }] } }), ['schedule.openingHours.0.days']);
   assert.deepEqual(refusedAt({ homeassistant: { prefix: '#' } }), ['homeassistant.prefix']);
   assert.deepEqual(refusedAt({ source: { reconnectMinMs: 60_000, reconnectMaxMs: 1000 } }), ['source.reconnectMinMs']);
   const wide = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`k${i}`, 1]));
-  assert.match(
-    evaluatePatch(layers, JSON.stringify({ log: { namespaces: wide } }), { maxBytes: 1e6 }).errors[0]!.message,
-    /more than 256 keys/,
-  );
+  assert.match(evaluatePatch(layers, JSON.stringify({ log: { namespaces: wide } }), { maxBytes: 1e6 }).errors[0]!.message, /more than 256 keys/);
   assert.match(evaluatePatch(layers, 'x'.repeat(101), { maxBytes: 100 }).errors[0]!.message, /at most 100 \(remoteConfig\.maxBytes\)/);
 });
 
@@ -150,10 +137,7 @@ test('300 patches each adding a log namespace: the map stops at 64, memory stays
 test('a key set by a flag or the environment is refused: the patch would not take effect', () => {
   const layers = layersOf(SOURCE, { flags: { tracker: { minHits: 3 } }, environment: { detector: { maxFaces: 5 } } });
   assert.match(evaluatePatch(layers, '{"tracker":{"minHits":2}}').errors[0]!.message, /set by a command-line flag/);
-  assert.match(
-    evaluatePatch(layers, '{"detector":{"maxFaces":2}}').errors[0]!.message,
-    /set by the environment \(PERCEPT_DETECTOR_MAX_FACES\)/,
-  );
+  assert.match(evaluatePatch(layers, '{"detector":{"maxFaces":2}}').errors[0]!.message, /set by the environment \(PERCEPT_DETECTOR_MAX_FACES\)/);
 });
 
 test('persisting: the overrides file in the state dir, loaded over the YAML at the next start; a failed write is not ok', () => {
@@ -176,9 +160,7 @@ test('persisting: the overrides file in the state dir, loaded over the YAML at t
   assert.match(failed.errors[0]!.message, /not saved \(EROFS writing .*config-overrides\.json\); nothing changed/);
   assert.ok(failed.next === undefined && failed.layers === undefined);
   assert.throws(() => writeOverrides(join(dir, 'no-such-dir', 'x.json'), {}), /ENOENT/);
-  const inMemory = commitPatch(evaluatePatch(layersOf(SOURCE), '{"detector":{"scoreThreshold":0.9}}'), () =>
-    assert.fail('persist off: nothing written'),
-  );
+  const inMemory = commitPatch(evaluatePatch(layersOf(SOURCE), '{"detector":{"scoreThreshold":0.9}}'), () => assert.fail('persist off: nothing written'));
   assert.equal(inMemory.ok, true);
 });
 
@@ -237,15 +219,7 @@ test('config/result carries the contract fields only, never the config or its la
   const r = evaluatePatch(layersOf({ ...SOURCE, mqtt: { password: 'hunter2' } }), '{"requestId":"a","detector":{"scoreThreshold":0.6}}');
   assert.deepEqual(Object.keys(resultPayload(r)).sort(), ['applied', 'errors', 'ok', 'requestId', 'restartRequired']);
   assert.ok(!JSON.stringify(resultPayload(r)).includes('hunter2'));
-  const legacy = evaluatePatch(
-    composeLayers(layersOf({ ...SOURCE, mqtt: { password: 'hunter2' } })),
-    '{"detector":{"scoreThreshold":0.6}}',
-    1000,
-  );
+  const legacy = evaluatePatch(composeLayers(layersOf({ ...SOURCE, mqtt: { password: 'hunter2' } })), '{"detector":{"scoreThreshold":0.6}}', 1000);
   assert.equal(legacy.layers, undefined, 'the pre-layers caller publishes the rest of the result');
-  assert.equal(
-    evaluatePatch(composeLayers(layersOf(SOURCE)), '{"mqtt":{"url":"mqtt://evil"}}', 1000).ok,
-    false,
-    'and gets the allow list too',
-  );
+  assert.equal(evaluatePatch(composeLayers(layersOf(SOURCE)), '{"mqtt":{"url":"mqtt://evil"}}', 1000).ok, false, 'and gets the allow list too');
 });

@@ -40,7 +40,14 @@ test('daily summary: visits per local hour by label, counts only; rollover start
   const s = book.current();
   assert.equal(s.date, '2026-11-27');
   assert.equal(s.visits, 3);
-  assert.deepEqual(s.byHour.map((h) => [h.hour, h.visits]), [[9, 2], [14, 1]], 'Berlin local hours');
+  assert.deepEqual(
+    s.byHour.map((h) => [h.hour, h.visits]),
+    [
+      [9, 2],
+      [14, 1],
+    ],
+    'Berlin local hours',
+  );
   assert.equal(s.byHour[0]!.gender.male, 1);
   assert.equal(s.byHour[0]!.age['70+'], 1);
   assert.ok(!JSON.stringify(s).includes('person'));

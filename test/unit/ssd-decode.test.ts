@@ -7,7 +7,10 @@ const V = [10, 10, 5, 5];
 
 test('a zero encoding decodes to its prior box', () => {
   const priors = [0.1, 0.2, 0.3, 0.6];
-  assert.deepEqual(decodeBox([0, 0, 0, 0], priors, 0, V).map((v) => +v.toFixed(12)), [0.1, 0.2, 0.3, 0.6]);
+  assert.deepEqual(
+    decodeBox([0, 0, 0, 0], priors, 0, V).map((v) => +v.toFixed(12)),
+    [0.1, 0.2, 0.3, 0.6],
+  );
 });
 
 test('known value: shift and scale against a prior', () => {
@@ -34,12 +37,22 @@ test('iou known values', () => {
 
 test('NMS keeps the best of overlapping boxes and every separate one', () => {
   const c = (index: number, score: number, box: [number, number, number, number]): Candidate => ({ index, score, box });
-  const kept = nonMaxSuppression([
-    c(0, 0.6, [0, 0, 1, 1]),
-    c(1, 0.9, [0.05, 0.05, 1.05, 1.05]), // overlaps 0 by ~0.82: wins
-    c(2, 0.7, [2, 2, 3, 3]),
-    c(3, 0.8, [0, 0.6, 1, 1.6]), // overlaps 1 by < 0.5: kept
-  ], 0.5, 10);
-  assert.deepEqual(kept.map((k) => k.index), [1, 3, 2]);
-  assert.deepEqual(nonMaxSuppression([c(0, 0.9, [0, 0, 1, 1]), c(1, 0.8, [2, 2, 3, 3])], 0.5, 1).map((k) => k.index), [0]);
+  const kept = nonMaxSuppression(
+    [
+      c(0, 0.6, [0, 0, 1, 1]),
+      c(1, 0.9, [0.05, 0.05, 1.05, 1.05]), // overlaps 0 by ~0.82: wins
+      c(2, 0.7, [2, 2, 3, 3]),
+      c(3, 0.8, [0, 0.6, 1, 1.6]), // overlaps 1 by < 0.5: kept
+    ],
+    0.5,
+    10,
+  );
+  assert.deepEqual(
+    kept.map((k) => k.index),
+    [1, 3, 2],
+  );
+  assert.deepEqual(
+    nonMaxSuppression([c(0, 0.9, [0, 0, 1, 1]), c(1, 0.8, [2, 2, 3, 3])], 0.5, 1).map((k) => k.index),
+    [0],
+  );
 });

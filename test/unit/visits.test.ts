@@ -43,7 +43,10 @@ test('occlusion: hidden for half a second is the same visit', () => {
 test('two people crossing keep their identities (constant-velocity prediction)', () => {
   const h = harness({ appearance: false, answer: (who) => gender(who === 'a' ? 0.9 : 0.1) });
   // A walks right, B walks left, same height; their boxes overlap in the middle frames.
-  h.frames(40, (i) => [{ who: 'a', x: 100 + i * 20 }, { who: 'b', x: 880 - i * 20, y: 410 }]);
+  h.frames(40, (i) => [
+    { who: 'a', x: 100 + i * 20 },
+    { who: 'b', x: 880 - i * 20, y: 410 },
+  ]);
   h.leave();
   const byPerson = new Map<string, VisitEvent[]>();
   for (const e of h.events) byPerson.set(e.person, [...(byPerson.get(e.person) ?? []), e]);
@@ -59,7 +62,10 @@ test('two people crossing keep their identities (constant-velocity prediction)',
 
 test('a face shrinking into the distance stays one visit and stops being classified when too small', () => {
   const h = harness({ visit: { reclassifyMs: 500, minGapMs: 500 } });
-  h.frames(40, (i) => { const s = 120 - i * 2.5; return [at(400 + i, 300, s)]; }); // 120 px → 22.5 px
+  h.frames(40, (i) => {
+    const s = 120 - i * 2.5;
+    return [at(400 + i, 300, s)];
+  }); // 120 px → 22.5 px
   h.leave();
   assert.deepEqual(types(h.events), ['entered:p1', 'left:p1']);
   const left = h.events[1]!;
@@ -74,7 +80,10 @@ test('a single misclassified sample never changes the published label', () => {
   const h = harness({ visit: { reclassifyMs: 1000, minGapMs: 1000 }, answer: (_p, call) => gender(call === 3 ? 0.01 : 0.9) });
   h.frames(60, () => [at(300)]);
   h.leave();
-  assert.deepEqual(h.events.map((e) => e.type), ['entered', 'left']);
+  assert.deepEqual(
+    h.events.map((e) => e.type),
+    ['entered', 'left'],
+  );
   assert.equal(h.events[1]!.attributes.gender!.label, 'female');
   assert.equal(h.events[1]!.samples, 5);
 });
@@ -84,7 +93,10 @@ test('a sustained change is published once as "updated", after margin, samples a
   const h = harness({ visit: { reclassifyMs: 1000, minGapMs: 1000, maxSamples: 10 }, answer: (_p, call) => gender(call <= 2 ? 0.05 : 0.95) });
   h.frames(100, () => [at(300)]);
   h.leave();
-  assert.deepEqual(h.events.map((e) => e.type), ['entered', 'updated', 'left']);
+  assert.deepEqual(
+    h.events.map((e) => e.type),
+    ['entered', 'updated', 'left'],
+  );
   assert.equal(h.events[0]!.attributes.gender!.label, 'male');
   assert.equal(h.events[1]!.attributes.gender!.label, 'female');
   assert.ok(h.events[1]!.samples >= 4);
@@ -113,7 +125,10 @@ test('a face never classifiable is still announced after the enter timeout, with
   const h = harness();
   h.frames(50, () => [at(300, 300, 30)]); // 30 px: tracked, never classified
   h.leave();
-  assert.deepEqual(h.events.map((e) => e.type), ['entered', 'left']);
+  assert.deepEqual(
+    h.events.map((e) => e.type),
+    ['entered', 'left'],
+  );
   assert.equal(h.events[0]!.ts - h.events[0]!.confirmedAt!, 3000);
   assert.deepEqual(h.events[0]!.attributes, {});
 });

@@ -160,13 +160,7 @@ function patchWeight(file: string, t: Target, plan: AdapterPlan): void {
   }
 }
 
-async function newManifest(
-  tmp: string,
-  baseDir: string,
-  base: MergeableManifest,
-  plan: AdapterPlan,
-  opts: MergeOptions,
-): Promise<MergeableManifest> {
+async function newManifest(tmp: string, baseDir: string, base: MergeableManifest, plan: AdapterPlan, opts: MergeOptions): Promise<MergeableManifest> {
   const sha = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
   const adapterSha = await sha256File(plan.weightsPath);
   const configSha = sha(plan.configPath);

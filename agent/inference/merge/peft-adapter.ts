@@ -80,13 +80,9 @@ export function readAdapterConfig(dir: string): {
   const configPath = join(dir, 'adapter_config.json');
   const weightsPath = join(dir, 'adapter_model.safetensors');
   if (!existsSync(configPath))
-    throw new AdapterMismatch(
-      `${dir} has no adapter_config.json (a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors)`,
-    );
+    throw new AdapterMismatch(`${dir} has no adapter_config.json (a PEFT adapter directory holds adapter_config.json and adapter_model.safetensors)`);
   if (!existsSync(weightsPath)) {
-    const bin = existsSync(join(dir, 'adapter_model.bin'))
-      ? ' (it has adapter_model.bin: save with safe_serialization=True, pickles are not read)'
-      : '';
+    const bin = existsSync(join(dir, 'adapter_model.bin')) ? ' (it has adapter_model.bin: save with safe_serialization=True, pickles are not read)' : '';
     throw new AdapterMismatch(`${dir} has no adapter_model.safetensors${bin}`);
   }
   let config: PeftConfig;
@@ -100,12 +96,9 @@ export function readAdapterConfig(dir: string): {
   if (!Number.isInteger(config.r) || config.r! < 1) problems.push(`r is ${config.r}, needs a positive integer`);
   if (typeof config.lora_alpha !== 'number') problems.push(`lora_alpha is ${config.lora_alpha}, needs a number`);
   if (config.fan_in_fan_out) problems.push('fan_in_fan_out is true (Conv1D-style layers); PE-Core has nn.Linear layers only');
-  if (config.bias && config.bias !== 'none')
-    problems.push(`bias is "${config.bias}": trained biases are not merged; train with bias="none"`);
+  if (config.bias && config.bias !== 'none') problems.push(`bias is "${config.bias}": trained biases are not merged; train with bias="none"`);
   if (config.modules_to_save?.length)
-    problems.push(
-      `modules_to_save ${JSON.stringify(config.modules_to_save)}: whole replaced modules cannot be merged into a percept model`,
-    );
+    problems.push(`modules_to_save ${JSON.stringify(config.modules_to_save)}: whole replaced modules cannot be merged into a percept model`);
   if (problems.length) throw new AdapterMismatch(`adapter_config.json: ${problems.join('; ')}`);
   return { config, configPath, weightsPath };
 }
@@ -120,9 +113,7 @@ export function planAdapter(dir: string, adaptable: Record<string, AdaptableLaye
     for (const key of file.entries.keys()) {
       const part = (Object.keys(SUFFIXES) as ('A' | 'B' | 'M')[]).find((p) => key.endsWith(SUFFIXES[p]));
       if (!key.startsWith(PREFIX) || !part) {
-        throw new AdapterMismatch(
-          `adapter tensor ${key} is not a PEFT LoRA tensor (${PREFIX}<module>${SUFFIXES.A} / ${SUFFIXES.B} / ${SUFFIXES.M})`,
-        );
+        throw new AdapterMismatch(`adapter tensor ${key} is not a PEFT LoRA tensor (${PREFIX}<module>${SUFFIXES.A} / ${SUFFIXES.B} / ${SUFFIXES.M})`);
       }
       const module = key.slice(PREFIX.length, key.length - SUFFIXES[part].length);
       if (!adaptable[module]) {
@@ -140,9 +131,7 @@ export function planAdapter(dir: string, adaptable: Record<string, AdaptableLaye
       const layer = adaptable[module]!;
       const [out, inp] = layer.shape;
       if (!keys.A || !keys.B)
-        throw new AdapterMismatch(
-          `adapter tensor ${keys.A ?? keys.B ?? keys.M} has no partner ${keys.A ? 'lora_B' : 'lora_A'} for ${module}`,
-        );
+        throw new AdapterMismatch(`adapter tensor ${keys.A ?? keys.B ?? keys.M} has no partner ${keys.A ? 'lora_B' : 'lora_A'} for ${module}`);
       if (dora !== Boolean(keys.M)) {
         throw new AdapterMismatch(
           dora
@@ -157,17 +146,12 @@ export function planAdapter(dir: string, adaptable: Record<string, AdaptableLaye
       if (a.length !== 2 || b.length !== 2) throw new AdapterMismatch(`adapter tensor ${a.length !== 2 ? keys.A : keys.B} is not a matrix`);
       if (a[1] !== inp || b[0] !== out) {
         const bad =
-          a[1] !== inp
-            ? `${keys.A} has shape [${a.join(', ')}], needs [${rank}, ${inp}]`
-            : `${keys.B} has shape [${b.join(', ')}], needs [${out}, ${rank}]`;
-        throw new AdapterMismatch(
-          `adapter tensor ${bad} for the base layer ${module} (weight [${out}, ${inp}]); an adapter for another backbone?`,
-        );
+          a[1] !== inp ? `${keys.A} has shape [${a.join(', ')}], needs [${rank}, ${inp}]` : `${keys.B} has shape [${b.join(', ')}], needs [${out}, ${rank}]`;
+        throw new AdapterMismatch(`adapter tensor ${bad} for the base layer ${module} (weight [${out}, ${inp}]); an adapter for another backbone?`);
       }
       if (a[0] !== rank || b[1] !== rank) {
         throw new AdapterMismatch(
-          `adapter tensor ${a[0] !== rank ? keys.A : keys.B} has rank ${a[0] !== rank ? a[0] : b[1]}, ` +
-            `adapter_config.json says r=${rank} for ${module}`,
+          `adapter tensor ${a[0] !== rank ? keys.A : keys.B} has rank ${a[0] !== rank ? a[0] : b[1]}, ` + `adapter_config.json says r=${rank} for ${module}`,
         );
       }
       if (keys.M) {

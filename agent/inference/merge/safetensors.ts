@@ -74,9 +74,7 @@ export class SafetensorsFile {
           data_offsets?: [number, number];
         };
         if (!e || !(e.dtype! in DTYPE_BYTES)) {
-          throw new SafetensorsError(
-            `${file}: tensor ${name} has dtype ${e?.dtype}; only ${Object.keys(DTYPE_BYTES).join(', ')} adapters can be merged`,
-          );
+          throw new SafetensorsError(`${file}: tensor ${name} has dtype ${e?.dtype}; only ${Object.keys(DTYPE_BYTES).join(', ')} adapters can be merged`);
         }
         if (!Array.isArray(e.shape) || !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) {
           throw new SafetensorsError(`${file}: tensor ${name} has no shape or data_offsets in the header`);
@@ -87,9 +85,7 @@ export class SafetensorsFile {
           throw new SafetensorsError(`${file}: tensor ${name} spans ${end - b} bytes, its ${e.dtype} shape [${e.shape}] needs ${need}`);
         }
         if (dataStart + end > size) {
-          throw new SafetensorsError(
-            `${file} is truncated: tensor ${name} needs bytes ${b}–${end} of the data section, the file has only ${size - dataStart}`,
-          );
+          throw new SafetensorsError(`${file} is truncated: tensor ${name} needs bytes ${b}–${end} of the data section, the file has only ${size - dataStart}`);
         }
         entries.set(name, {
           name,

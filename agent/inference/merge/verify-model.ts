@@ -16,8 +16,7 @@ export async function verifyModelWithInference(dir: string): Promise<LoadedManif
     throw new ModelError(loaded.dir, [`onnxruntime cannot load ${loaded.manifest.model}: ${(err as Error).message.split('\n')[0]}`]);
   }
   try {
-    const meta = (list: readonly ort.InferenceSession.ValueMetadata[]) =>
-      list.map((v) => ({ name: v.name, shape: v.isTensor ? v.shape : [] }));
+    const meta = (list: readonly ort.InferenceSession.ValueMetadata[]) => list.map((v) => ({ name: v.name, shape: v.isTensor ? v.shape : [] }));
     verifyGraph(loaded, meta(session.inputMetadata), meta(session.outputMetadata));
     const m = loaded.manifest;
     const dims = m.input.shape.map((d) => (typeof d === 'number' ? d : 1));
@@ -31,10 +30,8 @@ export async function verifyModelWithInference(dir: string): Promise<LoadedManif
         continue;
       }
       const want = spec.shape.map((d) => (typeof d === 'number' ? d : 1));
-      if (t.dims.join(',') !== want.join(','))
-        problems.push(`output ${spec.name} has shape [${t.dims}] on a batch of 1, the manifest says [${spec.shape}]`);
-      if (!(t.data as Float32Array).every(Number.isFinite))
-        problems.push(`output ${spec.name} is not finite on a zero input (merged weights overflow?)`);
+      if (t.dims.join(',') !== want.join(',')) problems.push(`output ${spec.name} has shape [${t.dims}] on a batch of 1, the manifest says [${spec.shape}]`);
+      if (!(t.data as Float32Array).every(Number.isFinite)) problems.push(`output ${spec.name} is not finite on a zero input (merged weights overflow?)`);
     }
     if (problems.length) throw new ModelError(loaded.dir, problems);
   } finally {
