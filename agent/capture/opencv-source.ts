@@ -32,6 +32,8 @@ export interface SourceOptions {
   realtime: boolean;
   /** Image folders: ms between images. */
   imageIntervalMs: number;
+  /** Where a skipped unreadable image is reported. */
+  warn?: (message: string) => void;
   /** Injected clock, ms since the epoch. */
   now?: () => number;
 }
@@ -42,6 +44,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class OpenCvSource implements FrameSource {
   private capture: InstanceType<CV['VideoCapture']> | null = null;
   private images: string[] = [];
+  private readonly unreadable = new Set<string>();
   private closed = false;
   private reading = false;
   readonly kind: SourceKind;
@@ -91,15 +94,28 @@ export class OpenCvSource implements FrameSource {
   private async *imageFrames(): AsyncGenerator<Frame> {
     const start = this.now();
     let index = 0;
+    let idlePasses = 0;
     do {
+      let read = 0;
       for (const path of this.images) {
         if (this.closed) return;
         const mat = await this.cv.imreadAsync(path).catch(() => null);
-        if (!mat || mat.empty) continue;
+        if (!mat || mat.empty) {
+          // Logged once per file, then skipped: a folder of unreadable files must not spin silently.
+          if (!this.unreadable.has(path)) {
+            this.unreadable.add(path);
+            this.opts.warn?.(`source ${this.uri}: ${path} cannot be read as an image; skipped`);
+          }
+          continue;
+        }
+        read++;
         const ts = start + index * this.opts.imageIntervalMs;
         if (this.opts.realtime) await sleep(Math.max(0, ts - this.now()));
         yield this.frame(mat, index++, ts);
       }
+      // A whole pass with nothing readable: back off (up to 30 s) before looking again, never a busy loop.
+      idlePasses = read ? 0 : idlePasses + 1;
+      if (idlePasses && this.opts.loop && !this.closed) await sleep(Math.min(30_000, 250 * 2 ** Math.min(idlePasses, 7)));
     } while (this.opts.loop && !this.closed);
   }
 

@@ -146,7 +146,12 @@ export async function openSource(
 ): Promise<OpenedSource> {
   const { uri } = config.source;
   const make = () =>
-    new OpenCvSource(cv, uri, { loop: config.source.loop && !exitOnEof, realtime: !exitOnEof, imageIntervalMs: config.source.imageIntervalMs });
+    new OpenCvSource(cv, uri, {
+      loop: config.source.loop && !exitOnEof,
+      realtime: !exitOnEof,
+      imageIntervalMs: config.source.imageIntervalMs,
+      warn: (m) => log.warn(m),
+    });
   const kind = sourceKind(uri);
   if (kind === 'file' || kind === 'images') {
     const s = make();

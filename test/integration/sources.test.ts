@@ -2,7 +2,7 @@
 // "latest frame wins" hand-off with a slow consumer.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOpenCV, type CV } from '../../agent/capture/opencv.js';
@@ -102,4 +102,28 @@ test('latest frame wins: a slow consumer gets the newest frame and drops are cou
     taken.every((v, i) => i === 0 || v > taken[i - 1]!),
     'always newer frames',
   );
+});
+
+test('a looping folder of only unreadable images: each logged once, skipped with backoff, no busy loop', async () => {
+  const dir = join(work, 'garbage');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'a.jpg'), 'not a jpeg');
+  writeFileSync(join(dir, 'b.png'), Buffer.alloc(64, 7));
+  const warnings: string[] = [];
+  const src = new OpenCvSource(cv, dir, { loop: true, realtime: false, imageIntervalMs: 0, warn: (m) => warnings.push(m) });
+  await src.open();
+  const cpu0 = process.cpuUsage();
+  const frames: Frame[] = [];
+  const reading = (async () => {
+    for await (const f of src.frames()) frames.push(f);
+  })();
+  // Long enough for thousands of passes if it spun; the backoff allows a handful.
+  await new Promise((r) => setTimeout(r, 2000));
+  await src.close();
+  await reading;
+  const cpu = process.cpuUsage(cpu0);
+  assert.equal(frames.length, 0);
+  assert.equal(warnings.length, 2, `each unreadable file logged once: ${warnings.join(' | ')}`);
+  assert.match(warnings[0]!, /cannot be read as an image; skipped/);
+  assert.ok(cpu.user + cpu.system < 1_000_000, `CPU while waiting: ${(cpu.user + cpu.system) / 1000} ms in 2 s`);
 });
