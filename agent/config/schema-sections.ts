@@ -145,10 +145,10 @@ export const PipelineSections = {
         'A person unseen this long has left. Until then a lost track only suspends the visit: when the face is seen again (re-identified by its appearance, kept in memory only) the visit resumes with the same person id.',
       ),
       reidThreshold: Type.Number({
-        default: 0.6,
+        default: 0.45,
         exclusiveMinimum: 0,
         maximum: 4,
-        description: 'Face-embedding distance below which two faces count as the same person (the 128-d face-api net: same person below ~0.6).',
+        description: 'Face-embedding distance below which two faces count as the same person (the converted 128-d face-api net: 0.45 — the published 0.6 calls most pairs of different people on the test photos the same).',
       }),
       reidMargin: Type.Number({
         default: 0.1,

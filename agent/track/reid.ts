@@ -16,7 +16,7 @@ export interface ReidOptions {
   positionGraceMs: number;
 }
 
-export const DEFAULT_REID: ReidOptions = { graceMs: 5000, reidThreshold: 0.6, reidMargin: 0.1, positionGraceMs: 3000 };
+export const DEFAULT_REID: ReidOptions = { graceMs: 5000, reidThreshold: 0.45, reidMargin: 0.1, positionGraceMs: 3000 };
 
 /** Embeddings kept per visit: enough to span poses and lighting, few enough to compare in microseconds. */
 export const GALLERY_SIZE = 5;

@@ -223,6 +223,17 @@ test('a static portrait stops counting after audience.staticAfterS', async () =>
   await staticFace('static-1', [{ portrait: GRACE, size: 130, path: still(0.3, 12, 480, 260) }], 0);
 });
 
+test('a static portrait and a walker: only the walker keeps counting', async () => {
+  await staticFace(
+    'static-2',
+    [
+      { portrait: SAMPLE_PORTRAITS[6]!, size: 110, path: still(0.3, 12, 250, 250) },
+      { portrait: SAMPLE_PORTRAITS[12]!, size: 100, path: walk(5, 11.5, 880, 520, 300) },
+    ],
+    1,
+  );
+});
+
 // ---- 3. a small far face is an opportunity to see, not a visit -----------------------------------
 
 // YuNet sees the frame scaled to detector.inputWidth (640 by default): a 24 px face on a 960 px scene
