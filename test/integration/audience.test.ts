@@ -303,3 +303,21 @@ test("attention: Grace Hopper's frontal portrait looks at the camera (attentionM
   assert.ok(left.attention.attentionMs > 0, JSON.stringify(left.attention));
   assert.ok(left.attention.glances >= 1, JSON.stringify(left.attention));
 });
+
+// Head pose of the portraits (YuNet landmarks → agent/lib/head-pose.ts, on the source photo): sample 11
+// reads yaw 43.9°, beyond the 25° limit of "looking". (Pitch estimates are too noisy on these photos —
+// sample 1 reads −35° on the photo but looked frontal once cut and scaled — so only yaw is tested here.)
+for (const [name, size, y] of [
+  ['walking at 150 px', 150, 270],
+  ['walking higher at 120 px', 120, 180],
+] as const) {
+  test(`attention: a face turned 44° to the side never looks at the camera, ${name} (attentionMs = 0, no glance)`, async () => {
+    const device = `attn-turned-${size}`;
+    const s = new Session(device);
+    await s.start(clipOf(device, 8, [{ portrait: SAMPLE_PORTRAITS[11]!, size, path: walk(0.5, 6.5, 300, 660, y) }]));
+    const left = await s.waitFor('events/left');
+    assert.equal(await s.finish(), 0);
+    console.log(`attention (turned, ${name}): ${JSON.stringify(left.attention)}`);
+    assert.deepEqual(left.attention, { attentionMs: 0, glances: 0, firstLookAfterMs: null });
+  });
+}
