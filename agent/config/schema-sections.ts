@@ -148,7 +148,8 @@ export const PipelineSections = {
         default: 0.45,
         exclusiveMinimum: 0,
         maximum: 4,
-        description: 'Face-embedding distance below which two faces count as the same person (the converted 128-d face-api net: 0.45 — the published 0.6 calls most pairs of different people on the test photos the same).',
+        description:
+          'Face-embedding distance below which two faces count as the same person (the converted 128-d face-api net: 0.45 — the published 0.6 calls most pairs of different people on the test photos the same).',
       }),
       reidMargin: Type.Number({
         default: 0.1,

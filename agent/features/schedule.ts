@@ -1,6 +1,7 @@
 // Opening hours and the daily summary. Time zone from the config; node-cron fires the checks and the
 // midnight rollover; the decisions themselves are pure functions of a Date, so they are tested with an
 // injected clock.
+import { parseDays } from '../config/checks.js';
 import nodeCron, { type ScheduledTask } from 'node-cron';
 import { CONTRACT_LABELS } from '../contract/labels.js';
 
@@ -12,28 +13,8 @@ export interface OpeningRule {
 
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
 
-/** "mon-fri", "sat,sun", "daily" → set of weekday numbers (0 = Sunday). */
-export function parseDays(spec: string): Set<number> {
-  const out = new Set<number>();
-  for (const part of spec
-    .toLowerCase()
-    .split(',')
-    .map((p) => p.trim())) {
-    if (part === 'daily' || part === '*') {
-      for (let d = 0; d < 7; d++) out.add(d);
-      continue;
-    }
-    const [a, b] = part.split('-').map((x) => DAY_NAMES.indexOf(x.slice(0, 3)));
-    if (a === undefined || a < 0 || (b !== undefined && b < 0)) throw new Error(`schedule: "${spec}" is not a day list (e.g. mon-fri, sat,sun, daily)`);
-    if (b === undefined) out.add(a);
-    else
-      for (let d = a; ; d = (d + 1) % 7) {
-        out.add(d);
-        if (d === b) break;
-      }
-  }
-  return out;
-}
+// Day lists are parsed by the same function that validates the config, so what loads also runs.
+export { parseDays };
 
 /** Weekday and minutes since midnight of `date` in `timeZone`. */
 export function localTime(date: Date, timeZone: string): { day: number; minutes: number; ymd: string; hour: number } {

@@ -11,7 +11,7 @@ test('day lists', () => {
   assert.deepEqual([...parseDays('fri-mon')].sort(), [0, 1, 5, 6]);
   assert.deepEqual([...parseDays('sat,sun')].sort(), [0, 6]);
   assert.equal(parseDays('daily').size, 7);
-  assert.throws(() => parseDays('someday'), /not a day list/);
+  assert.throws(() => parseDays('someday'), /"someday" is not a day/);
 });
 
 test('opening hours in the configured time zone', () => {
