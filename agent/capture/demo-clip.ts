@@ -83,7 +83,7 @@ export function makeClip(cv: CV, out: string, spec: ClipSpec = DEMO_CLIP): { pat
 }
 
 /** Copies `img` onto `dst` at (x, y), cut to the frame. */
-function paste(cv: CV, dst: Mat, img: Mat, x: number, y: number): void {
+export function paste(cv: CV, dst: Mat, img: Mat, x: number, y: number): void {
   const x0 = Math.max(0, x);
   const y0 = Math.max(0, y);
   const x1 = Math.min(dst.cols, x + img.cols);

@@ -3,6 +3,7 @@
 // background, pass behind or in front of each other, leave the frame and come back, hide behind a bar
 // that passes in front of them, or dim with the light. Every case has variants (other faces, speeds,
 // sizes, timings), all deterministic: the same variant number gives the same clip and the same truth.
+import { paste } from '../../agent/capture/demo-clip.js';
 import { mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { CV, Mat } from '../../agent/capture/opencv.js';
@@ -222,16 +223,6 @@ function cutPortrait(cv: CV, p: Portrait, size: number): { image: Mat; face: Box
   const k = size / f.w;
   const image = src.getRegion(new cv.Rect(x0, y0, x1 - x0, y1 - y0)).resize(Math.round((y1 - y0) * k), Math.round((x1 - x0) * k));
   return { image, face: { x: (f.x - x0) * k, y: (f.y - y0) * k, w: f.w * k, h: f.h * k } };
-}
-
-/** Copies `img` onto `dst` at (x, y), cut to the frame. */
-function paste(cv: CV, dst: Mat, img: Mat, x: number, y: number): void {
-  const x0 = Math.max(0, x);
-  const y0 = Math.max(0, y);
-  const x1 = Math.min(dst.cols, x + img.cols);
-  const y1 = Math.min(dst.rows, y + img.rows);
-  if (x1 <= x0 || y1 <= y0) return;
-  img.getRegion(new cv.Rect(x0 - x, y0 - y, x1 - x0, y1 - y0)).copyTo(dst.getRegion(new cv.Rect(x0, y0, x1 - x0, y1 - y0)));
 }
 
 /** Writes the clip (MJPG .avi) and returns its path and frame count. */
