@@ -28,9 +28,10 @@ export function annotate(cv: CV, frame: FrameDone & OptionalFrame, src: Mat, o: 
   const thick = Math.max(2, Math.round(3 * scale));
   const vec = (c: [number, number, number]) => new cv.Vec3(c[0], c[1], c[2]);
   const pt = (x: number, y: number) => new cv.Point2(Math.round(x), Math.round(y));
-  const label = (text: string, x: number, y: number, colour = WHITE) => {
+  /** y is the label's bottom edge, or its top edge when `below` (so it never covers the box above it). */
+  const label = (text: string, x: number, y: number, colour = WHITE, below = false) => {
     const { size } = cv.getTextSize(text, cv.FONT_HERSHEY_SIMPLEX, 0.6 * scale, 1);
-    const top = Math.max(0, y - size.height - 6);
+    const top = below ? y : Math.max(0, y - size.height - 6);
     mat.drawRectangle(pt(x, top), pt(x + size.width + 6, top + size.height + 6), vec(TEXT_BG), -1);
     mat.putText(text, pt(x + 3, top + size.height + 2), cv.FONT_HERSHEY_SIMPLEX, 0.6 * scale, vec(colour), 1, cv.LINE_AA);
   };
@@ -45,7 +46,7 @@ export function annotate(cv: CV, frame: FrameDone & OptionalFrame, src: Mat, o: 
     mat.drawRectangle(pt(b.x, b.y), pt(b.x + b.w, b.y + b.h), vec(colour), thick);
     const labels = [p.labels.gender, p.labels.age, p.labels.emotion].filter(Boolean).join(' ');
     label(`${p.person.slice(0, 8)}${labels ? ` ${labels}` : ''}`, b.x, b.y - 2);
-    if (p.looking !== undefined) label(p.looking ? 'looking' : 'not looking', b.x, b.y + b.h + 24 * scale, colour);
+    if (p.looking !== undefined) label(p.looking ? 'looking' : 'not looking', b.x, b.y + b.h + thick + 2, colour, true);
   }
   // The minimum face size at the bottom left: faces smaller than this square are tracked, not classified.
   const s = o.minFacePx;

@@ -75,6 +75,8 @@ export class MqttPublisher implements Publisher {
   private attempt = 0;
   private connectedAt: number | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  /** Why the broker refused the attempt now closing; logged with the delay once 'close' has computed it. */
+  private refusedBecause: string | null = null;
   /** The delay before the next reconnect attempt (ms), as last scheduled. */
   nextDelayMs = 0;
   private readonly subscriptions = new Map<string, InboundHandler>();
@@ -150,6 +152,7 @@ export class MqttPublisher implements Publisher {
     this.client = client;
     client.on('connect', () => {
       this.connectedAt = now();
+      this.refusedBecause = null;
       this.log.info(`connected to ${o.url} as ${o.clientId}`);
       void client
         .publishAsync(this.t.status, JSON.stringify(redact(o.birth)), { qos: 1, retain: true })
@@ -171,16 +174,22 @@ export class MqttPublisher implements Publisher {
         this.reconnectTimer = null;
         if (this.client === client) client.reconnect();
       }, this.nextDelayMs);
-      if (this.attempt === 1 || this.attempt % 10 === 0) {
+      const why = this.refusedBecause;
+      this.refusedBecause = null;
+      // A refusal is worth one clear line per attempt (it needs a fix on this side); an unreachable
+      // broker is reported on the first attempt and every tenth, not to flood the journal.
+      if (why) {
+        this.log.error(`broker ${o.url} refused the connection: ${why}; retrying in ${this.nextDelayMs} ms (attempt ${this.attempt})`);
+      } else if (this.attempt === 1 || this.attempt % 10 === 0) {
         this.log.warn(
           `broker ${o.url} unreachable (attempt ${this.attempt}); retrying in ${this.nextDelayMs} ms; events wait in the outbox (${this.outbox.depth})`,
         );
       }
     });
     client.on('error', (err: Error & { code?: number | string }) => {
+      // The error comes before the 'close' of the same attempt, which logs it with the retry delay.
       const why = refusal(err);
-      // A refusal is worth one clear line per attempt; an unreachable broker is already reported above.
-      if (why) this.log.error(`broker ${o.url} refused the connection: ${why}; retrying with backoff (at least ${o.reconnectMinMs} ms)`);
+      if (why) this.refusedBecause = why;
       else this.log.debug(`MQTT: ${err.message}`);
     });
     // Do not block start-up on the broker: the agent works and queues events until it connects.
