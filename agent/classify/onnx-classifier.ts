@@ -9,6 +9,7 @@ import { WorkerSession, type SessionOptions } from '../inference/worker-session.
 import type { Classifier, ClassifyResult, FaceAttributes, FaceRegion } from './classifier.js';
 import { TASKS, type Task } from '../contract/labels.js';
 import { decodeOutput } from './outputs.js';
+import { zeroBatch, zeroBatchProblems } from '../inference/zero-batch.js';
 
 interface AttributeModel {
   session: WorkerSession;
@@ -69,6 +70,16 @@ export class OnnxClassifier implements Classifier {
     });
     await Promise.all(runs);
     return { faces };
+  }
+
+  /** One inference per model on a zero batch, in its worker: throws a ModelError naming what is wrong. */
+  async verify(): Promise<void> {
+    for (const { session } of this.models) {
+      const { manifest, dir } = session.loaded;
+      const { outputs } = await session.run(zeroBatch(manifest));
+      const problems = zeroBatchProblems(manifest, outputs);
+      if (problems.length) throw new ModelError(dir, problems);
+    }
   }
 
   async close(): Promise<void> {

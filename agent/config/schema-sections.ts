@@ -68,9 +68,12 @@ export const PipelineSections = {
       models: Type.Array(Type.String({ minLength: 1, ...PATH }), {
         default: [],
         maxItems: 16,
+        // Hot: a running agent opens and verifies the new models, then switches (features/model-switch.ts).
+        // Never remote unless the local file opens it: a model path is a local decision.
+        ...HOT,
         'x-remote': false,
         description:
-          'Attribute model directories. Empty: the converted face-api age/gender and expression nets. A multitask model (e.g. the PE-Core export) is one directory.',
+          'Attribute model directories. Empty: the converted face-api age/gender and expression nets. A multitask model (e.g. the PE-Core export) is one directory. A running agent switches to new ones on SIGHUP ("percept models use DIR") once they pass verification.',
       }),
       cropMargin: Type.Number({
         default: 0.2,

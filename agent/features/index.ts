@@ -6,6 +6,7 @@ import { AudienceFeature } from './audience.js';
 import { DailySummaryFeature } from './daily-summary.js';
 import { HomeAssistantFeature } from './homeassistant.js';
 import { ImpressionsFeature } from './impressions.js';
+import { ModelSwitchFeature, type ModelSwitchDeps } from './model-switch.js';
 import { NearestFeature } from './nearest.js';
 import { OpeningHoursFeature, type PausableCamera } from './opening-hours.js';
 import { PreviewFeature } from './preview.js';
@@ -19,11 +20,14 @@ export interface FeatureDeps {
   /** A live camera, when the source is one (opening hours pause it). */
   camera: PausableCamera | null;
   statsSnapshot: () => object;
+  /** The running classifier and how to open another: config changes of classifier.models switch it. */
+  models?: ModelSwitchDeps;
 }
 
 export function buildFeatures(ctx: FeatureContext, deps: FeatureDeps): Feature[] {
   return [
     new RemoteConfigFeature(ctx, deps.layers ?? null),
+    ...(deps.models ? [new ModelSwitchFeature(ctx, deps.models)] : []),
     new HomeAssistantFeature(ctx),
     new AudienceFeature(ctx),
     new StatsFeature(ctx, deps.statsSnapshot),

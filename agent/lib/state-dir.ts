@@ -49,7 +49,7 @@ export function checkStateDir(dir: string): void {
 }
 
 /** True when `pid` is a running process that could be a percept agent (a reused pid of another program is not). */
-function isLiveAgent(pid: number): boolean {
+export function isLiveAgent(pid: number): boolean {
   if (!Number.isSafeInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
@@ -62,6 +62,17 @@ function isLiveAgent(pid: number): boolean {
   } catch {
     return true; // no /proc: trust the pid
   }
+}
+
+/** The pid of the agent holding the state directory, or null when none runs there. */
+export function agentPid(dir: string): number | null {
+  let pid = NaN;
+  try {
+    pid = Number(readFileSync(join(dir, 'percept.lock'), 'utf8').trim());
+  } catch {
+    return null;
+  }
+  return isLiveAgent(pid) ? pid : null;
 }
 
 export interface StateDirLock {

@@ -30,7 +30,7 @@ import { buildFeatures } from '../features/index.js';
 import { Pipeline } from './pipeline.js';
 import { PipelineStats } from './stats.js';
 import { Lifecycle } from './lifecycle.js';
-import { closeModels, gateOptions, makePublisher, openModels, openSource, qualityOptions, visitOptions } from './components.js';
+import { closeModels, gateOptions, makePublisher, openClassifier, openModels, openSource, qualityOptions, visitOptions } from './components.js';
 import { statsSnapshot } from './stats-snapshot.js';
 import { endLeftoverVisits, watchDegraded } from './state-watch.js';
 
@@ -196,7 +196,8 @@ export class Agent {
         },
         log: child(log, 'pipeline'),
         everyFrame: this.opts.exitOnEof,
-        emit: (ev, frame) => this.onVisitEvent(ev, frame, model),
+        // The model's name at the time of the event: `percept models use` may have switched it since start.
+        emit: (ev, frame) => this.onVisitEvent(ev, frame, classifier.name),
         onFrame: (frame) => {
           this.heartbeat?.();
           this.bus.emit('frame', frame);
@@ -223,6 +224,7 @@ export class Agent {
         layers: this.opts.layers ?? null,
         camera: this.camera,
         statsSnapshot: () => this.statsSnapshot(),
+        models: { classifier, open: (models) => openClassifier(cv, config, models, modelLog, true) },
       });
       for (const f of features)
         await step(

@@ -8,13 +8,13 @@ import { ResilientSource, type CameraState } from '../capture/resilient-source.j
 import { openDetector } from '../detect/open-detector.js';
 import type { FaceDetector } from '../detect/detector.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
-import type { Classifier } from '../classify/classifier.js';
+import { SwitchableClassifier } from '../classify/switchable-classifier.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
 import { OnnxEmbedder } from '../classify/onnx-embedder.js';
 import type { Embedder } from '../classify/embedder.js';
-import type { ModelLog } from '../inference/worker-session.js';
+import type { ModelLog, SessionOptions } from '../inference/worker-session.js';
 import type { VisitOptions } from '../track/visits.js';
 import type { QualityOptions } from '../track/quality.js';
 import type { GateOptions } from '../track/audience-gate.js';
@@ -95,7 +95,8 @@ export function gateOptions(c: Config): GateOptions {
 
 export interface Models {
   detector: FaceDetector;
-  classifier: Classifier;
+  /** Switchable while running: `percept models use` and config reloads swap the model behind it. */
+  classifier: SwitchableClassifier;
   /** Face embeddings for re-identification; null when the converted net is missing (visits then resume by position). */
   embedder: Embedder | null;
 }
@@ -104,12 +105,39 @@ export async function closeModels(m: Models): Promise<void> {
   await Promise.allSettled([m.detector.close(), m.classifier.close(), m.embedder?.close()]);
 }
 
+function sessionOptions(config: Config): SessionOptions {
+  return { providers: config.inference.providers, intraOpThreads: config.inference.threads, verifySha256: config.inference.verifySha256 };
+}
+
+/** The attribute model directories a value of classifier.models stands for (empty: the default nets). */
+export function classifierDirs(models: readonly string[]): string[] {
+  return models.length ? [...models] : [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
+}
+
+/**
+ * Opens the attribute models named by `models` (classifier.models), each in its worker. With `verify`
+ * (a switch while running) every file's sha256 is checked whatever inference.verifySha256 says, and one
+ * inference on a zero batch must give the manifest's outputs: a model that fails is never switched to.
+ */
+export async function openClassifier(cv: CV, config: Config, models: readonly string[], log: ModelLog, verify = false): Promise<OnnxClassifier> {
+  const session = { ...sessionOptions(config), ...(verify ? { verifySha256: true } : {}) };
+  const classifier = await OnnxClassifier.open(cv, classifierDirs(models), config.classifier.cropMargin, session, log);
+  if (verify) {
+    try {
+      await classifier.verify();
+    } catch (err) {
+      await classifier.close();
+      throw err;
+    }
+  }
+  return classifier;
+}
+
 export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<Models> {
-  const session = { providers: config.inference.providers, intraOpThreads: config.inference.threads, verifySha256: config.inference.verifySha256 };
-  const detector = await openDetector(cv, config.detector, session, log);
+  const detector = await openDetector(cv, config.detector, sessionOptions(config), log);
   try {
-    const dirs = config.classifier.models.length ? config.classifier.models : [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
-    const classifier = await OnnxClassifier.open(cv, dirs, config.classifier.cropMargin, session, log);
+    const classifier = new SwitchableClassifier(await openClassifier(cv, config, config.classifier.models, log));
+    const session = sessionOptions(config);
     let embedder: Embedder | null = null;
     if (existsSync(join(DEFAULT_MODELS.embedder, 'model.json'))) {
       try {

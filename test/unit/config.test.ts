@@ -246,6 +246,7 @@ test('whether a key is hot and whether it is remote-settable is declared in the 
   assert.equal(isHot('tracker.minHits'), true, 'a section flag holds for its keys');
   assert.equal(isHot('mqtt.statsIntervalS'), false);
   assert.equal(isHot('detector.model'), false);
+  assert.equal(isHot('classifier.models'), true, 'a running agent switches models (features/model-switch.ts); still local-only');
   const local = [
     'mqtt.url',
     'mqtt.clientId',

@@ -1,0 +1,142 @@
+// Switching the attribute model while the agent runs: when a config change (SIGHUP after `percept models
+// use`, or an allowed remote patch) names other classifier.models, the new models are opened in their
+// workers and proven (sha256 of every file, graph against the manifest, one inference), then swapped in
+// behind the pipeline's classifier. Visits, their fused labels, the tracker and the event seq are not
+// touched: the next classification simply comes from the new model. A model that fails is never switched
+// to: the old one keeps running, the live config keeps naming it (so {root}/config tells the truth), and
+// the refusal is logged with its reason. The outcome is also written to the state directory
+// (active-model.json) for `percept models use` to report.
+import { join } from 'node:path';
+import type { Classifier } from '../classify/classifier.js';
+import type { SwitchableClassifier } from '../classify/switchable-classifier.js';
+import type { PatchResult } from '../config/remote.js';
+import { writeDurable } from '../lib/durable.js';
+import { redact } from '../lib/redact.js';
+import { Sends, type Feature, type FeatureContext } from './feature.js';
+
+export const ACTIVE_MODEL_FILE = 'active-model.json';
+
+/** What active-model.json holds: the models running, and the last switch that was refused, if any. */
+export interface ActiveModelRecord {
+  /** classifier.models of the running classifier ([] = the default nets). */
+  models: string[];
+  name: string;
+  at: string;
+  refused?: { models: string[]; error: string };
+}
+
+export interface ModelSwitchDeps {
+  classifier: SwitchableClassifier;
+  /** Opens and verifies the models a classifier.models value names; throws (naming why) when they fail. */
+  open(models: readonly string[]): Promise<Classifier>;
+}
+
+const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
+const describe = (models: readonly string[]) => (models.length ? models.join(', ') : 'the default models');
+
+export class ModelSwitchFeature implements Feature {
+  readonly name = 'model-switch';
+  private readonly sends: Sends;
+  private active: string[];
+  /** The latest models asked for: an older request still opening is dropped when a newer one came. */
+  private wanted: string[];
+  private lastRefused: string[] | null = null;
+  private switching: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private off: (() => void) | null = null;
+
+  constructor(
+    private readonly ctx: FeatureContext,
+    private readonly deps: ModelSwitchDeps,
+  ) {
+    this.sends = new Sends(ctx.log('models'));
+    this.active = [...ctx.config.classifier.models];
+    this.wanted = this.active;
+  }
+
+  private get log() {
+    return this.ctx.log('models');
+  }
+
+  start(): void {
+    this.off = this.ctx.bus.on('config', (result) => this.onConfig(result));
+    this.record();
+  }
+
+  private onConfig(result: PatchResult): void {
+    if (!result.next) return;
+    const wanted = [...result.next.classifier.models];
+    const reload = 'removed' in result; // a SIGHUP retries a refused model; another patch does not
+    const fileModels = (result.layers?.file.classifier as { models?: string[] } | undefined)?.models;
+    if (reload && fileModels && !same(fileModels, wanted) && !same(fileModels, this.active)) {
+      const error = `the file's classifier.models (${describe(fileModels)}) is overridden by a command-line flag (--model) or the environment; restart without it`;
+      this.log.warn(`model switch: ${error}`);
+      this.record({ models: fileModels, error });
+    }
+    if (same(wanted, this.active)) {
+      this.wanted = wanted;
+      return;
+    }
+    // Until the new model is proven, the live config keeps naming the one that runs.
+    this.ctx.config.classifier.models = [...this.active];
+    this.publishConfig();
+    if (!reload && this.lastRefused && same(wanted, this.lastRefused)) return;
+    this.wanted = wanted;
+    this.switching = this.switching.then(() => this.switchTo(wanted));
+  }
+
+  /** Resolves when the switches asked for so far are done or refused (tests, stop). */
+  settled(): Promise<void> {
+    return this.switching;
+  }
+
+  private async switchTo(models: string[]): Promise<void> {
+    if (this.stopped || !same(models, this.wanted) || same(models, this.active)) return;
+    const from = this.deps.classifier.name;
+    this.log.info(`model switch: opening and verifying ${describe(models)} (still classifying with ${from})`);
+    let next: Classifier;
+    try {
+      next = await this.deps.open(models);
+    } catch (err) {
+      const error = (err as Error).message;
+      this.lastRefused = models;
+      this.log.error(`model switch to ${describe(models)} refused: ${error}; still running ${from}`);
+      this.record({ models, error });
+      return;
+    }
+    if (this.stopped) {
+      await next.close();
+      return;
+    }
+    // New calls go to the new model at once; the old one closes after the calls it had accepted.
+    const retired = this.deps.classifier.swap(next);
+    this.active = models;
+    this.lastRefused = null;
+    this.ctx.config.classifier.models = [...models];
+    this.publishConfig();
+    this.ctx.bus.emit('status', { model: next.name });
+    this.log.info(`model switched: ${from} → ${next.name} (${describe(models)}); visits and events continue`);
+    this.record();
+    await retired.catch((err: Error) => this.log.warn(`closing ${from}: ${err.message}`));
+  }
+
+  private publishConfig(): void {
+    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.config, JSON.stringify(redact(this.ctx.config)), true));
+  }
+
+  private record(refused?: ActiveModelRecord['refused']): void {
+    const rec: ActiveModelRecord = { models: this.active, name: this.deps.classifier.name, at: new Date().toISOString(), ...(refused ? { refused } : {}) };
+    try {
+      writeDurable(join(this.ctx.stateDir, ACTIVE_MODEL_FILE), `${JSON.stringify(rec)}\n`);
+    } catch (err) {
+      this.log.warn(`cannot write ${ACTIVE_MODEL_FILE}: ${(err as Error).message}`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.off?.();
+    await this.switching;
+    await this.sends.settle();
+  }
+}
