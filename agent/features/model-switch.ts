@@ -100,8 +100,8 @@ export class ModelSwitchFeature implements Feature {
     } catch (err) {
       const error = (err as Error).message;
       this.lastRefused = models;
-      this.log.error(`model switch to ${describe(models)} refused: ${error}; still running ${from}`);
       this.record({ models, error });
+      this.log.error(`model switch to ${describe(models)} refused: ${error}; still running ${from}`);
       return;
     }
     if (this.stopped) {
@@ -115,8 +115,8 @@ export class ModelSwitchFeature implements Feature {
     this.ctx.config.classifier.models = [...models];
     this.publishConfig();
     this.ctx.bus.emit('status', { model: next.name });
-    this.log.info(`model switched: ${from} → ${next.name} (${describe(models)}); visits and events continue`);
     this.record();
+    this.log.info(`model switched: ${from} → ${next.name} (${describe(models)}); visits and events continue`);
     await retired.catch((err: Error) => this.log.warn(`closing ${from}: ${err.message}`));
   }
 
