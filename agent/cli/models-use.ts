@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { loadConfig, SYSTEM_CONFIG } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import { replaceFile, withKeySet } from '../config/file-edit.js';
-import { loadManifest, ModelError } from '../inference/manifest.js';
+import { ModelError } from '../inference/manifest.js';
 import { agentPid, defaultStateDir } from '../lib/state-dir.js';
 import { ACTIVE_MODEL_FILE, type ActiveModelRecord } from '../features/model-switch.js';
 import { EXIT_MODEL, EXIT_NO_ANSWER, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
@@ -54,7 +54,8 @@ export async function modelsUse(a: UseArgs): Promise<number> {
     // Imported when it runs: onnxruntime is loaded only by the commands that need it.
     const { verifyModelWithInference } = await import('../inference/merge/verify-model.js');
     const loaded = await verifyModelWithInference(dir);
-    if (loaded.manifest.kind !== 'attributes') throw new ModelError(loaded.dir, [`kind is "${loaded.manifest.kind}"; classifier.models takes attributes models`]);
+    if (loaded.manifest.kind !== 'attributes')
+      throw new ModelError(loaded.dir, [`kind is "${loaded.manifest.kind}"; classifier.models takes attributes models`]);
     name = loaded.manifest.name;
   } catch (err) {
     if (!(err instanceof ModelError)) throw err;

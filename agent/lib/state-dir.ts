@@ -66,12 +66,13 @@ export function isLiveAgent(pid: number): boolean {
 
 /** The pid of the agent holding the state directory, or null when none runs there. */
 export function agentPid(dir: string): number | null {
-  let pid = NaN;
+  let text: string;
   try {
-    pid = Number(readFileSync(join(dir, 'percept.lock'), 'utf8').trim());
+    text = readFileSync(join(dir, 'percept.lock'), 'utf8');
   } catch {
     return null;
   }
+  const pid = Number(text.trim());
   return isLiveAgent(pid) ? pid : null;
 }
 

@@ -56,7 +56,10 @@ async function until<T>(get: () => T | undefined | false, ms: number, what: stri
 
 before(async () => {
   const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
-  writeFileSync(configFile, `# the site's config: comments and other keys must survive "models use"\nsource:\n  uri: ${clip}   # looping clip\nclassifier:\n  models: []\n`);
+  writeFileSync(
+    configFile,
+    `# the site's config: comments and other keys must survive "models use"\nsource:\n  uri: ${clip}   # looping clip\nclassifier:\n  models: []\n`,
+  );
   const port = await freePort();
   agent = startPercept(['run', '-c', configFile, '--state-dir', stateDir, '--device-id', 'kiosk', '--print-events'], {
     PERCEPT_MQTT_EMBEDDED_PORT: String(port),

@@ -99,7 +99,10 @@ test('setting classifier.models in a YAML file keeps every other byte', () => {
     withKeySet(text, 'f', ['classifier', 'models'], ['/opt/m 2']),
     '# site config\nsource:\n  uri: /dev/video0   # the camera\nclassifier:\n  models: ["/opt/m 2"]         # none yet\n  cropMargin: 0.3\n',
   );
-  assert.equal(withKeySet('classifier:\n  cropMargin: 0.3 # m\n', 'f', ['classifier', 'models'], ['/a']), 'classifier:\n  models: ["/a"]\n  cropMargin: 0.3 # m\n');
+  assert.equal(
+    withKeySet('classifier:\n  cropMargin: 0.3 # m\n', 'f', ['classifier', 'models'], ['/a']),
+    'classifier:\n  models: ["/a"]\n  cropMargin: 0.3 # m\n',
+  );
   assert.equal(withKeySet('source:\n  uri: x\n', 'f', ['classifier', 'models'], ['/a']), 'source:\n  uri: x\nclassifier:\n  models: ["/a"]\n');
   assert.throws(() => withKeySet('a: [', 'f.yaml', ['classifier', 'models'], []), /f\.yaml/);
 });
