@@ -4,6 +4,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { CV, Mat } from './opencv.js';
 import type { Frame, FrameSource } from './frame.js';
+import { CaptureClient } from './capture-client.js';
+import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
 
 export class SourceError extends Error {
   constructor(readonly uri: string, message: string) {
@@ -29,18 +31,27 @@ export interface SourceOptions {
   realtime: boolean;
   /** Image folders: ms between images. */
   imageIntervalMs: number;
+  /** Opening (process start, OpenCV load, VideoCapture open) fails after this long. */
+  openTimeoutMs?: number;
+  /** One read or image decode fails after this long. */
+  readTimeoutMs?: number;
   /** Injected clock, ms since the epoch. */
   now?: () => number;
 }
 
 const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.tiff']);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+export const DEFAULT_OPEN_TIMEOUT_MS = 15_000;
+export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 
+/**
+ * OpenCV's VideoCapture (and image decoding) runs in a capture process (capture-client.ts): open and read
+ * can block forever in native code, and must never hold the main thread. Frames come back as BGR bytes.
+ */
 export class OpenCvSource implements FrameSource {
-  private capture: InstanceType<CV['VideoCapture']> | null = null;
+  private client: CaptureClient | null = null;
   private images: string[] = [];
   private closed = false;
-  private reading = false;
   readonly kind: SourceKind;
   fps = 0;
 
@@ -51,29 +62,57 @@ export class OpenCvSource implements FrameSource {
   private now(): number { return this.opts.now ? this.opts.now() : Date.now(); }
 
   async open(): Promise<void> {
-    const cv = this.cv;
     if (this.kind === 'images') {
       this.images = readdirSync(this.uri).filter((f) => IMAGE_EXT.has(extname(f).toLowerCase())).sort().map((f) => join(this.uri, f));
       if (!this.images.length) throw new SourceError(this.uri, `no images (${[...IMAGE_EXT].join(' ')}) in this folder`);
+      this.client = new CaptureClient();
       return;
     }
     if (this.kind === 'file' && !existsSync(this.uri)) {
       throw new SourceError(this.uri, 'no such file (a source is a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
     }
+    const client = new CaptureClient();
+    this.client = client;
+    const timeout = this.opts.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
+    let r: CaptureReply;
     try {
-      if (this.kind === 'gstreamer') this.capture = new cv.VideoCapture(this.uri.slice(4), cv.CAP_GSTREAMER);
-      else if (this.kind === 'v4l2') this.capture = new cv.VideoCapture(Number(this.uri.slice('/dev/video'.length)), cv.CAP_V4L2);
-      else this.capture = new cv.VideoCapture(this.uri, cv.CAP_FFMPEG);
+      r = await client.request({ op: 'open', uri: this.uri, kind: this.kind }, timeout, 'opening');
     } catch (err) {
-      // opencv4nodejs throws a plain string here.
-      throw new SourceError(this.uri, `cannot be opened (${String(err)})${this.kind === 'file' ? '; is it a video file OpenCV/FFmpeg can decode?' : ''}`);
+      client.kill();
+      throw new SourceError(this.uri, `cannot be opened: ${(err as Error).message}`);
     }
-    this.fps = this.capture.get(cv.CAP_PROP_FPS) || 0;
+    if (r.op !== 'opened') {
+      client.kill();
+      const why = r.op === 'error' ? r.message : r.op;
+      throw new SourceError(this.uri, `cannot be opened (${why})${this.kind === 'file' ? '; is it a video file OpenCV/FFmpeg can decode?' : ''}`);
+    }
+    this.fps = r.fps;
   }
 
   async *frames(): AsyncGenerator<Frame> {
-    if (this.kind === 'images') yield* this.imageFrames();
-    else yield* this.videoFrames();
+    try {
+      if (this.kind === 'images') yield* this.imageFrames();
+      else yield* this.videoFrames();
+    } finally {
+      await this.close();
+    }
+  }
+
+  /** One request to the capture process; a frame is rebuilt as a Mat over the bytes it sent. */
+  private async fetch(req: CaptureRequest): Promise<Mat | null> {
+    if (!this.client || this.closed) return null;
+    const timeout = this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+    let r: CaptureReply;
+    try {
+      r = await this.client.request(req, timeout, req.op === 'imread' ? `decoding ${req.path}` : 'reading a frame');
+    } catch (err) {
+      if (this.closed) return null;
+      throw new SourceError(this.uri, (err as Error).message);
+    }
+    if (r.op === 'error') throw new SourceError(this.uri, r.message);
+    if (r.op !== 'frame') return null;
+    const bytes = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
+    return new this.cv.Mat(bytes, r.rows, r.cols, this.cv.CV_8UC3);
   }
 
   private async *imageFrames(): AsyncGenerator<Frame> {
@@ -82,8 +121,8 @@ export class OpenCvSource implements FrameSource {
     do {
       for (const path of this.images) {
         if (this.closed) return;
-        const mat = await this.cv.imreadAsync(path).catch(() => null);
-        if (!mat || mat.empty) continue;
+        const mat = await this.fetch({ op: 'imread', path }).catch(() => null);
+        if (!mat) continue;
         const ts = start + index * this.opts.imageIntervalMs;
         if (this.opts.realtime) await sleep(Math.max(0, ts - this.now()));
         yield this.frame(mat, index++, ts);
@@ -92,23 +131,17 @@ export class OpenCvSource implements FrameSource {
   }
 
   private async *videoFrames(): AsyncGenerator<Frame> {
-    const cv = this.cv;
     const isFile = this.kind === 'file';
     const frameMs = this.fps > 0 ? 1000 / this.fps : 0;
     let start = this.now();
     let index = 0;
     let inPass = 0;
-    while (!this.closed && this.capture) {
-      this.reading = true;
-      const mat = await this.capture.readAsync().catch(() => null);
-      this.reading = false;
-      if (this.closed) {
-        this.release();
-        return;
-      }
-      if (!mat || mat.empty) {
+    while (!this.closed) {
+      const mat = await this.fetch({ op: 'read' });
+      if (this.closed) return;
+      if (!mat) {
         if (isFile && this.opts.loop && inPass > 0) {
-          this.capture.set(cv.CAP_PROP_POS_FRAMES, 0);
+          await this.client!.request({ op: 'rewind' }, this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS, 'rewinding');
           start = this.now();
           inPass = 0;
           continue;
@@ -130,18 +163,14 @@ export class OpenCvSource implements FrameSource {
   }
 
   private frame(mat: Mat, index: number, ts: number): Frame {
-    const bgr = mat.channels === 3 ? mat : mat.channels === 4 ? mat.cvtColor(this.cv.COLOR_BGRA2BGR) : mat.cvtColor(this.cv.COLOR_GRAY2BGR);
-    return { mat: bgr, width: bgr.cols, height: bgr.rows, index, ts };
+    return { mat, width: mat.cols, height: mat.rows, index, ts };
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    // Releasing a capture while a read is in flight on OpenCV's thread is unsafe: the reader releases it.
-    if (!this.reading) this.release();
-  }
-
-  private release(): void {
-    this.capture?.release();
-    this.capture = null;
+    const client = this.client;
+    this.client = null;
+    // An in-flight read is cut short by killing the process; an idle one releases the camera first.
+    await client?.close();
   }
 }

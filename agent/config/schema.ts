@@ -15,6 +15,8 @@ export const ConfigSchema = Type.Object({
     reconnectMinMs: Type.Integer({ default: 1000, minimum: 10, description: 'Live sources: first reconnect delay after a failure; doubles per attempt, with jitter…' }),
     reconnectMaxMs: Type.Integer({ default: 30000, minimum: 10, description: '…up to this.' }),
     frozenMs: Type.Integer({ default: 5000, minimum: 100, description: 'Live sources: no frame for this long counts as a failure (frozen stream).' }),
+    openTimeoutMs: Type.Integer({ default: 15000, minimum: 1000, maximum: 300000, description: 'Opening a source (capture process start, OpenCV load, VideoCapture open) fails after this long; live sources then reconnect. A GStreamer pipeline whose source never delivers blocks in open forever.' }),
+    readTimeoutMs: Type.Integer({ default: 10000, minimum: 100, maximum: 300000, description: 'One frame read or image decode fails after this long (the capture process is killed; live sources reconnect).' }),
   }, { default: {}, additionalProperties: false }),
   detector: Type.Object({
     model: Type.String({ default: '', description: 'Detector model directory (with model.json). Empty: YuNet when fetched ("percept models fetch yunet-n", run by setup), else the converted face-api SSD.' }),
@@ -72,6 +74,7 @@ export const ConfigSchema = Type.Object({
     providers: Type.Array(Type.Union(['tensorrt', 'cuda', 'cpu'].map((p) => Type.Literal(p))), { default: ['cpu'], minItems: 1, description: 'onnxruntime execution providers, tried in order per model.' }),
     threads: Type.Integer({ default: 2, minimum: 1, maximum: 64, description: 'Intra-op threads per model.' }),
     verifySha256: Type.Boolean({ default: true, description: 'Check every model file against its manifest sha256 at start.' }),
+    timeoutMs: Type.Integer({ default: 30000, minimum: 100, maximum: 600000, description: 'One inference call fails after this long; its worker is terminated and the model reopened in a new one.' }),
   }, { default: {}, additionalProperties: false }),
   mqtt: Type.Object({
     url: Type.String({ default: '', description: 'Broker URL (mqtt://, mqtts://, ws://). Empty: start an embedded broker.' }),

@@ -65,7 +65,8 @@ export async function openSource(
   cv: CV, config: Config, exitOnEof: boolean, log: Logger, onCamera: (state: CameraState, detail: string) => void,
 ): Promise<OpenedSource> {
   const { uri } = config.source;
-  const make = () => new OpenCvSource(cv, uri, { loop: config.source.loop && !exitOnEof, realtime: !exitOnEof, imageIntervalMs: config.source.imageIntervalMs });
+  const make = () => new OpenCvSource(cv, uri, { loop: config.source.loop && !exitOnEof, realtime: !exitOnEof, imageIntervalMs: config.source.imageIntervalMs,
+    openTimeoutMs: config.source.openTimeoutMs, readTimeoutMs: config.source.readTimeoutMs });
   const kind = sourceKind(uri);
   if (kind === 'file' || kind === 'images') {
     const s = make();
