@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { Agent } from '../service/agent.js';
 import { child, createLogger } from '../lib/logging.js';
 import type { EventPayload } from '../publish/payloads.js';
-import { exitCodeFor } from './exit-codes.js';
+import { EXIT_FORCED, exitCodeFor } from './exit-codes.js';
 import { envWarnings } from '../config/env-check.js';
 import { Heartbeat, SdNotifier } from '../service/systemd-notify.js';
 
@@ -55,19 +55,31 @@ export async function runAgent(
   for (const w of opts.warnings ?? []) child(log, 'config').warn(w);
   const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, configFile: opts.configFile ?? null, layers: opts.layers ?? null, onEvent: opts.onEvent });
   // Handlers go in before start-up, so a stop during it (models loading, broker unreachable) is clean too.
-  let signalled = false;
+  let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) {
-      log.warn(`${sig} again: exiting without waiting`);
-      process.exit(1);
+    signals++;
+    // A double Ctrl-C is common and must not cost the open visits their "left": the second signal only
+    // says what is going on; a third one (or the grace running out) forces the exit.
+    if (signals === 2) {
+      log.warn(`${sig} again: still stopping (open visits end with "left", events are flushed); send it once more to exit at once`);
+      return;
     }
-    signalled = true;
+    if (signals > 2) forceExit(`${sig} a third time`);
     log.info(`${sig}: stopping (open visits end with "left", events are flushed)`);
     agent.requestStop();
-    setTimeout(() => {
-      log.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
+    setTimeout(() => forceExit(`shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s`), SHUTDOWN_GRACE_MS).unref();
+  };
+  const forceExit = (why: string): never => {
+    // One line that says what a forced exit drops; the outbox is on disk, so queued events are not lost.
+    let dropped = 'nothing had started';
+    try {
+      const s = agent.statsSnapshot();
+      dropped = `${Math.max(0, s.visits.entered - s.visits.left)} open visit(s) without "left", ${s.outbox.depth} event(s) left in the outbox for the next start`;
+    } catch {
+      // stats unavailable this early: nothing started
+    }
+    process.stderr.write(`percept: forced exit (${why}): ${dropped}\n`);
+    process.exit(EXIT_FORCED);
   };
   const onHup = () => {
     notify.send('RELOADING=1');
@@ -96,7 +108,7 @@ export async function runAgent(
     notify.send('READY=1');
     notify.send(`STATUS=${agent.statusLine()}`);
     try {
-      if (!signalled) await agent.run();
+      if (!signals) await agent.run();
     } finally {
       notify.send('STOPPING=1');
       await agent.shutdown('shutdown');

@@ -151,6 +151,8 @@ export async function openSource(
       realtime: !exitOnEof,
       imageIntervalMs: config.source.imageIntervalMs,
       warn: (m) => log.warn(m),
+      openTimeoutMs: config.source.openTimeoutMs,
+      readTimeoutMs: config.source.readTimeoutMs,
     });
   const kind = sourceKind(uri);
   if (kind === 'file' || kind === 'images') {
