@@ -8,6 +8,7 @@ import type { EventPayload } from '../publish/payloads.js';
 import { EXIT_FORCED, exitCodeFor } from './exit-codes.js';
 import { envWarnings } from '../config/env-check.js';
 import { Heartbeat, SdNotifier } from '../service/systemd-notify.js';
+import { inferenceFaults } from '../inference/worker-session.js';
 
 export interface RunArgs {
   config?: string;
@@ -79,7 +80,7 @@ export async function runAgent(
       // stats unavailable this early: nothing started
     }
     process.stderr.write(`percept: forced exit (${why}): ${dropped}\n`);
-    process.exit(EXIT_FORCED);
+    exitPastStuckWorkers(EXIT_FORCED);
   };
   const onHup = () => {
     notify.send('RELOADING=1');
@@ -102,9 +103,13 @@ export async function runAgent(
     }
     // The watchdog follows the pipeline: no frame processed for a whole period while the camera is
     // supposed to deliver (not lost, not paused) means a stall, and a blocked event loop sends nothing.
+    // Frames flowing is not enough: a classification that never returns while frames go on is a stall too.
+    // Calls time out (inference.timeoutMs) and their worker is replaced, so one older than that plus a
+    // watchdog period means the recovery itself is stuck.
     const beat = new Heartbeat(Math.max(notify.watchdogMs, 1000));
     agent.heartbeat = () => beat.beat();
-    notify.startWatchdog(() => beat.alive() || !agent.expectsFrames());
+    const callLimitMs = config.inference.timeoutMs + Math.max(notify.watchdogMs, 1000);
+    notify.startWatchdog(() => (beat.alive() || !agent.expectsFrames()) && agent.oldestInferenceCallMs() <= callLimitMs);
     notify.send('READY=1');
     notify.send(`STATUS=${agent.statusLine()}`);
     try {
@@ -122,7 +127,21 @@ export async function runAgent(
   }
   child(log, 'stats').info(`done: ${JSON.stringify(agent.statsSnapshot())}`);
   await new Promise((r) => setTimeout(r, 50));
+  if (inferenceFaults.stuck) exitPastStuckWorkers(0);
   return 0;
+}
+
+/**
+ * Exits. A replaced inference worker still inside a run that never returned would hang process.exit
+ * (Node joins every thread) and abort it if the run ever came back: only SIGKILL ends such a process.
+ * Everything that matters is on disk by then (outbox, open visits).
+ */
+function exitPastStuckWorkers(code: number): never {
+  if (inferenceFaults.stuck) {
+    process.stderr.write(`percept: ${inferenceFaults.stuck} inference worker(s) stuck in a run that never returned: ending with SIGKILL\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
+  process.exit(code);
 }
 
 export async function runCommand(a: RunArgs): Promise<number> {

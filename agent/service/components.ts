@@ -105,7 +105,12 @@ export async function closeModels(m: Models): Promise<void> {
 }
 
 export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<Models> {
-  const session = { providers: config.inference.providers, intraOpThreads: config.inference.threads, verifySha256: config.inference.verifySha256 };
+  const session = {
+    providers: config.inference.providers,
+    intraOpThreads: config.inference.threads,
+    verifySha256: config.inference.verifySha256,
+    timeoutMs: config.inference.timeoutMs,
+  };
   const detector = await openDetector(cv, config.detector, session, log);
   try {
     const dirs = config.classifier.models.length ? config.classifier.models : [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
