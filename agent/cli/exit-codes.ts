@@ -11,6 +11,8 @@ export { EXIT_CONFIG };
 export const EXIT_USAGE = 64;
 /** sysexits EX_UNAVAILABLE: a device did not answer (agent stopped, wrong id, broker unreachable). */
 export const EXIT_NO_ANSWER = 69;
+/** sysexits EX_SOFTWARE: a forced stop (a third signal, or shutdown beyond its grace); what it dropped is logged. */
+export const EXIT_FORCED = 70;
 /** A running device (or the local check before sending) refused a config change. */
 export const EXIT_REFUSED = 1;
 

@@ -5,9 +5,10 @@ import type { Config } from '../config/schema.js';
 import { Agent } from '../service/agent.js';
 import { child, createLogger } from '../lib/logging.js';
 import type { EventPayload } from '../publish/payloads.js';
-import { exitCodeFor } from './exit-codes.js';
+import { EXIT_FORCED, exitCodeFor } from './exit-codes.js';
 import { envWarnings } from '../config/env-check.js';
 import { Heartbeat, SdNotifier } from '../service/systemd-notify.js';
+import { inferenceFaults } from '../inference/worker-session.js';
 
 export interface RunArgs {
   config?: string;
@@ -55,19 +56,31 @@ export async function runAgent(
   for (const w of opts.warnings ?? []) child(log, 'config').warn(w);
   const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, configFile: opts.configFile ?? null, layers: opts.layers ?? null, onEvent: opts.onEvent });
   // Handlers go in before start-up, so a stop during it (models loading, broker unreachable) is clean too.
-  let signalled = false;
+  let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) {
-      log.warn(`${sig} again: exiting without waiting`);
-      process.exit(1);
+    signals++;
+    // A double Ctrl-C is common and must not cost the open visits their "left": the second signal only
+    // says what is going on; a third one (or the grace running out) forces the exit.
+    if (signals === 2) {
+      log.warn(`${sig} again: still stopping (open visits end with "left", events are flushed); send it once more to exit at once`);
+      return;
     }
-    signalled = true;
+    if (signals > 2) forceExit(`${sig} a third time`);
     log.info(`${sig}: stopping (open visits end with "left", events are flushed)`);
     agent.requestStop();
-    setTimeout(() => {
-      log.error('shutdown took too long; exiting');
-      process.exit(1);
-    }, SHUTDOWN_GRACE_MS).unref();
+    setTimeout(() => forceExit(`shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s`), SHUTDOWN_GRACE_MS).unref();
+  };
+  const forceExit = (why: string): never => {
+    // One line that says what a forced exit drops; the outbox is on disk, so queued events are not lost.
+    let dropped = 'nothing had started';
+    try {
+      const s = agent.statsSnapshot();
+      dropped = `${Math.max(0, s.visits.entered - s.visits.left)} open visit(s) without "left", ${s.outbox.depth} event(s) left in the outbox for the next start`;
+    } catch {
+      // stats unavailable this early: nothing started
+    }
+    process.stderr.write(`percept: forced exit (${why}): ${dropped}\n`);
+    exitPastStuckWorkers(EXIT_FORCED);
   };
   const onHup = () => {
     notify.send('RELOADING=1');
@@ -90,13 +103,17 @@ export async function runAgent(
     }
     // The watchdog follows the pipeline: no frame processed for a whole period while the camera is
     // supposed to deliver (not lost, not paused) means a stall, and a blocked event loop sends nothing.
+    // Frames flowing is not enough: a classification that never returns while frames go on is a stall too.
+    // Calls time out (inference.timeoutMs) and their worker is replaced, so one older than that plus a
+    // watchdog period means the recovery itself is stuck.
     const beat = new Heartbeat(Math.max(notify.watchdogMs, 1000));
     agent.heartbeat = () => beat.beat();
-    notify.startWatchdog(() => beat.alive() || !agent.expectsFrames());
+    const callLimitMs = config.inference.timeoutMs + Math.max(notify.watchdogMs, 1000);
+    notify.startWatchdog(() => (beat.alive() || !agent.expectsFrames()) && agent.oldestInferenceCallMs() <= callLimitMs);
     notify.send('READY=1');
     notify.send(`STATUS=${agent.statusLine()}`);
     try {
-      if (!signalled) await agent.run();
+      if (!signals) await agent.run();
     } finally {
       notify.send('STOPPING=1');
       await agent.shutdown('shutdown');
@@ -110,7 +127,21 @@ export async function runAgent(
   }
   child(log, 'stats').info(`done: ${JSON.stringify(agent.statsSnapshot())}`);
   await new Promise((r) => setTimeout(r, 50));
+  if (inferenceFaults.stuck) exitPastStuckWorkers(0);
   return 0;
+}
+
+/**
+ * Exits. A replaced inference worker still inside a run that never returned would hang process.exit
+ * (Node joins every thread) and abort it if the run ever came back: only SIGKILL ends such a process.
+ * Everything that matters is on disk by then (outbox, open visits).
+ */
+function exitPastStuckWorkers(code: number): never {
+  if (inferenceFaults.stuck) {
+    process.stderr.write(`percept: ${inferenceFaults.stuck} inference worker(s) stuck in a run that never returned: ending with SIGKILL\n`);
+    process.kill(process.pid, 'SIGKILL');
+  }
+  process.exit(code);
 }
 
 export async function runCommand(a: RunArgs): Promise<number> {

@@ -21,6 +21,13 @@ export const ConfigSchema = Type.Object(
         }),
         threads: Type.Integer({ default: 2, minimum: 1, maximum: 64, description: 'Intra-op threads per model.', ...REMOTE }),
         verifySha256: Type.Boolean({ default: true, description: 'Check every model file against its manifest sha256 at start.' }),
+        timeoutMs: ms(
+          30000,
+          100,
+          600_000,
+          'One inference call fails after this long; its worker (stuck in native code) is abandoned and the model reopened in a new one. Counted in stats.',
+          REMOTE,
+        ),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -146,6 +146,18 @@ export const StatsSchema = Type.Object(
     classifyQueue: Type.Object({ depth: Type.Integer(), maxDepth: Type.Integer(), dropped: Type.Integer(), capacity: Type.Integer() }),
     outbox: Type.Object({ depth: Type.Integer(), dropped: Type.Integer(), delivered: Type.Integer() }),
     mqttConnected: Type.Optional(Type.Boolean()),
+    classifyFailures: Type.Optional(Type.Integer()),
+    detectFailures: Type.Optional(Type.Integer()),
+    inference: Type.Optional(
+      Type.Object(
+        {
+          timeouts: Type.Integer({ description: 'Inference calls that missed inference.timeoutMs.' }),
+          workerRestarts: Type.Integer({ description: 'Inference workers replaced after a timeout or a crash.' }),
+          stuckWorkers: Type.Integer({ description: 'Replaced workers still inside a run that has not returned.' }),
+        },
+        { description: 'Inference faults since start.' },
+      ),
+    ),
     visits: Type.Object({
       entered: Type.Integer(),
       left: Type.Integer(),

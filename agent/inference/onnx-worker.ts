@@ -39,11 +39,17 @@ const metadata = (list: readonly ort.InferenceSession.ValueMetadata[]) => list.m
 try {
   const { session, provider, failures } = await createSession();
   post({ type: 'ready', provider, failures, inputs: metadata(session.inputMetadata), outputs: metadata(session.outputMetadata) });
+  // Runs in flight: 'close' waits for them, because ending a thread while onnxruntime-node still has a run
+  // in flight aborts the whole process (exit 134). A timed-out worker is closed this way (worker-session.ts).
+  let running = 0;
+  let idle: (() => void) | null = null;
   parentPort!.on('message', async (req: WorkerRequest) => {
     if (req.type === 'close') {
+      if (running) await new Promise<void>((r) => (idle = r));
       await session.release();
       process.exit(0);
     }
+    running++;
     try {
       const feeds: Record<string, ort.Tensor> = {};
       for (const [name, t] of Object.entries(req.feeds)) feeds[name] = new ort.Tensor('float32', t.data, t.dims);
@@ -60,6 +66,8 @@ try {
       post({ type: 'result', id: req.id, outputs, runMs }, transfer);
     } catch (err) {
       post({ type: 'error', id: req.id, message: (err as Error).message });
+    } finally {
+      if (--running === 0) idle?.();
     }
   });
 } catch (err) {

@@ -1,4 +1,10 @@
-// Main-thread handle on one ONNX session living in a worker thread.
+// Main-thread handle on one ONNX session living in a worker thread. Every call has a deadline: a call
+// that misses it fails, and the worker is replaced by a fresh one on the same model, as is a worker that
+// crashes. Both are counted (inferenceFaults, shown in stats).
+//
+// A timed-out worker cannot be terminated: onnxruntime-node runs inside native code, and ending a thread
+// with a run in flight aborts the whole process (a Napi::Error with no JS environment left, exit 134). So
+// it is abandoned: told to close once its run returns, and awaited (bounded) when the session closes.
 import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { ModelError, verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
@@ -12,6 +18,8 @@ export interface SessionOptions {
   intraOpThreads: number;
   /** Hash every model file before loading (skip only for very large models on slow storage). */
   verifySha256: boolean;
+  /** One call fails after this long and its worker is replaced. Absent: DEFAULT_INFERENCE_TIMEOUT_MS. */
+  timeoutMs?: number;
 }
 
 export interface RunResult {
@@ -19,108 +27,265 @@ export interface RunResult {
   runMs: number;
 }
 
+export const DEFAULT_INFERENCE_TIMEOUT_MS = 30_000;
+/** A worker that keeps failing to start is tried again at most this often. */
+const RESTART_BACKOFF_MS = 5_000;
+
+/** Process-wide counts for stats. `stuck`: abandoned workers whose run has not returned yet. */
+export const inferenceFaults = { timeouts: 0, workerRestarts: 0, stuck: 0 };
+
 const workerUrl = new URL('./onnx-worker.js', import.meta.url);
+
+interface Pending {
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** One worker thread and the calls it owes. */
+interface Slot {
+  worker: Worker;
+  pending: Map<number, Pending>;
+  /** Set once the slot no longer serves calls (replaced, crashed or closing). */
+  retired: boolean;
+  exited: Promise<void>;
+}
+
+interface Ready {
+  worker: Worker;
+  provider: string;
+  reply: Extract<WorkerReply, { type: 'ready' }>;
+}
+
+async function startWorker(loaded: LoadedManifest, opts: SessionOptions): Promise<Ready> {
+  const init: WorkerInit = { modelPath: loaded.modelPath, providers: opts.providers, intraOpThreads: opts.intraOpThreads };
+  const worker = new Worker(fileURLToPath(workerUrl), { workerData: init });
+  const reply = await new Promise<Extract<WorkerReply, { type: 'ready' }>>((resolve, reject) => {
+    const onMessage = (msg: WorkerReply) => {
+      worker.off('error', onError);
+      worker.off('message', onMessage);
+      if (msg.type === 'ready') resolve(msg);
+      else if (msg.type === 'fatal') reject(new ModelError(loaded.dir, [msg.message]));
+    };
+    const onError = (err: Error) => reject(new ModelError(loaded.dir, [`worker failed to start: ${err.message}`]));
+    worker.on('message', onMessage);
+    worker.once('error', onError);
+  }).catch(async (err: unknown) => {
+    await worker.terminate();
+    throw err;
+  });
+  return { worker, provider: reply.provider, reply };
+}
 
 export class WorkerSession {
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (r: RunResult) => void; reject: (e: Error) => void }>();
   private closed = false;
+  private slot: Slot | null;
+  /** A replacement worker being started; calls wait for it. */
+  private starting: Promise<Slot> | null = null;
+  private lastStartFailure = 0;
+  private startError: Error | null = null;
+  private readonly abandoned = new Set<Slot>();
+  /** Per-session counts (the process-wide ones are in inferenceFaults). */
+  timeouts = 0;
+  workerRestarts = 0;
 
   private constructor(
-    private readonly worker: Worker,
+    first: Worker,
     readonly provider: string,
     readonly loaded: LoadedManifest,
+    private readonly opts: SessionOptions,
+    private readonly log?: ModelLog,
   ) {
-    worker.on('message', (msg: WorkerReply) => {
-      if (msg.type === 'result' || msg.type === 'error') {
-        const p = this.pending.get(msg.id);
-        if (!p) return;
-        this.pending.delete(msg.id);
-        if (msg.type === 'result') p.resolve({ outputs: msg.outputs, runMs: msg.runMs });
-        else p.reject(new Error(`${loaded.manifest.name}: inference failed: ${msg.message}`));
-      }
-    });
-    const failAll = (err: Error) => {
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
-    };
-    worker.on('error', (err) => failAll(err));
-    worker.on('exit', (code) => {
-      if (!this.closed) failAll(new Error(`${loaded.manifest.name}: inference worker exited with code ${code}`));
-    });
+    this.slot = this.adopt(first);
   }
 
   /** Verifies the model directory (files, sha256, graph vs manifest) and starts its worker. */
   static async open(loaded: LoadedManifest, opts: SessionOptions, log?: ModelLog): Promise<WorkerSession> {
     if (opts.verifySha256) await verifyFiles(loaded);
-    const init: WorkerInit = { modelPath: loaded.modelPath, providers: opts.providers, intraOpThreads: opts.intraOpThreads };
-    const worker = new Worker(fileURLToPath(workerUrl), { workerData: init });
-    const ready = await new Promise<Extract<WorkerReply, { type: 'ready' }>>((resolve, reject) => {
-      const onMessage = (msg: WorkerReply) => {
-        worker.off('error', onError);
-        worker.off('message', onMessage);
-        if (msg.type === 'ready') resolve(msg);
-        else if (msg.type === 'fatal') reject(new ModelError(loaded.dir, [msg.message]));
-      };
-      const onError = (err: Error) => reject(new ModelError(loaded.dir, [`worker failed to start: ${err.message}`]));
-      worker.on('message', onMessage);
-      worker.once('error', onError);
-    }).catch(async (err) => {
-      await worker.terminate();
-      throw err;
-    });
+    const { worker, provider, reply } = await startWorker(loaded, opts);
     try {
-      verifyGraph(loaded, ready.inputs, ready.outputs);
+      verifyGraph(loaded, reply.inputs, reply.outputs);
     } catch (err) {
       await worker.terminate();
       throw err;
     }
     // A provider that was asked for and failed (e.g. cuda without its libraries) is a warning: the agent
     // runs, but slower than configured.
-    for (const f of ready.failures) log?.(`${loaded.manifest.name}: requested execution provider ${f}; falling back`, 'warn');
-    log?.(`${loaded.manifest.name}: running on ${ready.provider}`);
-    return new WorkerSession(worker, ready.provider, loaded);
+    for (const f of reply.failures) log?.(`${loaded.manifest.name}: requested execution provider ${f}; falling back`, 'warn');
+    log?.(`${loaded.manifest.name}: running on ${provider}`);
+    return new WorkerSession(worker, provider, loaded, opts, log);
   }
 
-  run(feeds: Record<string, TensorData>): Promise<RunResult> {
-    if (this.closed) return Promise.reject(new Error(`${this.loaded.manifest.name}: session is closed`));
+  private get name(): string {
+    return this.loaded.manifest.name;
+  }
+
+  private get timeoutMs(): number {
+    return this.opts.timeoutMs ?? DEFAULT_INFERENCE_TIMEOUT_MS;
+  }
+
+  private adopt(worker: Worker): Slot {
+    const slot: Slot = { worker, pending: new Map(), retired: false, exited: new Promise((r) => worker.once('exit', () => r())) };
+    worker.on('message', (msg: WorkerReply) => {
+      if (msg.type !== 'result' && msg.type !== 'error') return;
+      const p = slot.pending.get(msg.id);
+      if (!p) return; // timed out already: the answer comes too late
+      slot.pending.delete(msg.id);
+      clearTimeout(p.timer);
+      if (msg.type === 'result') p.resolve({ outputs: msg.outputs, runMs: msg.runMs });
+      else p.reject(new Error(`${this.name}: inference failed: ${msg.message}`));
+    });
+    const crashed = (why: string) => {
+      this.failAll(slot, new Error(`${this.name}: inference worker ${why}`));
+      if (slot.retired) return;
+      this.retire(slot);
+      this.log?.(`${this.name}: inference worker ${why}; starting a new worker`, 'warn');
+      this.replace();
+    };
+    worker.on('error', (err) => crashed(`failed: ${err.message}`));
+    worker.on('exit', (code) => {
+      if (this.abandoned.delete(slot)) inferenceFaults.stuck--;
+      crashed(`exited with code ${code}`);
+    });
+    return slot;
+  }
+
+  private failAll(slot: Slot, err: Error): void {
+    for (const p of slot.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(err);
+    }
+    slot.pending.clear();
+  }
+
+  private retire(slot: Slot): void {
+    slot.retired = true;
+    if (this.slot === slot) this.slot = null;
+  }
+
+  /** Starts a replacement worker (counted); calls made meanwhile wait for it. */
+  private replace(): void {
+    if (this.closed || this.starting) return;
+    this.workerRestarts++;
+    inferenceFaults.workerRestarts++;
+    this.starting = startWorker(this.loaded, this.opts)
+      .then(({ worker }) => {
+        const slot = this.adopt(worker);
+        this.startError = null;
+        if (this.closed) {
+          void this.closeSlot(slot);
+          throw new Error(`${this.name}: session is closed`);
+        }
+        this.slot = slot;
+        return slot;
+      })
+      .catch((err: unknown) => {
+        this.lastStartFailure = Date.now();
+        this.startError = err as Error;
+        this.log?.(`${this.name}: a new inference worker could not start: ${(err as Error).message}`, 'warn');
+        throw err;
+      })
+      .finally(() => {
+        this.starting = null;
+      });
+    this.starting.catch(() => undefined);
+  }
+
+  private async ready(): Promise<Slot> {
+    if (this.slot) return this.slot;
+    if (!this.starting) {
+      // The last start failed: try again, but not on every call.
+      if (this.startError && Date.now() - this.lastStartFailure < RESTART_BACKOFF_MS) throw this.startError;
+      this.replace();
+    }
+    return this.starting!;
+  }
+
+  async run(feeds: Record<string, TensorData>): Promise<RunResult> {
+    if (this.closed) throw new Error(`${this.name}: session is closed`);
+    const slot = await this.ready();
     const id = this.nextId++;
     const transfer = Object.values(feeds).map((t) => t.data.buffer as ArrayBuffer);
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'run', id, feeds } satisfies WorkerRequest, transfer);
+      const timer = setTimeout(() => this.timedOut(slot, id), this.timeoutMs);
+      slot.pending.set(id, { resolve, reject, timer });
+      slot.worker.postMessage({ type: 'run', id, feeds } satisfies WorkerRequest, transfer);
     });
   }
 
-  /** Lets in-flight runs finish, then ends the worker. */
+  /** The call fails; its worker (busy in native code) is abandoned and a new one takes over. */
+  private timedOut(slot: Slot, id: number): void {
+    const p = slot.pending.get(id);
+    if (!p) return;
+    slot.pending.delete(id);
+    this.timeouts++;
+    inferenceFaults.timeouts++;
+    p.reject(new Error(`${this.name}: inference timed out after ${this.timeoutMs} ms`));
+    if (slot.retired) return;
+    this.log?.(`${this.name}: inference timed out after ${this.timeoutMs} ms; starting a new worker`, 'warn');
+    this.failAll(slot, new Error(`${this.name}: inference worker replaced after a timeout`));
+    this.retire(slot);
+    this.abandoned.add(slot);
+    inferenceFaults.stuck++;
+    // The worker handles 'close' after its run returns (onnx-worker.ts), then exits on its own.
+    slot.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+    this.replace();
+  }
+
+  /** An idle worker is asked to close; one that does not within 2 s is terminated (it has no run in flight). */
+  private async closeSlot(slot: Slot): Promise<void> {
+    slot.retired = true;
+    slot.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      slot.exited,
+      new Promise<void>((res) => {
+        timer = setTimeout(() => void slot.worker.terminate().then(() => res()), 2000);
+      }),
+    ]);
+    clearTimeout(timer);
+  }
+
+  /**
+   * Lets in-flight runs finish (each is bounded by the timeout), ends the worker, and waits up to the
+   * timeout for abandoned workers to return from native code. Those still stuck are left counted in
+   * inferenceFaults.stuck: the process can then only end with SIGKILL (see cli/run.ts).
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    await Promise.allSettled(
-      [...this.pending.values()].map(
-        (p) =>
-          new Promise<void>((res) => {
-            const { resolve, reject } = p;
-            p.resolve = (r) => {
-              resolve(r);
-              res();
-            };
-            p.reject = (e) => {
-              reject(e);
-              res();
-            };
-          }),
-      ),
-    );
     this.closed = true;
-    this.worker.postMessage({ type: 'close' } satisfies WorkerRequest);
-    await new Promise<void>((res) => {
-      const timer = setTimeout(() => {
-        void this.worker.terminate().then(() => res());
-      }, 2000);
-      this.worker.once('exit', () => {
-        clearTimeout(timer);
-        res();
-      });
-    });
+    await this.starting?.catch(() => undefined);
+    const slot = this.slot;
+    if (slot) {
+      await Promise.allSettled(
+        [...slot.pending.values()].map(
+          (p) =>
+            new Promise<void>((settled) => {
+              const { resolve, reject } = p;
+              p.resolve = (r) => {
+                resolve(r);
+                settled();
+              };
+              p.reject = (e) => {
+                reject(e);
+                settled();
+              };
+            }),
+        ),
+      );
+      this.slot = null;
+      await this.closeSlot(slot);
+    }
+    if (this.abandoned.size) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...this.abandoned].map((s) => s.exited)),
+        new Promise<void>((res) => {
+          timer = setTimeout(res, this.timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
   }
 }

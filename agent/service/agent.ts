@@ -273,6 +273,11 @@ export class Agent {
   }
 
   /** False while frames are not expected (camera lost, reconnecting or paused outside opening hours). */
+  /** Age of the oldest detection, classification or embedding call in flight, ms (0: none). */
+  oldestInferenceCallMs(): number {
+    return this.pipeline?.oldestCallMs() ?? 0;
+  }
+
   expectsFrames(): boolean {
     return !this.camera || this.camera.state === 'ok';
   }

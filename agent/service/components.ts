@@ -106,7 +106,12 @@ export async function closeModels(m: Models): Promise<void> {
 }
 
 function sessionOptions(config: Config): SessionOptions {
-  return { providers: config.inference.providers, intraOpThreads: config.inference.threads, verifySha256: config.inference.verifySha256 };
+  return {
+    providers: config.inference.providers,
+    intraOpThreads: config.inference.threads,
+    verifySha256: config.inference.verifySha256,
+    timeoutMs: config.inference.timeoutMs,
+  };
 }
 
 /** The attribute model directories a value of classifier.models stands for (empty: the default nets). */
@@ -179,6 +184,8 @@ export async function openSource(
       realtime: !exitOnEof,
       imageIntervalMs: config.source.imageIntervalMs,
       warn: (m) => log.warn(m),
+      openTimeoutMs: config.source.openTimeoutMs,
+      readTimeoutMs: config.source.readTimeoutMs,
     });
   const kind = sourceKind(uri);
   if (kind === 'file' || kind === 'images') {

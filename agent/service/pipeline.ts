@@ -65,6 +65,9 @@ export class Pipeline {
   private stopping = false;
   private inflight: Promise<void> | null = null;
   private embedding: Promise<void> | null = null;
+  private detectingSince: number | null = null;
+  private classifyingSince: number | null = null;
+  private embeddingSince: number | null = null;
   private latest: LatestFrame | null = null;
   private frameSize = { width: 1, height: 1 };
   private clock = 0;
@@ -106,7 +109,7 @@ export class Pipeline {
     const interval = deps.settings.detectIntervalMs;
     const detectNow = interval <= 0 || frame.ts - this.lastDetect >= interval;
     let t = performance.now();
-    const detections = detectNow ? await deps.detector.detect(frame) : null;
+    const detections = detectNow ? await this.detect(frame) : null;
     if (detections) {
       this.lastDetect = frame.ts;
       deps.stats.stages.detect.add(performance.now() - t);
@@ -120,10 +123,16 @@ export class Pipeline {
     const contested = viewers && deps.embedder ? deps.tracker.contested(viewers, frame.ts) : [];
     const byDetection = new Map<number, Float32Array>();
     if (viewers && contested.length) {
-      const embeddings = await deps.embedder!.embed(
-        frame,
-        contested.map((i) => region(viewers[i]!)),
-      );
+      // Without embeddings (a failed or timed-out call) motion alone decides, as with no embedder.
+      const embeddings = await deps
+        .embedder!.embed(
+          frame,
+          contested.map((i) => region(viewers[i]!)),
+        )
+        .catch((err: unknown) => {
+          deps.log.error(`embedding failed: ${(err as Error).message}`);
+          return [];
+        });
       contested.forEach((i, k) => {
         const e = embeddings[k];
         if (e) byDetection.set(i, e);
@@ -152,11 +161,37 @@ export class Pipeline {
       const due = n > 0 ? q.take(n, (v) => deps.visits.classifiable(v)) : [];
       if (due.length) {
         deps.budget.spend(due.length);
+        this.classifyingSince = performance.now();
         this.inflight = this.classify(frame, due).finally(() => {
           this.inflight = null;
+          this.classifyingSince = null;
         });
       }
     }
+  }
+
+  /**
+   * A failed detection (a model error, a timed-out call whose worker is being replaced) is a frame without
+   * detections: tracks coast and the run goes on. Logged the first time and every 100th.
+   */
+  private async detect(frame: Frame): Promise<Detection[] | null> {
+    const { deps } = this;
+    this.detectingSince = performance.now();
+    try {
+      return await deps.detector.detect(frame);
+    } catch (err) {
+      deps.stats.detectFailures++;
+      if (deps.stats.detectFailures % 100 === 1) deps.log.error(`detection failed (${deps.stats.detectFailures} so far): ${(err as Error).message}`);
+      return null;
+    } finally {
+      this.detectingSince = null;
+    }
+  }
+
+  /** How long the oldest inference call in flight has been waiting, ms (0: none): the watchdog's measure of a stall. */
+  oldestCallMs(now = performance.now()): number {
+    const since = [this.detectingSince, this.classifyingSince, this.embeddingSince].filter((x): x is number => x !== null);
+    return since.length ? now - Math.min(...since) : 0;
   }
 
   /** Far faces, ignore zones and static faces are taken out before tracking (see track/audience-gate.ts). */
@@ -187,6 +222,7 @@ export class Pipeline {
     if (!due.length) return;
     deps.embedBudget.spend(due.length);
     deps.visits.markEmbedding(due, frame.ts);
+    this.embeddingSince = performance.now();
     this.embedding = deps.embedder
       .embed(
         frame,
@@ -199,6 +235,7 @@ export class Pipeline {
       })
       .finally(() => {
         this.embedding = null;
+        this.embeddingSince = null;
       });
   }
 

@@ -42,6 +42,7 @@ export class PipelineStats {
   classifierCalls = 0;
   classifiedFaces = 0;
   classifyFailures = 0;
+  detectFailures = 0;
   events = 0;
 
   snapshot<E extends object>(extra: E = {} as E) {
@@ -55,6 +56,7 @@ export class PipelineStats {
       classifierCalls: this.classifierCalls,
       classifiedFaces: this.classifiedFaces,
       classifyFailures: this.classifyFailures,
+      detectFailures: this.detectFailures,
       events: this.events,
       stages: Object.fromEntries(STAGES.map((s) => [s, this.stages[s].summary()])),
       enterLatency: this.enterLatency.summary(),

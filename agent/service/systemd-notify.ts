@@ -48,6 +48,11 @@ export class SdNotifier {
 
   send(state: string): void {
     if (!this.path) return;
+    // systemd stops watching once told STOPPING=1; a ping after it would only confuse readers of the socket.
+    if (state === 'STOPPING=1' && this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
     if (!this.socket) {
       const dgram = require('unix-dgram') as typeof import('unix-dgram');
       this.socket = dgram.createSocket('unix_dgram');

@@ -10,6 +10,7 @@ import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { OpenCvSource } from '../../agent/capture/opencv-source.js';
 import { makeClip } from '../helpers/clips.js';
 import { SsdDetector } from '../../agent/detect/ssd-detector.js';
+import type { FaceDetector } from '../../agent/detect/detector.js';
 import { OnnxClassifier } from '../../agent/classify/onnx-classifier.js';
 import type { Classifier } from '../../agent/classify/classifier.js';
 import { Tracker } from '../../agent/track/tracker.js';
@@ -90,3 +91,108 @@ test('a classifier slower than many frames does not stall detection; the queue s
     'both visits still announced and ended',
   );
 });
+
+/** A pipeline on a clip of the two demo walkers with the given detector and classifier wrappers. */
+async function clipPipeline(wrap: { detector?: (d: SsdDetector) => FaceDetector; classifier?: (c: Classifier, stats: PipelineStats) => Classifier }) {
+  const cv = await loadOpenCV();
+  const clip = makeClip(cv, join(mkdtempSync(join(tmpdir(), 'percept-stall-')), 'clip.avi')).path;
+  const session = { providers: ['cpu'], intraOpThreads: 1, verifySha256: false };
+  const realDetector = await SsdDetector.open(cv, DEFAULT_MODELS.detector, { scoreThreshold: 0.5, iouThreshold: 0.5, minFacePx: 20, maxFaces: 20 }, session);
+  const realClassifier = await OnnxClassifier.open(cv, [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression], 0.2, session);
+  const stats = new PipelineStats();
+  const source = new OpenCvSource(cv, clip, { loop: false, realtime: false, imageIntervalMs: 0 });
+  await source.open();
+  const events: VisitEvent[] = [];
+  const cfg = defaults();
+  const errors: string[] = [];
+  const log = createLogger({ ...cfg.log, level: 'error' });
+  log.on('data', (i: { message: string }) => errors.push(i.message));
+  const pipeline = new Pipeline({
+    embedder: null,
+    embedBudget: new FacesPerSecondLimit(() => 10),
+    cv,
+    source,
+    detector: wrap.detector ? wrap.detector(realDetector) : realDetector,
+    classifier: wrap.classifier ? wrap.classifier(realClassifier, stats) : realClassifier,
+    stats,
+    queue: new ClassificationQueue<Visit>(4),
+    settings: { maxBatch: 1, detectIntervalMs: 0, lookYawDeg: 25, lookPitchDeg: 20 },
+    everyFrame: true,
+    budget: new FacesPerSecondLimit(() => 100),
+    quality: { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 200, edgeMargin: 0.02 },
+    tracker: new Tracker(cfg.tracker),
+    gate: new AudienceGate(gateOptions(cfg), cfg.tracker),
+    visits: new VisitBook({ ...cfg.classifier, reclassifyMs: 500, minGapMs: 500, maxSamples: 10, hysteresis: cfg.fusion }, () => `p${events.length}`),
+    log,
+    emit: (ev) => events.push(ev),
+  });
+  const close = () => Promise.all([realDetector.close(), realClassifier.close(), source.close()]);
+  return { pipeline, stats, events, errors, close };
+}
+
+test('a classification in flight is measured for the watchdog while frames go on: its age grows, and is 0 once it returns', async () => {
+  const ages: { frames: number; ageMs: number }[] = [];
+  let release: (() => void) | null = null;
+  const built = await clipPipeline({
+    // The second call is held until the clip has gone 40 frames further: a stalled classification.
+    classifier: (real, stats) => ({
+      name: real.name,
+      tasks: real.tasks,
+      classify: async (frame, boxes) => {
+        const result = await real.classify(frame, boxes);
+        if (stats.classifierCalls === 1) {
+          const until = stats.frames + 40;
+          await new Promise<void>((r) => {
+            release = r;
+            const poll = setInterval(() => {
+              if (stats.frames >= until) {
+                clearInterval(poll);
+                r();
+              }
+            }, 5);
+          });
+        }
+        return result;
+      },
+      close: () => real.close(),
+    }),
+  });
+  const sample = setInterval(() => ages.push({ frames: built.stats.frames, ageMs: built.pipeline.oldestCallMs() }), 20);
+  await built.pipeline.run();
+  clearInterval(sample);
+  (release as (() => void) | null)?.();
+  await built.close();
+  const held = ages.filter((a) => a.ageMs > 0);
+  const longest = Math.max(...held.map((a) => a.ageMs));
+  const during = held.filter((a) => a.ageMs >= longest / 2);
+  assert.ok(during.length >= 2, `samples while the call was held: ${during.length}`);
+  assert.ok(during[during.length - 1]!.frames > during[0]!.frames, 'frames kept flowing while the call was stalled');
+  assert.equal(built.pipeline.oldestCallMs(), 0, 'nothing in flight after the run');
+});
+
+for (const every of [3, 7]) {
+  test(`a detector failing on 1 frame in ${every}: the run goes on, failures are counted, every visit still ends`, async () => {
+    let n = 0;
+    const built = await clipPipeline({
+      detector: (real) => ({
+        name: real.name,
+        detect: async (frame) => {
+          if (++n % every === 0) throw new Error('face-api-ssd: inference timed out after 30000 ms');
+          return real.detect(frame);
+        },
+        close: () => real.close(),
+      }),
+    });
+    await built.pipeline.run();
+    await built.close();
+    assert.equal(built.stats.detectFailures, Math.floor(140 / every));
+    assert.equal(built.stats.frames, 140, 'every frame was processed');
+    assert.ok(
+      built.errors.some((e) => /detection failed \(1 so far\): face-api-ssd: inference timed out/.test(e)),
+      built.errors.join('\n'),
+    );
+    const entered = built.events.filter((e) => e.type === 'entered').length;
+    assert.ok(entered >= 2, `entered: ${entered}`);
+    assert.equal(built.events.filter((e) => e.type === 'left').length, entered, 'every visit ends');
+  });
+}

@@ -1,0 +1,75 @@
+// The capture process: owns one cv.VideoCapture (or decodes images) and answers one request at a time.
+// It is a child process, not a worker thread, because OpenCV's open and read can block forever in native
+// code (a GStreamer pipeline that never prerolls waits on a condition variable): a worker thread stuck
+// there cannot be terminated, and Node then hangs in process.exit() joining it; a process can be killed.
+import { loadOpenCV, type Mat } from './opencv.js';
+import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
+
+const cv = await loadOpenCV();
+type Capture = InstanceType<typeof cv.VideoCapture>;
+let capture: Capture | null = null;
+
+// Ctrl-C reaches the whole process group: the agent decides when capture stops, not the terminal.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+// The agent gone (even killed) means nothing is left to capture for.
+process.on('disconnect', () => process.exit(0));
+
+function reply(msg: CaptureReply): void {
+  process.send!(msg);
+}
+
+function frameReply(mat: Mat | null): CaptureReply {
+  if (!mat || mat.empty) return { op: 'none' };
+  const bgr = mat.channels === 3 ? mat : mat.cvtColor(mat.channels === 4 ? cv.COLOR_BGRA2BGR : cv.COLOR_GRAY2BGR);
+  const bytes = bgr.getData();
+  return { op: 'frame', data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), rows: bgr.rows, cols: bgr.cols };
+}
+
+function handle(req: CaptureRequest): CaptureReply {
+  switch (req.op) {
+    case 'open': {
+      const target = req.uri;
+      try {
+        if (req.kind === 'gstreamer') capture = new cv.VideoCapture(target.slice(4), cv.CAP_GSTREAMER);
+        else if (req.kind === 'v4l2') capture = new cv.VideoCapture(Number(target.slice('/dev/video'.length)), cv.CAP_V4L2);
+        else capture = new cv.VideoCapture(target, cv.CAP_FFMPEG);
+      } catch (err) {
+        // opencv4nodejs throws a plain string here.
+        return { op: 'error', message: String(err) };
+      }
+      return { op: 'opened', fps: capture.get(cv.CAP_PROP_FPS) || 0 };
+    }
+    case 'read':
+      if (!capture) return { op: 'error', message: 'not open' };
+      return frameReply(capture.read());
+    case 'rewind':
+      capture?.set(cv.CAP_PROP_POS_FRAMES, 0);
+      return { op: 'done' };
+    case 'imread': {
+      let mat: Mat | null;
+      try {
+        mat = cv.imread(req.path);
+      } catch {
+        mat = null; // unreadable: the source skips it
+      }
+      return frameReply(mat);
+    }
+    case 'close':
+      capture?.release();
+      capture = null;
+      return { op: 'done' };
+  }
+}
+
+process.on('message', (req: CaptureRequest) => {
+  let msg: CaptureReply;
+  try {
+    msg = handle(req);
+  } catch (err) {
+    msg = { op: 'error', message: (err as Error).message ?? String(err) };
+  }
+  reply(msg);
+  if (req.op === 'close') process.disconnect();
+});
+reply({ op: 'done' });

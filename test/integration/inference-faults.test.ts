@@ -1,0 +1,90 @@
+// Inference calls that hang or whose worker dies: the call fails with a clear error, the worker is
+// replaced, the session goes on working, and both are counted. A real model in a real worker: a call made
+// far heavier than the deadline stands in for a hung run (a truly endless run cannot be made on demand).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Worker } from 'node:worker_threads';
+import { loadManifest } from '../../agent/inference/manifest.js';
+import { inferenceFaults, WorkerSession } from '../../agent/inference/worker-session.js';
+import { DEFAULT_MODELS } from '../../agent/inference/default-models.js';
+
+const input = (batch: number) => ({ input: { data: new Float32Array(batch * 3 * 112 * 112), dims: [batch, 3, 112, 112] } });
+
+/** The abandoned worker returns from its long run and exits by itself: nothing is left for process exit. */
+async function noStuckWorkers(): Promise<void> {
+  const end = Date.now() + 300_000;
+  while (inferenceFaults.stuck > 0) {
+    if (Date.now() > end) throw new Error('the replaced worker never came back from its run');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+for (const [batch, timeoutMs] of [
+  [1024, 800],
+  [2048, 1500],
+] as const) {
+  test(`a call that misses its deadline (batch ${batch}, ${timeoutMs} ms) rejects, its worker is replaced, the next call succeeds`, async () => {
+    const lines: string[] = [];
+    const s = await WorkerSession.open(
+      loadManifest(DEFAULT_MODELS.expression),
+      { providers: ['cpu'], intraOpThreads: 1, verifySha256: false, timeoutMs },
+      (m) => lines.push(m),
+    );
+    const before = { ...inferenceFaults };
+    try {
+      // Hundreds of faces on one thread take far longer than the deadline.
+      await assert.rejects(s.run(input(batch)), new RegExp(`face-api-face-expression: inference timed out after ${timeoutMs} ms`));
+      assert.equal(s.timeouts, 1);
+      assert.equal(s.workerRestarts, 1);
+      assert.equal(inferenceFaults.timeouts, before.timeouts + 1);
+      assert.equal(inferenceFaults.workerRestarts, before.workerRestarts + 1);
+      assert.ok(
+        lines.some((l) => new RegExp(`timed out after ${timeoutMs} ms; starting a new worker`).test(l)),
+        lines.join('\n'),
+      );
+      // The new worker answers while the old one is still busy with the abandoned run.
+      const { outputs } = await s.run(input(1));
+      assert.equal(Object.values(outputs)[0]!.dims[0], 1, 'the new worker answers');
+      assert.equal(s.timeouts, 1);
+    } finally {
+      await s.close();
+    }
+    await noStuckWorkers();
+  });
+}
+
+test('a worker that dies while idle is replaced and the next calls succeed, twice', async () => {
+  const lines: string[] = [];
+  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['cpu'], intraOpThreads: 1, verifySha256: false }, (m) =>
+    lines.push(m),
+  );
+  const before = inferenceFaults.workerRestarts;
+  try {
+    // The test ends the thread from outside, as a crash would; production has no such hook. (Ending it
+    // with a run in flight would abort the test process itself: see onnx-worker.ts.)
+    await (s as unknown as { slot: { worker: Worker } }).slot.worker.terminate();
+    const { outputs } = await s.run(input(2));
+    assert.equal(Object.values(outputs)[0]!.dims[0], 2);
+    assert.equal(s.workerRestarts, 1);
+    assert.equal(inferenceFaults.workerRestarts, before + 1);
+    assert.equal(s.timeouts, 0);
+    assert.ok(
+      lines.some((l) => /inference worker exited with code \d+; starting a new worker/.test(l)),
+      lines.join('\n'),
+    );
+    // A second crash is recovered the same way.
+    await (s as unknown as { slot: { worker: Worker } }).slot.worker.terminate();
+    assert.equal(Object.values((await s.run(input(1))).outputs)[0]!.dims[0], 1);
+    assert.equal(s.workerRestarts, 2);
+  } finally {
+    await s.close();
+  }
+});
+
+test('closing a session lets its in-flight call finish (no abort), then refuses new calls', async () => {
+  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['cpu'], intraOpThreads: 1, verifySha256: false }, () => undefined);
+  const running = s.run(input(64));
+  await s.close();
+  assert.equal(Object.values((await running).outputs)[0]!.dims[0], 64);
+  await assert.rejects(s.run(input(1)), /session is closed/);
+});
