@@ -65,7 +65,9 @@ export class ResilientSource implements FrameSource {
       const src = this.make();
       this.current = src;
       let failure = 'ended';
-      const openedAt = Date.now();
+      // Up since its first frame: the time opening took (a capture process starting, a slow camera) is
+      // not time the stream stayed up.
+      let upSince = Infinity;
       try {
         await src.open();
         const it = src.frames()[Symbol.asyncIterator]();
@@ -91,9 +93,10 @@ export class ResilientSource implements FrameSource {
           if (first) {
             this.set('ok');
             first = false;
+            upSince = Date.now();
           }
           // Only a connection that stayed up resets the backoff: a stream that keeps dropping backs off.
-          if (attempt && Date.now() - openedAt > this.opts.reconnectMaxMs) attempt = 0;
+          if (attempt && Date.now() - upSince > this.opts.reconnectMaxMs) attempt = 0;
           yield next.value;
         }
       } catch (err) {

@@ -57,6 +57,7 @@ export async function runAgent(
   const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, configFile: opts.configFile ?? null, layers: opts.layers ?? null, onEvent: opts.onEvent });
   // Handlers go in before start-up, so a stop during it (models loading, broker unreachable) is clean too.
   let signals = 0;
+  let grace: NodeJS.Timeout | undefined;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     // A double Ctrl-C is common and must not cost the open visits their "left": the second signal only
@@ -68,7 +69,8 @@ export async function runAgent(
     if (signals > 2) forceExit(`${sig} a third time`);
     log.info(`${sig}: stopping (open visits end with "left", events are flushed)`);
     agent.requestStop();
-    setTimeout(() => forceExit(`shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s`), SHUTDOWN_GRACE_MS).unref();
+    grace = setTimeout(() => forceExit(`shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s`), SHUTDOWN_GRACE_MS);
+    grace.unref();
   };
   const forceExit = (why: string): never => {
     // One line that says what a forced exit drops; the outbox is on disk, so queued events are not lost.
@@ -121,13 +123,25 @@ export async function runAgent(
   } finally {
     clearInterval(statusTimer);
     notify.close();
+    // The stop is done but the process has a few ms left: a late second Ctrl-C must not kill it with the
+    // default action (exit by signal instead of 0), so signals are ignored from here on.
+    const ignore = () => undefined;
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, ignore);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('SIGHUP', onHup);
   }
+  clearTimeout(grace); // the stop finished within its grace
   child(log, 'stats').info(`done: ${JSON.stringify(agent.statsSnapshot())}`);
   await new Promise((r) => setTimeout(r, 50));
   if (inferenceFaults.stuck) exitPastStuckWorkers(0);
+  // Everything is stopped and flushed: the process should end as the event loop drains. Should a handle
+  // outlive the stop (a socket a broker restart left half-closed was seen once in CI), name it and exit
+  // anyway rather than hang until the grace turns a clean stop into a forced one.
+  setTimeout(() => {
+    log.warn(`still open 2 s after a clean stop: ${process.getActiveResourcesInfo().join(', ')}; exiting`);
+    process.exit(0);
+  }, 2000).unref();
   return 0;
 }
 

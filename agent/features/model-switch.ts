@@ -59,8 +59,8 @@ export class ModelSwitchFeature implements Feature {
   }
 
   start(): void {
+    // No record at start: it is written when a switch is asked for (what `models use` waits on).
     this.off = this.ctx.bus.on('config', (result) => this.onConfig(result));
-    this.record();
   }
 
   private onConfig(result: PatchResult): void {
@@ -75,6 +75,7 @@ export class ModelSwitchFeature implements Feature {
     }
     if (same(wanted, this.active)) {
       this.wanted = wanted;
+      if (reload) this.record(); // answers `models use` naming the model that already runs
       return;
     }
     // Until the new model is proven, the live config keeps naming the one that runs.

@@ -272,10 +272,19 @@ export class MqttPublisher implements Publisher {
       clearTimeout(this.reconnectTimer);
       this.reconnectTimer = null;
     }
+    const before = this.outbox.depth;
     await this.flush(5000);
     const left = this.outbox.depth;
     if (left) this.log.warn(`${left} event(s) not yet delivered stay in the outbox for the next start`);
     this.client = null;
+    if (client.connected && left > 0 && left >= before) {
+      // Not one acknowledgement in 5 s: the broker is not answering. Waiting on the offline status would
+      // only push the stop past its grace; dropping the connection without DISCONNECT makes the broker
+      // publish the last will (offline) once it sees the socket closed.
+      this.log.warn('the broker acknowledged nothing while stopping: closing without waiting; its last will reports offline');
+      client.end(true);
+      return;
+    }
     if (client.connected) {
       const sent = client
         .publishAsync(this.t.status, JSON.stringify({ state: 'offline', reason } satisfies StatusPayload), { qos: 1, retain: true })

@@ -226,12 +226,25 @@ export class Agent {
         statsSnapshot: () => this.statsSnapshot(),
         models: { classifier, open: (models) => openClassifier(cv, config, models, modelLog, true) },
       });
-      for (const f of features)
-        await step(
-          `feature ${f.name}`,
-          () => f.start(),
-          () => f.stop(),
-        );
+      // Features start in order but stop together: each may wait (bounded) on its last publishes, and
+      // with a broker that stopped answering those waits must overlap, not add up past the stop's grace.
+      const started: typeof features = [];
+      await step(
+        'features',
+        () => undefined,
+        () =>
+          Promise.all(
+            started.map((f) =>
+              Promise.resolve(f.stop()).catch((err: unknown) => {
+                log.warn(`stopping feature ${f.name}: ${(err as Error).message}`);
+              }),
+            ),
+          ),
+      );
+      for (const f of features) {
+        await f.start();
+        started.push(f);
+      }
     } catch (err) {
       await this.shutdown('start-failed');
       throw err;

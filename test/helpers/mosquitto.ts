@@ -37,7 +37,16 @@ export interface Broker {
   url: string;
   dir: string;
   stop(): Promise<void>;
+  /** Freezes the broker (SIGSTOP): connections stay open, nothing is answered. */
+  pause(): void;
+  resume(): void;
 }
+
+/** Every broker still running: killed when the test process exits, so a failed test cannot leave one. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const p of running) p.kill('SIGKILL');
+});
 
 export interface BrokerOptions {
   /** Reuse a port (restart a broker where clients expect it). */
@@ -61,11 +70,20 @@ export async function startMosquitto(extraConfig = '', opts: BrokerOptions = {})
     `user root\nper_listener_settings false\nlistener ${port} 127.0.0.1\n${opts.auth ?? 'allow_anonymous true'}\n${persistence}${extraConfig}\n`,
   );
   const proc: ChildProcess = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
+  running.add(proc);
+  // A broker a failed test did not stop must not keep the test file alive (the run would hang to its limit).
+  proc.unref();
+  (proc.stderr as unknown as { unref?: () => void }).unref?.();
   let stderr = '';
   proc.stderr!.on('data', (d) => {
     stderr += String(d);
   });
-  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) =>
+    proc.once('exit', () => {
+      running.delete(proc);
+      resolve();
+    }),
+  );
   try {
     await Promise.race([
       waitForPort(port, 5000),
@@ -83,9 +101,17 @@ export async function startMosquitto(extraConfig = '', opts: BrokerOptions = {})
     url: `mqtt://127.0.0.1:${port}`,
     async stop() {
       if (proc.exitCode === null) {
+        proc.ref(); // awaited now: its exit must keep the test alive
+        proc.kill('SIGCONT'); // a paused broker would not act on SIGTERM
         proc.kill('SIGTERM');
         await exited;
       }
+    },
+    pause() {
+      proc.kill('SIGSTOP');
+    },
+    resume() {
+      proc.kill('SIGCONT');
     },
   };
 }

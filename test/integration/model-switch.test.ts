@@ -22,6 +22,7 @@ const configFile = join(work, 'percept.yaml');
 const stateDir = join(work, 'state');
 const OLD = 'face-api-age-gender+face-api-face-expression';
 const NEW = 'face-api-age-gender-v2';
+const NEW3 = 'face-api-age-gender-v3';
 let agent: Running;
 let client: mqtt.MqttClient;
 const retained: Record<string, Record<string, unknown>> = {};
@@ -117,24 +118,31 @@ test('a bad model named by the config file and a SIGHUP: the agent refuses it, k
   writeFileSync(configFile, original);
 });
 
-test('"models use" during a visit switches the running agent: seq contiguous, no visit lost, new model named, no restart', async () => {
-  const fresh = copyModel(join(work, 'v2'), NEW);
+/** `models use` right after someone arrives, so a visit is open while the model changes. */
+async function switchDuringVisit(name: string, from: string): Promise<void> {
+  const fresh = copyModel(join(work, name), name);
   const pid = agent.child.pid;
-  // Right after someone arrives, so their visit is open while the model changes.
   const entered = events().filter((e) => e.type === 'entered').length;
-  await until(() => events().filter((e) => e.type === 'entered').length > entered, 60_000, 'a new arrival');
+  await until(() => events().filter((e) => e.type === 'entered').length > entered, 90_000, 'a new arrival');
   const r = await runPercept(['models', 'use', fresh, '-c', configFile, '--state-dir', stateDir]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, new RegExp(`the agent \\(pid ${pid}\\) switched to ${NEW} without a restart`));
+  assert.match(r.stdout, new RegExp(`the agent \\(pid ${pid}\\) switched to ${name} without a restart`));
   const text = readFileSync(configFile, 'utf8');
   assert.match(text, /^# the site's config: comments and other keys must survive "models use"\n/);
   assert.match(text, /uri: \S+ {3}# looping clip\n/);
   assert.match(text, new RegExp(`models: \\["${fresh}"\\]`));
-  assert.match(agent.stderr(), new RegExp(`model switched: ${OLD.replace('+', '\\+')} → ${NEW}`));
-  await until(() => retained['percept/kiosk/status']?.model === NEW, 10_000, 'status names the new model');
+  assert.match(agent.stderr(), new RegExp(`model switched: ${from.replace('+', '\\+')} → ${name}`));
+  await until(() => retained['percept/kiosk/status']?.model === name, 10_000, 'status names the new model');
   await until(() => (retained['percept/kiosk/config']?.classifier as { models: string[] } | undefined)?.models[0] === fresh, 10_000, 'config');
-  // A visit open across the switch ends, labelled by the new model; later arrivals too.
-  await until(() => events().some((e) => e.type === 'entered' && e.model === NEW), 60_000, 'an arrival classified by the new model');
+  // Later arrivals are classified by the new model.
+  await until(() => events().some((e) => e.type === 'entered' && e.model === name), 90_000, `an arrival classified by ${name}`);
+}
+
+// Two switches in one run (variants: from the default pair of nets to one model, then between two
+// single models), each while a visit is open.
+test('"models use" during a visit switches the running agent, twice: seq contiguous, no visit lost, new model named, no restart', async () => {
+  await switchDuringVisit(NEW, OLD);
+  await switchDuringVisit(NEW3, NEW);
 
   agent.child.kill('SIGTERM');
   assert.equal(await agent.exited, 0, agent.stderr());
@@ -149,11 +157,17 @@ test('"models use" during a visit switches the running agent: seq contiguous, no
   const lefts = new Map(all.filter((e) => e.type === 'left').map((e) => [e.person, e]));
   for (const e of entries) assert.ok(lefts.has(e.person), `visit ${e.person} (entered seq ${e.seq}) has its "left"`);
   assert.equal(lefts.size, entries.length, 'one "left" per visit');
-  const spanning = entries.filter((e) => e.model === OLD && lefts.get(e.person)!.model === NEW);
-  assert.ok(spanning.length >= 1, `a visit open during the switch ended normally: ${JSON.stringify(all.map((e) => [e.seq, e.type, e.model]))}`);
-  const firstNew = all.findIndex((e) => e.model === NEW);
-  assert.ok(
-    all.slice(firstNew).every((e) => e.model === NEW),
-    'every event after the switch carries the new model',
-  );
+  const trace = JSON.stringify(all.map((e) => [e.seq, e.type, e.model]));
+  for (const [from, to] of [
+    [OLD, NEW],
+    [NEW, NEW3],
+  ]) {
+    const spanning = entries.filter((e) => e.model === from && lefts.get(e.person)!.model === to);
+    assert.ok(spanning.length >= 1, `a visit open during the switch ${from} → ${to} ended normally: ${trace}`);
+    const first = all.findIndex((e) => e.model === to);
+    assert.ok(
+      all.slice(first).every((e) => e.model === to || (to === NEW && e.model === NEW3)),
+      `every event after the switch to ${to} carries it (or a later model): ${trace}`,
+    );
+  }
 });

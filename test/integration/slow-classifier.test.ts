@@ -26,53 +26,26 @@ import { defaults } from '../../agent/config/load.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
 
 test('a classifier slower than many frames does not stall detection; the queue shows the backlog', async () => {
-  const cv = await loadOpenCV();
-  const clip = makeClip(cv, join(mkdtempSync(join(tmpdir(), 'percept-slow-')), 'clip.avi')).path;
-  const session = { providers: ['cpu'], intraOpThreads: 1, verifySha256: false };
-  const detector = await SsdDetector.open(cv, DEFAULT_MODELS.detector, { scoreThreshold: 0.5, iouThreshold: 0.5, minFacePx: 20, maxFaces: 20 }, session);
-  const real = await OnnxClassifier.open(cv, [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression], 0.2, session);
-  const stats = new PipelineStats();
   const calls: { framesAtStart: number; framesAtEnd: number }[] = [];
   const DELAY_MS = 1500;
-  const slow: Classifier = {
-    name: real.name,
-    tasks: real.tasks,
-    async classify(frame, boxes) {
-      const call = { framesAtStart: stats.frames, framesAtEnd: -1 };
-      calls.push(call);
-      const result = await real.classify(frame, boxes);
-      await new Promise((r) => setTimeout(r, DELAY_MS));
-      call.framesAtEnd = stats.frames;
-      return result;
-    },
-    close: () => real.close(),
-  };
-  const source = new OpenCvSource(cv, clip, { loop: false, realtime: false, imageIntervalMs: 0 });
-  await source.open();
-  const queue = new ClassificationQueue<Visit>(1);
-  const events: VisitEvent[] = [];
-  const cfg = defaults();
-  const pipeline = new Pipeline({
-    embedder: null,
-    embedBudget: new FacesPerSecondLimit(() => 10),
-    cv,
-    source,
-    detector,
-    classifier: slow,
-    stats,
-    queue,
-    settings: { maxBatch: 1, detectIntervalMs: 0, lookYawDeg: 25, lookPitchDeg: 20 },
-    everyFrame: true,
-    budget: new FacesPerSecondLimit(() => 100),
-    quality: { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 200, edgeMargin: 0.02 },
-    tracker: new Tracker(cfg.tracker),
-    gate: new AudienceGate(gateOptions(cfg), cfg.tracker),
-    visits: new VisitBook({ ...cfg.classifier, reclassifyMs: 500, minGapMs: 500, maxSamples: 10, hysteresis: cfg.fusion }, () => `p${events.length}`),
-    log: createLogger({ ...cfg.log, level: 'error' }),
-    emit: (ev) => events.push(ev),
+  const { pipeline, stats, queue, events, close } = await clipPipeline({
+    queueCapacity: 1,
+    classifier: (real, stats) => ({
+      name: real.name,
+      tasks: real.tasks,
+      async classify(frame, boxes) {
+        const call = { framesAtStart: stats.frames, framesAtEnd: -1 };
+        calls.push(call);
+        const result = await real.classify(frame, boxes);
+        await new Promise((r) => setTimeout(r, DELAY_MS));
+        call.framesAtEnd = stats.frames;
+        return result;
+      },
+      close: () => real.close(),
+    }),
   });
   await pipeline.run();
-  await Promise.all([detector.close(), slow.close(), source.close()]);
+  await close();
 
   assert.equal(stats.frames, 140, 'every frame was detected');
   const finished = calls.filter((c) => c.framesAtEnd >= 0);
@@ -92,8 +65,12 @@ test('a classifier slower than many frames does not stall detection; the queue s
   );
 });
 
-/** A pipeline on a clip of the two demo walkers with the given detector and classifier wrappers. */
-async function clipPipeline(wrap: { detector?: (d: SsdDetector) => FaceDetector; classifier?: (c: Classifier, stats: PipelineStats) => Classifier }) {
+/** A pipeline on a clip of the two demo walkers, every frame, with the given detector and classifier wrappers. */
+async function clipPipeline(wrap: {
+  detector?: (d: SsdDetector) => FaceDetector;
+  classifier?: (c: Classifier, stats: PipelineStats) => Classifier;
+  queueCapacity?: number;
+}) {
   const cv = await loadOpenCV();
   const clip = makeClip(cv, join(mkdtempSync(join(tmpdir(), 'percept-stall-')), 'clip.avi')).path;
   const session = { providers: ['cpu'], intraOpThreads: 1, verifySha256: false };
@@ -105,6 +82,7 @@ async function clipPipeline(wrap: { detector?: (d: SsdDetector) => FaceDetector;
   const events: VisitEvent[] = [];
   const cfg = defaults();
   const errors: string[] = [];
+  const queue = new ClassificationQueue<Visit>(wrap.queueCapacity ?? 4);
   const log = createLogger({ ...cfg.log, level: 'error' });
   log.on('data', (i: { message: string }) => errors.push(i.message));
   const pipeline = new Pipeline({
@@ -115,7 +93,7 @@ async function clipPipeline(wrap: { detector?: (d: SsdDetector) => FaceDetector;
     detector: wrap.detector ? wrap.detector(realDetector) : realDetector,
     classifier: wrap.classifier ? wrap.classifier(realClassifier, stats) : realClassifier,
     stats,
-    queue: new ClassificationQueue<Visit>(4),
+    queue,
     settings: { maxBatch: 1, detectIntervalMs: 0, lookYawDeg: 25, lookPitchDeg: 20 },
     everyFrame: true,
     budget: new FacesPerSecondLimit(() => 100),
@@ -127,7 +105,7 @@ async function clipPipeline(wrap: { detector?: (d: SsdDetector) => FaceDetector;
     emit: (ev) => events.push(ev),
   });
   const close = () => Promise.all([realDetector.close(), realClassifier.close(), source.close()]);
-  return { pipeline, stats, events, errors, close };
+  return { pipeline, stats, queue, events, errors, close };
 }
 
 test('a classification in flight is measured for the watchdog while frames go on: its age grows, and is 0 once it returns', async () => {

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
+import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
@@ -66,13 +67,19 @@ const printed = (agent: { stdout: () => string }): Ev[] =>
     .map((l) => JSON.parse(l) as Ev);
 
 /**
- * A broker that accepts TCP and never answers MQTT: a stop then waits (bounded, ~3 s) on its last
- * publishes, long enough for a second and third signal to arrive mid-stop. Events still print locally.
+ * A real broker, frozen (SIGSTOP) once the agent is connected and someone is present: the stop then waits
+ * (bounded: ~5 s flush, ~3 s offline status) on publishes nobody acknowledges — long enough for a second
+ * and a third signal to arrive mid-stop. Events still print locally.
  */
-async function silentBroker(): Promise<{ url: string; close: () => void }> {
-  const server = createServer((s) => s.on('error', () => undefined)).listen(0, '127.0.0.1');
-  await new Promise((r) => server.once('listening', r));
-  return { url: `mqtt://127.0.0.1:${(server.address() as { port: number }).port}`, close: () => server.close() };
+async function frozenBrokerAgent(name: string): Promise<{ agent: Running; broker: Broker }> {
+  const broker = await startMosquitto();
+  const agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--state-dir', join(work, name), '--print-events'], {
+    PERCEPT_LOG_FORMAT: 'pretty',
+  });
+  await agent.waitFor(/connected to mqtt:/, 120_000);
+  await someonePresent(agent);
+  broker.pause();
+  return { agent, broker };
 }
 
 /** Resolves once someone is present (entered, not left): the visits a stop must end with "left". */
@@ -111,20 +118,17 @@ for (const [first, second] of [
   ['SIGINT', 'SIGTERM'],
 ] as const) {
   test(`${first} then ${second} 100 ms apart with people present: every visit gets "left", exit 0, no abort`, async () => {
-    const silent = await silentBroker();
-    const agent = startPercept(['run', '--source', clip, '--mqtt-url', silent.url, '--state-dir', join(work, `double-${first}-${second}`), '--print-events'], {
-      PERCEPT_LOG_FORMAT: 'pretty',
-    });
+    const { agent, broker } = await frozenBrokerAgent(`double-${first}-${second}`);
     try {
-      await someonePresent(agent);
       agent.child.kill(first);
       await new Promise((r) => setTimeout(r, 100));
       agent.child.kill(second);
     } finally {
       setTimeout(() => agent.child.kill('SIGKILL'), 60_000).unref();
     }
-    assert.equal(await agent.exited, 0, agent.stderr());
-    silent.close();
+    const code = await agent.exited;
+    await broker.stop();
+    assert.equal(code, 0, agent.stderr());
     assert.match(agent.stderr(), /again: still stopping/);
     assert.doesNotMatch(agent.stderr(), /forced exit|Napi|Abort/);
     assertEveryVisitEnded(agent);
@@ -153,12 +157,8 @@ for (const [sig, after] of [
 }
 
 test('a third signal forces the exit (70) and says what it dropped', async () => {
-  const silent = await silentBroker();
-  const agent = startPercept(['run', '--source', clip, '--mqtt-url', silent.url, '--state-dir', join(work, 'forced'), '--print-events'], {
-    PERCEPT_LOG_FORMAT: 'pretty',
-  });
+  const { agent, broker } = await frozenBrokerAgent('forced');
   try {
-    await someonePresent(agent);
     agent.child.kill('SIGINT');
     await agent.waitFor(/SIGINT: stopping/, 30_000);
     agent.child.kill('SIGTERM');
@@ -168,7 +168,7 @@ test('a third signal forces the exit (70) and says what it dropped', async () =>
     setTimeout(() => agent.child.kill('SIGKILL'), 60_000).unref();
   }
   const code = await agent.exited;
-  silent.close();
+  await broker.stop();
   assert.equal(code, 70, agent.stderr());
   assert.match(agent.stderr(), /forced exit \(SIGINT a third time\): \d+ open visit\(s\) without "left", \d+ event\(s\) left in the outbox for the next start/);
 });
