@@ -228,13 +228,15 @@ export class Agent {
       });
       // Features start in order but stop together: each may wait (bounded) on its last publishes, and
       // with a broker that stopped answering those waits must overlap, not add up past the stop's grace.
+      // Their stops are still called in reverse order: the synchronous part of one (a play ended, its
+      // impression emitted) reaches features started before it (the daily summary) before they begin theirs.
       const started: typeof features = [];
       await step(
         'features',
         () => undefined,
         () =>
           Promise.all(
-            started.map((f) =>
+            [...started].reverse().map((f) =>
               Promise.resolve(f.stop()).catch((err: unknown) => {
                 log.warn(`stopping feature ${f.name}: ${(err as Error).message}`);
               }),
