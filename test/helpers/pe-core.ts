@@ -39,6 +39,9 @@ export async function logitsOnFixture(
 ): Promise<{
   outputs: Record<string, Float32Array>;
   expected: Record<string, Float32Array>;
+  /** Output shapes as the model gave them, and as the fixture says they should be. */
+  dims: Record<string, number[]>;
+  expectedDims: Record<string, number[]>;
 }> {
   const spec = JSON.parse(readFileSync(join(fixtureDir, 'parity.json'), 'utf8'));
   const session = await WorkerSession.open(loadManifest(dir), {
@@ -55,11 +58,15 @@ export async function logitsOnFixture(
     });
     const expected: Record<string, Float32Array> = {};
     const got: Record<string, Float32Array> = {};
+    const dims: Record<string, number[]> = {};
+    const expectedDims: Record<string, number[]> = {};
     for (const name of Object.keys(spec.outputs)) {
       expected[name] = readF32(join(fixtureDir, spec.outputs[name].file));
       got[name] = outputs[name]!.data as Float32Array;
+      dims[name] = outputs[name]!.dims;
+      expectedDims[name] = spec.outputs[name].shape;
     }
-    return { outputs: got, expected };
+    return { outputs: got, expected, dims, expectedDims };
   } finally {
     await session.close();
   }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DEFAULT_MODELS, PACKAGE_ROOT } from '../helpers/models.js';
 import { runPercept } from '../helpers/agent-process.js';
 import { GRACE_HOPPER } from '../helpers/images.js';
+import { aliasBombYaml } from '../helpers/hostile-yaml.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-bad-'));
 const imageDir = join(work, 'images');
@@ -103,17 +104,7 @@ test('values that fail at run time: time zone, opening hours, day names — exit
 test('--config naming a directory, and a YAML alias bomb: exit 78', async () => {
   await expectFailure(['--config', work], 78, /is a directory; name the YAML file/);
   const bomb = join(work, 'bomb.yaml');
-  let text = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n';
-  for (const [prev, name] of [
-    ['a', 'b'],
-    ['b', 'c'],
-    ['c', 'd'],
-    ['d', 'e'],
-    ['e', 'f'],
-    ['f', 'g'],
-    ['g', 'h'],
-  ])
-    text += `${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
+  const text = aliasBombYaml();
   writeFileSync(bomb, text);
   await expectFailure(['--config', bomb], 78, /aliases expand too far/);
 });

@@ -10,6 +10,7 @@ import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
 import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
+import { assertEveryVisitLeft } from '../helpers/visit-events.js';
 import { runPercept, startPercept } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
 
@@ -112,17 +113,7 @@ test('broker down while the clip plays: every event arrives, in order, no gap', 
   assertContiguous(events);
   assert.match(agent.stderr(), /unreachable \(attempt 1\); retrying in \d+ ms; events wait in the outbox/);
   // Every visit that entered also left (the last ones at SIGTERM).
-  const entered = events
-    .filter((e) => e.type === 'entered')
-    .map((e) => e.person)
-    .sort();
-  assert.deepEqual(
-    events
-      .filter((e) => e.type === 'left')
-      .map((e) => e.person)
-      .sort(),
-    entered,
-  );
+  assertEveryVisitLeft(events);
 });
 
 test('agent SIGKILLed with events pending, restarted on the same state: delivered, seq continues, no duplicate', async () => {

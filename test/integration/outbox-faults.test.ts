@@ -14,6 +14,7 @@ import { MqttPublisher } from '../../agent/publish/mqtt-publisher.js';
 import { topics } from '../../agent/publish/payloads.js';
 import type { EventPayload } from '../../agent/contract/payloads.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
+import { assertEveryVisitLeft, visitEvent } from '../helpers/visit-events.js';
 import { startPercept } from '../helpers/agent-process.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../../agent/capture/demo-clip.js';
@@ -34,21 +35,7 @@ const log = {
   error: (m: string) => lines.push(m),
   debug: () => undefined,
 } as unknown as Logger;
-const ev =
-  (type: EventPayload['type'], person = 'x') =>
-  (seq: number): EventPayload => ({
-    schema: 1,
-    seq,
-    type,
-    ts: new Date().toISOString(),
-    device: 'faults',
-    person,
-    firstSeen: new Date().toISOString(),
-    dwellMs: 0,
-    box: { x: 0, y: 0, w: 0.1, h: 0.1 },
-    samples: 0,
-    model: 'm',
-  });
+const ev = (type: EventPayload['type'], person = 'x') => visitEvent(type, person, 'faults', new Date().toISOString());
 
 function makeSink(stateDir: string) {
   return new EventSink({
@@ -242,18 +229,7 @@ test('percept run with its state directory on a full disk (12 KiB tmpfs): exits 
       events.map((_, i) => i + 1),
       'contiguous, in order, no duplicate',
     );
-    const entered = events
-      .filter((e) => e.type === 'entered')
-      .map((e) => e.person)
-      .sort();
-    assert.deepEqual(
-      events
-        .filter((e) => e.type === 'left')
-        .map((e) => e.person)
-        .sort(),
-      entered,
-      'every visit left',
-    );
+    assertEveryVisitLeft(events);
   } finally {
     await client.endAsync();
     await broker.stop();

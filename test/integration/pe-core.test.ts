@@ -9,11 +9,10 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifest } from '../../agent/inference/manifest.js';
-import { WorkerSession } from '../../agent/inference/worker-session.js';
 import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
-import { exportPython, logitsOnFixture, maxAbsDiff, renameSafetensors, runExport } from '../helpers/pe-core.js';
+import { exportPython, logitsOnFixture, maxAbsDiff, readF32, renameSafetensors, runExport } from '../helpers/pe-core.js';
 import { spawnSync } from 'node:child_process';
 import { scanInitializers } from '../../agent/inference/merge/onnx-initializers.js';
 import { runPercept } from '../helpers/agent-process.js';
@@ -49,31 +48,6 @@ before(() => {
   assert.equal(b.code, 0, b.stderr);
 });
 
-function readF32(path: string): Float32Array {
-  const b = readFileSync(path);
-  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
-}
-
-async function agentLogits(dir: string) {
-  const spec = JSON.parse(readFileSync(join(dir, 'parity.json'), 'utf8'));
-  const session = await WorkerSession.open(loadManifest(dir), {
-    providers: ['cpu'],
-    intraOpThreads: 2,
-    verifySha256: true,
-  });
-  try {
-    const { outputs } = await session.run({
-      pixel_values: {
-        data: readF32(join(dir, spec.input.file)),
-        dims: spec.input.shape,
-      },
-    });
-    return { outputs, spec };
-  } finally {
-    await session.close();
-  }
-}
-
 test('the export checked merged against unmerged PEFT logits and onnxruntime against PyTorch', () => {
   const merged = exportLog.match(/merged vs unmerged PEFT model: max \|Δlogit\| = ([\d.e+-]+)/);
   const onnx = exportLog.match(/fp32: .* onnxruntime vs PyTorch max \|Δlogit\| = ([\d.e+-]+)/);
@@ -102,11 +76,10 @@ test('the manifest states the contract: pixel_values, three logit outputs, label
 });
 
 test('the agent, through its manifest path in a worker, reproduces the PyTorch logits (fp32 ≤ 1e-4)', async () => {
-  const { outputs, spec } = await agentLogits(model);
+  const { outputs, expected, dims, expectedDims } = await logitsOnFixture(model);
   for (const name of ['age_logits', 'gender_logits', 'emotion_logits']) {
-    const expected = readF32(join(model, spec.outputs[name].file));
-    assert.deepEqual(outputs[name]!.dims, spec.outputs[name].shape);
-    const d = maxAbsDiff(outputs[name]!.data, expected);
+    assert.deepEqual(dims[name], expectedDims[name]);
+    const d = maxAbsDiff(outputs[name]!, expected[name]!);
     assert.ok(d <= 1e-4, `${name}: max |Δ| ${d}`);
   }
 });
@@ -114,9 +87,9 @@ test('the agent, through its manifest path in a worker, reproduces the PyTorch l
 test('the fp16 copy (LayerNorm in fp32) stays close to fp32', async () => {
   const fp16 = `${model}-fp16`;
   assert.equal(loadManifest(fp16).manifest.name, 'pe-core-tiny-patch16-384-random-fp16');
-  const { outputs } = await agentLogits(fp16);
-  const spec = JSON.parse(readFileSync(join(model, 'parity.json'), 'utf8'));
-  const d = Math.max(...['age_logits', 'gender_logits', 'emotion_logits'].map((n) => maxAbsDiff(outputs[n]!.data, readF32(join(model, spec.outputs[n].file)))));
+  // The fp16 model on the fp32 model's parity input, against its fp32 logits.
+  const { outputs, expected } = await logitsOnFixture(fp16, model);
+  const d = Math.max(...['age_logits', 'gender_logits', 'emotion_logits'].map((n) => maxAbsDiff(outputs[n]!, expected[n]!)));
   assert.ok(d < 0.05, `fp16 vs fp32 max |Δlogit| ${d}`);
 });
 

@@ -23,6 +23,7 @@ import { MAX_TIMER_MS } from '../../agent/config/schema.js';
 import { exitCodeFor } from '../../agent/cli/exit-codes.js';
 import { schemaJson, SCHEMA_FILE } from '../../agent/config/write-schema.js';
 import { PACKAGE_ROOT } from '../helpers/models.js';
+import { aliasBombYaml } from '../helpers/hostile-yaml.js';
 
 const nowhere = '/nonexistent/percept.yaml';
 
@@ -143,17 +144,7 @@ test('time zones, times, day names, URLs and min/max pairs are checked with the 
 test('a config file that cannot be read is a ConfigError naming it: directory, alias bomb, oversized, binary', () => {
   const dir = mkdtempSync(join(tmpdir(), 'percept-cfg-'));
   assert.match(issuesOf(() => loadConfig({ file: dir, env: {} }))[0]!.message, /is a directory; name the YAML file/);
-  let bomb = 'a: &a ["x","x","x","x","x","x","x","x","x"]\n';
-  for (const [prev, name] of [
-    ['a', 'b'],
-    ['b', 'c'],
-    ['c', 'd'],
-    ['d', 'e'],
-    ['e', 'f'],
-    ['f', 'g'],
-    ['g', 'h'],
-  ])
-    bomb += `${name}: &${name} [${Array(9).fill(`*${prev}`).join(',')}]\n`;
+  const bomb = aliasBombYaml();
   writeFileSync(join(dir, 'bomb.yaml'), bomb);
   assert.match(issuesOf(() => loadConfig({ file: join(dir, 'bomb.yaml'), env: {} }))[0]!.message, /aliases expand too far/);
   writeFileSync(join(dir, 'big.yaml'), `# ${'x'.repeat(MAX_FILE_BYTES)}\n`);

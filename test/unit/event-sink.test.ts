@@ -11,6 +11,7 @@ import { SummaryBook } from '../../agent/features/schedule.js';
 import { defaultStateDir, StateDirError } from '../../agent/lib/state-dir.js';
 import type { EventPayload } from '../../agent/contract/payloads.js';
 import { faultFs } from '../helpers/fault-fs.js';
+import { visitEvent } from '../helpers/visit-events.js';
 
 const fresh = () => mkdtempSync(join(tmpdir(), 'percept-sink-'));
 
@@ -21,21 +22,7 @@ function sinkOn(stateDir: string, extra: Partial<EventSinkOptions> = {}) {
   return { sink, lines };
 }
 
-const ev =
-  (type: EventPayload['type'], person = 'x') =>
-  (seq: number): EventPayload => ({
-    schema: 1,
-    seq,
-    type,
-    ts: '2026-11-28T00:00:00.000Z',
-    device: 'd',
-    person,
-    firstSeen: '2026-11-28T00:00:00.000Z',
-    dwellMs: 0,
-    box: { x: 0, y: 0, w: 0.1, h: 0.1 },
-    samples: 0,
-    model: 'm',
-  });
+const ev = (type: EventPayload['type'], person = 'x') => visitEvent(type, person);
 
 function drainSeqs(sink: EventSink): { topic: string; seq?: number; retain?: boolean }[] {
   const out = [];
