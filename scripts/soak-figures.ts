@@ -98,12 +98,110 @@ function slope(samples: readonly Sample[]): number | null {
   return den === 0 ? null : Math.round((num / den) * 3600 * 10) / 10;
 }
 
-/** Why the soak failed, empty when it passed: a seq gap, out-of-order delivery, or the agent not alive to the end. */
-export function soakProblems(f: { seq: SeqFigures; aliveAtEnd: boolean; exitCode: number | null }): string[] {
+/** What the soak tolerates after its warm-up (issue 20, "Also owed"). */
+export const SOAK_LIMITS = { rssGrowthPct: 5, fdGrowth: 0 } as const;
+
+export interface SteadyGrowth {
+  /** Median of the first `window` samples at or after the warm-up. */
+  baseline: number | null;
+  /** Median of the last `window` samples. */
+  final: number | null;
+  /** final − baseline. */
+  delta: number | null;
+  /** delta / baseline × 100, one decimal. */
+  growthPct: number | null;
+}
+
+const median = (xs: readonly number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+/**
+ * Growth judged on medians of a few samples at each end, not on two single samples: one sample taken
+ * while a file is open or just before a garbage collection must not pass or fail the soak; a leak moves
+ * the whole tail. Fewer than `window` samples after the warm-up: medians of what there is.
+ */
+export function steadyGrowth(samples: readonly Sample[], warmupS: number, window = 6): SteadyGrowth {
+  const after = samples.filter((s) => s.t >= warmupS).map((s) => s.value);
+  if (!after.length) return { baseline: null, final: null, delta: null, growthPct: null };
+  const w = Math.max(1, Math.min(window, Math.floor(after.length / 2) || 1));
+  const baseline = median(after.slice(0, w));
+  const final = median(after.slice(-w));
+  const delta = final - baseline;
+  return { baseline, final, delta, growthPct: baseline > 0 ? Math.round((delta / baseline) * 1000) / 10 : null };
+}
+
+export interface ConfigAnswers {
+  sent: number;
+  /** Answered with ok: true and the toggled key among `applied`. */
+  applied: number;
+  /** Answered, but refused or without the key applied: the first few, with why. */
+  wrong: string[];
+  /** Sent and never answered (by requestId). */
+  unanswered: string[];
+}
+
+/** Pairs each config/set the soak sent with its config/result by requestId. */
+export function configAnswers(
+  sent: readonly string[],
+  results: readonly { requestId: string | null; ok: boolean; applied: readonly string[]; errors: readonly { path: string; message: string }[] }[],
+  key: string,
+): ConfigAnswers {
+  const byId = new Map(results.filter((r) => r.requestId !== null).map((r) => [r.requestId!, r]));
+  const out: ConfigAnswers = { sent: sent.length, applied: 0, wrong: [], unanswered: [] };
+  for (const id of sent) {
+    const r = byId.get(id);
+    if (!r) out.unanswered.push(id);
+    else if (r.ok && r.applied.includes(key)) out.applied++;
+    else out.wrong.push(`${id}: ${r.ok ? `${key} not applied` : r.errors.map((e) => `${e.path} ${e.message}`).join(', ')}`);
+  }
+  return out;
+}
+
+export interface SoakOutcome {
+  seq: SeqFigures;
+  aliveAtEnd: boolean;
+  exitCode: number | null;
+  /** The agent's own RSS (kB) and that of the agent with its capture process. */
+  rss?: SteadyGrowth;
+  treeRss?: SteadyGrowth;
+  fds?: SteadyGrowth;
+  config?: ConfigAnswers;
+  /** Plays the soak started; every one ends in an impression, received or still in the record outbox. */
+  plays?: { started: number; impressions: number; recordsLeft: number };
+  /** Messages that did not match their generated schema: how many, and the first few problems. */
+  wireInvalid?: { count: number; sample: readonly string[] };
+}
+
+/**
+ * Why the soak failed, empty when it passed: a seq gap, out-of-order delivery, the agent not alive to the
+ * end or a bad exit, RSS growth beyond SOAK_LIMITS, fd growth, a config/set not answered (or refused),
+ * a play without its impression, a message off its schema.
+ */
+export function soakProblems(f: SoakOutcome): string[] {
   const problems: string[] = [];
   if (f.seq.gaps > 0) problems.push(`${f.seq.gaps} seq gap(s), first missing: ${f.seq.missingSample.join(', ')}`);
   if (f.seq.outOfOrder > 0) problems.push(`${f.seq.outOfOrder} event(s) delivered out of seq order`);
   if (!f.aliveAtEnd) problems.push('the agent died before the end of the soak');
   else if (f.exitCode !== 0) problems.push(`the agent exited ${f.exitCode} on SIGTERM`);
+  for (const [what, g] of [
+    ['agent RSS', f.rss],
+    ['agent + capture RSS', f.treeRss],
+  ] as const) {
+    if (g?.growthPct != null && g.growthPct > SOAK_LIMITS.rssGrowthPct) {
+      problems.push(`${what} grew ${g.growthPct} % after the warm-up (limit ${SOAK_LIMITS.rssGrowthPct} %)`);
+    }
+  }
+  if (f.fds?.delta != null && f.fds.delta > SOAK_LIMITS.fdGrowth) problems.push(`open fds grew by ${f.fds.delta} after the warm-up`);
+  if (f.config) {
+    if (f.config.unanswered.length) problems.push(`${f.config.unanswered.length} config/set never answered: ${f.config.unanswered.slice(0, 5).join(', ')}`);
+    if (f.config.wrong.length) problems.push(`${f.config.wrong.length} config/set not applied: ${f.config.wrong.slice(0, 3).join('; ')}`);
+  }
+  if (f.plays && f.plays.impressions + f.plays.recordsLeft < f.plays.started) {
+    problems.push(`${f.plays.started} plays started but ${f.plays.impressions} impressions received and ${f.plays.recordsLeft} left in the record outbox`);
+  }
+  if (f.wireInvalid?.count) problems.push(`${f.wireInvalid.count} message(s) off their schema: ${f.wireInvalid.sample.slice(0, 3).join('; ')}`);
   return problems;
 }

@@ -1,7 +1,10 @@
 // npm run soak: the agent on a looping clip played in real time, against a real mosquitto that is
-// restarted every few minutes, watched by a persistent-session QoS 1 subscriber. Samples the agent's
-// RSS and open fds every 10 s; at the end reports growth, seq contiguity and the exit code of a SIGTERM.
-// Exits 1 when a seq is missing or the agent did not live to the end (figures in --out either way).
+// restarted every few minutes, watched by a persistent-session QoS 1 subscriber that also plays the
+// signage player (a content/set every 30 s) and the fleet manager (a config/set every 5 minutes toggling
+// a harmless hot key, with a requestId). Samples the RSS of the agent and of its capture process and
+// the agent's open fds every 10 s; at the end reports growth, seq contiguity, config/set answers,
+// impressions, schema checks and the exit code of a SIGTERM. Exits 1 on any problem soakProblems finds
+// (figures in --out either way).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
@@ -11,7 +14,10 @@ import mqtt from 'mqtt';
 import { startMosquitto, type Broker } from '../test/helpers/mosquitto.js';
 import { PACKAGE_ROOT } from '../test/helpers/models.js';
 import { flush } from '../test/helpers/mqtt-flush.js';
-import { growthFigures, seqFigures, soakProblems, type Sample } from './soak-figures.js';
+import { wireValidator } from '../test/helpers/wire-schemas.js';
+import { deviceTopics } from '../agent/contract/topics.js';
+import { configAnswers, growthFigures, seqFigures, soakProblems, steadyGrowth, type Sample } from './soak-figures.js';
+import { CONFIG_KEY, startCommands, type ConfigResult } from './soak-commands.js';
 
 const SAMPLE_EVERY_S = 10;
 const WARMUP_S = 120;
@@ -25,11 +31,16 @@ const { values: opt } = parseArgs({
     out: { type: 'string' },
     'device-id': { type: 'string', default: 'soak' },
     prefix: { type: 'string', default: 'percept' },
+    'content-every-s': { type: 'string', default: '30' },
+    'config-every-s': { type: 'string', default: '300' },
   },
 });
 const minutes = Number(opt.minutes);
 const restartEveryS = Number(opt['restart-every-s']);
+const contentEveryS = Number(opt['content-every-s']);
+const configEveryS = Number(opt['config-every-s']);
 if (!(minutes > 0) || !(restartEveryS > BROKER_DOWN_S)) throw new Error(`--minutes must be > 0 and --restart-every-s > ${BROKER_DOWN_S}`);
+if (!(contentEveryS > 0) || !(configEveryS > 0)) throw new Error('--content-every-s and --config-every-s must be > 0');
 if (!existsSync(opt.source!)) throw new Error(`--source ${opt.source} does not exist (make the demo clip: npm run demo, or give a clip)`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -44,10 +55,45 @@ function procFigures(pid: number): { rssKb: number; fds: number } | null {
   }
 }
 
+/** Child processes (the capture process) and theirs: a process lists its children per thread. */
+function descendants(pid: number): number[] {
+  const out: number[] = [];
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      for (const c of readFileSync(`/proc/${pid}/task/${task}/children`, 'utf8').split(/\s+/).filter(Boolean)) {
+        out.push(Number(c), ...descendants(Number(c)));
+      }
+    }
+  } catch {
+    // gone while being read
+  }
+  return out;
+}
+
+/** The agent's RSS plus its descendants' (kB). */
+function treeRssKb(pid: number, own: number): number {
+  return descendants(pid).reduce((sum, c) => sum + (procFigures(c)?.rssKb ?? 0), own);
+}
+
 /** Events stored but not yet acknowledged by the broker: the outbox names its entries by seq. */
 function outboxDepth(stateDir: string): number {
   const dir = join(stateDir, 'outbox');
   return existsSync(dir) ? readdirSync(dir).filter((n) => /^\d+\.json$/.test(n)).length : 0;
+}
+
+/** Impressions stored and not yet acknowledged (the record outbox also holds the final daily summary). */
+function impressionsLeft(stateDir: string): number {
+  const dir = join(stateDir, 'outbox-records');
+  if (!existsSync(dir)) return 0;
+  return readdirSync(dir)
+    .filter((n) => /^\d+\.json$/.test(n))
+    .filter((n) => {
+      try {
+        return String((JSON.parse(readFileSync(join(dir, n), 'utf8')) as { topic?: string }).topic).endsWith('/impressions');
+      } catch {
+        return false;
+      }
+    }).length;
 }
 
 function lastIssuedSeq(stateDir: string): number | undefined {
@@ -60,19 +106,43 @@ function lastIssuedSeq(stateDir: string): number | undefined {
 
 const work = mkdtempSync(join(tmpdir(), 'percept-soak-'));
 const stateDir = join(work, 'state');
-const root = `${opt.prefix}/${opt['device-id']}`;
+const topics = deviceTopics(opt.prefix!, opt['device-id']!);
+const root = topics.root;
 let broker: Broker = await startMosquitto('', { persistence: true });
-log(`mosquitto on ${broker.url}; state ${stateDir}; source ${opt.source}; ${minutes} min, broker restart every ${restartEveryS} s`);
+let brokerUp = true;
+let nextRestartAt = Date.now() + restartEveryS * 1000;
+log(
+  `mosquitto on ${broker.url}; state ${stateDir}; source ${opt.source}; ${minutes} min, broker restart every ${restartEveryS} s, content/set every ${contentEveryS} s, config/set every ${configEveryS} s`,
+);
 
 const seqs: number[] = [];
+const configResults: ConfigResult[] = [];
+const impressions = new Set<string>();
+const validate = wireValidator(opt.prefix!);
+const wireInvalid: string[] = [];
+let wireInvalidCount = 0;
+/** When the agent's birth message was last seen since the broker (re)started: it is subscribed again. */
+let agentOnlineAt: number | null = null;
 const sub = await mqtt.connectAsync(broker.url, { clientId: `soak-${process.pid}`, clean: false, reconnectPeriod: 500 });
-// Refused connections while the broker is down are expected; the client keeps retrying.
+// Refused and reset connections while the broker restarts are expected; the client keeps retrying.
 sub.on('error', (err) => {
-  if (!/ECONNREFUSED/.test(err.message)) log(`subscriber: ${err.message}`);
+  if (!/ECONNREFUSED|ECONNRESET/.test(err.message)) log(`subscriber: ${err.message}`);
 });
-sub.on('message', (topic, payload) => {
-  if (!topic.startsWith(`${root}/events/`)) return;
-  seqs.push((JSON.parse(String(payload)) as { seq: number }).seq);
+sub.on('message', (topic, payload, packet) => {
+  const problems = validate(topic, payload);
+  if (problems.length) {
+    wireInvalidCount++;
+    if (wireInvalid.length < 20) wireInvalid.push(...problems.slice(0, 2));
+    return;
+  }
+  if (topic.startsWith(`${root}/events/`)) seqs.push((JSON.parse(String(payload)) as { seq: number }).seq);
+  else if (topic === topics.configResult) configResults.push(JSON.parse(String(payload)) as ConfigResult);
+  else if (topic === topics.impressions) {
+    const i = JSON.parse(String(payload)) as { contentId: string; startedAt: string };
+    impressions.add(`${i.contentId}@${i.startedAt}`); // QoS 1 may deliver one twice
+  } else if (topic === topics.status && !packet.retain && (JSON.parse(String(payload)) as { state: string }).state === 'online') {
+    agentOnlineAt = Date.now();
+  }
 });
 await sub.subscribeAsync(`${root}/#`, { qos: 1 });
 
@@ -100,6 +170,7 @@ const exited = new Promise<void>((resolve) =>
 const pid = agent.pid!;
 
 const rss: Sample[] = [];
+const treeRss: Sample[] = [];
 const fds: Sample[] = [];
 let restarts = 0;
 let stopping = false;
@@ -112,10 +183,14 @@ async function restartLoop() {
   while (!stopping) {
     await Promise.race([sleep(restartEveryS * 1000), stopped]);
     if (stopping) return;
+    brokerUp = false;
+    agentOnlineAt = null;
     await broker.stop();
     log(`broker stopped (restart ${restarts + 1}); down for ${BROKER_DOWN_S} s`);
     await sleep(BROKER_DOWN_S * 1000);
     broker = await startMosquitto('', { port: broker.port, dir: broker.dir, persistence: true });
+    nextRestartAt = Date.now() + restartEveryS * 1000;
+    brokerUp = true;
     restarts++;
   }
 }
@@ -126,18 +201,43 @@ async function sampleLoop() {
     const f = procFigures(pid);
     if (!f || diedAtS !== null) return;
     const t = elapsedS();
+    const tree = treeRssKb(pid, f.rssKb);
     rss.push({ t, value: f.rssKb });
+    treeRss.push({ t, value: tree });
     fds.push({ t, value: f.fds });
-    log(`t=${t}s rss=${(f.rssKb / 1024).toFixed(1)} MiB fds=${f.fds} events=${seqs.length} outbox=${outboxDepth(stateDir)} restarts=${restarts}`);
+    log(
+      `t=${t}s rss=${(f.rssKb / 1024).toFixed(1)} MiB (with capture ${(tree / 1024).toFixed(1)}) fds=${f.fds} events=${seqs.length} outbox=${outboxDepth(stateDir)} restarts=${restarts} content/set=${commands.contentSent} config/set=${commands.configSent.length} answered=${configResults.length}`,
+    );
   }
 }
 
+// A command is sent only while the agent is surely subscribed (its birth seen since the broker came
+// back, plus a moment for its SUBSCRIBE, which follows the birth) and its answer has time to arrive
+// before the next restart or the SIGTERM at the end: its subscription is not persistent, so a command sent while it reconnects is
+// lost by design and would fail the check for the wrong reason.
+const SETTLE_MS = 3000;
+const ANSWER_GRACE_MS = 20_000;
+const commands = startCommands({
+  client: sub,
+  topics,
+  contentEveryS,
+  configEveryS,
+  stopped,
+  ready: () =>
+    brokerUp &&
+    agentOnlineAt !== null &&
+    Date.now() - agentOnlineAt >= SETTLE_MS &&
+    Math.min(nextRestartAt, startedAt + minutes * 60_000) - Date.now() >= ANSWER_GRACE_MS,
+  isStopping: () => stopping,
+  log,
+});
 const restarting = restartLoop();
 const sampling = sampleLoop();
 await Promise.race([sleep(minutes * 60_000), exited]);
 stopping = true;
 wakeOnStop();
 await sampling;
+await commands.done;
 const aliveAtEnd = diedAtS === null;
 if (!aliveAtEnd) log(`the agent died at t=${diedAtS}s with exit ${exitCode}; last log lines:\n${agentLog.split('\n').slice(-20).join('\n')}`);
 // A restart in progress finishes first, so the agent can deliver its last events before it stops.
@@ -157,7 +257,22 @@ await broker.stop();
 const seq = seqFigures(seqs, 1, lastIssuedSeq(stateDir));
 const rssFig = growthFigures(rss, WARMUP_S);
 const fdFig = growthFigures(fds, WARMUP_S);
-const problems = soakProblems({ seq, aliveAtEnd, exitCode });
+const rssSteady = steadyGrowth(rss, WARMUP_S);
+const treeSteady = steadyGrowth(treeRss, WARMUP_S);
+const fdSteady = steadyGrowth(fds, WARMUP_S);
+const config = configAnswers(commands.configSent, configResults, CONFIG_KEY);
+const plays = { started: commands.contentSent, impressions: impressions.size, recordsLeft: impressionsLeft(stateDir) };
+const problems = soakProblems({
+  seq,
+  aliveAtEnd,
+  exitCode,
+  rss: rssSteady,
+  treeRss: treeSteady,
+  fds: fdSteady,
+  config,
+  plays,
+  wireInvalid: { count: wireInvalidCount, sample: wireInvalid },
+});
 const report = {
   startedAt: new Date(startedAt).toISOString(),
   minutes,
@@ -165,16 +280,22 @@ const report = {
   brokerDownS: BROKER_DOWN_S,
   source: opt.source,
   warmupS: WARMUP_S,
-  rssKb: rssFig,
-  fds: fdFig,
+  contentEveryS,
+  configEveryS,
+  rssKb: { ...rssFig, steady: rssSteady },
+  treeRssKb: { ...growthFigures(treeRss, WARMUP_S), steady: treeSteady },
+  fds: { ...fdFig, steady: fdSteady },
   seq,
+  config,
+  plays,
+  wireInvalid: { count: wireInvalidCount, sample: wireInvalid },
   brokerRestarts: restarts,
   aliveAtEnd,
   diedAtS: aliveAtEnd ? null : diedAtS,
   sigtermExitCode: exitCode,
   sigtermStopMs: stopMs,
   outboxLeft: outboxDepth(stateDir),
-  samples: rss.map((s, i) => ({ t: s.t, rssKb: s.value, fds: fds[i]!.value })),
+  samples: rss.map((s, i) => ({ t: s.t, rssKb: s.value, treeRssKb: treeRss[i]!.value, fds: fds[i]!.value })),
   agentLog: join(work, 'agent.log'),
   problems,
 };
@@ -184,7 +305,13 @@ const mib = (kb: number | null) => (kb === null ? '–' : `${(kb / 1024).toFixed
 log(
   `RSS after ${WARMUP_S} s warm-up: first ${mib(rssFig.first)}, last ${mib(rssFig.last)}, max ${mib(rssFig.max)}, growth ${rssFig.growthPct ?? '–'} % (slope ${rssFig.slopePerHour === null ? '–' : mib(rssFig.slopePerHour)}/h)`,
 );
-log(`fds: first ${fdFig.first ?? '–'}, last ${fdFig.last ?? '–'}, max ${fdFig.max ?? '–'}`);
+log(
+  `RSS medians (first/last minute after warm-up): agent ${mib(rssSteady.baseline)} → ${mib(rssSteady.final)} (${rssSteady.growthPct ?? '–'} %), with capture ${mib(treeSteady.baseline)} → ${mib(treeSteady.final)} (${treeSteady.growthPct ?? '–'} %)`,
+);
+log(`fds: first ${fdFig.first ?? '–'}, last ${fdFig.last ?? '–'}, max ${fdFig.max ?? '–'}; medians ${fdSteady.baseline ?? '–'} → ${fdSteady.final ?? '–'}`);
+log(
+  `config/set: ${config.sent} sent, ${config.applied} applied, ${config.wrong.length} refused, ${config.unanswered.length} unanswered; content/set: ${plays.started} plays, ${plays.impressions} impressions received, ${plays.recordsLeft} left in the outbox; off-schema messages: ${wireInvalidCount}`,
+);
 log(
   `events: ${seq.received} received, ${seq.distinct} distinct seqs (${seq.first ?? '–'}…${seq.last ?? '–'}), gaps ${seq.gaps}, duplicates ${seq.duplicates}, out of order ${seq.outOfOrder}`,
 );

@@ -1,6 +1,7 @@
 // percept preview: where the running agent's local preview is, and the ssh tunnel that shows it on a
 // laptop. Opens nothing and sends no image anywhere; it only checks that the page answers.
 import { get } from 'node:http';
+import { isIP } from 'node:net';
 import { hostname, userInfo } from 'node:os';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { EXIT_CONFIG, EXIT_NO_ANSWER } from './exit-codes.js';
@@ -35,7 +36,9 @@ export async function previewCommand(a: { config?: string; timeout: number }): P
     out('then run "percept preview" again.');
     return 1;
   }
-  const host = p.host === '::1' ? '[::1]' : p.host === '0.0.0.0' ? '127.0.0.1' : p.host;
+  // A wildcard bind is reached on loopback; an IPv6 literal needs brackets in a URL. The agent answers
+  // only Host names it trusts (loopback, or the configured host): this one is always among them.
+  const host = p.host === '0.0.0.0' ? '127.0.0.1' : p.host === '::' ? '[::1]' : isIP(p.host) === 6 ? `[${p.host}]` : p.host;
   const url = `http://${host}:${p.port}/`;
   const ok = await answers(url, a.timeout * 1000);
   out(`preview: ${url}${ok ? '' : '   (not answering: is the agent running with preview.enabled, and restarted since?)'}`);

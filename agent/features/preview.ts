@@ -2,21 +2,25 @@
 // — an MJPEG stream (/stream.mjpg), one annotated frame (/snapshot.jpg) and a page showing the stream
 // (/). Frames are annotated and JPEG-encoded only while someone is watching, at most preview.maxFps, so
 // the feature costs nothing otherwise. node:http is enough for three routes; no framework needed.
+// Who is answered, how many at once and how slow readers are dropped: preview-guard.ts.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { loadOpenCV, type CV } from '../capture/opencv.js';
 import type { FrameDone } from './events.js';
 import type { Feature, FeatureContext } from './feature.js';
 import { annotate } from './preview-draw.js';
+import { BUSY_RESPONSE, hostAllowed, isLoopbackHost, MAX_CONNECTIONS, STALL_MS } from './preview-guard.js';
 
 const BOUNDARY = 'perceptframe';
 const SNAPSHOT_WAIT_MS = 10_000;
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
-}
+export const isLoopback = isLoopbackHost;
+/** Sent with every answer: another site's page may not even embed a frame (no <img> of it). */
+const PRIVATE = { 'cache-control': 'no-store', 'cross-origin-resource-policy': 'same-origin', 'x-content-type-options': 'nosniff' };
+/** Refusals are logged at most this often (a page or a scan can make thousands). */
+const REFUSAL_LOG_MS = 60_000;
 
 /** The preview's config rule the schema cannot state: loopback only, unless explicitly allowed. */
 export function checkPreviewConfig(config: Config): void {
@@ -37,7 +41,12 @@ export class PreviewFeature implements Feature {
   readonly name = 'preview';
   private server: Server | null = null;
   private cv: CV | null = null;
-  private readonly streams = new Set<ServerResponse>();
+  /** Viewers of the MJPEG stream: since when the frame last written to each has been waiting (null: sent). */
+  private readonly streams = new Map<ServerResponse, { blockedSince: number | null }>();
+  private readonly sockets = new Set<Socket>();
+  private readonly overCap = new WeakSet<Socket>();
+  private readonly refusals = { host: 0, busy: 0, dropped: 0, loggedAt: 0 };
+  private sweeper: NodeJS.Timeout | null = null;
   private readonly waiting = new Set<(jpeg: Buffer) => void>();
   private encoding = false;
   private lastSent = 0;
@@ -54,7 +63,9 @@ export class PreviewFeature implements Feature {
     const p = this.ctx.config.preview;
     if (!p.enabled) return;
     this.cv = await loadOpenCV();
-    const server = createServer((req, res) => this.route(req, res));
+    // A connection that sends no request is closed within 10 s (Node's default is 60 s per header set).
+    const server = createServer({ headersTimeout: 10_000, requestTimeout: 10_000 }, (req, res) => this.route(req, res));
+    server.on('connection', (socket: Socket) => this.admit(socket));
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`preview: cannot listen on ${p.host}:${p.port}: ${err.message} (set preview.port)`)));
       server.listen(p.port, p.host, () => resolve());
@@ -66,25 +77,78 @@ export class PreviewFeature implements Feature {
       .log('preview')
       .info(`preview on ${where} (${isLoopback(p.host) ? 'this machine only; from a laptop: percept preview' : 'NOT loopback: visible on that network'})`);
     this.off = this.ctx.bus.on('frame', (f) => this.onFrame(f));
+    this.sweeper = setInterval(() => this.dropStalled(Date.now()), 1000);
+    this.sweeper.unref();
+  }
+
+  private admit(socket: Socket): void {
+    if (this.sockets.size >= MAX_CONNECTIONS) {
+      // Answered and closed before the request is read; route() ignores one that slips through.
+      this.overCap.add(socket);
+      this.refused('busy', `refused a connection: ${MAX_CONNECTIONS} already open`);
+      socket.end(BUSY_RESPONSE, () => socket.destroy());
+      return;
+    }
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+  }
+
+  /** Debug per refusal; a warning with the counts at most once a minute. */
+  private refused(kind: 'host' | 'busy', why: string): void {
+    this.refusals[kind]++;
+    const log = this.ctx.log('preview');
+    log.debug(why);
+    const now = Date.now();
+    if (now - this.refusals.loggedAt < REFUSAL_LOG_MS) return;
+    this.refusals.loggedAt = now;
+    log.warn(
+      `refused so far: ${this.refusals.host} request(s) for another host name (a web page or a scan; open http://127.0.0.1:${this.address?.port}/), ` +
+        `${this.refusals.busy} connection(s) over the limit of ${MAX_CONNECTIONS}; ${this.refusals.dropped} stalled viewer(s) dropped`,
+    );
+  }
+
+  /** Viewers whose last frame has not left for STALL_MS: reset, so the kernel frees their buffers too. */
+  private dropStalled(now: number): void {
+    for (const [res, s] of this.streams) {
+      if (res.writableLength === 0) s.blockedSince = null;
+      else if (s.blockedSince !== null && now - s.blockedSince > STALL_MS) {
+        this.streams.delete(res);
+        this.refusals.dropped++;
+        this.ctx
+          .log('preview')
+          .info(`dropped a viewer that stopped reading (${Math.round(res.writableLength / 1024)} KiB unsent for over ${STALL_MS / 1000} s)`);
+        res.socket?.resetAndDestroy();
+      }
+    }
   }
 
   private route(req: IncomingMessage, res: ServerResponse): void {
+    if (this.overCap.has(req.socket)) return; // already answered 503 and closing
+    const p = this.ctx.config.preview;
+    if (!hostAllowed(req.headers.host, { bindHost: p.host, allowNonLoopback: p.allowNonLoopback }, req.socket.localAddress)) {
+      // JSON.stringify: a forged Host cannot put control characters into the log.
+      this.refused('host', `refused a request for Host ${JSON.stringify((req.headers.host ?? '').slice(0, 100))}`);
+      res
+        .writeHead(403, { ...PRIVATE, 'content-type': 'text/plain', connection: 'close' })
+        .end('the preview answers only to http://127.0.0.1, http://localhost or http://[::1] (tunnel with ssh -L to view it elsewhere)\n');
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET') {
       res.writeHead(405).end();
       return;
     }
     if (path === '/') {
-      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }).end(page(this.ctx.device));
+      res.writeHead(200, { ...PRIVATE, 'content-type': 'text/html; charset=utf-8' }).end(page(this.ctx.device));
       return;
     }
     if (path === '/stream.mjpg') {
       res.writeHead(200, {
+        ...PRIVATE,
         'content-type': `multipart/x-mixed-replace; boundary=${BOUNDARY}`,
-        'cache-control': 'no-store',
         connection: 'close',
       });
-      this.streams.add(res);
+      this.streams.set(res, { blockedSince: null });
       res.once('close', () => this.streams.delete(res));
       return;
     }
@@ -95,7 +159,7 @@ export class PreviewFeature implements Feature {
       }, SNAPSHOT_WAIT_MS);
       const send = (jpeg: Buffer) => {
         clearTimeout(timer);
-        res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store' }).end(jpeg);
+        res.writeHead(200, { ...PRIVATE, 'content-type': 'image/jpeg' }).end(jpeg);
       };
       this.waiting.add(send);
       res.once('close', () => {
@@ -130,12 +194,15 @@ export class PreviewFeature implements Feature {
         this.waiting.clear();
         for (const send of waiting) send(jpeg);
         const head = `--${BOUNDARY}\r\nContent-Type: image/jpeg\r\nContent-Length: ${jpeg.length}\r\n\r\n`;
-        // A viewer whose socket is still full skips this frame instead of queueing it in memory.
-        for (const res of this.streams)
+        // A viewer whose socket is still full skips this frame instead of queueing it in memory; one whose
+        // frame stays unsent is dropped by dropStalled().
+        const now = Date.now();
+        for (const [res, s] of this.streams)
           if (res.writableLength === 0) {
             res.write(head);
             res.write(jpeg);
             res.write('\r\n');
+            s.blockedSince = res.writableLength > 0 ? now : null;
           }
       })
       .catch((err: Error) => this.ctx.log('preview').warn(`encoding failed: ${err.message}`))
@@ -146,8 +213,11 @@ export class PreviewFeature implements Feature {
 
   async stop(): Promise<void> {
     this.off?.();
-    for (const res of this.streams) res.end();
+    if (this.sweeper) clearInterval(this.sweeper);
+    // A viewer that does not read would keep the server from closing: its socket goes too.
+    for (const res of this.streams.keys()) res.socket?.destroy();
     this.streams.clear();
+    for (const socket of this.sockets) socket.destroy();
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));

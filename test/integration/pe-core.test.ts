@@ -207,7 +207,18 @@ test('percept models merge: a random LoRA adapter gives peft merge_and_unload lo
   assert.equal(m.merged.adapter.kind, 'LoRA');
 });
 
-test('percept models merge refuses, naming the tensor: another backbone, a truncated file, a wrong rank, an unknown module', async () => {
+test('percept models merge: rank_pattern keys that backtrack catastrophically still merge, with the ranks peft gives', async () => {
+  // (([\w.]*)*)*# matches no module and took 51 s of CPU per module on a backtracking engine; the second
+  // key matches every qkv layer and names the adapter's own rank, so a wrong match fails the shape check.
+  const dir = join(work, 'lora-catastrophic');
+  cpSync(loraAdapter, dir, { recursive: true });
+  const cfg = JSON.parse(readFileSync(join(loraAdapter, 'adapter_config.json'), 'utf8'));
+  const rankPattern = { '(([\\w.]*)*)*#': 2, '((([\\w.]*)*)*)*qkv': cfg.r };
+  writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ ...cfg, rank_pattern: rankPattern }));
+  await mergedMatches(dir, loraAdapter, join(work, 'merged-catastrophic'));
+});
+
+test('percept models merge refuses, naming the tensor or key: another backbone, a truncated file, a wrong rank, an invalid or negative rank_pattern, an unknown module', async () => {
   const smallAdapter = join(work, 'small-adapter');
   const small = runExport([
     '--backbone',
@@ -230,6 +241,10 @@ test('percept models merge refuses, naming the tensor: another backbone, a trunc
   const truncated = variant('truncated', (d) => truncateSync(join(d, 'adapter_model.safetensors'), statSync(join(d, 'adapter_model.safetensors')).size - 1000));
   const cfg = JSON.parse(readFileSync(join(adapter, 'adapter_config.json'), 'utf8'));
   const wrongRank = variant('wrong-rank', (d) => writeFileSync(join(d, 'adapter_config.json'), JSON.stringify({ ...cfg, r: 32 })));
+  const badPattern = variant('bad-pattern', (d) => writeFileSync(join(d, 'adapter_config.json'), JSON.stringify({ ...cfg, rank_pattern: { '(': 4 } })));
+  const negativeRank = variant('negative-rank', (d) =>
+    writeFileSync(join(d, 'adapter_config.json'), JSON.stringify({ ...cfg, rank_pattern: { 'attn\\.qkv': -4 } })),
+  );
   const unknown = variant('unknown-module', (d) =>
     renameSafetensors(join(adapter, 'adapter_model.safetensors'), join(d, 'adapter_model.safetensors'), (k) =>
       k.replace('blocks.3.attn.qkv.', 'blocks.3.attn.to_q.'),
@@ -242,6 +257,8 @@ test('percept models merge refuses, naming the tensor: another backbone, a trunc
     ],
     [truncated, /adapter_model\.safetensors is truncated: tensor base_model\.model\.[\w.]+ needs bytes/],
     [wrongRank, /adapter tensor base_model\.model\.[\w.]+\.lora_A\.weight has rank 64, adapter_config\.json says r=32/],
+    [badPattern, /adapter_config\.json: rank_pattern key "\(": not a valid regular expression \(missing closing \)/],
+    [negativeRank, /adapter_config\.json: rank_pattern\["attn\\\\\.qkv"\] is -4, needs a positive integer/],
     [unknown, /adapter tensor base_model\.model\.blocks\.3\.attn\.to_q\.lora_[AB]\.weight: the base model has no adaptable layer blocks\.3\.attn\.to_q/],
   ];
   for (const [dir, message] of cases) {

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SafetensorsFile } from './safetensors.js';
+import { compilePatterns, PatternOrderError, patternValue, type PatternTable } from './peft-patterns.js';
 
 /** One linear layer of the base that an adapter may change, as the export recorded it in model.json. */
 export interface AdaptableLayer {
@@ -53,8 +54,17 @@ interface PeftConfig {
   fan_in_fan_out?: boolean;
   bias?: string;
   modules_to_save?: string[] | null;
-  rank_pattern?: Record<string, number>;
-  alpha_pattern?: Record<string, number>;
+  rank_pattern?: unknown;
+  alpha_pattern?: unknown;
+}
+
+/** adapter_config.json checked, with its pattern tables compiled. */
+export interface AdapterConfig {
+  config: PeftConfig;
+  rankPattern: PatternTable;
+  alphaPattern: PatternTable;
+  configPath: string;
+  weightsPath: string;
 }
 
 const PREFIX = 'base_model.model.';
@@ -64,19 +74,7 @@ const SUFFIXES = {
   M: '.lora_magnitude_vector',
 } as const;
 
-/** peft's pattern rule: a key matches a module whose name is the key or ends with ".key" (regex allowed). */
-function patternValue(patterns: Record<string, number> | undefined, module: string): number | undefined {
-  for (const [key, v] of Object.entries(patterns ?? {})) {
-    if (new RegExp(`^(.*\\.)?(${key})$`).test(module)) return v;
-  }
-  return undefined;
-}
-
-export function readAdapterConfig(dir: string): {
-  config: PeftConfig;
-  configPath: string;
-  weightsPath: string;
-} {
+export function readAdapterConfig(dir: string): AdapterConfig {
   const configPath = join(dir, 'adapter_config.json');
   const weightsPath = join(dir, 'adapter_model.safetensors');
   if (!existsSync(configPath))
@@ -91,21 +89,35 @@ export function readAdapterConfig(dir: string): {
   } catch (err) {
     throw new AdapterMismatch(`adapter_config.json is not valid JSON: ${(err as Error).message}`);
   }
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new AdapterMismatch('adapter_config.json must hold a JSON object');
   const problems: string[] = [];
   if (config.peft_type !== 'LORA') problems.push(`peft_type is ${config.peft_type}, only LORA (LoRA or DoRA) adapters can be merged`);
-  if (!Number.isInteger(config.r) || config.r! < 1) problems.push(`r is ${config.r}, needs a positive integer`);
-  if (typeof config.lora_alpha !== 'number') problems.push(`lora_alpha is ${config.lora_alpha}, needs a number`);
+  if (!Number.isInteger(config.r) || config.r! < 1) problems.push(`r is ${JSON.stringify(config.r)}, needs a positive integer`);
+  // peft declares both integers; a zero or negative one would divide by zero or flip the update.
+  if (!Number.isInteger(config.lora_alpha) || config.lora_alpha! < 1)
+    problems.push(`lora_alpha is ${JSON.stringify(config.lora_alpha)}, needs a positive integer`);
   if (config.fan_in_fan_out) problems.push('fan_in_fan_out is true (Conv1D-style layers); PE-Core has nn.Linear layers only');
   if (config.bias && config.bias !== 'none') problems.push(`bias is "${config.bias}": trained biases are not merged; train with bias="none"`);
   if (config.modules_to_save?.length)
     problems.push(`modules_to_save ${JSON.stringify(config.modules_to_save)}: whole replaced modules cannot be merged into a percept model`);
+  const rankPattern = compilePatterns('rank_pattern', config.rank_pattern, problems);
+  const alphaPattern = compilePatterns('alpha_pattern', config.alpha_pattern, problems);
   if (problems.length) throw new AdapterMismatch(`adapter_config.json: ${problems.join('; ')}`);
-  return { config, configPath, weightsPath };
+  return { config, rankPattern, alphaPattern, configPath, weightsPath };
+}
+
+function patterned(table: PatternTable, module: string): number | undefined {
+  try {
+    return patternValue(table, module);
+  } catch (err) {
+    if (err instanceof PatternOrderError) throw new AdapterMismatch(`adapter_config.json: ${err.message}`);
+    throw err;
+  }
 }
 
 /** Checks the adapter against the base's adaptable layers and returns what to merge, layer by layer. */
 export function planAdapter(dir: string, adaptable: Record<string, AdaptableLayer>): AdapterPlan {
-  const { config, configPath, weightsPath } = readAdapterConfig(dir);
+  const { config, rankPattern, alphaPattern, configPath, weightsPath } = readAdapterConfig(dir);
   const file = SafetensorsFile.open(weightsPath);
   try {
     const dora = Boolean(config.use_dora);
@@ -139,8 +151,9 @@ export function planAdapter(dir: string, adaptable: Record<string, AdaptableLaye
             : `adapter tensor ${keys.M}: a DoRA magnitude, but adapter_config.json says use_dora false`,
         );
       }
-      const rank = patternValue(config.rank_pattern, module) ?? config.r!;
-      const alpha = patternValue(config.alpha_pattern, module) ?? config.lora_alpha!;
+      const patternRank = patterned(rankPattern, module);
+      const rank = patternRank ?? config.r!;
+      const alpha = patterned(alphaPattern, module) ?? config.lora_alpha!;
       const a = file.entries.get(keys.A)!.shape;
       const b = file.entries.get(keys.B)!.shape;
       if (a.length !== 2 || b.length !== 2) throw new AdapterMismatch(`adapter tensor ${a.length !== 2 ? keys.A : keys.B} is not a matrix`);
@@ -151,7 +164,8 @@ export function planAdapter(dir: string, adaptable: Record<string, AdaptableLaye
       }
       if (a[0] !== rank || b[1] !== rank) {
         throw new AdapterMismatch(
-          `adapter tensor ${a[0] !== rank ? keys.A : keys.B} has rank ${a[0] !== rank ? a[0] : b[1]}, ` + `adapter_config.json says r=${rank} for ${module}`,
+          `adapter tensor ${a[0] !== rank ? keys.A : keys.B} has rank ${a[0] !== rank ? a[0] : b[1]}, ` +
+            `adapter_config.json says ${patternRank === undefined ? 'r' : 'rank_pattern'}=${rank} for ${module}`,
         );
       }
       if (keys.M) {

@@ -79,6 +79,14 @@ export class SafetensorsFile {
         if (!Array.isArray(e.shape) || !Array.isArray(e.data_offsets) || e.data_offsets.length !== 2) {
           throw new SafetensorsError(`${file}: tensor ${name} has no shape or data_offsets in the header`);
         }
+        // A hostile header's negative or fractional sizes would otherwise pass the byte-count check below
+        // (-4 × 7 × 4 = -112 = 0 − 112) and reach the merge as a "rank" of -4.
+        if (!e.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+          throw new SafetensorsError(`${file}: tensor ${name} has shape ${JSON.stringify(e.shape)}; sizes must be whole numbers ≥ 0`);
+        }
+        if (!e.data_offsets.every((o) => Number.isSafeInteger(o) && o >= 0) || e.data_offsets[0] > e.data_offsets[1]) {
+          throw new SafetensorsError(`${file}: tensor ${name} has data_offsets ${JSON.stringify(e.data_offsets)}; needs [begin, end] with 0 ≤ begin ≤ end`);
+        }
         const [b, end] = e.data_offsets;
         const need = e.shape.reduce((n, d) => n * d, 1) * DTYPE_BYTES[e.dtype as SafetensorsDtype];
         if (end - b !== need) {
