@@ -44,8 +44,8 @@ done
 for tool in dpkg-deb dpkg-shlibdeps; do command -v "$tool" >/dev/null || die "$tool is missing (apt-get install dpkg-dev)"; done
 
 deb="$out/percept_${version}_${arch}.deb"
-# Who built it, for Maintainer: and the changelog (a real address: lintian refuses localhost).
-maintainer="${PERCEPT_DEB_MAINTAINER:-$(git config user.name 2>/dev/null || echo percept maintainers) <$(git config user.email 2>/dev/null || echo maintainers@percept.example.org)>}"
+# Maintainer: and the changelog's signer; set PERCEPT_DEB_MAINTAINER="Name <address>" for your fleet.
+maintainer="${PERCEPT_DEB_MAINTAINER:-percept maintainers <maintainers@percept.example.org>}"
 stage="$(mktemp -d "${TMPDIR:-/tmp}/percept-deb.XXXXXX")"
 trap 'rm -rf "$stage"' EXIT
 root="$stage/root"

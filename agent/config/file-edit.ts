@@ -44,7 +44,7 @@ function sameValue(doc: ReturnType<typeof parseDocument>, segments: readonly str
 
 /**
  * Writes `text` over `file` atomically and durably, with the file's current mode and, when root writes
- * it, its owner and group (the packaged config is root:percept 0640: a root:root copy would lock the
+ * it, its owner and group (the packaged config is root:percept-config 0640: a root:root copy would lock the
  * service out).
  */
 export function replaceFile(file: string, text: string): void {
