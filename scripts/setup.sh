@@ -1,23 +1,41 @@
 #!/usr/bin/env bash
 # Installs everything percept needs, idempotently, and is quick when all is done:
 # Debian packages → npm packages (+ the native OpenCV addon) → TypeScript build → converted + fetched models →
-# demo clip. Run by `npm run demo`, `npm test` and `npm run setup`.
+# demo clip.
+#
+#   scripts/setup.sh --for demo   what `npm run demo` (and bench, soak) need: OpenCV, the demo clip's photos
+#   scripts/setup.sh --for test   adds what only the tests need (`npm test`, `npm run setup`): a broker,
+#                                 GStreamer plugins, chromium, a container toolkit, Python for PE-Core, dpkg-dev
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '[setup] %s\n' "$*" >&2; }
 t0=$(date +%s)
+purpose=test
+while (($#)); do
+  case "$1" in
+    --for) purpose="${2:?--for needs demo or test}"; shift ;;
+    *) step "unknown option $1 (use --for demo|test)"; exit 64 ;;
+  esac
+  shift
+done
+case "$purpose" in demo | test) ;; *) step "--for $purpose: use demo or test"; exit 64 ;; esac
 
 # --- Debian packages ------------------------------------------------------------------------------
 APT_PACKAGES=(
   libopencv-dev opencv-data   # OpenCV for the native addon (capture, resize)
-  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav  # gst: sources
-  mosquitto                   # a real broker for the integration tests
   facedetect opencv-doc       # real photos the demo clip and tests are made from (never committed)
-  python3-venv                # the PE-Core export tool's virtualenv (models/pe-core)
-  chromium                    # headless screenshots of the local preview page (integration test)
-  debootstrap systemd-container  # the unit under a real systemd in a container (test/system)
 )
+if [ "$purpose" = test ]; then
+  APT_PACKAGES+=(
+    gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-libav  # gst: sources
+    mosquitto                   # a real broker for the integration tests
+    python3-venv                # the PE-Core export tool's virtualenv (models/pe-core)
+    chromium                    # headless screenshots of the local preview page (integration test)
+    debootstrap systemd-container  # the unit and the Debian package under a real systemd (test/system)
+    dpkg-dev                    # dpkg-shlibdeps: npm run package (the system tests build the .deb)
+  )
+fi
 # JetPack (Ubuntu arm64 on a Jetson) ships its own OpenCV (nvidia-opencv: GStreamer, CUDA). Installing
 # apt's libopencv-dev next to it would replace or shadow it, so on a Jetson with JetPack's OpenCV present
 # the addon is built against that one instead (opencv4nodejs reads OPENCV_{INCLUDE,LIB,BIN}_DIR).

@@ -42,8 +42,21 @@ function sameValue(doc: ReturnType<typeof parseDocument>, segments: readonly str
   return JSON.stringify(isNode(got) ? got.toJSON() : got) === JSON.stringify(value);
 }
 
-/** Writes `text` over `file` atomically and durably, with the file's current mode. */
+/**
+ * Writes `text` over `file` atomically and durably, with the file's current mode and, when root writes
+ * it, its owner and group (the packaged config is root:percept-config 0640: a root:root copy would lock the
+ * service out).
+ */
 export function replaceFile(file: string, text: string): void {
-  const mode = nodeFs.statSync(file).mode & 0o7777;
-  writeDurable(file, text, { ...realFs, openSync: (p, f) => nodeFs.openSync(p, f, mode) });
+  const st = nodeFs.statSync(file);
+  const mode = st.mode & 0o7777;
+  const asRoot = process.getuid?.() === 0;
+  writeDurable(file, text, {
+    ...realFs,
+    openSync: (p, f) => {
+      const fd = nodeFs.openSync(p, f, mode);
+      if (asRoot && f.startsWith('w')) nodeFs.fchownSync(fd, st.uid, st.gid); // not the directory, opened to be synced
+      return fd;
+    },
+  });
 }

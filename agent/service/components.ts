@@ -22,6 +22,7 @@ import { MqttPublisher } from '../publish/mqtt-publisher.js';
 import type { DeliveryQueue } from '../publish/outbox.js';
 import type { StatusPayload } from '../contract/payloads.js';
 import type { Logger } from '../lib/logging.js';
+import { credentialFile } from '../lib/credentials.js';
 
 /** `c.visit` and `c.fusion` are the live sections themselves (not copies), so hot changes show through. */
 export function visitOptions(c: Config, embedder: Embedder | null): VisitOptions {
@@ -211,11 +212,12 @@ export function makePublisher(config: Config, url: string, device: string, birth
       clientId: m.clientId || `percept-${device}`,
       username: m.username,
       password: m.password,
-      passwordFile: m.passwordFile,
+      // A systemd credential (percept secret set) when the config names no password of its own.
+      passwordFile: m.passwordFile || (m.password ? '' : credentialFile('mqtt-password')),
       protocolVersion: m.protocolVersion,
       prefix: m.prefix,
       device,
-      tls: m.tls,
+      tls: m.tls.key ? m.tls : { ...m.tls, key: credentialFile('tls-key') },
       reconnectMinMs: m.reconnectMinMs,
       reconnectMaxMs: Math.max(m.reconnectMinMs, m.reconnectMaxMs),
       birth,

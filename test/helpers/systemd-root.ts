@@ -1,9 +1,10 @@
 // A minimal Debian root that boots a real systemd (debootstrap --variant=minbase + systemd, systemd-sysv,
-// dbus) plus the OpenCV runtime libraries the agent's native addon links to. Built once and cached; the
-// recipe (suite, mirror, packages) is stamped into the root, and a changed recipe builds it again.
+// dbus) plus exactly the packages percept's .deb depends on and recommends — so `apt install ./percept…deb`
+// runs offline, and a library missing from Depends: shows up as an agent that cannot start. Built once and
+// cached; the recipe (suite, mirror, packages) is stamped into the root, and a changed recipe builds it again.
 // Built into `DIR.new` and renamed at the end, so an interrupted build never leaves a half root behind.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from './models.js';
 
@@ -28,6 +29,7 @@ export function missingPrerequisites(): string[] {
     ['debootstrap', 'debootstrap'],
     ['systemd-nspawn', 'systemd-container'],
     ['nsenter', 'util-linux'],
+    ['dpkg-shlibdeps', 'dpkg-dev'],
   ] as const) {
     if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) missing.push(`${tool} (apt-get install ${pkg}; npm run setup does it)`);
   }
@@ -69,24 +71,10 @@ export function hostMirror(suite: string): string {
   return 'http://deb.debian.org/debian';
 }
 
-/** The Debian packages holding the OpenCV libraries the addon links to (apt pulls in the rest). */
-function opencvPackages(): string[] {
-  const libs = execFileSync('ldd', [OPENCV_ADDON], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => /=>\s+(\S*libopencv_\S+)/.exec(l)?.[1])
-    .filter((p): p is string => !!p)
-    .map((p) => realpathSync(p));
-  if (!libs.length) throw new Error(`ldd found no OpenCV library in ${OPENCV_ADDON}`);
-  const owners = execFileSync('dpkg', ['-S', ...libs], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => l.split(':')[0]!.trim())
-    .filter(Boolean);
-  return [...new Set(owners)].sort();
-}
-
-export function recipe(): Recipe {
+/** `extra`: the packages to add to the base (the .deb's Depends and Recommends: systemd-deb.ts relations()). */
+export function recipe(extra: string[]): Recipe {
   const suite = osRelease('VERSION_CODENAME') || 'bookworm';
-  return { suite, mirror: hostMirror(suite), base: ['systemd', 'systemd-sysv', 'dbus'], extra: opencvPackages() };
+  return { suite, mirror: hostMirror(suite), base: ['systemd', 'systemd-sysv', 'dbus'], extra: [...extra].sort() };
 }
 
 function run(cmd: string, args: string[]): void {
@@ -95,8 +83,8 @@ function run(cmd: string, args: string[]): void {
 }
 
 /** The cached root, built first when missing or made from another recipe; `builtMs` says what it cost. */
-export function ensureRoot(dir = ROOT_CACHE): { dir: string; recipe: Recipe; builtMs: number | null } {
-  const want = recipe();
+export function ensureRoot(extra: string[], dir = ROOT_CACHE): { dir: string; recipe: Recipe; builtMs: number | null } {
+  const want = recipe(extra);
   const stamp = join(dir, STAMP);
   if (existsSync(stamp) && readFileSync(stamp, 'utf8') === JSON.stringify(want)) return { dir, recipe: want, builtMs: null };
   const t0 = Date.now();
