@@ -8,6 +8,7 @@ import { ContentSetSchema } from '../contract/payloads.js';
 import { Value } from '@sinclair/typebox/value';
 import type { FrameDone, PresentPerson } from './events.js';
 import type { Feature, FeatureContext } from './feature.js';
+import { CommandGate } from './command-gate.js';
 
 interface Viewer {
   labels: PresentPerson['labels'];
@@ -22,6 +23,8 @@ interface Play {
   startedAt: Date;
   farAtStart: number;
   viewers: Map<string, Viewer>;
+  /** content/set plays beyond the rate limit folded into this one. */
+  merged?: number;
 }
 
 /** Frames further apart than this do not count as continuous looking (the agent was not watching). */
@@ -34,11 +37,26 @@ export class ImpressionsFeature implements Feature {
   /** Who was present after the latest frame: a play that starts now has them as viewers already. */
   private present: { people: PresentPerson[]; ts: number } = { people: [], ts: 0 };
   private offs: (() => void)[] = [];
+  private readonly gate: CommandGate;
+  /** The latest content/set beyond the rate limit, applied when the bucket has a token again. */
+  private held: Buffer | null = null;
+  private heldTimer: NodeJS.Timeout | null = null;
+  /** Plays merged since the last summary line in the log. */
+  private mergedSinceLog = 0;
 
   constructor(
     private readonly ctx: FeatureContext,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    gate?: CommandGate,
+  ) {
+    this.gate = gate ?? new CommandGate({ name: 'content/set', limit: () => ctx.config.mqtt.commandLimits.contentSet, log: ctx.log('impressions') });
+    this.gate.counts.merged = 0;
+  }
+
+  /** The content/set gate (its counts go to stats). */
+  get commands(): CommandGate {
+    return this.gate;
+  }
 
   private get log() {
     return this.ctx.log('impressions');
@@ -58,21 +76,67 @@ export class ImpressionsFeature implements Feature {
     );
   }
 
+  /**
+   * One content/set message, through the shared command rules. Beyond the rate limit a message is held
+   * (the latest wins) and applied as soon as the bucket allows: the screen's last state always arrives,
+   * but plays shorter than the limit allows are merged into the running play (counted, never silent).
+   */
   onContentSet(payload: Buffer, retained: boolean): void {
-    if (retained) {
-      this.log.warn('content/set: a retained message is ignored (publish it without the retain flag: a stale play must not restart after a reconnect)');
+    const a = this.gate.admit(retained);
+    if (a === 'retained') return;
+    if (a === 'accepted') {
+      if (this.held) this.merge();
+      this.dropHeld();
+      this.apply(payload);
       return;
     }
+    if (this.held) this.merge();
+    this.held = payload;
+    this.heldTimer ??= setTimeout(() => this.applyHeld(), this.gate.wait());
+  }
+
+  /** The held message is superseded (or ends with the agent): its play never becomes a record of its own. */
+  private merge(): void {
+    this.gate.counts.merged! += 1;
+    this.mergedSinceLog++;
+    if (this.play) this.play.merged = (this.play.merged ?? 0) + 1;
+  }
+
+  private dropHeld(): void {
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.heldTimer = null;
+    this.held = null;
+  }
+
+  private applyHeld(): void {
+    this.heldTimer = null;
+    const held = this.held;
+    if (!held) return;
+    if (!this.gate.takeLater()) {
+      this.heldTimer = setTimeout(() => this.applyHeld(), this.gate.wait());
+      return;
+    }
+    this.held = null;
+    if (this.mergedSinceLog) {
+      this.gate.warn(
+        `content/set: more plays than allowed (${this.gate.describeLimit()}; mqtt.commandLimits.contentSet): ${this.mergedSinceLog} merged into the plays around them (impression mergedPlays)`,
+      );
+      this.mergedSinceLog = 0;
+    }
+    this.apply(held);
+  }
+
+  private apply(payload: Buffer): void {
     let body: unknown;
     try {
       body = JSON.parse(String(payload));
     } catch {
-      this.log.warn('content/set: not JSON; expected {"id": "ad-1", "name": "…"} or {"id": null}');
+      this.gate.warn('content/set: not JSON; expected {"id": "ad-1", "name": "…"} or {"id": null}');
       return;
     }
     if (!Value.Check(ContentSetSchema, body)) {
       const first = [...Value.Errors(ContentSetSchema, body)][0];
-      this.log.warn(`content/set: ${first ? `${first.path || '(root)'} ${first.message}` : 'invalid'}; expected {"id": "ad-1", "name": "…"} or {"id": null}`);
+      this.gate.warn(`content/set: ${first ? `${first.path || '(root)'} ${first.message}` : 'invalid'}; expected {"id": "ad-1", "name": "…"} or {"id": null}`);
       return;
     }
     const next = body as ContentSet;
@@ -113,11 +177,16 @@ export class ImpressionsFeature implements Feature {
     const record = impressionRecord(play, this.now(), this.farFaces, this.ctx.device, this.ctx.config.audience.watcherMinMs);
     this.ctx.records.publish(this.ctx.topics.impressions, record);
     this.ctx.bus.emit('impression', record);
-    this.log.info(`content ${play.id} ended: ${record.viewers} viewer(s), ${record.watchers} watcher(s), ${record.ots} opportunities to see`);
+    this.log.info(
+      `content ${play.id} ended: ${record.viewers} viewer(s), ${record.watchers} watcher(s), ${record.ots} opportunities to see${play.merged ? `, ${play.merged} play(s) beyond the rate limit merged in` : ''}`,
+    );
   }
 
   stop(): void {
     for (const off of this.offs.splice(0)) off();
+    // A message still held at the stop never played on its own: merged into the running play.
+    if (this.held) this.merge();
+    this.dropHeld();
     // A play cut short by a stop still happened: its record is not lost.
     this.endPlay();
   }
@@ -147,5 +216,6 @@ export function impressionRecord(play: Play, endedAt: Date, farFacesNow: number,
     watchers: viewers.filter((v) => v.lookingMs >= watcherMinMs).length,
     attentionMs: Math.round(viewers.reduce((a, v) => a + v.lookingMs, 0)),
     demographics,
+    ...(play.merged ? { mergedPlays: play.merged } : {}),
   };
 }
