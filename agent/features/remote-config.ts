@@ -9,6 +9,9 @@ import { within } from '../lib/within.js';
 import { AnswerQueue, CommandGate, requestIdOf } from './command-gate.js';
 import { Sends, type Feature, type FeatureContext } from './feature.js';
 
+/** Patches evaluated per turn of the event loop (about 4 ms each on a loaded 2-core box). */
+const PATCHES_PER_TURN = 4;
+
 export class RemoteConfigFeature implements Feature {
   readonly name = 'remote-config';
   private readonly sends: Sends;
@@ -18,6 +21,10 @@ export class RemoteConfigFeature implements Feature {
   /** The shared command rules: retained patches ignored, a rate limit (patches build on each other, so beyond it they are refused and answered, never dropped). */
   readonly commands: CommandGate;
   private readonly answers: AnswerQueue;
+  /** Patches received but not yet evaluated, then evaluated but not yet committed (see onConfigSet). */
+  private readonly inbox: Buffer[] = [];
+  private batch: PatchResult[] = [];
+  private pendingLayers: ConfigLayers | null = null;
 
   constructor(
     private readonly ctx: FeatureContext,
@@ -55,24 +62,50 @@ export class RemoteConfigFeature implements Feature {
     this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.config, JSON.stringify(redact(this.ctx.config)), true));
   }
 
-  private accept(result: PatchResult): void {
+  private accept(result: PatchResult, publish = true): void {
     applyHot(this.ctx.config, result.next!);
     this.layers = result.layers!;
-    this.publishConfig();
+    if (publish) this.publishConfig();
     this.ctx.bus.emit('config', result);
   }
 
-  onConfigSet(payload: Buffer): PatchResult {
-    // Written before anything is applied: a failed write is a refusal, never a half-applied change.
-    const result = commitPatch(evaluatePatch(this.layers, payload));
-    if (result.ok) {
-      this.log.info(describeResult('config/set', result));
-      this.accept(result);
-    } else {
-      this.log.warn(describeResult('config/set', result));
+  /**
+   * Patches are queued and worked off a few per turn of the event loop (a burst never holds the frame
+   * loop for long), each evaluated on top of the ones before; when the queue is empty they are committed
+   * with one durable write of the overrides (group commit) and answered. A burst of 100 patches used to be
+   * 100 evaluations, 100 writes with two fsyncs each and 100 config publications in one go.
+   */
+  onConfigSet(payload: Buffer): void {
+    if (this.inbox.push(payload) === 1) setImmediate(() => this.work());
+  }
+
+  private work(all = false): void {
+    for (let n = 0; (all || n < PATCHES_PER_TURN) && this.inbox.length; n++) {
+      const result = evaluatePatch(this.pendingLayers ?? this.layers, this.inbox.shift()!);
+      if (result.ok) this.pendingLayers = result.layers!;
+      this.batch.push(result);
     }
-    this.answer(result);
-    return result;
+    if (this.inbox.length) setImmediate(() => this.work());
+    else this.commitBatch();
+  }
+
+  private commitBatch(): void {
+    const batch = this.batch.splice(0);
+    this.pendingLayers = null;
+    const last = [...batch].reverse().find((r) => r.ok);
+    // Written before anything is applied: a failed write refuses every patch of the batch, nothing is half-applied.
+    const saved = last ? commitPatch(last) : null;
+    for (const r of batch) {
+      const result = r.ok && saved && !saved.ok ? { ...saved, requestId: r.requestId } : r;
+      if (result.ok) {
+        this.log.info(describeResult('config/set', result));
+        this.accept(result, false);
+      } else {
+        this.log.warn(describeResult('config/set', result));
+      }
+      this.answer(result);
+    }
+    if (saved?.ok) this.publishConfig();
   }
 
   /** Beyond the rate limit: refused unread (nothing evaluated, written or changed), answered with its requestId. */
@@ -96,6 +129,7 @@ export class RemoteConfigFeature implements Feature {
 
   /** SIGHUP: the file again in place of the file layer; flags, environment and overrides kept. */
   reloadFile(): PatchResult {
+    if (this.inbox.length || this.batch.length) this.work(true); // the file goes under the patches already received
     const result = reloadFromFile(this.layers);
     for (const w of result.warnings) this.log.warn(`SIGHUP: ${w}`);
     if (result.ok) {
@@ -109,6 +143,7 @@ export class RemoteConfigFeature implements Feature {
 
   async stop(): Promise<void> {
     this.off?.();
+    if (this.inbox.length || this.batch.length) this.work(true);
     await Promise.all([this.sends.settle(), within(3000, this.answers.drained(), 'timeout')]);
   }
 }
