@@ -81,7 +81,7 @@ export const ConfigSchema = Type.Object(
         commandLimits: Type.Object(
           {
             configSet: commandLimit(5, 100, 'config/set: beyond the rate a patch is refused (answered on config/result with its requestId).'),
-            contentSet: commandLimit(2, 10, 'content/set: beyond the rate plays are merged into the running one (counted as mergedPlays).'),
+            contentSet: commandLimit(2, 5, 'content/set: beyond the rate plays are merged into the running one (counted as mergedPlays).'),
           },
           { default: {}, additionalProperties: false, description: 'Token-bucket rate limits of inbound command topics (counted in stats.commands).' },
         ),

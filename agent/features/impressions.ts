@@ -39,10 +39,13 @@ export class ImpressionsFeature implements Feature {
   private offs: (() => void)[] = [];
   private readonly gate: CommandGate;
   /** The latest content/set beyond the rate limit, applied when the bucket has a token again. */
-  private held: Buffer | null = null;
+  private held: ContentSet | null = null;
   private heldTimer: NodeJS.Timeout | null = null;
   /** Plays merged since the last summary line in the log. */
   private mergedSinceLog = 0;
+  private mergedBeforePlay = 0;
+  /** Messages within the rate, applied one per turn (see enqueue). */
+  private readonly ready: ContentSet[] = [];
 
   constructor(
     private readonly ctx: FeatureContext,
@@ -84,22 +87,42 @@ export class ImpressionsFeature implements Feature {
   onContentSet(payload: Buffer, retained: boolean): void {
     const a = this.gate.admit(retained);
     if (a === 'retained') return;
+    const next = this.parse(payload);
+    if (!next) return;
+    if (this.held) this.merge(); // superseded by this newer message, whichever way it goes
     if (a === 'accepted') {
-      if (this.held) this.merge();
       this.dropHeld();
-      this.apply(payload);
+      this.enqueue(next);
       return;
     }
-    if (this.held) this.merge();
-    this.held = payload;
+    this.held = next;
     this.heldTimer ??= setTimeout(() => this.applyHeld(), this.gate.wait());
+  }
+
+  /**
+   * Plays apply one per turn of the event loop: each ends a play with a durable record (fsync), and a
+   * burst of them in one go held the frame loop for the sum of those writes.
+   */
+  private enqueue(next: ContentSet): void {
+    if (this.ready.push(next) === 1) setImmediate(() => this.applyReady());
+  }
+
+  private applyReady(all = false): void {
+    do {
+      const next = this.ready.shift();
+      if (next) this.apply(next);
+    } while (all && this.ready.length);
+    if (this.ready.length) setImmediate(() => this.applyReady());
   }
 
   /** The held message is superseded (or ends with the agent): its play never becomes a record of its own. */
   private merge(): void {
+    this.held = null;
     this.gate.counts.merged! += 1;
     this.mergedSinceLog++;
+    // Merged before any play runs (the first of a burst is still queued): counted in the next one.
     if (this.play) this.play.merged = (this.play.merged ?? 0) + 1;
+    else this.mergedBeforePlay++;
   }
 
   private dropHeld(): void {
@@ -123,23 +146,27 @@ export class ImpressionsFeature implements Feature {
       );
       this.mergedSinceLog = 0;
     }
-    this.apply(held);
+    this.enqueue(held);
   }
 
-  private apply(payload: Buffer): void {
+  /** The message as a ContentSet, or null (refused with a warning: it changes nothing, now or later). */
+  private parse(payload: Buffer): ContentSet | null {
     let body: unknown;
     try {
       body = JSON.parse(String(payload));
     } catch {
       this.gate.warn('content/set: not JSON; expected {"id": "ad-1", "name": "…"} or {"id": null}');
-      return;
+      return null;
     }
     if (!Value.Check(ContentSetSchema, body)) {
       const first = [...Value.Errors(ContentSetSchema, body)][0];
       this.gate.warn(`content/set: ${first ? `${first.path || '(root)'} ${first.message}` : 'invalid'}; expected {"id": "ad-1", "name": "…"} or {"id": null}`);
-      return;
+      return null;
     }
-    const next = body as ContentSet;
+    return body as ContentSet;
+  }
+
+  private apply(next: ContentSet): void {
     if (this.play && next.id === this.play.id) return;
     this.endPlay();
     if (next.id !== null) {
@@ -147,6 +174,8 @@ export class ImpressionsFeature implements Feature {
         this.present.people.map((p) => [p.person, { labels: { ...p.labels }, lookingMs: 0, lastTs: this.present.ts, lastLooking: p.looking === true }]),
       );
       this.play = { id: next.id, ...(next.name ? { name: next.name } : {}), startedAt: this.now(), farAtStart: this.farFaces, viewers };
+      if (this.mergedBeforePlay) this.play.merged = this.mergedBeforePlay;
+      this.mergedBeforePlay = 0;
       this.log.info(`content ${next.id}${next.name ? ` (${next.name})` : ''} started`);
     }
   }
@@ -184,7 +213,8 @@ export class ImpressionsFeature implements Feature {
 
   stop(): void {
     for (const off of this.offs.splice(0)) off();
-    // A message still held at the stop never played on its own: merged into the running play.
+    // Plays already within the rate apply now; a message still held never played on its own: merged.
+    this.applyReady(true);
     if (this.held) this.merge();
     this.dropHeld();
     // A play cut short by a stop still happened: its record is not lost.
