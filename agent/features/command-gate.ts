@@ -183,7 +183,8 @@ export function requestIdOf(payload: Buffer, maxBytes: number): string | null {
 /**
  * Answers to commands (config/result), at most `maxInFlight` unacknowledged at a time; more wait in a queue
  * of at most `maxQueued`, beyond which an answer is dropped and counted (a flood that outruns the broker
- * must not grow memory without bound). Failures are logged once per burst, never thrown.
+ * must not grow memory without bound). Failures are logged once per burst, never thrown. p-queue would
+ * bound concurrency but not drop: the drop rule is the point, and it is a few lines.
  */
 export class AnswerQueue {
   private inFlight = 0;
