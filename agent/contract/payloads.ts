@@ -3,6 +3,7 @@
 // against those files, so a payload cannot drift from its documentation.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CONTRACT_LABELS, type Task } from './labels.js';
+import { CommandStatsFields, ContentTotalsSchema, ImpressionMergedPlays, SummaryContentFields } from './command-payloads.js';
 
 const DateTime = (description?: string) => Type.String({ format: 'date-time', ...(description ? { description } : {}) });
 const Probability = Type.Number({ minimum: 0, maximum: 1 });
@@ -158,38 +159,7 @@ export const StatsSchema = Type.Object(
         { description: 'Inference faults since start.' },
       ),
     ),
-    commands: Type.Optional(
-      Type.Record(
-        Type.String(),
-        Type.Object(
-          {
-            received: Type.Integer({ minimum: 0 }),
-            accepted: Type.Integer({ minimum: 0 }),
-            retainedIgnored: Type.Integer({ minimum: 0 }),
-            limited: Type.Integer({ minimum: 0, description: 'Beyond the rate limit (mqtt.commandLimits): refused, or merged for content/set.' }),
-            merged: Type.Optional(Type.Integer({ minimum: 0, description: 'content/set plays merged into the running one.' })),
-            answersDropped: Type.Optional(Type.Integer({ minimum: 0 })),
-          },
-          { additionalProperties: false },
-        ),
-        { description: 'Inbound command topics since start, by topic (config/set, content/set, homeassistant/status).' },
-      ),
-    ),
-    eventLoopDelayMs: Type.Optional(
-      Type.Object(
-        { p99: Type.Number({ minimum: 0 }), max: Type.Number({ minimum: 0 }) },
-        { additionalProperties: false, description: 'Main-thread event-loop delay since the previous stats message (perf_hooks).' },
-      ),
-    ),
-    durable: Type.Optional(
-      Type.Object(
-        {
-          writes: Type.Integer({ minimum: 0, description: 'Durable file writes (tmp, fsync, rename, directory fsync) since start.' }),
-          fsyncs: Type.Integer({ minimum: 0, description: 'fsync calls since start (files and directories).' }),
-        },
-        { additionalProperties: false },
-      ),
-    ),
+    ...CommandStatsFields,
     visits: Type.Object({
       entered: Type.Integer(),
       left: Type.Integer(),
@@ -219,17 +189,6 @@ export type ConfigResultPayload = Static<typeof ConfigResultSchema>;
 
 const HourCounts = Type.Record(Type.String(), Type.Integer());
 
-const ContentTotalsSchema = Type.Object(
-  {
-    plays: Type.Integer({ minimum: 0 }),
-    ots: Type.Integer({ minimum: 0 }),
-    viewers: Type.Integer({ minimum: 0 }),
-    watchers: Type.Integer({ minimum: 0 }),
-    attentionMs: Type.Integer({ minimum: 0 }),
-  },
-  { additionalProperties: false },
-);
-
 export const DailySummarySchema = Type.Object(
   {
     date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
@@ -254,19 +213,7 @@ export const DailySummarySchema = Type.Object(
         description: "Per content id: totals of the day's impressions (at most 200 ids; the rest in otherContent).",
       }),
     ),
-    otherContent: Type.Optional(
-      Type.Object(
-        {
-          contents: Type.Integer({ minimum: 1, description: 'Content ids folded in here (an id may count again if it came back).' }),
-          ...ContentTotalsSchema.properties,
-        },
-        {
-          additionalProperties: false,
-          description: 'Totals of content ids moved out of byContent to bound its size: the id with the fewest plays goes first.',
-        },
-      ),
-    ),
-    mergedPlays: Type.Optional(Type.Integer({ minimum: 0, description: 'Plays merged into others today because content/set went beyond its rate limit.' })),
+    ...SummaryContentFields,
   },
   { additionalProperties: false, title: '{root}/summary/daily (retained): visits per local hour by label, counts only' },
 );
@@ -315,13 +262,7 @@ export const ImpressionSchema = Type.Object(
     watchers: Type.Integer({ minimum: 0, description: 'Viewers who looked for at least audience.watcherMinMs during the play.' }),
     attentionMs: Type.Integer({ minimum: 0, description: 'Sum over viewers of the time spent looking during the play.' }),
     demographics: LabelCounts,
-    mergedPlays: Type.Optional(
-      Type.Integer({
-        minimum: 1,
-        description:
-          'Plays announced on content/set during this one faster than mqtt.commandLimits.contentSet allows: not recorded on their own, their time is in this record.',
-      }),
-    ),
+    mergedPlays: ImpressionMergedPlays,
   },
   { additionalProperties: false, title: '{root}/impressions (QoS 1, through the outbox): one record per finished content play' },
 );
