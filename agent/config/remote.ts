@@ -262,14 +262,6 @@ export function applyHot(live: Config, next: Config): void {
   }
 }
 
-/**
- * A command arriving as a retained message was sent earlier (maybe long ago) and would be replayed at every
- * start and reconnect, reverting later changes: it is ignored. Returns the line to log, or null to process.
- */
-export function shouldIgnore(topic: string, packet: { retain?: boolean }): string | null {
-  return packet.retain ? `${topic}: ignoring a retained command (publish commands without retain; clear it with an empty retained message)` : null;
-}
-
 /** One log line for a patch or reload result. */
 export function describeResult(what: string, r: PatchResult & { removed?: string[] }): string {
   if (!r.ok) return `${what} refused: ${r.errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`;

@@ -7,6 +7,15 @@ import { PipelineSections } from './schema-sections.js';
 
 export { MAX_TIMER_MS };
 
+const commandLimit = (perSecond: number, burst: number, description: string) =>
+  Type.Object(
+    {
+      perSecond: Type.Number({ default: perSecond, exclusiveMinimum: 0, maximum: 10_000, description: 'Sustained messages a second.' }),
+      burst: Type.Integer({ default: burst, minimum: 1, maximum: 100_000, description: 'Messages accepted at once after a quiet spell.' }),
+    },
+    { default: {}, additionalProperties: false, description, ...HOT },
+  );
+
 export const ConfigSchema = Type.Object(
   {
     ...PipelineSections,
@@ -68,6 +77,14 @@ export const ConfigSchema = Type.Object(
           ...REMOTE,
         }),
         statsIntervalS: Type.Integer({ default: 30, minimum: 1, maximum: 86_400, description: 'How often stats are published.', ...REMOTE }),
+        // Local-only: a remote sender must not lift its own limit.
+        commandLimits: Type.Object(
+          {
+            configSet: commandLimit(5, 100, 'config/set: beyond the rate a patch is refused (answered on config/result with its requestId).'),
+            contentSet: commandLimit(2, 5, 'content/set: beyond the rate plays are merged into the running one (counted as mergedPlays).'),
+          },
+          { default: {}, additionalProperties: false, description: 'Token-bucket rate limits of inbound command topics (counted in stats.commands).' },
+        ),
       },
       { default: {}, additionalProperties: false },
     ),

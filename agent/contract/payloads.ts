@@ -3,6 +3,7 @@
 // against those files, so a payload cannot drift from its documentation.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { CONTRACT_LABELS, type Task } from './labels.js';
+import { CommandStatsFields, ContentTotalsSchema, ImpressionMergedPlays, SummaryContentFields } from './command-payloads.js';
 
 const DateTime = (description?: string) => Type.String({ format: 'date-time', ...(description ? { description } : {}) });
 const Probability = Type.Number({ minimum: 0, maximum: 1 });
@@ -158,6 +159,7 @@ export const StatsSchema = Type.Object(
         { description: 'Inference faults since start.' },
       ),
     ),
+    ...CommandStatsFields,
     visits: Type.Object({
       entered: Type.Integer(),
       left: Type.Integer(),
@@ -207,21 +209,11 @@ export const DailySummarySchema = Type.Object(
       ),
     ),
     byContent: Type.Optional(
-      Type.Record(
-        Type.String(),
-        Type.Object(
-          {
-            plays: Type.Integer({ minimum: 0 }),
-            ots: Type.Integer({ minimum: 0 }),
-            viewers: Type.Integer({ minimum: 0 }),
-            watchers: Type.Integer({ minimum: 0 }),
-            attentionMs: Type.Integer({ minimum: 0 }),
-          },
-          { additionalProperties: false },
-        ),
-        { description: "Per content id: totals of the day's impressions." },
-      ),
+      Type.Record(Type.String(), ContentTotalsSchema, {
+        description: "Per content id: totals of the day's impressions (at most 200 ids; the rest in otherContent).",
+      }),
     ),
+    ...SummaryContentFields,
   },
   { additionalProperties: false, title: '{root}/summary/daily (retained): visits per local hour by label, counts only' },
 );
@@ -270,6 +262,7 @@ export const ImpressionSchema = Type.Object(
     watchers: Type.Integer({ minimum: 0, description: 'Viewers who looked for at least audience.watcherMinMs during the play.' }),
     attentionMs: Type.Integer({ minimum: 0, description: 'Sum over viewers of the time spent looking during the play.' }),
     demographics: LabelCounts,
+    mergedPlays: ImpressionMergedPlays,
   },
   { additionalProperties: false, title: '{root}/impressions (QoS 1, through the outbox): one record per finished content play' },
 );

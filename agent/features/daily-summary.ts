@@ -2,11 +2,14 @@
 // and its content plays. The running day is republished (retained) at most once a minute when it changed
 // and saved in the state directory, so a restart mid-day continues the day instead of starting a partial
 // one. At local midnight — or at start, for a day that ended while the agent was down — the finished day
-// goes out as final through the outbox, so a broker that is down at midnight loses nothing.
+// goes out as final through the outbox, so a broker that is down at midnight loses nothing. Saving is
+// coalesced (summary-store.ts: at most one write a second, off the main thread; what a crash can lose is
+// said there).
 import type { ScheduledTask } from 'node-cron';
 import { SummaryStore } from '../publish/summary-store.js';
 import { cronTask, SummaryBook, type DailySummary } from './schedule.js';
 import { Sends, type Feature, type FeatureContext } from './feature.js';
+import { within } from '../lib/within.js';
 
 export class DailySummaryFeature implements Feature {
   readonly name = 'daily-summary';
@@ -53,7 +56,8 @@ export class DailySummaryFeature implements Feature {
 
   private changed(): void {
     this.dirty = true;
-    this.store.save(this.book!.current());
+    const book = this.book!;
+    this.store.saveSoon(() => book.current());
   }
 
   /** Publishes the running day if it changed since the last time. */
@@ -67,13 +71,18 @@ export class DailySummaryFeature implements Feature {
     if (!this.book) return;
     this.dirty = false;
     this.ctx.records.publish(this.ctx.topics.dailySummary, { ...this.book.rollover(this.now()), final: true }, true);
-    this.store.save(this.book.current());
+    const book = this.book;
+    this.store.saveSoon(() => book.current());
   }
 
   async stop(): Promise<void> {
     for (const off of this.offs) off();
     for (const t of this.tasks) void t.stop();
     this.flush();
-    await this.sends.settle();
+    // A disk that hangs must not hold the stop past its grace.
+    const saved = within(3000, this.store.flush(), 'timeout').then((r) => {
+      if (r === 'timeout') this.ctx.log('summary').warn(`the daily summary was not saved within 3 s at stop (${this.store.path})`);
+    });
+    await Promise.all([this.sends.settle(), saved]);
   }
 }

@@ -3,22 +3,30 @@
 import { discoveryMessages } from '../publish/homeassistant.js';
 import { homeAssistantTopics } from '../contract/topics.js';
 import { Sends, type Feature, type FeatureContext } from './feature.js';
+import { CommandGate } from './command-gate.js';
+
+/** Home Assistant announces itself once per start: a few a minute is already a fault. */
+const HA_STATUS_LIMIT = { perSecond: 0.2, burst: 5 };
 
 export class HomeAssistantFeature implements Feature {
   readonly name = 'homeassistant';
   private readonly sends: Sends;
   private enabled: boolean;
   private off: (() => void) | null = null;
+  /** Each "online" republishes every discovery config: a flood of them must not become a flood of ours. */
+  readonly commands: CommandGate;
 
   constructor(private readonly ctx: FeatureContext) {
     this.sends = new Sends(ctx.log('homeassistant'));
     this.enabled = ctx.config.homeassistant.enabled;
+    // Home Assistant's status is state, not a command: its retained "online" counts.
+    this.commands = new CommandGate({ name: 'homeassistant/status', limit: () => HA_STATUS_LIMIT, log: ctx.log('homeassistant'), allowRetained: true });
   }
 
   start(): void {
     const { ctx } = this;
     const ha = ctx.config.homeassistant;
-    ctx.publisher.subscribe(homeAssistantTopics(ha.prefix).status, (_t, payload) => {
+    this.commands.listen(ctx.publisher, homeAssistantTopics(ha.prefix).status, (payload) => {
       if (String(payload) === 'online' && ha.enabled) this.publish();
     });
     ctx.publisher.onConnect(() => this.publish());

@@ -8,6 +8,7 @@ import { ContentSetSchema } from '../contract/payloads.js';
 import { Value } from '@sinclair/typebox/value';
 import type { FrameDone, PresentPerson } from './events.js';
 import type { Feature, FeatureContext } from './feature.js';
+import { CommandGate } from './command-gate.js';
 
 interface Viewer {
   labels: PresentPerson['labels'];
@@ -22,6 +23,8 @@ interface Play {
   startedAt: Date;
   farAtStart: number;
   viewers: Map<string, Viewer>;
+  /** content/set plays beyond the rate limit folded into this one. */
+  merged?: number;
 }
 
 /** Frames further apart than this do not count as continuous looking (the agent was not watching). */
@@ -34,11 +37,29 @@ export class ImpressionsFeature implements Feature {
   /** Who was present after the latest frame: a play that starts now has them as viewers already. */
   private present: { people: PresentPerson[]; ts: number } = { people: [], ts: 0 };
   private offs: (() => void)[] = [];
+  private readonly gate: CommandGate;
+  /** The latest content/set beyond the rate limit, applied when the bucket has a token again. */
+  private held: ContentSet | null = null;
+  private heldTimer: NodeJS.Timeout | null = null;
+  /** Plays merged since the last summary line in the log. */
+  private mergedSinceLog = 0;
+  private mergedBeforePlay = 0;
+  /** Messages within the rate, applied one per turn (see enqueue). */
+  private readonly ready: ContentSet[] = [];
 
   constructor(
     private readonly ctx: FeatureContext,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+    gate?: CommandGate,
+  ) {
+    this.gate = gate ?? new CommandGate({ name: 'content/set', limit: () => ctx.config.mqtt.commandLimits.contentSet, log: ctx.log('impressions') });
+    this.gate.counts.merged = 0;
+  }
+
+  /** The content/set gate (its counts go to stats). */
+  get commands(): CommandGate {
+    return this.gate;
+  }
 
   private get log() {
     return this.ctx.log('impressions');
@@ -58,24 +79,94 @@ export class ImpressionsFeature implements Feature {
     );
   }
 
+  /**
+   * One content/set message, through the shared command rules. Beyond the rate limit a message is held
+   * (the latest wins) and applied as soon as the bucket allows: the screen's last state always arrives,
+   * but plays shorter than the limit allows are merged into the running play (counted, never silent).
+   */
   onContentSet(payload: Buffer, retained: boolean): void {
-    if (retained) {
-      this.log.warn('content/set: a retained message is ignored (publish it without the retain flag: a stale play must not restart after a reconnect)');
+    const a = this.gate.admit(retained);
+    if (a === 'retained') return;
+    const next = this.parse(payload);
+    if (!next) return;
+    if (this.held) this.merge(); // superseded by this newer message, whichever way it goes
+    if (a === 'accepted') {
+      this.dropHeld();
+      this.enqueue(next);
       return;
     }
+    this.held = next;
+    this.heldTimer ??= setTimeout(() => this.applyHeld(), this.gate.wait());
+  }
+
+  /**
+   * Plays apply one per turn of the event loop: each ends a play with a durable record (fsync), and a
+   * burst of them in one go held the frame loop for the sum of those writes.
+   */
+  private enqueue(next: ContentSet): void {
+    if (this.ready.push(next) === 1) setImmediate(() => this.applyReady());
+  }
+
+  private applyReady(all = false): void {
+    do {
+      const next = this.ready.shift();
+      if (next) this.apply(next);
+    } while (all && this.ready.length);
+    if (this.ready.length) setImmediate(() => this.applyReady());
+  }
+
+  /** The held message is superseded (or ends with the agent): its play never becomes a record of its own. */
+  private merge(): void {
+    this.held = null;
+    this.gate.counts.merged! += 1;
+    this.mergedSinceLog++;
+    // Merged before any play runs (the first of a burst is still queued): counted in the next one.
+    if (this.play) this.play.merged = (this.play.merged ?? 0) + 1;
+    else this.mergedBeforePlay++;
+  }
+
+  private dropHeld(): void {
+    if (this.heldTimer) clearTimeout(this.heldTimer);
+    this.heldTimer = null;
+    this.held = null;
+  }
+
+  private applyHeld(): void {
+    this.heldTimer = null;
+    const held = this.held;
+    if (!held) return;
+    if (!this.gate.takeLater()) {
+      this.heldTimer = setTimeout(() => this.applyHeld(), this.gate.wait());
+      return;
+    }
+    this.held = null;
+    if (this.mergedSinceLog) {
+      this.gate.warn(
+        `content/set: more plays than allowed (${this.gate.describeLimit()}; mqtt.commandLimits.contentSet): ${this.mergedSinceLog} merged into the plays around them (impression mergedPlays)`,
+      );
+      this.mergedSinceLog = 0;
+    }
+    this.enqueue(held);
+  }
+
+  /** The message as a ContentSet, or null (refused with a warning: it changes nothing, now or later). */
+  private parse(payload: Buffer): ContentSet | null {
     let body: unknown;
     try {
       body = JSON.parse(String(payload));
     } catch {
-      this.log.warn('content/set: not JSON; expected {"id": "ad-1", "name": "…"} or {"id": null}');
-      return;
+      this.gate.warn('content/set: not JSON; expected {"id": "ad-1", "name": "…"} or {"id": null}');
+      return null;
     }
     if (!Value.Check(ContentSetSchema, body)) {
       const first = [...Value.Errors(ContentSetSchema, body)][0];
-      this.log.warn(`content/set: ${first ? `${first.path || '(root)'} ${first.message}` : 'invalid'}; expected {"id": "ad-1", "name": "…"} or {"id": null}`);
-      return;
+      this.gate.warn(`content/set: ${first ? `${first.path || '(root)'} ${first.message}` : 'invalid'}; expected {"id": "ad-1", "name": "…"} or {"id": null}`);
+      return null;
     }
-    const next = body as ContentSet;
+    return body as ContentSet;
+  }
+
+  private apply(next: ContentSet): void {
     if (this.play && next.id === this.play.id) return;
     this.endPlay();
     if (next.id !== null) {
@@ -83,6 +174,8 @@ export class ImpressionsFeature implements Feature {
         this.present.people.map((p) => [p.person, { labels: { ...p.labels }, lookingMs: 0, lastTs: this.present.ts, lastLooking: p.looking === true }]),
       );
       this.play = { id: next.id, ...(next.name ? { name: next.name } : {}), startedAt: this.now(), farAtStart: this.farFaces, viewers };
+      if (this.mergedBeforePlay) this.play.merged = this.mergedBeforePlay;
+      this.mergedBeforePlay = 0;
       this.log.info(`content ${next.id}${next.name ? ` (${next.name})` : ''} started`);
     }
   }
@@ -113,11 +206,17 @@ export class ImpressionsFeature implements Feature {
     const record = impressionRecord(play, this.now(), this.farFaces, this.ctx.device, this.ctx.config.audience.watcherMinMs);
     this.ctx.records.publish(this.ctx.topics.impressions, record);
     this.ctx.bus.emit('impression', record);
-    this.log.info(`content ${play.id} ended: ${record.viewers} viewer(s), ${record.watchers} watcher(s), ${record.ots} opportunities to see`);
+    this.log.info(
+      `content ${play.id} ended: ${record.viewers} viewer(s), ${record.watchers} watcher(s), ${record.ots} opportunities to see${play.merged ? `, ${play.merged} play(s) beyond the rate limit merged in` : ''}`,
+    );
   }
 
   stop(): void {
     for (const off of this.offs.splice(0)) off();
+    // Plays already within the rate apply now; a message still held never played on its own: merged.
+    this.applyReady(true);
+    if (this.held) this.merge();
+    this.dropHeld();
     // A play cut short by a stop still happened: its record is not lost.
     this.endPlay();
   }
@@ -147,5 +246,6 @@ export function impressionRecord(play: Play, endedAt: Date, farFacesNow: number,
     watchers: viewers.filter((v) => v.lookingMs >= watcherMinMs).length,
     attentionMs: Math.round(viewers.reduce((a, v) => a + v.lookingMs, 0)),
     demographics,
+    ...(play.merged ? { mergedPlays: play.merged } : {}),
   };
 }

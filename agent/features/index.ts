@@ -12,6 +12,7 @@ import { OpeningHoursFeature, type PausableCamera } from './opening-hours.js';
 import { PreviewFeature } from './preview.js';
 import { RemoteConfigFeature } from './remote-config.js';
 import { StatsFeature } from './stats.js';
+import { CommandRegistry } from './command-gate.js';
 
 export interface FeatureDeps {
   configFile: string | null;
@@ -25,14 +26,19 @@ export interface FeatureDeps {
 }
 
 export function buildFeatures(ctx: FeatureContext, deps: FeatureDeps): Feature[] {
+  const commands = new CommandRegistry();
+  const remote = new RemoteConfigFeature(ctx, deps.layers ?? null);
+  const ha = new HomeAssistantFeature(ctx);
+  const impressions = new ImpressionsFeature(ctx);
+  for (const gate of [remote.commands, impressions.commands, ha.commands]) commands.add(gate);
   return [
-    new RemoteConfigFeature(ctx, deps.layers ?? null),
+    remote,
     ...(deps.models ? [new ModelSwitchFeature(ctx, deps.models)] : []),
-    new HomeAssistantFeature(ctx),
+    ha,
     new AudienceFeature(ctx),
-    new StatsFeature(ctx, deps.statsSnapshot),
+    new StatsFeature(ctx, deps.statsSnapshot, commands),
     new DailySummaryFeature(ctx),
-    new ImpressionsFeature(ctx),
+    impressions,
     new NearestFeature(ctx),
     ...(deps.camera ? [new OpeningHoursFeature(ctx, deps.camera)] : []),
     new PreviewFeature(ctx),

@@ -3,9 +3,14 @@
 // decisions (allow list, validation, hot or restart, persistence) are config/'s; this module only moves
 // messages.
 import { layersOf, type ConfigLayers } from '../config/load.js';
-import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload, shouldIgnore, type PatchResult } from '../config/remote.js';
+import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload, type PatchResult } from '../config/remote.js';
 import { redact } from '../lib/redact.js';
+import { within } from '../lib/within.js';
+import { AnswerQueue, CommandGate, requestIdOf } from './command-gate.js';
 import { Sends, type Feature, type FeatureContext } from './feature.js';
+
+/** Patches evaluated per turn of the event loop (about 4 ms each on a loaded 2-core box). */
+const PATCHES_PER_TURN = 4;
 
 export class RemoteConfigFeature implements Feature {
   readonly name = 'remote-config';
@@ -13,6 +18,13 @@ export class RemoteConfigFeature implements Feature {
   /** The layers as accepted so far: the desired config is what they compose to. */
   private layers: ConfigLayers;
   private off: (() => void) | null = null;
+  /** The shared command rules: retained patches ignored, a rate limit (patches build on each other, so beyond it they are refused and answered, never dropped). */
+  readonly commands: CommandGate;
+  private readonly answers: AnswerQueue;
+  /** Patches received but not yet evaluated, then evaluated but not yet committed (see onConfigSet). */
+  private readonly inbox: Buffer[] = [];
+  private batch: PatchResult[] = [];
+  private pendingLayers: ConfigLayers | null = null;
 
   constructor(
     private readonly ctx: FeatureContext,
@@ -20,6 +32,12 @@ export class RemoteConfigFeature implements Feature {
   ) {
     this.sends = new Sends(ctx.log('config'));
     this.layers = layers ?? layersOf(ctx.config);
+    this.commands = new CommandGate({ name: 'config/set', limit: () => ctx.config.mqtt.commandLimits.configSet, log: ctx.log('config') });
+    this.commands.counts.answersDropped = 0;
+    this.answers = new AnswerQueue(
+      (payload) => ctx.publisher.publishRaw(ctx.topics.configResult, payload, false),
+      (err) => this.commands.warn(`config/result not sent: ${err.message}`),
+    );
   }
 
   private get log() {
@@ -28,13 +46,13 @@ export class RemoteConfigFeature implements Feature {
 
   start(): void {
     const { ctx } = this;
-    if (ctx.config.remoteConfig.enabled) {
-      ctx.publisher.subscribe(ctx.topics.configSet, (topic, payload, retained) => {
-        const ignored = shouldIgnore(topic, { retain: retained });
-        if (ignored) this.log.warn(ignored);
-        else this.onConfigSet(payload);
-      });
-    }
+    if (ctx.config.remoteConfig.enabled)
+      this.commands.listen(
+        ctx.publisher,
+        ctx.topics.configSet,
+        (payload) => this.onConfigSet(payload),
+        (payload) => this.onLimited(payload),
+      );
     ctx.publisher.onConnect(() => this.publishConfig());
     this.off = ctx.bus.on('reload', () => this.reloadFile());
     this.publishConfig();
@@ -44,28 +62,74 @@ export class RemoteConfigFeature implements Feature {
     this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.config, JSON.stringify(redact(this.ctx.config)), true));
   }
 
-  private accept(result: PatchResult): void {
+  private accept(result: PatchResult, publish = true): void {
     applyHot(this.ctx.config, result.next!);
     this.layers = result.layers!;
-    this.publishConfig();
+    if (publish) this.publishConfig();
     this.ctx.bus.emit('config', result);
   }
 
-  onConfigSet(payload: Buffer): PatchResult {
-    // Written before anything is applied: a failed write is a refusal, never a half-applied change.
-    const result = commitPatch(evaluatePatch(this.layers, payload));
-    if (result.ok) {
-      this.log.info(describeResult('config/set', result));
-      this.accept(result);
-    } else {
-      this.log.warn(describeResult('config/set', result));
+  /**
+   * Patches are queued and worked off a few per turn of the event loop (a burst never holds the frame
+   * loop for long), each evaluated on top of the ones before; when the queue is empty they are committed
+   * with one durable write of the overrides (group commit) and answered. A burst of 100 patches used to be
+   * 100 evaluations, 100 writes with two fsyncs each and 100 config publications in one go.
+   */
+  onConfigSet(payload: Buffer): void {
+    if (this.inbox.push(payload) === 1) setImmediate(() => this.work());
+  }
+
+  private work(all = false): void {
+    for (let n = 0; (all || n < PATCHES_PER_TURN) && this.inbox.length; n++) {
+      const result = evaluatePatch(this.pendingLayers ?? this.layers, this.inbox.shift()!);
+      if (result.ok) this.pendingLayers = result.layers!;
+      this.batch.push(result);
     }
-    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.configResult, JSON.stringify(resultPayload(result)), false));
+    if (this.inbox.length) setImmediate(() => this.work());
+    else this.commitBatch();
+  }
+
+  private commitBatch(): void {
+    const batch = this.batch.splice(0);
+    this.pendingLayers = null;
+    const last = [...batch].reverse().find((r) => r.ok);
+    // Written before anything is applied: a failed write refuses every patch of the batch, nothing is half-applied.
+    const saved = last ? commitPatch(last) : null;
+    for (const r of batch) {
+      const result = r.ok && saved && !saved.ok ? { ...saved, requestId: r.requestId } : r;
+      if (result.ok) {
+        this.log.info(describeResult('config/set', result));
+        this.accept(result, false);
+      } else {
+        this.log.warn(describeResult('config/set', result));
+      }
+      this.answer(result);
+    }
+    if (saved?.ok) this.publishConfig();
+  }
+
+  /** Beyond the rate limit: refused unread (nothing evaluated, written or changed), answered with its requestId. */
+  onLimited(payload: Buffer): PatchResult {
+    const message = `too many patches (${this.commands.describeLimit()}; mqtt.commandLimits.configSet): nothing changed, send it again later`;
+    const result: PatchResult = {
+      requestId: requestIdOf(payload, this.ctx.config.remoteConfig.maxBytes),
+      ok: false,
+      errors: [{ path: '', message }],
+      applied: [],
+      restartRequired: [],
+    };
+    this.commands.warn(`config/set${result.requestId ? ` ${result.requestId}` : ''} refused: ${message}`);
+    this.answer(result);
     return result;
+  }
+
+  private answer(result: PatchResult): void {
+    if (!this.answers.push(JSON.stringify(resultPayload(result)))) this.commands.counts.answersDropped! += 1;
   }
 
   /** SIGHUP: the file again in place of the file layer; flags, environment and overrides kept. */
   reloadFile(): PatchResult {
+    if (this.inbox.length || this.batch.length) this.work(true); // the file goes under the patches already received
     const result = reloadFromFile(this.layers);
     for (const w of result.warnings) this.log.warn(`SIGHUP: ${w}`);
     if (result.ok) {
@@ -79,6 +143,7 @@ export class RemoteConfigFeature implements Feature {
 
   async stop(): Promise<void> {
     this.off?.();
-    await this.sends.settle();
+    if (this.inbox.length || this.batch.length) this.work(true);
+    await Promise.all([this.sends.settle(), within(3000, this.answers.drained(), 'timeout')]);
   }
 }

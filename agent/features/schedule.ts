@@ -4,6 +4,7 @@
 import { parseDays } from '../config/checks.js';
 import nodeCron, { type ScheduledTask } from 'node-cron';
 import { CONTRACT_LABELS } from '../contract/labels.js';
+import { ContentBook, type ContentTotals, type ImpressionTotals, type OtherContent } from './content-totals.js';
 
 export interface OpeningRule {
   days: string;
@@ -60,13 +61,7 @@ export function isOpen(date: Date, rules: OpeningRule[], timeZone: string): bool
   });
 }
 
-export interface ContentTotals {
-  plays: number;
-  ots: number;
-  viewers: number;
-  watchers: number;
-  attentionMs: number;
-}
+export type { ContentTotals };
 
 export interface DailySummary {
   date: string;
@@ -74,14 +69,18 @@ export interface DailySummary {
   byHour: { hour: number; visits: number; age: Record<string, number>; gender: Record<string, number>; emotion: Record<string, number> }[];
   /** Time the day's finished visits spent looking at the camera. */
   attentionMs?: number;
-  /** Content plays that ended today, and their totals per content id. */
+  /** Content plays that ended today, and their totals per content id (bounded: see content-totals.ts). */
   impressions?: number;
   byContent?: Record<string, ContentTotals>;
+  otherContent?: OtherContent;
+  mergedPlays?: number;
 }
 
 /** Counts of finished visits per local hour, by label; never a person id. */
 export class SummaryBook {
+  /** The day without its content totals, which the ContentBook keeps (keyed by remote ids: a Map). */
   private summary: DailySummary;
+  private contents: ContentBook;
 
   /** `saved` (the day so far, from disk) is taken when it is of today, so a restart keeps the whole day. */
   constructor(
@@ -90,7 +89,10 @@ export class SummaryBook {
     saved?: DailySummary,
   ) {
     const date = localTime(now, timeZone).ymd;
-    this.summary = saved?.date === date ? structuredClone(saved) : { date, visits: 0, byHour: [] };
+    const start: DailySummary = saved?.date === date ? structuredClone(saved) : { date, visits: 0, byHour: [] };
+    const { byContent, otherContent, mergedPlays, ...day } = start;
+    this.summary = day;
+    this.contents = new ContentBook({ byContent, otherContent, mergedPlays });
   }
 
   get date(): string {
@@ -119,25 +121,20 @@ export class SummaryBook {
   }
 
   /** A finished content play. */
-  addImpression(r: { contentId: string; ots: number; viewers: number; watchers: number; attentionMs: number }): void {
-    const byContent = (this.summary.byContent ??= {});
-    const t = (byContent[r.contentId] ??= { plays: 0, ots: 0, viewers: 0, watchers: 0, attentionMs: 0 });
-    t.plays++;
-    t.ots += r.ots;
-    t.viewers += r.viewers;
-    t.watchers += r.watchers;
-    t.attentionMs += r.attentionMs;
+  addImpression(r: ImpressionTotals): void {
+    this.contents.add(r);
     this.summary.impressions = (this.summary.impressions ?? 0) + 1;
   }
 
   current(): DailySummary {
-    return structuredClone(this.summary);
+    return { ...structuredClone(this.summary), ...this.contents.toJSON() };
   }
 
   /** Returns the finished day and starts the next one. */
   rollover(now: Date): DailySummary {
     const done = this.current();
     this.summary = { date: localTime(now, this.timeZone).ymd, visits: 0, byHour: [] };
+    this.contents = new ContentBook();
     return done;
   }
 }

@@ -1,28 +1,67 @@
-// {root}/stats every mqtt.statsIntervalS: the figures the composition root gathers from the components.
+// {root}/stats every mqtt.statsIntervalS: the figures the composition root gathers from the components,
+// plus what only the process as a whole can tell: inbound commands (rate limits at work), the main
+// thread's event-loop delay since the previous message, and durable writes (fsyncs) since start — the
+// three things a command flood used to blow up.
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { durableCounts } from '../lib/durable.js';
+import type { CommandRegistry } from './command-gate.js';
 import { Sends, type Feature, type FeatureContext } from './feature.js';
+
+const ms = (ns: number) => Math.round(ns / 1e4) / 100;
 
 export class StatsFeature implements Feature {
   readonly name = 'stats';
   private timer: NodeJS.Timeout | null = null;
   private readonly sends: Sends;
+  private loop: IntervalHistogram | null = null;
+  /** When the next tick is due (performance.now): its lateness is a delay the histogram may not have sampled yet. */
+  private due = 0;
 
   constructor(
     private readonly ctx: FeatureContext,
     private readonly snapshot: () => object,
+    private readonly commands: CommandRegistry | null = null,
   ) {
     this.sends = new Sends(ctx.log('stats'));
   }
 
   start(): void {
+    this.loop = monitorEventLoopDelay({ resolution: 10 });
+    this.loop.enable();
+    this.due = performance.now() + this.ctx.config.mqtt.statsIntervalS * 1000;
     this.timer = setInterval(() => {
-      const body = { ts: new Date().toISOString(), device: this.ctx.device, ...this.snapshot() };
-      this.sends.add(this.ctx.publisher.publishStats(body));
+      this.sends.add(this.ctx.publisher.publishStats(this.body()));
     }, this.ctx.config.mqtt.statsIntervalS * 1000);
     this.timer.unref();
   }
 
+  /**
+   * One stats message; the event-loop figures cover the time since the previous one. A block that ends
+   * just before this tick may not be sampled yet (the histogram's own timer runs after ours): the tick's
+   * own lateness counts too.
+   */
+  body(): object {
+    const loop = this.loop;
+    const now = performance.now();
+    const late = Math.max(0, now - this.due) * 1e6;
+    this.due = now + this.ctx.config.mqtt.statsIntervalS * 1000;
+    const delay = loop
+      ? { eventLoopDelayMs: { p99: ms(Math.max(loop.count ? loop.percentile(99) : 0, late)), max: ms(Math.max(loop.count ? loop.max : 0, late)) } }
+      : {};
+    loop?.reset();
+    return {
+      ts: new Date().toISOString(),
+      device: this.ctx.device,
+      ...this.snapshot(),
+      ...(this.commands ? { commands: this.commands.snapshot() } : {}),
+      ...delay,
+      durable: { ...durableCounts },
+    };
+  }
+
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    this.loop?.disable();
     await this.sends.settle();
   }
 }

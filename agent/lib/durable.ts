@@ -16,10 +16,16 @@ export interface DurableFs {
   mkdirSync(path: string, opts: { recursive: true }): unknown;
 }
 
+/** Durable writes and fsyncs of this process (real file system only), for the stats topic: a flood must not turn into disk syncs. */
+export const durableCounts = { writes: 0, fsyncs: 0 };
+
 export const realFs: DurableFs = {
   openSync: (p, f) => nodeFs.openSync(p, f),
   writeSync: (fd, d) => (typeof d === 'string' ? nodeFs.writeSync(fd, d) : nodeFs.writeSync(fd, d)),
-  fsyncSync: (fd) => nodeFs.fsyncSync(fd),
+  fsyncSync: (fd) => {
+    durableCounts.fsyncs++;
+    nodeFs.fsyncSync(fd);
+  },
   closeSync: (fd) => nodeFs.closeSync(fd),
   renameSync: (a, b) => nodeFs.renameSync(a, b),
   unlinkSync: (p) => nodeFs.unlinkSync(p),
@@ -38,6 +44,7 @@ export function fsyncDir(dir: string, fs: DurableFs = realFs): void {
 
 /** Writes `data` to `path` atomically and durably: tmp + fsync + rename + directory fsync. */
 export function writeDurable(path: string, data: string | Uint8Array, fs: DurableFs = realFs): void {
+  if (fs === realFs) durableCounts.writes++;
   const tmp = `${path}.tmp`;
   let fd: number | null = fs.openSync(tmp, 'w');
   try {
@@ -61,6 +68,35 @@ export function writeDurable(path: string, data: string | Uint8Array, fs: Durabl
     throw err;
   }
   fsyncDir(dirname(path), fs);
+}
+
+/**
+ * The same recipe off the main thread (libuv's pool does the fsyncs), for large files written often (the
+ * daily summary): the frame loop never waits on the disk. Callers must not start a second write to the
+ * same path before this one settles (the tmp file is shared).
+ */
+export async function writeDurableAsync(path: string, data: string | Uint8Array): Promise<void> {
+  durableCounts.writes++;
+  const tmp = `${path}.tmp`;
+  const fh = await nodeFs.promises.open(tmp, 'w');
+  try {
+    await fh.writeFile(data);
+    durableCounts.fsyncs++;
+    await fh.sync();
+  } catch (err) {
+    await fh.close().catch(() => undefined);
+    await nodeFs.promises.unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+  await fh.close();
+  await nodeFs.promises.rename(tmp, path);
+  const dir = await nodeFs.promises.open(dirname(path), 'r');
+  try {
+    durableCounts.fsyncs++;
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 /** Renames durably (both directories fsynced when they differ). */

@@ -21,6 +21,27 @@ export function mostVerbose(cfg: LogConfig): Level {
   return [cfg.level, ...Object.values(cfg.namespaces)].reduce<Level>((a, b) => (rank(b) > rank(a) ? (b as Level) : a), 'error');
 }
 
+// C0 and C1 controls, DEL, line/paragraph separators and bidirectional overrides: from a remote string
+// (a content id, a topic) they would move the cursor, clear the screen (ESC [2J), recolour or forge a log
+// line of their own (\n) in a terminal. ESC is C0, so escaping it defuses every ANSI sequence.
+// eslint-disable-next-line no-control-regex
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const hex = (c: string) => c.charCodeAt(0).toString(16).padStart(2, '0');
+
+/** One printable line: controls as \n, \xNN or \uNNNN escapes (the pretty format). */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (c) => NAMED[c] ?? (c.charCodeAt(0) < 0x100 ? `\\x${hex(c)}` : `\\u${hex(c).padStart(4, '0')}`));
+}
+
+/** JSON escapes C0 but leaves C1, DEL and U+2028/9 raw; inside a JSON line they are escaped as \uNNNN (still the same JSON). */
+export function escapeJsonLine(line: string): string {
+  return line.replace(/[\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${hex(c).padStart(4, '0')}`);
+}
+
+/** Where winston keeps the finished line (triple-beam's MESSAGE, a registered symbol). */
+const MESSAGE = Symbol.for('message');
+
 export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = process.stderr): Logger {
   const json = cfg.format === 'json' || (cfg.format === 'auto' && !stream.isTTY);
   const levelFor = (ns: string | undefined) => (ns && cfg.namespaces[ns]) || cfg.level;
@@ -31,8 +52,13 @@ export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = proces
     return info;
   });
   const pretty = format.printf((info) => {
-    const ns = info.ns ? ` [${info.ns as string}]` : '';
-    return `${info.timestamp as string} ${info.level}${ns} ${info.message as string}`;
+    const ns = info.ns ? ` [${escapeControls(String(info.ns))}]` : '';
+    return `${info.timestamp as string} ${info.level}${ns} ${escapeControls(String(info.message))}`;
+  });
+  const jsonLine = format((info) => {
+    const line = (info as Record<symbol, unknown>)[MESSAGE];
+    if (typeof line === 'string') (info as Record<symbol, unknown>)[MESSAGE] = escapeJsonLine(line);
+    return info;
   });
   return winston.createLogger({
     level: mostVerbose(cfg),
@@ -41,7 +67,7 @@ export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = proces
       byNamespace(),
       redacted(),
       format.timestamp(),
-      json ? format.json() : stream.isTTY ? format.combine(format.colorize(), pretty) : pretty,
+      json ? format.combine(format.json(), jsonLine()) : stream.isTTY ? format.combine(format.colorize(), pretty) : pretty,
     ),
     transports: [new winston.transports.Stream({ stream })],
   });

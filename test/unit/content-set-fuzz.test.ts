@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { FormatRegistry } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ImpressionsFeature } from '../../agent/features/impressions.js';
+import { CommandGate } from '../../agent/features/command-gate.js';
 import { createBus } from '../../agent/features/events.js';
 import { defaults } from '../../agent/config/load.js';
 import { deviceTopics } from '../../agent/contract/topics.js';
@@ -71,7 +72,11 @@ test('content/set: 1,500 generated and mutated payloads — applied whole or ref
     log: () => log,
     records: { publish: (_topic, payload) => records.push(payload) },
   };
-  const feature = new ImpressionsFeature(ctx);
+  // The rate limit is not what this test is about (content-flood.test.ts is): a fake clock gives every
+  // message its token, and every refusal its log line.
+  let t = 0;
+  const gate = new CommandGate({ name: 'content/set', limit: () => ({ perSecond: 1, burst: 1 }), log, now: () => (t += 1000), logsPerMinute: Infinity });
+  const feature = new ImpressionsFeature(ctx, () => new Date(), gate);
   feature.start();
   const r = rng(20261128);
   let applied = 0;

@@ -1,12 +1,12 @@
 // Remote patches and SIGHUP reloads as pure functions of the config layers: the allow list declared in the
-// schema, overrides persisted (or reported as not saved), refusals naming the key, retained commands ignored.
+// schema, overrides persisted (or reported as not saved), refusals naming the key (retained commands: features/command-gate.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { composeLayers, loadConfig, type ConfigLayers } from '../../agent/config/load.js';
-import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload, shouldIgnore } from '../../agent/config/remote.js';
+import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload } from '../../agent/config/remote.js';
 import { writeOverrides } from '../../agent/config/overrides.js';
 
 const layersOf = (file: object, more: Partial<ConfigLayers> = {}): ConfigLayers => ({
@@ -207,12 +207,6 @@ test('SIGHUP: an allow entry removed from the file drops the overrides it allowe
   const r = reloadFromFile(patched.layers!);
   assert.equal(r.next!.mqtt.url, '');
   assert.match(r.warnings[0]!, /no longer in remoteConfig\.allow: mqtt\.url/);
-});
-
-test('a retained command is ignored, with a line to log', () => {
-  assert.equal(shouldIgnore('p/d/config/set', { retain: false }), null);
-  assert.equal(shouldIgnore('p/d/config/set', {}), null);
-  assert.match(shouldIgnore('p/d/config/set', { retain: true })!, /p\/d\/config\/set: ignoring a retained command/);
 });
 
 test('config/result carries the contract fields only, never the config or its layers', () => {
