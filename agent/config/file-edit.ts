@@ -42,8 +42,12 @@ function sameValue(doc: ReturnType<typeof parseDocument>, segments: readonly str
   return JSON.stringify(isNode(got) ? got.toJSON() : got) === JSON.stringify(value);
 }
 
-/** Writes `text` over `file` atomically and durably, with the file's current mode. */
+/**
+ * Writes `text` over `file` atomically and durably, with the file's current mode. A symlinked file (a
+ * config kept elsewhere and linked into /etc) is written where it points: the link stays a link.
+ */
 export function replaceFile(file: string, text: string): void {
-  const mode = nodeFs.statSync(file).mode & 0o7777;
-  writeDurable(file, text, { ...realFs, openSync: (p, f) => nodeFs.openSync(p, f, mode) });
+  const target = nodeFs.realpathSync(file);
+  const mode = nodeFs.statSync(target).mode & 0o7777;
+  writeDurable(target, text, { ...realFs, openSync: (p, f) => nodeFs.openSync(p, f, mode) });
 }

@@ -1,7 +1,9 @@
 // The composition root: builds every component from the config and wires them, in small steps that each
-// register how they stop (models → source → state → broker → publisher → data path → features), and
-// stops them in reverse. Nothing is written to the state directory until everything that can fail on bad
-// input (config, models, source) has been checked. It holds no feature logic: features listen on the bus.
+// register how they stop (lock → models → source → state → broker → publisher → data path → features →
+// control socket), and stops them in reverse. The state directory's lock comes first, so a second agent
+// on the same directory stops before it opens a model or the camera; apart from the lock (and its
+// informational pid file) nothing is written there until config, models and source have been checked.
+// It holds no feature logic: features listen on the bus.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
@@ -21,7 +23,10 @@ import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import type { Publisher } from '../publish/publisher.js';
 import { eventPayload } from '../publish/payloads.js';
 import { EventSink } from '../publish/event-sink.js';
-import { defaultStateDir } from '../lib/state-dir.js';
+import { checkStateDir, defaultStateDir } from '../lib/state-dir.js';
+import { acquireInstanceLock } from '../lib/instance-lock.js';
+import { ModelSwitchFeature } from '../features/model-switch.js';
+import { ControlSocket } from './control-socket.js';
 import { deviceTopics } from '../contract/topics.js';
 import type { EventPayload } from '../contract/payloads.js';
 import { child, mostVerbose, type Logger } from '../lib/logging.js';
@@ -69,6 +74,7 @@ export class Agent {
   private gate: AudienceGate | null = null;
   private pipeline: Pipeline | null = null;
   private stopReason = 'shutdown';
+  private modelSwitch: ModelSwitchFeature | null = null;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log;
@@ -90,6 +96,16 @@ export class Agent {
     if (!config.source.uri)
       throw new Error('no source: set source.uri in the config or pass --source (a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
     try {
+      const publishLog = child(log, 'publish');
+      const stateDir = config.state.dir || defaultStateDir();
+      if (!config.state.dir) publishLog.info(`state directory ${stateDir} (state.dir not set)`);
+      // Exit 73 for a directory that can never work, or one another agent holds; a full disk runs degraded.
+      checkStateDir(stateDir);
+      await step(
+        'state directory lock',
+        () => acquireInstanceLock(stateDir, process.pid, (m) => publishLog.warn(m)),
+        (lock) => lock.release(),
+      );
       const cv = await loadOpenCV();
       const modelLog: ModelLog = (m, level) => child(log, 'models')[level ?? 'info'](m);
       const { detector, classifier, embedder } = await step('models', () => openModels(cv, config, modelLog), closeModels);
@@ -105,11 +121,7 @@ export class Agent {
       this.source = opened.source;
       this.camera = opened.camera;
 
-      const publishLog = child(log, 'publish');
-      const stateDir = config.state.dir || defaultStateDir();
-      if (!config.state.dir) publishLog.info(`state directory ${stateDir} (state.dir not set)`);
       const topics = deviceTopics(config.mqtt.prefix, this.device);
-      // Locks the state directory (exit 73 when another agent holds it or it cannot be written).
       const sink = await step(
         'state',
         () => {
@@ -247,6 +259,12 @@ export class Agent {
         await f.start();
         started.push(f);
       }
+      this.modelSwitch = features.find((f): f is ModelSwitchFeature => f instanceof ModelSwitchFeature) ?? null;
+      await step(
+        'control socket',
+        () => ControlSocket.start(stateDir, { reload: () => this.reloadAndReport() }, (m) => log.warn(m)),
+        (c) => c?.close(),
+      );
     } catch (err) {
       await this.shutdown('start-failed');
       throw err;
@@ -307,6 +325,14 @@ export class Agent {
   /** SIGHUP: re-reads the config file; hot keys apply at once, the rest is reported. */
   reload(): void {
     this.bus.emit('reload', {});
+  }
+
+  /** A reload asked for over the control socket: answers with the model switch's outcome once it is known. */
+  private async reloadAndReport(): Promise<unknown> {
+    this.reload();
+    if (!this.modelSwitch) return null;
+    await this.modelSwitch.settled();
+    return this.modelSwitch.outcome();
   }
 
   async shutdown(reason = 'shutdown'): Promise<void> {
