@@ -17,10 +17,17 @@ ort.env.logLevel = 'fatal';
 class ChangedError extends Error {}
 
 function modelBytes(): { data: Buffer; sha256: string } {
-  const read = readModelBytes(init.modelPath, init.bytes);
+  let read: { data: Buffer; sha256: string };
+  try {
+    read = readModelBytes(init.modelPath, init.bytes);
+  } catch (err) {
+    // A replacement worker finding another size (or no file) than the first one loaded: changed on disk.
+    if (init.replacement) throw new ChangedError(`${(err as Error).message} (the file changed on disk since the model was loaded)`);
+    throw err;
+  }
   if (init.sha256 !== null && read.sha256 !== init.sha256)
     throw new ChangedError(
-      `${init.modelPath} has sha256 ${read.sha256}, expected ${init.sha256} (the file changed on disk since it was checked, or is corrupt): refused`,
+      `${init.modelPath} has sha256 ${read.sha256}, expected ${init.sha256} (${init.replacement ? 'the file changed on disk since the model was loaded' : 'corrupt or replaced'}): refused`,
     );
   return read;
 }

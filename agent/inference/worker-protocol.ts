@@ -12,6 +12,8 @@ export interface WorkerInit {
   sha256: string | null;
   /** The size the manifest declares, if it does: any other size is refused before reading. */
   bytes: number | null;
+  /** A worker replacing one that timed out or crashed: it must load the very bytes the first one did. */
+  replacement: boolean;
 }
 
 export type WorkerRequest = { type: 'run'; id: number; feeds: Record<string, TensorData> } | { type: 'close' };

@@ -154,7 +154,7 @@ export class WorkerSession {
     if (this.closed || this.starting) return;
     this.workerRestarts++;
     inferenceFaults.workerRestarts++;
-    this.starting = startWorker(this.loaded, { ...this.opts, sha256: this.sha256 })
+    this.starting = startWorker(this.loaded, { ...this.opts, sha256: this.sha256, replacement: true })
       .then(({ worker }) => {
         const slot = this.adopt(worker);
         this.startError = null;

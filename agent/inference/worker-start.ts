@@ -26,6 +26,8 @@ export interface StartOptions {
   sha256: string | null;
   /** Refuse (and abandon the worker) when it is not ready by then. */
   deadlineMs?: number;
+  /** Replacing a worker of an open session (its model must not have changed). */
+  replacement?: boolean;
 }
 
 export async function startWorker(loaded: LoadedManifest, opts: StartOptions): Promise<{ worker: Worker; reply: ReadyReply }> {
@@ -36,6 +38,7 @@ export async function startWorker(loaded: LoadedManifest, opts: StartOptions): P
     intraOpThreads: opts.intraOpThreads,
     sha256: opts.sha256,
     bytes: declared ?? null,
+    replacement: opts.replacement ?? false,
   };
   const worker = new Worker(fileURLToPath(workerUrl), { workerData: init });
   inferenceFaults.loading++;
