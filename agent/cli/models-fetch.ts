@@ -4,7 +4,19 @@
 // is checked against the catalog's sha256, and only then replaces the destination with renames on the
 // same filesystem: a wrong or partial file is never installed. Also run by setup as a script
 // (node dist/agent/cli/models-fetch.js NAME), where a failure is one line and the SSD stays the detector.
-import { chmodSync, copyFileSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -132,7 +144,10 @@ export async function fetchModel(name: string, opts: FetchOptions = {}): Promise
         // Checked before copying: a wrong file (a 2 GB one in place of a 300 KB model) is not copied at all.
         const size = statSync(mirrored).size;
         if (!statSync(mirrored).isFile() || size !== f.bytes)
-          throw new FetchError(`${name}: ${f.path} in the mirror (${mirrored}) is ${size} bytes, the catalog pins ${f.bytes}: refused, nothing installed`, 'checksum');
+          throw new FetchError(
+            `${name}: ${f.path} in the mirror (${mirrored}) is ${size} bytes, the catalog pins ${f.bytes}: refused, nothing installed`,
+            'checksum',
+          );
         copyFileSync(mirrored, to);
         from = mirrored;
         sources.add(`mirror ${join(mirror, entry.mirrorDir)}`);

@@ -109,11 +109,15 @@ async function unreachable(err: NodeJS.ErrnoException, stateDir: string, name: s
       say(`no agent runs on ${stateDir}: it uses ${name} at its next start`);
       return 0;
     }
-    complain(`an agent (pid ${holder || '?'}) holds ${stateDir} but has no control socket; reload it with "systemctl reload percept" (the config names ${dir})`);
+    complain(
+      `an agent (pid ${holder || '?'}) holds ${stateDir} but has no control socket; reload it with "systemctl reload percept" (the config names ${dir})`,
+    );
     return EXIT_NO_ANSWER;
   }
   if (err.code === 'EACCES' || err.code === 'EPERM') {
-    complain(`cannot reach the agent's control socket in ${stateDir} (${err.code}); run as its user or root, or "systemctl reload percept"; the config names ${dir}`);
+    complain(
+      `cannot reach the agent's control socket in ${stateDir} (${err.code}); run as its user or root, or "systemctl reload percept"; the config names ${dir}`,
+    );
     return 1;
   }
   const why = err.code === 'ETIMEDOUT' ? `did not confirm the switch within ${wait} s` : `did not answer (${err.code ?? err.message})`;

@@ -24,7 +24,8 @@ export function openRegular(path: string, bytes: number | null, max = MAX_MODEL_
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) throw new Error(`${path} is ${kind(st)}, not a regular file: refused`);
-    if (bytes !== null && st.size !== bytes) throw new Error(`${path} is ${st.size} bytes, the manifest says ${bytes} (so its sha256 cannot match either): refused`);
+    if (bytes !== null && st.size !== bytes)
+      throw new Error(`${path} is ${st.size} bytes, the manifest says ${bytes} (so its sha256 cannot match either): refused`);
     if (st.size > max) throw new Error(`${path} is ${st.size} bytes, more than the ${max} a model file can be: refused`);
     return { fd, size: st.size };
   } catch (err) {

@@ -6,7 +6,7 @@
 // with a run in flight aborts the whole process (a Napi::Error with no JS environment left, exit 134). So
 // it is abandoned: told to close once its run returns, and awaited (bounded) when the session closes.
 import type { Worker } from 'node:worker_threads';
-import { ModelError, verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
+import { verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
 import type { TensorData, WorkerReply, WorkerRequest } from './worker-protocol.js';
 import { inferenceFaults, ModelChangedError, startWorker } from './worker-start.js';
 

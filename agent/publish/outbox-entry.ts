@@ -64,7 +64,7 @@ export function readEntryFile(path: string): string {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw new Error('a symbolic link, not an entry (not followed)');
+    if (code === 'ELOOP') throw new Error('a symbolic link, not an entry (not followed)', { cause: err });
     throw err;
   }
   try {

@@ -1,9 +1,7 @@
 // The composition root: builds every component from the config and wires them, in small steps that each
-// register how they stop (lock → models → source → state → broker → publisher → data path → features →
-// control socket), and stops them in reverse. The state directory's lock comes first, so a second agent
-// on the same directory stops before it opens a model or the camera; apart from the lock (and its
-// informational pid file) nothing is written there until config, models and source have been checked.
-// It holds no feature logic: features listen on the bus.
+// register how they stop (state lock → models → source → state → broker → publisher → data path →
+// features → control socket), and stops them in reverse. Besides its lock, nothing is written to the state
+// directory until config, models and source have been checked. It holds no feature logic.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
@@ -23,10 +21,8 @@ import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import type { Publisher } from '../publish/publisher.js';
 import { eventPayload } from '../publish/payloads.js';
 import { EventSink } from '../publish/event-sink.js';
-import { checkStateDir, defaultStateDir } from '../lib/state-dir.js';
-import { acquireInstanceLock } from '../lib/instance-lock.js';
-import { ModelSwitchFeature } from '../features/model-switch.js';
-import { ControlSocket } from './control-socket.js';
+import { defaultStateDir } from '../lib/state-dir.js';
+import { ControlSocket, lockStateDir, reloadHandlers } from './control-socket.js';
 import { deviceTopics } from '../contract/topics.js';
 import type { EventPayload } from '../contract/payloads.js';
 import { child, mostVerbose, type Logger } from '../lib/logging.js';
@@ -74,7 +70,6 @@ export class Agent {
   private gate: AudienceGate | null = null;
   private pipeline: Pipeline | null = null;
   private stopReason = 'shutdown';
-  private modelSwitch: ModelSwitchFeature | null = null;
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log;
@@ -99,11 +94,9 @@ export class Agent {
       const publishLog = child(log, 'publish');
       const stateDir = config.state.dir || defaultStateDir();
       if (!config.state.dir) publishLog.info(`state directory ${stateDir} (state.dir not set)`);
-      // Exit 73 for a directory that can never work, or one another agent holds; a full disk runs degraded.
-      checkStateDir(stateDir);
       await step(
-        'state directory lock',
-        () => acquireInstanceLock(stateDir, process.pid, (m) => publishLog.warn(m)),
+        'state lock',
+        () => lockStateDir(stateDir, (m) => publishLog.warn(m)),
         (lock) => lock.release(),
       );
       const cv = await loadOpenCV();
@@ -259,12 +252,13 @@ export class Agent {
         await f.start();
         started.push(f);
       }
-      this.modelSwitch = features.find((f): f is ModelSwitchFeature => f instanceof ModelSwitchFeature) ?? null;
-      await step(
-        'control socket',
-        () => ControlSocket.start(stateDir, { reload: () => this.reloadAndReport() }, (m) => log.warn(m)),
-        (c) => c?.close(),
-      );
+      const control = () =>
+        ControlSocket.start(
+          stateDir,
+          reloadHandlers(() => this.reload(), features),
+          (m) => log.warn(m),
+        );
+      await step('control socket', control, (c) => c?.close());
     } catch (err) {
       await this.shutdown('start-failed');
       throw err;
@@ -325,14 +319,6 @@ export class Agent {
   /** SIGHUP: re-reads the config file; hot keys apply at once, the rest is reported. */
   reload(): void {
     this.bus.emit('reload', {});
-  }
-
-  /** A reload asked for over the control socket: answers with the model switch's outcome once it is known. */
-  private async reloadAndReport(): Promise<unknown> {
-    this.reload();
-    if (!this.modelSwitch) return null;
-    await this.modelSwitch.settled();
-    return this.modelSwitch.outcome();
   }
 
   async shutdown(reason = 'shutdown'): Promise<void> {

@@ -9,6 +9,10 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { checkStateDir } from '../lib/state-dir.js';
+import { acquireInstanceLock, type InstanceLock } from '../lib/instance-lock.js';
+import { ModelSwitchFeature } from '../features/model-switch.js';
+import type { Feature } from '../features/feature.js';
 
 export const CONTROL_SOCKET = 'control.sock';
 const MAX_REQUEST = 1024;
@@ -17,6 +21,28 @@ const REQUEST_TIMEOUT_MS = 5000;
 export interface ControlHandlers {
   /** Reloads the config file (as SIGHUP does) and resolves with what the reload led to (the model switch's outcome). */
   reload(): Promise<unknown>;
+}
+
+/**
+ * The agent's first step: the state directory checked (StateDirError, exit 73, when it can never work; a
+ * full disk runs degraded) and locked (73 when another agent holds it), before any model or camera opens.
+ */
+export function lockStateDir(stateDir: string, warn: (m: string) => void): Promise<InstanceLock> {
+  checkStateDir(stateDir);
+  return acquireInstanceLock(stateDir, process.pid, warn);
+}
+
+/** A reload (what SIGHUP does) that answers with the model switch's outcome once it is known. */
+export function reloadHandlers(reload: () => void, features: readonly Feature[]): ControlHandlers {
+  const models = features.find((f): f is ModelSwitchFeature => f instanceof ModelSwitchFeature);
+  return {
+    reload: async () => {
+      reload();
+      if (!models) return null;
+      await models.settled();
+      return models.outcome();
+    },
+  };
 }
 
 export interface ControlAnswer {
@@ -53,7 +79,9 @@ export class ControlSocket {
       chmodSync(path, 0o600);
     } catch (err) {
       server.close();
-      warn(`no control socket at ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): "percept models use" cannot reach this agent; reload it with SIGHUP or "systemctl reload percept"`);
+      warn(
+        `no control socket at ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): "percept models use" cannot reach this agent; reload it with SIGHUP or "systemctl reload percept"`,
+      );
       return null;
     }
     server.unref();

@@ -44,40 +44,44 @@ after(() => {
   for (const m of mounted.reverse()) execFileSync('umount', ['-l', m]);
 });
 
-test('a full disk at start: the agent runs degraded (status says ENOSPC), retries, and catches up when space returns', { skip: !root && 'needs root' }, async () => {
-  const state = tinyDisk();
-  const filler = fill();
-  const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
-  const port = await freePort();
-  const agent = startPercept(['run', '-s', clip, '--state-dir', state, '--device-id', 'kiosk'], {
-    PERCEPT_MQTT_EMBEDDED_PORT: String(port),
-    PERCEPT_LOG_FORMAT: 'pretty',
-  });
-  try {
-    await agent.waitFor(/embedded MQTT broker listening/, 120_000);
-    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
-    const statuses: Record<string, unknown>[] = [];
-    const check = wireValidator('percept');
-    client.on('message', (topic, p) => {
-      assert.deepEqual(check(topic, p), []);
-      statuses.push(JSON.parse(String(p)) as Record<string, unknown>);
+test(
+  'a full disk at start: the agent runs degraded (status says ENOSPC), retries, and catches up when space returns',
+  { skip: !root && 'needs root' },
+  async () => {
+    const state = tinyDisk();
+    const filler = fill();
+    const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
+    const port = await freePort();
+    const agent = startPercept(['run', '-s', clip, '--state-dir', state, '--device-id', 'kiosk'], {
+      PERCEPT_MQTT_EMBEDDED_PORT: String(port),
+      PERCEPT_LOG_FORMAT: 'pretty',
     });
-    await client.subscribeAsync('percept/kiosk/status', { qos: 1 });
-    await agent.waitFor(/degraded: .*\(ENOSPC/, 30_000);
-    const end = Date.now() + 30_000;
-    while (!statuses.some((s) => typeof s.degraded === 'string' && /ENOSPC/.test(s.degraded))) {
-      assert.ok(Date.now() < end, `no degraded status: ${JSON.stringify(statuses)}`);
-      await new Promise((r) => setTimeout(r, 100));
+    try {
+      await agent.waitFor(/embedded MQTT broker listening/, 120_000);
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`, { reconnectPeriod: 0 });
+      const statuses: Record<string, unknown>[] = [];
+      const check = wireValidator('percept');
+      client.on('message', (topic, p) => {
+        assert.deepEqual(check(topic, p), []);
+        statuses.push(JSON.parse(String(p)) as Record<string, unknown>);
+      });
+      await client.subscribeAsync('percept/kiosk/status', { qos: 1 });
+      await agent.waitFor(/degraded: .*\(ENOSPC/, 30_000);
+      const end = Date.now() + 30_000;
+      while (!statuses.some((s) => typeof s.degraded === 'string' && /ENOSPC/.test(s.degraded))) {
+        assert.ok(Date.now() < end, `no degraded status: ${JSON.stringify(statuses)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      rmSync(filler);
+      await agent.waitFor(/no longer degraded/, 30_000);
+      await client.endAsync();
+      agent.child.kill('SIGTERM');
+      assert.equal(await agent.exited, 0, agent.stderr());
+    } finally {
+      if (agent.child.exitCode === null) agent.child.kill('SIGKILL');
     }
-    rmSync(filler);
-    await agent.waitFor(/no longer degraded/, 30_000);
-    await client.endAsync();
-    agent.child.kill('SIGTERM');
-    assert.equal(await agent.exited, 0, agent.stderr());
-  } finally {
-    if (agent.child.exitCode === null) agent.child.kill('SIGKILL');
-  }
-});
+  },
+);
 
 test('a read-only state directory is still exit 73 (a directory that can never work)', { skip: !root && 'needs root' }, async () => {
   const state = join(mnt, 'state');

@@ -1,10 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventSink, type EventSinkOptions } from '../../agent/publish/event-sink.js';
-import { StateStore } from '../../agent/publish/state-store.js';
 import { SummaryStore } from '../../agent/publish/summary-store.js';
 import { SummaryBook } from '../../agent/features/schedule.js';
 import { defaultStateDir, StateDirError } from '../../agent/lib/state-dir.js';

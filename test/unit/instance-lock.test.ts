@@ -18,7 +18,11 @@ const LOCK_MODULE = new URL('../../agent/lib/instance-lock.js', import.meta.url)
 async function holderProcess(dir: string) {
   const child = spawn(
     process.execPath,
-    ['--input-type=module', '-e', `const m = await import(${JSON.stringify(LOCK_MODULE)}); await m.acquireInstanceLock(${JSON.stringify(dir)}); console.log('held'); setInterval(() => {}, 1000);`],
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(LOCK_MODULE)}); await m.acquireInstanceLock(${JSON.stringify(dir)}); console.log('held'); setInterval(() => {}, 1000);`,
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((res, rej) => {
@@ -36,7 +40,10 @@ test('a second holder is refused (StateDirError, exit 73) naming the holder pid;
     await assert.rejects(
       acquireInstanceLock(dir),
       (err: unknown) =>
-        err instanceof StateDirError && err.exitCode === 73 && err.message.includes(`in use by another percept agent (pid ${other.pid})`) && /own --state-dir/.test(err.message),
+        err instanceof StateDirError &&
+        err.exitCode === 73 &&
+        err.message.includes(`in use by another percept agent (pid ${other.pid})`) &&
+        /own --state-dir/.test(err.message),
     );
   } finally {
     other.kill('SIGKILL');

@@ -69,7 +69,10 @@ test('a switch that never finishes opening is refused at its deadline; the next 
   while (!h.lines.some((l) => l.includes('opening and verifying /hung'))) await new Promise((r) => setImmediate(r));
   h.ask(['/good']);
   await h.feature.settled();
-  assert.match(h.lines.join('\n'), /model switch to \/hung refused: opening and verifying took longer than 0\.2 s \(4 × inference\.timeoutMs\): abandoned; still running old/);
+  assert.match(
+    h.lines.join('\n'),
+    /model switch to \/hung refused: opening and verifying took longer than 0\.2 s \(4 × inference\.timeoutMs\): abandoned; still running old/,
+  );
   assert.equal(h.classifier.name, '/good');
   assert.deepEqual(h.feature.outcome()?.models, ['/good']);
   // The hung open finishing later is closed, never switched to.
