@@ -181,12 +181,12 @@ export async function sha256File(path: string, bytes: number | null = null): Pro
 export async function verifyFiles(loaded: LoadedManifest, skip?: string): Promise<void> {
   const problems: string[] = [];
   for (const f of loaded.manifest.files) {
-    if (f.path === skip) continue;
     const p = join(loaded.dir, f.path);
     if (!existsSync(p)) {
       problems.push(`file ${f.path} is missing`);
       continue;
     }
+    if (f.path === skip) continue;
     let actual: string;
     try {
       actual = await sha256File(p, f.bytes ?? null);

@@ -1,5 +1,6 @@
 // Worker-thread entry: owns one onnxruntime session. onnxruntime-node's run() blocks the thread it is
 // called on (microsoft/onnxruntime#19611), so sessions never live on the main event loop.
+import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { WorkerInit, WorkerReply, WorkerRequest, TensorData } from './worker-protocol.js';
@@ -25,10 +26,15 @@ function modelBytes(): { data: Buffer; sha256: string } {
     if (init.replacement) throw new ChangedError(`${(err as Error).message} (the file changed on disk since the model was loaded)`);
     throw err;
   }
-  if (init.sha256 !== null && read.sha256 !== init.sha256)
-    throw new ChangedError(
-      `${init.modelPath} has sha256 ${read.sha256}, expected ${init.sha256} (${init.replacement ? 'the file changed on disk since the model was loaded' : 'corrupt or replaced'}): refused`,
+  if (init.sha256 !== null && read.sha256 !== init.sha256) {
+    if (init.replacement)
+      throw new ChangedError(
+        `${init.modelPath} has sha256 ${read.sha256}, expected ${init.sha256} (the file changed on disk since the model was loaded): refused`,
+      );
+    throw new Error(
+      `file ${basename(init.modelPath)} has sha256 ${read.sha256}, the manifest says ${init.sha256} (corrupt or replaced; re-run the converter or export)`,
     );
+  }
   return read;
 }
 

@@ -6,7 +6,7 @@
 //
 // Protocol: one JSON line each way. Request {"op":"reload"}; answer {"ok":true,"pid":N,"result":…} or
 // {"ok":false,"error":"…"}. A request is at most 1 KB and must arrive within 5 s.
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, rmdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { checkStateDir } from '../lib/state-dir.js';
@@ -26,10 +26,25 @@ export interface ControlHandlers {
 /**
  * The agent's first step: the state directory checked (StateDirError, exit 73, when it can never work; a
  * full disk runs degraded) and locked (73 when another agent holds it), before any model or camera opens.
+ * A directory made here and still empty at release (a start that failed on a bad model) is removed again:
+ * bad input leaves nothing behind.
  */
-export function lockStateDir(stateDir: string, warn: (m: string) => void): Promise<InstanceLock> {
+export async function lockStateDir(stateDir: string, warn: (m: string) => void): Promise<InstanceLock> {
+  const made = !existsSync(stateDir);
   checkStateDir(stateDir);
-  return acquireInstanceLock(stateDir, process.pid, warn);
+  const lock = await acquireInstanceLock(stateDir, process.pid, warn);
+  return {
+    dir: lock.dir,
+    release: async () => {
+      await lock.release();
+      if (made)
+        try {
+          rmdirSync(stateDir); // only when empty
+        } catch {
+          /* it holds state: kept */
+        }
+    },
+  };
 }
 
 /** A reload (what SIGHUP does) that answers with the model switch's outcome once it is known. */
