@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
@@ -41,14 +41,14 @@ before(async () => {
   const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
   base = `source:\n  uri: ${clip}\nclassifier:\n  models: []\n`;
   writeFileSync(configFile, base);
-  agent = startPercept(['run', '-c', configFile, '--state-dir', join(work, 'state'), '--device-id', 'kiosk'], {
+  agent = startPercept(['run', '-c', configFile, '--state-dir', join(work, 'state'), '--device-id', 'kiosk', '--print-events'], {
     PERCEPT_MQTT_EMBEDDED_PORT: String(await freePort()),
     PERCEPT_LOG_FORMAT: 'pretty',
   });
   await agent.waitFor(/embedded MQTT broker listening/, 120_000);
-  // The control socket is made last: every feature (the config reload among them) has started.
+  // A first event: every feature (the config reload among them) has started.
   const end = Date.now() + 60_000;
-  while (!existsSync(join(work, 'state', 'control.sock'))) {
+  while (!agent.stdout().includes('"type":"entered"')) {
     assert.ok(Date.now() < end && agent.child.exitCode === null, `the agent did not finish starting:\n${agent.stderr()}`);
     await new Promise((r) => setTimeout(r, 100));
   }
