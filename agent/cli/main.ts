@@ -14,6 +14,10 @@ const configLocal = () => import('./config-commands.js');
 const configRemote = () => import('./config-remote.js');
 const models = () => import('./models-commands.js');
 
+// Node opens its inspector (127.0.0.1:9229, code execution for any local user) on SIGUSR1 unless a listener
+// is installed, and Node 20 has no --disable-sigusr1: installed before anything else, for every command.
+process.on('SIGUSR1', () => undefined);
+
 class UsageError extends Error {}
 
 function runOptions(y: Argv) {

@@ -4,7 +4,21 @@
 // is checked against the catalog's sha256, and only then replaces the destination with renames on the
 // same filesystem: a wrong or partial file is never installed. Also run by setup as a script
 // (node dist/agent/cli/models-fetch.js NAME), where a failure is one line and the SSD stays the detector.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PACKAGE_ROOT } from '../inference/default-models.js';
@@ -65,7 +79,8 @@ export interface Fetched {
   from: 'already installed' | string;
 }
 
-async function download(url: string, to: string, timeoutMs: number): Promise<void> {
+/** Streams the body to `to`, never more than `maxBytes` (the catalog's size): a larger body is refused, not buffered. */
+async function download(url: string, to: string, timeoutMs: number, maxBytes: number): Promise<void> {
   let res: Response;
   try {
     res = await fetch(url, {
@@ -78,7 +93,26 @@ async function download(url: string, to: string, timeoutMs: number): Promise<voi
     throw new FetchError(`cannot download ${url}: ${why}`, 'unavailable');
   }
   if (!res.ok) throw new FetchError(`cannot download ${url}: HTTP ${res.status} ${res.statusText}`, 'unavailable');
-  writeFileSync(to, new Uint8Array(await res.arrayBuffer()));
+  const declared = Number(res.headers.get('content-length'));
+  if (res.headers.has('content-length') && declared > maxBytes) {
+    await res.body?.cancel();
+    throw new FetchError(`${url} is ${declared} bytes, the catalog says ${maxBytes}: refused, nothing installed`, 'checksum');
+  }
+  let got = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      got += chunk.length;
+      if (got > maxBytes) done(new FetchError(`${url} sent more than the ${maxBytes} bytes the catalog says: refused, nothing installed`, 'checksum'));
+      else done(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream<Uint8Array>), cap, createWriteStream(to));
+  } catch (err) {
+    if (err instanceof FetchError) throw err;
+    const e = err as Error;
+    throw new FetchError(`cannot download ${url}: ${e.name === 'TimeoutError' ? `no answer within ${timeoutMs / 1000} s` : e.message}`, 'unavailable');
+  }
 }
 
 /** True when dir holds this entry's files with the pinned sha256 and a model.json. */
@@ -107,6 +141,13 @@ export async function fetchModel(name: string, opts: FetchOptions = {}): Promise
       const mirrored = mirror ? join(mirror, entry.mirrorDir, f.path) : '';
       let from: string;
       if (mirrored && existsSync(mirrored)) {
+        // Checked before copying: a wrong file (a 2 GB one in place of a 300 KB model) is not copied at all.
+        const size = statSync(mirrored).size;
+        if (!statSync(mirrored).isFile() || size !== f.bytes)
+          throw new FetchError(
+            `${name}: ${f.path} in the mirror (${mirrored}) is ${size} bytes, the catalog pins ${f.bytes}: refused, nothing installed`,
+            'checksum',
+          );
         copyFileSync(mirrored, to);
         from = mirrored;
         sources.add(`mirror ${join(mirror, entry.mirrorDir)}`);
@@ -114,8 +155,9 @@ export async function fetchModel(name: string, opts: FetchOptions = {}): Promise
         from = new URL(f.upstreamPath, baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`).href;
         const noMirror = mirror ? `the mirror ${mirror} has no ${join(entry.mirrorDir, f.path)}` : 'PERCEPT_MODEL_MIRROR is not set';
         try {
-          await download(from, to, opts.timeoutMs ?? FETCH_TIMEOUT_MS);
+          await download(from, to, opts.timeoutMs ?? FETCH_TIMEOUT_MS, f.bytes);
         } catch (err) {
+          if (err instanceof FetchError && err.reason === 'checksum') throw new FetchError(`${name}: ${err.message}`, 'checksum');
           throw new FetchError(`${name}: ${noMirror}, and ${(err as Error).message}`, 'unavailable');
         }
         sources.add(baseUrl);

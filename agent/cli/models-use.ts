@@ -1,13 +1,16 @@
 // percept models use DIR: verify an attribute model (files, graph, one inference), make it the config's
-// classifier.models, and switch the running agent to it without a restart (SIGHUP; the agent verifies it
-// again in its workers before switching, and never switches to a model that fails). Visits and events go on.
+// classifier.models, and switch the running agent to it without a restart (a reload asked over the control
+// socket in the state directory, which answers with the outcome; the agent verifies the model again in its
+// workers before switching, and never switches to a model that fails). Visits and events go on.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { loadConfig, SYSTEM_CONFIG } from '../config/load.js';
 import { ConfigError } from '../config/errors.js';
 import { replaceFile, withKeySet } from '../config/file-edit.js';
 import { ModelError } from '../inference/manifest.js';
-import { agentPid, defaultStateDir } from '../lib/state-dir.js';
+import { defaultStateDir } from '../lib/state-dir.js';
+import { lockHolder } from '../lib/instance-lock.js';
+import { askAgent, type ControlAnswer } from '../service/control-socket.js';
 import { ACTIVE_MODEL_FILE, type ActiveModelRecord } from '../features/model-switch.js';
 import { EXIT_MODEL, EXIT_NO_ANSWER, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 
@@ -28,17 +31,6 @@ function readRecord(stateDir: string): ActiveModelRecord | null {
   } catch {
     return null;
   }
-}
-
-/** Waits for the agent's answer to the SIGHUP: a record newer than `before` about `models`. */
-async function awaitAnswer(stateDir: string, before: string | null, models: string[], ms: number): Promise<ActiveModelRecord | null> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const r = readRecord(stateDir);
-    if (r && r.at !== before && (same(r.models, models) || (r.refused && same(r.refused.models, models)))) return r;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-  return null;
 }
 
 export async function modelsUse(a: UseArgs): Promise<number> {
@@ -83,27 +75,19 @@ export async function modelsUse(a: UseArgs): Promise<number> {
   }
   say(`${name}: verified (sha256, graph, one inference); ${file}: classifier.models = [${dir}]`);
 
-  const pid = agentPid(stateDir);
-  if (pid === null) {
-    say(`no agent runs on ${stateDir}: it uses ${name} at its next start`);
-    return 0;
-  }
   const before = readRecord(stateDir);
-  if (before && same(before.models, models) && !before.refused) {
-    say(`the agent (pid ${pid}) already runs ${before.name}`);
-    return 0;
-  }
+  let reply: ControlAnswer;
   try {
-    process.kill(pid, 'SIGHUP');
+    // The control socket in the state directory, made by the process holding its lock: never a signal
+    // to a pid read from a file, which may belong to any program by now.
+    reply = await askAgent(stateDir, 'reload', a.wait * 1000);
   } catch (err) {
-    complain(
-      `cannot signal the agent (pid ${pid}: ${(err as NodeJS.ErrnoException).code}); run as its user or root, or "systemctl reload percept"; the config names ${dir}`,
-    );
-    return 1;
+    return unreachable(err as NodeJS.ErrnoException, stateDir, name, dir, a.wait);
   }
-  const answer = await awaitAnswer(stateDir, before?.at ?? null, models, a.wait * 1000);
-  if (!answer) {
-    complain(`the agent (pid ${pid}) did not confirm the switch within ${a.wait} s; its log says why (the config names ${dir})`);
+  const pid = reply.pid ?? '?';
+  const answer = reply.ok ? (reply.result as ActiveModelRecord | null) : null;
+  if (!reply.ok || !answer || !(same(answer.models, models) || (answer.refused && same(answer.refused.models, models)))) {
+    complain(`the agent (pid ${pid}) did not confirm the switch${reply.error ? ` (${reply.error})` : ''}; its log says why (the config names ${dir})`);
     return EXIT_NO_ANSWER;
   }
   if (answer.refused && same(answer.refused.models, models)) {
@@ -112,6 +96,31 @@ export async function modelsUse(a: UseArgs): Promise<number> {
     complain(`the agent (pid ${pid}) refused ${dir}: ${answer.refused.error}; it keeps running ${answer.name}; ${file} is restored`);
     return EXIT_MODEL;
   }
-  say(`the agent (pid ${pid}) switched to ${answer.name} without a restart; visits and events continued`);
+  if (before && same(before.models, models) && !before.refused) say(`the agent (pid ${pid}) already runs ${answer.name}`);
+  else say(`the agent (pid ${pid}) switched to ${answer.name} without a restart; visits and events continued`);
   return 0;
+}
+
+/** No answer on the control socket: no agent runs there, or one that cannot be reached (says how to reload it). */
+async function unreachable(err: NodeJS.ErrnoException, stateDir: string, name: string, dir: string, wait: number): Promise<number> {
+  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+    const holder = await lockHolder(stateDir);
+    if (holder === null) {
+      say(`no agent runs on ${stateDir}: it uses ${name} at its next start`);
+      return 0;
+    }
+    complain(
+      `an agent (pid ${holder || '?'}) holds ${stateDir} but has no control socket; reload it with "systemctl reload percept" (the config names ${dir})`,
+    );
+    return EXIT_NO_ANSWER;
+  }
+  if (err.code === 'EACCES' || err.code === 'EPERM') {
+    complain(
+      `cannot reach the agent's control socket in ${stateDir} (${err.code}); run as its user or root, or "systemctl reload percept"; the config names ${dir}`,
+    );
+    return 1;
+  }
+  const why = err.code === 'ETIMEDOUT' ? `did not confirm the switch within ${wait} s` : `did not answer (${err.code ?? err.message})`;
+  complain(`the agent ${why}; its log says why (the config names ${dir})`);
+  return EXIT_NO_ANSWER;
 }

@@ -23,6 +23,21 @@ export interface RunArgs {
 
 const SHUTDOWN_GRACE_MS = 15_000;
 
+/**
+ * Signals the agent deliberately ignores (logged), so none of them does its default thing:
+ * SIGUSR1 would open Node's inspector on 127.0.0.1:9229, letting any local user run code in the agent
+ * (a listener replaces Node's handler; Node 20 has no --disable-sigusr1); SIGUSR2 and SIGALRM would kill
+ * it without "left" or offline; SIGXFSZ (a file-size limit) would kill it where a failed write is
+ * handled (the state directory runs degraded). SIGPIPE is ignored by Node itself. SIGINT, SIGTERM and
+ * SIGQUIT stop cleanly; SIGHUP reloads the config.
+ */
+const IGNORED_SIGNALS = {
+  SIGUSR1: "Node's inspector stays closed",
+  SIGUSR2: 'no meaning to percept; stop with SIGTERM',
+  SIGALRM: 'no meaning to percept',
+  SIGXFSZ: 'a write beyond the file-size limit fails and is handled',
+} as const;
+
 export function flagOverrides(a: Partial<RunArgs>): Record<string, unknown> {
   const o: Record<string, Record<string, unknown>> = {};
   const set = (section: string, key: string, v: unknown) => {
@@ -58,6 +73,7 @@ export async function runAgent(
   // Handlers go in before start-up, so a stop during it (models loading, broker unreachable) is clean too.
   let signals = 0;
   let grace: NodeJS.Timeout | undefined;
+  let stopAskedAt = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     signals++;
     // A double Ctrl-C is common and must not cost the open visits their "left": the second signal only
@@ -68,6 +84,7 @@ export async function runAgent(
     }
     if (signals > 2) forceExit(`${sig} a third time`);
     log.info(`${sig}: stopping (open visits end with "left", events are flushed)`);
+    stopAskedAt = performance.now();
     agent.requestStop();
     grace = setTimeout(() => forceExit(`shutdown took longer than ${SHUTDOWN_GRACE_MS / 1000} s`), SHUTDOWN_GRACE_MS);
     grace.unref();
@@ -91,7 +108,10 @@ export async function runAgent(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGQUIT', onSignal);
   process.on('SIGHUP', onHup);
+  const ignored = (sig: NodeJS.Signals) => log.warn(`${sig} ignored (${IGNORED_SIGNALS[sig as keyof typeof IGNORED_SIGNALS]})`);
+  for (const sig of Object.keys(IGNORED_SIGNALS) as NodeJS.Signals[]) process.on(sig, ignored);
   const notify = new SdNotifier();
   const statusTimer = setInterval(() => notify.send(`STATUS=${agent.statusLine()}`), 10_000);
   statusTimer.unref();
@@ -126,15 +146,20 @@ export async function runAgent(
     // The stop is done but the process has a few ms left: a late second Ctrl-C must not kill it with the
     // default action (exit by signal instead of 0), so signals are ignored from here on.
     const ignore = () => undefined;
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(sig, ignore);
+    for (const sig of ['SIGINT', 'SIGTERM', 'SIGQUIT', 'SIGHUP'] as const) process.on(sig, ignore);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('SIGQUIT', onSignal);
     process.off('SIGHUP', onHup);
   }
   clearTimeout(grace); // the stop finished within its grace
   child(log, 'stats').info(`done: ${JSON.stringify(agent.statsSnapshot())}`);
   await new Promise((r) => setTimeout(r, 50));
-  if (inferenceFaults.stuck) exitPastStuckWorkers(0);
+  // A model still being read or loaded (a switch cut short by the stop) is waited for within the grace; one
+  // whose read hangs would hold process exit for ever.
+  const end = Date.now() + Math.max(0, SHUTDOWN_GRACE_MS - 1000 - (stopAskedAt ? performance.now() - stopAskedAt : 0));
+  while (inferenceFaults.loading && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+  if (inferenceFaults.stuck || inferenceFaults.loading) exitPastStuckWorkers(0);
   // Everything is stopped and flushed: the process should end as the event loop drains. Should a handle
   // outlive the stop (a socket a broker restart left half-closed was seen once in CI), name it and exit
   // anyway rather than hang until the grace turns a clean stop into a forced one.
@@ -151,8 +176,9 @@ export async function runAgent(
  * Everything that matters is on disk by then (outbox, open visits).
  */
 function exitPastStuckWorkers(code: number): never {
-  if (inferenceFaults.stuck) {
-    process.stderr.write(`percept: ${inferenceFaults.stuck} inference worker(s) stuck in a run that never returned: ending with SIGKILL\n`);
+  const stuck = inferenceFaults.stuck + inferenceFaults.loading;
+  if (stuck) {
+    process.stderr.write(`percept: ${stuck} inference worker(s) stuck in a run or a model read that never returned: ending with SIGKILL\n`);
     process.kill(process.pid, 'SIGKILL');
   }
   process.exit(code);

@@ -45,13 +45,15 @@ function sameValue(doc: ReturnType<typeof parseDocument>, segments: readonly str
 /**
  * Writes `text` over `file` atomically and durably, with the file's current mode and, when root writes
  * it, its owner and group (the packaged config is root:percept-config 0640: a root:root copy would lock the
- * service out).
+ * service out). A symlinked file (a config kept elsewhere and linked into /etc) is written where it
+ * points: the link stays a link.
  */
 export function replaceFile(file: string, text: string): void {
-  const st = nodeFs.statSync(file);
+  const target = nodeFs.realpathSync(file);
+  const st = nodeFs.statSync(target);
   const mode = st.mode & 0o7777;
   const asRoot = process.getuid?.() === 0;
-  writeDurable(file, text, {
+  writeDurable(target, text, {
     ...realFs,
     openSync: (p, f) => {
       const fd = nodeFs.openSync(p, f, mode);

@@ -155,6 +155,9 @@ export const StatsSchema = Type.Object(
           timeouts: Type.Integer({ description: 'Inference calls that missed inference.timeoutMs.' }),
           workerRestarts: Type.Integer({ description: 'Inference workers replaced after a timeout or a crash.' }),
           stuckWorkers: Type.Integer({ description: 'Replaced workers still inside a run that has not returned.' }),
+          modelChanged: Type.Optional(
+            Type.Integer({ description: 'Workers that refused a model file whose bytes no longer have the sha256 loaded at start (replaced on disk).' }),
+          ),
         },
         { description: 'Inference faults since start.' },
       ),

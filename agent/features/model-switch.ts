@@ -5,13 +5,19 @@
 // touched: the next classification simply comes from the new model. A model that fails is never switched
 // to: the old one keeps running, the live config keeps naming it (so {root}/config tells the truth), and
 // the refusal is logged with its reason. The outcome is also written to the state directory
-// (active-model.json) for `percept models use` to report.
+// (active-model.json) and answered over the control socket, for `percept models use` to report.
+//
+// A switch has a deadline (SWITCH_DEADLINE_FACTOR × inference.timeoutMs): an open that misses it (a model
+// on a stalled network volume) is refused, so later switches never queue behind it, and a stop does not
+// wait for it: a model that finishes opening after the stop is closed at once.
 import { join } from 'node:path';
 import type { Classifier } from '../classify/classifier.js';
 import type { SwitchableClassifier } from '../classify/switchable-classifier.js';
 import type { PatchResult } from '../config/remote.js';
 import { writeDurable } from '../lib/durable.js';
 import { redact } from '../lib/redact.js';
+import { within } from '../lib/within.js';
+import { SWITCH_DEADLINE_FACTOR } from '../inference/worker-session.js';
 import { Sends, type Feature, type FeatureContext } from './feature.js';
 
 export const ACTIVE_MODEL_FILE = 'active-model.json';
@@ -41,6 +47,7 @@ export class ModelSwitchFeature implements Feature {
   /** The latest models asked for: an older request still opening is dropped when a newer one came. */
   private wanted: string[];
   private lastRefused: string[] | null = null;
+  private last: ActiveModelRecord | null = null;
   private switching: Promise<void> = Promise.resolve();
   private stopped = false;
   private off: (() => void) | null = null;
@@ -86,9 +93,18 @@ export class ModelSwitchFeature implements Feature {
     this.switching = this.switching.then(() => this.switchTo(wanted));
   }
 
-  /** Resolves when the switches asked for so far are done or refused (tests, stop). */
+  /** Resolves when the switches asked for so far are done or refused (tests, the control socket). */
   settled(): Promise<void> {
     return this.switching;
+  }
+
+  /** The last outcome recorded (what active-model.json holds), or null when none was asked for. */
+  outcome(): ActiveModelRecord | null {
+    return this.last;
+  }
+
+  private get deadlineMs(): number {
+    return SWITCH_DEADLINE_FACTOR * this.ctx.config.inference.timeoutMs;
   }
 
   private async switchTo(models: string[]): Promise<void> {
@@ -96,8 +112,15 @@ export class ModelSwitchFeature implements Feature {
     const from = this.deps.classifier.name;
     this.log.info(`model switch: opening and verifying ${describe(models)} (still classifying with ${from})`);
     let next: Classifier;
+    const opening = this.deps.open(models);
     try {
-      next = await this.deps.open(models);
+      const got = await within(this.deadlineMs, opening, null);
+      if (got === null) {
+        // Whatever it opens later is closed: it is never switched to.
+        opening.then((c) => c.close()).catch(() => undefined);
+        throw new Error(`opening and verifying took longer than ${this.deadlineMs / 1000} s (${SWITCH_DEADLINE_FACTOR} × inference.timeoutMs): abandoned`);
+      }
+      next = got;
     } catch (err) {
       const error = (err as Error).message;
       this.lastRefused = models;
@@ -127,6 +150,7 @@ export class ModelSwitchFeature implements Feature {
 
   private record(refused?: ActiveModelRecord['refused']): void {
     const rec: ActiveModelRecord = { models: this.active, name: this.deps.classifier.name, at: new Date().toISOString(), ...(refused ? { refused } : {}) };
+    this.last = rec;
     try {
       writeDurable(join(this.ctx.stateDir, ACTIVE_MODEL_FILE), `${JSON.stringify(rec)}\n`);
     } catch (err) {
@@ -134,10 +158,10 @@ export class ModelSwitchFeature implements Feature {
     }
   }
 
+  /** A switch still opening is not waited for (it may hang until its deadline): it closes what it opens once it sees the stop. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.off?.();
-    await this.switching;
     await this.sends.settle();
   }
 }

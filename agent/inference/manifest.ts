@@ -1,6 +1,7 @@
 // model.json: what a model directory promises (design §1). The agent reads everything it needs to run a
 // model from here and checks the promise against the files and the ONNX graph before it runs anything.
 import { manifestSchema } from './manifest-schema.js';
+import { openRegular } from './model-bytes.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -168,14 +169,16 @@ function checkLabels(m: ModelManifest): string[] {
   return problems;
 }
 
-export async function sha256File(path: string): Promise<string> {
+/** The sha256 of a regular file (a FIFO or device is refused at once: reading it could block for ever), bounded by `bytes` when known. */
+export async function sha256File(path: string, bytes: number | null = null): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const { fd } = openRegular(path, bytes, Number.MAX_SAFE_INTEGER);
+  for await (const chunk of createReadStream('', { fd })) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }
 
-/** Every listed file exists and has its sha256. */
-export async function verifyFiles(loaded: LoadedManifest): Promise<void> {
+/** Every listed file (but `skip`, which the inference worker hashes as it loads it) exists and has its sha256. */
+export async function verifyFiles(loaded: LoadedManifest, skip?: string): Promise<void> {
   const problems: string[] = [];
   for (const f of loaded.manifest.files) {
     const p = join(loaded.dir, f.path);
@@ -183,7 +186,14 @@ export async function verifyFiles(loaded: LoadedManifest): Promise<void> {
       problems.push(`file ${f.path} is missing`);
       continue;
     }
-    const actual = await sha256File(p);
+    if (f.path === skip) continue;
+    let actual: string;
+    try {
+      actual = await sha256File(p, f.bytes ?? null);
+    } catch (err) {
+      problems.push(`file ${f.path}: ${(err as Error).message}`);
+      continue;
+    }
     if (actual !== f.sha256)
       problems.push(`file ${f.path} has sha256 ${actual}, the manifest says ${f.sha256} (corrupt or replaced; re-run the converter or export)`);
   }

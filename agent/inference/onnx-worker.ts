@@ -1,21 +1,50 @@
 // Worker-thread entry: owns one onnxruntime session. onnxruntime-node's run() blocks the thread it is
 // called on (microsoft/onnxruntime#19611), so sessions never live on the main event loop.
+import { basename } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { WorkerInit, WorkerReply, WorkerRequest, TensorData } from './worker-protocol.js';
+import { readModelBytes } from './model-bytes.js';
 
 const init = workerData as WorkerInit;
 // Failures reach the agent as exceptions and are logged once, clearly; onnxruntime's own stderr dump of
 // the same failure (e.g. a missing CUDA provider library) would only add noise.
 ort.env.logLevel = 'fatal';
 
-async function createSession(): Promise<{ session: ort.InferenceSession; provider: string; failures: string[] }> {
+/**
+ * The model's bytes, read here (a read that hangs, on a stalled network volume, blocks this thread and
+ * never the agent's event loop) and hashed: the very bytes handed to onnxruntime are the ones checked.
+ */
+class ChangedError extends Error {}
+
+function modelBytes(): { data: Buffer; sha256: string } {
+  let read: { data: Buffer; sha256: string };
+  try {
+    read = readModelBytes(init.modelPath, init.bytes);
+  } catch (err) {
+    // A replacement worker finding another size (or no file) than the first one loaded: changed on disk.
+    if (init.replacement) throw new ChangedError(`${(err as Error).message} (the file changed on disk since the model was loaded)`);
+    throw err;
+  }
+  if (init.sha256 !== null && read.sha256 !== init.sha256) {
+    if (init.replacement)
+      throw new ChangedError(
+        `${init.modelPath} has sha256 ${read.sha256}, expected ${init.sha256} (the file changed on disk since the model was loaded): refused`,
+      );
+    throw new Error(
+      `file ${basename(init.modelPath)} has sha256 ${read.sha256}, the manifest says ${init.sha256} (corrupt or replaced; re-run the converter or export)`,
+    );
+  }
+  return read;
+}
+
+async function createSession(data: Buffer): Promise<{ session: ort.InferenceSession; provider: string; failures: string[] }> {
   const failures: string[] = [];
   // onnxruntime-node does not fall back from an unavailable provider by itself (design §3): try in order.
   for (const [i, provider] of init.providers.entries()) {
     const last = i === init.providers.length - 1;
     try {
-      const session = await ort.InferenceSession.create(init.modelPath, {
+      const session = await ort.InferenceSession.create(data, {
         executionProviders: [provider],
         logSeverityLevel: last ? 3 : 4,
         intraOpNumThreads: init.intraOpThreads,
@@ -36,9 +65,23 @@ function post(msg: WorkerReply, transfer: ArrayBuffer[] = []): void {
 
 const metadata = (list: readonly ort.InferenceSession.ValueMetadata[]) => list.map((m) => ({ name: m.name, shape: m.isTensor ? [...m.shape] : [] }));
 
+// A 'close' that arrives while the model is read or loaded (a switch abandoned at its deadline) ends the
+// worker as soon as the load returns: a thread cannot be ended safely inside onnxruntime's native code.
+let closeAsked = false;
+const earlyClose = (req: WorkerRequest) => {
+  if (req.type === 'close') closeAsked = true;
+};
+parentPort!.on('message', earlyClose);
+
 try {
-  const { session, provider, failures } = await createSession();
-  post({ type: 'ready', provider, failures, inputs: metadata(session.inputMetadata), outputs: metadata(session.outputMetadata) });
+  const { data, sha256 } = modelBytes();
+  const { session, provider, failures } = await createSession(data);
+  parentPort!.off('message', earlyClose);
+  if (closeAsked) {
+    await session.release();
+    process.exit(0);
+  }
+  post({ type: 'ready', provider, failures, inputs: metadata(session.inputMetadata), outputs: metadata(session.outputMetadata), sha256 });
   // Runs in flight: 'close' waits for them, because ending a thread while onnxruntime-node still has a run
   // in flight aborts the whole process (exit 134). A timed-out worker is closed this way (worker-session.ts).
   let running = 0;
@@ -71,5 +114,5 @@ try {
     }
   });
 } catch (err) {
-  post({ type: 'fatal', message: (err as Error).message });
+  post({ type: 'fatal', message: (err as Error).message, ...(err instanceof ChangedError ? { changed: true } : {}) });
 }

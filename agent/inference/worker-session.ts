@@ -5,10 +5,12 @@
 // A timed-out worker cannot be terminated: onnxruntime-node runs inside native code, and ending a thread
 // with a run in flight aborts the whole process (a Napi::Error with no JS environment left, exit 134). So
 // it is abandoned: told to close once its run returns, and awaited (bounded) when the session closes.
-import { Worker } from 'node:worker_threads';
-import { fileURLToPath } from 'node:url';
-import { ModelError, verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
-import type { TensorData, WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import type { Worker } from 'node:worker_threads';
+import { verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
+import type { TensorData, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { inferenceFaults, ModelChangedError, startWorker } from './worker-start.js';
+
+export { inferenceFaults };
 
 /** Where model lines go; `level` is 'warn' for a requested provider that failed, else absent (info). */
 export type ModelLog = (msg: string, level?: 'warn') => void;
@@ -16,10 +18,12 @@ export type ModelLog = (msg: string, level?: 'warn') => void;
 export interface SessionOptions {
   providers: string[];
   intraOpThreads: number;
-  /** Hash every model file before loading (skip only for very large models on slow storage). */
+  /** Check every model file against the manifest's sha256 before loading (skip only for very large models on slow storage). */
   verifySha256: boolean;
   /** One call fails after this long and its worker is replaced. Absent: DEFAULT_INFERENCE_TIMEOUT_MS. */
   timeoutMs?: number;
+  /** The first worker must be ready (model read, hashed, loaded) within this; absent: no deadline (start-up). */
+  openTimeoutMs?: number;
 }
 
 export interface RunResult {
@@ -28,13 +32,11 @@ export interface RunResult {
 }
 
 export const DEFAULT_INFERENCE_TIMEOUT_MS = 30_000;
-/** A worker that keeps failing to start is tried again at most this often. */
+/** A model switch while running gets this many inference deadlines to read, load and verify the new model. */
+export const SWITCH_DEADLINE_FACTOR = 4;
+/** A worker that keeps failing to start is tried again at most this often; a changed model file (each try reads and hashes all of it) less often. */
 const RESTART_BACKOFF_MS = 5_000;
-
-/** Process-wide counts for stats. `stuck`: abandoned workers whose run has not returned yet. */
-export const inferenceFaults = { timeouts: 0, workerRestarts: 0, stuck: 0 };
-
-const workerUrl = new URL('./onnx-worker.js', import.meta.url);
+const CHANGED_BACKOFF_MS = 60_000;
 
 interface Pending {
   resolve: (r: RunResult) => void;
@@ -49,32 +51,6 @@ interface Slot {
   /** Set once the slot no longer serves calls (replaced, crashed or closing). */
   retired: boolean;
   exited: Promise<void>;
-}
-
-interface Ready {
-  worker: Worker;
-  provider: string;
-  reply: Extract<WorkerReply, { type: 'ready' }>;
-}
-
-async function startWorker(loaded: LoadedManifest, opts: SessionOptions): Promise<Ready> {
-  const init: WorkerInit = { modelPath: loaded.modelPath, providers: opts.providers, intraOpThreads: opts.intraOpThreads };
-  const worker = new Worker(fileURLToPath(workerUrl), { workerData: init });
-  const reply = await new Promise<Extract<WorkerReply, { type: 'ready' }>>((resolve, reject) => {
-    const onMessage = (msg: WorkerReply) => {
-      worker.off('error', onError);
-      worker.off('message', onMessage);
-      if (msg.type === 'ready') resolve(msg);
-      else if (msg.type === 'fatal') reject(new ModelError(loaded.dir, [msg.message]));
-    };
-    const onError = (err: Error) => reject(new ModelError(loaded.dir, [`worker failed to start: ${err.message}`]));
-    worker.on('message', onMessage);
-    worker.once('error', onError);
-  }).catch(async (err: unknown) => {
-    await worker.terminate();
-    throw err;
-  });
-  return { worker, provider: reply.provider, reply };
 }
 
 export class WorkerSession {
@@ -95,15 +71,24 @@ export class WorkerSession {
     readonly provider: string,
     readonly loaded: LoadedManifest,
     private readonly opts: SessionOptions,
+    /** The sha256 of the bytes the first worker loaded: every replacement must load the same bytes. */
+    readonly sha256: string,
     private readonly log?: ModelLog,
   ) {
     this.slot = this.adopt(first);
   }
 
-  /** Verifies the model directory (files, sha256, graph vs manifest) and starts its worker. */
+  /**
+   * Verifies the model directory (files, sha256, graph vs manifest) and starts its worker. The model file
+   * itself is hashed by the worker on the very bytes it loads (with verifySha256 against the manifest;
+   * without, only recorded), and a replacement worker must load bytes with that same hash.
+   */
   static async open(loaded: LoadedManifest, opts: SessionOptions, log?: ModelLog): Promise<WorkerSession> {
-    if (opts.verifySha256) await verifyFiles(loaded);
-    const { worker, provider, reply } = await startWorker(loaded, opts);
+    const m = loaded.manifest;
+    if (opts.verifySha256) await verifyFiles(loaded, m.model);
+    const expected = opts.verifySha256 ? (m.files.find((f) => f.path === m.model)?.sha256 ?? null) : null;
+    const { worker, reply } = await startWorker(loaded, { ...opts, sha256: expected, deadlineMs: opts.openTimeoutMs });
+    const provider = reply.provider;
     try {
       verifyGraph(loaded, reply.inputs, reply.outputs);
     } catch (err) {
@@ -114,7 +99,7 @@ export class WorkerSession {
     // runs, but slower than configured.
     for (const f of reply.failures) log?.(`${loaded.manifest.name}: requested execution provider ${f}; falling back`, 'warn');
     log?.(`${loaded.manifest.name}: running on ${provider}`);
-    return new WorkerSession(worker, provider, loaded, opts, log);
+    return new WorkerSession(worker, provider, loaded, opts, reply.sha256, log);
   }
 
   private get name(): string {
@@ -169,7 +154,7 @@ export class WorkerSession {
     if (this.closed || this.starting) return;
     this.workerRestarts++;
     inferenceFaults.workerRestarts++;
-    this.starting = startWorker(this.loaded, this.opts)
+    this.starting = startWorker(this.loaded, { ...this.opts, sha256: this.sha256, replacement: true })
       .then(({ worker }) => {
         const slot = this.adopt(worker);
         this.startError = null;
@@ -196,7 +181,8 @@ export class WorkerSession {
     if (this.slot) return this.slot;
     if (!this.starting) {
       // The last start failed: try again, but not on every call.
-      if (this.startError && Date.now() - this.lastStartFailure < RESTART_BACKOFF_MS) throw this.startError;
+      const backoff = this.startError instanceof ModelChangedError ? CHANGED_BACKOFF_MS : RESTART_BACKOFF_MS;
+      if (this.startError && Date.now() - this.lastStartFailure < backoff) throw this.startError;
       this.replace();
     }
     return this.starting!;

@@ -1,10 +1,9 @@
-// The state directory: where it is by default, whether it can be written, and who owns it. Checked at
-// start, before any frame is processed, so a bad directory is one clear line and exit 73 (EX_CANTCREAT),
-// not an EACCES at the first event.
-import { accessSync, constants, mkdirSync, openSync, readFileSync, unlinkSync, writeSync, closeSync, fsyncSync } from 'node:fs';
+// The state directory: where it is by default and whether it can be written. Checked at start, before any
+// frame is processed, so a directory that can never work is one clear line and exit 73 (EX_CANTCREAT), not
+// an EACCES at the first event. Who owns it: lib/instance-lock.ts.
+import { accessSync, constants, mkdirSync, openSync, unlinkSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { fsyncDir, writeDurable } from './durable.js';
 
 export const EXIT_CANTCREAT = 73;
 
@@ -27,102 +26,41 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, uid = proc
   return join(base, 'percept');
 }
 
-/** Creates the directory if needed and proves it can be written; throws StateDirError with the fix. */
-export function checkStateDir(dir: string): void {
+/** Write failures that come and go (a full disk, a quota, a flaky medium): the agent runs degraded and retries. */
+const TRANSIENT = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EMFILE', 'ENFILE', 'ENOMEM', 'EAGAIN', 'EBUSY']);
+
+/**
+ * Creates the directory if needed and proves it can be written. A directory that can never work
+ * (permissions, read-only, not a directory) throws StateDirError (exit 73, which systemd does not
+ * restart). A write that fails for a reason that can pass (ENOSPC, EDQUOT, EIO…) does not stop the agent:
+ * the reason is returned, the agent runs degraded (events held in memory, retried) as when the disk fills
+ * while it runs — a kiosk whose disk filled overnight must come back after a reboot. Null: all is well.
+ */
+export function checkStateDir(dir: string): string | null {
   const fix = 'pass --state-dir DIR (or set state.dir) to a directory this user can write';
   try {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK | constants.X_OK);
     const probe = join(dir, `.write-test-${process.pid}`);
-    const fd = openSync(probe, 'w');
     try {
-      writeSync(fd, 'ok');
-      fsyncSync(fd);
+      const fd = openSync(probe, 'w');
+      try {
+        writeSync(fd, 'ok');
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
     } finally {
-      closeSync(fd);
+      try {
+        unlinkSync(probe);
+      } catch {
+        /* never created */
+      }
     }
-    unlinkSync(probe);
+    return null;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
+    if (e.code && TRANSIENT.has(e.code)) return `state directory ${dir} cannot be written (${e.code}); running degraded, retried`;
     throw new StateDirError(`state directory ${dir} cannot be written (${e.code ?? e.message}); ${fix}`);
   }
-}
-
-/** True when `pid` is a running process that could be a percept agent (a reused pid of another program is not). */
-export function isLiveAgent(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    return /node|percept/.test(cmdline);
-  } catch {
-    return true; // no /proc: trust the pid
-  }
-}
-
-/** The pid of the agent holding the state directory, or null when none runs there. */
-export function agentPid(dir: string): number | null {
-  let text: string;
-  try {
-    text = readFileSync(join(dir, 'percept.lock'), 'utf8');
-  } catch {
-    return null;
-  }
-  const pid = Number(text.trim());
-  return isLiveAgent(pid) ? pid : null;
-}
-
-export interface StateDirLock {
-  readonly path: string;
-  release(): void;
-}
-
-/**
- * One agent per state directory: a lock file holding the owner's pid. Node has no flock(2) without a
- * native addon, so a lock whose pid is dead (or is this very process after a restart in a container, or
- * a pid reused by another program) is stale and taken over.
- */
-export function lockStateDir(dir: string, pid = process.pid, log: (m: string) => void = () => undefined): StateDirLock {
-  const path = join(dir, 'percept.lock');
-  const owned = (): StateDirLock => ({
-    path,
-    release: () => {
-      try {
-        if (Number(readFileSync(path, 'utf8').trim()) === pid) unlinkSync(path);
-      } catch {
-        /* gone already */
-      }
-    },
-  });
-  try {
-    const fd = openSync(path, 'wx');
-    try {
-      writeSync(fd, `${pid}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    fsyncDir(dir);
-    return owned();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new StateDirError(`state directory ${dir}: cannot create its lock ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
-    }
-  }
-  let other = NaN;
-  try {
-    other = Number(readFileSync(path, 'utf8').trim());
-  } catch {
-    /* unreadable: stale */
-  }
-  if (other !== pid && isLiveAgent(other)) {
-    throw new StateDirError(`state directory ${dir} is in use by another percept agent (pid ${other}, lock ${path}); give each agent its own --state-dir`);
-  }
-  log(`state directory ${dir}: taking over the stale lock of ${Number.isNaN(other) ? 'an unreadable owner' : `pid ${other}`}`);
-  writeDurable(path, `${pid}\n`);
-  return owned();
 }

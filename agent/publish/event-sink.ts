@@ -1,18 +1,19 @@
 // The event sink: the one place that assigns event seqs and stores what must reach the broker. It owns the
-// state directory's lock, the seq (state store), the event outbox and an outbox for seq-less records (the
+// seq (state store), the event outbox and an outbox for seq-less records (the
 // final daily summary, impressions), and is the delivery queue the MQTT publisher drains: events first, in
 // seq order, then records in the order they were made.
 //
 // Durable first: an event is in the outbox before its seq is committed and before anyone publishes it; a
 // crash between the two is healed at the next start (the seq resumes above the outbox's highest key).
-// A disk that refuses writes never stops the agent: entries wait in a bounded memory queue, `degraded`
-// says why, and a timer retries.
+// A disk that refuses writes never stops the agent, also when it is full at start: entries wait in a
+// bounded memory queue, `degraded` says why, and a timer retries. The state directory's lock is taken by
+// the caller before anything opens (lib/instance-lock.ts).
 import type { EventPayload } from '../contract/payloads.js';
 import type { Publisher } from './publisher.js';
 import { Outbox, systemClock, type Clock, type Deliverable, type DeliveryQueue, type OutboxEntry } from './outbox.js';
 import { StateStore } from './state-store.js';
 import type { DurableFs } from '../lib/durable.js';
-import { checkStateDir, lockStateDir, type StateDirLock } from '../lib/state-dir.js';
+import { checkStateDir } from '../lib/state-dir.js';
 
 export interface EventSinkOptions {
   stateDir: string;
@@ -29,8 +30,6 @@ export interface EventSinkOptions {
   sweepEveryMs?: number;
   clock?: Clock;
   fs?: DurableFs;
-  /** The lock's owner (tests). */
-  pid?: number;
 }
 
 export interface EventSinkStats {
@@ -49,13 +48,14 @@ export class EventSink implements DeliveryQueue {
   private readonly events: Outbox;
   private readonly records: Outbox;
   private readonly state: StateStore;
-  private readonly lock: StateDirLock;
+  /** Why the start's write probe failed (a full disk), until a retry's probe succeeds. */
+  private probe: string | null;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly listeners: (() => void)[] = [];
   private publisher: Publisher | null = null;
   private deliveredCount = 0;
 
-  /** Takes the lock (StateDirError, exit 73, when another agent holds it or the directory is not writable), loads the outboxes, recovers the seq. */
+  /** Checks the directory (StateDirError, exit 73, when it can never be written), loads the outboxes, recovers the seq. */
   constructor(private readonly opts: EventSinkOptions) {
     const warn = (m: string) => opts.log.warn(m);
     const box = (name: string) => ({
@@ -66,17 +66,12 @@ export class EventSink implements DeliveryQueue {
       clock: opts.clock ?? systemClock,
       fs: opts.fs,
     });
-    // Check and lock the directory before anything in it is read, moved aside or written.
-    checkStateDir(opts.stateDir);
-    this.lock = lockStateDir(opts.stateDir, opts.pid, warn);
-    try {
-      this.events = new Outbox(opts.stateDir, box('outbox'), warn);
-      this.records = new Outbox(opts.stateDir, box('outbox-records'), warn);
-      this.state = new StateStore(opts.stateDir, { recover: () => this.events.highestKey, log: warn, lock: false, fs: opts.fs });
-    } catch (err) {
-      this.lock.release();
-      throw err;
-    }
+    // Check the directory before anything in it is read, moved aside or written.
+    this.probe = checkStateDir(opts.stateDir);
+    if (this.probe) warn(this.probe);
+    this.events = new Outbox(opts.stateDir, box('outbox'), warn);
+    this.records = new Outbox(opts.stateDir, box('outbox-records'), warn);
+    this.state = new StateStore(opts.stateDir, { recover: () => this.events.highestKey, log: warn, fs: opts.fs });
     const highest = this.events.highestKey;
     if (highest > this.state.lastSeq) {
       warn(`the outbox holds seq ${highest}, above the recorded ${this.state.lastSeq}: the next event is ${highest + 1}`);
@@ -150,7 +145,7 @@ export class EventSink implements DeliveryQueue {
 
   /** Why something is held in memory instead of on disk, or null. */
   get degraded(): string | null {
-    return this.events.degraded ?? this.records.degraded ?? this.state.degraded;
+    return this.events.degraded ?? this.records.degraded ?? this.state.degraded ?? this.probe;
   }
 
   stats(): EventSinkStats {
@@ -190,16 +185,23 @@ export class EventSink implements DeliveryQueue {
   /** Writes what is held in memory; true when nothing is left there. */
   retry(): boolean {
     const ok = [this.state.retry(), this.events.retry(), this.records.retry()];
-    return ok.every(Boolean);
+    if (this.probe) {
+      try {
+        this.probe = checkStateDir(this.opts.stateDir);
+      } catch (err) {
+        this.probe = (err as Error).message;
+      }
+      if (!this.probe) this.opts.log.info(`state directory ${this.opts.stateDir} takes writes again`);
+    }
+    return ok.every(Boolean) && !this.probe;
   }
 
-  /** Stops the timers, saves what it can and releases the lock. */
+  /** Stops the timers and saves what it can. */
   close(): void {
     for (const t of this.timers) clearInterval(t);
     this.retry();
     const held = this.stats().inMemory;
     if (held) this.opts.log.warn(`${held} entr${held === 1 ? 'y' : 'ies'} held in memory could not be written (${this.degraded}); they are lost`);
     this.state.close();
-    this.lock.release();
   }
 }

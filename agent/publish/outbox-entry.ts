@@ -1,7 +1,7 @@
 // What an outbox holds and hands to the publisher: entries, their file names and how a stored entry is
 // read back (and refused when it is not one), the clock ages are measured with, and the delivery-queue
 // port the MQTT publisher drains.
-import { readdirSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import type { DurableFs } from '../lib/durable.js';
 export interface Clock {
   /** Wall time, ms since the epoch (stored in entries). */
@@ -50,9 +50,41 @@ export const NAME = /^(\d+)\.json$/;
 export const fileName = (seq: number) => `${String(seq).padStart(20, '0')}.json`;
 export const PLAUSIBLE_EPOCH = Date.UTC(2024, 0, 1);
 
-/** Parses a stored entry; throws with the reason when it is not one. */
+/** An entry is far smaller than this; anything larger is not one (and is not read into memory). */
+const MAX_ENTRY_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Reads a stored entry's text. What the disk holds is not trusted: a symlink is not followed (O_NOFOLLOW:
+ * it could point at any file the agent can read, or a FIFO), and only a regular file of a sane size is
+ * read. Throws with a reason that quotes none of the file's bytes.
+ */
+export function readEntryFile(path: string): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') throw new Error('a symbolic link, not an entry (not followed)', { cause: err });
+    throw err;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error(st.isDirectory() ? 'a directory, not an entry' : 'not a regular file'), { code: 'EISDIR' });
+    if (st.size > MAX_ENTRY_BYTES) throw new Error(`${st.size} bytes, far larger than any entry`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Parses a stored entry; throws with the reason (never quoting the bytes: they may be anything) when it is not one. */
 export function parseEntry(seq: number, raw: string): OutboxEntry & { createdAt?: number } {
-  const v = JSON.parse(raw) as Record<string, unknown>;
+  let v: Record<string, unknown>;
+  try {
+    v = JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    throw new Error(`not JSON (${raw.length} characters)`);
+  }
   if (!v || typeof v !== 'object') throw new Error('not a JSON object');
   if (typeof v.topic !== 'string' || !v.topic || /[#+\0]/.test(v.topic)) throw new Error('no valid "topic"');
   if (typeof v.payload !== 'string') throw new Error('no "payload" string');

@@ -14,10 +14,10 @@
 // taken as 0 when the wall clock is behind the entry's time or the entry's time predates 2024 (written
 // before the device's clock was set). A clock step during a run changes no age; a step between runs can
 // only move when entries of the earlier run expire.
-import { readdirSync, readFileSync, unlinkSync } from 'node:fs';
+import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { realFs, renameDurable, writeDurable, type DurableFs } from '../lib/durable.js';
-import { ageAtLoad, fileName, highestQuarantinedKey, NAME, parseEntry, systemClock } from './outbox-entry.js';
+import { ageAtLoad, fileName, highestQuarantinedKey, NAME, parseEntry, readEntryFile, systemClock } from './outbox-entry.js';
 import type { Clock, Deliverable, DeliveryQueue, OutboxEntry, OutboxOptions } from './outbox-entry.js';
 
 export { systemClock, type Clock, type Deliverable, type DeliveryQueue, type OutboxEntry, type OutboxOptions };
@@ -115,7 +115,7 @@ export class Outbox implements DeliveryQueue {
     if (slot.memory) return slot.memory;
     let raw: string;
     try {
-      raw = readFileSync(join(this.dir, slot.file!), 'utf8');
+      raw = readEntryFile(join(this.dir, slot.file!));
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
         this.forget(seq);
@@ -280,7 +280,7 @@ export class Outbox implements DeliveryQueue {
       }
       let createdAt: number | undefined;
       try {
-        createdAt = parseEntry(key, readFileSync(join(this.dir, name), 'utf8')).createdAt;
+        createdAt = parseEntry(key, readEntryFile(join(this.dir, name))).createdAt;
       } catch (err) {
         this.quarantine(name, (err as Error).message);
         continue;

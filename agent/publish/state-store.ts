@@ -9,15 +9,12 @@
 import { existsSync, openSync, readFileSync, renameSync, writeSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { realFs, writeDurable, type DurableFs } from '../lib/durable.js';
-import { checkStateDir, lockStateDir, type StateDirLock } from '../lib/state-dir.js';
+import { checkStateDir } from '../lib/state-dir.js';
 
 export interface StateStoreOptions {
   /** The highest seq the outbox proves was used; consulted when the state file is bad. */
   recover?: () => number;
   log?: (msg: string) => void;
-  /** Take the state directory's lock (one agent per directory). Default true. */
-  lock?: boolean;
-  pid?: number;
   fs?: DurableFs;
 }
 
@@ -34,7 +31,6 @@ export class StateStore {
   readonly path: string;
   /** Why the seq is not on disk (the disk refused the write), or null. */
   degraded: string | null = null;
-  private readonly lock: StateDirLock | null;
   private readonly fs: DurableFs;
   private readonly log: (msg: string) => void;
 
@@ -45,8 +41,7 @@ export class StateStore {
     this.path = join(dir, 'state.json');
     this.fs = opts.fs ?? realFs;
     this.log = opts.log ?? (() => undefined);
-    checkStateDir(dir);
-    this.lock = opts.lock === false ? null : lockStateDir(dir, opts.pid, this.log);
+    checkStateDir(dir); // throws only for a directory that can never work; a full disk is handled below
     // Written at once, so its block is ours: on a disk that fills up later, the in-place fallback works.
     if (!existsSync(this.path)) {
       this.commit(0);
@@ -125,9 +120,8 @@ export class StateStore {
     }
   }
 
-  /** Releases the state directory's lock. */
+  /** Saves the seq if it is still held in memory. */
   close(): void {
     this.retry();
-    this.lock?.release();
   }
 }

@@ -1,7 +1,7 @@
 // The composition root: builds every component from the config and wires them, in small steps that each
-// register how they stop (models → source → state → broker → publisher → data path → features), and
-// stops them in reverse. Nothing is written to the state directory until everything that can fail on bad
-// input (config, models, source) has been checked. It holds no feature logic: features listen on the bus.
+// register how they stop (state lock → models → source → state → broker → publisher → data path →
+// features → control socket), and stops them in reverse. Besides its lock, nothing is written to the state
+// directory until config, models and source have been checked. It holds no feature logic.
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
@@ -22,6 +22,7 @@ import type { Publisher } from '../publish/publisher.js';
 import { eventPayload } from '../publish/payloads.js';
 import { EventSink } from '../publish/event-sink.js';
 import { defaultStateDir } from '../lib/state-dir.js';
+import { ControlSocket, lockStateDir, reloadHandlers } from './control-socket.js';
 import { deviceTopics } from '../contract/topics.js';
 import type { EventPayload } from '../contract/payloads.js';
 import { child, mostVerbose, type Logger } from '../lib/logging.js';
@@ -90,6 +91,14 @@ export class Agent {
     if (!config.source.uri)
       throw new Error('no source: set source.uri in the config or pass --source (a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
     try {
+      const publishLog = child(log, 'publish');
+      const stateDir = config.state.dir || defaultStateDir();
+      if (!config.state.dir) publishLog.info(`state directory ${stateDir} (state.dir not set)`);
+      await step(
+        'state lock',
+        () => lockStateDir(stateDir, (m) => publishLog.warn(m)),
+        (lock) => lock.release(),
+      );
       const cv = await loadOpenCV();
       const modelLog: ModelLog = (m, level) => child(log, 'models')[level ?? 'info'](m);
       const { detector, classifier, embedder } = await step('models', () => openModels(cv, config, modelLog), closeModels);
@@ -105,11 +114,7 @@ export class Agent {
       this.source = opened.source;
       this.camera = opened.camera;
 
-      const publishLog = child(log, 'publish');
-      const stateDir = config.state.dir || defaultStateDir();
-      if (!config.state.dir) publishLog.info(`state directory ${stateDir} (state.dir not set)`);
       const topics = deviceTopics(config.mqtt.prefix, this.device);
-      // Locks the state directory (exit 73 when another agent holds it or it cannot be written).
       const sink = await step(
         'state',
         () => {
@@ -247,6 +252,13 @@ export class Agent {
         await f.start();
         started.push(f);
       }
+      const control = () =>
+        ControlSocket.start(
+          stateDir,
+          reloadHandlers(() => this.reload(), features),
+          (m) => log.warn(m),
+        );
+      await step('control socket', control, (c) => c?.close());
     } catch (err) {
       await this.shutdown('start-failed');
       throw err;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
 import { OnnxEmbedder } from '../classify/onnx-embedder.js';
 import type { Embedder } from '../classify/embedder.js';
-import type { ModelLog, SessionOptions } from '../inference/worker-session.js';
+import { SWITCH_DEADLINE_FACTOR, type ModelLog, type SessionOptions } from '../inference/worker-session.js';
 import type { VisitOptions } from '../track/visits.js';
 import type { QualityOptions } from '../track/quality.js';
 import type { GateOptions } from '../track/audience-gate.js';
@@ -126,7 +126,9 @@ export function classifierDirs(models: readonly string[]): string[] {
  * inference on a zero batch must give the manifest's outputs: a model that fails is never switched to.
  */
 export async function openClassifier(cv: CV, config: Config, models: readonly string[], log: ModelLog, verify = false): Promise<OnnxClassifier> {
-  const session = { ...sessionOptions(config), ...(verify ? { verifySha256: true } : {}) };
+  // A switch while running has a deadline (a hung read must not hold later switches or a stop); start-up has systemd's.
+  const deadline = { verifySha256: true, openTimeoutMs: SWITCH_DEADLINE_FACTOR * config.inference.timeoutMs };
+  const session = { ...sessionOptions(config), ...(verify ? deadline : {}) };
   const classifier = await OnnxClassifier.open(cv, classifierDirs(models), config.classifier.cropMargin, session, log);
   if (verify) {
     try {

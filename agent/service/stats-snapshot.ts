@@ -42,7 +42,12 @@ export function statsSnapshot(s: StatsSources) {
     classifyQueue: { depth: q.depth, maxDepth: q.maxDepth, dropped: q.dropped, capacity: q.capacity },
     outbox: s.sink?.stats() ?? { depth: 0, dropped: 0, delivered: 0 },
     mqttConnected: s.connected(),
-    inference: { timeouts: inferenceFaults.timeouts, workerRestarts: inferenceFaults.workerRestarts, stuckWorkers: inferenceFaults.stuck },
+    inference: {
+      timeouts: inferenceFaults.timeouts,
+      workerRestarts: inferenceFaults.workerRestarts,
+      stuckWorkers: inferenceFaults.stuck,
+      modelChanged: inferenceFaults.modelChanged,
+    },
     camera: s.camera ? { state: s.camera.state, reconnects: s.camera.reconnects, lastError: s.camera.lastError } : { state: 'file' },
     visits: visitFigures(s.visits, s.tracker),
     audience: { farFaces: s.gate?.farFaces ?? 0, staticFaces: s.gate?.staticFaces ?? 0, ignoredFaces: s.gate?.ignored ?? 0 },

@@ -443,17 +443,23 @@ test('a config error (exit 78) stays failed: no restart loop', async () => {
 test('a state directory held by another live agent (exit 73) stays failed: no restart loop', async () => {
   ct.sh('systemctl reset-failed percept.service || true');
   writeConfig();
-  // The lock names a live node process (the stand-in camera daemon), as a second agent would.
-  const other = ct.exec(['systemctl', 'show', '--property=MainPID', '--value', 'nvargus-daemon.service']).stdout.trim();
+  // Another process holds the directory's lock (the abstract unix socket percept binds), as a second agent
+  // would; a pid in percept.lock alone no longer counts.
+  const lockModule = '/usr/lib/percept/dist/agent/lib/instance-lock.js';
+  const script = `const m = await import(${JSON.stringify(lockModule)}); await m.acquireInstanceLock(${JSON.stringify(STATE)}); setInterval(() => {}, 1e6);`;
+  ct.exec(['systemd-run', '--unit=percept-lock-holder', NODE, '--input-type=module', '-e', script]);
+  const other = ct.exec(['systemctl', 'show', '--property=MainPID', '--value', 'percept-lock-holder.service']).stdout.trim();
   assert.ok(Number(other) > 0);
-  writeFileSync(ct.path(`${STATE}/percept.lock`), `${other}\n`);
+  const lockFile = ct.path(`${STATE}/percept.lock`);
+  await until('the other holder has the lock', () => existsSync(lockFile) && readFileSync(lockFile, 'utf8').trim() === other, 30_000);
   const r = ct.exec(['systemctl', 'start', 'percept.service'], { timeoutMs: 60_000 });
   assert.notEqual(r.status, 0, 'start fails');
   await sleep(12_000); // past RestartSec (5 s): a restart would have happened
   const s = show('ActiveState', 'Result', 'ExecMainStatus', 'NRestarts');
   assert.deepEqual(s, { ActiveState: 'failed', Result: 'exit-code', ExecMainStatus: '73', NRestarts: '0' });
-  assert.match(journal(), /is in use by another percept agent \(pid \d+/);
-  rmSync(ct.path(`${STATE}/percept.lock`));
+  assert.match(journal(), new RegExp(`is in use by another percept agent \\(pid ${other}\\)`));
+  ct.exec(['systemctl', 'stop', 'percept-lock-holder.service']);
+  rmSync(lockFile, { force: true });
 });
 
 test('a model error (exit 65) is retried, then stays failed at the start limit', async () => {

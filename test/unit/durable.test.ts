@@ -49,7 +49,7 @@ test('the outbox and the state store fsync the directory after each rename', () 
   const dir = mkdtempSync(join(tmpdir(), 'percept-durable-'));
   const fs = faultFs();
   new Outbox(dir, { maxEvents: 10, maxAgeMs: 60_000, fs }).put({ seq: 1, topic: 't', payload: '{}' });
-  const state = new StateStore(dir, { fs, lock: false });
+  const state = new StateStore(dir, { fs });
   state.commit(1);
   const calls = shape(fs.calls, dir);
   for (const file of ['D/outbox/00000000000000000001.json', 'D/state.json']) {

@@ -1,11 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventSink, type EventSinkOptions } from '../../agent/publish/event-sink.js';
-import { StateStore } from '../../agent/publish/state-store.js';
 import { SummaryStore } from '../../agent/publish/summary-store.js';
 import { SummaryBook } from '../../agent/features/schedule.js';
 import { defaultStateDir, StateDirError } from '../../agent/lib/state-dir.js';
@@ -90,35 +88,6 @@ test('a state file behind the outbox (crash between store and commit): the seq r
   const b = sinkOn(dir);
   assert.equal(b.sink.emit(ev('left')).seq, 4);
   b.sink.close();
-});
-
-test('a second agent on the same state directory is refused (exit 73); a stale lock is taken over', async () => {
-  const dir = fresh();
-  const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
-  await new Promise((r) => other.once('spawn', r));
-  try {
-    const a = sinkOn(dir, { pid: other.pid });
-    a.sink.close();
-    // Simulate the other agent still holding it: its pid in the lock, it is alive.
-    writeFileSync(join(dir, 'percept.lock'), `${other.pid}\n`);
-    assert.throws(
-      () => sinkOn(dir),
-      (err: unknown) =>
-        err instanceof StateDirError &&
-        err.exitCode === 73 &&
-        /in use by another percept agent \(pid \d+/.test(err.message) &&
-        /own --state-dir/.test(err.message),
-    );
-    assert.throws(() => new StateStore(dir), StateDirError, 'the bare state store takes the same lock');
-  } finally {
-    other.kill('SIGKILL');
-    await new Promise((r) => other.once('exit', r));
-  }
-  const b = sinkOn(dir);
-  assert.match(b.lines.join('\n'), /taking over the stale lock of pid \d+/);
-  assert.equal(readFileSync(join(dir, 'percept.lock'), 'utf8').trim(), String(process.pid));
-  b.sink.close();
-  assert.equal(existsSync(join(dir, 'percept.lock')), false, 'released on close');
 });
 
 test('a state directory that cannot be written: StateDirError (exit 73) naming the fix', () => {
