@@ -188,7 +188,8 @@ export async function openSource(
       readTimeoutMs: config.source.readTimeoutMs,
     });
   const kind = sourceKind(uri);
-  if (kind === 'file' || kind === 'images') {
+  // No source.uri is a live source that waits (the packaged config ships without one).
+  if (uri && (kind === 'file' || kind === 'images')) {
     const s = make();
     await s.open();
     log.info(`source ${s.uri} (${s.kind}${s.fps ? `, ${s.fps} fps` : ''})`);
@@ -196,10 +197,12 @@ export async function openSource(
   }
   const camera = new ResilientSource(uri, make, config.source, (state, detail) => {
     if (state === 'lost') log.warn(`camera ${uri} lost: ${detail}`);
+    else if (state === 'waiting') log.warn(`camera ${uri || '(none)'} waiting: ${detail}`);
     else log.info(`camera ${uri}: ${state}`);
     onCamera(state, detail);
   });
-  log.info(`source ${uri} (${kind}; reconnects on failure)`);
+  if (uri) log.info(`source ${uri} (${kind}; reconnects on failure)`);
+  else log.warn(camera.detail);
   return { source: camera, camera };
 }
 
