@@ -33,6 +33,7 @@ import { Lifecycle } from './lifecycle.js';
 import { closeModels, gateOptions, makePublisher, openClassifier, openModels, openSource, qualityOptions, visitOptions } from './components.js';
 import { statsSnapshot } from './stats-snapshot.js';
 import { endLeftoverVisits, watchDegraded } from './state-watch.js';
+import { openWhenPresent } from './model-wait.js';
 
 /** Faces embedded per second at most: re-identification needs a few looks per person, not every frame. */
 const EMBEDDINGS_PER_SECOND = 10;
@@ -49,6 +50,8 @@ export interface AgentOptions {
   exitOnEof: boolean;
   /** Every event payload, e.g. printed to stdout. */
   onEvent?: (payload: EventPayload) => void;
+  /** The start waits for something missing (a model directory): what and until when. */
+  onWaiting?: (detail: string) => void;
 }
 
 export class Agent {
@@ -69,6 +72,7 @@ export class Agent {
   private gate: AudienceGate | null = null;
   private pipeline: Pipeline | null = null;
   private stopReason = 'shutdown';
+  private readonly startAbort = new AbortController();
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log;
@@ -87,12 +91,11 @@ export class Agent {
     const log = this.log;
     const step = this.lifecycle.step.bind(this.lifecycle);
     checkPreviewConfig(config);
-    if (!config.source.uri)
-      throw new Error('no source: set source.uri in the config or pass --source (a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
     try {
       const cv = await loadOpenCV();
       const modelLog: ModelLog = (m, level) => child(log, 'models')[level ?? 'info'](m);
-      const { detector, classifier, embedder } = await step('models', () => openModels(cv, config, modelLog), closeModels);
+      const wait = { config, signal: this.startAbort.signal, log: modelLog, onWait: this.opts.onWaiting };
+      const { detector, classifier, embedder } = await step('models', () => openWhenPresent(() => openModels(cv, config, modelLog), wait), closeModels);
       const opened = await step(
         'source',
         () =>
@@ -144,7 +147,8 @@ export class Agent {
         version: VERSION,
         model,
         startedAt: new Date().toISOString(),
-        ...(this.camera ? { camera: this.camera.state } : {}),
+        ...(this.opts.layers?.overridesRejected ? { overridesRejected: this.opts.layers.overridesRejected } : {}),
+        ...(this.camera ? { camera: this.camera.state, ...(this.camera.detail ? { cameraDetail: this.camera.detail } : {}) } : {}),
       };
       const publisher = makePublisher(config, url, this.device, birth, sink, publishLog);
       this.publisher = publisher;
@@ -283,6 +287,7 @@ export class Agent {
 
   /** Stops capture; the pipeline then ends open visits, and shutdown() flushes and closes the rest. */
   requestStop(): void {
+    this.startAbort.abort();
     this.pipeline?.stop();
     void this.source?.close();
   }
