@@ -53,8 +53,11 @@ export class RemoteConfigFeature implements Feature {
 
   onConfigSet(payload: Buffer): PatchResult {
     // Written before anything is applied: a failed write is a refusal, never a half-applied change.
+    // A dry run (config diff/apply asking first) is answered and nothing else.
     const result = commitPatch(evaluatePatch(this.layers, payload));
-    if (result.ok) {
+    if (result.dryRun) {
+      this.log.info(describeResult('config/set (dry run)', result));
+    } else if (result.ok) {
       this.log.info(describeResult('config/set', result));
       this.accept(result);
     } else {
