@@ -1,3 +1,4 @@
+import { CONFIG_VERSION } from '../../agent/config/migrations.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,8 +28,9 @@ import { aliasBombYaml } from '../helpers/hostile-yaml.js';
 
 const nowhere = '/nonexistent/percept.yaml';
 
-test('config/percept.yaml documents exactly the schema defaults', () => {
-  const file = parseYaml(readFileSync(join(PACKAGE_ROOT, 'config/percept.yaml'), 'utf8'), 'percept.yaml');
+test('config/percept.yaml documents exactly the schema defaults, and the current config version', () => {
+  const { version, ...file } = parseYaml(readFileSync(join(PACKAGE_ROOT, 'config/percept.yaml'), 'utf8'), 'percept.yaml') as Record<string, unknown>;
+  assert.equal(version, CONFIG_VERSION);
   assert.deepEqual(file, defaults());
 });
 
@@ -311,7 +313,7 @@ test('layers: defaults ← file ← overrides (persist) ← environment ← flag
   writeFileSync(join(dir, 'config-overrides.json'), '{not json');
   const corrupt = loadConfig({ file, env: {} });
   assert.equal(corrupt.config.detector.scoreThreshold, 0.6);
-  assert.match(corrupt.warnings[0]!, /ignoring .*config-overrides\.json/);
+  assert.match(corrupt.warnings[0]!, /stored config overrides refused \(.*JSON.*\); left in place \(.*config-overrides\.json\)/);
   writeFileSync(join(dir, 'config-overrides.json'), JSON.stringify({ detector: { scoreThreshold: 7 } }));
   assert.match(
     loadConfig({ file, env: {} }).warnings[0]!,
@@ -319,5 +321,6 @@ test('layers: defaults ← file ← overrides (persist) ← environment ← flag
     'a stored value this version refuses does not stop the start',
   );
   writeFileSync(file, 'detector:\n  scoreThreshold: 0.6\n');
-  assert.equal(loadConfig({ file, env: {} }).layers.overridesFile, null, 'persist off: no overrides file');
+  // persist is only the default of a patch's save: what was saved is read at every start.
+  assert.equal(loadConfig({ file, env: {} }).layers.overridesFile, join(dir, 'config-overrides.json'), 'persist off: saved overrides still read');
 });
