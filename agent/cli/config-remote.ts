@@ -2,16 +2,15 @@
 // merge patch with a requestId on {root}/config/set and its answer on {root}/config/result; the retained
 // effective config on {root}/config.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { MqttClient } from 'mqtt';
-import { ConfigError, parseYaml, validateConfig } from '../config/load.js';
+import { ConfigError } from '../config/load.js';
 import { redact, REDACTED } from '../lib/redact.js';
 import { changedPaths } from '../config/remote.js';
 import type { ConfigResultPayload } from '../contract/payloads.js';
 import { connect, firstMessage, NoAnswer, parseJson, resolveTarget, type RemoteArgs, type Target } from './remote-device.js';
 import { patchFromPairs, valueAt } from './config-typing.js';
-import { EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_CONFIG, EXIT_REFUSED } from './exit-codes.js';
 
 type Print = (line: string) => void;
 const out: Print = (l) => {

@@ -18,15 +18,14 @@ export function takeRequestFields(body: Record<string, unknown>, persist: boolea
     if (typeof id !== 'string' || id.length > 128) return { error: { path: 'requestId', message: 'must be a string of at most 128 characters' }, requestId };
     requestId = id;
   }
-  const flag = (name: 'save' | 'dryRun', fallback: boolean, meaning: string): boolean | ConfigIssue => {
-    if (!Object.hasOwn(body, name)) return fallback;
-    const v = body[name];
-    delete body[name];
-    return typeof v === 'boolean' ? v : { path: name, message: `must be ${meaning}` };
-  };
-  const save = flag('save', persist, 'true (keep across restarts) or false (until the next restart)');
+  const { save: saveRaw, dryRun: dryRunRaw } = body;
+  delete body.save;
+  delete body.dryRun;
+  const flag = (name: string, v: unknown, fallback: boolean, meaning: string): boolean | ConfigIssue =>
+    v === undefined ? fallback : typeof v === 'boolean' ? v : { path: name, message: `must be ${meaning}` };
+  const save = flag('save', saveRaw, persist, 'true (keep across restarts) or false (until the next restart)');
   if (typeof save !== 'boolean') return { error: save, requestId };
-  const dryRun = flag('dryRun', false, 'true (only check the patch) or false');
+  const dryRun = flag('dryRun', dryRunRaw, false, 'true (only check the patch) or false');
   if (typeof dryRun !== 'boolean') return { error: dryRun, requestId };
   return { requestId, save, dryRun };
 }

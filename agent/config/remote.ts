@@ -220,7 +220,10 @@ export function commitPatch(result: PatchResult, write: (file: string, overrides
   if (!result.save) return { ...result, saved: false };
   if (!file) {
     if (layers.overridesRejected)
-      return refused([{ path: 'save', message: `not saved: ${layers.overridesRejected}; send with "save": false to apply until the next restart` }], result.requestId);
+      return refused(
+        [{ path: 'save', message: `not saved: ${layers.overridesRejected}; send with "save": false to apply until the next restart` }],
+        result.requestId,
+      );
     return { ...result, saved: false };
   }
   try {

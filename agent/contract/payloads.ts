@@ -81,7 +81,9 @@ export const OnlineStatusSchema = Type.Object(
     cameraDetail: Type.Optional(Type.String()),
     degraded: Type.Optional(Type.String({ description: 'Why the agent runs degraded (e.g. the state directory is full); absent when healthy.' })),
     overridesRejected: Type.Optional(
-      Type.String({ description: 'The stored config overrides were refused at start (invalid, or from a newer version): why, and the file they were kept aside as.' }),
+      Type.String({
+        description: 'The stored config overrides were refused at start (invalid, or from a newer version): why, and the file they were kept aside as.',
+      }),
     ),
   },
   { additionalProperties: false },

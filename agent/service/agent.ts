@@ -30,7 +30,7 @@ import { buildFeatures } from '../features/index.js';
 import { Pipeline } from './pipeline.js';
 import { PipelineStats } from './stats.js';
 import { Lifecycle } from './lifecycle.js';
-import { closeModels, gateOptions, makePublisher, openClassifier, openModels, openSource, qualityOptions, visitOptions } from './components.js';
+import { birthStatus, closeModels, gateOptions, makePublisher, openClassifier, openModels, openSource, qualityOptions, visitOptions } from './components.js';
 import { statsSnapshot } from './stats-snapshot.js';
 import { endLeftoverVisits, watchDegraded } from './state-watch.js';
 import { openWhenPresent } from './model-wait.js';
@@ -50,7 +50,7 @@ export interface AgentOptions {
   exitOnEof: boolean;
   /** Every event payload, e.g. printed to stdout. */
   onEvent?: (payload: EventPayload) => void;
-  /** The start waits for something missing (a model directory): what and until when. */
+  /** The start waits for a missing model directory: what, and the next try. */
   onWaiting?: (detail: string) => void;
 }
 
@@ -142,14 +142,7 @@ export class Agent {
         publishLog.info(`embedded MQTT broker listening on ${url} (subscribe to ${config.mqtt.prefix}/${this.device}/#)`);
       }
       const model = classifier.name;
-      const birth = {
-        state: 'online' as const,
-        version: VERSION,
-        model,
-        startedAt: new Date().toISOString(),
-        ...(this.opts.layers?.overridesRejected ? { overridesRejected: this.opts.layers.overridesRejected } : {}),
-        ...(this.camera ? { camera: this.camera.state, ...(this.camera.detail ? { cameraDetail: this.camera.detail } : {}) } : {}),
-      };
+      const birth = birthStatus(VERSION, model, this.camera, this.opts.layers?.overridesRejected);
       const publisher = makePublisher(config, url, this.device, birth, sink, publishLog);
       this.publisher = publisher;
       sink.attach(publisher);

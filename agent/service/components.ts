@@ -20,7 +20,7 @@ import type { QualityOptions } from '../track/quality.js';
 import type { GateOptions } from '../track/audience-gate.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
 import type { DeliveryQueue } from '../publish/outbox.js';
-import type { StatusPayload } from '../contract/payloads.js';
+import type { OnlineStatus, StatusPayload } from '../contract/payloads.js';
 import type { Logger } from '../lib/logging.js';
 
 /** `c.visit` and `c.fusion` are the live sections themselves (not copies), so hot changes show through. */
@@ -204,6 +204,18 @@ export async function openSource(
   if (uri) log.info(`source ${uri} (${kind}; reconnects on failure)`);
   else log.warn(camera.detail);
   return { source: camera, camera };
+}
+
+/** The retained online status at start: what the camera is doing and why, and stored overrides refused. */
+export function birthStatus(version: string, model: string, camera: ResilientSource | null, overridesRejected?: string): OnlineStatus {
+  return {
+    state: 'online',
+    version,
+    model,
+    startedAt: new Date().toISOString(),
+    ...(overridesRejected ? { overridesRejected } : {}),
+    ...(camera ? { camera: camera.state, ...(camera.detail ? { cameraDetail: camera.detail } : {}) } : {}),
+  };
 }
 
 export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, queue: DeliveryQueue, log: Logger): MqttPublisher {

@@ -45,7 +45,11 @@ const statuses = () => seen.filter((m) => m.topic === `percept/${device}/status`
 async function startAgent(): Promise<void> {
   const before = seen.filter((m) => m.topic === `percept/${device}/config`).length;
   agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', device, '--state-dir', stateDir]);
-  await until(() => (seen.filter((m) => m.topic === `percept/${device}/config`).length > before ? true : undefined), 120_000, 'the agent to publish its config');
+  await until(
+    () => (seen.filter((m) => m.topic === `percept/${device}/config`).length > before ? true : undefined),
+    120_000,
+    'the agent to publish its config',
+  );
 }
 
 async function stopAgent(): Promise<void> {
@@ -161,7 +165,11 @@ test('overrides from a newer release: kept aside, said in the log and status, no
   writeFileSync(file, newer);
   await startAgent();
   await agent!.waitFor(/stored config overrides refused \(version: written by a newer percept .*kept as .*config-overrides\.json\.rejected-/);
-  const status = await until(() => [...statuses()].reverse().find((s) => s.state === 'online' && s.overridesRejected), 30_000, 'status naming the refused overrides');
+  const status = await until(
+    () => [...statuses()].reverse().find((s) => s.state === 'online' && s.overridesRejected),
+    30_000,
+    'status naming the refused overrides',
+  );
   assert.match(String(status.overridesRejected), /newer percept/);
   const aside = readdirSync(stateDir).filter((f) => f.startsWith('config-overrides.json.rejected-'));
   assert.equal(aside.length, 1);

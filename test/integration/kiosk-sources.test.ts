@@ -37,7 +37,8 @@ async function until<T>(get: () => T | undefined, ms: number, what: string): Pro
   }
 }
 
-const on = (device: string, sub: string) => seen.filter((m) => m.topic === `percept/${device}/${sub}`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
+const on = (device: string, sub: string) =>
+  seen.filter((m) => m.topic === `percept/${device}/${sub}`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
 
 function start(device: string, args: string[], env: NodeJS.ProcessEnv = {}): Running {
   const r = startPercept(['run', '--mqtt-url', broker.url, '--device-id', device, '--state-dir', join(work, `state-${device}`), ...args], { ...FAST, ...env });

@@ -93,7 +93,9 @@ test('overrides from a newer release or that do not validate: rejected, kept asi
 });
 
 test('a refused overrides file that could not be moved aside: patches are not saved over it', () => {
-  const r = commitPatch(evaluatePatch(layers({ overridesRejected: 'stored config overrides refused (x); could not be moved aside (EACCES)' }), '{"detector":{"minFacePx":27}}'));
+  const r = commitPatch(
+    evaluatePatch(layers({ overridesRejected: 'stored config overrides refused (x); could not be moved aside (EACCES)' }), '{"detector":{"minFacePx":27}}'),
+  );
   assert.equal(r.ok, false);
   assert.match(r.errors[0]!.message, /not saved: .*could not be moved aside/);
   const unsaved = commitPatch(evaluatePatch(layers({ overridesRejected: 'x' }), '{"save":false,"detector":{"minFacePx":27}}'));
@@ -139,6 +141,7 @@ test('a live source that never delivered is "waiting" with its reason and growin
   const states: [CameraState, string][] = [];
   let tries = 0;
   const failing: FrameSource = {
+    uri: '/dev/v4l/by-id/x',
     open: async () => {
       tries++;
       throw new Error('source /dev/v4l/by-id/x: no such device');
@@ -146,7 +149,12 @@ test('a live source that never delivered is "waiting" with its reason and growin
     frames: async function* () {},
     close: async () => undefined,
   };
-  const cam = new ResilientSource('/dev/v4l/by-id/x', () => failing, { reconnectMinMs: 10, reconnectMaxMs: 400, frozenMs: 1000 }, (s, d) => states.push([s, d]));
+  const cam = new ResilientSource(
+    '/dev/v4l/by-id/x',
+    () => failing,
+    { reconnectMinMs: 10, reconnectMaxMs: 400, frozenMs: 1000 },
+    (s, d) => states.push([s, d]),
+  );
   const it = cam.frames()[Symbol.asyncIterator]();
   void it.next();
   while (tries < 6) await new Promise((r) => setTimeout(r, 20));

@@ -80,6 +80,7 @@ test('tuning keys: hot ones applied now, others after a restart; null goes back 
       errors: [],
       applied: ['detector.scoreThreshold', 'tracker.minHits'],
       restartRequired: ['mqtt.statsIntervalS'],
+      save: true,
       next: undefined,
       layers: undefined,
     },
