@@ -192,7 +192,11 @@ for (const [name, uri, expect] of [
   // Never delivered: "waiting"; delivered, then failed: "lost".
   ['fails to open', 'gst:nosuchelement ! appsink', /camera .* waiting: .*; waiting \(next try in [\d.]+ s, attempt 3\)/],
   ['ends', 'gst:videotestsrc num-buffers=5 ! videoconvert ! appsink', /lost: the stream ended; reconnecting \(next try in [\d.]+ s, attempt 3\)/],
-  ['freezes', 'gst:videotestsrc is-live=true ! identity sleep-time=3000000 ! videoconvert ! appsink', /(lost|waiting): no frame for 800 ms \(frozen\); (reconnecting|waiting)/],
+  [
+    'freezes',
+    'gst:videotestsrc is-live=true ! identity sleep-time=3000000 ! videoconvert ! appsink',
+    /(lost|waiting): no frame for 800 ms \(frozen\); (reconnecting|waiting)/,
+  ],
 ] as const) {
   test(`a camera that ${name}: reconnect with backoff, attempts counted, the process stays up`, async () => {
     const agent = startPercept(['run', '--source', uri, '--state-dir', join(work, `cam-${name.replace(/ /g, '-')}`)], {
