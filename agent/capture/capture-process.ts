@@ -2,6 +2,7 @@
 // It is a child process, not a worker thread, because OpenCV's open and read can block forever in native
 // code (a GStreamer pipeline that never prerolls waits on a condition variable): a worker thread stuck
 // there cannot be terminated, and Node then hangs in process.exit() joining it; a process can be killed.
+import { realpathSync } from 'node:fs';
 import { loadOpenCV, type Mat } from './opencv.js';
 import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
 
@@ -26,13 +27,20 @@ function frameReply(mat: Mat | null): CaptureReply {
   return { op: 'frame', data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), rows: bgr.rows, cols: bgr.cols };
 }
 
+/** /dev/videoN by index; a stable name (/dev/v4l/by-id/…, a udev symlink) resolved to its /dev/videoN first. */
+function openV4l2(path: string): Capture {
+  const real = realpathSync(path);
+  const n = /^\/dev\/video(\d+)$/.exec(real);
+  return n ? new cv.VideoCapture(Number(n[1]), cv.CAP_V4L2) : new cv.VideoCapture(real, cv.CAP_V4L2);
+}
+
 function handle(req: CaptureRequest): CaptureReply {
   switch (req.op) {
     case 'open': {
       const target = req.uri;
       try {
         if (req.kind === 'gstreamer') capture = new cv.VideoCapture(target.slice(4), cv.CAP_GSTREAMER);
-        else if (req.kind === 'v4l2') capture = new cv.VideoCapture(Number(target.slice('/dev/video'.length)), cv.CAP_V4L2);
+        else if (req.kind === 'v4l2') capture = openV4l2(target);
         else capture = new cv.VideoCapture(target, cv.CAP_FFMPEG);
       } catch (err) {
         // opencv4nodejs throws a plain string here.
@@ -45,6 +53,9 @@ function handle(req: CaptureRequest): CaptureReply {
       return frameReply(capture.read());
     case 'rewind':
       capture?.set(cv.CAP_PROP_POS_FRAMES, 0);
+      return { op: 'done' };
+    case 'seek':
+      capture?.set(cv.CAP_PROP_POS_FRAMES, req.frame);
       return { op: 'done' };
     case 'imread': {
       let mat: Mat | null;

@@ -3,6 +3,7 @@ export type CaptureRequest =
   | { op: 'open'; uri: string; kind: 'file' | 'v4l2' | 'stream' | 'gstreamer' | 'images' }
   | { op: 'read' }
   | { op: 'rewind' }
+  | { op: 'seek'; frame: number }
   | { op: 'imread'; path: string }
   | { op: 'close' };
 

@@ -21,7 +21,9 @@ export type SourceKind = 'file' | 'v4l2' | 'stream' | 'gstreamer' | 'images';
 
 export function sourceKind(uri: string): SourceKind {
   if (uri.startsWith('gst:')) return 'gstreamer';
-  if (/^\/dev\/video\d+$/.test(uri)) return 'v4l2';
+  // Any device path is a live V4L2 source: /dev/videoN, and the stable names installers use
+  // (/dev/v4l/by-id/…, /dev/v4l/by-path/…, udev symlinks). Only /dev/shm holds ordinary files.
+  if (uri.startsWith('/dev/') && !uri.startsWith('/dev/shm/')) return 'v4l2';
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) return 'stream';
   if (existsSync(uri) && statSync(uri).isDirectory()) return 'images';
   return 'file';
@@ -48,6 +50,8 @@ const IMAGE_EXT = new Set(['.jpg', '.jpeg', '.png', '.bmp', '.webp', '.tif', '.t
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export const DEFAULT_OPEN_TIMEOUT_MS = 15_000;
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
+/** A file's capture process restarted this many times in a row without a frame in between: the source fails. */
+const MAX_FILE_RESTARTS = 3;
 
 /**
  * OpenCV's VideoCapture (and image decoding) runs in a capture process (capture-client.ts): open and read
@@ -88,6 +92,14 @@ export class OpenCvSource implements FrameSource {
     if (this.kind === 'file' && !existsSync(this.uri)) {
       throw new SourceError(this.uri, 'no such file (a source is a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
     }
+    // Checked here, not left to OpenCV, so the reason is a plain "no such device" (unplugged, not yet
+    // enumerated by udev) rather than a backend warning.
+    if (this.kind === 'v4l2' && !existsSync(this.uri)) throw new SourceError(this.uri, 'no such device');
+    await this.start();
+  }
+
+  /** A new capture process with the source opened in it. */
+  private async start(): Promise<void> {
     const client = new CaptureClient();
     this.client = client;
     let r: CaptureReply;
@@ -172,8 +184,23 @@ export class OpenCvSource implements FrameSource {
       return p;
     };
     let next = read();
+    let restarts = 0;
     while (!this.closed) {
-      const mat = await next;
+      let mat: Mat | null;
+      try {
+        mat = await next;
+      } catch (err) {
+        // A file has no reconnect loop around it: its capture process dying (SIGKILL, the OOM killer, a
+        // read past its deadline) is restarted here and the file continues where it was. Only a process
+        // that keeps dying without a frame ends the source, with the error (never a silent end).
+        if (!isFile || this.closed || ++restarts > MAX_FILE_RESTARTS) throw err;
+        this.opts.warn?.(`${(err as Error).message}; restarting the capture process at frame ${inPass} (restart ${restarts})`);
+        await this.client?.close();
+        await this.start();
+        if (inPass) await this.client!.request({ op: 'seek', frame: inPass }, this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS, 'seeking');
+        next = read();
+        continue;
+      }
       if (this.closed) return;
       if (!mat) {
         if (isFile && this.opts.loop && inPass > 0) {
@@ -185,6 +212,7 @@ export class OpenCvSource implements FrameSource {
         }
         return;
       }
+      restarts = 0;
       next = read();
       // Files carry their own clock (frame index / fps), so tracking behaves the same however fast frames
       // are processed; live sources are stamped on arrival.

@@ -1,11 +1,17 @@
 // Live sources (cameras, streams, pipelines) fail in the field: the device is unplugged, the RTSP server
 // drops, a stream freezes. This wrapper reopens them with exponential backoff and jitter, treats "no
 // frame for frozenMs" as a failure, pauses (releasing the camera) outside opening hours, and never ends
-// by itself: the process never exits because of its camera.
+// by itself: the process never exits because of its camera. A source that has not delivered yet (a
+// device not plugged in, a pipeline whose file is not there, no source.uri at all) is 'waiting'; one that
+// delivered and failed is 'lost'; the detail says why and when the next try is.
 import type { Frame, FrameSource } from './frame.js';
 import { backoffDelay } from '../lib/backoff.js';
 
-export type CameraState = 'connecting' | 'ok' | 'lost' | 'paused';
+export type CameraState = 'connecting' | 'ok' | 'waiting' | 'lost' | 'paused';
+
+/** cameraDetail when no source is configured: what to set, and where. */
+export const NO_SOURCE_DETAIL =
+  'no source configured: set source.uri in /etc/percept/percept.yaml (a video file, /dev/videoN, /dev/v4l/by-id/…, rtsp://…, gst:<pipeline>) or pass --source, then systemctl restart percept';
 
 export interface ResilienceOptions {
   reconnectMinMs: number;
@@ -19,6 +25,9 @@ export class ResilientSource implements FrameSource {
   state: CameraState = 'connecting';
   reconnects = 0;
   lastError = '';
+  /** Why the camera is in its state (the status message's cameraDetail); empty when ok. */
+  detail = '';
+  private everDelivered = false;
   private closed = false;
   private paused = false;
   private current: FrameSource | null = null;
@@ -29,11 +38,17 @@ export class ResilientSource implements FrameSource {
     private readonly make: () => FrameSource,
     private readonly opts: ResilienceOptions,
     private readonly onState: (state: CameraState, detail: string) => void = () => undefined,
-  ) {}
+  ) {
+    if (!uri) {
+      this.state = 'waiting';
+      this.detail = NO_SOURCE_DETAIL;
+    }
+  }
 
   private set(state: CameraState, detail = ''): void {
-    if (state === this.state && state !== 'lost') return;
+    if (state === this.state && detail === this.detail) return;
     this.state = state;
+    this.detail = detail;
     this.onState(state, detail);
   }
 
@@ -59,6 +74,12 @@ export class ResilientSource implements FrameSource {
     while (!this.closed) {
       if (this.paused) {
         this.set('paused');
+        await this.sleep(3_600_000);
+        continue;
+      }
+      if (!this.uri) {
+        // Nothing to open until the config names a source (a restart): wait, healthy and saying so.
+        this.set('waiting', NO_SOURCE_DETAIL);
         await this.sleep(3_600_000);
         continue;
       }
@@ -92,6 +113,7 @@ export class ResilientSource implements FrameSource {
           }
           if (first) {
             this.set('ok');
+            this.everDelivered = true;
             first = false;
             upSince = Date.now();
           }
@@ -110,7 +132,9 @@ export class ResilientSource implements FrameSource {
       this.reconnects++;
       this.lastError = failure;
       const delay = backoffDelay(attempt, this.opts.reconnectMinMs, Math.max(this.opts.reconnectMinMs, this.opts.reconnectMaxMs));
-      this.set('lost', `${failure}; reconnecting in ${delay} ms (attempt ${attempt})`);
+      const next = `next try in ${Math.round(delay / 100) / 10} s, attempt ${attempt}`;
+      if (this.everDelivered) this.set('lost', `${failure}; reconnecting (${next})`);
+      else this.set('waiting', `${failure}; waiting (${next})`);
       await this.sleep(delay);
     }
   }
@@ -127,7 +151,7 @@ export class ResilientSource implements FrameSource {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.set('connecting');
+    this.set(this.uri ? 'connecting' : 'waiting', this.uri ? '' : NO_SOURCE_DETAIL);
     this.wake?.();
   }
 

@@ -13,8 +13,11 @@ export function configValidate(file: string | undefined): number {
   try {
     // The file alone, with the checks `percept run` makes (a source, files that must exist): environment
     // overrides and stored remote overrides are not part of what is being checked.
-    loadConfig({ file, env: {}, forRun: true, readOverrides: false });
-    process.stdout.write(`${file}: valid\n`);
+    const { warnings } = loadConfig({ file, env: {}, forRun: true, readOverrides: false });
+    // What the agent starts without and waits for (no source yet, a model volume not mounted) is valid
+    // but said, so a file shipped without a source does not pass unnoticed.
+    for (const w of warnings) process.stderr.write(`${file}: warning: ${w}\n`);
+    process.stdout.write(`${file}: valid${warnings.length ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}\n`);
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
@@ -39,7 +42,7 @@ export function printWithLayers(loaded: LoadedConfig): string {
   const { fileName, overridesFile } = loaded.layers;
   const header = [
     '# effective configuration; secrets redacted. Each value says where it comes from:',
-    `#   default < file (${fileName ?? 'none'}) < overrides (${overridesFile ?? 'none: remoteConfig.persist is off'}) < environment (PERCEPT_*) < flags`,
+    `#   default < file (${fileName ?? 'none'}) < overrides (${overridesFile ?? 'none'}) < environment (PERCEPT_*) < flags`,
   ];
   return `${header.join('\n')}\n${doc.toString()}`;
 }

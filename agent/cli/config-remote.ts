@@ -1,17 +1,16 @@
-// percept config set KEY=VALUE… | get [KEY] | diff FILE — against a running device over MQTT: a typed
+// percept config set KEY=VALUE… | get [KEY] (diff and apply: config-apply.ts) — against a running device over MQTT: a typed
 // merge patch with a requestId on {root}/config/set and its answer on {root}/config/result; the retained
 // effective config on {root}/config.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, existsSync } from 'node:fs';
 import { stringify } from 'yaml';
 import type { MqttClient } from 'mqtt';
-import { ConfigError, parseYaml, validateConfig } from '../config/load.js';
+import { ConfigError } from '../config/load.js';
 import { redact, REDACTED } from '../lib/redact.js';
 import { changedPaths } from '../config/remote.js';
 import type { ConfigResultPayload } from '../contract/payloads.js';
 import { connect, firstMessage, NoAnswer, parseJson, resolveTarget, type RemoteArgs, type Target } from './remote-device.js';
 import { patchFromPairs, valueAt } from './config-typing.js';
-import { EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_CONFIG, EXIT_REFUSED } from './exit-codes.js';
 
 type Print = (line: string) => void;
 const out: Print = (l) => {
@@ -44,7 +43,7 @@ export async function withDevice(a: RemoteArgs, body: (client: MqttClient, t: Ta
 }
 
 /** The device's retained effective config (secrets redacted by the device). */
-async function effectiveConfig(client: MqttClient, t: Target, timeoutS: number): Promise<Record<string, unknown>> {
+export async function effectiveConfig(client: MqttClient, t: Target, timeoutS: number): Promise<Record<string, unknown>> {
   const got = firstMessage(
     client,
     t.topics.config,
@@ -68,10 +67,31 @@ export function describeResult(r: ConfigResultPayload, print: Print = out, print
   if (!r.applied.length && !r.restartRequired.length) print('accepted: nothing changed (the device already had these values)');
   if (r.applied.length) print(`applied now: ${r.applied.join(', ')}`);
   if (r.restartRequired.length) print(`needs a restart to take effect: ${r.restartRequired.join(', ')} (e.g. systemctl restart percept)`);
+  if (r.saved === true) print('saved: kept across restarts (config-overrides.json in the state directory)');
+  else if (r.saved === false) print('not saved: lasts until the next restart of the agent');
   return 0;
 }
 
-export async function configSet(pairs: string[], a: RemoteArgs): Promise<number> {
+/** Sends one patch with a new requestId and waits for its config/result. */
+export async function request(client: MqttClient, t: Target, patch: Record<string, unknown>, timeoutS: number): Promise<ConfigResultPayload> {
+  const requestId = randomUUID();
+  const answer = firstMessage(
+    client,
+    t.topics.configResult,
+    timeoutS * 1000,
+    (p) => {
+      const r = parseJson(p) as ConfigResultPayload | undefined;
+      return r && r.requestId === requestId ? r : undefined;
+    },
+    `answer from device "${t.device}" on ${t.topics.configResult} (is the agent running, with remoteConfig.enabled, and this --device-id?)`,
+  );
+  // Subscribed before publishing, so the answer cannot slip past.
+  await client.subscribeAsync(t.topics.configResult, { qos: 1 });
+  await client.publishAsync(t.topics.configSet, JSON.stringify({ ...patch, requestId }), { qos: 1 });
+  return answer;
+}
+
+export async function configSet(pairs: string[], a: RemoteArgs & { save?: boolean }): Promise<number> {
   const { patch, errors } = patchFromPairs(pairs);
   if (!pairs.length) errors.push({ path: '', message: 'name at least one KEY=VALUE, e.g. percept config set detector.minFacePx=32' });
   if (errors.length) {
@@ -79,23 +99,8 @@ export async function configSet(pairs: string[], a: RemoteArgs): Promise<number>
     for (const e of errors) err(`  ${e.path || '(root)'}: ${e.message}`);
     return EXIT_REFUSED;
   }
-  return withDevice(a, async (client, t) => {
-    const requestId = randomUUID();
-    const answer = firstMessage(
-      client,
-      t.topics.configResult,
-      a.timeout * 1000,
-      (p) => {
-        const r = parseJson(p) as ConfigResultPayload | undefined;
-        return r && r.requestId === requestId ? r : undefined;
-      },
-      `answer from device "${t.device}" on ${t.topics.configResult} (is the agent running, with remoteConfig.enabled, and this --device-id?)`,
-    );
-    // Subscribed before publishing, so the answer cannot slip past.
-    await client.subscribeAsync(t.topics.configResult, { qos: 1 });
-    await client.publishAsync(t.topics.configSet, JSON.stringify({ ...patch, requestId }), { qos: 1 });
-    return describeResult(await answer);
-  });
+  // Saved unless --no-save: tuning done on site must survive a restart.
+  return withDevice(a, async (client, t) => describeResult(await request(client, t, { ...patch, save: a.save !== false }, a.timeout)));
 }
 
 export function formatValue(v: unknown): string {
@@ -129,25 +134,4 @@ export function diffLines(device: unknown, wantedRaw: unknown): string[] {
   return changedPaths(device, wanted)
     .filter((p) => !secret(p))
     .map((p) => `${p}: ${show(valueAt(device, p.split('.')))} → ${show(valueAt(wanted, p.split('.')))}`);
-}
-
-export async function configDiff(file: string | undefined, a: RemoteArgs): Promise<number> {
-  if (!file || !existsSync(file)) {
-    err(`percept config diff: name an existing YAML file, e.g. percept config diff /etc/percept/percept.yaml${file ? ` (${file} not found)` : ''}`);
-    return EXIT_USAGE;
-  }
-  let wanted;
-  try {
-    wanted = validateConfig(parseYaml(readFileSync(file, 'utf8'), file), file);
-  } catch (e) {
-    if (!(e instanceof ConfigError)) throw e;
-    err(e.message);
-    return EXIT_CONFIG;
-  }
-  return withDevice(a, async (client, t) => {
-    const lines = diffLines(await effectiveConfig(client, t, a.timeout), wanted);
-    out(lines.length ? `${file} would change on device "${t.device}":` : `${file} would change nothing on device "${t.device}"`);
-    for (const l of lines) out(`  ${l}`);
-    return 0;
-  });
 }

@@ -12,6 +12,7 @@ import { secretCommand } from './secret.js';
 const run = () => import('./run.js');
 const configLocal = () => import('./config-commands.js');
 const configRemote = () => import('./config-remote.js');
+const configApply = () => import('./config-apply.js');
 const models = () => import('./models-commands.js');
 
 // Node opens its inspector (127.0.0.1:9229, code execution for any local user) on SIGUSR1 unless a listener
@@ -71,9 +72,11 @@ function configCommands(y: Argv, setCode: (c: number) => void) {
           })
           .example('$0 config set detector.minFacePx=32 classifier.minSharpness=15', "tune this host's agent")
           .example('$0 config set --device-id kiosk-3 --mqtt-url mqtt://broker.lan log.level=debug', 'another device')
-          .example('$0 config set log.namespaces=\'{"detect":"debug"}\'', 'a map as JSON'),
+          .example('$0 config set log.namespaces=\'{"detect":"debug"}\'', 'a map as JSON')
+          .option('save', { type: 'boolean', default: true, describe: 'Keep the change across restarts (--no-save: until the next restart)' })
+          .example('$0 config set --no-save log.level=debug', 'until the next restart'),
       async (a) => {
-        setCode(await (await configRemote()).configSet(a.pairs ?? [], args(a)));
+        setCode(await (await configRemote()).configSet(a.pairs ?? [], { ...args(a), save: a.save }));
       },
     )
     .command(
@@ -96,10 +99,22 @@ function configCommands(y: Argv, setCode: (c: number) => void) {
           .positional('file', { type: 'string', describe: 'YAML file' })
           .example('$0 config diff site.yaml --device-id kiosk-3', 'before copying site.yaml over'),
       async (a) => {
-        setCode(await (await configRemote()).configDiff(a.file, args(a)));
+        setCode(await (await configApply()).configDiff(a.file, args(a)));
       },
     )
-    .demandCommand(1, 'Name a config command: validate, print, set, get or diff.');
+    .command(
+      'apply <file>',
+      'Push the keys a YAML site file sets to a running device: shows the diff, applies it whole or not at all (exit 0 applied, 1 refused, 69 no answer)',
+      (b) =>
+        remote(b)
+          .positional('file', { type: 'string', describe: 'YAML file' })
+          .option('save', { type: 'boolean', default: true, describe: 'Keep the change across restarts (--no-save: until the next restart)' })
+          .example('$0 config apply site.yaml --device-id kiosk-3', 'tune a device from a site file'),
+      async (a) => {
+        setCode(await (await configApply()).configApply(a.file, { ...args(a), save: a.save }));
+      },
+    )
+    .demandCommand(1, 'Name a config command: validate, print, set, get, diff or apply.');
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -138,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
         code = await (await import('./bench.js')).benchCommand(a);
       },
     )
-    .command('config', 'validate FILE | print | set KEY=VALUE… | get [KEY] | diff FILE', (y) =>
+    .command('config', 'validate FILE | print | set KEY=VALUE… | get [KEY] | diff FILE | apply FILE', (y) =>
       configCommands(y, setCode)
         .example('$0 config validate /etc/percept/percept.yaml', 'check a file before restarting')
         .example('$0 config set detector.minFacePx=32', 'tune the running agent'),

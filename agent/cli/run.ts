@@ -9,6 +9,7 @@ import { EXIT_FORCED, exitCodeFor } from './exit-codes.js';
 import { envWarnings } from '../config/env-check.js';
 import { Heartbeat, SdNotifier } from '../service/systemd-notify.js';
 import { inferenceFaults } from '../inference/worker-session.js';
+import { StartAborted } from '../service/model-wait.js';
 
 export interface RunArgs {
   config?: string;
@@ -55,7 +56,7 @@ export function loadOrReport(file: string | undefined, overrides: Record<string,
   try {
     // The same checks as `percept config validate`, plus a source: every value that would fail later is
     // refused now with its key (exit 78, which systemd does not restart), never an exit 1 mid-run.
-    return loadConfig({ file, overrides, systemFile, forRun: true });
+    return loadConfig({ file, overrides, systemFile, forRun: true, setAsideRejected: true });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`percept: ${err.message}\npercept: refusing to start; fix the keys above ("percept config validate FILE" checks a file).\n`);
@@ -69,7 +70,23 @@ export async function runAgent(
 ): Promise<number> {
   const log = createLogger(config.log);
   for (const w of opts.warnings ?? []) child(log, 'config').warn(w);
-  const agent = new Agent({ config, log, exitOnEof: opts.exitOnEof, configFile: opts.configFile ?? null, layers: opts.layers ?? null, onEvent: opts.onEvent });
+  // While the start waits for a model directory, systemd hears that it is up and waiting (not a start
+  // timeout, not a watchdog stall): the wait has its own growing delays.
+  let waitPing: NodeJS.Timeout | undefined;
+  const onWaiting = (detail: string) => {
+    notify.send('READY=1');
+    notify.send(`STATUS=${detail}`);
+    if (notify.watchdogMs && !waitPing) waitPing = setInterval(() => notify.send('WATCHDOG=1'), Math.max(100, notify.watchdogMs / 2));
+  };
+  const agent = new Agent({
+    config,
+    log,
+    exitOnEof: opts.exitOnEof,
+    configFile: opts.configFile ?? null,
+    layers: opts.layers ?? null,
+    onEvent: opts.onEvent,
+    onWaiting,
+  });
   // Handlers go in before start-up, so a stop during it (models loading, broker unreachable) is clean too.
   let signals = 0;
   let grace: NodeJS.Timeout | undefined;
@@ -113,15 +130,19 @@ export async function runAgent(
   const ignored = (sig: NodeJS.Signals) => log.warn(`${sig} ignored (${IGNORED_SIGNALS[sig as keyof typeof IGNORED_SIGNALS]})`);
   for (const sig of Object.keys(IGNORED_SIGNALS) as NodeJS.Signals[]) process.on(sig, ignored);
   const notify = new SdNotifier();
+  let failed: unknown = null;
   const statusTimer = setInterval(() => notify.send(`STATUS=${agent.statusLine()}`), 10_000);
   statusTimer.unref();
   try {
     try {
       await agent.start();
     } catch (err) {
+      if (err instanceof StartAborted) return 0;
       log.error((err as Error).message);
       await new Promise((r) => setTimeout(r, 50)); // let winston flush
       return exitCodeFor(err);
+    } finally {
+      clearInterval(waitPing);
     }
     // The watchdog follows the pipeline: no frame processed for a whole period while the camera is
     // supposed to deliver (not lost, not paused) means a stall, and a blocked event loop sends nothing.
@@ -136,9 +157,12 @@ export async function runAgent(
     notify.send(`STATUS=${agent.statusLine()}`);
     try {
       if (!signals) await agent.run();
+    } catch (err) {
+      // Open visits are ended and events flushed by the shutdown below; the exit code says it failed.
+      failed = err;
     } finally {
       notify.send('STOPPING=1');
-      await agent.shutdown('shutdown');
+      await agent.shutdown(failed ? 'capture-failed' : 'shutdown');
     }
   } finally {
     clearInterval(statusTimer);
@@ -159,15 +183,17 @@ export async function runAgent(
   // whose read hangs would hold process exit for ever.
   const end = Date.now() + Math.max(0, SHUTDOWN_GRACE_MS - 1000 - (stopAskedAt ? performance.now() - stopAskedAt : 0));
   while (inferenceFaults.loading && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
-  if (inferenceFaults.stuck || inferenceFaults.loading) exitPastStuckWorkers(0);
+  // A capture failure is never a 0: Restart=on-failure must act on it.
+  const code = failed ? exitCodeFor(failed) : 0;
+  if (inferenceFaults.stuck || inferenceFaults.loading) exitPastStuckWorkers(code);
   // Everything is stopped and flushed: the process should end as the event loop drains. Should a handle
   // outlive the stop (a socket a broker restart left half-closed was seen once in CI), name it and exit
   // anyway rather than hang until the grace turns a clean stop into a forced one.
   setTimeout(() => {
     log.warn(`still open 2 s after a clean stop: ${process.getActiveResourcesInfo().join(', ')}; exiting`);
-    process.exit(0);
+    process.exit(code);
   }, 2000).unref();
-  return 0;
+  return code;
 }
 
 /**

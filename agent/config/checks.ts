@@ -127,8 +127,38 @@ function mustBe(path: string, file: string, kind: 'file' | 'directory'): ConfigI
   }
 }
 
-/** Run-time checks: what `percept run` needs to exist before it starts. */
-export function runIssues(c: Config): ConfigIssue[] {
+/**
+ * Run-time checks: what `percept run` needs to exist before it starts. With `waitable`, what the agent
+ * waits for instead of refusing to start (no source yet; a model directory not there yet, e.g. a volume
+ * mounted late) is left out: waitIssues() lists those.
+ */
+export function runIssues(c: Config, opts: { waitable?: boolean } = {}): ConfigIssue[] {
+  const all = allRunIssues(c);
+  if (!opts.waitable) return all;
+  const wait = new Set(waitIssues(c).map((i) => i.path));
+  return all.filter((i) => !wait.has(i.path));
+}
+
+/** What `percept run` starts without and waits for: a missing source and missing model directories. */
+export function waitIssues(c: Config): ConfigIssue[] {
+  const missing = (p: string) => {
+    try {
+      statSync(p);
+      return false;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+  };
+  return allRunIssues(c)
+    .filter((i) => i.path === 'source.uri' || ((i.path === 'detector.model' || i.path.startsWith('classifier.models.')) && missing(modelPath(c, i.path))))
+    .map((i) => ({ path: i.path, message: `${i.message} (percept run starts and waits for it)` }));
+}
+
+function modelPath(c: Config, path: string): string {
+  return path === 'detector.model' ? c.detector.model : (c.classifier.models[Number(path.split('.')[2])] ?? '');
+}
+
+function allRunIssues(c: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   if (!c.source.uri.trim()) {
     issues.push({

@@ -1,25 +1,22 @@
 // Loads the effective configuration as layers: schema defaults ← YAML file ← remote overrides (state dir,
 // when remoteConfig.persist) ← PERCEPT_* environment ← command-line flags. Each value's layer is known
 // (`config print` shows it). Validation reports every error with its path; nothing is half-applied.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
-import { parseDocument } from 'yaml';
 import { redact as redactSecrets } from '../lib/redact.js';
-import { runIssues, valueIssues } from './checks.js';
+import { runIssues, valueIssues, waitIssues } from './checks.js';
 import { ConfigError, EXIT_CONFIG, type ConfigIssue } from './errors.js';
 import { getPath, KEYS, setPath } from './keys.js';
-import { loadOverrides, overridesPath } from './overrides.js';
+import { loadOverrides, overridesPath, setAside } from './overrides.js';
+import { MAX_FILE_BYTES, parseYaml, readConfigFile } from './yaml-file.js';
 import { defaultStateDir } from '../lib/state-dir.js';
 import { ConfigSchema, type Config, type TSchema } from './schema.js';
 
 export { ConfigError, EXIT_CONFIG, type ConfigIssue };
+export { MAX_FILE_BYTES, parseYaml, readConfigFile };
 
 export const SYSTEM_CONFIG = '/etc/percept/percept.yaml';
-/** A config file is a few kB; anything near this is a mistake or an attack, refused before parsing. */
-export const MAX_FILE_BYTES = 1_048_576;
-/** YAML aliases expanded while reading a file; more is an alias bomb. */
-const MAX_ALIASES = 100;
 
 // verbose: errors carry their schema, whose x-hint replaces a bare regular expression in the message.
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
@@ -66,47 +63,6 @@ export function validateConfig(raw: unknown, source: string): Config {
     throw new ConfigError(source, [{ path: '', message: 'must be a mapping of sections (device, source, mqtt, …)' }]);
   if (!validate(copy)) throw new ConfigError(source, collect(validate.errors));
   return copy as Config;
-}
-
-export function parseYaml(text: string, source: string): unknown {
-  // The yaml library throws (rather than reports) on some inputs and on alias bombs; every failure of a
-  // file is a config error, never a crash.
-  try {
-    const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-    if (doc.errors.length) {
-      throw new ConfigError(
-        source,
-        doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0]! })),
-      );
-    }
-    return doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    const message = /alias/i.test((err as Error).message)
-      ? `aliases expand too far (more than ${MAX_ALIASES}); write the values out`
-      : `not readable as YAML: ${(err as Error).message.split('\n')[0]}`;
-    throw new ConfigError(source, [{ path: '', message }]);
-  }
-}
-
-/** The YAML file as a partial config; every way it can be unreadable is a ConfigError naming the file. */
-export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    const st = statSync(file);
-    if (st.isDirectory()) throw new ConfigError(file, [{ path: '', message: `${file} is a directory; name the YAML file (e.g. ${file}/percept.yaml)` }]);
-    if (st.size > MAX_FILE_BYTES) throw new ConfigError(file, [{ path: '', message: `${st.size} bytes; a config file is at most ${MAX_FILE_BYTES}` }]);
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    if (err instanceof ConfigError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(file, [
-      { path: '', message: code === 'ENOENT' ? `file not found: ${file}` : `cannot read ${file}: ${code ?? (err as Error).message}` },
-    ]);
-  }
-  const parsed = parseYaml(text, file);
-  if (!isPlain(parsed)) throw new ConfigError(file, [{ path: '', message: 'the file must hold a mapping of sections (device, source, mqtt, …)' }]);
-  return parsed;
 }
 
 const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
@@ -159,13 +115,17 @@ export type LayerName = (typeof LAYER_NAMES)[number];
 /** The partial configs the effective one is made of; each a plain object of the keys it sets. */
 export interface ConfigLayers {
   file: Record<string, unknown>;
-  /** Accepted remote patches (merged); persisted only when overridesFile is set. */
+  /** Accepted remote patches (merged), saved or not: what the running config is made of. */
   overrides: Record<string, unknown>;
+  /** The part of `overrides` that is on disk (patches sent with save); absent: all of `overrides`. */
+  saved?: Record<string, unknown>;
+  /** Set when the stored overrides were refused at start (and kept aside): why, and where they are now. */
+  overridesRejected?: string;
   environment: Record<string, unknown>;
   flags: Record<string, unknown>;
   /** The YAML file read, if any. */
   fileName: string | null;
-  /** Where overrides are persisted: null when remoteConfig.persist is off. */
+  /** Where saved overrides are kept (the state directory); null: nowhere (a config built in code). */
   overridesFile: string | null;
 }
 
@@ -183,7 +143,7 @@ export function composeLayers(layers: ConfigLayers, opts: ComposeOptions = {}): 
   const merged = [layers.overrides, layers.environment, layers.flags].reduce((acc, l) => deepMerge(acc, l), layers.file as unknown);
   const source = layerSource(layers);
   const config = validateConfig(merged, source);
-  const issues = [...valueIssues(config), ...(opts.forRun ? runIssues(config) : [])];
+  const issues = [...valueIssues(config), ...(opts.forRun ? runIssues(config, { waitable: true }) : [])];
   if (issues.length) throw new ConfigError(source, issues);
   return config;
 }
@@ -223,8 +183,10 @@ export interface LoadOptions {
   systemFile?: string | null;
   /** Check what `percept run` needs too (a source, files that must exist). */
   forRun?: boolean;
-  /** Read the remote overrides from the state directory (when remoteConfig.persist); default true. */
+  /** Read the saved remote overrides from the state directory; default true. */
   readOverrides?: boolean;
+  /** Move a stored overrides file this release refuses aside (percept run only); default false. */
+  setAsideRejected?: boolean;
 }
 
 export interface LoadedConfig {
@@ -250,20 +212,38 @@ export function loadConfig(opts: LoadOptions = {}): LoadedConfig {
   };
   // The local layers alone first: they decide whether and where overrides are read, and what they may set.
   const local = composeLayers(layers, { forRun: opts.forRun });
-  const warnings: string[] = [];
-  if (local.remoteConfig.persist && opts.readOverrides !== false) {
+  const warnings: string[] = opts.forRun ? waitIssues(local).map((i) => `${i.path}: ${i.message}`) : [];
+  // Saved overrides are read whatever remoteConfig.persist says: persist is only the default of a
+  // patch's `save`, and a patch saved once must survive every restart.
+  if (opts.readOverrides !== false) {
     const overridesFile = overridesPath(local.state.dir || defaultStateDir());
     const read = loadOverrides(overridesFile, local.remoteConfig.allow);
     warnings.push(...read.warnings);
+    let rejected = read.rejected;
     const withOverrides = { ...layers, overrides: read.overrides, overridesFile };
-    try {
-      composeLayers(withOverrides);
-      layers = withOverrides;
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      // A stored patch this version refuses (a bound tightened, a key renamed) must not keep the device down.
-      warnings.push(`ignoring ${overridesFile}: ${err.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
-      layers = { ...layers, overridesFile };
+    if (!rejected) {
+      try {
+        composeLayers(withOverrides);
+        layers = withOverrides;
+      } catch (err) {
+        if (!(err instanceof ConfigError)) throw err;
+        rejected = err.issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+      }
+    }
+    if (rejected) {
+      // A stored patch this version refuses (a bound tightened, a newer release's file) must neither keep
+      // the device down nor be lost: it is moved aside, reported, and the next patch starts a new file.
+      let where = `left in place (${overridesFile})`;
+      if (opts.setAsideRejected) {
+        try {
+          where = `kept as ${setAside(overridesFile)}`;
+        } catch (err) {
+          where = `could not be moved aside (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); saving patches is refused until it is`;
+        }
+      }
+      const message = `stored config overrides refused (${rejected}); ${where}`;
+      warnings.push(message);
+      layers = { ...layers, overridesFile: opts.setAsideRejected && where.startsWith('kept') ? overridesFile : null, overridesRejected: message };
     }
   }
   return { config: composeLayers(layers, { forRun: opts.forRun }), file, layers, warnings };

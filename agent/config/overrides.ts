@@ -1,10 +1,12 @@
 // Persisted remote patches: one JSON file in the state directory (the only place the service may write
 // under systemd's ProtectSystem=strict), layered over the YAML file. The YAML file stays the operator's:
 // the agent never rewrites it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDurable } from '../lib/durable.js';
 import { isRemoteSettable, isSection } from './keys.js';
+import { ConfigError } from './errors.js';
+import { CONFIG_VERSION, migrate } from './migrations.js';
 
 export const OVERRIDES_NAME = 'config-overrides.json';
 const MAX_OVERRIDES_BYTES = 1_048_576;
@@ -38,33 +40,53 @@ export function keepRemoteSettable(overrides: Record<string, unknown>, allow: re
   return { kept: prune(overrides, ''), dropped };
 }
 
+export interface LoadedOverrides {
+  overrides: Record<string, unknown>;
+  warnings: string[];
+  /** Why the file was refused whole (unreadable as JSON, from a newer version, …); it must be kept aside. */
+  rejected?: string;
+}
+
 /**
- * The stored overrides, reduced to the keys the local config lets a remote patch set (a file edited by
- * hand, or written before an allow entry was removed, cannot widen what remote config may do). A missing
- * file is no overrides; an unreadable one is ignored with a warning.
+ * The stored overrides, migrated to this version and reduced to the keys the local config lets a remote
+ * patch set (a file edited by hand, or written before an allow entry was removed, cannot widen what
+ * remote config may do). A missing file is no overrides; one that cannot be used is `rejected`, never
+ * silently treated as empty (the next patch would overwrite the installer's tuning).
  */
-export function loadOverrides(file: string, allow: readonly string[]): { overrides: Record<string, unknown>; warnings: string[] } {
+export function loadOverrides(file: string, allow: readonly string[]): LoadedOverrides {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { overrides: {}, warnings: [] };
-    return { overrides: {}, warnings: [`ignoring ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`] };
+    return { overrides: {}, warnings: [], rejected: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
   }
-  let parsed: unknown;
+  let parsed: Record<string, unknown>;
   try {
     if (Buffer.byteLength(text) > MAX_OVERRIDES_BYTES) throw new Error(`larger than ${MAX_OVERRIDES_BYTES} bytes`);
-    parsed = JSON.parse(text);
-    if (!isPlain(parsed)) throw new Error('not a JSON object');
+    const json: unknown = JSON.parse(text);
+    if (!isPlain(json)) throw new Error('not a JSON object');
+    parsed = migrate(json, file).doc;
   } catch (err) {
-    return { overrides: {}, warnings: [`ignoring ${file}: ${(err as Error).message}`] };
+    const why = err instanceof ConfigError ? err.issues.map((i) => `${i.path}: ${i.message}`).join('; ') : (err as Error).message;
+    return { overrides: {}, warnings: [], rejected: why };
   }
   const { kept, dropped } = keepRemoteSettable(parsed, allow);
   const warnings = dropped.length ? [`ignoring ${dropped.join(', ')} in ${file}: not settable remotely (remoteConfig.allow)`] : [];
   return { overrides: kept, warnings };
 }
 
-/** Replaces the stored overrides; throws (with the OS reason) when the write fails. */
+/**
+ * Moves a refused overrides file aside (config-overrides.json.rejected-<time>), so the next accepted patch
+ * starts a new file instead of overwriting it; returns the new name, or throws with the OS reason.
+ */
+export function setAside(file: string, now = new Date()): string {
+  const aside = `${file}.rejected-${now.toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(file, aside);
+  return aside;
+}
+
+/** Replaces the stored overrides (stamped with this config version); throws (with the OS reason) when the write fails. */
 export function writeOverrides(file: string, overrides: Record<string, unknown>): void {
-  writeDurable(file, `${JSON.stringify(overrides, null, 2)}\n`);
+  writeDurable(file, `${JSON.stringify({ version: CONFIG_VERSION, ...overrides }, null, 2)}\n`);
 }

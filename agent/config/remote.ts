@@ -10,7 +10,9 @@ import { changedPaths, getPath, inSchemaOrder, isHot, isRemoteSettable, isSectio
 import { composeLayers, readConfigFile, type ConfigLayers } from './load.js';
 import { runIssues } from './checks.js';
 import { keepRemoteSettable, writeOverrides } from './overrides.js';
+import { takeRequestFields } from './patch-fields.js';
 import type { Config } from './schema.js';
+import type { ConfigResultPayload } from '../contract/payloads.js';
 
 export { changedPaths, isHot };
 
@@ -33,6 +35,12 @@ export interface PatchResult {
   applied: string[];
   /** Changed keys that take effect after a restart. */
   restartRequired: string[];
+  /** The patch asked to be saved (its `save`, else remoteConfig.persist). */
+  save?: boolean;
+  /** The overrides are on disk (set by commitPatch). */
+  saved?: boolean;
+  /** Only evaluated, never applied or saved (`percept config diff/apply` ask what a device would do). */
+  dryRun?: boolean;
   /** The desired config after the change (hot keys and those waiting for a restart). */
   next?: Config;
   /** The layers after the change: keep them for the next patch; persist `layers.overrides`. */
@@ -76,8 +84,8 @@ function refusals(body: Record<string, unknown>, layers: ConfigLayers, allow: re
     }
     const info = keyInfo(path);
     if (!info) continue; // unknown keys are reported by validation, with a hint
+    // Where the value comes from is said first: `config diff` tells flag and environment values apart.
     if (path.startsWith('remoteConfig.')) issues.push({ path, message: 'remote config settings can only be changed in the local config file' });
-    else if (!isRemoteSettable(path, allow)) issues.push({ path, message: LOCAL_ONLY });
     else if (getPath(layers.flags, info.segments) !== undefined)
       issues.push({ path, message: 'is set by a command-line flag, which a remote patch does not override' });
     else if (getPath(layers.environment, info.segments) !== undefined) {
@@ -85,7 +93,7 @@ function refusals(body: Record<string, unknown>, layers: ConfigLayers, allow: re
         path,
         message: `is set by the environment (PERCEPT_${info.segments.map((s) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')}), which a remote patch does not override`,
       });
-    }
+    } else if (!isRemoteSettable(path, allow)) issues.push({ path, message: LOCAL_ONLY });
   }
   return issues;
 }
@@ -158,60 +166,69 @@ export function evaluatePatch(state: ConfigLayers | Config, payload: Buffer | st
     return refused([{ path: '', message: 'a JSON merge patch must be an object, e.g. {"detector":{"scoreThreshold":0.6}}' }]);
   }
   const body = { ...(patch as Record<string, unknown>) };
-  let requestId: string | null = null;
-  if (Object.hasOwn(body, 'requestId')) {
-    const id = body.requestId;
-    delete body.requestId;
-    if (typeof id !== 'string' || id.length > 128) return refused([{ path: 'requestId', message: 'must be a string of at most 128 characters' }]);
-    requestId = id;
-  }
+  const fields = takeRequestFields(body, current.remoteConfig.persist);
+  if ('error' in fields) return refused([fields.error], fields.requestId);
+  const { requestId, save, dryRun } = fields;
+  const answer = (r: PatchResult): PatchResult => (dryRun ? { ...r, dryRun } : r);
   const issues: ConfigIssue[] = [];
   inspect(body, '', 0, limits, { keys: 0 }, issues);
-  if (issues.length) return refused(issues, requestId);
+  if (issues.length) return answer(refused(issues, requestId));
   if (!localReload) {
     const refusedKeys = refusals(body, layers, current.remoteConfig.allow, !legacy);
-    if (refusedKeys.length) return refused(refusedKeys, requestId);
+    if (refusedKeys.length) return answer(refused(refusedKeys, requestId));
   }
-  const nextLayers = {
-    ...layers,
-    overrides: mergePatch.apply(structuredClone(layers.overrides), structuredClone(body)) as Record<string, unknown>,
-  };
+  const merged = (base: Record<string, unknown>) => mergePatch.apply(structuredClone(base), structuredClone(body)) as Record<string, unknown>;
+  // Unsaved patches stay out of what is written: a later saved patch must not persist them too.
+  const saved = layers.saved ?? layers.overrides;
+  const nextLayers = { ...layers, overrides: merged(layers.overrides), saved: save ? merged(saved) : saved };
   let next: Config;
   try {
     next = composeLayers(nextLayers);
   } catch (err) {
-    if (err instanceof ConfigError) return refused(err.issues, requestId);
+    if (err instanceof ConfigError) return answer(refused(err.issues, requestId));
     throw err;
   }
   // The legacy SIGHUP caller reloads without the command-line flags (so without --source): as before.
-  const result = outcome(current, next, nextLayers, requestId, !localReload);
+  const result = answer({ ...outcome(current, next, nextLayers, requestId, !localReload), save });
   // The legacy caller publishes everything but `next` as config/result: the layers must not go out.
   if (legacy) delete result.layers;
   return result;
 }
 
 /** The {root}/config/result payload of a result: exactly the contract's fields, never the config itself. */
-export function resultPayload(r: PatchResult): {
-  requestId: string | null;
-  ok: boolean;
-  errors: ConfigIssue[];
-  applied: string[];
-  restartRequired: string[];
-} {
-  return { requestId: r.requestId, ok: r.ok, errors: r.errors, applied: r.applied, restartRequired: r.restartRequired };
+export function resultPayload(r: PatchResult): ConfigResultPayload {
+  return {
+    requestId: r.requestId,
+    ok: r.ok,
+    errors: r.errors,
+    applied: r.applied,
+    restartRequired: r.restartRequired,
+    ...(r.ok && r.saved !== undefined ? { saved: r.saved } : {}),
+    ...(r.dryRun ? { dryRun: true } : {}),
+  };
 }
 
 /**
- * Persists an accepted patch's overrides (when remoteConfig.persist gave a file) before anything is
- * applied: a failed write makes the result not ok, so config/result never says ok for a change that
- * would not survive a restart, and nothing is half-applied.
+ * Saves an accepted patch's overrides (when it asked to be saved) before anything is applied: a failed
+ * write makes the result not ok, so config/result never says ok for a change that asked to survive a
+ * restart and would not, and nothing is half-applied. Only the saved part of the overrides is written.
  */
 export function commitPatch(result: PatchResult, write: (file: string, overrides: Record<string, unknown>) => void = writeOverrides): PatchResult {
-  const file = result.layers?.overridesFile;
-  if (!result.ok || !result.layers || !file) return result;
+  const layers = result.layers;
+  if (!result.ok || !layers || result.dryRun) return result;
+  const file = layers.overridesFile;
+  if (!result.save) return { ...result, saved: false };
+  if (!file) {
+    if (layers.overridesRejected)
+      return refused(
+        [{ path: 'save', message: `not saved: ${layers.overridesRejected}; send with "save": false to apply until the next restart` }],
+        result.requestId,
+      );
+    return { ...result, saved: false };
+  }
   try {
-    write(file, result.layers.overrides);
-    return result;
+    write(file, layers.saved ?? layers.overrides);
+    return { ...result, saved: true };
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     return refused([{ path: '', message: `not saved (${reason} writing ${file}); nothing changed` }], result.requestId);

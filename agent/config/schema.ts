@@ -92,9 +92,9 @@ export const ConfigSchema = Type.Object(
       {
         enabled: Type.Boolean({ default: true, description: 'Accept JSON merge patches on {root}/config/set (tuning keys only; see allow).' }),
         persist: Type.Boolean({
-          default: false,
+          default: true,
           description:
-            'Keep accepted patches across restarts, in config-overrides.json in the state directory (layered over this file). Off: patches last until the next start.',
+            'The default of a config/set patch\'s "save": keep accepted patches across restarts, in config-overrides.json in the state directory (layered over this file). Off: a patch without "save": true lasts until the next start. Saved overrides are read at every start either way.',
         }),
         maxBytes: Type.Integer({ default: 65536, minimum: 1, maximum: 1_048_576, description: 'Larger config/set payloads are rejected.' }),
         allow: Type.Array(

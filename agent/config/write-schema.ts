@@ -5,6 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
 import { ConfigSchema } from './schema.js';
+import { CONFIG_VERSION } from './migrations.js';
 
 export const SCHEMA_FILE = join(PACKAGE_ROOT, 'config/percept.schema.json');
 
@@ -19,8 +20,18 @@ function withoutRequired(node: unknown): unknown {
   );
 }
 
+/** A file may say its config version; it is read (and migrated) before the schema applies, so it is not a Config key. */
+const VERSION_KEY = {
+  type: 'integer',
+  minimum: 1,
+  maximum: CONFIG_VERSION,
+  description: `Config format version (absent: 1). Older versions are migrated in memory; this release reads up to ${CONFIG_VERSION}.`,
+};
+
 export function schemaJson(): string {
-  return `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...(withoutRequired(ConfigSchema) as object) }, null, 2)}\n`;
+  const schema = withoutRequired(ConfigSchema) as { properties: Record<string, unknown> };
+  const withVersion = { ...schema, properties: { version: VERSION_KEY, ...schema.properties } };
+  return `${JSON.stringify({ $schema: 'http://json-schema.org/draft-07/schema#', ...withVersion }, null, 2)}\n`;
 }
 
 if (process.argv[1]?.endsWith('write-schema.js')) {

@@ -68,7 +68,9 @@ export const EventSchema = Type.Object(
 );
 export type EventPayload = Static<typeof EventSchema>;
 
-export const CameraStateSchema = Type.Union(['connecting', 'ok', 'lost', 'paused'].map((s) => Type.Literal(s)));
+// 'waiting': a live source that has not delivered yet (missing device, pipeline not working, no source.uri);
+// 'lost': one that delivered and then failed. Both retry with growing delays; cameraDetail says why.
+export const CameraStateSchema = Type.Union(['connecting', 'ok', 'waiting', 'lost', 'paused'].map((s) => Type.Literal(s)));
 
 export const OnlineStatusSchema = Type.Object(
   {
@@ -79,6 +81,11 @@ export const OnlineStatusSchema = Type.Object(
     camera: Type.Optional(CameraStateSchema),
     cameraDetail: Type.Optional(Type.String()),
     degraded: Type.Optional(Type.String({ description: 'Why the agent runs degraded (e.g. the state directory is full); absent when healthy.' })),
+    overridesRejected: Type.Optional(
+      Type.String({
+        description: 'The stored config overrides were refused at start (invalid, or from a newer version): why, and the file they were kept aside as.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -94,7 +101,7 @@ export const OfflineStatusSchema = Type.Object(
 export const StatusSchema = Type.Union([OnlineStatusSchema, OfflineStatusSchema], { title: '{root}/status (retained, QoS 1)' });
 export type OnlineStatus = Static<typeof OnlineStatusSchema>;
 export type StatusPayload = Static<typeof StatusSchema>;
-export type CameraState = 'connecting' | 'ok' | 'lost' | 'paused';
+export type CameraState = 'connecting' | 'ok' | 'waiting' | 'lost' | 'paused';
 
 const Counts = Type.Record(Type.String(), Type.Integer({ minimum: 0 }));
 
@@ -185,6 +192,15 @@ export const ConfigResultSchema = Type.Object(
     errors: Type.Array(ConfigIssueSchema),
     applied: Type.Array(Type.String(), { description: 'Changed keys in effect now.' }),
     restartRequired: Type.Array(Type.String(), { description: 'Changed keys that take effect after a restart.' }),
+    saved: Type.Optional(
+      Type.Boolean({
+        description:
+          'On ok: true when the change is on disk (the overrides in the state directory) and survives a restart; false when it lasts until the next restart ("save": false in the request).',
+      }),
+    ),
+    dryRun: Type.Optional(
+      Type.Literal(true, { description: 'The request had "dryRun": true: evaluated only (ok: it would apply), nothing applied or saved.' }),
+    ),
   },
   { additionalProperties: false, title: '{root}/config/result (QoS 1), the reply to {root}/config/set' },
 );

@@ -74,7 +74,13 @@ export const TOPICS = {
     qos: 1,
     description: 'the effective configuration, secrets redacted (config/percept.schema.json)',
   },
-  configSet: { path: 'config/set', direction: 'in', retained: false, qos: 1, description: 'a JSON merge patch with an optional requestId' },
+  configSet: {
+    path: 'config/set',
+    direction: 'in',
+    retained: false,
+    qos: 1,
+    description: 'a JSON merge patch with optional requestId, save (default remoteConfig.persist, true) and dryRun',
+  },
   configResult: {
     path: 'config/result',
     direction: 'out',

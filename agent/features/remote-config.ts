@@ -73,7 +73,8 @@ export class RemoteConfigFeature implements Feature {
    * Patches are queued and worked off a few per turn of the event loop (a burst never holds the frame
    * loop for long), each evaluated on top of the ones before; when the queue is empty they are committed
    * with one durable write of the overrides (group commit) and answered. A burst of 100 patches used to be
-   * 100 evaluations, 100 writes with two fsyncs each and 100 config publications in one go.
+   * 100 evaluations, 100 writes with two fsyncs each and 100 config publications in one go. A dry run
+   * (config diff/apply asking first) is evaluated on top of the patches before it and only answered.
    */
   onConfigSet(payload: Buffer): void {
     if (this.inbox.push(payload) === 1) setImmediate(() => this.work());
@@ -82,7 +83,7 @@ export class RemoteConfigFeature implements Feature {
   private work(all = false): void {
     for (let n = 0; (all || n < PATCHES_PER_TURN) && this.inbox.length; n++) {
       const result = evaluatePatch(this.pendingLayers ?? this.layers, this.inbox.shift()!);
-      if (result.ok) this.pendingLayers = result.layers!;
+      if (result.ok && !result.dryRun) this.pendingLayers = result.layers!;
       this.batch.push(result);
     }
     if (this.inbox.length) setImmediate(() => this.work());
@@ -92,20 +93,23 @@ export class RemoteConfigFeature implements Feature {
   private commitBatch(): void {
     const batch = this.batch.splice(0);
     this.pendingLayers = null;
-    const last = [...batch].reverse().find((r) => r.ok);
-    // Written before anything is applied: a failed write refuses every patch of the batch, nothing is half-applied.
-    const saved = last ? commitPatch(last) : null;
+    const applied = batch.filter((r) => r.ok && !r.dryRun);
+    const last = applied.at(-1);
+    // Written before anything is applied: the last layers carry every saved patch of the batch (unsaved
+    // ones stay out of what is written); a failed write refuses every patch of the batch, nothing is
+    // half-applied.
+    const commit = last ? commitPatch({ ...last, save: applied.some((r) => r.save) }) : null;
     for (const r of batch) {
-      const result = r.ok && saved && !saved.ok ? { ...saved, requestId: r.requestId } : r;
-      if (result.ok) {
+      let result = r;
+      if (r.ok && !r.dryRun && commit) result = commit.ok ? { ...r, saved: r.save ? commit.saved : false } : { ...commit, requestId: r.requestId };
+      if (result.dryRun) this.log.info(describeResult('config/set (dry run)', result));
+      else if (result.ok) {
         this.log.info(describeResult('config/set', result));
         this.accept(result, false);
-      } else {
-        this.log.warn(describeResult('config/set', result));
-      }
+      } else this.log.warn(describeResult('config/set', result));
       this.answer(result);
     }
-    if (saved?.ok) this.publishConfig();
+    if (commit?.ok) this.publishConfig();
   }
 
   /** Beyond the rate limit: refused unread (nothing evaluated, written or changed), answered with its requestId. */

@@ -31,9 +31,10 @@ import { buildFeatures } from '../features/index.js';
 import { Pipeline } from './pipeline.js';
 import { PipelineStats } from './stats.js';
 import { Lifecycle } from './lifecycle.js';
-import { closeModels, gateOptions, makePublisher, openClassifier, openModels, openSource, qualityOptions, visitOptions } from './components.js';
+import { birthStatus, closeModels, gateOptions, makePublisher, openClassifier, openModels, openSource, qualityOptions, visitOptions } from './components.js';
 import { statsSnapshot } from './stats-snapshot.js';
 import { endLeftoverVisits, watchDegraded } from './state-watch.js';
+import { openWhenPresent } from './model-wait.js';
 
 /** Faces embedded per second at most: re-identification needs a few looks per person, not every frame. */
 const EMBEDDINGS_PER_SECOND = 10;
@@ -50,6 +51,8 @@ export interface AgentOptions {
   exitOnEof: boolean;
   /** Every event payload, e.g. printed to stdout. */
   onEvent?: (payload: EventPayload) => void;
+  /** The start waits for a missing model directory: what, and the next try. */
+  onWaiting?: (detail: string) => void;
 }
 
 export class Agent {
@@ -70,6 +73,7 @@ export class Agent {
   private gate: AudienceGate | null = null;
   private pipeline: Pipeline | null = null;
   private stopReason = 'shutdown';
+  private readonly startAbort = new AbortController();
 
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log;
@@ -88,8 +92,6 @@ export class Agent {
     const log = this.log;
     const step = this.lifecycle.step.bind(this.lifecycle);
     checkPreviewConfig(config);
-    if (!config.source.uri)
-      throw new Error('no source: set source.uri in the config or pass --source (a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
     try {
       const publishLog = child(log, 'publish');
       const stateDir = config.state.dir || defaultStateDir();
@@ -101,7 +103,8 @@ export class Agent {
       );
       const cv = await loadOpenCV();
       const modelLog: ModelLog = (m, level) => child(log, 'models')[level ?? 'info'](m);
-      const { detector, classifier, embedder } = await step('models', () => openModels(cv, config, modelLog), closeModels);
+      const wait = { config, signal: this.startAbort.signal, log: modelLog, onWait: this.opts.onWaiting };
+      const { detector, classifier, embedder } = await step('models', () => openWhenPresent(() => openModels(cv, config, modelLog), wait), closeModels);
       const opened = await step(
         'source',
         () =>
@@ -144,13 +147,7 @@ export class Agent {
         publishLog.info(`embedded MQTT broker listening on ${url} (subscribe to ${config.mqtt.prefix}/${this.device}/#)`);
       }
       const model = classifier.name;
-      const birth = {
-        state: 'online' as const,
-        version: VERSION,
-        model,
-        startedAt: new Date().toISOString(),
-        ...(this.camera ? { camera: this.camera.state } : {}),
-      };
+      const birth = birthStatus(VERSION, model, this.camera, this.opts.layers?.overridesRejected);
       const publisher = makePublisher(config, url, this.device, birth, sink, publishLog);
       this.publisher = publisher;
       sink.attach(publisher);
@@ -295,6 +292,7 @@ export class Agent {
 
   /** Stops capture; the pipeline then ends open visits, and shutdown() flushes and closes the rest. */
   requestStop(): void {
+    this.startAbort.abort();
     this.pipeline?.stop();
     void this.source?.close();
   }

@@ -20,7 +20,7 @@ import type { QualityOptions } from '../track/quality.js';
 import type { GateOptions } from '../track/audience-gate.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
 import type { DeliveryQueue } from '../publish/outbox.js';
-import type { StatusPayload } from '../contract/payloads.js';
+import type { OnlineStatus, StatusPayload } from '../contract/payloads.js';
 import type { Logger } from '../lib/logging.js';
 import { credentialFile } from '../lib/credentials.js';
 
@@ -191,7 +191,8 @@ export async function openSource(
       readTimeoutMs: config.source.readTimeoutMs,
     });
   const kind = sourceKind(uri);
-  if (kind === 'file' || kind === 'images') {
+  // No source.uri is a live source that waits (the packaged config ships without one).
+  if (uri && (kind === 'file' || kind === 'images')) {
     const s = make();
     await s.open();
     log.info(`source ${s.uri} (${s.kind}${s.fps ? `, ${s.fps} fps` : ''})`);
@@ -199,11 +200,25 @@ export async function openSource(
   }
   const camera = new ResilientSource(uri, make, config.source, (state, detail) => {
     if (state === 'lost') log.warn(`camera ${uri} lost: ${detail}`);
+    else if (state === 'waiting') log.warn(`camera ${uri || '(none)'} waiting: ${detail}`);
     else log.info(`camera ${uri}: ${state}`);
     onCamera(state, detail);
   });
-  log.info(`source ${uri} (${kind}; reconnects on failure)`);
+  if (uri) log.info(`source ${uri} (${kind}; reconnects on failure)`);
+  else log.warn(camera.detail);
   return { source: camera, camera };
+}
+
+/** The retained online status at start: what the camera is doing and why, and stored overrides refused. */
+export function birthStatus(version: string, model: string, camera: ResilientSource | null, overridesRejected?: string): OnlineStatus {
+  return {
+    state: 'online',
+    version,
+    model,
+    startedAt: new Date().toISOString(),
+    ...(overridesRejected ? { overridesRejected } : {}),
+    ...(camera ? { camera: camera.state, ...(camera.detail ? { cameraDetail: camera.detail } : {}) } : {}),
+  };
 }
 
 export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, queue: DeliveryQueue, log: Logger): MqttPublisher {

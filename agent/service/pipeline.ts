@@ -82,18 +82,26 @@ export class Pipeline {
     const { deps } = this;
     const frames: AsyncIterable<Frame> = deps.everyFrame ? deps.source.frames() : (this.latest = new LatestFrame(deps.source.frames()));
     let waitStart = performance.now();
-    for await (const frame of frames) {
-      if (this.stopping) break;
-      deps.stats.stages.capture.add(performance.now() - waitStart);
-      await this.process(frame);
-      if (this.latest) deps.stats.dropped = this.latest.dropped;
-      waitStart = performance.now();
+    let failed: Error | null = null;
+    try {
+      for await (const frame of frames) {
+        if (this.stopping) break;
+        deps.stats.stages.capture.add(performance.now() - waitStart);
+        await this.process(frame);
+        if (this.latest) deps.stats.dropped = this.latest.dropped;
+        waitStart = performance.now();
+      }
+    } catch (err) {
+      failed = err as Error;
     }
-    if (this.latest?.error) deps.log.error(`capture failed: ${this.latest.error.message}`);
+    failed ??= this.latest?.error ?? null;
+    if (failed) deps.log.error(`capture failed: ${failed.message}`);
     await this.inflight;
     await this.embedding;
     this.emitAll(deps.visits.endAll(this.clock, deps.tracker));
     this.announce();
+    // A capture failure is not an end of input: the caller exits non-zero, so a service manager restarts.
+    if (failed && !this.stopping) throw failed;
   }
 
   stop(): void {

@@ -109,15 +109,13 @@ test('--config naming a directory, and a YAML alias bomb: exit 78', async () => 
   await expectFailure(['--config', bomb], 78, /aliases expand too far/);
 });
 
-test('the installed config as shipped (source.uri: "") and no --source: exit 78 naming source.uri', async () => {
-  const stateDir = join(work, 'state-shipped');
-  const res = await runPercept(['run', '--config', join(PACKAGE_ROOT, 'config/percept.yaml'), '--state-dir', stateDir], {}, 60_000);
-  assert.equal(res.code, 78, res.stderr);
-  assert.match(res.stderr, /source\.uri: no source: set source\.uri .* or pass --source/);
-  assert.ok(!existsSync(stateDir));
+test('the installed config as shipped (source.uri: ""): config validate warns naming source.uri (run waits: kiosk-sources.test.ts)', async () => {
+  const res = await runPercept(['config', 'validate', join(PACKAGE_ROOT, 'config/percept.yaml')], {}, 60_000);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stderr, /warning: source\.uri: no source: set source\.uri .* or pass --source \(percept run starts and waits for it\)/);
 });
 
-test('a model path or TLS file that does not exist is a config error (78), not a crash later', async () => {
-  await expectFailure([], 78, /detector\.model: .*nowhere does not exist/, { PERCEPT_DETECTOR_MODEL: join(work, 'nowhere') });
+// A model directory that does not exist (yet) is waited for instead: kiosk-sources.test.ts.
+test('a TLS file that does not exist is a config error (78), not a crash later', async () => {
   await expectFailure([], 78, /mqtt\.tls\.ca: .*no-ca\.pem does not exist/, { PERCEPT_MQTT_TLS_CA: join(work, 'no-ca.pem') });
 });

@@ -176,6 +176,7 @@ test('a valid patch is applied whole: hot keys now, the others after a restart; 
     errors: [],
     applied: ['detector.scoreThreshold', 'tracker.minHits'],
     restartRequired: ['mqtt.statsIntervalS'],
+    saved: true,
   });
   const cfg = effectiveConfig();
   assert.equal(cfg.detector.scoreThreshold, 0.65);
@@ -186,7 +187,7 @@ test('a valid patch is applied whole: hot keys now, the others after a restart; 
   assert.match(file, /# installer notes stay here/);
   assert.equal(parse(file).detector.scoreThreshold, 0.5);
   const overrides = JSON.parse(readFileSync(join(work, 'state', 'config-overrides.json'), 'utf8'));
-  assert.deepEqual(overrides, { detector: { scoreThreshold: 0.65 }, tracker: { minHits: 3 }, mqtt: { statsIntervalS: 10 } });
+  assert.deepEqual(overrides, { version: 1, detector: { scoreThreshold: 0.65 }, tracker: { minHits: 3 }, mqtt: { statsIntervalS: 10 } });
   // null removes a key from the overrides: back to the file's (here the default) value.
   const reset = await send(JSON.stringify({ tracker: { minHits: null } }));
   assert.equal(reset.ok, true);

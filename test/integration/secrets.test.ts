@@ -40,9 +40,10 @@ test('a broker and a camera password appear on no topic and in no log line', asy
     };
     const has = (topic: string, re: RegExp) => seen.some((m) => m.topic === topic && re.test(m.payload));
     await waitFor('the retained config', () => seen.some((m) => m.topic === 'percept/secrets/config'));
-    await waitFor('status with the camera lost', () => has('percept/secrets/status', /"camera":"lost"/));
+    // It never delivered: waiting (lost is for a camera that delivered, then failed).
+    await waitFor('status with the camera waiting', () => has('percept/secrets/status', /"camera":"waiting"/));
     await waitFor('stats naming the camera error', () => has('percept/secrets/stats', /"lastError":"[^"]+"/));
-    await agent.waitFor(/camera .* lost/);
+    await agent.waitFor(/camera .* waiting/);
   } finally {
     agent.child.kill('SIGTERM');
   }

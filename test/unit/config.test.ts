@@ -1,3 +1,4 @@
+import { CONFIG_VERSION } from '../../agent/config/migrations.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,8 +28,9 @@ import { aliasBombYaml } from '../helpers/hostile-yaml.js';
 
 const nowhere = '/nonexistent/percept.yaml';
 
-test('config/percept.yaml documents exactly the schema defaults', () => {
-  const file = parseYaml(readFileSync(join(PACKAGE_ROOT, 'config/percept.yaml'), 'utf8'), 'percept.yaml');
+test('config/percept.yaml documents exactly the schema defaults, and the current config version', () => {
+  const { version, ...file } = parseYaml(readFileSync(join(PACKAGE_ROOT, 'config/percept.yaml'), 'utf8'), 'percept.yaml') as Record<string, unknown>;
+  assert.equal(version, CONFIG_VERSION);
   assert.deepEqual(file, defaults());
 });
 
@@ -155,7 +157,7 @@ test('a config file that cannot be read is a ConfigError naming it: directory, a
   assert.match(issuesOf(() => loadConfig({ file: join(dir, 'list.yaml'), env: {} }))[0]!.message, /mapping of sections/);
 });
 
-test('for run: an empty source.uri and paths that do not exist are config errors; config print does not need them', () => {
+test('for run: paths that do not exist are config errors, an empty source.uri and a missing model directory are waited for (warnings); config print does not need them', () => {
   const dir = mkdtempSync(join(tmpdir(), 'percept-cfg-'));
   const file = join(dir, 'p.yaml');
   writeFileSync(
@@ -163,9 +165,14 @@ test('for run: an empty source.uri and paths that do not exist are config errors
     `source:\n  uri: ""\nmqtt:\n  passwordFile: ${dir}/nope\n  tls:\n    ca: ${dir}\ndetector:\n  model: ${dir}/gone\nclassifier:\n  models: [${dir}]\n`,
   );
   const issues = issuesOf(() => loadConfig({ file, env: {}, forRun: true }));
-  assert.deepEqual(issues.map((i) => i.path).sort(), ['detector.model', 'mqtt.passwordFile', 'mqtt.tls.ca', 'source.uri']);
-  assert.match(issues.find((i) => i.path === 'source.uri')!.message, /or pass --source/);
+  assert.deepEqual(issues.map((i) => i.path).sort(), ['mqtt.passwordFile', 'mqtt.tls.ca']);
   assert.match(issues.find((i) => i.path === 'mqtt.tls.ca')!.message, /is not a file/);
+  const waits = loadConfig({ file, env: {}, forRun: true, overrides: { mqtt: { passwordFile: file, tls: { ca: file } } }, readOverrides: false }).warnings;
+  assert.deepEqual(
+    waits.map((w) => w.split(':')[0]),
+    ['source.uri', 'detector.model'],
+  );
+  assert.match(waits[0]!, /or pass --source \(percept run starts and waits for it\)/);
   assert.equal(loadConfig({ file, env: {} }).config.source.uri, '', 'without forRun the same file loads');
   assert.equal(
     loadConfig({ file, env: {}, forRun: true, overrides: { source: { uri: dir }, detector: { model: dir }, mqtt: { passwordFile: file, tls: { ca: file } } } })
@@ -311,7 +318,7 @@ test('layers: defaults ← file ← overrides (persist) ← environment ← flag
   writeFileSync(join(dir, 'config-overrides.json'), '{not json');
   const corrupt = loadConfig({ file, env: {} });
   assert.equal(corrupt.config.detector.scoreThreshold, 0.6);
-  assert.match(corrupt.warnings[0]!, /ignoring .*config-overrides\.json/);
+  assert.match(corrupt.warnings[0]!, /stored config overrides refused \(.*JSON.*\); left in place \(.*config-overrides\.json\)/);
   writeFileSync(join(dir, 'config-overrides.json'), JSON.stringify({ detector: { scoreThreshold: 7 } }));
   assert.match(
     loadConfig({ file, env: {} }).warnings[0]!,
@@ -319,5 +326,6 @@ test('layers: defaults ← file ← overrides (persist) ← environment ← flag
     'a stored value this version refuses does not stop the start',
   );
   writeFileSync(file, 'detector:\n  scoreThreshold: 0.6\n');
-  assert.equal(loadConfig({ file, env: {} }).layers.overridesFile, null, 'persist off: no overrides file');
+  // persist is only the default of a patch's save: what was saved is read at every start.
+  assert.match(loadConfig({ file, env: {} }).layers.overridesFile ?? '', /config-overrides\.json$/, 'persist off: saved overrides still read');
 });

@@ -80,6 +80,7 @@ test('tuning keys: hot ones applied now, others after a restart; null goes back 
       errors: [],
       applied: ['detector.scoreThreshold', 'tracker.minHits'],
       restartRequired: ['mqtt.statsIntervalS'],
+      save: true,
       next: undefined,
       layers: undefined,
     },
@@ -148,7 +149,7 @@ test('persisting: the overrides file in the state dir, loaded over the YAML at t
   assert.equal(loaded.layers.overridesFile, join(dir, 'config-overrides.json'));
   const r = commitPatch(evaluatePatch(loaded.layers, '{"detector":{"scoreThreshold":0.7}}'));
   assert.equal(r.ok, true);
-  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config-overrides.json'), 'utf8')), { detector: { scoreThreshold: 0.7 } });
+  assert.deepEqual(JSON.parse(readFileSync(join(dir, 'config-overrides.json'), 'utf8')), { version: 1, detector: { scoreThreshold: 0.7 } });
   assert.match(readFileSync(file, 'utf8'), /^# kept as written\n/, 'the YAML file is never rewritten');
   assert.equal(loadConfig({ file, env: {} }).config.detector.scoreThreshold, 0.7, 'survives a restart');
   // A read-only state directory (the shipped unit's /etc, or a full disk): reported, nothing applied.
