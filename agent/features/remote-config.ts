@@ -99,17 +99,19 @@ export class RemoteConfigFeature implements Feature {
     // ones stay out of what is written); a failed write refuses every patch of the batch, nothing is
     // half-applied.
     const commit = last ? commitPatch({ ...last, save: applied.some((r) => r.save) }) : null;
-    for (const r of batch) {
-      let result = r;
-      if (r.ok && !r.dryRun && commit) result = commit.ok ? { ...r, saved: r.save ? commit.saved : false } : { ...commit, requestId: r.requestId };
+    const results = batch.map((r) =>
+      r.ok && !r.dryRun && commit ? (commit.ok ? { ...r, saved: r.save ? commit.saved : false } : { ...commit, requestId: r.requestId }) : r,
+    );
+    for (const result of results) {
       if (result.dryRun) this.log.info(describeResult('config/set (dry run)', result));
       else if (result.ok) {
         this.log.info(describeResult('config/set', result));
         this.accept(result, false);
       } else this.log.warn(describeResult('config/set', result));
-      this.answer(result);
     }
+    // The effective config goes out before the answers: whoever reads "ok" and then {root}/config sees the change.
     if (commit?.ok) this.publishConfig();
+    for (const result of results) this.answer(result);
   }
 
   /** Beyond the rate limit: refused unread (nothing evaluated, written or changed), answered with its requestId. */
