@@ -6,6 +6,7 @@ import type { Argv } from 'yargs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { deviceId, loadConfig } from '../config/load.js';
 import { deviceTopics, type DeviceTopics } from '../contract/topics.js';
+import { storedCredentialFile } from '../lib/credentials.js';
 import { EXIT_NO_ANSWER } from './exit-codes.js';
 
 export interface RemoteArgs {
@@ -57,13 +58,13 @@ export function resolveTarget(a: RemoteArgs): Target {
   const m = config.mqtt;
   const url = a.mqttUrl ?? (m.url || `mqtt://${m.embeddedHost === '0.0.0.0' ? '127.0.0.1' : m.embeddedHost}:${m.embeddedPort}`);
   const device = a.deviceId ?? deviceId(config);
-  const passwordFile = a.passwordFile ?? m.passwordFile;
+  const passwordFile = a.passwordFile ?? (m.passwordFile || (m.password ? '' : storedCredentialFile('mqtt-password')));
   const password = passwordFile ? readFileSync(passwordFile, 'utf8').trim() : m.password;
   const username = a.username ?? m.username;
   const file = (f: string | undefined) => (f ? readFileSync(f) : undefined);
   const ca = file(a.tlsCa ?? m.tls.ca);
   const cert = file(a.tlsCert ?? m.tls.cert);
-  const key = file(a.tlsKey ?? m.tls.key);
+  const key = file(a.tlsKey ?? (m.tls.key || storedCredentialFile('tls-key')));
   const options: IClientOptions = {
     protocolVersion: m.protocolVersion,
     reconnectPeriod: 0,

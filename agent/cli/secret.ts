@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
-import { CREDENTIAL_IDS, type CredentialId } from '../lib/credentials.js';
+import { CREDENTIAL_IDS, storedCredentialsDir, type CredentialId } from '../lib/credentials.js';
 
 /** Overridable for tests that run without root's /etc (the paths the unit and the drop-in use). */
-const CREDENTIALS_DIR = process.env.PERCEPT_CREDENTIALS_DIR ?? '/etc/percept/credentials';
+const CREDENTIALS_DIR = storedCredentialsDir();
 const DROP_IN = process.env.PERCEPT_CREDENTIALS_DROP_IN ?? '/etc/systemd/system/percept.service.d/credentials.conf';
 /** sysexits EX_NOPERM. */
 const EXIT_NO_PERMISSION = 77;

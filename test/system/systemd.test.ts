@@ -82,8 +82,6 @@ function writeConfig(opts: { uri?: string; edits?: [RegExp, string][] } = {}): v
     [/^( {2}id: )""/m, `$1${DEVICE}`],
     [/^( {2}uri: )""/m, `$1${JSON.stringify(opts.uri ?? CLIP)}`],
     [/^( {2}url: )"mqtt:\/\/127\.0\.0\.1:1883"/m, `$1mqtt://127.0.0.1:${port}`],
-    // Overrides in the state directory (remoteConfig.persist), so upgrades have some to keep.
-    [/^( {2}persist: )false/m, '$1true'],
     ...(auth ? ([[/^( {2}username: )""/m, `$1${USER}`]] as [RegExp, string][]) : []),
     ...(opts.edits ?? []),
   ];
@@ -554,14 +552,15 @@ test('upgrade to a newer build keeps the config edits, overrides, credentials an
   );
 });
 
-test('a camera that appears 3 minutes after the start (/dev/v4l/by-id/…): the unit waits, healthy, and never ends failed', async () => {
-  // Needs the agent's waiting for live sources (issue #19, the kioskagent branch): today a
-  // /dev/v4l/by-id/… path that does not exist yet is opened as a file (exit 66), retried by systemd until
-  // the start limit, and the unit stays failed. The container has no camera: the stable name appears as
-  // udev would make it, a link — here to the clip, which OpenCV opens like a camera's frames.
-  const byId = '/dev/v4l/by-id/usb-Percept_Test_Camera-video-index0';
-  ct.sh(`rm -f ${byId}`);
-  writeConfig({ uri: byId });
+test('a camera that appears 3 minutes after the start: the unit waits, healthy, and never ends failed', async () => {
+  // Before the agent waited for live sources, a camera missing at start was exit 66, retried by systemd until
+  // the start limit (5 starts in 2 minutes), and the unit stayed failed until someone visited the kiosk. The
+  // container has no camera: a GStreamer pipeline reading a file that appears 3 minutes later stands in
+  // for it (a /dev/v4l/by-id/… name is opened with V4L2 only, which a file cannot stand in for; the
+  // agent's waiting for such names is tested in test/integration/kiosk-sources.test.ts).
+  const late = '/srv/percept/late-camera.avi';
+  ct.sh(`rm -f ${late}`);
+  writeConfig({ uri: `gst:filesrc location=${late} ! decodebin ! videoconvert ! appsink` });
   ct.sh('systemctl reset-failed percept.service || true');
   ct.sh('systemctl restart --no-block percept.service');
   try {
@@ -571,7 +570,14 @@ test('a camera that appears 3 minutes after the start (/dev/v4l/by-id/…): the 
       assert.notEqual(s.ActiveState, 'failed', `the unit failed while waiting for its camera:\n${journal()}`);
       await sleep(5_000);
     }
-    ct.sh(`mkdir -p /dev/v4l/by-id && ln -s ${CLIP} ${byId}`);
+    assert.equal(active(), 'active');
+    await until(
+      'status says it waits for its camera',
+      () => messages.find((m) => m.at > t0 && m.topic === `percept/${DEVICE}/status` && m.payload.camera === 'waiting'),
+      30_000,
+      journal,
+    );
+    ct.sh(`cp ${CLIP} ${late}.tmp && mv ${late}.tmp ${late}`);
     const appeared = Date.now();
     await until('an entered event from the late camera', () => messages.find((m) => m.at > appeared && m.topic.endsWith('/events/entered')), 180_000, journal);
     assert.equal(active(), 'active');
