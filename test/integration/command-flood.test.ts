@@ -17,6 +17,7 @@ import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
 import { assertEveryVisitLeft } from '../helpers/visit-events.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-flood-'));
 const root = 'percept/flood';
@@ -32,17 +33,6 @@ interface Stats {
   eventLoopDelayMs?: { p99: number; max: number };
   durable?: { writes: number; fsyncs: number };
   commands?: Record<string, { received: number; accepted: number; limited: number; merged?: number; answersDropped?: number }>;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(get: () => T | undefined | false, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
 }
 
 const on = (t: string) => seen.filter((m) => m.topic === `${root}/${t}`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);

@@ -15,6 +15,7 @@ import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { runPercept, startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
+import { waitFor } from '../helpers/wait.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-kiosk-cfg-'));
 const validate = wireValidator('percept');
@@ -27,17 +28,6 @@ let agent: Running | null = null;
 const seen: { topic: string; payload: string }[] = [];
 const sets: Record<string, unknown>[] = [];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
 const target = () => ['--mqtt-url', broker.url, '--device-id', device, '--config', join(work, 'empty.yaml')];
 const statuses = () => seen.filter((m) => m.topic === `percept/${device}/status`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
 
@@ -45,7 +35,7 @@ const statuses = () => seen.filter((m) => m.topic === `percept/${device}/status`
 async function startAgent(): Promise<void> {
   const before = seen.filter((m) => m.topic === `percept/${device}/config`).length;
   agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', device, '--state-dir', stateDir]);
-  await until(
+  await waitFor(
     () => (seen.filter((m) => m.topic === `percept/${device}/config`).length > before ? true : undefined),
     120_000,
     'the agent to publish its config',
@@ -165,7 +155,7 @@ test('overrides from a newer release: kept aside, said in the log and status, no
   writeFileSync(file, newer);
   await startAgent();
   await agent!.waitFor(/stored config overrides refused \(version: written by a newer percept .*kept as .*config-overrides\.json\.rejected-/);
-  const status = await until(
+  const status = await waitFor(
     () => [...statuses()].reverse().find((s) => s.state === 'online' && s.overridesRejected),
     30_000,
     'status naming the refused overrides',

@@ -15,6 +15,7 @@ import { DEFAULT_MODELS } from '../helpers/models.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
+import { waitFor } from '../helpers/wait.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-kiosk-src-'));
 const validate = wireValidator('percept');
@@ -25,17 +26,6 @@ const seen: { topic: string; payload: string }[] = [];
 const running: Running[] = [];
 // Short delays so several retries happen within the test; the growth is what is checked.
 const FAST = { PERCEPT_SOURCE_RECONNECT_MIN_MS: '200', PERCEPT_SOURCE_RECONNECT_MAX_MS: '3000', PERCEPT_MQTT_STATS_INTERVAL_S: '1' };
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 const on = (device: string, sub: string) =>
   seen.filter((m) => m.topic === `percept/${device}/${sub}`).map((m) => JSON.parse(m.payload) as Record<string, unknown>);
@@ -82,7 +72,7 @@ for (const kind of ['by-id', 'by-path'] as const) {
     const path = join(dir, name);
     const device = `wait-${kind}`;
     const agent = start(device, ['--source', path]);
-    await until(() => (waits(device).length >= 4 ? true : undefined), 60_000, 'four waiting status updates');
+    await waitFor(() => (waits(device).length >= 4 ? true : undefined), 60_000, 'four waiting status updates');
     const status = on(device, 'status').at(-1)!;
     assert.equal(status.state, 'online');
     assert.equal(status.camera, 'waiting');
@@ -96,7 +86,11 @@ for (const kind of ['by-id', 'by-path'] as const) {
     mkdirSync(dir, { recursive: true });
     try {
       symlinkSync(clip, path);
-      await until(() => (waits(device).some((x) => /cannot be opened/.test(x.detail)) ? true : undefined), 30_000, 'the open failure after the name appeared');
+      await waitFor(
+        () => (waits(device).some((x) => /cannot be opened/.test(x.detail)) ? true : undefined),
+        30_000,
+        'the open failure after the name appeared',
+      );
       assert.equal(agent.child.exitCode, null);
     } finally {
       rmSync(path, { force: true });
@@ -112,11 +106,11 @@ test('a gst: pipeline whose file appears after a few tries: waiting, then frames
   mkdirSync(join(work, 'late'));
   const device = 'gst-late';
   const agent = start(device, ['--source', `gst:filesrc location=${late} ! decodebin ! videoconvert ! appsink`]);
-  await until(() => (waits(device).length >= 3 ? true : undefined), 60_000, 'three waiting status updates');
+  await waitFor(() => (waits(device).length >= 3 ? true : undefined), 60_000, 'three waiting status updates');
   assert.equal(on(device, 'status').at(-1)!.state, 'online');
   copyFileSync(clip, late);
-  await until(() => (on(device, 'status').at(-1)?.camera === 'ok' ? true : undefined), 60_000, 'camera ok once the file is there');
-  await until(() => (on(device, 'events/entered').length ? true : undefined), 120_000, 'an entered event from the late file');
+  await waitFor(() => (on(device, 'status').at(-1)?.camera === 'ok' ? true : undefined), 60_000, 'camera ok once the file is there');
+  await waitFor(() => (on(device, 'events/entered').length ? true : undefined), 120_000, 'an entered event from the late file');
   assert.equal(await stop(agent), 0);
 });
 
@@ -125,10 +119,10 @@ test('no source.uri: starts, online with camera waiting and how to set it; SIGTE
   writeFileSync(config, 'source:\n  uri: ""\n');
   const device = 'no-source';
   const agent = start(device, ['--config', config]);
-  const status = await until(() => on(device, 'status').find((s) => s.state === 'online'), 60_000, 'online status');
+  const status = await waitFor(() => on(device, 'status').find((s) => s.state === 'online'), 60_000, 'online status');
   assert.equal(status.camera, 'waiting');
   assert.match(String(status.cameraDetail), /no source configured: set source\.uri in \/etc\/percept\/percept\.yaml.*systemctl restart percept/);
-  await until(() => (on(device, 'stats').length ? true : undefined), 30_000, 'stats while waiting');
+  await waitFor(() => (on(device, 'stats').length ? true : undefined), 30_000, 'stats while waiting');
   assert.equal(await stop(agent), 0);
 });
 
@@ -140,7 +134,7 @@ test('a model directory that appears later is waited for, then the agent classif
   assert.equal(agent.child.exitCode, null);
   cpSync(DEFAULT_MODELS.ageGender, dir, { recursive: true });
   const classified = () => ['entered', 'updated', 'left'].flatMap((t) => on(device, `events/${t}`)).find((e) => e.gender);
-  await until(classified, 120_000, `a classified visit; agent log:\n${agent.stderr()}`).catch((err: Error) => {
+  await waitFor(classified, 120_000, `a classified visit; agent log:\n${agent.stderr()}`).catch((err: Error) => {
     throw new Error(`${err.message}\n${agent.stderr().slice(-3000)}`);
   });
   assert.equal(await stop(agent), 0);
@@ -166,10 +160,10 @@ for (const kind of ['file', 'gst'] as const) {
     const source = kind === 'file' ? clip : `gst:filesrc location=${clip} ! decodebin ! videoconvert ! appsink`;
     const agent = start(device, ['--source', source]);
     const framesNow = () => Number((on(device, 'stats').at(-1)?.frames as number | undefined) ?? 0);
-    await until(() => (framesNow() > 0 ? true : undefined), 60_000, 'frames');
-    const first = await until(() => captureChild(agent.child.pid!), 30_000, 'the capture process');
+    await waitFor(() => (framesNow() > 0 ? true : undefined), 60_000, 'frames');
+    const first = await waitFor(() => captureChild(agent.child.pid!), 30_000, 'the capture process');
     process.kill(first, 'SIGKILL');
-    await until(
+    await waitFor(
       () => {
         const c = captureChild(agent.child.pid!);
         return c !== undefined && c !== first ? c : undefined;
@@ -178,7 +172,7 @@ for (const kind of ['file', 'gst'] as const) {
       'a new capture process',
     );
     const after = framesNow();
-    await until(() => (framesNow() > after + 5 ? true : undefined), 60_000, 'frames after the kill');
+    await waitFor(() => (framesNow() > after + 5 ? true : undefined), 60_000, 'frames after the kill');
     assert.equal(agent.child.exitCode, null, 'the agent is still running');
     assert.equal(await stop(agent), 0);
   });
