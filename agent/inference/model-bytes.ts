@@ -3,8 +3,8 @@
 // check and a later read). Only regular files are read: a FIFO or a device would block for ever, and the
 // open itself uses O_NONBLOCK so a file swapped for a FIFO after the check cannot block it either. The size
 // is bounded before anything is read: by the manifest's declared size when it has one, and by the 2 GiB an
-// ONNX file can hold (protobuf's limit; larger models keep their weights in external data files, which
-// percept does not load).
+// ONNX file can hold (protobuf's limit; larger models keep their weights in external data files beside
+// the model, which onnxruntime reads itself and the manifest check hashes at start).
 import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 

@@ -1,6 +1,6 @@
 // Worker-thread entry: owns one onnxruntime session. onnxruntime-node's run() blocks the thread it is
 // called on (microsoft/onnxruntime#19611), so sessions never live on the main event loop.
-import { basename } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { WorkerInit, WorkerReply, WorkerRequest, TensorData } from './worker-protocol.js';
@@ -50,6 +50,10 @@ async function createSession(data: Buffer): Promise<{ session: ort.InferenceSess
         intraOpNumThreads: init.intraOpThreads,
         interOpNumThreads: 1,
         graphOptimizationLevel: 'all',
+        // Loaded from bytes, onnxruntime would look for external data files (a merged model's
+        // model.onnx.data) in the process's working directory: they live beside the model. Their sha256 is
+        // checked with the manifest's other files at start.
+        extra: { session: { model_external_initializers_file_folder_path: dirname(init.modelPath) } },
       });
       return { session, provider, failures };
     } catch (err) {
