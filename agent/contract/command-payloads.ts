@@ -1,7 +1,8 @@
 // Payload parts of the command rules (features/command-gate.ts) and of what a command flood is measured
 // by: per-topic command counts, event-loop delay and durable writes in stats; merged plays and the bounded
-// per-content totals in impressions and the daily summary. Kept apart so payloads.ts stays readable.
-import { Type } from '@sinclair/typebox';
+// per-content totals in impressions and the daily summary; the answer to config/set. Kept apart so
+// payloads.ts stays readable.
+import { Type, type Static } from '@sinclair/typebox';
 
 export const CommandStatsFields = {
   commands: Type.Optional(
@@ -72,3 +73,26 @@ export const ImpressionMergedPlays = Type.Optional(
       'Plays announced on content/set during this one faster than mqtt.commandLimits.contentSet allows: not recorded on their own, their time is in this record.',
   }),
 );
+
+export const ConfigIssueSchema = Type.Object({ path: Type.String(), message: Type.String() }, { additionalProperties: false });
+
+export const ConfigResultSchema = Type.Object(
+  {
+    requestId: Type.Union([Type.String(), Type.Null()]),
+    ok: Type.Boolean(),
+    errors: Type.Array(ConfigIssueSchema),
+    applied: Type.Array(Type.String(), { description: 'Changed keys in effect now.' }),
+    restartRequired: Type.Array(Type.String(), { description: 'Changed keys that take effect after a restart.' }),
+    saved: Type.Optional(
+      Type.Boolean({
+        description:
+          'On ok: true when the change is on disk (the overrides in the state directory) and survives a restart; false when it lasts until the next restart ("save": false in the request).',
+      }),
+    ),
+    dryRun: Type.Optional(
+      Type.Literal(true, { description: 'The request had "dryRun": true: evaluated only (ok: it would apply), nothing applied or saved.' }),
+    ),
+  },
+  { additionalProperties: false, title: '{root}/config/result (QoS 1), the reply to {root}/config/set' },
+);
+export type ConfigResultPayload = Static<typeof ConfigResultSchema>;

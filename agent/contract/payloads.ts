@@ -2,6 +2,7 @@
 // schemas in schemas/mqtt/ are generated from them (npm run gen), and the tests validate the wire
 // against those files, so a payload cannot drift from its documentation.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+export { ConfigIssueSchema, ConfigResultSchema, type ConfigResultPayload } from './command-payloads.js';
 import { CONTRACT_LABELS, type Task } from './labels.js';
 import { CommandStatsFields, ContentTotalsSchema, ImpressionMergedPlays, SummaryContentFields } from './command-payloads.js';
 
@@ -182,29 +183,6 @@ export const StatsSchema = Type.Object(
   },
   { title: '{root}/stats (QoS 0, every mqtt.statsIntervalS)' },
 );
-
-export const ConfigIssueSchema = Type.Object({ path: Type.String(), message: Type.String() }, { additionalProperties: false });
-
-export const ConfigResultSchema = Type.Object(
-  {
-    requestId: Type.Union([Type.String(), Type.Null()]),
-    ok: Type.Boolean(),
-    errors: Type.Array(ConfigIssueSchema),
-    applied: Type.Array(Type.String(), { description: 'Changed keys in effect now.' }),
-    restartRequired: Type.Array(Type.String(), { description: 'Changed keys that take effect after a restart.' }),
-    saved: Type.Optional(
-      Type.Boolean({
-        description:
-          'On ok: true when the change is on disk (the overrides in the state directory) and survives a restart; false when it lasts until the next restart ("save": false in the request).',
-      }),
-    ),
-    dryRun: Type.Optional(
-      Type.Literal(true, { description: 'The request had "dryRun": true: evaluated only (ok: it would apply), nothing applied or saved.' }),
-    ),
-  },
-  { additionalProperties: false, title: '{root}/config/result (QoS 1), the reply to {root}/config/set' },
-);
-export type ConfigResultPayload = Static<typeof ConfigResultSchema>;
 
 const HourCounts = Type.Record(Type.String(), Type.Integer());
 

@@ -15,17 +15,10 @@ import { NO_SOURCE_DETAIL, ResilientSource, type CameraState } from '../../agent
 import type { FrameSource } from '../../agent/capture/frame.js';
 import { isMissingModel } from '../../agent/service/model-wait.js';
 import { ModelError } from '../../agent/inference/manifest.js';
+import { layersOf } from '../helpers/config-layers.js';
 
 const SOURCE = { source: { uri: 'clip.mp4' } };
-const layers = (more: Partial<ConfigLayers> = {}): ConfigLayers => ({
-  file: SOURCE,
-  overrides: {},
-  environment: {},
-  flags: {},
-  fileName: null,
-  overridesFile: null,
-  ...more,
-});
+const layers = (more: Partial<ConfigLayers> = {}): ConfigLayers => layersOf(SOURCE, more);
 
 test('migrate: absent version is 1; each step runs in order; the version key never reaches the config', () => {
   assert.deepEqual(migrate({ detector: { minFacePx: 3 } }, 'f'), { doc: { detector: { minFacePx: 3 } }, from: 1 });

@@ -5,19 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { composeLayers, loadConfig, type ConfigLayers } from '../../agent/config/load.js';
+import { composeLayers, loadConfig } from '../../agent/config/load.js';
 import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload } from '../../agent/config/remote.js';
 import { writeOverrides } from '../../agent/config/overrides.js';
+import { layersOf } from '../helpers/config-layers.js';
 
-const layersOf = (file: object, more: Partial<ConfigLayers> = {}): ConfigLayers => ({
-  file: file as Record<string, unknown>,
-  overrides: {},
-  environment: {},
-  flags: {},
-  fileName: null,
-  overridesFile: null,
-  ...more,
-});
 const SOURCE = { source: { uri: 'clip.mp4' } };
 
 test('security keys are refused by name, whatever else the patch holds; nothing is applied', () => {
