@@ -1,6 +1,7 @@
 // percept watch, the pure part: MQTT messages fold into a WatchState, and a WatchState renders to at
 // most `width` columns of text. No I/O here, so the screen is tested line by line.
 import type { AudiencePayload, EventPayload, StatusPayload } from '../contract/payloads.js';
+import { escapeControls } from '../lib/logging.js';
 
 export const MAX_EVENTS = 8;
 
@@ -122,7 +123,9 @@ export function render(s: WatchState, now: number, width = 80): string[] {
   }
   lines.push('');
   lines.push('Ctrl-C quits');
-  return lines.map((l) => clip(l, width));
+  // Every string on screen came from the broker, where anyone allowed to publish can forge a payload:
+  // a control sequence in it would move the cursor, clear the screen or fake a line.
+  return lines.map((l) => clip(escapeControls(l), width));
 }
 
 /** ANSI: cursor home, the lines each cleared to their end, then the rest of the screen cleared. */

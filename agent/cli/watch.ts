@@ -2,6 +2,7 @@
 // a terminal, or one JSON line per message with --json. Ends with exit 0 on Ctrl-C (SIGINT) or SIGTERM.
 import mqtt, { type MqttClient } from 'mqtt';
 import { ConfigError } from '../config/load.js';
+import { escapeJsonLine } from '../lib/logging.js';
 import { topicMatches, TOPICS } from '../contract/topics.js';
 import { parseJson, resolveTarget, type RemoteArgs } from './remote-device.js';
 import { emptyState, frame, reduce, render, type WatchKind, type WatchState } from './watch-view.js';
@@ -43,7 +44,7 @@ export async function watchCommand(a: WatchArgs): Promise<number> {
     const body = parseJson(payload);
     if (!kind || body === undefined) return;
     if (a.json) {
-      process.stdout.write(`${JSON.stringify({ kind, topic, receivedAt: new Date().toISOString(), payload: body })}\n`);
+      process.stdout.write(`${escapeJsonLine(JSON.stringify({ kind, topic, receivedAt: new Date().toISOString(), payload: body }))}\n`);
       return;
     }
     state = reduce(state, kind, body, Date.now());

@@ -167,6 +167,17 @@ test('watch: the screen fits 80 columns and shows status, stats, people with dwe
   assert.equal(formatDwell(3_725_000), '1h02m');
 });
 
+test('watch prints forged control characters from the broker as escapes, never raw', () => {
+  const t0 = Date.parse('2026-11-28T10:00:00Z');
+  let s = emptyState('kiosk-1', 'mqtt://localhost');
+  s = reduce(s, 'status', { state: 'offline', reason: 'gone\x1b[2J\x1b[Hstatus   online' }, t0);
+  s = reduce(s, 'event', { seq: 1, type: 'entered', person: 'p\r\x9bX', ts: '2026-11-28T09:59:59Z', gender: { label: 'male\u2028' } }, t0);
+  const screen = render(s, t0, 120).join('\n');
+  // eslint-disable-next-line no-control-regex
+  assert.doesNotMatch(screen, /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]/, 'no control character reaches the terminal');
+  assert.match(screen, /OFFLINE \(gone\\x1b\[2J\\x1b\[Hstatus {3}online\)/);
+});
+
 test('unknown PERCEPT_* variables are warned about, with the likely key', () => {
   const env = {
     PERCEPT_DETECTOR_MIN_FACEPX: '3',
