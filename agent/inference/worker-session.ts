@@ -154,7 +154,8 @@ export class WorkerSession {
     if (this.closed || this.starting) return;
     this.workerRestarts++;
     inferenceFaults.workerRestarts++;
-    this.starting = startWorker(this.loaded, { ...this.opts, sha256: this.sha256, replacement: true })
+    this.starting = this.verifyBesideModel()
+      .then(() => startWorker(this.loaded, { ...this.opts, sha256: this.sha256, replacement: true }))
       .then(({ worker }) => {
         const slot = this.adopt(worker);
         this.startError = null;
@@ -175,6 +176,23 @@ export class WorkerSession {
         this.starting = null;
       });
     this.starting.catch(() => undefined);
+  }
+
+  /**
+   * The files the worker does not read itself (a merged model's external data, which onnxruntime opens beside
+   * the model) are checked against the manifest again before a replacement loads them: a file swapped after
+   * start would otherwise change the labels silently. Always, even without verifySha256: the worker checks
+   * the model's own bytes against the first load in either case.
+   */
+  private async verifyBesideModel(): Promise<void> {
+    const m = this.loaded.manifest;
+    if (!m.files.some((f) => f.path !== m.model)) return;
+    try {
+      await verifyFiles(this.loaded, m.model);
+    } catch (err) {
+      inferenceFaults.modelChanged++;
+      throw new ModelChangedError(this.loaded.dir, [`${(err as Error).message} (changed on disk since the model was loaded)`]);
+    }
   }
 
   private async ready(): Promise<Slot> {

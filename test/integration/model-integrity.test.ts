@@ -4,7 +4,8 @@
 // new file: calls fail (no labels from an unknown model), a clear line is logged, and it is counted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -54,3 +55,31 @@ for (const [how, replace] of Object.entries(REPLACEMENTS))
       }
     });
   }
+
+test('a file beside the model (external data) replaced after start is refused by the replacement worker', async () => {
+  const dir = join(mkdtempSync(join(tmpdir(), 'percept-integrity-')), 'expression');
+  cpSync(DEFAULT_MODELS.expression, dir, { recursive: true });
+  // onnxruntime reads a merged model's external data itself, from the model's folder: listed in the manifest like it.
+  const data = join(dir, 'model.onnx.data');
+  writeFileSync(data, Buffer.alloc(4096, 7));
+  const manifestPath = join(dir, 'model.json');
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { files: { path: string; sha256: string; bytes?: number }[] };
+  manifest.files.push({ path: 'model.onnx.data', sha256: createHash('sha256').update(readFileSync(data)).digest('hex'), bytes: 4096 });
+  writeFileSync(manifestPath, JSON.stringify(manifest));
+  const lines: string[] = [];
+  const s = await WorkerSession.open(loadManifest(dir), { providers: ['cpu'], intraOpThreads: 1, verifySha256: true }, (m) => lines.push(m));
+  const changedBefore = inferenceFaults.modelChanged;
+  try {
+    await s.run(input());
+    appendFileSync(data, 'x');
+    await (s as unknown as { slot: { worker: Worker } }).slot.worker.terminate();
+    await assert.rejects(s.run(input()), /file model\.onnx\.data: .* is 4097 bytes, the manifest says 4096 .*changed on disk since the model was loaded/);
+    assert.ok(
+      lines.some((l) => /a new inference worker could not start: .*model\.onnx\.data/.test(l)),
+      lines.join('\n'),
+    );
+    assert.equal(inferenceFaults.modelChanged, changedBefore + 1);
+  } finally {
+    await s.close();
+  }
+});
