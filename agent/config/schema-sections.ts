@@ -185,9 +185,28 @@ export const PipelineSections = {
   ),
   fusion: Type.Object(
     {
-      margin: Type.Number({ default: 0.1, minimum: 0, maximum: 1, description: 'A new label must lead the published one by this fused probability…' }),
+      margin: Type.Number({
+        default: 0.1,
+        minimum: 0,
+        maximum: 1,
+        description: 'An "updated" event is sent only when a new arg-max leads the last announced label by this fused probability…',
+      }),
       minDurationMs: ms(1000, 0, HOUR_MS, '…for this long…'),
       minSamples: Type.Integer({ default: 2, minimum: 1, maximum: 1000, description: '…over this many samples before an "updated" event.' }),
+      enterMinSamples: Type.Integer({
+        default: 2,
+        minimum: 1,
+        maximum: 1000,
+        description: '"entered" waits (up to classifier.enterTimeoutMs) until this many samples are fused, or until every task reaches enterMinP.',
+      }),
+      enterMinP: Type.Object(
+        {
+          age: Type.Number({ default: 0.35, minimum: 0, maximum: 1, description: 'Fused probability of the age group that is confident from one sample.' }),
+          gender: Type.Number({ default: 0.75, minimum: 0, maximum: 1, description: 'Fused probability of the gender that is confident from one sample.' }),
+          emotion: Type.Number({ default: 0.5, minimum: 0, maximum: 1, description: 'Fused probability of the emotion that is confident from one sample.' }),
+        },
+        { default: {}, additionalProperties: false },
+      ),
     },
     { default: {}, additionalProperties: false, ...TUNE },
   ),

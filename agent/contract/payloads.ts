@@ -17,6 +17,12 @@ export const PredictionSchema = (task: Task) =>
       p: Probability,
       probs: Type.Record(Type.String(), Probability),
       years: Type.Optional(Type.Number({ description: 'Regression models only: the estimated age.' })),
+      confident: Type.Optional(
+        Type.Boolean({
+          description:
+            'Visit events: the label has the evidence fusion asks for (fusion.enterMinSamples samples, or a fused p of at least fusion.enterMinP); false when `entered` was sent at classifier.enterTimeoutMs without it.',
+        }),
+      ),
     },
     { additionalProperties: false },
   );
@@ -114,7 +120,9 @@ export const AudiencePersonSchema = Type.Object(
     age: Type.Optional(Type.String()),
     gender: Type.Optional(Type.String()),
     emotion: Type.Optional(Type.String()),
-    confidence: Type.Optional(Type.Record(Type.String(), Probability, { description: 'Fused probability of each published label, by task.' })),
+    confidence: Type.Optional(
+      Type.Record(Type.String(), Probability, { description: 'Fused probability of each label (the arg-max of the fused probabilities), by task.' }),
+    ),
     looking: Type.Optional(Type.Boolean({ description: 'Looking at the camera in the latest frame.' })),
     attentionMs: Type.Optional(Type.Integer({ minimum: 0 })),
     glances: Type.Optional(Type.Integer({ minimum: 0 })),

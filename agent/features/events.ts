@@ -6,7 +6,7 @@ import type { Mat } from '../capture/opencv.js';
 import type { PatchResult } from '../config/remote.js';
 import { TypedBus } from '../lib/bus.js';
 
-/** Someone present, as features see them: the visit's published labels plus where they look. */
+/** Someone present, as features see them: the visit's labels (arg-max of the fused probabilities) plus where they look. */
 export interface PresentPerson extends AudiencePerson {
   /** From the head pose of the latest detection; absent without landmarks. */
   looking?: boolean;

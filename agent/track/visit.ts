@@ -124,11 +124,13 @@ export interface VisitEvent {
   confirmedAt: number | null;
   box: Box;
   samples: number;
-  attributes: Partial<Record<Task, Prediction & { years?: number }>>;
+  attributes: Partial<Record<Task, Prediction & { years?: number; confident: boolean }>>;
   attention: AttentionSummary;
 }
 
+/** The event `type` of the visit now; what it carries becomes the announced labels (hysteresis compares against them). */
 export function visitEvent(type: VisitEventType, v: Visit, ts: number): VisitEvent {
+  v.fusion.announce();
   return {
     type,
     ts,
@@ -149,7 +151,7 @@ export interface AudiencePerson {
   firstSeen: number;
   box: Box;
   labels: Partial<Record<Task, string>>;
-  /** Fused probability of each published label. */
+  /** Fused probability of each label. */
   confidence?: Partial<Record<Task, number>>;
   /** Undefined without landmarks (the SSD detector). */
   looking?: boolean;
@@ -157,7 +159,7 @@ export interface AudiencePerson {
   glances?: number;
 }
 
-/** Someone present as the audience snapshot shows them: published labels, their confidences, attention. */
+/** Someone present as the audience snapshot shows them: arg-max labels, their fused probabilities, attention. */
 export function presentPerson(v: Visit): AudiencePerson {
   const a = v.attention.summary();
   const confidence = Object.fromEntries(Object.entries(v.fusion.attributes()).map(([t, p]) => [t, p!.p]));

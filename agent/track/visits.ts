@@ -1,8 +1,10 @@
 // The visit state machine: track updates, face qualities, classifications and face embeddings in, visit
 // events out. Pure — time comes with every input — so it is tested with synthetic sequences and a fake clock.
-//   entered — once a track is confirmed and classified, or enterTimeoutMs after confirmation with what
-//             is known (a face that never gave a usable crop still counts as a visitor)
-//   updated — only when a published (hysteresis-filtered) label changes
+//   entered — once a track is confirmed and its labels have evidence (fusion.enterMinSamples samples, or each
+//             task's fused probability at fusion.enterMinP), or enterTimeoutMs after confirmation with what
+//             is known (a face that never gave a usable crop still counts as a visitor; `confident` says which)
+//   updated — only when a new arg-max leads the announced label by the hysteresis rule (every payload
+//             carries the arg-max; hysteresis decides when an update is sent, never what it says)
 //   left    — graceMs after the person was last seen. A lost track only suspends its visit; a new track
 //             that re-identifies it resumes it (same person, dwell continues, labels fused over both).
 // Re-identification (see reid-rules.ts): with an embedder, by appearance only; without one (or for a
@@ -120,7 +122,9 @@ export class VisitBook {
       if (v.pending || v.quality <= 0 || v.samples >= o.maxSamples) return false;
       if (v.lastClassifiedAt === null) return true;
       const since = ts - v.lastClassifiedAt;
-      return since >= o.reclassifyMs || (since >= o.minGapMs && v.quality >= v.bestQuality * o.betterCropRatio);
+      // A visit held back for want of evidence asks again as soon as the gap allows, not a reclassify later.
+      const wantsEvidence = !v.entered && !v.fusion.confident();
+      return since >= o.reclassifyMs || (since >= o.minGapMs && (wantsEvidence || v.quality >= v.bestQuality * o.betterCropRatio));
     });
   }
 
@@ -147,12 +151,11 @@ export class VisitBook {
     const v = current(asked);
     v.pending = false;
     if (!attrs || !(this.isOpen(v) || this.suspended.has(v))) return [];
-    const before = JSON.stringify(v.fusion.labels());
-    v.fusion.add(attrs, quality, ts);
+    const due = v.fusion.add(attrs, quality, ts);
     v.samples = v.fusion.samples;
     v.bestQuality = Math.max(v.bestQuality, quality);
     if (this.maybeEnter(v, ts)) return [this.event('entered', v, ts)];
-    if (v.entered && JSON.stringify(v.fusion.labels()) !== before) return [this.updated(v, ts)];
+    if (v.entered && due) return [this.updated(v, ts)];
     return [];
   }
 
@@ -202,7 +205,7 @@ export class VisitBook {
     return [...this.suspended].flatMap((v) => this.finish(v, ts));
   }
 
-  /** The people present now (entered, not yet left — suspended ones too) with their published labels. */
+  /** The people present now (entered, not yet left — suspended ones too) with their arg-max labels. */
   present(): AudiencePerson[] {
     return [...this.visits.values(), ...this.suspended].filter((v) => v.entered).map(presentPerson);
   }
@@ -233,7 +236,9 @@ export class VisitBook {
   maybeEnter(v: Visit, ts: number): boolean {
     if (v.entered || v.confirmedAt === null || v.mergedInto) return false;
     const timedOut = ts - v.confirmedAt >= this.opts.enterTimeoutMs;
-    if (v.samples === 0 && !timedOut) return false;
+    // Held back until the labels have evidence (samples or fused confidence); at the timeout it is announced
+    // with what is known, each task saying whether it is confident.
+    if (!timedOut && (v.samples === 0 || !v.fusion.confident())) return false;
     if (v.awaitingReid && !timedOut && this.rules.mayStillResume(v)) return false;
     v.awaitingReid = false;
     v.entered = true;

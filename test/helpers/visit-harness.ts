@@ -29,7 +29,7 @@ export const VISIT_OPTS: VisitOptions = {
   minGapMs: 1000,
   maxSamples: 5,
   enterTimeoutMs: 3000,
-  hysteresis: { margin: 0.1, minDurationMs: 1000, minSamples: 2 },
+  hysteresis: { margin: 0.1, minDurationMs: 1000, minSamples: 2, enterMinSamples: 1, enterMinP: { age: 0, gender: 0, emotion: 0 } },
 };
 export const TRACKER_OPTS: TrackerOptions = { iouThreshold: 0.2, minHits: 2, maxUnseenMs: 1000, tentativeUnseenMs: 300 };
 

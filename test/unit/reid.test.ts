@@ -263,7 +263,7 @@ test('gallery, distance and the unambiguous best match', () => {
 });
 
 test('fusion merge: the samples of both segments count, the published label moves only by hysteresis', () => {
-  const h = { margin: 0.1, minDurationMs: 1000, minSamples: 2 };
+  const h = { margin: 0.1, minDurationMs: 1000, minSamples: 2, enterMinSamples: 1, enterMinP: { age: 0, gender: 0, emotion: 0 } };
   const first = new AttributeFusion(h);
   first.add(gender(0.8), 1, 0);
   const second = new AttributeFusion(h);
