@@ -9,6 +9,13 @@ import { fail, ok, warn, type Check, type Result } from './check.js';
 /** Below this the outbox and the overrides file may not fit for long: a warning. */
 export const LOW_SPACE_BYTES = 200e6;
 
+const CODES: Record<string, string> = {
+  ENOTDIR: 'ENOTDIR, a part of the path is a file',
+  EACCES: 'EACCES, permission denied on the way there',
+  EROFS: 'EROFS, a read-only filesystem',
+  ELOOP: 'ELOOP, a symbolic link loop',
+};
+const said = (err: NodeJS.ErrnoException) => (err.code ? (CODES[err.code] ?? err.code) : err.message);
 const human = (b: number) => (b >= 1e9 ? `${(b / 1e9).toFixed(1)} GB` : `${Math.round(b / 1e6)} MB`);
 const FIX = 'set state.dir (or --state-dir) to a directory the agent’s user can write; the service uses /var/lib/percept (systemd creates it)';
 
@@ -26,7 +33,7 @@ async function creatable(dir: string): Promise<{ parent: string; why: string | n
       if (!st.isDirectory()) return { parent, why: `${parent} is not a directory` };
       break;
     }
-    if (st.code !== 'ENOENT') return { parent, why: `${parent}: ${st.code}` };
+    if (st.code !== 'ENOENT') return { parent, why: `${parent}: ${said(st)}` };
     if (parent === dirname(parent)) break;
     parent = dirname(parent);
   }
@@ -34,14 +41,14 @@ async function creatable(dir: string): Promise<{ parent: string; why: string | n
     await rmdir(await mkdtemp(join(parent, '.percept-doctor-')));
     return { parent, why: null };
   } catch (err) {
-    return { parent, why: `nothing can be created in ${parent} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})` };
+    return { parent, why: `nothing can be created in ${parent} (${said(err as NodeJS.ErrnoException)})` };
   }
 }
 
 export async function stateResult(dir: string): Promise<Result> {
   const st = await stat(dir).catch((err: NodeJS.ErrnoException) => err);
   if (st instanceof Error) {
-    if (st.code !== 'ENOENT') return fail(`${dir}: ${st.code ?? st.message}`, FIX);
+    if (st.code !== 'ENOENT') return fail(`${dir}: ${said(st)}`, FIX);
     const c = await creatable(dir);
     if (c.why) return fail(`${dir} does not exist and cannot be created: ${c.why}`, FIX);
     return warn(`${dir} does not exist yet; the agent creates it at start (${human(await free(c.parent))} free on ${c.parent})`, 'nothing, or create it now');
