@@ -27,7 +27,7 @@ const OWN_LINE = /^(source\.uri|detector\.model|classifier\.models\.\d+):/;
 export function loadForDoctor(file: string | undefined): { config: Config; file: string | null; result: Result } {
   try {
     const loaded = loadConfig({ file, forRun: true });
-    const where = loaded.file ?? 'no config file: defaults and PERCEPT_* environment';
+    const where = loaded.file ?? 'no config file (defaults and PERCEPT_* environment)';
     const notes = loaded.warnings.filter((w) => !OWN_LINE.test(w));
     const result = notes.length ? warn(`${where}: ${notes.join('; ')}`, 'percept config print shows the effective config') : ok(`${where}: valid`);
     return { config: loaded.config, file: loaded.file, result };

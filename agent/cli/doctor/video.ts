@@ -64,7 +64,7 @@ export function camerasCheck(kind: SourceKind | null): Check {
         if (live)
           return fail('no camera: no /dev/video* at all', 'plug the camera in (dmesg says whether the kernel sees it; a CSI camera needs gst: instead)');
         return warn(
-          `no camera (no /dev/video*); not needed: the source is ${kind ? `a ${kind}` : 'not set'}`,
+          `no camera (no /dev/video*); not needed: ${kind ? `the source is a ${kind}` : 'no source is set'}`,
           'for a live source plug in a USB camera; ls /dev/v4l/by-id/ then names it',
         );
       }
