@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { deviceId, loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
 import { deviceTopics, type DeviceTopics } from '../contract/topics.js';
 import { storedCredentialFile } from '../lib/credentials.js';
 import { EXIT_NO_ANSWER } from './exit-codes.js';
@@ -54,7 +55,11 @@ export interface Target {
 
 /** Resolves flags over the local config; a bad local config throws ConfigError (exit 78). */
 export function resolveTarget(a: RemoteArgs): Target {
-  const { config } = loadConfig({ file: a.config });
+  return targetOf(loadConfig({ file: a.config }).config, a);
+}
+
+/** The broker, device and connection options of `config`, flags first; reads the password and TLS files it names. */
+export function targetOf(config: Config, a: Omit<RemoteArgs, 'config'>): Target {
   const m = config.mqtt;
   const url = a.mqttUrl ?? (m.url || `mqtt://${m.embeddedHost === '0.0.0.0' ? '127.0.0.1' : m.embeddedHost}:${m.embeddedPort}`);
   const device = a.deviceId ?? deviceId(config);

@@ -58,7 +58,8 @@ const TLS_CODES = new Set([
   'CERT_SIGNATURE_FAILURE',
 ]);
 
-function refusal(err: Error & { code?: number | string }): string | null {
+/** Why a broker refused a connection (TLS, CONNACK codes of MQTT 3.1.1 and 5), with the key to fix; null for other errors. */
+export function refusal(err: Error & { code?: number | string }): string | null {
   const code = err.code;
   if (typeof code === 'string' && TLS_CODES.has(code))
     return `its TLS certificate does not verify (${err.message}; check mqtt.tls.ca, or the broker's certificate names this host)`;
