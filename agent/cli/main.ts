@@ -6,6 +6,7 @@ import { remoteOptions, type RemoteArgs } from './remote-device.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { modelsMergeCommand } from './models-merge.js';
 import { secretCommand } from './secret.js';
+import { gpuCommand } from './gpu.js';
 
 // Commands are imported when they run: `watch` or `config get` over SSH should not wait for the
 // agent's whole module graph (onnxruntime, OpenCV bindings) to load.
@@ -238,6 +239,7 @@ export async function main(argv: string[]): Promise<number> {
       },
     )
     .command(secretCommand(setCode))
+    .command(gpuCommand(setCode))
     .completion('completion', 'Print a bash/zsh completion script (percept completion >> ~/.bashrc)')
     .example('$0 demo', 'try it without a camera')
     .example('$0 config set detector.minFacePx=32', 'tune a running agent')
