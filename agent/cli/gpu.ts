@@ -13,7 +13,7 @@ interface GpuArgs {
 
 const complain = (m: string) => process.stderr.write(`percept gpu: ${m}\n`);
 
-async function gpuStatus(dest: string): Promise<number> {
+async function gpuStatus(): Promise<number> {
   const rt = await import('../inference/gpu-runtime.js');
   const { unresolved } = await import('./gpu-install.js');
   const dir = rt.bindingDir();
@@ -25,7 +25,7 @@ async function gpuStatus(dest: string): Promise<number> {
     [
       'installed',
       manifest
-        ? `onnxruntime ${manifest.onnxruntime}, CUDA ${manifest.cudaMajor}, TensorRT ${manifest.tensorrtMajor ?? 'no'}, ${manifest.installedAt} (${dest})`
+        ? `onnxruntime ${manifest.onnxruntime}, CUDA ${manifest.cudaMajor}, TensorRT ${manifest.tensorrtMajor ?? 'no'}, ${manifest.installedAt} in ${rt.installedDir(dir)}`
         : 'nothing linked into the binding directory',
     ],
   ];
@@ -49,7 +49,7 @@ async function gpuRun(a: GpuArgs): Promise<number> {
   const install = await import('./gpu-install.js');
   const dest = a.dest ?? install.DEFAULT_GPU_DEST;
   try {
-    if (a.action === 'status') return await gpuStatus(dest);
+    if (a.action === 'status') return await gpuStatus();
     if (a.action === 'link') {
       const done = install.linkInstalled(dest);
       for (const line of done) process.stdout.write(`linked ${line}\n`);

@@ -80,11 +80,20 @@ export function driverProblem(): string | null {
   return `no NVIDIA GPU or driver here (${missing}): install the NVIDIA driver on a machine with an NVIDIA GPU`;
 }
 
+/** The release directory (with gpu.json and lib/) the binding directory's provider libraries link into, if any. */
+export function installedDir(dir = bindingDir()): string | null {
+  try {
+    return dirname(dirname(realpathSync(join(dir, PROVIDER_LIBS.shared))));
+  } catch {
+    return null;
+  }
+}
+
 /** The manifest of the installation a provider library in the binding directory links to, if any. */
 export function installedManifest(dir = bindingDir()): GpuManifest | null {
+  const release = installedDir(dir);
   try {
-    const lib = realpathSync(join(dir, PROVIDER_LIBS.shared));
-    return JSON.parse(readFileSync(join(dirname(dirname(lib)), GPU_MANIFEST), 'utf8')) as GpuManifest;
+    return release ? (JSON.parse(readFileSync(join(release, GPU_MANIFEST), 'utf8')) as GpuManifest) : null;
   } catch {
     return null;
   }
