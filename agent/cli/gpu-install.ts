@@ -15,12 +15,15 @@
 //   ldd alike, which is also how the CUDA toolkit installs itself.
 // Nothing is half-installed: everything is staged beside DEST, checked with ldd, then swapped in by one rename.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { bindingDir, driverProblem, GPU_MANIFEST, ortVersion, PROVIDER_LIBS, type GpuManifest } from '../inference/gpu-runtime.js';
+import { bindingDir, driverProblem, GPU_MANIFEST, ortVersion, PROVIDER_LIBS, unresolved, type GpuManifest } from '../inference/gpu-runtime.js';
+
 import { cudaWheels, extractLibraries, findWheel, ortWheel, pipDownload, sha256File, tensorrtWheel, type FoundWheel, type WheelSpec } from './gpu-wheels.js';
 
 export const DEFAULT_GPU_DEST = '/var/lib/percept-gpu';
+/** A release directory's name: <onnxruntime version>-cuda<N>[-trt<M>]. */
+const RELEASE_NAME = /^\d+\.\d+\.\d+[^/]*-cuda\d+(-trt\d+)?$/;
 /** Overridable for tests, which must not touch the machine's loader configuration. */
 const LDCONF = () => process.env.PERCEPT_GPU_LDCONF ?? '/etc/ld.so.conf.d/percept-gpu.conf';
 
@@ -36,13 +39,6 @@ const say = (m: string) => process.stdout.write(`${m}\n`);
 
 /** Thrown for a refusal: one line on stderr, exit 1, nothing changed. */
 export class GpuRefusal extends Error {}
-
-/** The sonames a library needs that the loader cannot find, with `libDir` searched first (as the installed loader config will). */
-export function unresolved(lib: string, libDir: string): string[] {
-  const r = spawnSync('ldd', [lib], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: libDir }, stdio: ['ignore', 'pipe', 'pipe'] });
-  if (r.error) throw new Error(`ldd could not run: ${r.error.message}`);
-  return [...r.stdout.matchAll(/^\s*(\S+) => not found/gm)].map((m) => m[1]!);
-}
 
 /** Every soname a library names (ldd's whole list, resolved or not). */
 function needed(lib: string, libDir: string): string[] {
@@ -98,16 +94,19 @@ function stage(args: InstallArgs, version: string, stageDir: string): Staged {
   const wheels = [ort!, ...obtain(specs, args.wheels, downloads)];
   for (const w of wheels.slice(1)) extractLibraries(w.path, lib);
   const libraries = readdirSync(lib).sort();
+  // Readable by the service's dynamic user: mkdtemp makes 0700, and wheels may carry odd modes.
+  for (const f of libraries) chmodSync(join(lib, f), 0o755);
+  for (const d of [stageDir, lib]) chmodSync(d, 0o755);
   // Every library must resolve from here or the system, except the driver's (and TensorRT's without --tensorrt).
   const problems: string[] = [];
   for (const file of libraries) {
     const missing = unresolved(join(lib, file), lib).filter((s) => !allowedMissing(s, args.tensorrt));
-    if (missing.length) problems.push(`${file} needs ${[...new Set(missing)].join(', ')}`);
+    if (missing.length) problems.push(`${file} needs ${missing.join(', ')}`);
   }
   if (problems.length) throw new GpuRefusal(`libraries that would not load (ldd): ${problems.join('; ')}; nothing installed`);
   for (const p of providers) {
     const left = unresolved(join(lib, p), lib);
-    say(`ldd ${p}: ${needed(join(lib, p), lib).length} libraries, unresolved: ${left.length ? [...new Set(left)].join(', ') : 'none'}`);
+    say(`ldd ${p}: ${needed(join(lib, p), lib).length} libraries, unresolved: ${left.length ? left.join(', ') : 'none'}`);
   }
   const manifest: GpuManifest = {
     onnxruntime: version,
@@ -184,12 +183,14 @@ export function gpuInstall(args: InstallArgs): number {
     rmSync(releaseDir, { recursive: true, force: true });
     renameSync(stageDir, releaseDir);
     swapLink(release, join(dest, 'current'));
-    for (const old of readdirSync(dest)) if (old !== release && old !== 'current') rmSync(join(dest, old), { recursive: true, force: true });
+    // Earlier releases only, by their names: --dest may name a directory that holds other things too.
+    for (const old of readdirSync(dest))
+      if (old !== release && RELEASE_NAME.test(old) && existsSync(join(dest, old, GPU_MANIFEST))) rmSync(join(dest, old), { recursive: true, force: true });
     for (const line of linkInstalled(dest)) say(`linked ${line}`);
     say(`installed ${manifest.libraries.length} libraries for onnxruntime ${version} in ${releaseDir}`);
     // Checked again as the agent will load them: through the loader configuration just written, no LD_LIBRARY_PATH.
     if (!LDCONF().startsWith('/etc/')) return 0;
-    const left = manifest.libraries.filter((f) => unresolved(join(dest, 'current', 'lib', f), '').some((s) => !allowedMissing(s, args.tensorrt)));
+    const left = manifest.libraries.filter((f) => unresolved(join(dest, 'current', 'lib', f)).some((s) => !allowedMissing(s, args.tensorrt)));
     if (!left.length) return 0;
     process.stderr.write(`percept gpu: installed, but after ldconfig the loader still cannot resolve what ${left.join(', ')} need\n`);
     return 1;

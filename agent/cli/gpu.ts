@@ -15,7 +15,6 @@ const complain = (m: string) => process.stderr.write(`percept gpu: ${m}\n`);
 
 async function gpuStatus(): Promise<number> {
   const rt = await import('../inference/gpu-runtime.js');
-  const { unresolved } = await import('./gpu-install.js');
   const dir = rt.bindingDir();
   const driver = rt.driverProblem();
   const manifest = rt.installedManifest(dir);
@@ -34,7 +33,7 @@ async function gpuStatus(): Promise<number> {
     const problem = process.arch === 'x64' ? rt.libraryProblem(provider, dir) : driver;
     let line = problem ?? 'libraries in place';
     if (!problem) {
-      const missing = [...new Set(unresolved(`${dir}/${rt.PROVIDER_LIBS[provider]}`, ''))];
+      const missing = rt.unresolved(`${dir}/${rt.PROVIDER_LIBS[provider]}`);
       line = missing.length ? `ldd: unresolved ${missing.join(', ')}` : 'libraries in place, ldd: everything resolved';
     }
     if (provider === 'cuda' && problem) usable = false;

@@ -80,6 +80,14 @@ export function driverProblem(): string | null {
   return `no NVIDIA GPU or driver here (${missing}): install the NVIDIA driver on a machine with an NVIDIA GPU`;
 }
 
+/** The sonames `lib` needs that the loader cannot find (ldd; with `libDir`, that directory instead of LD_LIBRARY_PATH). */
+export function unresolved(lib: string, libDir = ''): string[] {
+  const env = libDir ? { ...process.env, LD_LIBRARY_PATH: libDir } : process.env;
+  const r = spawnSync('ldd', [lib], { encoding: 'utf8', env, stdio: ['ignore', 'pipe', 'pipe'] });
+  if (r.error) throw new Error(`ldd could not run: ${r.error.message}`);
+  return [...new Set([...r.stdout.matchAll(/^\s*(\S+) => not found/gm)].map((m) => m[1]!))];
+}
+
 /** The release directory (with gpu.json and lib/) the binding directory's provider libraries link into, if any. */
 export function installedDir(dir = bindingDir()): string | null {
   try {
@@ -125,6 +133,13 @@ export function versionMismatch(dir = bindingDir()): string | null {
  */
 export function explainProviderFailure(provider: string, message: string): string {
   if (provider !== 'cuda' && provider !== 'tensorrt') return message;
-  const why = [driverProblem(), process.arch === 'x64' ? libraryProblem(provider) : null].filter(Boolean);
+  const driver = driverProblem();
+  const libraries = process.arch === 'x64' ? libraryProblem(provider) : null;
+  const why = [driver, libraries].filter(Boolean);
+  // Libraries in place: onnxruntime's message names no cause (its log does), ldd does.
+  if (!libraries && process.arch === 'x64') {
+    const missing = unresolved(join(bindingDir(), PROVIDER_LIBS[provider])).filter((s) => !(driver && s === 'libcuda.so.1'));
+    if (missing.length) why.push(`the loader cannot find ${missing.join(', ')} (percept gpu status)`);
+  }
   return why.length ? `${why.join('; ')} (onnxruntime: ${message})` : message;
 }

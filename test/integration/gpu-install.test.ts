@@ -7,11 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runPercept } from '../helpers/agent-process.js';
-import { driverProblem, ortVersion, versionMismatch } from '../../agent/inference/gpu-runtime.js';
+import { driverProblem, explainProviderFailure, ortVersion, versionMismatch } from '../../agent/inference/gpu-runtime.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-gpu-'));
 const build = join(work, 'build');
@@ -136,6 +136,9 @@ test('--wheels DIR --force: staged, checked with ldd (only libcuda.so.1 unresolv
   ]);
   assert.deepEqual(listing(join(dest, 'current', 'lib')), manifest.libraries);
   assert.deepEqual(readdirSync(dest).sort(), [`${version}-cuda12`, 'current']);
+  // Readable by the service's dynamic user (the staging directory was made 0700).
+  for (const p of [join(dest, `${version}-cuda12`), join(dest, 'current', 'lib'), join(dest, 'current', 'lib', 'libcudart.so.12')])
+    assert.equal(statSync(p).mode & 0o755, 0o755, p);
   assert.equal(readlinkSync(join(binding, 'libonnxruntime_providers_cuda.so')), join(dest, 'current', 'lib', 'libonnxruntime_providers_cuda.so'));
   assert.equal(existsSync(join(binding, 'libonnxruntime_providers_tensorrt.so')), false);
   assert.equal(readFileSync(ldconf, 'utf8').trim().split('\n').at(-1), join(dest, 'current', 'lib'));
@@ -146,6 +149,14 @@ test('--wheels DIR --force: staged, checked with ldd (only libcuda.so.1 unresolv
   writeFileSync(file, JSON.stringify({ ...manifest, onnxruntime: '0.0.1' }));
   assert.match(versionMismatch(binding) ?? '', /from onnxruntime 0\.0\.1, the binding is .* \(run `percept gpu install` again\)/);
   writeFileSync(file, JSON.stringify(manifest));
+  // Libraries in place but not known to the loader: the agent's line names what is missing (ldd).
+  process.env.PERCEPT_ORT_BINDING_DIR = binding;
+  try {
+    const line = explainProviderFailure('cuda', 'OrtSessionOptionsAppendExecutionProvider_Cuda: Failed to load shared library');
+    assert.match(line, /the loader cannot find libcudart\.so\.12, libcublas\.so\.12, libcublasLt\.so\.12 \(percept gpu status\) \(onnxruntime: .*\)$/);
+  } finally {
+    delete process.env.PERCEPT_ORT_BINDING_DIR;
+  }
 
   const status = await runPercept(['gpu', 'status'], env);
   assert.match(status.stdout, new RegExp(`installed +onnxruntime ${version.replaceAll('.', '\\.')}, CUDA 12, TensorRT no`));
@@ -188,6 +199,7 @@ test('--tensorrt: the TensorRT major its provider links (libnvinfer.so.10) picks
   const dest = join(work, 'gpu');
   wheel('tensorrt_cu12_libs-11.4.0.106-py2.py3-none-manylinux_2_28_x86_64.whl', { 'tensorrt_libs/libnvinfer.so.11': lib('libnvinfer.so.11') });
   wheel('tensorrt_cu12_libs-10.13.3.9-py2.py3-none-manylinux_2_28_x86_64.whl', { 'tensorrt_libs/libnvinfer.so.10': nvinfer });
+  writeFileSync(join(dest, 'notes.txt'), 'not ours\n');
   const res = await runPercept(['gpu', 'install', '--wheels', wheels, '--dest', dest, '--force', '--tensorrt'], env);
   assert.equal(res.code, 0, res.stderr);
   assert.match(res.stdout, /CUDA 12, TensorRT 10; wheels: .*tensorrt-cu12-libs/);
@@ -195,8 +207,8 @@ test('--tensorrt: the TensorRT major its provider links (libnvinfer.so.10) picks
   const manifest = JSON.parse(readFileSync(join(dest, 'current', 'gpu.json'), 'utf8')) as { tensorrtMajor: number; libraries: string[] };
   assert.equal(manifest.tensorrtMajor, 10);
   assert.ok(manifest.libraries.includes('libnvinfer.so.10') && !manifest.libraries.includes('libnvinfer.so.11'));
-  // The release replaced the previous one whole.
-  assert.deepEqual(readdirSync(dest).sort(), [`${version}-cuda12-trt10`, 'current']);
+  // The release replaced the previous one whole; what was not a release is left alone.
+  assert.deepEqual(readdirSync(dest).sort(), [`${version}-cuda12-trt10`, 'current', 'notes.txt']);
   assert.equal(readlinkSync(join(binding, 'libonnxruntime_providers_tensorrt.so')), join(dest, 'current', 'lib', 'libonnxruntime_providers_tensorrt.so'));
 });
 
