@@ -162,7 +162,13 @@ export function gpuInstall(args: InstallArgs): number {
   const dest = resolve(args.dest ?? DEFAULT_GPU_DEST);
   const version = ortVersion();
   const problem = driverProblem();
-  if (problem && process.arch !== 'x64') throw new GpuRefusal(problem);
+  // onnxruntime-gpu's aarch64 wheels are for SBSA servers (sm_90), not a Jetson's Tegra GPU: no --force.
+  if (process.arch !== 'x64')
+    throw new GpuRefusal(
+      problem?.startsWith(`${process.arch}:`)
+        ? problem
+        : `${process.arch}: percept gpu install is for x86_64; on a Jetson build onnxruntime from source (README, "On a Jetson (JetPack)")`,
+    );
   if (problem && !args.force && !args.dryRun) throw new GpuRefusal(`${problem}; nothing installed (--force installs anyway)`);
   if (problem) process.stderr.write(`percept gpu: warning: ${problem}\n`);
   if (args.dryRun) {

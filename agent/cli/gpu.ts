@@ -30,7 +30,7 @@ async function gpuStatus(): Promise<number> {
   ];
   let usable = !driver;
   for (const provider of ['cuda', 'tensorrt'] as const) {
-    const problem = process.arch === 'x64' ? rt.libraryProblem(provider, dir) : driver;
+    const problem = driver?.startsWith(`${process.arch}:`) ? driver : rt.libraryProblem(provider, dir);
     let line = problem ?? 'libraries in place';
     if (!problem) {
       const missing = rt.unresolved(`${dir}/${rt.PROVIDER_LIBS[provider]}`);

@@ -68,12 +68,22 @@ export function libcudaFound(): boolean {
   return (process.env.LD_LIBRARY_PATH ?? '').split(':').some((d) => d && existsSync(join(d, 'libcuda.so.1')));
 }
 
-/** Why no CUDA device can be used here, or null. /dev/dxg: a GPU under WSL2. */
+/** A Jetson's own onnxruntime build copied over the binding (README's recipe): its provider libraries are there. */
+function fromSource(): boolean {
+  try {
+    return existsSync(join(bindingDir(), PROVIDER_LIBS.shared));
+  } catch {
+    return false;
+  }
+}
+
+/** Why no CUDA device can be used here, or null. */
 export function driverProblem(): string | null {
   if (process.platform !== 'linux') return `${process.platform}: percept's GPU providers are for Linux`;
-  if (process.arch !== 'x64')
-    return `${process.arch}: npm's onnxruntime-node for linux-${process.arch} has no CUDA or TensorRT code at all; on a Jetson build onnxruntime from source (README, "GPU on Jetson")`;
-  const device = existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
+  if (process.arch !== 'x64' && !fromSource())
+    return `${process.arch}: npm's onnxruntime-node for linux-${process.arch} has no CUDA or TensorRT code at all; on a Jetson build onnxruntime from source (README, "On a Jetson (JetPack)")`;
+  // /dev/dxg: a GPU under WSL2; /dev/nvhost-ctrl-gpu: a Jetson's integrated GPU.
+  const device = existsSync('/dev/nvidia0') || existsSync('/dev/dxg') || existsSync('/dev/nvhost-ctrl-gpu');
   const libcuda = libcudaFound();
   if (device && libcuda) return null;
   const missing = [!device && 'no /dev/nvidia0', !libcuda && 'no libcuda.so.1 known to the loader'].filter(Boolean).join(', ');
@@ -134,10 +144,11 @@ export function versionMismatch(dir = bindingDir()): string | null {
 export function explainProviderFailure(provider: string, message: string): string {
   if (provider !== 'cuda' && provider !== 'tensorrt') return message;
   const driver = driverProblem();
-  const libraries = process.arch === 'x64' ? libraryProblem(provider) : null;
+  const checkable = process.arch === 'x64' || fromSource();
+  const libraries = checkable ? libraryProblem(provider) : null;
   const why = [driver, libraries].filter(Boolean);
   // Libraries in place: onnxruntime's message names no cause (its log does), ldd does.
-  if (!libraries && process.arch === 'x64') {
+  if (!libraries && checkable) {
     const missing = unresolved(join(bindingDir(), PROVIDER_LIBS[provider])).filter((s) => !(driver && s === 'libcuda.so.1'));
     if (missing.length) why.push(`the loader cannot find ${missing.join(', ')} (percept gpu status)`);
   }

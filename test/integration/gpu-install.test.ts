@@ -104,6 +104,22 @@ test(
   },
 );
 
+test('arm64: refused in one line pointing to the Jetson recipe, even with --force; the agent says the same', () => {
+  // process.arch stood in for: this runs on x86_64. npm's arm64 binding has no GPU code to link against.
+  const script = `Object.defineProperty(process, 'arch', { value: 'arm64' });
+    const rt = await import(${JSON.stringify(new URL('../../agent/inference/gpu-runtime.js', import.meta.url).href)});
+    const { main } = await import(${JSON.stringify(new URL('../../agent/cli/main.js', import.meta.url).href)});
+    console.log(rt.explainProviderFailure('cuda', 'backend not found'));
+    process.exitCode = await main(['gpu', 'install', '--force', '--wheels', ${JSON.stringify(wheels)}, '--dest', ${JSON.stringify(join(work, 'arm'))}]);`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
+  assert.equal(r.status, 1, r.stderr);
+  const jetson =
+    /arm64: npm's onnxruntime-node for linux-arm64 has no CUDA or TensorRT code at all; on a Jetson build onnxruntime from source \(README, "On a Jetson \(JetPack\)"\)/;
+  assert.match(r.stdout, new RegExp(`^${jetson.source} \\(onnxruntime: backend not found\\)\n$`));
+  assert.match(r.stderr, new RegExp(`^percept gpu: ${jetson.source}\n$`));
+  assert.equal(existsSync(join(work, 'arm')), false);
+});
+
 test('--wheels DIR --force: staged, checked with ldd (only libcuda.so.1 unresolved), swapped in, linked beside the binding', async () => {
   const dest = join(work, 'gpu');
   const res = await runPercept(['gpu', 'install', '--wheels', wheels, '--dest', dest, '--force'], env);
