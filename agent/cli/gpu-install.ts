@@ -15,7 +15,7 @@
 //   ldd alike, which is also how the CUDA toolkit installs itself.
 // Nothing is half-installed: everything is staged beside DEST, checked with ldd, then swapped in by one rename.
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { bindingDir, driverProblem, GPU_MANIFEST, ortVersion, PROVIDER_LIBS, unresolved, type GpuManifest } from '../inference/gpu-runtime.js';
 
@@ -139,6 +139,15 @@ export function linkInstalled(dest: string): string[] {
   if (!existsSync(join(current, GPU_MANIFEST))) return [];
   const dir = bindingDir();
   const done: string[] = [];
+  const installed = (JSON.parse(readFileSync(join(current, GPU_MANIFEST), 'utf8')) as GpuManifest).onnxruntime;
+  const version = ortVersion();
+  if (installed !== version) {
+    // After an upgrade of onnxruntime-node: the old release's providers must not be offered to the new binding.
+    for (const name of Object.values(PROVIDER_LIBS)) rmSync(join(dir, name), { force: true });
+    throw new GpuRefusal(
+      `${dest}/current is for onnxruntime ${installed}, this binding is ${version}: run \`percept gpu install\` again (offline: --wheels DIR with onnxruntime-gpu ${version})`,
+    );
+  }
   for (const name of Object.values(PROVIDER_LIBS)) {
     if (existsSync(join(lib, name))) {
       swapLink(join(lib, name), join(dir, name));

@@ -164,7 +164,15 @@ test('--wheels DIR --force: staged, checked with ldd (only libcuda.so.1 unresolv
   const file = join(dest, 'current', 'gpu.json');
   writeFileSync(file, JSON.stringify({ ...manifest, onnxruntime: '0.0.1' }));
   assert.match(versionMismatch(binding) ?? '', /from onnxruntime 0\.0\.1, the binding is .* \(run `percept gpu install` again\)/);
+  // `gpu link` (the package's postinst, after an upgrade) takes such links away instead of renewing them.
+  const relink = await runPercept(['gpu', 'link', '--dest', dest], env);
+  assert.equal(relink.code, 1);
+  assert.match(relink.stderr, /current is for onnxruntime 0\.0\.1, this binding is .*: run `percept gpu install` again/);
+  assert.deepEqual(listing(binding), []);
   writeFileSync(file, JSON.stringify(manifest));
+  const link = await runPercept(['gpu', 'link', '--dest', dest], env);
+  assert.equal(link.code, 0, link.stderr);
+  assert.equal(readlinkSync(join(binding, 'libonnxruntime_providers_cuda.so')), join(dest, 'current', 'lib', 'libonnxruntime_providers_cuda.so'));
   // Libraries in place but not known to the loader: the agent's line names what is missing (ldd).
   process.env.PERCEPT_ORT_BINDING_DIR = binding;
   try {
