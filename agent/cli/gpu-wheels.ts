@@ -6,7 +6,7 @@
 // wheel unpacks to gigabytes), and a kiosk without pip has no reason to carry python3. Node has no zip reader.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface WheelSpec {
@@ -120,8 +120,17 @@ export function pipDownload(specs: WheelSpec[], dir: string): void {
   }
 }
 
+/** In 8 MB chunks: a cuDNN wheel is over half a gigabyte, a kiosk may have 4 GB of memory. */
 export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
+  const hash = createHash('sha256');
+  const buf = Buffer.alloc(8 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) hash.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /** The names of a wheel's members. */
