@@ -2,7 +2,7 @@
 // the configured list in order and says what it chose and why the others failed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifest } from '../../agent/inference/manifest.js';
@@ -59,5 +59,6 @@ test('tensorrt: its ORT_TENSORRT_* options are in the environment before its wor
   } finally {
     await s.close();
     delete process.env.STATE_DIRECTORY;
+    rmSync(state, { recursive: true, force: true });
   }
 });

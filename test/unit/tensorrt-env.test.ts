@@ -2,7 +2,7 @@
 // only when tensorrt is configured, never over the operator's own values, the engine cache made.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { applyTensorrtEnv, DEFAULT_TRT_WORKSPACE_BYTES, tensorrtEnv, tensorrtSettings } from '../../agent/inference/tensorrt-env.js';
@@ -28,7 +28,8 @@ test('settings override the defaults; a value already in the environment is neve
 });
 
 test('applied only with tensorrt among the providers, making the cache directory', () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'percept-trt-')), 'engines');
+  const base = mkdtempSync(join(tmpdir(), 'percept-trt-'));
+  const dir = join(base, 'engines');
   const env: NodeJS.ProcessEnv = {};
   assert.deepEqual(applyTensorrtEnv(['cuda', 'cpu'], { cacheDir: dir }, env), {});
   assert.deepEqual(env, {});
@@ -42,4 +43,5 @@ test('applied only with tensorrt among the providers, making the cache directory
   // A second start sets nothing new: the values are there already (the operator's or ours).
   assert.deepEqual(applyTensorrtEnv(['tensorrt'], { cacheDir: '/elsewhere' }, env), {});
   assert.equal(env.ORT_TENSORRT_CACHE_PATH, dir);
+  rmSync(base, { recursive: true, force: true });
 });
