@@ -7,6 +7,7 @@ import { EXIT_USAGE } from './exit-codes.js';
 import { modelsMergeCommand } from './models-merge.js';
 import { secretCommand } from './secret.js';
 import { doctorCommand } from './doctor-command.js';
+import { gpuCommand } from './gpu.js';
 
 // Commands are imported when they run: `watch` or `config get` over SSH should not wait for the
 // agent's whole module graph (onnxruntime, OpenCV bindings) to load.
@@ -240,11 +241,13 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(secretCommand(setCode))
     .command(doctorCommand(setCode))
+    .command(gpuCommand(setCode))
     .completion('completion', 'Print a bash/zsh completion script (percept completion >> ~/.bashrc)')
     .example('$0 demo', 'try it without a camera')
     .example('$0 config set detector.minFacePx=32', 'tune a running agent')
     .example('$0 watch', 'see what it sees, live')
-    .demandCommand(1, 'Name a command: run, demo, bench, config, watch, preview or models (--help lists them).')
+    .example('$0 doctor', 'is this device ready? one line per check, with a fix')
+    .demandCommand(1, 'Name a command: run, demo, bench, config, watch, preview, models, doctor or gpu (--help lists them).')
     .strict()
     .help()
     .version(false)

@@ -5,6 +5,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { WorkerInit, WorkerReply, WorkerRequest, TensorData } from './worker-protocol.js';
 import { readModelBytes } from './model-bytes.js';
+import { explainProviderFailure, versionMismatch } from './gpu-runtime.js';
 
 const init = workerData as WorkerInit;
 // Failures reach the agent as exceptions and are logged once, clearly; onnxruntime's own stderr dump of
@@ -43,6 +44,12 @@ async function createSession(data: Buffer): Promise<{ session: ort.InferenceSess
   // onnxruntime-node does not fall back from an unavailable provider by itself (design §3): try in order.
   for (const [i, provider] of init.providers.entries()) {
     const last = i === init.providers.length - 1;
+    // Provider libraries of another onnxruntime release have no stable ABI with this one: never loaded.
+    const stale = provider === 'cuda' || provider === 'tensorrt' ? versionMismatch() : null;
+    if (stale) {
+      failures.push(`${provider}: ${stale}`);
+      continue;
+    }
     try {
       const session = await ort.InferenceSession.create(data, {
         executionProviders: [provider],
@@ -57,7 +64,7 @@ async function createSession(data: Buffer): Promise<{ session: ort.InferenceSess
       });
       return { session, provider, failures };
     } catch (err) {
-      failures.push(`${provider}: ${(err as Error).message.split('\n')[0]}`);
+      failures.push(`${provider}: ${explainProviderFailure(provider, (err as Error).message.split('\n')[0]!)}`);
     }
   }
   throw new Error(`no execution provider could load ${init.modelPath}: ${failures.join('; ')}`);

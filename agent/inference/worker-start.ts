@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { ModelError, type LoadedManifest } from './manifest.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { applyTensorrtEnv, type TensorrtSettings } from './tensorrt-env.js';
 
 /** Process-wide counts for stats. `stuck`: abandoned workers whose run or load has not returned yet; `loading`: workers reading or loading their model. */
 export const inferenceFaults = { timeouts: 0, workerRestarts: 0, stuck: 0, loading: 0, modelChanged: 0 };
@@ -28,6 +29,8 @@ export interface StartOptions {
   deadlineMs?: number;
   /** Replacing a worker of an open session (its model must not have changed). */
   replacement?: boolean;
+  /** With tensorrt among the providers: its options (fp16, engine cache, workspace); absent: the defaults. */
+  tensorrt?: Partial<TensorrtSettings>;
 }
 
 export async function startWorker(loaded: LoadedManifest, opts: StartOptions): Promise<{ worker: Worker; reply: ReadyReply }> {
@@ -40,6 +43,7 @@ export async function startWorker(loaded: LoadedManifest, opts: StartOptions): P
     bytes: declared ?? null,
     replacement: opts.replacement ?? false,
   };
+  applyTensorrtEnv(opts.providers, opts.tensorrt);
   const worker = new Worker(fileURLToPath(workerUrl), { workerData: init });
   inferenceFaults.loading++;
   let loading = true;
