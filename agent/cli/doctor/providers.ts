@@ -11,7 +11,7 @@ export const KNOWN_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu'];
 
 /** Where the GPU provider libraries come from; one place, so it can name the installer's command once there is one. */
 export function gpuLibrariesFix(runtime: string): string {
-  return `put the provider libraries of onnxruntime-gpu ${runtime || '(onnxruntime-node’s version)'} and the CUDA libraries they need beside libonnxruntime.so.1 (README, GPU inference)`;
+  return `sudo percept gpu install (the provider libraries of onnxruntime-gpu ${runtime || '(onnxruntime-node’s version)'} and the CUDA libraries they need, beside libonnxruntime.so.1; offline: --wheels DIR)`;
 }
 
 /** The loader's own line, which says which library failed and why (the thrown error only says "Failed to load shared library"). */
