@@ -160,6 +160,10 @@ export const StatsSchema = Type.Object(
     stages: Type.Record(Type.String(), StageSummary),
     enterLatency: Type.Optional(Type.Object({})),
     rssMB: Type.Integer(),
+    heapUsedMB: Type.Optional(
+      Type.Integer({ description: "The main thread's JS heap in use (MiB): its growth is a JS leak; RSS growth beside a flat heap is native memory." }),
+    ),
+    externalMB: Type.Optional(Type.Integer({ description: 'Memory held by the main thread outside its JS heap (buffers), MiB.' })),
     classifyQueue: Type.Object({ depth: Type.Integer(), maxDepth: Type.Integer(), dropped: Type.Integer(), capacity: Type.Integer() }),
     outbox: Type.Object({ depth: Type.Integer(), dropped: Type.Integer(), delivered: Type.Integer() }),
     mqttConnected: Type.Optional(Type.Boolean()),

@@ -60,8 +60,15 @@ export class PipelineStats {
       events: this.events,
       stages: Object.fromEntries(STAGES.map((s) => [s, this.stages[s].summary()])),
       enterLatency: this.enterLatency.summary(),
-      rssMB: Math.round(process.memoryUsage().rss / 1048576),
+      ...memoryFigures(),
       ...extra,
     };
   }
+}
+
+/** RSS, and of it the main isolate's JS heap and the memory outside it (buffers): a growing heap is a JS leak, growth elsewhere is native (allocator, onnxruntime, workers). */
+function memoryFigures(): { rssMB: number; heapUsedMB: number; externalMB: number } {
+  const m = process.memoryUsage();
+  const mb = (b: number) => Math.round(b / 1048576);
+  return { rssMB: mb(m.rss), heapUsedMB: mb(m.heapUsed), externalMB: mb(m.external) };
 }
