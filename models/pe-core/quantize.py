@@ -15,6 +15,7 @@ import argparse
 import collections
 import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -59,6 +60,9 @@ def quantize_int8(src: str, dst: str, ops=DEFAULT_OPS, per_channel: bool = False
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     before = op_counts(src)
+    # The quantizer warns that the model was not pre-processed: fold_weights is that step (its shape
+    # inference part is not needed for dynamic quantization).
+    logging.getLogger().setLevel(logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="quantize-") as tmp:
         folded = os.path.join(tmp, "folded.onnx")
         fold_weights(src, folded)

@@ -12,6 +12,8 @@ import { loadManifest, precisionOf } from '../../agent/inference/manifest.js';
 import { logitsOnFixture, maxAbsDiff, runExport } from '../helpers/pe-core.js';
 import { compareOnFaces, formatParity, onnxOpCounts, parityFaces, quantizeDir, REAL_WEIGHT_NETS } from '../helpers/quant-parity.js';
 import { runPercept } from '../helpers/agent-process.js';
+import { benchPrecisions, precisionLines } from '../../agent/cli/bench-precisions.js';
+import { defaults, validateConfig } from '../../agent/config/load.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-int8-'));
 const model = join(work, 'pe-tiny');
@@ -19,7 +21,7 @@ const int8 = `${model}-int8`;
 let exportLog = '';
 
 before(() => {
-  const r = runExport(['--backbone', 'vit_pe_core_tiny_patch16_384', '--random-init', '--seed', '0', '--out', model, '--int8']);
+  const r = runExport(['--backbone', 'vit_pe_core_tiny_patch16_384', '--random-init', '--seed', '0', '--out', model, '--fp16', '--int8']);
   exportLog = r.stderr;
   assert.equal(r.code, 0, r.stderr);
 });
@@ -60,6 +62,21 @@ test('the agent loads the int8 model (models verify, a worker session) and repro
   t.diagnostic(`tiny PE (random weights) int8 vs fp32 on the fixture: max |Δlogit| ${d.toFixed(4)}`);
   for (const line of exportLog.split('\n').filter((l) => l.includes('int8 vs fp32'))) t.diagnostic(line);
   assert.ok(d < 0.5, `int8 logits drift ${d} from fp32`);
+});
+
+test('percept bench --model shows the three precisions side by side, and the PE-Core-L figures as estimates', async (t) => {
+  const config = validateConfig({ ...defaults(), device: { id: 'bench' } }, 'test');
+  // Given the int8 directory, the bench finds its fp32 and fp16 siblings too.
+  const b = await benchPrecisions(int8, config, 3);
+  assert.deepEqual(
+    b.figures.map((f) => f.precision),
+    ['fp32', 'fp16', 'int8'],
+  );
+  for (const f of b.figures) assert.ok(f.msPerFace > 0 && f.cpuMsPerFace > 0 && f.cpuMsPerGmac! > 0, JSON.stringify(f));
+  assert.equal(b.largeEstimate?.length, 3);
+  const lines = precisionLines(b);
+  assert.match(lines.join('\n'), /PE-Core-L \(192\.18 GMAC\) ESTIMATED as GMAC × the CPU ms\/GMAC above, not measured/);
+  for (const line of lines) t.diagnostic(line);
 });
 
 test('quantizing a model that is not fp32 is refused', () => {
