@@ -18,6 +18,7 @@ import { STAGES } from '../service/stats.js';
 import { ensureDemoClip } from './demo.js';
 import { compareHuman, type HumanResult } from './bench-human.js';
 import { benchDetectors } from './bench-detectors.js';
+import { benchPrecisions } from './bench-precisions.js';
 import { chooseDetectorDir } from '../detect/open-detector.js';
 
 export interface BenchArgs {
@@ -164,6 +165,8 @@ export async function runBench(a: BenchArgs) {
   if (process.stderr.isTTY) process.stderr.write('\n');
   const classifier = await classifierBench(config, clip);
   const detectors = await benchDetectors(clip, config);
+  // --model: that model in each precision exported beside it (fp32, -fp16, -int8), side by side.
+  const precisions = a.model ? await benchPrecisions(a.model, config) : null;
   const rssEnd = mb();
   let human: HumanResult | null = null;
   if (a.compare === 'human') human = await compareHuman(clip, snapshot.frames / wallS);
@@ -189,6 +192,7 @@ export async function runBench(a: BenchArgs) {
     enterLatencyWallMs: agent.stats.enterLatencyWall.summary(),
     classifier,
     detectors,
+    precisions,
     agentOverhead: classifier.find((c) => c.batch === 1)!.overhead,
     visits,
     classifierCallsPerPerson: visits.left ? Math.round((snapshot.classifiedFaces / Math.max(1, visits.entered)) * 100) / 100 : 0,

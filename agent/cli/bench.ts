@@ -5,6 +5,7 @@ import { STAGES } from '../service/stats.js';
 import { runBench, type BenchArgs } from './bench-run.js';
 import { renderReport } from './bench-report.js';
 import { detectorLines } from './bench-detectors.js';
+import { precisionLines } from './bench-precisions.js';
 
 export type { BenchArgs };
 
@@ -16,6 +17,7 @@ export async function benchCommand(a: BenchArgs): Promise<number> {
     ...STAGES.map((s) => `  ${s.padEnd(9)} mean ${r.stages[s].meanMs} ms  p50 ${r.stages[s].p50Ms}  p99 ${r.stages[s].p99Ms}  (n ${r.stages[s].n})`),
     `  frame → entered: p50 ${r.enterLatencyWallMs.p50Ms} ms, p99 ${r.enterLatencyWallMs.p99Ms} ms (wall clock from the confirming frame)`,
     ...detectorLines(r.detectors),
+    ...precisionLines(r.precisions),
     ...r.classifier.map((c) => `  classifier batch ${c.batch}: ${c.msPerFace} ms/face (raw session.run ${c.rawMsPerFace}; overhead ×${c.overhead})`),
     `  classifier calls per person: ${r.classifierCallsPerPerson}; per person-second: ${r.visits.classifierCallsPerPersonSecond}; label changes per visit: ${r.visits.labelChangesPerVisit}`,
     `  RSS: ${r.rssMB.start} MB → ${r.rssMB.end} MB${r.soak ? `; soak ${r.soak.durationS} s growth ${r.soak.growthPct} %` : ''}`,

@@ -2,7 +2,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { loadManifest, ModelError, verifyFiles, verifyGraph, type LoadedManifest } from '../inference/manifest.js';
+import { loadManifest, ModelError, precisionOf, verifyFiles, verifyGraph, type LoadedManifest } from '../inference/manifest.js';
 import { PACKAGE_ROOT } from '../inference/default-models.js';
 import { EXIT_MODEL } from './exit-codes.js';
 
@@ -33,9 +33,9 @@ export async function modelsList(): Promise<number> {
     try {
       const { manifest: m } = loadManifest(dir);
       const tasks = m.outputs.map((o) => o.task).join(', ');
-      process.stdout.write(`${m.name.padEnd(28)} ${m.kind.padEnd(10)} ${tasks.padEnd(26)} ${dir}\n`);
+      process.stdout.write(`${m.name.padEnd(28)} ${m.kind.padEnd(10)} ${precisionOf(m).padEnd(5)} ${tasks.padEnd(26)} ${dir}\n`);
     } catch (err) {
-      process.stdout.write(`${'(invalid)'.padEnd(28)} ${''.padEnd(10)} ${(err as Error).message}\n`);
+      process.stdout.write(`${'(invalid)'.padEnd(28)} ${''.padEnd(10)} ${''.padEnd(5)} ${(err as Error).message}\n`);
     }
   }
   return 0;
@@ -81,7 +81,7 @@ export async function modelsVerify(target: string | undefined): Promise<number> 
     const loaded = await verifyModelDir(resolveTarget(target));
     const m = loaded.manifest;
     process.stdout.write(
-      `${m.name}: OK (${m.files.length} files, sha256 match; input ${m.input.name} [${m.input.shape}]; outputs ${m.outputs.map((o) => `${o.name}→${o.task}`).join(', ')})\n`,
+      `${m.name}: OK (${precisionOf(m)}; ${m.files.length} files, sha256 match; input ${m.input.name} [${m.input.shape}]; outputs ${m.outputs.map((o) => `${o.name}→${o.task}`).join(', ')})\n`,
     );
     return 0;
   } catch (err) {

@@ -18,6 +18,8 @@ export const manifestSchema = {
     name: { type: 'string', minLength: 1 },
     kind: { enum: ['detector', 'attributes', 'embedding'] },
     description: { type: 'string' },
+    /** Number format of the weights (absent: fp32). int8: MatMul/Gemm weights int8, LayerNorm and softmax fp32. */
+    precision: { enum: ['fp32', 'fp16', 'int8'] },
     model: { type: 'string', minLength: 1 },
     files: {
       type: 'array',

@@ -13,6 +13,7 @@ export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years'
 import { GRID_OUTPUT_TYPES } from './manifest-schema.js';
 export { GRID_OUTPUT_TYPES };
 export type GridOutputType = (typeof GRID_OUTPUT_TYPES)[number];
+export type Precision = 'fp32' | 'fp16' | 'int8';
 export type ResizeMode = 'squash' | 'pad-centre' | 'pad-bottom-right';
 /** Face crops: the (grown) detector box, or a similarity warp of the 5 landmarks onto a template (agent/lib/align.ts). */
 export type CropMode = 'box' | 'aligned-5pt';
@@ -39,6 +40,8 @@ export interface ModelManifest {
   name: string;
   kind: 'detector' | 'attributes' | 'embedding';
   description?: string;
+  /** Absent means fp32 (every manifest written before quantized exports existed). */
+  precision?: Precision;
   model: string;
   files: { path: string; sha256: string; bytes?: number }[];
   input: {
@@ -240,6 +243,8 @@ export function verifyGraph(loaded: LoadedManifest, inputs: GraphValue[], output
     );
   if (problems.length) throw new ModelError(loaded.dir, problems);
 }
+
+export const precisionOf = (m: ModelManifest): Precision => m.precision ?? 'fp32';
 
 export function inputSize(m: ModelManifest): { width: number; height: number } {
   const [, , h, w] = m.input.shape;

@@ -6,7 +6,7 @@
 // with a run in flight aborts the whole process (a Napi::Error with no JS environment left, exit 134). So
 // it is abandoned: told to close once its run returns, and awaited (bounded) when the session closes.
 import type { Worker } from 'node:worker_threads';
-import { verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
+import { precisionOf, verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
 import type { TensorData, WorkerReply, WorkerRequest } from './worker-protocol.js';
 import { inferenceFaults, ModelChangedError, startWorker } from './worker-start.js';
 
@@ -98,7 +98,7 @@ export class WorkerSession {
     // A provider that was asked for and failed (e.g. cuda without its libraries) is a warning: the agent
     // runs, but slower than configured.
     for (const f of reply.failures) log?.(`${loaded.manifest.name}: requested execution provider ${f}; falling back`, 'warn');
-    log?.(`${loaded.manifest.name}: running on ${provider}`);
+    log?.(`${loaded.manifest.name}: running on ${provider} (${precisionOf(loaded.manifest)})`);
     return new WorkerSession(worker, provider, loaded, opts, reply.sha256, log);
   }
 

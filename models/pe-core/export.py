@@ -81,6 +81,8 @@ def parse_args(argv):
     p.add_argument("--crop-margin", type=float, default=0.2, help="face crop margin the model was trained with")
     p.add_argument("--opset", type=int, default=17)
     p.add_argument("--fp16", action="store_true", help="also write OUT-fp16/ (LayerNorm kept in fp32)")
+    p.add_argument("--int8", action="store_true", help="also write OUT-int8/: MatMul/Gemm weights int8 (dynamic quantization), "
+                   "LayerNorm and softmax fp32 (quantize.py)")
     p.add_argument("--batch", type=int, default=2, help="batch of the parity fixture")
     a = p.parse_args(argv)
     if a.task_adapter and a.variant != "mtlora":
@@ -273,6 +275,7 @@ def write_manifest(out, name, size, provenance, licence, margin, precision, vari
         "kind": "attributes",
         "description": f"PE-Core multitask model (age 9 groups, gender, emotion 7), {variant}, {what}, {precision}",
         "variant": variant,
+        "precision": precision,
         "model": "model.onnx",
         "files": [{"path": "model.onnx", "sha256": sha256(os.path.join(out, "model.onnx")), "bytes": os.path.getsize(os.path.join(out, "model.onnx"))}],
         "input": {"name": "pixel_values", "shape": ["batch", 3, size, size], "layout": "NCHW", "colour": "RGB", "resize": "squash",
@@ -473,14 +476,21 @@ def main(argv=None):
     write(a.out, model, "fp32")
     if a.fp16:
         write(a.out.rstrip("/") + "-fp16", HalfWithFp32LayerNorm.make(model), "fp16")
+    if a.int8:
+        # From the fp32 ONNX just written (not from PyTorch): the int8 copy's fixture is its own outputs on the same input.
+        import quantize
+
+        quantize.write_int8_dir(a.out, a.out.rstrip("/") + "-int8")
     log(f"done in {time.time() - t_start:.1f} s: {a.out}")
 
 
 if __name__ == "__main__":
     # mtlora.py imports from "export": give it this module, not a second copy whose ExportError main() would not catch.
     sys.modules.setdefault("export", sys.modules[__name__])
+    from quantize import QuantizeError
+
     try:
         main()
-    except ExportError as e:
+    except (ExportError, QuantizeError) as e:
         print(f"export.py: {e}", file=sys.stderr)
         sys.exit(2)
