@@ -180,6 +180,18 @@ export const PipelineSections = {
         HOUR_MS,
         'Without an appearance (no embedder, or no usable crop yet) a lost visit resumes only when a face reappears where it was lost, within this time of the last sight.',
       ),
+      minDwellMs: ms(
+        500,
+        0,
+        HOUR_MS,
+        'A track is announced as a visit only once seen over this long: fragments born where people cross or are hidden vanish without events (counted in stats visits.fragmentsDropped).',
+      ),
+      minPasses: Type.Integer({
+        default: 3,
+        minimum: 1,
+        maximum: 1000,
+        description: '…and in at least this many detection passes (passes, not frames: detection may not run on every frame).',
+      }),
     },
     { default: {}, additionalProperties: false, ...TUNE },
   ),

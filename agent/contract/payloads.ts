@@ -191,6 +191,9 @@ export const StatsSchema = Type.Object(
       classifierCallsPerPersonSecond: Type.Number(),
       tracksConfirmed: Type.Integer(),
       tracksEnded: Type.Integer(),
+      fragmentsDropped: Type.Optional(
+        Type.Integer({ description: 'Confirmed tracks that ended before visit.minDwellMs / visit.minPasses made them a visit: no events.' }),
+      ),
     }),
   },
   { title: '{root}/stats (QoS 0, every mqtt.statsIntervalS)' },

@@ -33,6 +33,7 @@ function visitFigures(v: VisitBook | null, t: Tracker | null) {
     classifierCallsPerPersonSecond: per(calls, personMs / 1000),
     tracksConfirmed: t?.confirmedTotal ?? 0,
     tracksEnded: t?.endedTotal ?? 0,
+    fragmentsDropped: v?.fragmentsDropped ?? 0,
   };
 }
 

@@ -14,9 +14,13 @@ export interface ReidOptions {
   reidMargin: number;
   /** Without an appearance, resume only near where the face was lost, within this time of the last sight. */
   positionGraceMs: number;
+  /** A track becomes a visit (is announced) only once seen over this long… */
+  minDwellMs: number;
+  /** …in at least this many detection passes (passes, not frames: detection may skip frames). */
+  minPasses: number;
 }
 
-export const DEFAULT_REID: ReidOptions = { graceMs: 5000, reidThreshold: 0.45, reidMargin: 0.1, positionGraceMs: 3000 };
+export const DEFAULT_REID: ReidOptions = { graceMs: 5000, reidThreshold: 0.45, reidMargin: 0.1, positionGraceMs: 3000, minDwellMs: 500, minPasses: 3 };
 
 /** Embeddings kept per visit: enough to span poses and lighting, few enough to compare in microseconds. */
 export const GALLERY_SIZE = 5;

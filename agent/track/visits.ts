@@ -51,6 +51,8 @@ export class VisitBook {
   entered = 0;
   left = 0;
   updates = 0;
+  /** Confirmed tracks that ended before they were announced (crossings, occlusions, brief false faces). */
+  fragmentsDropped = 0;
   /** Visits resumed on a new track, and tracks handed back to the right person. */
   resumed = 0;
   corrected = 0;
@@ -235,6 +237,9 @@ export class VisitBook {
 
   maybeEnter(v: Visit, ts: number): boolean {
     if (v.entered || v.confirmedAt === null || v.mergedInto) return false;
+    // No phantom visitors: a fragment where tracks meet or a face is half hidden never lives this long.
+    const reid = this.opts.reid ?? DEFAULT_REID;
+    if (v.lastSeen - v.firstSeen < reid.minDwellMs || v.track.hits < reid.minPasses) return false;
     const timedOut = ts - v.confirmedAt >= this.opts.enterTimeoutMs;
     // Held back until the labels have evidence (samples or fused confidence); at the timeout it is announced
     // with what is known, each task saying whether it is confident.
@@ -262,7 +267,10 @@ export class VisitBook {
     syncSight(v);
     this.visits.delete(trackId);
     if (v.entered) this.suspend(v);
-    else v.gallery.clear();
+    else {
+      v.gallery.clear();
+      if (v.confirmedAt !== null && !v.mergedInto) this.fragmentsDropped++;
+    }
   }
 
   private expire(ts: number): VisitEvent[] {

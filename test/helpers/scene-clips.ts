@@ -209,6 +209,58 @@ export function sceneCases(v: number): SceneClip[] {
       },
     });
   }
+
+  // Crossings where fragments are born (issue 24): two people, two visits, never a third.
+  {
+    // Faces partly visible while they overlap: the walker behind is offset by 35–55 % of a face height,
+    // so part of their face shows above or below the other's as they pass.
+    const [pa, pb] = [pick(5), pick(6)];
+    const s = size();
+    const cy = y();
+    const offset = Math.round(s * (0.35 + r() * 0.2)) * (r() < 0.5 ? -1 : 1);
+    const speed = 80 + r() * 60;
+    const seconds = (W * 0.8) / speed + 2;
+    cases.push({
+      name: `crossing-partial-v${v}`,
+      expect: { visits: 2, exits: ['right', 'left'] },
+      spec: {
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds,
+        actors: [
+          { portrait: pa, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.1, W * 0.9), y: cy }) },
+          { portrait: pb, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.9, W * 0.1), y: cy + offset }) },
+        ],
+      },
+    });
+  }
+  {
+    // One face hidden for 0.2–0.5 s by someone passing in front, before the two cross (faces apart).
+    const [pa, pb] = [pick(7), pick(8)];
+    const s = size();
+    const cy = y();
+    const speed = 80 + r() * 60;
+    const seconds = (W * 0.8) / speed + 2;
+    const hide = 0.2 + r() * 0.3;
+    const t0 = 1 + (seconds - 2) * (0.2 + r() * 0.1);
+    const ax = (t: number) => ramp(t, 1, seconds - 1, W * 0.1, W * 0.9);
+    cases.push({
+      name: `crossing-hidden-v${v}`,
+      expect: { visits: 2, exits: ['right', 'left'] },
+      spec: {
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds,
+        actors: [
+          { portrait: pa, size: s, path: (t) => ({ x: ax(t), y: cy }) },
+          { portrait: pb, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.9, W * 0.1), y: cy + 10 }) },
+        ],
+        occluders: [passingBar(ax(t0 + hide / 2), s, t0, hide, 600 + r() * 300)],
+      },
+    });
+  }
   return cases;
 }
 

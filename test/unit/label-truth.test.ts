@@ -91,3 +91,26 @@ test('at the enter timeout an unsure visit is announced with confident: false, a
   h.leave();
   assert.equal(h.events.at(-1)!.attributes.gender!.confident, false, 'still one sample at 0.6 when the visit ends');
 });
+
+test('a confirmed fragment shorter than visit.minDwellMs vanishes without events and is counted', () => {
+  for (const frames of [3, 4]) {
+    // Confirmed after 2 detections, gone after 300–400 ms: where two people cross, a face half out of view.
+    const h = harness({ answer: () => gender(0.95) });
+    h.frames(frames, () => [at(300)]);
+    h.leave();
+    assert.deepEqual(h.events, [], `${frames} frames: no visit`);
+    assert.equal(h.book.fragmentsDropped, 1);
+  }
+});
+
+test('visit.minPasses: a face found in fewer detection passes is no visit, however long its track lives', () => {
+  // Found twice (confirmed), then never again: its track lives on for maxUnseenMs, coasting.
+  const run = (minPasses: number) => {
+    const h = harness({ answer: () => gender(0.95), reid: { minDwellMs: 0, minPasses } });
+    h.frames(2, () => [at(300)]);
+    h.leave();
+    return h.events.map((e) => e.type);
+  };
+  assert.deepEqual(run(3), []);
+  assert.deepEqual(run(2), ['entered', 'left']);
+});

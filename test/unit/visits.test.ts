@@ -11,13 +11,13 @@ const det = (x: number, y = 400, s = 100, score = 0.9): Detection => ({ box: { x
 /** Person "a" at x. */
 const at = (x: number, y = 400, s = 100, score = 0.9): Face => ({ who: 'a', x, y, s, score });
 
-test('walk in, stay, leave: one entered (at confirmation), one left with the dwell', () => {
+test('walk in, stay, leave: one entered (once seen for visit.minDwellMs), one left with the dwell', () => {
   const h = harness();
   h.frames(30, (i) => [at(100 + i * 10)]);
   h.leave();
   assert.deepEqual(types(h.events), ['entered:p1', 'left:p1']);
-  assert.equal(h.events[0]!.ts, 100, 'entered on the confirming frame: classification was immediate');
-  assert.equal(h.events[0]!.ts - h.events[0]!.confirmedAt!, 0);
+  assert.equal(h.events[0]!.ts, 500, 'entered once seen for minDwellMs (500 ms): classification was immediate');
+  assert.equal(h.events[0]!.ts - h.events[0]!.firstSeen, 500);
   assert.equal(h.events[1]!.lastSeen - h.events[1]!.firstSeen, 2900);
   assert.equal(h.events[1]!.ts, h.events[1]!.lastSeen + 5000, 'left when the grace ran out, dwell up to the last sight');
   assert.equal(h.events[1]!.attributes.gender!.label, 'female');
