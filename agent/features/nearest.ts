@@ -5,6 +5,7 @@ import type { NearestPayload } from '../contract/payloads.js';
 import { direction, distanceM } from '../lib/camera-geometry.js';
 import type { FrameDone } from './events.js';
 import { Sends, type Feature, type FeatureContext } from './feature.js';
+import { TOPICS } from '../contract/topics.js';
 
 export function nearestRecord(f: FrameDone, cam: { hfovDeg: number; vfovDeg: number; faceWidthM: number }, device: string, now: Date): NearestPayload {
   const base = { schema: 1 as const, ts: now.toISOString(), device };
@@ -56,7 +57,8 @@ export class NearestFeature implements Feature {
     this.someoneWasThere = present;
     this.lastSent = now;
     const body = nearestRecord(f, this.ctx.config.camera, this.ctx.device, new Date(now));
-    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.nearest, JSON.stringify(body), false));
+    // QoS and retain from the topic table: at 10 Hz the next message replaces a lost one (QoS 0).
+    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.nearest, JSON.stringify(body), TOPICS.nearest.retained, TOPICS.nearest.qos));
   }
 
   async stop(): Promise<void> {

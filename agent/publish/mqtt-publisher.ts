@@ -240,12 +240,12 @@ export class MqttPublisher implements Publisher {
     });
   }
 
-  /** Retained or not, QoS 1, fire-and-forget when offline (state topics are republished on change). */
-  async publishRaw(topic: string, payload: string, retain: boolean): Promise<void> {
+  /** Retained or not, QoS 1 unless the topic table says 0, fire-and-forget when offline (state topics are republished on change). */
+  async publishRaw(topic: string, payload: string, retain: boolean, qos: 0 | 1 = 1): Promise<void> {
     if (!this.client?.connected) return;
     // Every state topic passes here: no URL password or secret parameter leaves the agent (camera errors
     // and status details quote URIs).
-    await this.client.publishAsync(topic, redactText(payload), { qos: 1, retain });
+    await this.client.publishAsync(topic, redactText(payload), { qos, retain });
   }
 
   async publishStats(stats: object): Promise<void> {

@@ -13,7 +13,7 @@ export interface Publisher {
   /** Retained snapshot of who is present. */
   publishAudience(audience: object): Promise<void>;
   /** Any other device topic (config, config/result, discovery, summary); skipped while offline. */
-  publishRaw(topic: string, payload: string, retain: boolean): Promise<void>;
+  publishRaw(topic: string, payload: string, retain: boolean, qos?: 0 | 1): Promise<void>;
   /** Adds fields to the retained online status and republishes it. */
   updateStatus(fields: Partial<StatusPayload>): void;
   /** Listens to a topic (again after every reconnect). */

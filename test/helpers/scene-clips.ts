@@ -169,26 +169,11 @@ export function sceneCases(v: number): SceneClip[] {
 
   {
     // Two people cross; the one walking right passes behind the other, whose face hides theirs.
-    const [pa, pb] = v === 0 ? [GRACE, LEO] : [pick(2), pick(4)];
+    const pair: [Portrait, Portrait] = v === 0 ? [GRACE, LEO] : [pick(2), pick(4)];
     const s = size();
     const cy = y();
     const speed = 80 + r() * 60;
-    const span = W * 0.8;
-    const seconds = span / speed + 2;
-    cases.push({
-      name: `crossing-v${v}`,
-      expect: { visits: 2, exits: ['right', 'left'] },
-      spec: {
-        width: W,
-        height: H,
-        fps: FPS,
-        seconds,
-        actors: [
-          { portrait: pa, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.1, W * 0.9), y: cy }) },
-          { portrait: pb, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.9, W * 0.1), y: cy + 10 }) },
-        ],
-      },
-    });
+    cases.push(crossing(`crossing-v${v}`, pair, s, cy, cy + 10, (W * 0.8) / speed + 2));
   }
 
   {
@@ -214,54 +199,43 @@ export function sceneCases(v: number): SceneClip[] {
   {
     // Faces partly visible while they overlap: the walker behind is offset by 35–55 % of a face height,
     // so part of their face shows above or below the other's as they pass.
-    const [pa, pb] = [pick(5), pick(6)];
     const s = size();
     const cy = y();
     const offset = Math.round(s * (0.35 + r() * 0.2)) * (r() < 0.5 ? -1 : 1);
     const speed = 80 + r() * 60;
-    const seconds = (W * 0.8) / speed + 2;
-    cases.push({
-      name: `crossing-partial-v${v}`,
-      expect: { visits: 2, exits: ['right', 'left'] },
-      spec: {
-        width: W,
-        height: H,
-        fps: FPS,
-        seconds,
-        actors: [
-          { portrait: pa, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.1, W * 0.9), y: cy }) },
-          { portrait: pb, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.9, W * 0.1), y: cy + offset }) },
-        ],
-      },
-    });
+    cases.push(crossing(`crossing-partial-v${v}`, [pick(5), pick(6)], s, cy, cy + offset, (W * 0.8) / speed + 2));
   }
   {
     // One face hidden for 0.2–0.5 s by someone passing in front, before the two cross (faces apart).
-    const [pa, pb] = [pick(7), pick(8)];
     const s = size();
     const cy = y();
     const speed = 80 + r() * 60;
     const seconds = (W * 0.8) / speed + 2;
     const hide = 0.2 + r() * 0.3;
     const t0 = 1 + (seconds - 2) * (0.2 + r() * 0.1);
-    const ax = (t: number) => ramp(t, 1, seconds - 1, W * 0.1, W * 0.9);
-    cases.push({
-      name: `crossing-hidden-v${v}`,
-      expect: { visits: 2, exits: ['right', 'left'] },
-      spec: {
-        width: W,
-        height: H,
-        fps: FPS,
-        seconds,
-        actors: [
-          { portrait: pa, size: s, path: (t) => ({ x: ax(t), y: cy }) },
-          { portrait: pb, size: s, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.9, W * 0.1), y: cy + 10 }) },
-        ],
-        occluders: [passingBar(ax(t0 + hide / 2), s, t0, hide, 600 + r() * 300)],
-      },
-    });
+    const c = crossing(`crossing-hidden-v${v}`, [pick(7), pick(8)], s, cy, cy + 10, seconds);
+    c.spec.occluders = [passingBar(c.spec.actors[0]!.path(t0 + hide / 2)!.x, s, t0, hide, 600 + r() * 300)];
+    cases.push(c);
   }
   return cases;
+}
+
+/** Two people walking across the whole frame in opposite directions (A left to right at ya, B back at yb). */
+function crossing(name: string, [pa, pb]: [Portrait, Portrait], size: number, ya: number, yb: number, seconds: number): SceneClip {
+  return {
+    name,
+    expect: { visits: 2, exits: ['right', 'left'] },
+    spec: {
+      width: W,
+      height: H,
+      fps: FPS,
+      seconds,
+      actors: [
+        { portrait: pa, size, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.1, W * 0.9), y: ya }) },
+        { portrait: pb, size, path: (t) => ({ x: ramp(t, 1, seconds - 1, W * 0.9, W * 0.1), y: yb }) },
+      ],
+    },
+  };
 }
 
 /** A portrait around the face: hair, chin and some shoulders, scaled so the face is `size` px wide. */

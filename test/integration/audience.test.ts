@@ -14,6 +14,7 @@ import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
+import { TOPICS } from '../../agent/contract/topics.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MQTT payloads read field by field in assertions; each is schema-validated first
 type Json = Record<string, any>;
@@ -21,6 +22,7 @@ interface Received {
   topic: string;
   payload: Json;
   retain: boolean;
+  qos: number;
 }
 
 let broker: Broker;
@@ -54,7 +56,7 @@ class Session {
       const text = String(p);
       for (const problem of validate(topic, p)) this.problems.push(`${topic}: ${problem}`);
       if (text === '') return;
-      this.messages.push({ topic, payload: JSON.parse(text), retain: packet.retain });
+      this.messages.push({ topic, payload: JSON.parse(text), retain: packet.retain, qos: packet.qos });
       for (const w of this.waiters.splice(0)) w();
     });
     await this.client.subscribeAsync(`percept/${this.device}/#`, { qos: 1 });
@@ -277,6 +279,9 @@ async function nearest(device: string, x: number, size: number) {
   const records = s.on('nearest');
   assert.equal(records.filter((n) => n.person === null).length, 1, 'one empty record after the person left');
   assert.equal(records[records.length - 1]!.person, null);
+  // The topic table says QoS 0 (a lost message is replaced 100 ms later); the subscriber asked for 1.
+  const qos = new Set(s.messages.filter((m) => m.topic === `percept/${device}/nearest`).map((m) => m.qos));
+  assert.deepEqual([...qos], [TOPICS.nearest.qos], 'nearest is published at the QoS of the topic table');
   return seen;
 }
 
