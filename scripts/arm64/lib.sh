@@ -1,0 +1,96 @@
+# Helpers of scripts/arm64/run.sh: step markers and timings, the chroot's mounts. Sourced, not run.
+# A step is done when its marker exists; running a step removes the markers of every step after it,
+# because their results were made from what this step replaces.
+
+say() { printf '[arm64 %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
+die() { printf 'arm64/run.sh: %s\n' "$*" >&2; exit 1; }
+
+marker() { printf '%s/markers/%s.done' "$STATE" "$1"; }
+step_done() { [ -f "$(marker "$1")" ]; }
+
+# Forget STEP and every step after it (the order is STEPS in run.sh).
+invalidate_from() {
+  local seen=0 s
+  for s in "${STEPS[@]}"; do
+    [ "$s" = "$1" ] && seen=1
+    ((seen)) && rm -f "$(marker "$s")"
+  done
+  return 0
+}
+
+# results.json from the markers: one object per step with its seconds and when it finished.
+write_results() {
+  local s f first=1
+  {
+    printf '{\n  "root": "%s",\n  "commit": "%s",\n  "updated": "%s",\n  "steps": [\n' \
+      "$ROOT" "$COMMIT" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    for s in "${STEPS[@]}"; do
+      f="$(marker "$s")"
+      ((first)) || printf ',\n'
+      first=0
+      if [ -f "$f" ]; then
+        # shellcheck disable=SC1090
+        (. "$f" && printf '    {"step": "%s", "status": "done", "seconds": %s, "finished": "%s", "commit": "%s"}' \
+          "$s" "$seconds" "$finished" "$commit")
+      else
+        printf '    {"step": "%s", "status": "pending"}' "$s"
+      fi
+    done
+    printf '\n  ]\n}\n'
+  } >"$STATE/results.json.tmp"
+  mv "$STATE/results.json.tmp" "$STATE/results.json"
+}
+
+# Runs step_NAME unless its marker says it is done; records the seconds it took.
+run_step() {
+  local s="$1" t0
+  if step_done "$s"; then
+    say "$s: done before ($(sed -n 's/^finished=//p' "$(marker "$s")")) — skipped"
+    return 0
+  fi
+  if ((DRY_RUN)); then
+    say "$s: would run — $(describe_"$s")"
+    return 0
+  fi
+  say "$s: $(describe_"$s")"
+  invalidate_from "$s"
+  t0=$(date +%s)
+  "step_$s"
+  printf 'seconds=%s\nfinished=%s\ncommit=%s\n' "$(($(date +%s) - t0))" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$COMMIT" \
+    >"$(marker "$s")"
+  say "$s: finished in $(($(date +%s) - t0)) s"
+  write_results
+}
+
+# --- the chroot's mounts ---------------------------------------------------------------------------
+MOUNTED=()
+mounted_at() { findmnt -rn -o TARGET | grep -qxF "$1"; }
+mount_into_root() {
+  ((${#MOUNTED[@]})) && return 0
+  local d
+  for d in proc sys dev mnt/models; do mkdir -p "$ROOT/$d"; done
+  mounted_at "$ROOT/proc" || { mount -t proc proc "$ROOT/proc" && MOUNTED+=("$ROOT/proc"); }
+  # onnxruntime's cpuinfo reads /sys; apt and npm need /dev/null, /dev/urandom, /dev/pts.
+  mounted_at "$ROOT/sys" || { mount --rbind /sys "$ROOT/sys" && mount --make-rslave "$ROOT/sys" && MOUNTED+=("$ROOT/sys"); }
+  mounted_at "$ROOT/dev" || { mount --rbind /dev "$ROOT/dev" && mount --make-rslave "$ROOT/dev" && MOUNTED+=("$ROOT/dev"); }
+  if [ -n "${PERCEPT_MODEL_MIRROR:-}" ] && ! mounted_at "$ROOT/mnt/models"; then
+    mount --bind "$PERCEPT_MODEL_MIRROR" "$ROOT/mnt/models" && mount -o remount,bind,ro "$ROOT/mnt/models" &&
+      MOUNTED+=("$ROOT/mnt/models")
+  fi
+  cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+}
+unmount_root() {
+  local i
+  for ((i = ${#MOUNTED[@]} - 1; i >= 0; i--)); do
+    umount -R "${MOUNTED[i]}" 2>/dev/null || umount -R -l "${MOUNTED[i]}" || say "could not unmount ${MOUNTED[i]}"
+  done
+  MOUNTED=()
+}
+
+# A command inside the root, with a device's clean environment (no host PATH or npm settings).
+in_root() {
+  mount_into_root
+  chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive \
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+    PERCEPT_MODEL_MIRROR=/mnt/models "$@"
+}
