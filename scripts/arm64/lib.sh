@@ -6,14 +6,17 @@ say() { printf '[arm64 %s] %s\n' "$(date -u +%H:%M:%S)" "$*" >&2; }
 die() { printf 'arm64/run.sh: %s\n' "$*" >&2; exit 1; }
 
 marker() { printf '%s/markers/%s.done' "$STATE" "$1"; }
-step_done() { [ -f "$(marker "$1")" ]; }
+# Steps a dry run would forget: it removes no marker, so it remembers here what a real run would remove.
+FORGOTTEN=" "
+step_done() { [[ "$FORGOTTEN" != *" $1 "* ]] && [ -f "$(marker "$1")" ]; }
 
 # Forget STEP and every step after it (the order is STEPS in run.sh).
 invalidate_from() {
   local seen=0 s
   for s in "${STEPS[@]}"; do
     [ "$s" = "$1" ] && seen=1
-    ((seen)) && rm -f "$(marker "$s")"
+    ((seen)) || continue
+    if ((DRY_RUN)); then FORGOTTEN+="$s "; else rm -f "$(marker "$s")"; fi
   done
   return 0
 }
@@ -50,6 +53,7 @@ run_step() {
   fi
   if ((DRY_RUN)); then
     say "$s: would run — $(describe_"$s")"
+    invalidate_from "$s"
     return 0
   fi
   say "$s: $(describe_"$s")"

@@ -64,17 +64,17 @@ if ((!DRY_RUN)); then
   trap 'exit 130' INT TERM
 fi
 say "root $ROOT, state $STATE, mirror $MIRROR, commit ${COMMIT:0:12}$( ((DRY_RUN)) && echo ', dry run')"
-[ -z "$FROM" ] || { ((DRY_RUN)) && say "--from $FROM: would forget $FROM and the steps after it" || invalidate_from "$FROM"; }
+[ -z "$FROM" ] || { say "--from $FROM: forgetting $FROM and the steps after it"; invalidate_from "$FROM"; }
 # A root that is gone takes its markers with it (they would otherwise skip steps whose results are lost).
 if [ -d "$STATE/markers" ] && step_done debootstrap && [ ! -x "$ROOT/usr/bin/apt-get" ]; then
   say "$ROOT has no userland: its markers are stale"
-  ((DRY_RUN)) || invalidate_from debootstrap
+  invalidate_from debootstrap
 fi
 
 # The root runs what HEAD was when it was copied in: a newer HEAD redoes the checkout and what follows.
-if [ -f "$(marker checkout)" ] && ! grep -qx "commit=$COMMIT" "$(marker checkout)"; then
+if step_done checkout && ! grep -qx "commit=$COMMIT" "$(marker checkout)"; then
   say "checkout: the root has $(sed -n 's/^commit=//p' "$(marker checkout)" | cut -c1-12), HEAD is ${COMMIT:0:12}: redone"
-  ((DRY_RUN)) || invalidate_from checkout
+  invalidate_from checkout
 fi
 
 # shellcheck source=scripts/arm64/steps.sh
