@@ -56,7 +56,7 @@ step_root-packages() {
   in_root node -p '`node ${process.version} ${process.arch}`'
 }
 
-describe_checkout() { echo "git archive ${COMMIT:0:12} into $ROOT$APP (node_modules and .cache kept)"; }
+describe_checkout() { echo "git archive HEAD ($(git -C "$REPO" rev-parse --short=12 HEAD 2>/dev/null)) into $ROOT$APP (node_modules and .cache kept)"; }
 step_checkout() {
   local dir="$ROOT$APP" lock_sum="" lock_mtime=""
   mkdir -p "$dir"
