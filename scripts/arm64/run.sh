@@ -71,11 +71,13 @@ if [ -d "$STATE/markers" ] && step_done debootstrap && [ ! -x "$ROOT/usr/bin/apt
   invalidate_from debootstrap
 fi
 
-# The root runs what HEAD was when it was copied in: a HEAD that changed more than documentation since
-# redoes the checkout and what follows (an unknown commit counts as changed).
+# The root runs what HEAD was when it was copied in: a HEAD that changed what runs there since redoes
+# the checkout and what follows (documentation, tests and this harness do not run there; an unknown
+# commit counts as changed).
 if step_done checkout; then
   copied="$(sed -n 's/^commit=//p' "$(marker checkout)")"
-  if [ "$copied" != "$COMMIT" ] && ! git -C "$REPO" diff --quiet "$copied" "$COMMIT" -- . ':!docs' ':!*.md' 2>/dev/null; then
+  if [ "$copied" != "$COMMIT" ] &&
+    ! git -C "$REPO" diff --quiet "$copied" "$COMMIT" -- . ':!docs' ':!*.md' ':!test' ':!scripts/arm64' 2>/dev/null; then
     say "checkout: the root has ${copied:0:12}, HEAD is ${COMMIT:0:12}: redone"
     invalidate_from checkout
   fi
