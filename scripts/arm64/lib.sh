@@ -59,7 +59,9 @@ run_step() {
   say "$s: $(describe_"$s")"
   invalidate_from "$s"
   t0=$(date +%s)
+  CURRENT_STEP="$s" CURRENT_T0="$t0"
   "step_$s"
+  CURRENT_STEP=""
   printf 'seconds=%s\nfinished=%s\ncommit=%s\n' "$(($(date +%s) - t0))" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$COMMIT" \
     >"$(marker "$s")"
   say "$s: finished in $(($(date +%s) - t0)) s"
@@ -82,6 +84,31 @@ mount_into_root() {
       MOUNTED+=("$ROOT/mnt/models")
   fi
   cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf"
+  share_host_trust
+}
+# This machine may reach the registries through a TLS-inspecting proxy whose CA only the host trusts
+# (/usr/local/share/ca-certificates; npm here failed with SELF_SIGNED_CERT_IN_CHAIN without it): the root
+# trusts the same, as a device on such a network would be set up to. Node reads no system store, so its
+# extra CAs are named too (NODE_EXTRA_CA_CERTS, passed by in_root).
+HOST_CAS=/usr/local/share/ca-certificates
+EXTRA_CA_ENV=()
+share_host_trust() {
+  compgen -G "$HOST_CAS/*.crt" >/dev/null || return 0
+  [ -x "$ROOT/usr/sbin/update-ca-certificates" ] || return 0 # before root-packages: apt uses plain http
+  if ! diff -rq "$HOST_CAS" "$ROOT$HOST_CAS" >/dev/null 2>&1; then
+    mkdir -p "$ROOT$HOST_CAS"
+    cp "$HOST_CAS"/*.crt "$ROOT$HOST_CAS/"
+    chroot "$ROOT" update-ca-certificates >/dev/null
+    say "the root trusts this machine's CAs: $(cd "$HOST_CAS" && echo *.crt)"
+  fi
+  EXTRA_CA_ENV=(NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt)
+}
+CURRENT_STEP=""
+# On exit (EXIT trap): a step that did not finish says so, with its time, and the mounts go.
+on_exit() {
+  local rc=$?
+  [ -z "$CURRENT_STEP" ] || say "$CURRENT_STEP: FAILED after $(($(date +%s) - CURRENT_T0)) s (exit $rc); run the script again to retry it"
+  unmount_root
 }
 unmount_root() {
   local i
@@ -96,5 +123,5 @@ in_root() {
   mount_into_root
   chroot "$ROOT" /usr/bin/env -i HOME=/root LANG=C.UTF-8 TERM=dumb DEBIAN_FRONTEND=noninteractive \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-    PERCEPT_MODEL_MIRROR=/mnt/models "$@"
+    PERCEPT_MODEL_MIRROR=/mnt/models "${EXTRA_CA_ENV[@]}" "$@"
 }

@@ -60,7 +60,7 @@ if ((!DRY_RUN)); then
   [ "$(id -u)" -eq 0 ] || die "run it as root (debootstrap, chroot and mounts need it), or with --dry-run"
   [ -d "$REPO/.git" ] || [ -f "$REPO/.git" ] || die "$REPO is not a git checkout (the root gets 'git archive HEAD')"
   mkdir -p "$STATE/markers"
-  trap unmount_root EXIT
+  trap on_exit EXIT
   trap 'exit 130' INT TERM
 fi
 say "root $ROOT, state $STATE, mirror $MIRROR, commit ${COMMIT:0:12}$( ((DRY_RUN)) && echo ', dry run')"
