@@ -80,11 +80,11 @@ export function splitCsv(text: string): string[] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (cur += '"'), i++;
+      if (c === '"' && text[i + 1] === '"') ((cur += '"'), i++);
       else if (c === '"') quoted = false;
       else cur += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') out.push(cur), (cur = '');
+    else if (c === ',') (out.push(cur), (cur = ''));
     else cur += c;
   }
   out.push(cur);
@@ -151,11 +151,18 @@ async function* readRafDb(dir: string, file: string, split: string): AsyncGenera
     const parts = text.trim().split(/\s+/);
     if (parts.length !== 2) throw new EvalDataError(file, line, `expected "IMAGE LABEL" (e.g. "train_00001.jpg 5"), found ${parts.length} fields`);
     const [name, label] = parts as [string, string];
-    if (!/^[1-7]$/.test(label)) throw new EvalDataError(file, line, `label "${label}" is not 1–7 (${RAFDB_EMOTIONS.map((e, i) => `${i + 1} ${e}`).join(', ')})`);
+    if (!/^[1-7]$/.test(label))
+      throw new EvalDataError(file, line, `label "${label}" is not 1–7 (${RAFDB_EMOTIONS.map((e, i) => `${i + 1} ${e}`).join(', ')})`);
     if (split !== 'all' && !name.startsWith(`${split}_`)) continue;
     const stem = name.replace(/\.[^.]+$/, '');
     // The aligned 100×100 crops are what RAF-DB's own figures use; the originals need --detect.
-    const path = imageAt(dir, name, file, line, [`Image/aligned/${stem}_aligned.jpg`, `aligned/${stem}_aligned.jpg`, `${stem}_aligned.jpg`, name, `Image/original/${name}`]);
+    const path = imageAt(dir, name, file, line, [
+      `Image/aligned/${stem}_aligned.jpg`,
+      `aligned/${stem}_aligned.jpg`,
+      `${stem}_aligned.jpg`,
+      name,
+      `Image/original/${name}`,
+    ]);
     yield { path, where: `${basename(file)}:${line}`, truth: { emotion: emotionIndex(RAFDB_EMOTIONS[Number(label) - 1]!) } };
   }
 }
@@ -168,11 +175,17 @@ async function* readUtkFace(dir: string): AsyncGenerator<EvalItem> {
   for await (const entry of await opendir(dir)) {
     if (!entry.isFile() || !/\.(jpe?g|png)$/i.test(entry.name)) continue;
     const m = UTK_NAME.exec(entry.name);
-    if (!m) throw new EvalDataError(join(dir, entry.name), undefined, 'not a UTKFace name [age]_[gender]_[race]_[date].jpg (gender 0 male, 1 female); for other folders use labels.csv');
+    if (!m)
+      throw new EvalDataError(
+        join(dir, entry.name),
+        undefined,
+        'not a UTKFace name [age]_[gender]_[race]_[date].jpg (gender 0 male, 1 female); for other folders use labels.csv',
+      );
     any = true;
     const truth = { age: ageGroupOfYears(Number(m[1])), gender: Number(m[2]) };
     const g = ['male', 'female'][truth.gender]!;
     yield { path: join(dir, entry.name), where: entry.name, truth, ...(m[3] !== undefined ? { group: `${UTK_RACES[Number(m[3])]} ${g}` } : {}) };
   }
-  if (!any) throw new EvalDataError(dir, undefined, 'no label file (list_patition_label.txt, val.csv, fairface_label_val.csv, labels.csv) and no UTKFace-named images');
+  if (!any)
+    throw new EvalDataError(dir, undefined, 'no label file (list_patition_label.txt, val.csv, fairface_label_val.csv, labels.csv) and no UTKFace-named images');
 }

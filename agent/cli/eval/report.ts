@@ -36,7 +36,8 @@ export function textReport(r: EvalResult, h: ReportHeader): string {
       out.push(`  ${h.compare ?? 'B'} minus ${h.model}:`);
       out.push(`  ${'accuracy'.padEnd(20)} ${signed(t.compare.accuracy)}   (B: ${fmt(t.compare.b.accuracy)})`);
       out.push(`  ${'balanced accuracy'.padEnd(20)} ${signed(t.compare.balancedAccuracy)}   (B: ${fmt(t.compare.b.balancedAccuracy)})`);
-      if (t.compare.withinOne && t.compare.b.withinOne) out.push(`  ${'within one group'.padEnd(20)} ${signed(t.compare.withinOne)}   (B: ${fmt(t.compare.b.withinOne)})`);
+      if (t.compare.withinOne && t.compare.b.withinOne)
+        out.push(`  ${'within one group'.padEnd(20)} ${signed(t.compare.withinOne)}   (B: ${fmt(t.compare.b.withinOne)})`);
     }
     out.push('  recall per class:');
     for (const [label, i] of Object.entries(t.recall)) out.push(`    ${label.padEnd(18)} ${fmt(i)}`);
