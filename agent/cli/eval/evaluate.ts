@@ -32,7 +32,8 @@ export async function evaluate(
     if (!wanted.length) continue;
     const { a, b } = await answer(item);
     for (const t of wanted) acc.get(t)!.add(item.truth[t]!, a[t] ?? -1, item.group, b?.[t] ?? -1);
-    opts.onItem?.(++images);
+    images++;
+    opts.onItem?.(images);
   }
   const tasks = [...acc.values()]
     .filter((x) => x.size > 0)
