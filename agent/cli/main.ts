@@ -5,6 +5,7 @@ import type { RunArgs } from './run.js';
 import { remoteOptions, type RemoteArgs } from './remote-device.js';
 import { EXIT_USAGE } from './exit-codes.js';
 import { modelsMergeCommand } from './models-merge.js';
+import { modelsEvalCommand } from './models-eval.js';
 import { secretCommand } from './secret.js';
 import { doctorCommand } from './doctor-command.js';
 import { gpuCommand } from './gpu.js';
@@ -204,6 +205,7 @@ export async function main(argv: string[]): Promise<number> {
       (y) =>
         y
           .command(modelsMergeCommand)
+          .command(modelsEvalCommand(setCode))
           .command(
             'use <dir>',
             'verify an attributes model directory, make it classifier.models in the config file and switch the running agent to it (no restart)',
