@@ -8,6 +8,8 @@ import { modelsMergeCommand } from './models-merge.js';
 import { secretCommand } from './secret.js';
 import { doctorCommand } from './doctor-command.js';
 import { gpuCommand } from './gpu.js';
+import { packageVersion } from './version.js';
+import { withSuggestions } from './suggest.js';
 
 // Commands are imported when they run: `watch` or `config get` over SSH should not wait for the
 // agent's whole module graph (onnxruntime, OpenCV bindings) to load.
@@ -250,11 +252,12 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'Name a command: run, demo, bench, config, watch, preview, models, doctor or gpu (--help lists them).')
     .strict()
     .help()
-    .version(false)
+    .version(packageVersion())
+    .alias('version', 'V')
     .wrap(Math.min(110, process.stdout.columns || 80))
     // Throwing stops yargs from running the command after a usage error (returning would not).
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      throw err ?? new UsageError(withSuggestions(msg, cli, argv));
     });
   try {
     await cli.parseAsync();

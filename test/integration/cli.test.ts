@@ -176,3 +176,24 @@ test('help lists the commands; an unknown command is a usage error', async () =>
   const bad = await runPercept(['fly']);
   assert.equal(bad.code, 64);
 });
+
+test('--version and -V print the package version', async () => {
+  const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const res = await runPercept([flag]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout.trim(), version);
+  }
+});
+
+test('misspellings get a suggestion: command and flag (exit 64), config key (refused, nothing sent)', async () => {
+  const command = await runPercept(['wathc']);
+  assert.equal(command.code, 64);
+  assert.match(command.stderr, /Unknown command: wathc \(did you mean watch\?\)/);
+  const flag = await runPercept(['run', '--sorce', 'x']);
+  assert.equal(flag.code, 64);
+  assert.match(flag.stderr, /Unknown argument: sorce \(did you mean --source\?\)/);
+  const key = await runPercept(['config', 'set', 'detector.minFacPx=30']);
+  assert.equal(key.code, 1);
+  assert.match(key.stderr, /detector\.minFacPx: unknown key \(did you mean detector\.minFacePx\?\)/);
+});
