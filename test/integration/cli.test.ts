@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_MODELS, PACKAGE_ROOT } from '../helpers/models.js';
+import mqtt from 'mqtt';
 import { runPercept } from '../helpers/agent-process.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { waitFor } from '../helpers/wait.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-cli-'));
 
@@ -196,4 +199,31 @@ test('misspellings get a suggestion: command and flag (exit 64), config key (ref
   const key = await runPercept(['config', 'set', 'detector.minFacPx=30']);
   assert.equal(key.code, 1);
   assert.match(key.stderr, /detector\.minFacPx: unknown key \(did you mean detector\.minFacePx\?\)/);
+});
+
+test('content set checks the device is online first: never seen or offline is 69 and nothing is sent', async () => {
+  const broker = await startMosquitto();
+  const client = await mqtt.connectAsync(broker.url);
+  try {
+    const sent: string[] = [];
+    await client.subscribeAsync('percept/+/content/set');
+    client.on('message', (topic) => sent.push(topic));
+    const target = (d: string) => ['content', 'set', 'ad-1', '--mqtt-url', broker.url, '--device-id', d, '--timeout', '1', '--config', join(work, 'none.yaml')];
+    writeFileSync(join(work, 'none.yaml'), '{}\n');
+    const ghost = await runPercept(target('ghost'));
+    assert.equal(ghost.code, 69, ghost.stderr);
+    assert.match(ghost.stderr, /device "ghost" never seen on this broker/);
+    await client.publishAsync('percept/down/status', JSON.stringify({ state: 'offline', reason: 'stopped' }), { retain: true, qos: 1 });
+    const down = await runPercept(target('down'));
+    assert.equal(down.code, 69, down.stderr);
+    assert.match(down.stderr, /device "down" is offline \(stopped\)/);
+    await client.publishAsync('percept/up/status', JSON.stringify({ state: 'online' }), { retain: true, qos: 1 });
+    const up = await runPercept(target('up'));
+    assert.equal(up.code, 0, up.stderr);
+    await waitFor(() => sent.includes('percept/up/content/set'), 5000, 'the play on percept/up/content/set');
+    assert.deepEqual(sent, ['percept/up/content/set']);
+  } finally {
+    await client.endAsync();
+    await broker.stop();
+  }
 });
