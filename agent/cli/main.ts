@@ -202,7 +202,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'models [action] [target]',
-      'list the models | verify NAME|DIR against its manifest | fetch NAME from the catalog | merge BASE ADAPTER --out DIR | use DIR (switch the running agent)',
+      'list the models | verify NAME|DIR against its manifest | fetch NAME from the catalog | merge BASE ADAPTER --out DIR | use NAME|DIR (switch the running agent)',
       (y) =>
         y
           .command(modelsMergeCommand)
@@ -211,10 +211,15 @@ export async function main(argv: string[]): Promise<number> {
             'verify an attributes model directory, make it classifier.models in the config file and switch the running agent to it (no restart)',
             (u) =>
               u
-                .positional('dir', { type: 'string', demandOption: true, describe: 'An attributes model directory (with model.json)' })
+                .positional('dir', {
+                  type: 'string',
+                  demandOption: true,
+                  describe: 'An attributes model directory (with model.json), or its name in "models list"',
+                })
                 .option('config', { alias: 'c', type: 'string', describe: 'The config file the agent runs with (default /etc/percept/percept.yaml)' })
                 .option('state-dir', { type: 'string', describe: "The agent's state directory (default: the config's state.dir, else the default)" })
                 .option('wait', { type: 'number', default: 120, describe: 'Seconds to wait for the running agent to confirm the switch' })
+                .example('$0 models use face-api-age-gender', 'a model by the name "models list" shows')
                 .example('$0 models use /opt/percept/models/pe-core-2026-12', 'the agent verifies it in its workers and switches; visits and events go on')
                 .epilogue(
                   'Exit 0 switched (or no agent runs: used at its next start); 65 the model fails verification or the agent refused it (config unchanged); 69 no confirmation within --wait.',

@@ -227,3 +227,11 @@ test('content set checks the device is online first: never seen or offline is 69
     await broker.stop();
   }
 });
+
+test('models use takes a model name from "models list" as well as a directory', async () => {
+  const file = join(work, 'use-by-name.yaml');
+  writeFileSync(file, `source:\n  uri: ${work}\n`);
+  const res = await runPercept(['models', 'use', 'face-api-age-gender', '-c', file, '--state-dir', join(work, 'use-state')]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(parse(readFileSync(file, 'utf8')).classifier.models, [DEFAULT_MODELS.ageGender]);
+});
