@@ -10,6 +10,7 @@ import { doctorCommand } from './doctor-command.js';
 import { gpuCommand } from './gpu.js';
 import { packageVersion } from './version.js';
 import { withSuggestions } from './suggest.js';
+import { completeCommandLine } from './completion.js';
 
 // Commands are imported when they run: `watch` or `config get` over SSH should not wait for the
 // agent's whole module graph (onnxruntime, OpenCV bindings) to load.
@@ -249,7 +250,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(secretCommand(setCode))
     .command(doctorCommand(setCode))
     .command(gpuCommand(setCode))
-    .completion('completion', 'Print a bash/zsh completion script (percept completion >> ~/.bashrc)')
+    .completion('completion', 'Print a bash/zsh completion script (percept completion >> ~/.bashrc)', completeCommandLine)
     .example('$0 demo', 'try it without a camera')
     .example('$0 config set detector.minFacePx=32', 'tune a running agent')
     .example('$0 watch', 'see what it sees, live')

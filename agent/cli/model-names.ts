@@ -22,13 +22,18 @@ export function findModelDirs(root = MODELS_ROOT): string[] {
   return found.sort();
 }
 
-/** name → directory for every model whose model.json names it; unreadable manifests are skipped. */
-export function modelsByName(root = MODELS_ROOT): Map<string, string> {
-  const byName = new Map<string, string>();
+export interface NamedModel {
+  dir: string;
+  kind: unknown;
+}
+
+/** name → directory (and kind) for every model whose model.json names it; unreadable manifests are skipped. */
+export function modelsByName(root = MODELS_ROOT): Map<string, NamedModel> {
+  const byName = new Map<string, NamedModel>();
   for (const dir of findModelDirs(root)) {
     try {
-      const name = (JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { name?: unknown }).name;
-      if (typeof name === 'string' && !byName.has(name)) byName.set(name, dir);
+      const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { name?: unknown; kind?: unknown };
+      if (typeof m.name === 'string' && !byName.has(m.name)) byName.set(m.name, { dir, kind: m.kind });
     } catch {
       // "models list" reports it as invalid; here it just has no name.
     }

@@ -41,7 +41,7 @@ export async function modelsUse(a: UseArgs): Promise<number> {
     return EXIT_USAGE;
   }
   // A directory, or a name from "models list" (a relative path that exists wins over a name).
-  const dir = existsSync(a.dir) ? resolve(a.dir) : (modelsByName().get(a.dir) ?? resolve(a.dir));
+  const dir = existsSync(a.dir) ? resolve(a.dir) : (modelsByName().get(a.dir)?.dir ?? resolve(a.dir));
   const models = [dir];
   let name: string;
   try {

@@ -235,3 +235,11 @@ test('models use takes a model name from "models list" as well as a directory', 
   assert.equal(res.code, 0, res.stderr);
   assert.deepEqual(parse(readFileSync(file, 'utf8')).classifier.models, [DEFAULT_MODELS.ageGender]);
 });
+
+test('completion offers config keys after config set/get and attributes model names after models use', async () => {
+  const complete = async (...words: string[]) => (await runPercept(['--get-yargs-completions', 'percept', ...words])).stdout.trim().split('\n');
+  assert.deepEqual(await complete('config', 'set', 'detector.minF'), ['detector.minFacePx=']);
+  assert.deepEqual(await complete('config', 'get', 'detector.minF'), ['detector.minFacePx']);
+  assert.deepEqual(await complete('models', 'use', 'face-api-'), ['face-api-age-gender', 'face-api-face-expression']);
+  assert.ok((await complete('con')).includes('config'), 'commands are still completed');
+});
