@@ -22,7 +22,7 @@ while (($#)); do
     --out) out="${2:?--out needs a directory}"; shift ;;
     --fast) compress=fast ;;
     --no-compress) compress=none ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "package-deb.sh: unknown option $1 (see --help)" >&2; exit 64 ;;
   esac
   shift

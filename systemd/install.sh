@@ -2,6 +2,7 @@
 # Installs percept from a checkout the one supported way: builds the Debian package (npm run package)
 # and installs it with apt, which also brings its Depends and Recommends. Kiosks install the .deb itself.
 #
+# Usage:
 #   systemd/install.sh               build the .deb from this (built) checkout and install or upgrade it
 #   systemd/install.sh --uninstall   apt remove: config, credentials and state are kept (--purge: removed too)
 #
@@ -14,7 +15,7 @@ while (($#)); do
   case "$1" in
     --uninstall) action=uninstall ;;
     --purge) purge=1 ;;
-    -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+    -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "install.sh: unknown option $1 (see --help; the package replaced --prefix, --dry-run and --jetson)" >&2; exit 64 ;;
   esac
   shift

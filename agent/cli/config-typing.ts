@@ -2,6 +2,7 @@
 // Everything is checked here, before anything is sent: an unknown key or a value of the wrong type is
 // refused with the key named and what it must be.
 import { ConfigSchema, type TSchema } from '../config/schema.js';
+import { closest, configKeys } from '../config/env-check.js';
 import { ConfigError, defaults, deepMerge, validateConfig, type ConfigIssue } from '../config/load.js';
 
 type Node = TSchema & { type?: string; properties?: Record<string, TSchema>; items?: TSchema; anyOf?: Node[]; const?: unknown };
@@ -94,7 +95,11 @@ export function patchFromPairs(pairs: string[]): TypedPatch {
     const path = key.split('.');
     const s = schemaAt(path);
     if (!s) {
-      errors.push({ path: key, message: 'unknown key (check its spelling; "percept config print" shows every key)' });
+      const near = closest(key, configKeys());
+      errors.push({
+        path: key,
+        message: near ? `unknown key (did you mean ${near}?)` : 'unknown key (check its spelling; "percept config print" shows every key)',
+      });
       continue;
     }
     if (s.type === 'object' && s.properties) {

@@ -9,6 +9,9 @@ import { modelsEvalCommand } from './models-eval.js';
 import { secretCommand } from './secret.js';
 import { doctorCommand } from './doctor-command.js';
 import { gpuCommand } from './gpu.js';
+import { packageVersion } from './version.js';
+import { withSuggestions } from './suggest.js';
+import { completeCommandLine } from './completion.js';
 
 // Commands are imported when they run: `watch` or `config get` over SSH should not wait for the
 // agent's whole module graph (onnxruntime, OpenCV bindings) to load.
@@ -201,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       'models [action] [target]',
-      'list the models | verify NAME|DIR against its manifest | fetch NAME from the catalog | merge BASE ADAPTER --out DIR | use DIR (switch the running agent)',
+      'list the models | verify NAME|DIR against its manifest | fetch NAME from the catalog | merge BASE ADAPTER --out DIR | use NAME|DIR (switch the running agent)',
       (y) =>
         y
           .command(modelsMergeCommand)
@@ -211,10 +214,15 @@ export async function main(argv: string[]): Promise<number> {
             'verify an attributes model directory, make it classifier.models in the config file and switch the running agent to it (no restart)',
             (u) =>
               u
-                .positional('dir', { type: 'string', demandOption: true, describe: 'An attributes model directory (with model.json)' })
+                .positional('dir', {
+                  type: 'string',
+                  demandOption: true,
+                  describe: 'An attributes model directory (with model.json), or its name in "models list"',
+                })
                 .option('config', { alias: 'c', type: 'string', describe: 'The config file the agent runs with (default /etc/percept/percept.yaml)' })
                 .option('state-dir', { type: 'string', describe: "The agent's state directory (default: the config's state.dir, else the default)" })
                 .option('wait', { type: 'number', default: 120, describe: 'Seconds to wait for the running agent to confirm the switch' })
+                .example('$0 models use face-api-age-gender', 'a model by the name "models list" shows')
                 .example('$0 models use /opt/percept/models/pe-core-2026-12', 'the agent verifies it in its workers and switches; visits and events go on')
                 .epilogue(
                   'Exit 0 switched (or no agent runs: used at its next start); 65 the model fails verification or the agent refused it (config unchanged); 69 no confirmation within --wait.',
@@ -244,7 +252,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(secretCommand(setCode))
     .command(doctorCommand(setCode))
     .command(gpuCommand(setCode))
-    .completion('completion', 'Print a bash/zsh completion script (percept completion >> ~/.bashrc)')
+    .completion('completion', 'Print a bash/zsh completion script (percept completion >> ~/.bashrc)', completeCommandLine)
     .example('$0 demo', 'try it without a camera')
     .example('$0 config set detector.minFacePx=32', 'tune a running agent')
     .example('$0 watch', 'see what it sees, live')
@@ -252,11 +260,12 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'Name a command: run, demo, bench, config, watch, preview, models, doctor or gpu (--help lists them).')
     .strict()
     .help()
-    .version(false)
+    .version(packageVersion())
+    .alias('version', 'V')
     .wrap(Math.min(110, process.stdout.columns || 80))
     // Throwing stops yargs from running the command after a usage error (returning would not).
     .fail((msg, err) => {
-      throw err ?? new UsageError(msg);
+      throw err ?? new UsageError(withSuggestions(msg, cli, argv));
     });
   try {
     await cli.parseAsync();

@@ -1,27 +1,12 @@
 // percept models list | verify NAME|DIR
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadManifest, ModelError, precisionOf, verifyFiles, verifyGraph, type LoadedManifest } from '../inference/manifest.js';
-import { PACKAGE_ROOT } from '../inference/default-models.js';
+import { findModelDirs, MODELS_ROOT } from './model-names.js';
 import { EXIT_MODEL } from './exit-codes.js';
 
-const MODELS_ROOT = join(PACKAGE_ROOT, 'models');
-
-/** Model directories (holding a model.json) below models/, two levels deep. */
-export function findModelDirs(root = MODELS_ROOT): string[] {
-  const found: string[] = [];
-  const walk = (dir: string, depth: number) => {
-    if (existsSync(join(dir, 'model.json'))) found.push(dir);
-    if (depth === 0) return;
-    for (const e of readdirSync(dir)) {
-      const p = join(dir, e);
-      if (statSync(p).isDirectory() && e !== 'node_modules' && !e.startsWith('.')) walk(p, depth - 1);
-    }
-  };
-  if (existsSync(root)) walk(root, 2);
-  return found.sort();
-}
+export { findModelDirs };
 
 export async function modelsList(): Promise<number> {
   const dirs = findModelDirs();

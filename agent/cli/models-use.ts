@@ -12,6 +12,7 @@ import { defaultStateDir } from '../lib/state-dir.js';
 import { lockHolder } from '../lib/instance-lock.js';
 import { askAgent, type ControlAnswer } from '../service/control-socket.js';
 import { ACTIVE_MODEL_FILE, type ActiveModelRecord } from '../features/model-switch.js';
+import { modelsByName } from './model-names.js';
 import { EXIT_MODEL, EXIT_NO_ANSWER, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
 
 export interface UseArgs {
@@ -39,7 +40,8 @@ export async function modelsUse(a: UseArgs): Promise<number> {
     complain(`no config file to write: name the one the agent runs with (-c FILE); ${SYSTEM_CONFIG} does not exist`);
     return EXIT_USAGE;
   }
-  const dir = resolve(a.dir);
+  // A directory, or a name from "models list" (a relative path that exists wins over a name).
+  const dir = existsSync(a.dir) ? resolve(a.dir) : (modelsByName().get(a.dir)?.dir ?? resolve(a.dir));
   const models = [dir];
   let name: string;
   try {

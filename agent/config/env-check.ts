@@ -11,7 +11,8 @@ export interface UnknownEnv {
   suggestion?: string;
 }
 
-function distance(a: string, b: string): number {
+/** Levenshtein distance; a dozen lines here rather than a dependency (the CLI's flag and key suggestions use it too). */
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0]!;
@@ -25,14 +26,29 @@ function distance(a: string, b: string): number {
   return row[b.length]!;
 }
 
+/** The candidate nearest to `name` when it is within `max` edits (a likely typo), else undefined. */
+export function closest(name: string, candidates: Iterable<string>, max = 3): string | undefined {
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    const d = editDistance(name, c);
+    if (!best || d < best.d) best = { c, d };
+  }
+  return best && best.d <= max ? best.c : undefined;
+}
+
+/** Every leaf config key, dotted (detector.minFacePx): for suggestions and shell completion. */
+export function configKeys(): string[] {
+  return ENV_KEYS.map((k) => k.path.join('.'));
+}
+
 export function unknownEnvVars(env: NodeJS.ProcessEnv): UnknownEnv[] {
   const known = new Set(ENV_KEYS.map((k) => k.name));
   return Object.keys(env)
     .filter((n) => n.startsWith('PERCEPT_') && !known.has(n) && !TOOLING.has(n))
     .sort()
     .map((name) => {
-      const best = ENV_KEYS.map((k) => ({ k: k.name, d: distance(name, k.name) })).sort((x, y) => x.d - y.d)[0];
-      return best && best.d <= 3 ? { name, suggestion: best.k } : { name };
+      const suggestion = closest(name, known);
+      return suggestion ? { name, suggestion } : { name };
     });
 }
 

@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_MODELS, PACKAGE_ROOT } from '../helpers/models.js';
+import mqtt from 'mqtt';
 import { runPercept } from '../helpers/agent-process.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import { waitFor } from '../helpers/wait.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-cli-'));
 
@@ -175,4 +178,68 @@ test('help lists the commands; an unknown command is a usage error', async () =>
   for (const c of ['run', 'demo', 'config', 'models']) assert.match(help.stdout, new RegExp(`percept ${c}`));
   const bad = await runPercept(['fly']);
   assert.equal(bad.code, 64);
+});
+
+test('--version and -V print the package version', async () => {
+  const { version } = JSON.parse(readFileSync(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const res = await runPercept([flag]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.equal(res.stdout.trim(), version);
+  }
+});
+
+test('misspellings get a suggestion: command and flag (exit 64), config key (refused, nothing sent)', async () => {
+  const command = await runPercept(['wathc']);
+  assert.equal(command.code, 64);
+  assert.match(command.stderr, /Unknown command: wathc \(did you mean watch\?\)/);
+  const flag = await runPercept(['run', '--sorce', 'x']);
+  assert.equal(flag.code, 64);
+  assert.match(flag.stderr, /Unknown argument: sorce \(did you mean --source\?\)/);
+  const key = await runPercept(['config', 'set', 'detector.minFacPx=30']);
+  assert.equal(key.code, 1);
+  assert.match(key.stderr, /detector\.minFacPx: unknown key \(did you mean detector\.minFacePx\?\)/);
+});
+
+test('content set checks the device is online first: never seen or offline is 69 and nothing is sent', async () => {
+  const broker = await startMosquitto();
+  const client = await mqtt.connectAsync(broker.url);
+  try {
+    const sent: string[] = [];
+    await client.subscribeAsync('percept/+/content/set');
+    client.on('message', (topic) => sent.push(topic));
+    const target = (d: string) => ['content', 'set', 'ad-1', '--mqtt-url', broker.url, '--device-id', d, '--timeout', '1', '--config', join(work, 'none.yaml')];
+    writeFileSync(join(work, 'none.yaml'), '{}\n');
+    const ghost = await runPercept(target('ghost'));
+    assert.equal(ghost.code, 69, ghost.stderr);
+    assert.match(ghost.stderr, /device "ghost" never seen on this broker/);
+    await client.publishAsync('percept/down/status', JSON.stringify({ state: 'offline', reason: 'stopped' }), { retain: true, qos: 1 });
+    const down = await runPercept(target('down'));
+    assert.equal(down.code, 69, down.stderr);
+    assert.match(down.stderr, /device "down" is offline \(stopped\)/);
+    await client.publishAsync('percept/up/status', JSON.stringify({ state: 'online' }), { retain: true, qos: 1 });
+    const up = await runPercept(target('up'));
+    assert.equal(up.code, 0, up.stderr);
+    await waitFor(() => sent.includes('percept/up/content/set'), 5000, 'the play on percept/up/content/set');
+    assert.deepEqual(sent, ['percept/up/content/set']);
+  } finally {
+    await client.endAsync();
+    await broker.stop();
+  }
+});
+
+test('models use takes a model name from "models list" as well as a directory', async () => {
+  const file = join(work, 'use-by-name.yaml');
+  writeFileSync(file, `source:\n  uri: ${work}\n`);
+  const res = await runPercept(['models', 'use', 'face-api-age-gender', '-c', file, '--state-dir', join(work, 'use-state')]);
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(parse(readFileSync(file, 'utf8')).classifier.models, [DEFAULT_MODELS.ageGender]);
+});
+
+test('completion offers config keys after config set/get and attributes model names after models use', async () => {
+  const complete = async (...words: string[]) => (await runPercept(['--get-yargs-completions', 'percept', ...words])).stdout.trim().split('\n');
+  assert.deepEqual(await complete('config', 'set', 'detector.minF'), ['detector.minFacePx=']);
+  assert.deepEqual(await complete('config', 'get', 'detector.minF'), ['detector.minFacePx']);
+  assert.deepEqual(await complete('models', 'use', 'face-api-'), ['face-api-age-gender', 'face-api-face-expression']);
+  assert.ok((await complete('con')).includes('config'), 'commands are still completed');
 });

@@ -3,6 +3,9 @@
 // snapshot's confidences.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PACKAGE_ROOT } from '../../agent/lib/package-root.js';
 import { patchFromPairs } from '../../agent/cli/config-typing.js';
 import { describeResult, diffLines } from '../../agent/cli/config-remote.js';
 import { emptyState, frame, reduce, render, formatDwell } from '../../agent/cli/watch-view.js';
@@ -211,4 +214,12 @@ test('audience: each person carries the fused probability of each published labe
   const p = audiencePayload(people, 1000, 'kiosk');
   assert.deepEqual(p.people[0]!.confidence, { gender: 0.912, age: 0.41 }, 'only for labels it publishes');
   assert.equal(p.people[1]!.confidence, undefined);
+});
+
+test('install.sh and package-deb.sh --help print their usage text, not the script', () => {
+  for (const script of ['systemd/install.sh', 'scripts/package-deb.sh']) {
+    const out = execFileSync('bash', [join(PACKAGE_ROOT, script), '--help'], { encoding: 'utf8' });
+    assert.match(out, new RegExp(script.replace('.', '\\.')));
+    assert.doesNotMatch(out, /set -euo|^#/m, `${script} --help`);
+  }
 });
