@@ -2,7 +2,7 @@
 // "models verify/use NAME" accept and what shell completion offers. Only model.json is read (no
 // onnxruntime, no schema check) so completion stays instant; the commands verify the directory after.
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../lib/package-root.js';
 
 export const MODELS_ROOT = join(PACKAGE_ROOT, 'models');
@@ -39,4 +39,10 @@ export function modelsByName(root = MODELS_ROOT): Map<string, NamedModel> {
     }
   }
   return byName;
+}
+
+/** A directory as given, or the directory of the model named `target` under models/; null: neither. */
+export function modelDirOf(target: string, root = MODELS_ROOT): string | null {
+  if (existsSync(target)) return resolve(target);
+  return modelsByName(root).get(target)?.dir ?? null;
 }

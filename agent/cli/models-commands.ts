@@ -1,9 +1,7 @@
 // percept models list | verify NAME|DIR
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { loadManifest, ModelError, precisionOf, verifyFiles, verifyGraph, type LoadedManifest } from '../inference/manifest.js';
-import { findModelDirs, MODELS_ROOT } from './model-names.js';
+import { findModelDirs, modelDirOf, MODELS_ROOT } from './model-names.js';
 import { EXIT_MODEL } from './exit-codes.js';
 
 export { findModelDirs };
@@ -27,16 +25,9 @@ export async function modelsList(): Promise<number> {
 }
 
 function resolveTarget(target: string): string {
-  if (existsSync(target)) return resolve(target);
-  const byName = findModelDirs().find((d) => {
-    try {
-      return loadManifest(d).manifest.name === target;
-    } catch {
-      return false;
-    }
-  });
-  if (!byName) throw new ModelError(target, ['no such directory, and no model of that name under models/ ("percept models list" shows them)']);
-  return byName;
+  const dir = modelDirOf(target);
+  if (!dir) throw new ModelError(target, ['no such directory, and no model of that name under models/ ("percept models list" shows them)']);
+  return dir;
 }
 
 export async function verifyModelDir(dir: string): Promise<LoadedManifest> {

@@ -2,6 +2,7 @@
 // kept as small int arrays (one byte each, plus a group index), so 100k images take a few hundred kB and
 // the figures never need the images or the model again. A prediction of -1 is "no answer" (no face
 // found with --detect): it counts as wrong and is left out of the confusion matrix's columns.
+import { seededRandom } from '../../lib/seeded-random.js';
 
 /** Growable Int16 column: appending never copies more than the doubling does. */
 class Column {
@@ -40,18 +41,7 @@ export interface TaskFigures {
   compare?: { accuracy: Interval; balancedAccuracy: Interval; withinOne?: Interval; b: Omit<TaskFigures, 'compare'> };
 }
 
-/** mulberry32: small, seeded, good enough to draw resample indices. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+export { seededRandom };
 interface Point {
   accuracy: number;
   balanced: number;

@@ -1,13 +1,13 @@
 // The `percept models eval` run: a validating count pass over the labels, then one pass through the model(s).
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { loadOpenCV } from '../../capture/opencv.js';
 import type { Frame } from '../../capture/frame.js';
 import { loadConfig } from '../../config/load.js';
 import { DEFAULT_MODELS } from '../../inference/default-models.js';
-import { loadManifest, ModelError } from '../../inference/manifest.js';
+import { ModelError } from '../../inference/manifest.js';
 import { EXIT_MODEL, EXIT_USAGE, exitCodeFor } from '../exit-codes.js';
-import { findModelDirs } from '../models-commands.js';
+import { modelDirOf } from '../model-names.js';
 import { detectFormat, EvalDataError, readDataset, type DatasetFormat, type EvalItem } from './datasets.js';
 import { evaluate } from './evaluate.js';
 import { confusionSvg, markdownReport, textReport, type ReportHeader } from './report.js';
@@ -33,16 +33,9 @@ export interface EvalArgs {
 /** A directory, or a model name from "models list"; no name: the agent's default attribute models. */
 function modelDirs(target: string | undefined): string[] {
   if (!target) return [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
-  if (existsSync(target)) return [resolve(target)];
-  const byName = findModelDirs().find((d) => {
-    try {
-      return loadManifest(d).manifest.name === target;
-    } catch {
-      return false;
-    }
-  });
-  if (!byName) throw new ModelError(target, ['no such directory, and no model of that name under models/ ("percept models list" shows them)']);
-  return [byName];
+  const dir = modelDirOf(target);
+  if (!dir) throw new ModelError(target, ['no such directory, and no model of that name under models/ ("percept models list" shows them)']);
+  return [dir];
 }
 
 async function* limited(items: AsyncIterable<EvalItem>, limit: number | undefined): AsyncGenerator<EvalItem> {
