@@ -9,7 +9,7 @@ import { modelsEvalCommand } from './models-eval.js';
 import { secretCommand } from './secret.js';
 import { doctorCommand } from './doctor-command.js';
 import { gpuCommand } from './gpu.js';
-import { packageVersion } from './version.js';
+import { PACKAGE_VERSION } from '../lib/package-root.js';
 import { withSuggestions } from './suggest.js';
 import { completeCommandLine } from './completion.js';
 
@@ -260,7 +260,7 @@ export async function main(argv: string[]): Promise<number> {
     .demandCommand(1, 'Name a command: run, demo, bench, config, watch, preview, models, doctor or gpu (--help lists them).')
     .strict()
     .help()
-    .version(packageVersion())
+    .version(PACKAGE_VERSION)
     .alias('version', 'V')
     .wrap(Math.min(110, process.stdout.columns || 80))
     // Throwing stops yargs from running the command after a usage error (returning would not).

@@ -3,13 +3,12 @@
 // features → control socket), and stops them in reverse. Besides its lock, nothing is written to the state
 // directory until config, models and source have been checked. It holds no feature logic.
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { deviceId, type ConfigLayers } from '../config/load.js';
 import { loadOpenCV } from '../capture/opencv.js';
 import type { FrameSource } from '../capture/frame.js';
 import type { ResilientSource } from '../capture/resilient-source.js';
-import { PACKAGE_ROOT } from '../inference/default-models.js';
+import { PACKAGE_VERSION } from '../lib/package-root.js';
 import type { ModelLog } from '../inference/worker-session.js';
 import { checkPreviewConfig } from '../features/preview.js';
 import { Tracker } from '../track/tracker.js';
@@ -31,15 +30,25 @@ import { buildFeatures } from '../features/index.js';
 import { Pipeline } from './pipeline.js';
 import { PipelineStats } from './stats.js';
 import { Lifecycle } from './lifecycle.js';
-import { birthStatus, closeModels, gateOptions, makePublisher, openClassifier, openModels, openSource, qualityOptions, visitOptions } from './components.js';
+import {
+  birthStatus,
+  closeModels,
+  gateOptions,
+  makePublisher,
+  openClassifier,
+  openEventSink,
+  openModels,
+  openSource,
+  pipelineSettings,
+  qualityOptions,
+  visitOptions,
+} from './components.js';
 import { statsSnapshot } from './stats-snapshot.js';
 import { endLeftoverVisits, watchDegraded } from './state-watch.js';
 import { openWhenPresent } from './model-wait.js';
 
 /** Faces embedded per second at most: re-identification needs a few looks per person, not every frame. */
 const EMBEDDINGS_PER_SECOND = 10;
-
-export const VERSION = (JSON.parse(readFileSync(`${PACKAGE_ROOT}/package.json`, 'utf8')) as { version: string }).version;
 
 export interface AgentOptions {
   config: Config;
@@ -120,17 +129,7 @@ export class Agent {
       const topics = deviceTopics(config.mqtt.prefix, this.device);
       const sink = await step(
         'state',
-        () => {
-          const made = new EventSink({
-            stateDir,
-            eventTopic: topics.event,
-            maxEvents: config.mqtt.outboxMaxEvents,
-            maxAgeMs: config.mqtt.outboxMaxAgeS * 1000,
-            log: { info: (m) => publishLog.info(m), warn: (m) => publishLog.warn(m) },
-          });
-          made.start();
-          return made;
-        },
+        () => openEventSink(config, stateDir, topics.event, publishLog),
         (made) => made.close(),
       );
       this.sink = sink;
@@ -147,7 +146,7 @@ export class Agent {
         publishLog.info(`embedded MQTT broker listening on ${url} (subscribe to ${config.mqtt.prefix}/${this.device}/#)`);
       }
       const model = classifier.name;
-      const birth = birthStatus(VERSION, model, this.camera, this.opts.layers?.overridesRejected);
+      const birth = birthStatus(PACKAGE_VERSION, model, this.camera, this.opts.layers?.overridesRejected);
       const publisher = makePublisher(config, url, this.device, birth, sink, publishLog);
       this.publisher = publisher;
       sink.attach(publisher);
@@ -182,20 +181,7 @@ export class Agent {
         queue: this.queue,
         budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond),
         quality: qualityOptions(config),
-        settings: {
-          get maxBatch() {
-            return k.maxBatch;
-          },
-          get detectIntervalMs() {
-            return config.detector.intervalMs;
-          },
-          get lookYawDeg() {
-            return config.audience.lookYawDeg;
-          },
-          get lookPitchDeg() {
-            return config.audience.lookPitchDeg;
-          },
-        },
+        settings: pipelineSettings(config),
         log: child(log, 'pipeline'),
         everyFrame: this.opts.exitOnEof,
         // The model's name at the time of the event: `percept models use` may have switched it since start.
@@ -215,7 +201,7 @@ export class Agent {
         config,
         topics,
         device: this.device,
-        version: VERSION,
+        version: PACKAGE_VERSION,
         model,
         stateDir,
         log: (ns: string) => child(log, ns),
@@ -228,27 +214,7 @@ export class Agent {
         statsSnapshot: () => this.statsSnapshot(),
         models: { classifier, open: (models) => openClassifier(cv, config, models, modelLog, true) },
       });
-      // Features start in order but stop together: each may wait (bounded) on its last publishes, and
-      // with a broker that stopped answering those waits must overlap, not add up past the stop's grace.
-      // Their stops are still called in reverse order: the synchronous part of one (a play ended, its
-      // impression emitted) reaches features started before it (the daily summary) before they begin theirs.
-      const started: typeof features = [];
-      await step(
-        'features',
-        () => undefined,
-        () =>
-          Promise.all(
-            [...started].reverse().map((f) =>
-              Promise.resolve(f.stop()).catch((err: unknown) => {
-                log.warn(`stopping feature ${f.name}: ${(err as Error).message}`);
-              }),
-            ),
-          ),
-      );
-      for (const f of features) {
-        await f.start();
-        started.push(f);
-      }
+      await this.lifecycle.group('features', features);
       const control = () =>
         ControlSocket.start(
           stateDir,

@@ -23,6 +23,7 @@ import type { DeliveryQueue } from '../publish/outbox.js';
 import type { OnlineStatus, StatusPayload } from '../contract/payloads.js';
 import type { Logger } from '../lib/logging.js';
 import { credentialFile } from '../lib/credentials.js';
+import { EventSink, type EventSinkOptions } from '../publish/event-sink.js';
 
 /** `c.visit` and `c.fusion` are the live sections themselves (not copies), so hot changes show through. */
 export function visitOptions(c: Config, embedder: Embedder | null): VisitOptions {
@@ -242,4 +243,35 @@ export function makePublisher(config: Config, url: string, device: string, birth
     queue,
     log,
   );
+}
+
+/** The outbox, seq and state store, started (pending events are delivered once a publisher attaches). */
+export function openEventSink(c: Config, stateDir: string, eventTopic: EventSinkOptions['eventTopic'], log: Logger): EventSink {
+  const sink = new EventSink({
+    stateDir,
+    eventTopic,
+    maxEvents: c.mqtt.outboxMaxEvents,
+    maxAgeMs: c.mqtt.outboxMaxAgeS * 1000,
+    log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+  });
+  sink.start();
+  return sink;
+}
+
+/** The pipeline's hot settings, read live from the config sections. */
+export function pipelineSettings(c: Config) {
+  return {
+    get maxBatch() {
+      return c.classifier.maxBatch;
+    },
+    get detectIntervalMs() {
+      return c.detector.intervalMs;
+    },
+    get lookYawDeg() {
+      return c.audience.lookYawDeg;
+    },
+    get lookPitchDeg() {
+      return c.audience.lookPitchDeg;
+    },
+  };
 }

@@ -14,6 +14,32 @@ export class Lifecycle {
     return value;
   }
 
+  /**
+   * Parts that start in order but stop together: each may wait (bounded) on its last publishes, and with a
+   * broker that stopped answering those waits must overlap, not add up past the stop's grace. Their stops
+   * are still called in reverse order: the synchronous part of one (a play ended, its impression emitted)
+   * reaches parts started before it (the daily summary) before they begin theirs.
+   */
+  async group(name: string, parts: readonly { name: string; start(): unknown; stop(): unknown }[]): Promise<void> {
+    const started: (typeof parts)[number][] = [];
+    await this.step(
+      name,
+      () => undefined,
+      () =>
+        Promise.all(
+          [...started].reverse().map((p) =>
+            Promise.resolve()
+              .then(() => p.stop())
+              .catch((err: unknown) => this.log.warn(`stopping ${name.replace(/s$/, '')} ${p.name}: ${(err as Error).message}`)),
+          ),
+        ),
+    );
+    for (const p of parts) {
+      await p.start();
+      started.push(p);
+    }
+  }
+
   async stopAll(): Promise<void> {
     while (this.stops.length) {
       const { name, stop } = this.stops.pop()!;
