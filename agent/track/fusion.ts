@@ -100,8 +100,8 @@ export class AttributeFusion {
     return s.sums.map((v) => v / s.weight);
   }
 
-  private top(s: TaskState): number {
-    const probs = this.fused(s);
+  /** Index of the arg-max of `probs` (the task's fused probabilities). */
+  private top(probs: Float64Array): number {
     let top = 0;
     for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[top]!) top = i;
     return top;
@@ -110,7 +110,7 @@ export class AttributeFusion {
   private review(s: TaskState, ts: number): boolean {
     if (s.announced === null) return false; // nothing announced yet: the `entered` event will carry the arg-max
     const probs = this.fused(s);
-    const top = this.top(s);
+    const top = this.top(probs);
     if (top === s.announced || probs[top]! - probs[s.announced]! < this.opts.margin) {
       s.candidate = null;
       return false;
@@ -127,7 +127,7 @@ export class AttributeFusion {
   /** An event is about to carry the current labels: later updates are judged against them. */
   announce(): void {
     for (const s of this.tasks.values()) {
-      s.announced = this.top(s);
+      s.announced = this.top(this.fused(s));
       s.candidate = null;
     }
   }
@@ -138,7 +138,9 @@ export class AttributeFusion {
   }
 
   private isConfident(task: Task, s: TaskState): boolean {
-    return this.samples >= this.opts.enterMinSamples || this.fused(s)[this.top(s)]! >= (this.opts.enterMinP[task] ?? 0);
+    if (this.samples >= this.opts.enterMinSamples) return true;
+    const probs = this.fused(s);
+    return probs[this.top(probs)]! >= (this.opts.enterMinP[task] ?? 0);
   }
 
   /** The arg-max label of each task with the fused probabilities, and whether it has the evidence to be trusted. */
@@ -155,7 +157,7 @@ export class AttributeFusion {
   /** The arg-max label per task. */
   labels(): Partial<Record<Task, string>> {
     const out: Partial<Record<Task, string>> = {};
-    for (const [task, s] of this.tasks) out[task] = CONTRACT_LABELS[task][this.top(s)];
+    for (const [task, s] of this.tasks) out[task] = CONTRACT_LABELS[task][this.top(this.fused(s))];
     return out;
   }
 }

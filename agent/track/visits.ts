@@ -124,9 +124,10 @@ export class VisitBook {
       if (v.pending || v.quality <= 0 || v.samples >= o.maxSamples) return false;
       if (v.lastClassifiedAt === null) return true;
       const since = ts - v.lastClassifiedAt;
+      if (since >= o.reclassifyMs) return true;
+      if (since < o.minGapMs) return false;
       // A visit held back for want of evidence asks again as soon as the gap allows, not a reclassify later.
-      const wantsEvidence = !v.entered && !v.fusion.confident();
-      return since >= o.reclassifyMs || (since >= o.minGapMs && (wantsEvidence || v.quality >= v.bestQuality * o.betterCropRatio));
+      return v.quality >= v.bestQuality * o.betterCropRatio || (!v.entered && !v.fusion.confident());
     });
   }
 
