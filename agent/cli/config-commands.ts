@@ -3,7 +3,33 @@ import { Document, isCollection } from 'yaml';
 import { ConfigError, loadConfig, provenance, type LoadedConfig } from '../config/load.js';
 import { getPath, KEYS, setPath } from '../config/keys.js';
 import { redact } from '../lib/redact.js';
-import { exitCodeFor } from './exit-codes.js';
+import { EXIT_MODEL, exitCodeFor } from './exit-codes.js';
+import { existsSync } from 'node:fs';
+import type { Config } from '../config/schema.js';
+import { loadManifest, ModelError, type ModelManifest } from '../inference/manifest.js';
+
+type ModelKind = ModelManifest['kind'];
+
+/** What `percept run` would refuse in the model directories the config names (exit 65 there): the manifests. */
+function modelProblems(config: Config): string[] {
+  const wanted: [string, string, ModelKind][] = [
+    ['detector.model', config.detector.model, 'detector'],
+    ...config.classifier.models.map((dir, i): [string, string, ModelKind] => [`classifier.models.${i}`, dir, 'attributes']),
+  ];
+  const problems: string[] = [];
+  for (const [key, dir, kind] of wanted) {
+    if (!existsSync(dir)) continue; // run waits for a directory that is not there yet: a warning above
+    try {
+      const { manifest } = loadManifest(dir);
+      if (manifest.kind !== kind)
+        problems.push(`${key}: ${dir} holds a${manifest.kind === 'attributes' ? 'n' : ''} ${manifest.kind} model; a ${kind} model is needed here`);
+    } catch (err) {
+      if (!(err instanceof ModelError)) throw err;
+      problems.push(`${key}: ${err.message}`);
+    }
+  }
+  return problems;
+}
 
 export function configValidate(file: string | undefined): number {
   if (!file) {
@@ -11,12 +37,18 @@ export function configValidate(file: string | undefined): number {
     return 64;
   }
   try {
-    // The file alone, with the checks `percept run` makes (a source, files that must exist): environment
-    // overrides and stored remote overrides are not part of what is being checked.
-    const { warnings } = loadConfig({ file, env: {}, forRun: true, readOverrides: false });
+    // The file alone, with the checks `percept run` makes (a source, files that must exist, the model
+    // manifests): environment overrides and stored remote overrides are not part of what is being checked.
+    const { config, warnings } = loadConfig({ file, env: {}, forRun: true, readOverrides: false });
     // What the agent starts without and waits for (no source yet, a model volume not mounted) is valid
     // but said, so a file shipped without a source does not pass unnoticed.
     for (const w of warnings) process.stderr.write(`${file}: warning: ${w}\n`);
+    // Weights are not hashed here (seconds for a large model): run and `percept models verify` do that.
+    const models = modelProblems(config);
+    if (models.length) {
+      process.stderr.write(`${file}: the models it names would not open:\n${models.map((p) => `  ${p}`).join('\n')}\n`);
+      return EXIT_MODEL;
+    }
     process.stdout.write(`${file}: valid${warnings.length ? ` (${warnings.length} warning${warnings.length > 1 ? 's' : ''})` : ''}\n`);
     return 0;
   } catch (err) {

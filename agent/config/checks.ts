@@ -5,6 +5,7 @@
 import { statSync } from 'node:fs';
 import type { ConfigIssue } from './errors.js';
 import { isSection, keyInfo, NEVER_REMOTE } from './keys.js';
+import { isLoopbackHost } from '../lib/loopback.js';
 import type { Config } from './schema.js';
 
 const DAY_NAMES = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
@@ -57,15 +58,27 @@ export function isTimeZone(zone: string): boolean {
 
 const MQTT_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:', 'ws:', 'wss:'];
 
-/** Value checks: no file system, so they run on every remote patch too. */
-export function valueIssues(c: Config): ConfigIssue[] {
+/** The preview's rule the schema cannot state: loopback only, unless explicitly allowed. */
+export function previewIssues(c: Config): ConfigIssue[] {
+  const p = c.preview;
+  if (!p.enabled || p.allowNonLoopback || isLoopbackHost(p.host)) return [];
+  return [
+    {
+      path: 'preview.host',
+      message:
+        `"${p.host}" is not a loopback address: the camera would be visible to that network, unauthenticated. ` +
+        'Use 127.0.0.1 and reach it with "ssh -L", or set preview.allowNonLoopback: true if you really mean it',
+    },
+  ];
+}
+
+function timeZoneIssues(c: Config): ConfigIssue[] {
+  if (isTimeZone(c.schedule.timezone)) return [];
+  return [{ path: 'schedule.timezone', message: `"${c.schedule.timezone}" is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)` }];
+}
+
+function openingDayIssues(c: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  if (!isTimeZone(c.schedule.timezone)) {
-    issues.push({
-      path: 'schedule.timezone',
-      message: `"${c.schedule.timezone}" is not an IANA time zone (e.g. UTC, Europe/Berlin, America/New_York)`,
-    });
-  }
   c.schedule.openingHours.forEach((rule, i) => {
     try {
       parseDays(rule.days);
@@ -76,30 +89,43 @@ export function valueIssues(c: Config): ConfigIssue[] {
       });
     }
   });
-  if (c.mqtt.url) {
-    let url: URL | null = null;
-    try {
-      if (c.mqtt.url.includes('://')) url = new URL(c.mqtt.url);
-    } catch {
-      /* reported below */
-    }
-    if (!url)
-      issues.push({
+  return issues;
+}
+
+function mqttUrlIssues(c: Config): ConfigIssue[] {
+  if (!c.mqtt.url) return [];
+  let url: URL | null = null;
+  try {
+    if (c.mqtt.url.includes('://')) url = new URL(c.mqtt.url);
+  } catch {
+    /* reported below */
+  }
+  if (!url)
+    return [
+      {
         path: 'mqtt.url',
         message: 'is not a URL (e.g. mqtt://broker.local:1883, mqtts://…, ws://…); empty starts an embedded broker',
-      });
-    else if (!MQTT_PROTOCOLS.includes(url.protocol))
-      issues.push({ path: 'mqtt.url', message: `${url.protocol}// is not an MQTT transport: use mqtt://, mqtts://, ws:// or wss://` });
-    else if (!url.hostname) issues.push({ path: 'mqtt.url', message: 'names no host' });
-  }
+      },
+    ];
+  if (!MQTT_PROTOCOLS.includes(url.protocol))
+    return [{ path: 'mqtt.url', message: `${url.protocol}// is not an MQTT transport: use mqtt://, mqtts://, ws:// or wss://` }];
+  if (!url.hostname) return [{ path: 'mqtt.url', message: 'names no host' }];
+  return [];
+}
+
+function sourceUrlIssues(c: Config): ConfigIssue[] {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(c.source.uri);
-  if (scheme) {
-    try {
-      new URL(c.source.uri);
-    } catch {
-      issues.push({ path: 'source.uri', message: `is not a valid ${scheme[1]} URL` });
-    }
+  if (!scheme) return [];
+  try {
+    new URL(c.source.uri);
+    return [];
+  } catch {
+    return [{ path: 'source.uri', message: `is not a valid ${scheme[1]} URL` }];
   }
+}
+
+function reconnectIssues(c: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
   for (const [section, s] of [
     ['source', c.source],
     ['mqtt', c.mqtt],
@@ -107,6 +133,11 @@ export function valueIssues(c: Config): ConfigIssue[] {
     if (s.reconnectMinMs > s.reconnectMaxMs)
       issues.push({ path: `${section}.reconnectMinMs`, message: `must be at most ${section}.reconnectMaxMs (${s.reconnectMaxMs})` });
   }
+  return issues;
+}
+
+function allowListIssues(c: Config): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
   c.remoteConfig.allow.forEach((entry, i) => {
     const path = `remoteConfig.allow.${i}`;
     if (entry === NEVER_REMOTE || entry.startsWith(`${NEVER_REMOTE}.`))
@@ -114,6 +145,23 @@ export function valueIssues(c: Config): ConfigIssue[] {
     else if (!keyInfo(entry) && !isSection(entry)) issues.push({ path, message: `"${entry}" is not a config key (e.g. mqtt.url, mqtt.tls, detector.model)` });
   });
   return issues;
+}
+
+const VALUE_CHECKS = [timeZoneIssues, openingDayIssues, mqttUrlIssues, sourceUrlIssues, reconnectIssues, allowListIssues, previewIssues];
+
+/**
+ * Value checks: no file system, so they run on every remote patch too. They may also run on a config that
+ * failed its schema (so that one pass reports every problem): a check that trips over a value of the
+ * wrong type throws, and is skipped — the schema error already names that key.
+ */
+export function valueIssues(c: Config): ConfigIssue[] {
+  return VALUE_CHECKS.flatMap((check) => {
+    try {
+      return check(c);
+    } catch {
+      return [];
+    }
+  });
 }
 
 function mustBe(path: string, file: string, kind: 'file' | 'directory'): ConfigIssue | null {
@@ -160,7 +208,8 @@ function modelPath(c: Config, path: string): string {
 
 function allRunIssues(c: Config): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
-  if (!c.source.uri.trim()) {
+  // typeof: this also runs on a config that failed its schema (one-pass validation).
+  if (typeof c.source.uri !== 'string' || !c.source.uri.trim()) {
     issues.push({
       path: 'source.uri',
       message: 'no source: set source.uri (a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images) or pass --source',

@@ -57,12 +57,21 @@ function collect(errors: ErrorObject[] | null | undefined): ConfigIssue[] {
   return [...issues.values()];
 }
 
-export function validateConfig(raw: unknown, source: string): Config {
+/**
+ * The schema's verdict, without throwing for a mapping: the copy with defaults filled in and the schema's
+ * issues (empty: valid). Ajv fills defaults even where a sibling fails, so later checks can still look.
+ */
+function schemaCheck(raw: unknown, source: string): { config: Config; issues: ConfigIssue[] } {
   const copy = structuredClone(raw ?? {}) as object;
   if (typeof copy !== 'object' || Array.isArray(copy))
     throw new ConfigError(source, [{ path: '', message: 'must be a mapping of sections (device, source, mqtt, …)' }]);
-  if (!validate(copy)) throw new ConfigError(source, collect(validate.errors));
-  return copy as Config;
+  return { config: copy as Config, issues: validate(copy) ? [] : collect(validate.errors) };
+}
+
+export function validateConfig(raw: unknown, source: string): Config {
+  const { config, issues } = schemaCheck(raw, source);
+  if (issues.length) throw new ConfigError(source, issues);
+  return config;
 }
 
 const snake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
@@ -142,8 +151,19 @@ function layerSource(layers: ConfigLayers): string {
 export function composeLayers(layers: ConfigLayers, opts: ComposeOptions = {}): Config {
   const merged = [layers.overrides, layers.environment, layers.flags].reduce((acc, l) => deepMerge(acc, l), layers.file as unknown);
   const source = layerSource(layers);
-  const config = validateConfig(merged, source);
-  const issues = [...valueIssues(config), ...(opts.forRun ? runIssues(config, { waitable: true }) : [])];
+  // Every problem in one pass, as `percept config validate` promises: the schema's, then the value and
+  // run-time checks on what the schema let through (a key the schema already faulted is not named twice).
+  const { config, issues: schema } = schemaCheck(merged, source);
+  let later: ConfigIssue[];
+  try {
+    later = [...valueIssues(config), ...(opts.forRun ? runIssues(config, { waitable: true }) : [])];
+  } catch (err) {
+    // Only a config that failed its schema can trip a check up (a section of the wrong type).
+    if (!schema.length) throw err;
+    later = [];
+  }
+  const faulted = (path: string) => schema.some((i) => path === i.path || path.startsWith(`${i.path}.`));
+  const issues = [...schema, ...later.filter((i) => !faulted(i.path))];
   if (issues.length) throw new ConfigError(source, issues);
   return config;
 }

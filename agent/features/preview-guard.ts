@@ -14,6 +14,9 @@
 // waits in memory per viewer); a viewer whose frame has not left for STALL_MS is disconnected with a
 // reset, which also frees the kernel's socket buffers instead of leaving them full until a timeout.
 import { isIP } from 'node:net';
+import { isLoopbackHost, unmapped } from '../lib/loopback.js';
+
+export { isLoopbackHost };
 
 /** Sockets served at once; the page, a snapshot and a stream are three, so a few viewers fit. */
 export const MAX_CONNECTIONS = 8;
@@ -33,21 +36,6 @@ export function hostOf(header: string | undefined): string | null {
   if (v6) return isIP(v6[1]!) === 6 ? v6[1]! : null;
   const m = /^([a-z0-9.-]+)(?::\d{1,5})?$/.exec(h);
   return m ? m[1]! : null;
-}
-
-/** The IPv4 address inside an IPv4-mapped IPv6 address (how a dual-stack socket reports IPv4 peers). */
-function unmapped(address: string): string {
-  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  return m ? m[1]! : address.toLowerCase();
-}
-
-/** A loopback name or address: localhost, 127.0.0.0/8, ::1 (also as IPv4-mapped or written out). */
-export function isLoopbackHost(host: string): boolean {
-  const h = unmapped(host.replace(/^\[|\]$/g, ''));
-  if (h === 'localhost') return true;
-  if (isIP(h) === 4) return h.startsWith('127.');
-  if (isIP(h) === 6) return /^(0{0,4}:){2,7}0{0,3}1$/.test(h) && h.replace(/[:0]/g, '') === '1';
-  return false;
 }
 
 export interface HostRule {

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { ConfigError } from '../config/load.js';
+import { previewIssues } from '../config/checks.js';
 import type { Config } from '../config/schema.js';
 import { loadOpenCV, type CV } from '../capture/opencv.js';
 import type { FrameDone } from './events.js';
@@ -22,19 +23,10 @@ const PRIVATE = { 'cache-control': 'no-store', 'cross-origin-resource-policy': '
 /** Refusals are logged at most this often (a page or a scan can make thousands). */
 const REFUSAL_LOG_MS = 60_000;
 
-/** The preview's config rule the schema cannot state: loopback only, unless explicitly allowed. */
+/** The preview's config rule (config/checks.ts previewIssues) as an error, for a config built in code. */
 export function checkPreviewConfig(config: Config): void {
-  const p = config.preview;
-  if (p.enabled && !isLoopback(p.host) && !p.allowNonLoopback) {
-    throw new ConfigError('preview', [
-      {
-        path: 'preview.host',
-        message:
-          `"${p.host}" is not a loopback address: the camera would be visible to that network, unauthenticated. ` +
-          'Use 127.0.0.1 and reach it with "ssh -L", or set preview.allowNonLoopback: true if you really mean it',
-      },
-    ]);
-  }
+  const issues = previewIssues(config);
+  if (issues.length) throw new ConfigError('preview', issues);
 }
 
 export class PreviewFeature implements Feature {
