@@ -10,7 +10,7 @@ import { replaceFile, withKeySet } from '../config/file-edit.js';
 import { ModelError } from '../inference/manifest.js';
 import { defaultStateDir } from '../lib/state-dir.js';
 import { lockHolder } from '../lib/instance-lock.js';
-import { askAgent, type ControlAnswer } from '../service/control-socket.js';
+import { askAgent, type ControlAnswer, type ReloadAnswer } from '../service/control-socket.js';
 import { ACTIVE_MODEL_FILE, type ActiveModelRecord } from '../features/model-switch.js';
 import { modelsByName } from './model-names.js';
 import { EXIT_MODEL, EXIT_NO_ANSWER, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
@@ -87,7 +87,7 @@ export async function modelsUse(a: UseArgs): Promise<number> {
     return unreachable(err as NodeJS.ErrnoException, stateDir, name, dir, a.wait);
   }
   const pid = reply.pid ?? '?';
-  const answer = reply.ok ? (reply.result as ActiveModelRecord | null) : null;
+  const answer = reply.ok ? ((reply.result as ReloadAnswer | undefined)?.models as ActiveModelRecord | null | undefined) : null;
   if (!reply.ok || !answer || !(same(answer.models, models) || (answer.refused && same(answer.refused.models, models)))) {
     complain(`the agent (pid ${pid}) did not confirm the switch${reply.error ? ` (${reply.error})` : ''}; its log says why (the config names ${dir})`);
     return EXIT_NO_ANSWER;

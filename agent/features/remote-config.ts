@@ -133,6 +133,11 @@ export class RemoteConfigFeature implements Feature {
     if (!this.answers.push(JSON.stringify(resultPayload(result)))) this.commands.counts.answersDropped! += 1;
   }
 
+  /** The config file a reload reads (null: a config built in code). */
+  get fileName(): string | null {
+    return this.layers.fileName;
+  }
+
   /** SIGHUP: the file again in place of the file layer; flags, environment and overrides kept. */
   reloadFile(): PatchResult {
     if (this.inbox.length || this.batch.length) this.work(true); // the file goes under the patches already received

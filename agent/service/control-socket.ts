@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { checkStateDir } from '../lib/state-dir.js';
 import { acquireInstanceLock, type InstanceLock } from '../lib/instance-lock.js';
 import { ModelSwitchFeature } from '../features/model-switch.js';
+import { RemoteConfigFeature } from '../features/remote-config.js';
 import type { Feature } from '../features/feature.js';
 
 export const CONTROL_SOCKET = 'control.sock';
@@ -19,8 +20,19 @@ const MAX_REQUEST = 1024;
 const REQUEST_TIMEOUT_MS = 5000;
 
 export interface ControlHandlers {
-  /** Reloads the config file (as SIGHUP does) and resolves with what the reload led to (the model switch's outcome). */
-  reload(): Promise<unknown>;
+  /** Reloads the config file (as SIGHUP does); resolves with what it changed and the model switch's outcome, rejects with a ReloadRefused. */
+  reload(): Promise<ReloadAnswer>;
+}
+
+/** What a reload led to: the config keys it changed, and the model switch's outcome (null: no model switch feature). */
+export interface ReloadAnswer {
+  config: { file: string | null; applied: string[]; restartRequired: string[] } | null;
+  models: unknown;
+}
+
+/** The file was refused (nothing changed): answered with EX_CONFIG so `percept reload`, and so `systemctl reload`, fail. */
+export class ReloadRefused extends Error {
+  readonly exitCode = 78;
 }
 
 /**
@@ -47,15 +59,29 @@ export async function lockStateDir(stateDir: string, warn: (m: string) => void):
   };
 }
 
-/** A reload (what SIGHUP does) that answers with the model switch's outcome once it is known. */
-export function reloadHandlers(reload: () => void, features: readonly Feature[]): ControlHandlers {
+/**
+ * A reload (what SIGHUP does) that answers with its verdict: the file refused (nothing changed), or the
+ * keys it changed and, once known, the model switch's outcome. Without a remote-config feature (a config
+ * built in code) `fallback` reloads and there is no verdict on the file.
+ */
+export function reloadHandlers(fallback: () => void, features: readonly Feature[]): ControlHandlers {
   const models = features.find((f): f is ModelSwitchFeature => f instanceof ModelSwitchFeature);
+  const remote = features.find((f): f is RemoteConfigFeature => f instanceof RemoteConfigFeature);
   return {
     reload: async () => {
-      reload();
-      if (!models) return null;
+      let config: ReloadAnswer['config'] = null;
+      if (remote) {
+        const r = remote.reloadFile();
+        const file = remote.fileName;
+        if (!r.ok)
+          throw new ReloadRefused(
+            `${file ?? 'the config file'} refused, nothing changed: ${r.errors.map((e) => `${e.path || '(root)'}: ${e.message}`).join('; ')}`,
+          );
+        config = { file, applied: r.applied, restartRequired: r.restartRequired };
+      } else fallback();
+      if (!models) return { config, models: null };
       await models.settled();
-      return models.outcome();
+      return { config, models: models.outcome() };
     },
   };
 }
@@ -65,6 +91,8 @@ export interface ControlAnswer {
   pid?: number;
   result?: unknown;
   error?: string;
+  /** With ok false: the exit code the asking command should end with (78: the config file was refused). */
+  exitCode?: number;
 }
 
 export class ControlSocket {
@@ -132,7 +160,7 @@ function serve(c: Socket, handlers: ControlHandlers): void {
     if (op !== 'reload') return void answer({ ok: false, error: `unknown op ${JSON.stringify(op)}; known: reload` });
     handlers.reload().then(
       (result) => answer({ ok: true, result }),
-      (err: Error) => answer({ ok: false, error: err.message }),
+      (err: Error) => answer({ ok: false, error: err.message, ...(err instanceof ReloadRefused ? { exitCode: err.exitCode } : {}) }),
     );
   });
 }

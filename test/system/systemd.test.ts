@@ -364,7 +364,7 @@ test('the CLI from PATH: config get and set, watch --json, models use (the confi
   await restartAndSeeEvents('back to the default models');
 });
 
-test('systemctl reload (SIGHUP re-reads the config) and a remote patch on config/set, same process', async () => {
+test('systemctl reload (re-reads the config, fails on a refused file) and a remote patch on config/set, same process', async () => {
   const pid = show('MainPID').MainPID;
   writeConfig({ edits: [[/^( {2}scoreThreshold: )0\.5/m, '$10.6']] });
   const r = ct.exec(['systemctl', 'reload', 'percept.service']);
@@ -373,6 +373,17 @@ test('systemctl reload (SIGHUP re-reads the config) and a remote patch on config
   // systemd 252 has no Type=notify-reload: `systemctl reload` returns once kill did, and the agent's
   // RELOADING=1 … READY=1 follow; the unit is back to active after them.
   await until('active after the reload', () => active() === 'active', 30_000, journal);
+
+  // A file the agent refuses fails the reload (ExecReload= is `percept reload`, which waits for the
+  // verdict): the agent runs on unchanged, in the same process.
+  const good = readFileSync(ct.path(CONFIG), 'utf8');
+  writeFileSync(ct.path(CONFIG), good.replace(/^( {2}timezone: ).*$/m, '$1Mars/Olympus'));
+  const bad = ct.exec(['systemctl', 'reload', 'percept.service']);
+  assert.notEqual(bad.status, 0, `a refused file must fail the reload\n${journal()}`);
+  assert.match(journal(), /schedule\.timezone: "Mars\/Olympus" is not an IANA time zone/);
+  writeFileSync(ct.path(CONFIG), good);
+  await until('active after the refused reload', () => active() === 'active', 30_000, journal);
+  assert.equal(show('MainPID').MainPID, pid, 'a refused reload does not restart the agent');
 
   await client.publishAsync(`percept/${DEVICE}/config/set`, JSON.stringify({ requestId: 'nspawn-1', detector: { scoreThreshold: 0.65 } }), {
     qos: 1,
