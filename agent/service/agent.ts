@@ -45,7 +45,7 @@ import {
 } from './components.js';
 import { statsSnapshot } from './stats-snapshot.js';
 import { endLeftoverVisits, watchDegraded } from './state-watch.js';
-import { openWhenPresent } from './model-wait.js';
+import { openWhenPresent, StartAborted } from './model-wait.js';
 
 /** Faces embedded per second at most: re-identification needs a few looks per person, not every frame. */
 const EMBEDDINGS_PER_SECOND = 10;
@@ -99,7 +99,12 @@ export class Agent {
   async start(): Promise<void> {
     const { config } = this.opts;
     const log = this.log;
-    const step = this.lifecycle.step.bind(this.lifecycle);
+    // A stop asked during start-up (Ctrl-C while models load) ends the start before its next step: the
+    // publisher is a later step, so such a start never announces a retained "online".
+    const step: Lifecycle['step'] = (name, start, stop) => {
+      if (this.startAbort.signal.aborted) throw new StartAborted(name);
+      return this.lifecycle.step(name, start, stop);
+    };
     checkPreviewConfig(config);
     try {
       const publishLog = child(log, 'publish');

@@ -8,8 +8,9 @@ import type { Config } from '../config/schema.js';
 
 /** A stop requested while the start was still waiting: not a failure. */
 export class StartAborted extends Error {
-  constructor() {
-    super('stopped while waiting at start');
+  /** `before`: the start step that was not begun because of the stop. */
+  constructor(before?: string) {
+    super(before ? `stopped during start-up, before ${before}` : 'stopped while waiting at start');
     this.name = 'StartAborted';
   }
 }

@@ -18,7 +18,7 @@ before(() => {
 
 function copyModel(name: keyof typeof DEFAULT_MODELS): string {
   const dir = join(work, `${name}-${Math.random().toString(36).slice(2)}`);
-  cpSync(DEFAULT_MODELS[name], dir, { recursive: true });
+  cpSync(DEFAULT_MODELS[name], dir, { recursive: true, dereference: true });
   return dir;
 }
 

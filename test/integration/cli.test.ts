@@ -112,7 +112,7 @@ test('models verify by name and by directory', async () => {
 
 test('models verify names the problem: wrong input shape in the manifest', async () => {
   const dir = join(work, 'shape');
-  cpSync(DEFAULT_MODELS.ageGender, dir, { recursive: true });
+  cpSync(DEFAULT_MODELS.ageGender, dir, { recursive: true, dereference: true });
   const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
   m.input.shape = ['batch', 3, 224, 224];
   writeFileSync(join(dir, 'model.json'), JSON.stringify(m));
@@ -156,7 +156,7 @@ for (const [name, base, change, message] of [
 ] as const) {
   test(`models verify refuses what run would: ${name}`, async () => {
     const dir = join(work, `run-${name.replace(/\W+/g, '-')}`);
-    cpSync(DEFAULT_MODELS[base], dir, { recursive: true });
+    cpSync(DEFAULT_MODELS[base], dir, { recursive: true, dereference: true });
     const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
     change(m);
     writeFileSync(join(dir, 'model.json'), JSON.stringify(m));

@@ -85,7 +85,7 @@ test('a second agent on the same state directory exits 73 naming the holder, bef
 
 test('"models use" reloads the real agent over its control socket; the process the stale lock named is not signalled', async () => {
   const model = join(work, 'age-gender-v2');
-  cpSync(DEFAULT_MODELS.ageGender, model, { recursive: true });
+  cpSync(DEFAULT_MODELS.ageGender, model, { recursive: true, dereference: true });
   const manifest = JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')) as { name: string };
   manifest.name = 'face-api-age-gender-v2';
   writeFileSync(join(model, 'model.json'), JSON.stringify(manifest));

@@ -132,7 +132,7 @@ test('a model directory that appears later is waited for, then the agent classif
   const agent = start(device, ['--source', clip, '--model', dir]);
   await agent.waitFor(/no model\.json in .*late-model.*waiting for it \(next try in [\d.]+ s, attempt 2\)/, 60_000);
   assert.equal(agent.child.exitCode, null);
-  cpSync(DEFAULT_MODELS.ageGender, dir, { recursive: true });
+  cpSync(DEFAULT_MODELS.ageGender, dir, { recursive: true, dereference: true });
   const classified = () => ['entered', 'updated', 'left'].flatMap((t) => on(device, `events/${t}`)).find((e) => e.gender);
   await waitFor(classified, 120_000, `a classified visit; agent log:\n${agent.stderr()}`).catch((err: Error) => {
     throw new Error(`${err.message}\n${agent.stderr().slice(-3000)}`);

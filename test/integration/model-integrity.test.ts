@@ -30,7 +30,7 @@ for (const [how, replace] of Object.entries(REPLACEMENTS))
   for (const verifySha256 of [true, false]) {
     test(`a model file replaced after start (${how}) is refused by the replacement worker (verifySha256: ${verifySha256})`, async () => {
       const dir = join(mkdtempSync(join(tmpdir(), 'percept-integrity-')), 'expression');
-      cpSync(DEFAULT_MODELS.expression, dir, { recursive: true });
+      cpSync(DEFAULT_MODELS.expression, dir, { recursive: true, dereference: true });
       const loaded = loadManifest(dir);
       const lines: string[] = [];
       const s = await WorkerSession.open(loaded, { providers: ['cpu'], intraOpThreads: 1, verifySha256 }, (m) => lines.push(m));
@@ -58,7 +58,7 @@ for (const [how, replace] of Object.entries(REPLACEMENTS))
 
 test('a file beside the model (external data) replaced after start is refused by the replacement worker', async () => {
   const dir = join(mkdtempSync(join(tmpdir(), 'percept-integrity-')), 'expression');
-  cpSync(DEFAULT_MODELS.expression, dir, { recursive: true });
+  cpSync(DEFAULT_MODELS.expression, dir, { recursive: true, dereference: true });
   // onnxruntime reads a merged model's external data itself, from the model's folder: listed in the manifest like it.
   const data = join(dir, 'model.onnx.data');
   writeFileSync(data, Buffer.alloc(4096, 7));

@@ -29,7 +29,7 @@ const retained: Record<string, Record<string, unknown>> = {};
 
 /** A copy of a default model directory with another manifest name: a distinct, valid model. */
 function copyModel(to: string, name: string): string {
-  cpSync(DEFAULT_MODELS.ageGender, to, { recursive: true });
+  cpSync(DEFAULT_MODELS.ageGender, to, { recursive: true, dereference: true });
   const manifestPath = join(to, 'model.json');
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { name: string; files: { sha256: string }[] };
   manifest.name = name;

@@ -22,7 +22,7 @@ let base = '';
 /** A copy of the age/gender model whose model file is replaced by `make(path)`, its size not declared. */
 function hostileModel(name: string, make: (path: string) => void): string {
   const dir = join(work, name);
-  cpSync(DEFAULT_MODELS.ageGender, dir, { recursive: true });
+  cpSync(DEFAULT_MODELS.ageGender, dir, { recursive: true, dereference: true });
   const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { model: string; files: { bytes?: number }[] };
   // No declared size: only the bound every model file has (2 GiB) stands between the agent and the read.
   for (const f of manifest.files) delete f.bytes;

@@ -25,7 +25,7 @@ const brokenModel = join(work, 'broken-model');
 mkdirSync(brokenModel);
 writeFileSync(join(brokenModel, 'model.json'), '{ "schema": 1, "name": ');
 const wrongKind = join(work, 'wrong-kind');
-cpSync(DEFAULT_MODELS.ageGender, wrongKind, { recursive: true });
+cpSync(DEFAULT_MODELS.ageGender, wrongKind, { recursive: true, dereference: true });
 
 const cases: Case[] = [
   { name: 'preview on a wildcard address', yaml: `source: {uri: ${clip}}\npreview: {enabled: true, host: 0.0.0.0}\n`, code: 78, keys: ['preview.host'] },
