@@ -1,10 +1,13 @@
 // Every generated file of the repository and how it is made: the config schema users point their editor
-// at and one JSON schema per MQTT payload, all from the TypeBox sources. `npm run gen` writes them; a unit
+// at, one JSON schema per MQTT payload and the reference pages of docs/ (config keys, MQTT topics), all
+// from the TypeBox sources. `npm run gen` writes them; a unit
 // test fails when a committed one is stale.
 import { join } from 'node:path';
 import { schemaJson } from '../agent/config/write-schema.js';
 import { SCHEMA_TOPICS } from '../agent/contract/topics.js';
 import { PACKAGE_ROOT } from '../agent/inference/default-models.js';
+import { configDoc } from './docs/config-doc.js';
+import { mqttDoc } from './docs/mqtt-doc.js';
 
 export interface GeneratedFile {
   path: string;
@@ -26,5 +29,9 @@ export function generatedFiles(root = PACKAGE_ROOT): GeneratedFile[] {
       2,
     )}\n`,
   }));
-  return [{ path: join(root, 'config/percept.schema.json'), content: schemaJson() }, ...mqtt];
+  const docs = [
+    { path: join(root, 'docs/config-reference.md'), content: configDoc() },
+    { path: join(root, 'docs/mqtt.md'), content: mqttDoc() },
+  ];
+  return [{ path: join(root, 'config/percept.schema.json'), content: schemaJson() }, ...mqtt, ...docs];
 }
