@@ -160,6 +160,10 @@ chmod 0640 "$root/etc/percept/percept.yaml"
 "$node_bin" bin/percept.js completion > "$root/usr/share/bash-completion/completions/percept"
 install -m 0644 packaging/copyright "$doc/copyright"
 install -m 0644 README.md "$doc/README.md"
+# The README links into docs/: without it every link on a kiosk would be dead.
+install -d -m 0755 "$doc/docs/img"
+install -m 0644 docs/*.md "$doc/docs/"
+install -m 0644 docs/img/*.png docs/img/README.md "$doc/docs/img/"
 install -d -m 0755 "$root/usr/share/man/man1"
 gzip -9n < packaging/percept.1 > "$root/usr/share/man/man1/percept.1.gz"
 {

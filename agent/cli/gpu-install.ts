@@ -176,7 +176,7 @@ export function gpuInstall(args: InstallArgs): number {
     throw new GpuRefusal(
       problem?.startsWith(`${process.arch}:`)
         ? problem
-        : `${process.arch}: percept gpu install is for x86_64; on a Jetson build onnxruntime from source (README, "On a Jetson (JetPack)")`,
+        : `${process.arch}: percept gpu install is for x86_64; on a Jetson build onnxruntime from source (docs/jetson.md)`,
     );
   if (problem && !args.force && !args.dryRun) throw new GpuRefusal(`${problem}; nothing installed (--force installs anyway)`);
   if (problem) process.stderr.write(`percept gpu: warning: ${problem}\n`);

@@ -81,7 +81,7 @@ function fromSource(): boolean {
 export function driverProblem(): string | null {
   if (process.platform !== 'linux') return `${process.platform}: percept's GPU providers are for Linux`;
   if (process.arch !== 'x64' && !fromSource())
-    return `${process.arch}: npm's onnxruntime-node for linux-${process.arch} has no CUDA or TensorRT code at all; on a Jetson build onnxruntime from source (README, "On a Jetson (JetPack)")`;
+    return `${process.arch}: npm's onnxruntime-node for linux-${process.arch} has no CUDA or TensorRT code at all; on a Jetson build onnxruntime from source (docs/jetson.md)`;
   // /dev/dxg: a GPU under WSL2; /dev/nvhost-ctrl-gpu: a Jetson's integrated GPU.
   const device = existsSync('/dev/nvidia0') || existsSync('/dev/dxg') || existsSync('/dev/nvhost-ctrl-gpu');
   const libcuda = libcudaFound();

@@ -114,7 +114,7 @@ test('arm64: refused in one line pointing to the Jetson recipe, even with --forc
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, ...env } });
   assert.equal(r.status, 1, r.stderr);
   const jetson =
-    /arm64: npm's onnxruntime-node for linux-arm64 has no CUDA or TensorRT code at all; on a Jetson build onnxruntime from source \(README, "On a Jetson \(JetPack\)"\)/;
+    /arm64: npm's onnxruntime-node for linux-arm64 has no CUDA or TensorRT code at all; on a Jetson build onnxruntime from source \(docs\/jetson.md\)/;
   assert.match(r.stdout, new RegExp(`^${jetson.source} \\(onnxruntime: backend not found\\)\n$`));
   assert.match(r.stderr, new RegExp(`^percept gpu: ${jetson.source}\n$`));
   assert.equal(existsSync(join(work, 'arm')), false);

@@ -52,7 +52,7 @@ export async function runCheck(check: Check): Promise<Line> {
     r === TIMED_OUT
       ? fail(
           `no answer within ${check.timeoutMs / 1000} s (abandoned)`,
-          'something on this machine hangs: run the check by hand (see the README, "percept doctor")',
+          'something on this machine hangs: run the check by hand (docs/install-kiosk.md, step 6)',
         )
       : r;
   return { id: check.id, ...result, ms: Math.round(performance.now() - t0) };

@@ -43,7 +43,7 @@ export function jetsonResult(model: string | null, tegraRelease: string | null):
   if (!l4t)
     return warn(
       `${board}, but no /etc/nv_tegra_release: not JetPack's L4T`,
-      "install JetPack (its OpenCV has GStreamer for the CSI camera; GPU inference needs its CUDA): see README, 'On a Jetson'",
+      'install JetPack (its OpenCV has GStreamer for the CSI camera; GPU inference needs its CUDA): see docs/jetson.md',
     );
   return ok(`${board}; L4T ${l4t[1]}.${l4t[2]}`);
 }

@@ -45,7 +45,7 @@ export function whyNot(name: string, a: ProbeAnswer & { stderr: string }, facts:
     if (gpu && facts.arch === 'arm64')
       return {
         reason: `${error}: npm's linux-arm64 onnxruntime-node is CPU-only`,
-        fix: "build onnxruntime with CUDA/TensorRT for JetPack and put it in node_modules/onnxruntime-node (README, 'On a Jetson')",
+        fix: 'build onnxruntime with CUDA/TensorRT for JetPack and put it in node_modules/onnxruntime-node (docs/jetson.md)',
       };
     return { reason: error, fix: `use an onnxruntime-node build with ${name}` };
   }
