@@ -9,7 +9,6 @@ import { loadOpenCV } from '../capture/opencv.js';
 import type { FrameSource } from '../capture/frame.js';
 import type { ResilientSource } from '../capture/resilient-source.js';
 import { PACKAGE_VERSION } from '../lib/package-root.js';
-import type { ModelLog } from '../inference/worker-session.js';
 import { checkPreviewConfig } from '../features/preview.js';
 import { Tracker } from '../track/tracker.js';
 import { AudienceGate } from '../track/audience-gate.js';
@@ -45,7 +44,8 @@ import {
 } from './components.js';
 import { statsSnapshot } from './stats-snapshot.js';
 import { endLeftoverVisits, watchDegraded } from './state-watch.js';
-import { openWhenPresent, StartAborted } from './model-wait.js';
+import { openWhenPresent } from './model-wait.js';
+import { collectProviders, startBanner } from './banner.js';
 
 /** Faces embedded per second at most: re-identification needs a few looks per person, not every frame. */
 const EMBEDDINGS_PER_SECOND = 10;
@@ -88,7 +88,7 @@ export class Agent {
     this.log = opts.log;
     this.device = deviceId(opts.config);
     this.queue = new ClassificationQueue(opts.config.classifier.queueSize);
-    this.lifecycle = new Lifecycle(opts.log);
+    this.lifecycle = new Lifecycle(opts.log, this.startAbort.signal);
     this.bus = createBus((name, err) => this.log.error(`a "${name}" listener failed: ${err.stack ?? err.message}`));
   }
 
@@ -99,12 +99,7 @@ export class Agent {
   async start(): Promise<void> {
     const { config } = this.opts;
     const log = this.log;
-    // A stop asked during start-up (Ctrl-C while models load) ends the start before its next step: the
-    // publisher is a later step, so such a start never announces a retained "online".
-    const step: Lifecycle['step'] = (name, start, stop) => {
-      if (this.startAbort.signal.aborted) throw new StartAborted(name);
-      return this.lifecycle.step(name, start, stop);
-    };
+    const step = this.lifecycle.step.bind(this.lifecycle);
     checkPreviewConfig(config);
     try {
       const publishLog = child(log, 'publish');
@@ -116,7 +111,8 @@ export class Agent {
         (lock) => lock.release(),
       );
       const cv = await loadOpenCV();
-      const modelLog: ModelLog = (m, level) => child(log, 'models')[level ?? 'info'](m);
+      const providers = new Set<string>();
+      const modelLog = collectProviders((m, level) => child(log, 'models')[level ?? 'info'](m), providers);
       const wait = { config, signal: this.startAbort.signal, log: modelLog, onWait: this.opts.onWaiting };
       const { detector, classifier, embedder } = await step('models', () => openWhenPresent(() => openModels(cv, config, modelLog), wait), closeModels);
       const opened = await step(
@@ -227,6 +223,9 @@ export class Agent {
           (m) => log.warn(m),
         );
       await step('control socket', control, (c) => c?.close());
+      const [device, source, camera, broker] = [this.device, config.source.uri, this.camera?.state ?? 'file', url];
+      const names = { detector: detector.name, classifier: classifier.name, embedder: embedder?.name ?? null };
+      log.info(startBanner({ version: PACKAGE_VERSION, configFile: this.opts.configFile ?? null, device, source, camera, ...names, providers, broker }));
     } catch (err) {
       await this.shutdown('start-failed');
       throw err;

@@ -1,14 +1,24 @@
 // Start in order, stop in reverse: each started part registers how it stops, and stopping runs every
 // registered stop even when one fails (logged), so a failed start-up releases what it had taken.
 import type { Logger } from '../lib/logging.js';
+import { StartAborted } from './model-wait.js';
 
 export class Lifecycle {
   private readonly stops: { name: string; stop: () => unknown }[] = [];
 
-  constructor(private readonly log: Logger) {}
+  /** `abort`: a stop asked during start-up; the next step is then not begun (StartAborted). */
+  constructor(
+    private readonly log: Logger,
+    private readonly abort?: AbortSignal,
+  ) {}
 
-  /** Runs a start step; its stop runs at shutdown (in reverse order of registration). */
+  /**
+   * Runs a start step; its stop runs at shutdown (in reverse order of registration). After a stop was
+   * asked (Ctrl-C while models load) no further step begins: a start that is being stopped never reaches
+   * the publisher, so it never announces a retained "online".
+   */
   async step<T>(name: string, start: () => T | Promise<T>, stop?: (value: T) => unknown): Promise<T> {
+    if (this.abort?.aborted) throw new StartAborted(name);
     const value = await start();
     if (stop) this.stops.push({ name, stop: () => stop(value) });
     return value;

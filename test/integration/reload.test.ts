@@ -44,6 +44,15 @@ async function reload(): Promise<Finished> {
   }
 }
 
+test('the start-up banner names the version, config file, device, source, models, providers and broker', async () => {
+  const [banner] = await agent.waitFor(/percept \S+ running: .*/, 120_000);
+  assert.match(banner, new RegExp(`config ${configFile.replaceAll('/', '\\/')}; device reload; source .*clip\\.avi \\(file\\)`));
+  assert.match(
+    banner,
+    /models yunet-n \(detector\), face-api-age-gender\+face-api-face-expression \(attributes\), face-api-face-recognition \(re-identification\) on cpu; broker mqtt:\/\/127\.0\.0\.1:\d+/,
+  );
+});
+
 test('no agent on the state directory: exit 69, said so', async () => {
   const r = await runPercept(['reload', '--state-dir', join(work, 'nobody')]);
   assert.equal(r.code, 69, r.stderr);
