@@ -51,7 +51,10 @@ function walkers(cv: CV, W: number, H: number): Walker[] {
   const size = Math.round(H * 0.42);
   const grace = cv.imread(CLIP_IMAGES.grace).resize(size, size);
   // messi5.jpg is a wide shot; cut the same portrait around his face as the demo clip does.
-  const messi = cv.imread(CLIP_IMAGES.messi).getRegion(new cv.Rect(175, 35, 140, 150)).resize(Math.round(H * 0.5), Math.round(H * 0.467));
+  const messi = cv
+    .imread(CLIP_IMAGES.messi)
+    .getRegion(new cv.Rect(175, 35, 140, 150))
+    .resize(Math.round(H * 0.5), Math.round(H * 0.467));
   return [
     { image: grace, y: Math.round(H * 0.25), times: [0.5, 2, 6.5, 8], fromLeft: true, standX: W * 0.12 },
     { image: messi, y: Math.round(H * 0.2), times: [5, 6.5, 11, 12.5], fromLeft: false, standX: W * 0.55 },

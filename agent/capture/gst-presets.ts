@@ -94,7 +94,10 @@ export function expandGstPreset(uri: string): ExpandedPreset {
       ? { key: 'url', elements: ['rtspsrc', `rtp${codec}depay`], head: (v: string) => `rtspsrc location="${v}" latency=${latency(params)} ! rtp${codec}depay` }
       : { key: 'path', elements: ['filesrc', 'qtdemux'], head: (v: string) => `filesrc location="${v}" ! qtdemux` };
   const value = params[src.key];
-  if (!value) throw new Error(`preset ${name} needs ${src.key}=…, e.g. ${GST_PRESET_PREFIX}${name}?${src.key === 'url' ? 'url=rtsp://camera/stream' : 'path=/srv/clip.mp4'}`);
+  if (!value)
+    throw new Error(
+      `preset ${name} needs ${src.key}=…, e.g. ${GST_PRESET_PREFIX}${name}?${src.key === 'url' ? 'url=rtsp://camera/stream' : 'path=/srv/clip.mp4'}`,
+    );
   if (value.includes('"')) throw new Error(`preset ${name}: the ${src.key} cannot contain a double quote`);
   const [decoder, converter] = PLATFORMS[platform]!(codec) as [string, string];
   const elements = [...src.elements, `${codec}parse`, decoder, converter, 'videoconvert', 'appsink'];
@@ -117,7 +120,9 @@ function onPath(cmd: string): string | null {
 
 /** Where GStreamer looks for plugins: its environment variables, then the distributions' folders. */
 function pluginDirs(): string[] {
-  const env = ['GST_PLUGIN_PATH_1_0', 'GST_PLUGIN_PATH', 'GST_PLUGIN_SYSTEM_PATH_1_0', 'GST_PLUGIN_SYSTEM_PATH'].flatMap((k) => (process.env[k] ?? '').split(delimiter));
+  const env = ['GST_PLUGIN_PATH_1_0', 'GST_PLUGIN_PATH', 'GST_PLUGIN_SYSTEM_PATH_1_0', 'GST_PLUGIN_SYSTEM_PATH'].flatMap((k) =>
+    (process.env[k] ?? '').split(delimiter),
+  );
   const triplets = ['x86_64-linux-gnu', 'aarch64-linux-gnu', 'arm-linux-gnueabihf'];
   const std = ['/usr/lib', '/usr/local/lib'].flatMap((root) => [join(root, 'gstreamer-1.0'), ...triplets.map((t) => join(root, t, 'gstreamer-1.0'))]);
   return [...env, ...std].filter(Boolean);

@@ -94,7 +94,10 @@ export class OpenCvSource implements FrameSource {
       return;
     }
     if (this.kind === 'file' && !existsSync(this.uri)) {
-      throw new SourceError(this.uri, 'no such file (a source is a video file, /dev/videoN, rtsp://…, gst:<pipeline>, gst-preset:<name>?… or a folder of images)');
+      throw new SourceError(
+        this.uri,
+        'no such file (a source is a video file, /dev/videoN, rtsp://…, gst:<pipeline>, gst-preset:<name>?… or a folder of images)',
+      );
     }
     // Checked here, not left to OpenCV, so the reason is a plain "no such device" (unplugged, not yet
     // enumerated by udev) rather than a backend warning.

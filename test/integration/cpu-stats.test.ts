@@ -20,14 +20,27 @@ import { wireValidator } from '../helpers/wire-schemas.js';
 import { waitFor } from '../helpers/wait.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-cpu-'));
+let clip = '';
+const demoClip = async () => (clip ||= makeClip(await loadOpenCV(), join(work, 'clip.avi')).path);
 
 test('every stats message carries cpuPercent: finite, > 0, at most the cores of the machine', async () => {
   const broker = await startMosquitto();
-  const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
   const configFile = join(work, 'percept.yaml');
   writeFileSync(configFile, 'mqtt:\n  statsIntervalS: 1\n');
   const root = 'percept/cpu';
-  const agent = startPercept(['run', '--config', configFile, '--source', clip, '--mqtt-url', broker.url, '--device-id', 'cpu', '--state-dir', join(work, 'state')]);
+  const agent = startPercept([
+    'run',
+    '--config',
+    configFile,
+    '--source',
+    await demoClip(),
+    '--mqtt-url',
+    broker.url,
+    '--device-id',
+    'cpu',
+    '--state-dir',
+    join(work, 'state'),
+  ]);
   const client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
   const stats: Record<string, unknown>[] = [];
   const validate = wireValidator('percept');
@@ -56,9 +69,8 @@ test('every stats message carries cpuPercent: finite, > 0, at most the cores of 
 });
 
 test('the capture process is listed while it lives and its CPU is read', async () => {
-  const clip = makeClip(await loadOpenCV(), join(work, 'clip2.avi')).path;
   const before = capturePids().length;
-  const src = new OpenCvSource(await loadOpenCV(), clip, { loop: false, realtime: false, imageIntervalMs: 0 });
+  const src = new OpenCvSource(await loadOpenCV(), await demoClip(), { loop: false, realtime: false, imageIntervalMs: 0 });
   await src.open();
   assert.equal(capturePids().length, before + 1, 'one capture process more');
   let n = 0;

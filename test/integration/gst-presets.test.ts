@@ -14,12 +14,24 @@ test('presets expand to the platform decoder between the depayloader and appsink
   assert.equal(sourceKind('gst-preset:jetson-h264-rtsp?url=rtsp://cam/x'), 'gstreamer');
   const j = expandGstPreset('gst-preset:jetson-h264-rtsp?url=rtsp://u:p@cam/live?a=1&b=2&latency=500');
   // url= comes last and is taken verbatim, '&' and all.
-  assert.match(j.pipeline, /^rtspsrc location="rtsp:\/\/u:p@cam\/live\?a=1&b=2&latency=500" latency=200 ! rtph264depay ! h264parse ! nvv4l2decoder ! nvvidconv ! /);
+  assert.match(
+    j.pipeline,
+    /^rtspsrc location="rtsp:\/\/u:p@cam\/live\?a=1&b=2&latency=500" latency=200 ! rtph264depay ! h264parse ! nvv4l2decoder ! nvvidconv ! /,
+  );
   assert.match(j.pipeline, /videoconvert ! video\/x-raw,format=BGR ! appsink drop=true max-buffers=1 sync=false$/);
-  assert.match(expandGstPreset('gst-preset:vaapi-h265-rtsp?latency=80&url=rtsp://cam/x').pipeline, /latency=80 ! rtph265depay ! h265parse ! vaapih265dec ! vaapipostproc/);
-  assert.match(expandGstPreset('gst-preset:va-h264-file?path=/srv/a.mp4').pipeline, /^filesrc location="\/srv\/a.mp4" ! qtdemux ! h264parse ! vah264dec ! vapostproc/);
+  assert.match(
+    expandGstPreset('gst-preset:vaapi-h265-rtsp?latency=80&url=rtsp://cam/x').pipeline,
+    /latency=80 ! rtph265depay ! h265parse ! vaapih265dec ! vaapipostproc/,
+  );
+  assert.match(
+    expandGstPreset('gst-preset:va-h264-file?path=/srv/a.mp4').pipeline,
+    /^filesrc location="\/srv\/a.mp4" ! qtdemux ! h264parse ! vah264dec ! vapostproc/,
+  );
   assert.equal(GST_PRESETS.length, 12);
-  assert.throws(() => expandGstPreset('gst-preset:jetson-av1-rtsp?url=rtsp://x'), /no GStreamer preset "jetson-av1-rtsp"; the presets are jetson-h264-rtsp, .*va-h265-file/);
+  assert.throws(
+    () => expandGstPreset('gst-preset:jetson-av1-rtsp?url=rtsp://x'),
+    /no GStreamer preset "jetson-av1-rtsp"; the presets are jetson-h264-rtsp, .*va-h265-file/,
+  );
   assert.throws(() => expandGstPreset('gst-preset:jetson-h264-rtsp'), /needs url=…, e\.g\. gst-preset:jetson-h264-rtsp\?url=rtsp:\/\/camera\/stream/);
   assert.throws(() => expandGstPreset('gst-preset:jetson-h264-rtsp?latency=soon&url=rtsp://x'), /latency=soon: give the RTSP jitter buffer in ms/);
 });
@@ -34,7 +46,10 @@ test('opening a preset whose elements are missing names each one and its package
   const open = (uri: string) => new OpenCvSource(cv, uri, opts).open();
   await assert.rejects(open('gst-preset:jetson-h264-rtsp?url=rtsp://127.0.0.1:9/none'), (err: Error) => {
     assert.ok(err instanceof SourceError);
-    assert.match(err.message, /^source gst-preset:jetson-h264-rtsp\?url=rtsp:\/\/127\.0\.0\.1:9\/none: GStreamer preset jetson-h264-rtsp needs elements that this machine does not have: /);
+    assert.match(
+      err.message,
+      /^source gst-preset:jetson-h264-rtsp\?url=rtsp:\/\/127\.0\.0\.1:9\/none: GStreamer preset jetson-h264-rtsp needs elements that this machine does not have: /,
+    );
     assert.match(err.message, /nvv4l2decoder \(from nvidia-l4t-gstreamer \(NVIDIA's JetPack\/L4T repository/);
     assert.match(err.message, /nvvidconv \(from nvidia-l4t-gstreamer/);
     assert.doesNotMatch(err.message, /rtspsrc|appsink/, 'only what is missing');
