@@ -7,6 +7,14 @@ import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
 
 const entry = fileURLToPath(new URL('./capture-process.js', import.meta.url));
 
+/** The capture processes alive now: their CPU is part of the agent's (stats cpuPercent, bench --live). */
+const live = new Set<ChildProcess>();
+
+/** Process ids of the capture processes alive now. */
+export function capturePids(): number[] {
+  return [...live].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+}
+
 export class CaptureTimeout extends Error {
   constructor(what: string, ms: number) {
     super(`${what} did not answer within ${ms} ms (capture process killed)`);
@@ -23,6 +31,7 @@ export class CaptureClient {
   constructor() {
     // 'advanced' serialization carries the frame bytes as a typed array (no base64/JSON).
     this.child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    live.add(this.child);
     this.child.on('message', (msg: CaptureReply) => {
       const w = this.waiting;
       this.waiting = null;
@@ -30,11 +39,12 @@ export class CaptureClient {
     });
     this.child.on('exit', (code, signal) => {
       this.exited = true;
+      live.delete(this.child);
       const w = this.waiting;
       this.waiting = null;
       w?.reject(new Error(`capture process exited (${signal ?? `code ${code}`})`));
     });
-    this.child.on('error', () => undefined);
+    this.child.on('error', () => live.delete(this.child));
     this.started = new Promise((resolve, reject) => {
       this.waiting = { resolve, reject };
     });
@@ -62,6 +72,11 @@ export class CaptureClient {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** The capture process's id (undefined if it could not be started). */
+  get pid(): number | undefined {
+    return this.child.pid;
   }
 
   get busy(): boolean {

@@ -6,6 +6,7 @@ import type { CV, Mat } from './opencv.js';
 import type { Frame, FrameSource } from './frame.js';
 import { CaptureClient } from './capture-client.js';
 import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
+import { expandGstPreset, GST_PRESET_PREFIX, missingElementsMessage, missingGstElements } from './gst-presets.js';
 
 export class SourceError extends Error {
   constructor(
@@ -20,7 +21,7 @@ export class SourceError extends Error {
 export type SourceKind = 'file' | 'v4l2' | 'stream' | 'gstreamer' | 'images';
 
 export function sourceKind(uri: string): SourceKind {
-  if (uri.startsWith('gst:')) return 'gstreamer';
+  if (uri.startsWith('gst:') || uri.startsWith(GST_PRESET_PREFIX)) return 'gstreamer';
   // Any device path is a live V4L2 source: /dev/videoN, and the stable names installers use
   // (/dev/v4l/by-id/…, /dev/v4l/by-path/…, udev symlinks). Only /dev/shm holds ordinary files.
   if (uri.startsWith('/dev/') && !uri.startsWith('/dev/shm/')) return 'v4l2';
@@ -66,6 +67,8 @@ export class OpenCvSource implements FrameSource {
   private closed = false;
   readonly kind: SourceKind;
   fps = 0;
+  /** What the capture process opens: the uri, or a gst-preset: expanded to its gst: pipeline. */
+  private target: string;
 
   constructor(
     private readonly cv: CV,
@@ -73,6 +76,7 @@ export class OpenCvSource implements FrameSource {
     private readonly opts: SourceOptions,
   ) {
     this.kind = sourceKind(uri);
+    this.target = uri;
   }
 
   private now(): number {
@@ -90,12 +94,29 @@ export class OpenCvSource implements FrameSource {
       return;
     }
     if (this.kind === 'file' && !existsSync(this.uri)) {
-      throw new SourceError(this.uri, 'no such file (a source is a video file, /dev/videoN, rtsp://…, gst:<pipeline> or a folder of images)');
+      throw new SourceError(
+        this.uri,
+        'no such file (a source is a video file, /dev/videoN, rtsp://…, gst:<pipeline>, gst-preset:<name>?… or a folder of images)',
+      );
     }
     // Checked here, not left to OpenCV, so the reason is a plain "no such device" (unplugged, not yet
     // enumerated by udev) rather than a backend warning.
     if (this.kind === 'v4l2' && !existsSync(this.uri)) throw new SourceError(this.uri, 'no such device');
+    if (this.uri.startsWith(GST_PRESET_PREFIX)) await this.expandPreset();
     await this.start();
+  }
+
+  /** A hardware-decoding preset (gst-presets.ts), checked element by element before it is started. */
+  private async expandPreset(): Promise<void> {
+    let preset;
+    try {
+      preset = expandGstPreset(this.uri);
+    } catch (err) {
+      throw new SourceError(this.uri, (err as Error).message);
+    }
+    const missing = await missingGstElements(preset.elements);
+    if (missing.length) throw new SourceError(this.uri, missingElementsMessage(preset.name, missing));
+    this.target = `gst:${preset.pipeline}`;
   }
 
   /** A new capture process with the source opened in it. */
@@ -104,7 +125,7 @@ export class OpenCvSource implements FrameSource {
     this.client = client;
     let r: CaptureReply;
     try {
-      r = await client.request({ op: 'open', uri: this.uri, kind: this.kind }, this.opts.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, 'opening');
+      r = await client.request({ op: 'open', uri: this.target, kind: this.kind }, this.opts.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, 'opening');
     } catch (err) {
       client.kill();
       throw new SourceError(this.uri, `cannot be opened: ${(err as Error).message}`);

@@ -6,10 +6,21 @@ import { runBench, type BenchArgs } from './bench-run.js';
 import { renderReport } from './bench-report.js';
 import { detectorLines } from './bench-detectors.js';
 import { precisionLines } from './bench-precisions.js';
+import { benchLiveLines, runBenchLive, type LiveArgs } from './bench-live.js';
 
 export type { BenchArgs };
 
-export async function benchCommand(a: BenchArgs): Promise<number> {
+/** --live: the clip played as a camera (bench-live.ts); --json alone prints the JSON instead of the table. */
+async function benchLiveCommand(a: LiveArgs & { json?: string }): Promise<number> {
+  const r = await runBenchLive(a);
+  if (a.json) writeFileSync(a.json, `${JSON.stringify(r, null, 2)}\n`);
+  if (a.json === '') process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+  else process.stdout.write(`${benchLiveLines(r).join('\n')}\n`);
+  return 0;
+}
+
+export async function benchCommand(a: BenchArgs & LiveArgs & { live?: boolean }): Promise<number> {
+  if (a.live) return benchLiveCommand(a);
   const r = await runBench(a);
   const lines = [
     `percept bench — ${r.source} (${r.frames} frames, ${r.machine.cpus} cores, ${r.machine.node})`,

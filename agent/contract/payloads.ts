@@ -151,6 +151,13 @@ export const StatsSchema = Type.Object(
     device: Type.Optional(Type.String()),
     uptimeS: Type.Integer(),
     fps: Type.Number(),
+    cpuPercent: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description:
+          "The agent's CPU share since the previous stats message (the first: since start), all its processes (the main one with its threads, and its capture processes), in percent of ONE core: 2 cores fully busy is 200.",
+      }),
+    ),
     frames: Type.Integer(),
     droppedFrames: Type.Integer(),
     faces: Type.Optional(Type.Integer()),

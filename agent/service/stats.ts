@@ -1,4 +1,6 @@
 // Per-stage latency and throughput, for the stats topic, the exit summary and benchmarks.
+import { CpuMeter } from './cpu-meter.js';
+
 const WINDOW = 2048;
 
 export class StageTimer {
@@ -24,6 +26,15 @@ export class StageTimer {
     const r = (v: number) => Math.round(v * 100) / 100;
     return { n: this.count, meanMs: r(this.count ? this.totalMs / this.count : 0), p50Ms: r(this.quantile(0.5)), p99Ms: r(this.quantile(0.99)) };
   }
+
+  /** The samples added since `count` was `from` (at most the window's last 2048), oldest first. */
+  samplesSince(from: number): number[] {
+    const k = Math.min(this.count - from, this.samples.length);
+    if (k <= 0) return [];
+    if (this.samples.length < WINDOW) return this.samples.slice(-k);
+    const ordered = [...this.samples.slice(this.next % WINDOW), ...this.samples.slice(0, this.next % WINDOW)];
+    return ordered.slice(-k);
+  }
 }
 
 export const STAGES = ['capture', 'detect', 'track', 'classify', 'publish'] as const;
@@ -36,6 +47,8 @@ export class PipelineStats {
   /** Wall-clock ms from the arrival of the confirming frame to the "entered" event. */
   readonly enterLatencyWall = new StageTimer();
   readonly startedAt = Date.now();
+  /** The agent's CPU share between two stats messages. */
+  private readonly cpu = new CpuMeter();
   frames = 0;
   dropped = 0;
   faces = 0;
@@ -50,6 +63,7 @@ export class PipelineStats {
     return {
       uptimeS: Math.round(elapsedS),
       fps: Math.round((this.frames / Math.max(elapsedS, 1e-3)) * 100) / 100,
+      cpuPercent: this.cpu.sinceLast(),
       frames: this.frames,
       droppedFrames: this.dropped,
       faces: this.faces,

@@ -5,6 +5,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPercept } from '../helpers/agent-process.js';
+import { loadOpenCV } from '../../agent/capture/opencv.js';
+import { makeBenchClip } from '../../agent/capture/bench-clips.js';
 
 test('percept bench --compare human --json --report', async () => {
   const work = mkdtempSync(join(tmpdir(), 'percept-bench-'));
@@ -63,4 +65,31 @@ test('percept bench --compare human --json --report', async () => {
   assert.match(md, /!\[latency and frames\/s over time\]\(latency\.svg\)/);
   assert.ok(existsSync(join(work, 'report/latency.svg')));
   assert.match(readFileSync(join(work, 'report/latency.svg'), 'utf8'), /^<svg [^>]*>[\s\S]*<polyline[\s\S]*<\/svg>$/);
+});
+
+test('percept bench --live on a short H.264 clip prints the table and writes every figure', async () => {
+  const work = mkdtempSync(join(tmpdir(), 'percept-bench-live-'));
+  const clip = join(work, 'busy.mp4');
+  assert.equal(makeBenchClip(await loadOpenCV(), 'busy', clip, 2), 50);
+  const cv = await loadOpenCV();
+  const cap = new cv.VideoCapture(clip);
+  // H.264 ('avc1'), 720p, 25 fps: what the live bench plays.
+  assert.equal(cap.get(cv.CAP_PROP_FOURCC), cv.VideoWriter.fourcc('avc1'));
+  assert.deepEqual([cap.get(cv.CAP_PROP_FRAME_WIDTH), cap.get(cv.CAP_PROP_FRAME_HEIGHT), cap.get(cv.CAP_PROP_FPS)], [1280, 720, 25]);
+  cap.release();
+  const json = join(work, 'live.json');
+  const res = await runPercept(['bench', '--live', '--clip', clip, '--seconds', '3', '--warmup', '2', '--json', json], {}, 240_000);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /CPU in percent of ONE core/);
+  assert.match(res.stdout, /busy\.mp4\s+[\d.]+\s+[\d.]+\s+[\d.]+/);
+  const r = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(r.scenes.length, 1);
+  const s = r.scenes[0];
+  // Wall-clock figures: only their presence and sign (the agent worked, the capture process decoded).
+  assert.ok(s.cpuPercent > 0, `cpuPercent ${s.cpuPercent}`);
+  assert.ok(s.captureProcessPercent > 0 && s.captureProcessPercent <= s.cpuPercent, 'the capture process is part of the agent');
+  assert.ok(s.framesPerS > 0 && s.detectionsPerS > 0);
+  for (const k of ['droppedPerS', 'enterLatencyWallMs']) assert.ok(k in s, k);
+  assert.ok(s.decodeFloor.captureProcessPercent > 0 && s.decodeFloor.framesPerS > 0);
+  assert.ok(s.decodeFloor.withHandOverPercent >= s.decodeFloor.captureProcessPercent);
 });
