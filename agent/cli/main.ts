@@ -153,7 +153,12 @@ export async function main(argv: string[]): Promise<number> {
           .option('duration', { type: 'number', describe: 'Soak: loop the clip for this many seconds, RSS every 10 s' })
           .option('compare', { choices: ['human'] as const, describe: 'Also run @vladmandic/human on the same clip' })
           .option('model', { type: 'string', describe: 'Attribute model directory to measure instead of the defaults' })
+          .option('live', { type: 'boolean', describe: 'Play a clip in real time as a camera would: CPU share, frames/s, latency, decode floor' })
+          .option('clip', { type: 'string', describe: 'With --live: this clip instead of the empty and busy scenes' })
+          .option('seconds', { type: 'number', describe: 'With --live: seconds measured (default 30)' })
+          .option('warmup', { type: 'number', describe: 'With --live: seconds of warm-up first (default 15)' })
           .example('$0 bench', 'the reference figures on this machine')
+          .example('$0 bench --live', 'CPU share of an empty and a busy scene played as a camera')
           .example('$0 bench --duration 600 --json soak.json', 'a ten-minute soak'),
       async (a) => {
         code = await (await import('./bench.js')).benchCommand(a);
