@@ -2,8 +2,11 @@
 // misses its deadline kills the process (SIGKILL: it may be stuck in native code) and fails, so the
 // caller takes its reconnect path while the main thread keeps handling frames, MQTT and signals.
 import { fork, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { stripVTControlCharacters } from 'node:util';
 import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
+import { USER_OPENCV_LOG_LEVEL } from './opencv.js';
 
 const entry = fileURLToPath(new URL('./capture-process.js', import.meta.url));
 
@@ -13,6 +16,26 @@ const live = new Set<ChildProcess>();
 /** Process ids of the capture processes alive now. */
 export function capturePids(): number[] {
   return [...live].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
+}
+
+const RECENT_LINES = 5;
+
+/** A line of library output: its text without colour codes or object addresses, and whether OpenCV's logger wrote it. */
+export interface OutputLine {
+  text: string;
+  /** From OpenCV's logger ("[ WARN:0@0.3] global …/cap_gstreamer.cpp (1356) open OpenCV | GStreamer warning: …"). */
+  opencv: boolean;
+}
+
+/** "[tcp @ 0x55d…] Connection … refused" → "[tcp] Connection … refused"; OpenCV's log prefix taken off. */
+export function tidyOutput(raw: string): OutputLine | null {
+  const line = stripVTControlCharacters(raw)
+    .replace(/ @ 0x[0-9a-f]+\]/gi, ']')
+    .trim();
+  if (!line) return null;
+  const cv = /^\[\s*(?:WARN|INFO|ERROR|DEBUG|FATAL)[^\]]*\]\s*(?:global\s+)?(?:\S+\s+\(\d+\)\s+\S+\s+)?(.*)$/.exec(line);
+  if (!cv) return { text: line, opencv: false };
+  return { text: cv[1]!.replace(/^OpenCV \| /, ''), opencv: true };
 }
 
 export class CaptureTimeout extends Error {
@@ -28,10 +51,29 @@ export class CaptureClient {
   private exited = false;
   private readonly started: Promise<CaptureReply>;
 
-  constructor() {
+  /** The last lines the process wrote (FFmpeg, GStreamer, OpenCV): the reason behind a failed open. */
+  private readonly recent: string[] = [];
+  private readonly outputEnded: Promise<void>;
+
+  /** `onOutput`: each line the capture process's libraries write (colour codes and addresses taken out). */
+  constructor(onOutput?: (line: OutputLine) => void) {
     // 'advanced' serialization carries the frame bytes as a typed array (no base64/JSON).
-    this.child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    // OpenCV's warnings carry the backends' reasons (GStreamer: "no element …", "unable to start pipeline"):
+    // the capture process keeps them (as debug lines and failure detail) unless the user chose a level.
+    const env = { ...process.env, OPENCV_LOG_LEVEL: USER_OPENCV_LOG_LEVEL ?? 'WARNING' };
+    this.child = fork(entry, [], { serialization: 'advanced', stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env });
     live.add(this.child);
+    // FFmpeg and GStreamer write their reasons (connection refused, 401, no element) to stderr with ANSI
+    // colours: read here, they become log lines and the detail of a failed open instead of raw output.
+    const lines = createInterface({ input: this.child.stderr!, crlfDelay: Infinity });
+    lines.on('line', (raw) => {
+      const line = tidyOutput(raw);
+      if (!line) return;
+      this.recent.push(line.text);
+      if (this.recent.length > RECENT_LINES) this.recent.shift();
+      onOutput?.(line);
+    });
+    this.outputEnded = new Promise((resolve) => lines.once('close', () => resolve()));
     this.child.on('message', (msg: CaptureReply) => {
       const w = this.waiting;
       this.waiting = null;
@@ -85,6 +127,18 @@ export class CaptureClient {
 
   kill(): void {
     if (!this.exited) this.child.kill('SIGKILL');
+  }
+
+  /**
+   * Kills the process and waits (bounded) until everything it wrote has been read: its stderr and its IPC
+   * reply are separate pipes, so the line that explains a failure may arrive after the failure itself.
+   */
+  async killAndCollect(waitMs = 3000): Promise<string[]> {
+    this.kill();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.outputEnded, new Promise((r) => (timer = setTimeout(r, waitMs)))]);
+    clearTimeout(timer);
+    return [...this.recent];
   }
 
   /** Releases the capture politely when idle; a busy or unresponsive process is killed. */

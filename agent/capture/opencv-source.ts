@@ -41,8 +41,10 @@ export interface SourceOptions {
   openTimeoutMs?: number;
   /** One read or image decode fails after this long. */
   readTimeoutMs?: number;
-  /** Where a skipped unreadable image is reported. */
+  /** Where a skipped unreadable image and the capture libraries' own output are reported. */
   warn?: (message: string) => void;
+  /** Where OpenCV's backend warnings from the capture process go. */
+  debug?: (message: string) => void;
   /** Injected clock, ms since the epoch. */
   now?: () => number;
 }
@@ -53,6 +55,12 @@ export const DEFAULT_OPEN_TIMEOUT_MS = 15_000;
 export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 /** A file's capture process restarted this many times in a row without a frame in between: the source fails. */
 const MAX_FILE_RESTARTS = 3;
+const OUTPUT_LINES_PER_MINUTE = 20;
+
+/** The capture process's last words, for the error of a failed open: "…: Connection refused". */
+function because(lines: string[]): string {
+  return lines.length ? `: ${lines.slice(-3).join(' / ')}` : '';
+}
 
 /**
  * OpenCV's VideoCapture (and image decoding) runs in a capture process (capture-client.ts): open and read
@@ -69,6 +77,8 @@ export class OpenCvSource implements FrameSource {
   fps = 0;
   /** What the capture process opens: the uri, or a gst-preset: expanded to its gst: pipeline. */
   private target: string;
+  /** Library output logged in the current minute (a reconnecting camera must not flood the journal). */
+  private output = { since: -Infinity, lines: 0, skipped: 0 };
 
   constructor(
     private readonly cv: CV,
@@ -90,7 +100,7 @@ export class OpenCvSource implements FrameSource {
         .sort()
         .map((f) => join(this.uri, f));
       if (!this.images.length) throw new SourceError(this.uri, `no images (${[...IMAGE_EXT].join(' ')}) in this folder`);
-      this.client = new CaptureClient();
+      this.client = this.newClient();
       return;
     }
     if (this.kind === 'file' && !existsSync(this.uri)) {
@@ -121,21 +131,40 @@ export class OpenCvSource implements FrameSource {
 
   /** A new capture process with the source opened in it. */
   private async start(): Promise<void> {
-    const client = new CaptureClient();
+    const client = this.newClient();
     this.client = client;
     let r: CaptureReply;
     try {
       r = await client.request({ op: 'open', uri: this.target, kind: this.kind }, this.opts.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS, 'opening');
     } catch (err) {
-      client.kill();
-      throw new SourceError(this.uri, `cannot be opened: ${(err as Error).message}`);
+      throw new SourceError(this.uri, `cannot be opened: ${(err as Error).message}${because(await client.killAndCollect())}`);
     }
     if (r.op !== 'opened') {
-      client.kill();
       const why = r.op === 'error' ? r.message : r.op;
-      throw new SourceError(this.uri, `cannot be opened (${why})${this.kind === 'file' ? '; is it a video file OpenCV/FFmpeg can decode?' : ''}`);
+      const said = because(await client.killAndCollect());
+      throw new SourceError(this.uri, `cannot be opened (${why})${said}${this.kind === 'file' ? '; is it a video file OpenCV/FFmpeg can decode?' : ''}`);
     }
     this.fps = r.fps;
+  }
+
+  /**
+   * A capture process whose library output reaches the log: FFmpeg's and GStreamer's own lines as warnings
+   * (at most OUTPUT_LINES_PER_MINUTE a minute), OpenCV's backend warnings as debug lines (they repeat at
+   * every probe; a failed open quotes them in its error anyway).
+   */
+  private newClient(): CaptureClient {
+    const { warn, debug } = this.opts;
+    if (!warn) return new CaptureClient();
+    return new CaptureClient(({ text: line, opencv }) => {
+      if (opencv) return void debug?.(`capture process: ${line}`);
+      const now = this.now();
+      if (now - this.output.since >= 60_000) {
+        if (this.output.skipped) warn(`capture process: ${this.output.skipped} more line(s) of library output in the last minute not logged`);
+        this.output = { since: now, lines: 0, skipped: 0 };
+      }
+      if (this.output.lines++ < OUTPUT_LINES_PER_MINUTE) warn(`capture process: ${line}`);
+      else this.output.skipped++;
+    });
   }
 
   async *frames(): AsyncGenerator<Frame> {

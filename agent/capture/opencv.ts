@@ -7,6 +7,9 @@ export type Mat = OpenCV.Mat;
 
 let loaded: CV | undefined;
 
+/** OPENCV_LOG_LEVEL as the user set it (read at import, before loadOpenCV() sets its default). */
+export const USER_OPENCV_LOG_LEVEL = process.env.OPENCV_LOG_LEVEL;
+
 export async function loadOpenCV(): Promise<CV> {
   if (loaded) return loaded;
   process.env.OPENCV4NODEJS_DISABLE_AUTOBUILD = '1';

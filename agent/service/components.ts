@@ -188,6 +188,7 @@ export async function openSource(
       realtime: !exitOnEof,
       imageIntervalMs: config.source.imageIntervalMs,
       warn: (m) => log.warn(m),
+      debug: (m) => log.debug(m),
       openTimeoutMs: config.source.openTimeoutMs,
       readTimeoutMs: config.source.readTimeoutMs,
     });
