@@ -1,6 +1,6 @@
 // Attribute models (kind "attributes"): which outputs of a model the classifier reads. A model answers
 // only the tasks no earlier model of the list answered; its crop margin comes from its manifest.
-import { ModelError, type OutputSpec } from '../inference/manifest.js';
+import { ModelError, TASK_OUTPUT_TYPES, type OutputSpec } from '../inference/manifest.js';
 import type { AdapterRegistry, ModelAdapter } from '../inference/model-adapter.js';
 import type { WorkerSession } from '../inference/worker-session.js';
 import { TASKS, type Task } from '../contract/labels.js';
@@ -22,7 +22,7 @@ export interface AttributeContext {
 export const ATTRIBUTE_DECODER: ModelAdapter<AttributeModel, AttributeContext> = {
   name: 'attribute decoder',
   kind: 'attributes',
-  outputTypes: ['softmax-logits', 'probabilities', 'regression-years'],
+  outputTypes: TASK_OUTPUT_TYPES,
   prepare(loaded, { covered, defaultMargin }) {
     const outputs = loaded.manifest.outputs.filter((o) => (TASKS as readonly string[]).includes(o.task) && !covered.has(o.task as Task));
     if (!outputs.length) throw new ModelError(loaded.dir, ['it provides no age, gender or emotion output that an earlier model does not']);

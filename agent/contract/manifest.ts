@@ -14,6 +14,8 @@ function OneOf<const T extends readonly string[]>(values: T, description?: strin
 
 /** Per-stride outputs of an anchor-free grid detector (YuNet): one row per grid cell, row-major; see detect/grid-decode.ts. */
 export const GRID_OUTPUT_TYPES = ['grid-class-probability', 'grid-objectness', 'grid-box-offsets', 'grid-landmark-offsets'] as const;
+/** What an age, gender or emotion output may be: classify/outputs.ts decodes these (anything else would be misread). */
+export const TASK_OUTPUT_TYPES = ['softmax-logits', 'probabilities', 'regression-years'] as const;
 export const OUTPUT_TYPES = [
   'softmax-logits',
   'probabilities',

@@ -7,10 +7,11 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
-import { GRID_OUTPUT_TYPES, ManifestSchema, type ModelManifest, type Precision } from '../contract/manifest.js';
+import { GRID_OUTPUT_TYPES, ManifestSchema, TASK_OUTPUT_TYPES, type ModelManifest, type Precision } from '../contract/manifest.js';
 
 export {
   GRID_OUTPUT_TYPES,
+  TASK_OUTPUT_TYPES,
   type CropMode,
   type GridOutputType,
   type ModelKind,
@@ -123,6 +124,10 @@ function checkLabels(m: ModelManifest): string[] {
     if (!(TASKS as readonly string[]).includes(out.task)) continue;
     const task = out.task as Task;
     const width = out.shape[out.shape.length - 1];
+    if (!(TASK_OUTPUT_TYPES as readonly string[]).includes(out.type)) {
+      problems.push(`output ${out.name}: a ${task} output is decoded from ${TASK_OUTPUT_TYPES.join(', ')}, not ${out.type}`);
+      continue;
+    }
     if (out.type === 'regression-years') {
       if (task !== 'age') problems.push(`output ${out.name}: regression-years only makes sense for age`);
       if (width !== 1) problems.push(`output ${out.name}: a regression output has width 1, the manifest says ${width}`);

@@ -91,3 +91,21 @@ test('an output type outside the contract is refused at load, naming the field a
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an age, gender or emotion output of a type the attribute decoder does not read is refused at load, so verify refuses what run would', () => {
+  const m: ModelManifest = {
+    ...yunet(),
+    kind: 'attributes',
+    outputs: [{ name: 'gender', shape: ['batch', 2], task: 'gender', type: 'sigmoid-logits', labels: ['male', 'female'] }],
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'percept-adapters-'));
+  try {
+    writeFileSync(join(dir, 'model.json'), JSON.stringify(m));
+    assert.throws(
+      () => loadManifest(dir),
+      /output gender: a gender output is decoded from softmax-logits, probabilities, regression-years, not sigmoid-logits/,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
