@@ -3,19 +3,15 @@
 // for: aligned on the 5 landmarks (input.crop "aligned-5pt") when the face has them, else the box.
 import type { CV } from '../capture/opencv.js';
 import type { Frame } from '../capture/frame.js';
-import { inputSize, loadManifest, ModelError, type OutputSpec } from '../inference/manifest.js';
+import { inputSize, ModelError } from '../inference/manifest.js';
+import { openModel } from '../inference/model-adapter.js';
 import { writeFaceInput } from '../inference/preprocess.js';
-import { WorkerSession, type SessionOptions } from '../inference/worker-session.js';
+import type { SessionOptions } from '../inference/worker-session.js';
 import type { Classifier, ClassifyResult, FaceAttributes, FaceRegion } from './classifier.js';
-import { TASKS, type Task } from '../contract/labels.js';
+import type { Task } from '../contract/labels.js';
+import { ATTRIBUTE_MODELS, type AttributeModel } from './attribute-model.js';
 import { decodeOutput } from './outputs.js';
 import { zeroBatch, zeroBatchProblems } from '../inference/zero-batch.js';
-
-interface AttributeModel {
-  session: WorkerSession;
-  outputs: OutputSpec[];
-  margin: number;
-}
 
 export class OnnxClassifier implements Classifier {
   private constructor(
@@ -36,13 +32,10 @@ export class OnnxClassifier implements Classifier {
     const covered = new Set<Task>();
     try {
       for (const dir of dirs) {
-        const loaded = loadManifest(dir);
-        if (loaded.manifest.kind !== 'attributes') throw new ModelError(loaded.dir, [`kind is "${loaded.manifest.kind}", an attributes model is needed here`]);
         // A task already answered by an earlier model is not asked again.
-        const outputs = loaded.manifest.outputs.filter((o) => (TASKS as readonly string[]).includes(o.task) && !covered.has(o.task as Task));
-        if (!outputs.length) throw new ModelError(loaded.dir, ['it provides no age, gender or emotion output that an earlier model does not']);
-        outputs.forEach((o) => covered.add(o.task as Task));
-        models.push({ session: await WorkerSession.open(loaded, session, log), outputs, margin: loaded.manifest.input.cropMargin ?? defaultMargin });
+        const model = await openModel(ATTRIBUTE_MODELS, dir, { covered, defaultMargin }, session, log);
+        model.outputs.forEach((o) => covered.add(o.task as Task));
+        models.push(model);
       }
     } catch (err) {
       await Promise.all(models.map((m) => m.session.close()));

@@ -2,9 +2,10 @@
 // frame in one batch, the session in a worker thread.
 import type { CV } from '../capture/opencv.js';
 import type { Frame } from '../capture/frame.js';
-import { inputSize, loadManifest, ModelError, type OutputSpec } from '../inference/manifest.js';
+import { inputSize, ModelError, type OutputSpec } from '../inference/manifest.js';
+import { openModel, type AdapterRegistry, type ModelAdapter } from '../inference/model-adapter.js';
 import { writeFaceInput } from '../inference/preprocess.js';
-import { WorkerSession, type SessionOptions } from '../inference/worker-session.js';
+import type { WorkerSession, SessionOptions } from '../inference/worker-session.js';
 import type { FaceRegion } from './classifier.js';
 import type { Embedder, EmbeddingMetric } from './embedder.js';
 
@@ -28,13 +29,22 @@ export class OnnxEmbedder implements Embedder {
     return this.output.sameBelow!;
   }
 
-  static async open(cv: CV, dir: string, session: SessionOptions, log?: (m: string) => void): Promise<OnnxEmbedder> {
-    const loaded = loadManifest(dir);
-    if (loaded.manifest.kind !== 'embedding') throw new ModelError(loaded.dir, [`kind is "${loaded.manifest.kind}", an embedding model is needed here`]);
-    const output = loaded.manifest.outputs.find((o) => o.type === 'embedding')!;
-    if (typeof output.shape[output.shape.length - 1] !== 'number')
-      throw new ModelError(loaded.dir, [`output ${output.name}: its last dimension (the embedding size) must be a number`]);
-    return new OnnxEmbedder(cv, await WorkerSession.open(loaded, session, log), output);
+  /** Embedding manifests (one vector per face, compared by the output's metric); EMBEDDERS lists it. */
+  static readonly adapter: ModelAdapter<OnnxEmbedder, { cv: CV }> = {
+    name: 'embedding reader',
+    kind: 'embedding',
+    outputTypes: ['embedding'],
+    prepare(loaded, { cv }) {
+      const output = loaded.manifest.outputs.find((o) => o.type === 'embedding' && o.metric && o.sameBelow);
+      if (!output) throw new ModelError(loaded.dir, ['an embedding manifest needs an output of type "embedding" with "metric" and "sameBelow"']);
+      if (typeof output.shape[output.shape.length - 1] !== 'number')
+        throw new ModelError(loaded.dir, [`output ${output.name}: its last dimension (the embedding size) must be a number`]);
+      return (session) => new OnnxEmbedder(cv, session, output);
+    },
+  };
+
+  static open(cv: CV, dir: string, session: SessionOptions, log?: (m: string) => void): Promise<OnnxEmbedder> {
+    return openModel(EMBEDDERS, dir, { cv }, session, log);
   }
 
   async embed(frame: Frame, faces: FaceRegion[]): Promise<Float32Array[]> {
@@ -55,3 +65,6 @@ export class OnnxEmbedder implements Embedder {
     await this.session.close();
   }
 }
+
+/** Every embedding adapter, in order of preference when a manifest would suit several. */
+export const EMBEDDERS: AdapterRegistry<OnnxEmbedder, { cv: CV }> = [OnnxEmbedder.adapter];

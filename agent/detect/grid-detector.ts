@@ -3,9 +3,10 @@
 // manifest; inference runs in a worker; decoding + NMS here.
 import type { CV } from '../capture/opencv.js';
 import type { Frame } from '../capture/frame.js';
-import { loadManifest, ModelError, type LoadedManifest, type ModelManifest } from '../inference/manifest.js';
+import { ModelError, type LoadedManifest, type ModelManifest } from '../inference/manifest.js';
+import { openModel, type ModelAdapter } from '../inference/model-adapter.js';
 import { hwcToNchw } from '../inference/preprocess.js';
-import { WorkerSession, type SessionOptions } from '../inference/worker-session.js';
+import type { WorkerSession, SessionOptions } from '../inference/worker-session.js';
 import { decodeGrid, planInput, type GridCandidate, type GridHead, type InputPlan } from './grid-decode.js';
 import { nonMaxSuppression } from './nms.js';
 import type { Detection, FaceDetector } from './detector.js';
@@ -78,12 +79,20 @@ export class GridDetector implements FaceDetector {
     return this.session.loaded;
   }
 
-  static async open(cv: CV, dir: string, opts: GridOptions, session: SessionOptions, log?: (m: string) => void): Promise<GridDetector> {
-    const loaded = loadManifest(dir);
-    if (loaded.manifest.kind !== 'detector') throw new ModelError(loaded.dir, [`kind is "${loaded.manifest.kind}", a detector is needed here`]);
-    const { heads, landmarks } = gridHeads(loaded);
-    const s = await WorkerSession.open(loaded, session, log);
-    return new GridDetector(cv, s, heads, landmarks, opts);
+  /** Detector manifests with grid outputs (YuNet); open-detector.ts lists it. */
+  static readonly adapter: ModelAdapter<GridDetector, { cv: CV; options: GridOptions }> = {
+    name: 'grid decoder',
+    kind: 'detector',
+    outputTypes: ['grid-box-offsets'],
+    prepare(loaded, { cv, options }) {
+      const { heads, landmarks } = gridHeads(loaded);
+      return (session) => new GridDetector(cv, session, heads, landmarks, options);
+    },
+  };
+
+  /** Opens with this adapter alone (benchmarks and tests compare detectors by name); the agent opens through openDetector. */
+  static open(cv: CV, dir: string, opts: GridOptions, session: SessionOptions, log?: (m: string) => void): Promise<GridDetector> {
+    return openModel([GridDetector.adapter], dir, { cv, options: opts }, session, log);
   }
 
   /** Where a frame of this size goes in the network. */

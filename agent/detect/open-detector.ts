@@ -1,15 +1,18 @@
 // Which detector runs: the configured model directory, else YuNet when it has been fetched, else the
-// converted SSD (always there after setup). The manifest's outputs say which adapter decodes it.
+// converted SSD (always there after setup). The manifest's outputs pick the adapter from DETECTORS.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CV } from '../capture/opencv.js';
 import type { Config } from '../config/schema.js';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
-import { loadManifest, ModelError } from '../inference/manifest.js';
+import { openModel, type AdapterRegistry } from '../inference/model-adapter.js';
 import type { SessionOptions } from '../inference/worker-session.js';
 import { GridDetector } from './grid-detector.js';
 import { SsdDetector } from './ssd-detector.js';
 import type { FaceDetector } from './detector.js';
+
+/** Every detector adapter, in order of preference when a manifest would suit several. */
+export const DETECTORS: AdapterRegistry<FaceDetector, { cv: CV; options: Config['detector'] }> = [GridDetector.adapter, SsdDetector.adapter];
 
 /** The model directory to use and why, in one line for the log. */
 export function chooseDetectorDir(
@@ -40,11 +43,7 @@ export async function openDetector(
   defaults?: { yunet: string; ssd: string },
 ): Promise<FaceDetector> {
   const { dir, why } = chooseDetectorDir(detector.model, defaults);
-  const types = loadManifest(dir).manifest.outputs.map((o) => o.type);
-  let opened: GridDetector | SsdDetector;
-  if (types.includes('grid-box-offsets')) opened = await GridDetector.open(cv, dir, detector, session, log);
-  else if (types.includes('ssd-box-encodings')) opened = await SsdDetector.open(cv, dir, detector, session, log);
-  else throw new ModelError(dir, ['no detector adapter decodes these outputs (need ssd-box-encodings or grid-box-offsets)']);
+  const opened = await openModel(DETECTORS, dir, { cv, options: detector }, session, log);
   log?.(`detector: ${opened.name} — ${why}`);
   return opened;
 }

@@ -3,9 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CV } from '../capture/opencv.js';
 import type { Frame } from '../capture/frame.js';
-import { inputSize, loadManifest, ModelError, type LoadedManifest, type OutputSpec } from '../inference/manifest.js';
+import { inputSize, ModelError, type LoadedManifest, type OutputSpec } from '../inference/manifest.js';
+import { openModel, type ModelAdapter } from '../inference/model-adapter.js';
 import { padPlacement, writeInput } from '../inference/preprocess.js';
-import { WorkerSession, type SessionOptions } from '../inference/worker-session.js';
+import type { WorkerSession, SessionOptions } from '../inference/worker-session.js';
 import { decodeCandidates, type Candidate } from './ssd-decode.js';
 import { nonMaxSuppression } from './nms.js';
 import type { Detection, FaceDetector } from './detector.js';
@@ -34,21 +35,29 @@ export class SsdDetector implements FaceDetector {
     return this.session.loaded;
   }
 
-  static async open(cv: CV, dir: string, opts: SsdOptions, session: SessionOptions, log?: (m: string) => void): Promise<SsdDetector> {
-    const loaded = loadManifest(dir);
-    const m = loaded.manifest;
-    if (m.kind !== 'detector') throw new ModelError(loaded.dir, [`kind is "${m.kind}", a detector is needed here`]);
-    const boxOut = m.outputs.find((o) => o.type === 'ssd-box-encodings');
-    const scoreOut = m.outputs.find((o) => o.type === 'sigmoid-logits');
-    if (!boxOut || !scoreOut) throw new ModelError(loaded.dir, ['an SSD detector needs an ssd-box-encodings and a sigmoid-logits output']);
-    const s = await WorkerSession.open(loaded, session, log);
-    const raw = readFileSync(join(loaded.dir, m.priors!.file));
-    const priors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-    if (priors.length !== m.priors!.count * 4) {
-      await s.close();
-      throw new ModelError(loaded.dir, [`priors file holds ${priors.length / 4} boxes, the manifest says ${m.priors!.count}`]);
-    }
-    return new SsdDetector(cv, s, priors, boxOut, scoreOut, opts);
+  /** Detector manifests with SSD box encodings (face-api's SSD MobileNet v1); open-detector.ts lists it. */
+  static readonly adapter: ModelAdapter<SsdDetector, { cv: CV; options: SsdOptions }> = {
+    name: 'SSD decoder',
+    kind: 'detector',
+    outputTypes: ['ssd-box-encodings'],
+    prepare(loaded, { cv, options }) {
+      const m = loaded.manifest;
+      const boxOut = m.outputs.find((o) => o.type === 'ssd-box-encodings');
+      const scoreOut = m.outputs.find((o) => o.type === 'sigmoid-logits');
+      if (!boxOut || !scoreOut) throw new ModelError(loaded.dir, ['an SSD detector needs an ssd-box-encodings and a sigmoid-logits output']);
+      if (!m.priors) throw new ModelError(loaded.dir, ['an SSD detector manifest (ssd-box-encodings) needs "priors"']);
+      const { file, count } = m.priors;
+      const raw = readFileSync(join(loaded.dir, file));
+      const priors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+      // loadManifest checked the size; the file may have changed since.
+      if (priors.length !== count * 4) throw new ModelError(loaded.dir, [`priors file holds ${priors.length / 4} boxes, the manifest says ${count}`]);
+      return (session) => new SsdDetector(cv, session, priors, boxOut, scoreOut, options);
+    },
+  };
+
+  /** Opens with this adapter alone (benchmarks and parity tests use the SSD by name); the agent opens through openDetector. */
+  static open(cv: CV, dir: string, opts: SsdOptions, session: SessionOptions, log?: (m: string) => void): Promise<SsdDetector> {
+    return openModel([SsdDetector.adapter], dir, { cv, options: opts }, session, log);
   }
 
   /** Raw network outputs for a frame (parity tests and benchmarks use this). */

@@ -1,68 +1,26 @@
 // model.json: what a model directory promises (design §1). The agent reads everything it needs to run a
 // model from here and checks the promise against the files and the ONNX graph before it runs anything.
-import { manifestSchema } from './manifest-schema.js';
+// Its shape is contract/manifest.ts (TypeBox); the rules that span fields are checked here.
 import { openRegular } from './model-bytes.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { Ajv } from 'ajv';
+import { Ajv, type ErrorObject } from 'ajv';
 import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
+import { GRID_OUTPUT_TYPES, ManifestSchema, TASK_OUTPUT_TYPES, type ModelManifest, type Precision } from '../contract/manifest.js';
 
-export type OutputType = 'softmax-logits' | 'probabilities' | 'regression-years' | 'ssd-box-encodings' | 'sigmoid-logits' | 'embedding' | GridOutputType;
-/** Anchor-free grid detectors (YuNet): one row per grid cell of a stride, row-major; see detect/grid-decode.ts. */
-import { GRID_OUTPUT_TYPES } from './manifest-schema.js';
-export { GRID_OUTPUT_TYPES };
-export type GridOutputType = (typeof GRID_OUTPUT_TYPES)[number];
-export type Precision = 'fp32' | 'fp16' | 'int8';
-export type ResizeMode = 'squash' | 'pad-centre' | 'pad-bottom-right';
-/** Face crops: the (grown) detector box, or a similarity warp of the 5 landmarks onto a template (agent/lib/align.ts). */
-export type CropMode = 'box' | 'aligned-5pt';
-
-export interface OutputSpec {
-  name: string;
-  shape: (number | string)[];
-  task: Task | 'boxes' | 'face-score' | 'landmarks' | 'embedding';
-  type: OutputType;
-  labels?: string[];
-  /** regression-years only: spread of the Gaussian used to turn one age into group probabilities. */
-  sigmaYears?: number;
-  /** sigmoid-logits only: which class column is the face score. */
-  classIndex?: number;
-  /** Grid outputs: input pixels per grid cell. */
-  stride?: number;
-  /** embedding only: how to compare two vectors, and the distance under which they are the same person. */
-  metric?: 'euclidean' | 'cosine';
-  sameBelow?: number;
-}
-
-export interface ModelManifest {
-  schema: 1;
-  name: string;
-  kind: 'detector' | 'attributes' | 'embedding';
-  description?: string;
-  /** Absent means fp32 (every manifest written before quantized exports existed). */
-  precision?: Precision;
-  model: string;
-  files: { path: string; sha256: string; bytes?: number }[];
-  input: {
-    name: string;
-    shape: (number | string)[];
-    layout: 'NCHW';
-    colour: 'RGB' | 'BGR';
-    resize: ResizeMode;
-    /** Face crops: grow the detector box by this × its larger side on every side before resizing. */
-    cropMargin?: number;
-    /** Dynamic height and width (named dimensions): both must be multiples of this. */
-    sizeMultiple?: number;
-    /** Default 'box'; 'aligned-5pt' is used when the detector gave landmarks (cropMargin then pads the template). */
-    crop?: CropMode;
-    normalise: { mean: number[]; std: number[] };
-  };
-  outputs: OutputSpec[];
-  priors?: { file: string; count: number; variances: number[] };
-  provenance: string;
-  licence: string;
-}
+export {
+  GRID_OUTPUT_TYPES,
+  TASK_OUTPUT_TYPES,
+  type CropMode,
+  type GridOutputType,
+  type ModelKind,
+  type ModelManifest,
+  type OutputSpec,
+  type OutputType,
+  type Precision,
+  type ResizeMode,
+} from '../contract/manifest.js';
 
 export class ModelError extends Error {
   constructor(
@@ -74,7 +32,26 @@ export class ModelError extends Error {
   }
 }
 
-const validateShape = new Ajv({ allErrors: true }).compile(manifestSchema);
+const validateShape = new Ajv({ allErrors: true, verbose: true }).compile<ModelManifest>(ManifestSchema);
+
+/**
+ * One line per wrong field, naming it and, for a closed set, what it may be. A union (anyOf) reports
+ * each failed branch at the same path: those fold into the union's own description.
+ */
+function schemaProblems(errors: ErrorObject[]): string[] {
+  const unions = new Set(errors.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  return errors
+    .filter((e) => e.keyword === 'anyOf' || !unions.has(e.instancePath))
+    .map((e) => {
+      const at = `model.json${e.instancePath}`;
+      const params = e.params as { allowedValues?: unknown[]; missingProperty?: string };
+      const described = (e.parentSchema as { description?: string } | undefined)?.description;
+      if (e.keyword === 'enum' && params.allowedValues) return `${at} must be one of ${params.allowedValues.join(', ')}`;
+      if (e.keyword === 'required') return `${at} needs "${params.missingProperty}"`;
+      if (e.keyword === 'anyOf' && described) return `${at} must be ${described}`;
+      return `${at} ${e.message}`;
+    });
+}
 
 export interface LoadedManifest {
   dir: string;
@@ -94,12 +71,9 @@ export function loadManifest(dirArg: string): LoadedManifest {
     throw new ModelError(dir, [`model.json is not valid JSON: ${(err as Error).message}`]);
   }
   if (!validateShape(raw)) {
-    throw new ModelError(
-      dir,
-      (validateShape.errors ?? []).map((e) => `model.json${e.instancePath || ''} ${e.message}`),
-    );
+    throw new ModelError(dir, schemaProblems(validateShape.errors ?? []));
   }
-  const manifest = raw as unknown as ModelManifest;
+  const manifest = raw;
   const problems = checkLabels(manifest);
   if (!manifest.files.some((f) => f.path === manifest.model)) problems.push(`"model" (${manifest.model}) is not listed in "files" with a sha256`);
   const types = manifest.outputs.map((o) => o.type);
@@ -150,6 +124,10 @@ function checkLabels(m: ModelManifest): string[] {
     if (!(TASKS as readonly string[]).includes(out.task)) continue;
     const task = out.task as Task;
     const width = out.shape[out.shape.length - 1];
+    if (!(TASK_OUTPUT_TYPES as readonly string[]).includes(out.type)) {
+      problems.push(`output ${out.name}: a ${task} output is decoded from ${TASK_OUTPUT_TYPES.join(', ')}, not ${out.type}`);
+      continue;
+    }
     if (out.type === 'regression-years') {
       if (task !== 'age') problems.push(`output ${out.name}: regression-years only makes sense for age`);
       if (width !== 1) problems.push(`output ${out.name}: a regression output has width 1, the manifest says ${width}`);
