@@ -1,7 +1,8 @@
 // The one topic table of the MQTT contract (design §4): every topic the agent publishes or listens to,
 // relative to the device root `{prefix}/{deviceId}`, with its delivery and its payload schema. Topic
 // strings are built here and nowhere else; the JSON schemas in schemas/mqtt/ are generated from it.
-import type { TSchema } from '@sinclair/typebox';
+import type { Static, TSchema } from '@sinclair/typebox';
+import type { ConfigResultPayload } from './command-payloads.js';
 import {
   AudienceSchema,
   ConfigResultSchema,
@@ -177,6 +178,61 @@ export const HA_DISCOVERY: TopicSpec = {
   schema: DiscoverySchema,
   description: 'sensor discovery; an empty payload removes one',
 };
+
+/** The topics the agent publishes, by name: what `Publisher.publish` takes. */
+export const OUT_TOPICS = {
+  status: TOPICS.status,
+  event: TOPICS.event,
+  audience: TOPICS.audience,
+  stats: TOPICS.stats,
+  config: TOPICS.config,
+  configResult: TOPICS.configResult,
+  impressions: TOPICS.impressions,
+  nearest: TOPICS.nearest,
+  dailySummary: TOPICS.dailySummary,
+  homeassistantDiscovery: HA_DISCOVERY,
+} as const satisfies Record<string, TopicSpec>;
+
+export type OutTopicName = keyof typeof OUT_TOPICS;
+
+/** What each outbound topic carries. `null` on a retained topic publishes the empty payload that removes it. */
+export interface OutPayloads {
+  status: Static<typeof StatusSchema>;
+  event: Static<typeof EventSchema>;
+  audience: Static<typeof AudienceSchema>;
+  /** Built from every component's figures (validated against StatsSchema when published). */
+  stats: object;
+  /** The effective config, redacted (config/percept.schema.json). */
+  config: object;
+  configResult: ConfigResultPayload;
+  impressions: Static<typeof ImpressionSchema>;
+  nearest: Static<typeof NearestSchema>;
+  dailySummary: Static<typeof DailySummarySchema>;
+  homeassistantDiscovery: Static<typeof DiscoverySchema> | null;
+}
+
+/** The parameters of parameterised topics (the `+` of events/+, Home Assistant's discovery path). */
+export interface TopicParams {
+  event: EventType;
+  homeassistantDiscovery: { haPrefix: string; nodeId: string; sensor: string };
+}
+
+/** The extra argument a topic name needs, as a rest tuple: none for plain topics. */
+export type ParamsOf<N extends OutTopicName> = N extends keyof TopicParams ? [params: TopicParams[N]] : [];
+
+/** The concrete topic of an outbound name under a device root. */
+export function topicOf<N extends OutTopicName>(root: string, name: N, ...params: ParamsOf<N>): string {
+  const p = params[0] as TopicParams[keyof TopicParams] | undefined;
+  if (name === 'homeassistantDiscovery') {
+    const d = p as TopicParams['homeassistantDiscovery'];
+    return homeAssistantTopics(d.haPrefix).sensorConfig(d.nodeId, d.sensor);
+  }
+  const path = TOPICS[name as Exclude<OutTopicName, 'homeassistantDiscovery'>].path;
+  return `${root}/${name === 'event' ? path.replace('+', p as EventType) : path}`;
+}
+
+/** Records that go through the durable outbox: QoS 1 in the table (the outbox removes an entry only on PUBACK). */
+export type RecordTopicName = 'impressions' | 'dailySummary';
 
 /** Every topic with a generated schema file. */
 export const SCHEMA_TOPICS: TopicSpec[] = [...Object.values(TOPICS as Record<string, TopicSpec>), HA_DISCOVERY].filter((t) => t.schemaFile);

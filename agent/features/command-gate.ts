@@ -10,7 +10,7 @@
 // Log lines about refused commands are themselves limited (a flood must not become a log flood).
 // A token bucket is a dozen lines; the npm limiters (limiter, bottleneck) bring timers and promises we
 // do not want on a synchronous message path.
-import type { Publisher } from '../publish/publisher.js';
+import type { Publisher, Release } from '../publish/publisher.js';
 import type { Logger } from '../lib/logging.js';
 
 export interface CommandLimit {
@@ -147,20 +147,24 @@ export class CommandGate {
     else this.logWindow.suppressed++;
   }
 
-  /** Subscribes `handler` behind the gate; retained and (unless `onLimited` is given) limited messages never reach it. */
-  listen(
-    publisher: Publisher,
-    topic: string,
+  /** Subscribes `handler` behind the gate until the release is called; see `take`. */
+  listen(publisher: Publisher, topic: string, handler: (payload: Buffer) => void, onLimited?: (payload: Buffer) => void): Release {
+    return publisher.subscribe(topic, (_topic, payload, retained) => this.take(payload, retained, handler, onLimited));
+  }
+
+  /** One inbound message: retained ones (and, unless `onLimited` is given, limited ones) never reach `handler`. */
+  take(
+    payload: Buffer,
+    retained: boolean,
     handler: (payload: Buffer) => void,
     onLimited: (payload: Buffer) => void = () => {
       this.warn(`${this.name}: more messages than allowed (${this.describeLimit()}); ignored`);
     },
-  ): void {
-    publisher.subscribe(topic, (_topic, payload, retained) => {
-      const a = this.admit(retained);
-      if (a === 'accepted') handler(payload);
-      else if (a === 'limited') onLimited(payload);
-    });
+  ): Admission {
+    const a = this.admit(retained);
+    if (a === 'accepted') handler(payload);
+    else if (a === 'limited') onLimited(payload);
+    return a;
   }
 }
 
@@ -186,22 +190,22 @@ export function requestIdOf(payload: Buffer, maxBytes: number): string | null {
  * must not grow memory without bound). Failures are logged once per burst, never thrown. p-queue would
  * bound concurrency but not drop: the drop rule is the point, and it is a few lines.
  */
-export class AnswerQueue {
+export class AnswerQueue<T = string> {
   private inFlight = 0;
-  private queue: string[] = [];
+  private queue: T[] = [];
   private head = 0;
   private idle: (() => void)[] = [];
   dropped = 0;
 
   constructor(
-    private readonly send: (payload: string) => Promise<void>,
+    private readonly send: (payload: T) => Promise<void>,
     private readonly onError: (err: Error) => void,
     private readonly maxInFlight = 16,
     private readonly maxQueued = 10_000,
   ) {}
 
   /** Queues one answer; false when it was dropped (the queue is full). */
-  push(payload: string): boolean {
+  push(payload: T): boolean {
     if (this.queue.length - this.head >= this.maxQueued) {
       this.dropped++;
       return false;

@@ -37,6 +37,11 @@ export interface AgentEvents extends Record<string, unknown> {
   impression: ImpressionPayload;
   /** SIGHUP: re-read the config file. */
   reload: Record<string, never>;
+  /**
+   * The live config changed outside a patch (a model switch holds or completes): {root}/config must be
+   * published again. Only its owner, remote-config, publishes that topic.
+   */
+  configChanged: { by: string };
 }
 
 export type AgentBus = TypedBus<AgentEvents>;

@@ -7,8 +7,8 @@ import type { ContentSet, ImpressionPayload } from '../contract/payloads.js';
 import { ContentSetSchema } from '../contract/payloads.js';
 import { Value } from '@sinclair/typebox/value';
 import type { FrameDone, PresentPerson } from './events.js';
-import type { Feature, FeatureContext } from './feature.js';
-import { CommandGate } from './command-gate.js';
+import { FeatureBase, type FeatureContext } from './feature.js';
+import { CommandGate, type Admission } from './command-gate.js';
 
 interface Viewer {
   labels: PresentPerson['labels'];
@@ -30,13 +30,12 @@ interface Play {
 /** Frames further apart than this do not count as continuous looking (the agent was not watching). */
 const MAX_LOOK_GAP_MS = 1000;
 
-export class ImpressionsFeature implements Feature {
+export class ImpressionsFeature extends FeatureBase {
   readonly name = 'impressions';
   private play: Play | null = null;
   private farFaces = 0;
   /** Who was present after the latest frame: a play that starts now has them as viewers already. */
   private present: { people: PresentPerson[]; ts: number } = { people: [], ts: 0 };
-  private offs: (() => void)[] = [];
   private readonly gate: CommandGate;
   /** The latest content/set beyond the rate limit, applied when the bucket has a token again. */
   private held: ContentSet | null = null;
@@ -48,10 +47,11 @@ export class ImpressionsFeature implements Feature {
   private readonly ready: ContentSet[] = [];
 
   constructor(
-    private readonly ctx: FeatureContext,
+    ctx: FeatureContext,
     private readonly now: () => Date = () => new Date(),
     gate?: CommandGate,
   ) {
+    super(ctx, 'impressions');
     this.gate = gate ?? new CommandGate({ name: 'content/set', limit: () => ctx.config.mqtt.commandLimits.contentSet, log: ctx.log('impressions') });
     this.gate.counts.merged = 0;
   }
@@ -66,17 +66,20 @@ export class ImpressionsFeature implements Feature {
   }
 
   start(): void {
-    this.ctx.publisher.subscribe(this.ctx.topics.contentSet, (_topic, payload, retained) => this.onContentSet(payload, retained));
-    this.offs.push(this.ctx.bus.on('frame', (f) => this.onFrame(f)));
+    this.command(
+      this.gate,
+      this.ctx.topics.contentSet,
+      (payload) => this.onAdmitted(payload, 'accepted'),
+      (payload) => this.onAdmitted(payload, 'limited'),
+    );
+    this.on('frame', (f) => this.onFrame(f));
     // A visit can open between two frames (its labels arrive from the classifier) and a play can end
     // before the next frame: the entered event itself makes the person a viewer of the running play.
-    this.offs.push(
-      this.ctx.bus.on('visit', ({ event }) => {
-        if (!this.play || event.type === 'left' || this.play.viewers.has(event.person)) return;
-        const labels = Object.fromEntries(Object.entries(event.attributes).map(([t, p]) => [t, p!.label])) as PresentPerson['labels'];
-        this.play.viewers.set(event.person, { labels, lookingMs: 0, lastTs: event.ts, lastLooking: false });
-      }),
-    );
+    this.on('visit', ({ event }) => {
+      if (!this.play || event.type === 'left' || this.play.viewers.has(event.person)) return;
+      const labels = Object.fromEntries(Object.entries(event.attributes).map(([t, p]) => [t, p!.label])) as PresentPerson['labels'];
+      this.play.viewers.set(event.person, { labels, lookingMs: 0, lastTs: event.ts, lastLooking: false });
+    });
   }
 
   /**
@@ -85,8 +88,15 @@ export class ImpressionsFeature implements Feature {
    * but plays shorter than the limit allows are merged into the running play (counted, never silent).
    */
   onContentSet(payload: Buffer, retained: boolean): void {
-    const a = this.gate.admit(retained);
-    if (a === 'retained') return;
+    this.gate.take(
+      payload,
+      retained,
+      (p) => this.onAdmitted(p, 'accepted'),
+      (p) => this.onAdmitted(p, 'limited'),
+    );
+  }
+
+  private onAdmitted(payload: Buffer, a: Exclude<Admission, 'retained'>): void {
     const next = this.parse(payload);
     if (!next) return;
     if (this.held) this.merge(); // superseded by this newer message, whichever way it goes
@@ -204,15 +214,14 @@ export class ImpressionsFeature implements Feature {
     this.play = null;
     if (!play) return;
     const record = impressionRecord(play, this.now(), this.farFaces, this.ctx.device, this.ctx.config.audience.watcherMinMs);
-    this.ctx.records.publish(this.ctx.topics.impressions, record);
+    this.ctx.records.publish('impressions', record);
     this.ctx.bus.emit('impression', record);
     this.log.info(
       `content ${play.id} ended: ${record.viewers} viewer(s), ${record.watchers} watcher(s), ${record.ots} opportunities to see${play.merged ? `, ${play.merged} play(s) beyond the rate limit merged in` : ''}`,
     );
   }
 
-  stop(): void {
-    for (const off of this.offs.splice(0)) off();
+  protected override finish(): void {
     // Plays already within the rate apply now; a message still held never played on its own: merged.
     this.applyReady(true);
     if (this.held) this.merge();

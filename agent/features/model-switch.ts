@@ -15,10 +15,9 @@ import type { Classifier } from '../classify/classifier.js';
 import type { SwitchableClassifier } from '../classify/switchable-classifier.js';
 import type { PatchResult } from '../config/remote.js';
 import { writeDurable } from '../lib/durable.js';
-import { redact } from '../lib/redact.js';
 import { within } from '../lib/within.js';
 import { SWITCH_DEADLINE_FACTOR } from '../inference/worker-session.js';
-import { Sends, type Feature, type FeatureContext } from './feature.js';
+import { FeatureBase, type FeatureContext } from './feature.js';
 
 export const ACTIVE_MODEL_FILE = 'active-model.json';
 
@@ -40,9 +39,8 @@ export interface ModelSwitchDeps {
 const same = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 const describe = (models: readonly string[]) => (models.length ? models.join(', ') : 'the default models');
 
-export class ModelSwitchFeature implements Feature {
+export class ModelSwitchFeature extends FeatureBase {
   readonly name = 'model-switch';
-  private readonly sends: Sends;
   private active: string[];
   /** The latest models asked for: an older request still opening is dropped when a newer one came. */
   private wanted: string[];
@@ -50,13 +48,12 @@ export class ModelSwitchFeature implements Feature {
   private last: ActiveModelRecord | null = null;
   private switching: Promise<void> = Promise.resolve();
   private stopped = false;
-  private off: (() => void) | null = null;
 
   constructor(
-    private readonly ctx: FeatureContext,
+    ctx: FeatureContext,
     private readonly deps: ModelSwitchDeps,
   ) {
-    this.sends = new Sends(ctx.log('models'));
+    super(ctx, 'models');
     this.active = [...ctx.config.classifier.models];
     this.wanted = this.active;
   }
@@ -67,7 +64,7 @@ export class ModelSwitchFeature implements Feature {
 
   start(): void {
     // No record at start: it is written when a switch is asked for (what `models use` waits on).
-    this.off = this.ctx.bus.on('config', (result) => this.onConfig(result));
+    this.on('config', (result) => this.onConfig(result));
   }
 
   private onConfig(result: PatchResult): void {
@@ -144,8 +141,9 @@ export class ModelSwitchFeature implements Feature {
     await retired.catch((err: Error) => this.log.warn(`closing ${from}: ${err.message}`));
   }
 
+  /** {root}/config is remote-config's: it republishes the live config on this event. */
   private publishConfig(): void {
-    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.config, JSON.stringify(redact(this.ctx.config)), true));
+    this.ctx.bus.emit('configChanged', { by: this.name });
   }
 
   private record(refused?: ActiveModelRecord['refused']): void {
@@ -159,9 +157,7 @@ export class ModelSwitchFeature implements Feature {
   }
 
   /** A switch still opening is not waited for (it may hang until its deadline): it closes what it opens once it sees the stop. */
-  async stop(): Promise<void> {
+  protected override finish(): void {
     this.stopped = true;
-    this.off?.();
-    await this.sends.settle();
   }
 }

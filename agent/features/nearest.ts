@@ -4,8 +4,7 @@
 import type { NearestPayload } from '../contract/payloads.js';
 import { direction, distanceM } from '../lib/camera-geometry.js';
 import type { FrameDone } from './events.js';
-import { Sends, type Feature, type FeatureContext } from './feature.js';
-import { TOPICS } from '../contract/topics.js';
+import { FeatureBase, type FeatureContext } from './feature.js';
 
 export function nearestRecord(f: FrameDone, cam: { hfovDeg: number; vfovDeg: number; faceWidthM: number }, device: string, now: Date): NearestPayload {
   const base = { schema: 1 as const, ts: now.toISOString(), device };
@@ -26,22 +25,20 @@ export function nearestRecord(f: FrameDone, cam: { hfovDeg: number; vfovDeg: num
   };
 }
 
-export class NearestFeature implements Feature {
+export class NearestFeature extends FeatureBase {
   readonly name = 'nearest';
-  private readonly sends: Sends;
-  private off: (() => void) | null = null;
   private lastSent = -Infinity;
   private someoneWasThere = false;
 
   constructor(
-    private readonly ctx: FeatureContext,
+    ctx: FeatureContext,
     private readonly clock: () => number = () => Date.now(),
   ) {
-    this.sends = new Sends(ctx.log('nearest'));
+    super(ctx, 'nearest');
   }
 
   start(): void {
-    this.off = this.ctx.bus.on('frame', (f) => this.onFrame(f));
+    this.on('frame', (f) => this.onFrame(f));
   }
 
   private onFrame(f: FrameDone): void {
@@ -57,12 +54,7 @@ export class NearestFeature implements Feature {
     this.someoneWasThere = present;
     this.lastSent = now;
     const body = nearestRecord(f, this.ctx.config.camera, this.ctx.device, new Date(now));
-    // QoS and retain from the topic table: at 10 Hz the next message replaces a lost one (QoS 0).
-    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.nearest, JSON.stringify(body), TOPICS.nearest.retained, TOPICS.nearest.qos));
-  }
-
-  async stop(): Promise<void> {
-    this.off?.();
-    await this.sends.settle();
+    // QoS 0 by the topic table: at 10 Hz the next message replaces a lost one.
+    this.publish('nearest', body);
   }
 }

@@ -1,8 +1,7 @@
 // Opening hours: outside them a live camera is released (status says "paused") and taken up again when
 // they begin; checked at start and every minute in the configured time zone.
-import type { ScheduledTask } from 'node-cron';
 import { cronTask, isOpen } from './schedule.js';
-import type { Feature, FeatureContext } from './feature.js';
+import { FeatureBase, type FeatureContext } from './feature.js';
 
 /** The part of a live camera the schedule needs. */
 export interface PausableCamera {
@@ -11,19 +10,21 @@ export interface PausableCamera {
   resume(): void;
 }
 
-export class OpeningHoursFeature implements Feature {
+export class OpeningHoursFeature extends FeatureBase {
   readonly name = 'opening-hours';
-  private task: ScheduledTask | null = null;
 
   constructor(
-    private readonly ctx: FeatureContext,
+    ctx: FeatureContext,
     private readonly camera: PausableCamera,
     private readonly now: () => Date = () => new Date(),
-  ) {}
+  ) {
+    super(ctx, 'schedule');
+  }
 
   start(): void {
     this.check();
-    this.task = cronTask('* * * * *', this.ctx.config.schedule.timezone, () => this.check());
+    const task = cronTask('* * * * *', this.ctx.config.schedule.timezone, () => this.check());
+    this.hold(() => void task.stop());
   }
 
   check(): void {
@@ -38,9 +39,5 @@ export class OpeningHoursFeature implements Feature {
       log.info('opening hours: camera resumed');
       this.camera.resume();
     }
-  }
-
-  stop(): void {
-    void this.task?.stop();
   }
 }

@@ -10,7 +10,7 @@ import { previewIssues } from '../config/checks.js';
 import type { Config } from '../config/schema.js';
 import { loadOpenCV, type CV } from '../capture/opencv.js';
 import type { FrameDone } from './events.js';
-import type { Feature, FeatureContext } from './feature.js';
+import { FeatureBase, type FeatureContext } from './feature.js';
 import { annotate } from './preview-draw.js';
 import { BUSY_RESPONSE, hostAllowed, isLoopbackHost, MAX_CONNECTIONS, STALL_MS } from './preview-guard.js';
 
@@ -29,7 +29,7 @@ export function checkPreviewConfig(config: Config): void {
   if (issues.length) throw new ConfigError('preview', issues);
 }
 
-export class PreviewFeature implements Feature {
+export class PreviewFeature extends FeatureBase {
   readonly name = 'preview';
   private server: Server | null = null;
   private cv: CV | null = null;
@@ -38,16 +38,15 @@ export class PreviewFeature implements Feature {
   private readonly sockets = new Set<Socket>();
   private readonly overCap = new WeakSet<Socket>();
   private readonly refusals = { host: 0, busy: 0, dropped: 0, loggedAt: 0 };
-  private sweeper: NodeJS.Timeout | null = null;
   private readonly waiting = new Set<(jpeg: Buffer) => void>();
   private encoding = false;
   private lastSent = 0;
   private readonly arrivals: number[] = [];
-  private off: (() => void) | null = null;
   /** The bound address (port 0 picks one). */
   address: AddressInfo | null = null;
 
-  constructor(private readonly ctx: FeatureContext) {
+  constructor(ctx: FeatureContext) {
+    super(ctx, 'preview');
     checkPreviewConfig(ctx.config);
   }
 
@@ -68,9 +67,10 @@ export class PreviewFeature implements Feature {
     this.ctx
       .log('preview')
       .info(`preview on ${where} (${isLoopback(p.host) ? 'this machine only; from a laptop: percept preview' : 'NOT loopback: visible on that network'})`);
-    this.off = this.ctx.bus.on('frame', (f) => this.onFrame(f));
-    this.sweeper = setInterval(() => this.dropStalled(Date.now()), 1000);
-    this.sweeper.unref();
+    this.on('frame', (f) => this.onFrame(f));
+    const sweeper = setInterval(() => this.dropStalled(Date.now()), 1000);
+    sweeper.unref();
+    this.hold(() => clearInterval(sweeper));
   }
 
   private admit(socket: Socket): void {
@@ -203,9 +203,7 @@ export class PreviewFeature implements Feature {
       });
   }
 
-  async stop(): Promise<void> {
-    this.off?.();
-    if (this.sweeper) clearInterval(this.sweeper);
+  protected override async finish(): Promise<void> {
     // A viewer that does not read would keep the server from closing: its socket goes too.
     for (const res of this.streams.keys()) res.socket?.destroy();
     this.streams.clear();

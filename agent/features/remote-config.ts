@@ -1,41 +1,38 @@
 // Remote configuration: JSON merge patches on {root}/config/set, answered on {root}/config/result, the
-// effective config (secrets redacted) retained on {root}/config, and SIGHUP re-reading the file. The
+// effective config (secrets redacted) retained on {root}/config — this feature is that topic's one
+// publisher; others announce a change with the bus's configChanged — and SIGHUP re-reading the file. The
 // decisions (allow list, validation, hot or restart, persistence) are config/'s; this module only moves
 // messages.
 import { layersOf, type ConfigLayers } from '../config/load.js';
 import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload, type PatchResult } from '../config/remote.js';
 import { redact } from '../lib/redact.js';
 import { within } from '../lib/within.js';
+import type { ConfigResultPayload } from '../contract/payloads.js';
 import { AnswerQueue, CommandGate, requestIdOf } from './command-gate.js';
-import { Sends, type Feature, type FeatureContext } from './feature.js';
+import { FeatureBase, type FeatureContext } from './feature.js';
 
 /** Patches evaluated per turn of the event loop (about 4 ms each on a loaded 2-core box). */
 const PATCHES_PER_TURN = 4;
 
-export class RemoteConfigFeature implements Feature {
+export class RemoteConfigFeature extends FeatureBase {
   readonly name = 'remote-config';
-  private readonly sends: Sends;
   /** The layers as accepted so far: the desired config is what they compose to. */
   private layers: ConfigLayers;
-  private off: (() => void) | null = null;
   /** The shared command rules: retained patches ignored, a rate limit (patches build on each other, so beyond it they are refused and answered, never dropped). */
   readonly commands: CommandGate;
-  private readonly answers: AnswerQueue;
+  private readonly answers: AnswerQueue<ConfigResultPayload>;
   /** Patches received but not yet evaluated, then evaluated but not yet committed (see onConfigSet). */
   private readonly inbox: Buffer[] = [];
   private batch: PatchResult[] = [];
   private pendingLayers: ConfigLayers | null = null;
 
-  constructor(
-    private readonly ctx: FeatureContext,
-    layers: ConfigLayers | null,
-  ) {
-    this.sends = new Sends(ctx.log('config'));
+  constructor(ctx: FeatureContext, layers: ConfigLayers | null) {
+    super(ctx, 'config');
     this.layers = layers ?? layersOf(ctx.config);
     this.commands = new CommandGate({ name: 'config/set', limit: () => ctx.config.mqtt.commandLimits.configSet, log: ctx.log('config') });
     this.commands.counts.answersDropped = 0;
     this.answers = new AnswerQueue(
-      (payload) => ctx.publisher.publishRaw(ctx.topics.configResult, payload, false),
+      (payload) => ctx.publisher.publish('configResult', payload),
       (err) => this.commands.warn(`config/result not sent: ${err.message}`),
     );
   }
@@ -47,19 +44,20 @@ export class RemoteConfigFeature implements Feature {
   start(): void {
     const { ctx } = this;
     if (ctx.config.remoteConfig.enabled)
-      this.commands.listen(
-        ctx.publisher,
+      this.command(
+        this.commands,
         ctx.topics.configSet,
         (payload) => this.onConfigSet(payload),
         (payload) => this.onLimited(payload),
       );
-    ctx.publisher.onConnect(() => this.publishConfig());
-    this.off = ctx.bus.on('reload', () => this.reloadFile());
+    this.onConnect(() => this.publishConfig());
+    this.on('reload', () => this.reloadFile());
+    this.on('configChanged', () => this.publishConfig());
     this.publishConfig();
   }
 
   private publishConfig(): void {
-    this.sends.add(this.ctx.publisher.publishRaw(this.ctx.topics.config, JSON.stringify(redact(this.ctx.config)), true));
+    this.publish('config', redact(this.ctx.config));
   }
 
   private accept(result: PatchResult, publish = true): void {
@@ -130,7 +128,7 @@ export class RemoteConfigFeature implements Feature {
   }
 
   private answer(result: PatchResult): void {
-    if (!this.answers.push(JSON.stringify(resultPayload(result)))) this.commands.counts.answersDropped! += 1;
+    if (!this.answers.push(resultPayload(result))) this.commands.counts.answersDropped! += 1;
   }
 
   /** The config file a reload reads (null: a config built in code). */
@@ -152,9 +150,8 @@ export class RemoteConfigFeature implements Feature {
     return result;
   }
 
-  async stop(): Promise<void> {
-    this.off?.();
+  protected override async finish(): Promise<void> {
     if (this.inbox.length || this.batch.length) this.work(true);
-    await Promise.all([this.sends.settle(), within(3000, this.answers.drained(), 'timeout')]);
+    await within(3000, this.answers.drained(), 'timeout');
   }
 }

@@ -5,34 +5,35 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { durableCounts } from '../lib/durable.js';
 import type { CommandRegistry } from './command-gate.js';
-import { Sends, type Feature, type FeatureContext } from './feature.js';
+import { FeatureBase, type FeatureContext } from './feature.js';
 
 const ms = (ns: number) => Math.round(ns / 1e4) / 100;
 
-export class StatsFeature implements Feature {
+export class StatsFeature extends FeatureBase {
   readonly name = 'stats';
-  private timer: NodeJS.Timeout | null = null;
-  private readonly sends: Sends;
   private loop: IntervalHistogram | null = null;
   /** When the next tick is due (performance.now): its lateness is a delay the histogram may not have sampled yet. */
   private due = 0;
 
   constructor(
-    private readonly ctx: FeatureContext,
+    ctx: FeatureContext,
     private readonly snapshot: () => object,
     private readonly commands: CommandRegistry | null = null,
   ) {
-    this.sends = new Sends(ctx.log('stats'));
+    super(ctx, 'stats');
   }
 
   start(): void {
-    this.loop = monitorEventLoopDelay({ resolution: 10 });
-    this.loop.enable();
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    this.loop = loop;
+    loop.enable();
     this.due = performance.now() + this.ctx.config.mqtt.statsIntervalS * 1000;
-    this.timer = setInterval(() => {
-      this.sends.add(this.ctx.publisher.publishStats(this.body()));
-    }, this.ctx.config.mqtt.statsIntervalS * 1000);
-    this.timer.unref();
+    const timer = setInterval(() => this.publish('stats', this.body()), this.ctx.config.mqtt.statsIntervalS * 1000);
+    timer.unref();
+    this.hold(() => {
+      clearInterval(timer);
+      loop.disable();
+    });
   }
 
   /**
@@ -57,11 +58,5 @@ export class StatsFeature implements Feature {
       ...delay,
       durable: { ...durableCounts },
     };
-  }
-
-  async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.loop?.disable();
-    await this.sends.settle();
   }
 }

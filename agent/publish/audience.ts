@@ -7,7 +7,7 @@ import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
 import type { AudiencePersonSchema } from '../contract/payloads.js';
 
 export interface AudiencePayload {
-  schema: number;
+  schema: 1;
   ts: string;
   device: string;
   count: number;

@@ -14,6 +14,7 @@ import { Outbox, systemClock, type Clock, type Deliverable, type DeliveryQueue, 
 import { StateStore } from './state-store.js';
 import type { DurableFs } from '../lib/durable.js';
 import { checkStateDir } from '../lib/state-dir.js';
+import { ContractCheck, type ContractMode } from './contract-check.js';
 
 export interface EventSinkOptions {
   stateDir: string;
@@ -30,6 +31,8 @@ export interface EventSinkOptions {
   sweepEveryMs?: number;
   clock?: Clock;
   fs?: DurableFs;
+  /** What an event that does not match the contract's schema does (contract-check.ts); default 'warn'. */
+  contract?: ContractMode;
 }
 
 export interface EventSinkStats {
@@ -54,10 +57,12 @@ export class EventSink implements DeliveryQueue {
   private readonly listeners: (() => void)[] = [];
   private publisher: Publisher | null = null;
   private deliveredCount = 0;
+  private readonly contract: ContractCheck;
 
   /** Checks the directory (StateDirError, exit 73, when it can never be written), loads the outboxes, recovers the seq. */
   constructor(private readonly opts: EventSinkOptions) {
     const warn = (m: string) => opts.log.warn(m);
+    this.contract = new ContractCheck(opts.contract ?? 'warn', warn);
     const box = (name: string) => ({
       maxEvents: opts.maxEvents,
       maxAgeMs: opts.maxAgeMs,
@@ -118,6 +123,7 @@ export class EventSink implements DeliveryQueue {
     const seq = this.state.lastSeq + 1;
     const payload = build(seq);
     if (payload.seq !== seq) throw new Error(`event sink: the payload was built with seq ${payload.seq}, not ${seq}`);
+    this.contract.check('event', payload);
     this.events.put({ seq, topic: this.opts.eventTopic(payload.type), payload: JSON.stringify(payload) });
     this.state.commit(seq);
     return payload;

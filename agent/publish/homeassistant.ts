@@ -1,11 +1,12 @@
 // Home Assistant MQTT discovery: sensors read from the retained audience snapshot (and, for the day's
 // totals, the retained daily summary), availability from the status topic. Removing them is publishing an empty retained payload on each config topic.
 import { CONTRACT_LABELS } from '../contract/labels.js';
-import { homeAssistantTopics } from '../contract/topics.js';
+import type { OutPayloads, TopicParams } from '../contract/topics.js';
 
+/** One sensor's discovery config: the topic's parameters and its payload (null removes the sensor). */
 export interface DiscoveryMessage {
-  topic: string;
-  payload: string;
+  params: TopicParams['homeassistantDiscovery'];
+  payload: OutPayloads['homeassistantDiscovery'];
 }
 
 export function discoveryMessages(
@@ -69,9 +70,9 @@ export function discoveryMessages(
     })),
   ];
   return sensors.map((s) => ({
-    topic: homeAssistantTopics(opts.prefix).sensorConfig(id, s.key),
+    params: { haPrefix: opts.prefix, nodeId: id, sensor: s.key },
     payload: enabled
-      ? JSON.stringify({
+      ? {
           name: s.name,
           unique_id: `${id}_${s.key}`,
           object_id: `${id}_${s.key}`,
@@ -81,7 +82,7 @@ export function discoveryMessages(
           icon: s.icon,
           availability: [availability],
           device,
-        })
-      : '',
+        }
+      : null,
   }));
 }

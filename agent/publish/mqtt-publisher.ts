@@ -1,6 +1,8 @@
 // MQTT adapter of the publisher port (MQTT.js): birth and last-will status, events through the durable
 // outbox (QoS 1, strictly in seq order, removed only on PUBACK), reconnect with backoff and jitter, TLS,
-// credentials, and the device's own inbound topics (config/set, Home Assistant's status).
+// credentials, and the device's own inbound topics (config/set, Home Assistant's status). It is the only
+// place that calls the MQTT client's publish: everything else names a topic of the table
+// (agent/contract/topics.ts), which gives its QoS, retain flag and payload schema.
 //
 // Reconnects are driven here, not by MQTT.js: its reconnect timer is armed from its own 'close' listener
 // (registered before ours) with the period of the time, so a period set in our listener came one attempt
@@ -9,10 +11,12 @@
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'winston';
-import type { InboundHandler, Publisher, StatusPayload } from './publisher.js';
-import { topics } from './payloads.js';
+import type { InboundHandler, Publisher, Release, StatusPayload } from './publisher.js';
 import type { DeliveryQueue } from './outbox.js';
-import { redact, redactText } from '../lib/redact.js';
+import { redact } from '../lib/redact.js';
+import { OUT_TOPICS, topicOf, type OutPayloads, type OutTopicName, type ParamsOf } from '../contract/topics.js';
+import { ContractCheck, type ContractMode } from './contract-check.js';
+import { refusal } from './mqtt-refusal.js';
 import { within } from '../lib/within.js';
 import { backoffDelay } from '../lib/backoff.js';
 
@@ -36,7 +40,11 @@ export interface MqttOptions {
   tls: TlsOptions;
   reconnectMinMs: number;
   reconnectMaxMs: number;
+  /** What a payload that does not match its topic's schema does (contract-check.ts); default 'warn'. */
+  contract?: ContractMode;
 }
+
+export { refusal };
 
 const ACK_TIMEOUT_MS = 30_000;
 /** A connection that stayed up this long was a good one: the next outage starts again at the minimum delay. */
@@ -48,30 +56,11 @@ export interface MqttDeps {
   now?: () => number;
 }
 
-const TLS_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'CERT_SIGNATURE_FAILURE',
-]);
-
-/** Why a broker refused a connection (TLS, CONNACK codes of MQTT 3.1.1 and 5), with the key to fix; null for other errors. */
-export function refusal(err: Error & { code?: number | string }): string | null {
-  const code = err.code;
-  if (typeof code === 'string' && TLS_CODES.has(code))
-    return `its TLS certificate does not verify (${err.message}; check mqtt.tls.ca, or the broker's certificate names this host)`;
-  if (code === 4 || code === 134) return 'bad user name or password (check mqtt.username and mqtt.password / passwordFile)';
-  if (code === 5 || code === 135) return 'not authorized (check mqtt.username and the broker ACL)';
-  if (code === 2 || code === 133) return 'client id rejected (set mqtt.clientId)';
-  return null;
-}
-
 export class MqttPublisher implements Publisher {
   private client: MqttClient | null = null;
-  private readonly t: ReturnType<typeof topics>;
+  private readonly root: string;
+  /** Every payload is checked against its topic's schema before it leaves (durable records too). */
+  readonly contract: ContractCheck;
   private draining: Promise<void> | null = null;
   private attempt = 0;
   private connectedAt: number | null = null;
@@ -81,7 +70,7 @@ export class MqttPublisher implements Publisher {
   /** The delay before the next reconnect attempt (ms), as last scheduled. */
   nextDelayMs = 0;
   private readonly subscriptions = new Map<string, InboundHandler>();
-  private readonly connectListeners: (() => void)[] = [];
+  private readonly connectListeners = new Set<() => void>();
   delivered = 0;
 
   constructor(
@@ -90,7 +79,8 @@ export class MqttPublisher implements Publisher {
     private readonly log: Logger,
     private readonly deps: MqttDeps = {},
   ) {
-    this.t = topics(opts.prefix, opts.device);
+    this.root = `${opts.prefix}/${opts.device}`;
+    this.contract = new ContractCheck(opts.contract ?? 'warn', (line) => log.error(line));
     outbox.onPut(() => this.drain());
   }
 
@@ -101,19 +91,46 @@ export class MqttPublisher implements Publisher {
   /** Adds fields to the retained online status (e.g. the camera state) and republishes it. */
   updateStatus(fields: Partial<StatusPayload>): void {
     Object.assign(this.opts.birth, fields);
-    if (this.client?.connected)
-      void this.client.publishAsync(this.t.status, JSON.stringify(redact(this.opts.birth)), { qos: 1, retain: true }).catch(() => undefined);
+    void this.publish('status', this.opts.birth).catch(() => undefined);
   }
 
   /** Called after every (re)connect, e.g. to republish retained state. */
-  onConnect(listener: () => void): void {
-    this.connectListeners.push(listener);
+  onConnect(listener: () => void): Release {
+    // A wrapper per call: the same function registered twice is released once each.
+    const l = () => listener();
+    this.connectListeners.add(l);
+    return () => {
+      this.connectListeners.delete(l);
+    };
   }
 
-  /** Listens to a topic of this device (re-subscribed after every reconnect). */
-  subscribe(topic: string, handler: InboundHandler): void {
-    this.subscriptions.set(topic, handler);
+  /**
+   * Listens to a topic of this device (re-subscribed after every reconnect). The release forgets it — a
+   * reconnect does not subscribe again — and unsubscribes at the broker, unless another handler took
+   * the topic since.
+   */
+  subscribe(topic: string, handler: InboundHandler): Release {
+    const h: InboundHandler = (...args) => handler(...args);
+    this.subscriptions.set(topic, h);
     if (this.client?.connected) void this.client.subscribeAsync(topic, { qos: 1 }).catch(() => undefined);
+    return () => {
+      if (this.subscriptions.get(topic) !== h) return;
+      this.subscriptions.delete(topic);
+      if (this.client?.connected) void this.client.unsubscribeAsync(topic).catch(() => undefined);
+    };
+  }
+
+  /**
+   * A topic of the table, with its QoS and retain flag, its payload checked against its schema; skipped
+   * while offline (state topics are republished on change or reconnect). Every payload is redacted: no
+   * URL password or secret parameter leaves the agent (camera errors and status details quote URIs).
+   */
+  async publish<N extends OutTopicName>(name: N, payload: OutPayloads[N], ...params: ParamsOf<N>): Promise<void> {
+    const spec = OUT_TOPICS[name];
+    const body = payload === null ? null : redact(payload);
+    this.contract.check(name, body);
+    if (!this.client?.connected) return;
+    await this.client.publishAsync(topicOf(this.root, name, ...params), body === null ? '' : JSON.stringify(body), { qos: spec.qos, retain: spec.retained });
   }
 
   private clientOptions(): IClientOptions {
@@ -132,10 +149,10 @@ export class MqttPublisher implements Publisher {
       // MQTT.js's offline queue is unbounded; events wait in the bounded outbox instead.
       queueQoSZero: false,
       will: {
-        topic: this.t.status,
+        topic: topicOf(this.root, 'status'),
         payload: Buffer.from(JSON.stringify({ state: 'offline' } satisfies StatusPayload)),
-        qos: 1,
-        retain: true,
+        qos: OUT_TOPICS.status.qos,
+        retain: OUT_TOPICS.status.retained,
       },
       ...(o.username ? { username: o.username } : {}),
       ...(password ? { password } : {}),
@@ -155,9 +172,7 @@ export class MqttPublisher implements Publisher {
       this.connectedAt = now();
       this.refusedBecause = null;
       this.log.info(`connected to ${o.url} as ${o.clientId}`);
-      void client
-        .publishAsync(this.t.status, JSON.stringify(redact(o.birth)), { qos: 1, retain: true })
-        .catch((err: Error) => this.log.warn(`birth message not sent: ${err.message}`));
+      this.publish('status', o.birth).catch((err: Error) => this.log.warn(`birth message not sent: ${err.message}`));
       for (const topic of this.subscriptions.keys()) void client.subscribeAsync(topic, { qos: 1 }).catch(() => undefined);
       for (const l of this.connectListeners) l();
       this.drain();
@@ -240,23 +255,6 @@ export class MqttPublisher implements Publisher {
     });
   }
 
-  /** Retained or not, QoS 1 unless the topic table says 0, fire-and-forget when offline (state topics are republished on change). */
-  async publishRaw(topic: string, payload: string, retain: boolean, qos: 0 | 1 = 1): Promise<void> {
-    if (!this.client?.connected) return;
-    // Every state topic passes here: no URL password or secret parameter leaves the agent (camera errors
-    // and status details quote URIs).
-    await this.client.publishAsync(topic, redactText(payload), { qos, retain });
-  }
-
-  async publishStats(stats: object): Promise<void> {
-    if (!this.client?.connected) return;
-    await this.client.publishAsync(this.t.stats, JSON.stringify(redact(stats)), { qos: 0 });
-  }
-
-  async publishAudience(audience: object): Promise<void> {
-    await this.publishRaw(this.t.audience, JSON.stringify(audience), true);
-  }
-
   /** Waits (up to timeoutMs) for the outbox to drain while connected. */
   async flush(timeoutMs: number): Promise<void> {
     const end = Date.now() + timeoutMs;
@@ -287,8 +285,10 @@ export class MqttPublisher implements Publisher {
       return;
     }
     if (client.connected) {
+      const offline: StatusPayload = { state: 'offline', reason };
+      this.contract.check('status', offline);
       const sent = client
-        .publishAsync(this.t.status, JSON.stringify({ state: 'offline', reason } satisfies StatusPayload), { qos: 1, retain: true })
+        .publishAsync(topicOf(this.root, 'status'), JSON.stringify(offline), { qos: OUT_TOPICS.status.qos, retain: OUT_TOPICS.status.retained })
         .then(() => 'sent' as const)
         .catch((err: Error) => this.log.warn(`offline status not sent: ${err.message}`));
       // A broker that just came back may not acknowledge in time: the last will then says offline.

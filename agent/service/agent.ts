@@ -17,6 +17,7 @@ import { VisitBook, type Visit, type VisitEvent } from '../track/visits.js';
 import { ClassificationQueue } from '../track/classify-queue.js';
 import { EmbeddedBroker } from '../publish/embedded-broker.js';
 import type { Publisher } from '../publish/publisher.js';
+import { TableRecords } from '../publish/durable-records.js';
 import { eventPayload } from '../publish/payloads.js';
 import { EventSink } from '../publish/event-sink.js';
 import { defaultStateDir } from '../lib/state-dir.js';
@@ -206,7 +207,7 @@ export class Agent {
         model,
         stateDir,
         log: (ns: string) => child(log, ns),
-        records: { publish: (topic: string, payload: object, retain?: boolean) => sink.record(topic, payload, retain) },
+        records: new TableRecords(sink, topics.root, publisher.contract),
       };
       const features = buildFeatures(ctx, {
         configFile: this.opts.configFile ?? null,

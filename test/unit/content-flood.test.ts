@@ -34,7 +34,7 @@ function harness(limit: CommandLimit) {
   });
   const ctx: FeatureContext = {
     bus,
-    publisher: { subscribe: () => undefined } as unknown as Publisher,
+    publisher: { subscribe: () => () => undefined } as unknown as Publisher,
     config: defaults(),
     topics: deviceTopics('percept', 'flood'),
     device: 'flood',

@@ -56,7 +56,7 @@ test('content/set: 1,500 generated and mutated payloads — applied whole or ref
   const warnings: string[] = [];
   const log = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined, debug: () => undefined } as unknown as Logger;
   const records: object[] = [];
-  const publisher = { subscribe: () => undefined } as unknown as Publisher;
+  const publisher = { subscribe: () => () => undefined } as unknown as Publisher;
   const bus = createBus((name, err) => {
     throw new Error(`${name}: ${err.message}`);
   });

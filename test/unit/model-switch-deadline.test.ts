@@ -37,7 +37,7 @@ function harness() {
   });
   const ctx: FeatureContext = {
     bus,
-    publisher: { publishRaw: () => Promise.resolve() } as unknown as Publisher,
+    publisher: { publish: () => Promise.resolve() } as unknown as Publisher,
     config,
     topics: deviceTopics('percept', 'kiosk'),
     device: 'kiosk',
