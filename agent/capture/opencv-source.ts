@@ -6,8 +6,10 @@ import type { CV, Mat } from './opencv.js';
 import type { Frame, FrameSource } from './frame.js';
 import { CaptureClient } from './capture-client.js';
 import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
+import { EXIT_SOURCE } from '../lib/exit-codes.js';
 
 export class SourceError extends Error {
+  readonly exitCode = EXIT_SOURCE;
   constructor(
     readonly uri: string,
     message: string,

@@ -3,7 +3,7 @@ import { Document, isCollection } from 'yaml';
 import { ConfigError, loadConfig, provenance, type LoadedConfig } from '../config/load.js';
 import { getPath, KEYS, setPath } from '../config/keys.js';
 import { redact } from '../lib/redact.js';
-import { exitCodeFor } from './exit-codes.js';
+import { exitCodeFor } from '../lib/exit-codes.js';
 
 export function configValidate(file: string | undefined): number {
   if (!file) {

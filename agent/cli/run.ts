@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { Agent } from '../service/agent.js';
 import { child, createLogger } from '../lib/logging.js';
 import type { EventPayload } from '../publish/payloads.js';
-import { EXIT_FORCED, exitCodeFor } from './exit-codes.js';
+import { EXIT_FORCED, exitCodeFor } from '../lib/exit-codes.js';
 import { envWarnings } from '../config/env-check.js';
 import { Heartbeat, SdNotifier } from '../service/systemd-notify.js';
 import { inferenceFaults } from '../inference/worker-session.js';

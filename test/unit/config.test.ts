@@ -21,7 +21,7 @@ import {
 import { parseDays } from '../../agent/config/checks.js';
 import { isHot, isRemoteSettable, KEYS } from '../../agent/config/keys.js';
 import { MAX_TIMER_MS } from '../../agent/config/schema.js';
-import { exitCodeFor } from '../../agent/cli/exit-codes.js';
+import { exitCodeFor } from '../../agent/lib/exit-codes.js';
 import { schemaJson, SCHEMA_FILE } from '../../agent/config/write-schema.js';
 import { PACKAGE_ROOT } from '../helpers/models.js';
 import { aliasBombYaml } from '../helpers/hostile-yaml.js';
