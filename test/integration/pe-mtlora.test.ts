@@ -4,14 +4,14 @@
 // session reproduces the logits; adapters of the wrong layout are refused before anything is written.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, cpSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { scanInitializers } from '../../agent/inference/merge/onnx-initializers.js';
 import { logitsOnFixture, maxAbsDiff, runExport } from '../helpers/pe-core.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-mtlora-'));
+const work = tempDir('percept-mtlora-');
 const model = join(work, 'pe-tiny-mtlora');
 const adapters = join(work, 'adapters');
 const TINY = 'vit_pe_core_tiny_patch16_384';

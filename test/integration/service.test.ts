@@ -4,16 +4,17 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
 import { PACKAGE_ROOT } from '../helpers/models.js';
 import { startPercept } from '../helpers/agent-process.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
 const require = createRequire(import.meta.url);
-const work = mkdtempSync(join(tmpdir(), 'percept-service-'));
+const work = tempDir('percept-service-');
 let clip: string;
 
 before(async () => {
@@ -71,13 +72,7 @@ test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING 
     PERCEPT_MQTT_EMBEDDED_PORT: '0',
     PERCEPT_LOG_FORMAT: 'pretty',
   });
-  const until = async (cond: () => boolean, what: string) => {
-    const end = Date.now() + 30_000;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out: ${what}; got ${messages.map((m) => m.msg)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const until = (cond: () => boolean, what: string) => waitFor(cond, 30_000, what, { detail: () => `got ${messages.map((m) => m.msg).join(', ')}` });
   try {
     await until(() => messages.filter((m) => m.msg === 'WATCHDOG=1').length >= 4, 'watchdog pings');
     const first = messages.findIndex((m) => m.msg === 'READY=1');
@@ -156,9 +151,7 @@ test('outside opening hours the camera is released and reported paused, and the 
   );
   try {
     await agent.waitFor(/outside opening hours: camera released/, 60_000);
-    const end = Date.now() + 30_000;
-    while (messages.filter((m) => m === 'WATCHDOG=1').length < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(messages.filter((m) => m === 'WATCHDOG=1').length >= 4, 'pings go on while paused by design');
+    await waitFor(() => messages.filter((m) => m === 'WATCHDOG=1').length >= 4, 30_000, 'watchdog pings while paused (they go on by design)');
   } finally {
     agent.child.kill('SIGTERM');
   }
