@@ -151,6 +151,7 @@ export function composeLayers(layers: ConfigLayers, opts: ComposeOptions = {}): 
 /** Layers for a config built in code (tests, bench): all of it counts as the local file. */
 export function layersOf(config: Config): ConfigLayers {
   return {
+    // Config is an interface without an index signature, so it does not widen to a record by itself.
     file: structuredClone(config) as unknown as Record<string, unknown>,
     overrides: {},
     environment: {},
