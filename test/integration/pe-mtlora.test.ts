@@ -32,11 +32,9 @@ test('the MTLoRA export checked merged against unmerged peft logits and onnxrunt
 });
 
 test('the manifest says MTLoRA; the agent reproduces the PyTorch logits of every task', async () => {
-  const m = loadManifest(model).manifest as unknown as {
-    variant: string;
-    name: string;
-    adaptable: Record<string, unknown>;
-  };
+  // variant and adaptable are for the tools (models merge), not fields the agent's manifest type reads: the file says them.
+  assert.doesNotThrow(() => loadManifest(model));
+  const m = JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')) as { variant: string; name: string; adaptable: Record<string, unknown> };
   assert.equal(m.variant, 'mtlora');
   assert.equal(m.name, 'pe-core-tiny-patch16-384-random-mtlora');
   // Only the shared trunk's weights are merge targets; the tails exist once per task.
