@@ -58,12 +58,14 @@ test('the shipped unit: notify, watchdog, bounded restarts, a sandboxed dynamic 
   assert.ok(score <= 2.0, `exposure ${score}`);
 });
 
-test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING on SIGHUP, STOPPING=1 on SIGTERM', async () => {
+test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING on SIGHUP, STOPPING=1 on SIGTERM', async (t) => {
   const dgram = require('unix-dgram') as typeof import('unix-dgram');
   const socketPath = join(work, 'notify.sock');
   const messages: { at: number; msg: string }[] = [];
   const listener = dgram.createSocket('unix_dgram', (buf: Buffer) => messages.push({ at: Date.now(), msg: String(buf) }));
   listener.bind(socketPath);
+  // Closed even when the test fails: an open socket would keep this file's process from ever ending.
+  t.after(() => listener.close());
   const configFile = join(work, 'hup.yaml');
   writeFileSync(configFile, 'detector:\n  scoreThreshold: 0.5\n');
   const agent = startPercept(['run', '--config', configFile, '--source', clip, '--state-dir', join(work, 'notify-state')], {
@@ -96,7 +98,6 @@ test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING 
   assert.equal(await agent.exited, 0, agent.stderr());
   // Datagrams sent before the exit are already queued on the socket; wait for them to be read.
   await until(() => messages[messages.length - 1]?.msg === 'STOPPING=1', 'STOPPING=1 last');
-  listener.close();
 });
 
 for (const [name, uri, expect] of [
@@ -131,12 +132,14 @@ for (const [name, uri, expect] of [
   });
 }
 
-test('outside opening hours the camera is released and reported paused, and the watchdog still pings', async () => {
+test('outside opening hours the camera is released and reported paused, and the watchdog still pings', async (t) => {
   const dgram = require('unix-dgram') as typeof import('unix-dgram');
   const socketPath = join(work, 'notify-closed.sock');
   const messages: string[] = [];
   const listener = dgram.createSocket('unix_dgram', (buf: Buffer) => messages.push(String(buf)));
   listener.bind(socketPath);
+  // Closed even when the test fails: an open socket would keep this file's process from ever ending.
+  t.after(() => listener.close());
   const configFile = join(work, 'closed.yaml');
   // from == to: a window of no minutes, so the shop is always closed.
   writeFileSync(configFile, 'schedule:\n  timezone: Europe/Berlin\n  openingHours:\n    - {days: daily, from: "00:00", to: "00:00"}\n');
@@ -156,7 +159,6 @@ test('outside opening hours the camera is released and reported paused, and the 
     agent.child.kill('SIGTERM');
   }
   assert.equal(await agent.exited, 0, agent.stderr());
-  listener.close();
   const stats = JSON.parse(/done: (\{.*\})/.exec(agent.stderr())![1]!);
   assert.equal(stats.camera.state, 'paused');
   assert.equal(stats.frames, 0, 'no frame captured while closed');
