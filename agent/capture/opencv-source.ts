@@ -7,8 +7,10 @@ import type { Frame, FrameSource } from './frame.js';
 import { CaptureClient } from './capture-client.js';
 import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
 import { expandGstPreset, GST_PRESET_PREFIX, missingElementsMessage, missingGstElements } from './gst-presets.js';
+import { EXIT_SOURCE } from '../lib/exit-codes.js';
 
 export class SourceError extends Error {
+  readonly exitCode = EXIT_SOURCE;
   constructor(
     readonly uri: string,
     message: string,

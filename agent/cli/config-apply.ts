@@ -12,7 +12,7 @@ import { redact, REDACTED } from '../lib/redact.js';
 import { describeResult, effectiveConfig, request, withDevice } from './config-remote.js';
 import { valueAt } from './config-typing.js';
 import type { RemoteArgs, Target } from './remote-device.js';
-import { EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE } from './exit-codes.js';
+import { EXIT_CONFIG, EXIT_REFUSED, EXIT_USAGE } from '../lib/exit-codes.js';
 
 const out = (l: string) => {
   process.stdout.write(`${l}\n`);

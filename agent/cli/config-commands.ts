@@ -3,7 +3,7 @@ import { Document, isCollection } from 'yaml';
 import { ConfigError, loadConfig, provenance, type LoadedConfig } from '../config/load.js';
 import { getPath, KEYS, setPath } from '../config/keys.js';
 import { redact } from '../lib/redact.js';
-import { EXIT_MODEL, exitCodeFor } from './exit-codes.js';
+import { EXIT_MODEL, exitCodeFor } from '../lib/exit-codes.js';
 import { existsSync } from 'node:fs';
 import type { Config } from '../config/schema.js';
 import { loadManifest, ModelError, type ModelManifest } from '../inference/manifest.js';

@@ -10,7 +10,7 @@ import { changedPaths } from '../config/remote.js';
 import type { ConfigResultPayload } from '../contract/payloads.js';
 import { connect, firstMessage, NoAnswer, parseJson, resolveTarget, type RemoteArgs, type Target } from './remote-device.js';
 import { patchFromPairs, valueAt } from './config-typing.js';
-import { EXIT_CONFIG, EXIT_REFUSED } from './exit-codes.js';
+import { EXIT_CONFIG, EXIT_REFUSED } from '../lib/exit-codes.js';
 
 type Print = (line: string) => void;
 const out: Print = (l) => {

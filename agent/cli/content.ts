@@ -6,7 +6,7 @@
 import { Value } from '@sinclair/typebox/value';
 import { ContentSetSchema } from '../contract/payloads.js';
 import { withDevice } from './config-remote.js';
-import { EXIT_USAGE } from './exit-codes.js';
+import { EXIT_USAGE } from '../lib/exit-codes.js';
 import { firstMessage, NoAnswer, parseJson, type RemoteArgs } from './remote-device.js';
 
 interface Status {

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { loadOpenCV } from '../capture/opencv.js';
 import { PACKAGE_ROOT } from '../inference/default-models.js';
 import { DEMO_CLIP, makeClip } from '../capture/demo-clip.js';
-import { loadOrReport, runAgent } from './run.js';
+import { loadOrReport } from './run.js';
+import { superviseAgent } from '../service/supervisor.js';
 import type { EventPayload } from '../publish/payloads.js';
 
 export const DEMO_DIR = join(PACKAGE_ROOT, '.cache/demo');
@@ -42,7 +43,7 @@ export async function demoCommand(): Promise<number> {
   );
   if (typeof loaded === 'number') return loaded;
   process.stderr.write('percept demo: people walk through the clip; each prints an "entered" and a "left" event below.\n');
-  return runAgent(loaded.config, {
+  return superviseAgent(loaded.config, {
     exitOnEof: true,
     onEvent: (p) => {
       process.stdout.write(`${describeEvent(p)}\n${JSON.stringify(p)}\n`);

@@ -8,6 +8,8 @@ export const doctorCommand = (setCode: (c: number) => void): CommandModule<objec
   command: 'doctor',
   describe:
     'Check this device as an installer would: OS, OpenCV, cameras, execution providers, models, state directory, broker, clock, service (exit 0 when what the config asks for works, else 1)',
+  // The builder's chained .option()/.positional() types are wider than the command's args (a choices
+  // list infers as string): the handler gets the args as declared, which yargs enforces at run time.
   builder: (y: Argv) =>
     y
       .option('config', { alias: 'c', type: 'string', describe: 'The config to check against (default: /etc/percept/percept.yaml if present)' })

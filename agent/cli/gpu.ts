@@ -66,6 +66,8 @@ export function gpuCommand(setCode: (c: number) => void): CommandModule<object, 
   return {
     command: 'gpu <action>',
     describe: "install | status | link: onnxruntime's CUDA/TensorRT provider libraries for this onnxruntime-node, from Python wheels",
+    // The builder's chained .option()/.positional() types are wider than the command's args (a choices
+    // list infers as string): the handler gets the args as declared, which yargs enforces at run time.
     builder: (y: Argv) =>
       y
         .positional('action', { choices: ['install', 'status', 'link'] as const, demandOption: true })

@@ -3,7 +3,7 @@
 import yargs, { type Argv } from 'yargs';
 import type { RunArgs } from './run.js';
 import { remoteOptions, type RemoteArgs } from './remote-device.js';
-import { EXIT_USAGE } from './exit-codes.js';
+import { EXIT_USAGE } from '../lib/exit-codes.js';
 import { modelsMergeCommand } from './models-merge.js';
 import { modelsEvalCommand } from './models-eval.js';
 import { secretCommand } from './secret.js';

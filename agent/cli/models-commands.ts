@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import { loadManifest, ModelError, precisionOf, verifyFiles, verifyGraph, type LoadedManifest } from '../inference/manifest.js';
 import { findModelDirs, modelDirOf, MODELS_ROOT } from './model-names.js';
-import { EXIT_MODEL } from './exit-codes.js';
+import { EXIT_MODEL } from '../lib/exit-codes.js';
 
 export { findModelDirs };
 

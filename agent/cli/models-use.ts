@@ -13,7 +13,7 @@ import { lockHolder } from '../lib/instance-lock.js';
 import { askAgent, type ControlAnswer, type ReloadAnswer } from '../service/control-socket.js';
 import { ACTIVE_MODEL_FILE, type ActiveModelRecord } from '../features/model-switch.js';
 import { modelsByName } from './model-names.js';
-import { EXIT_MODEL, EXIT_NO_ANSWER, EXIT_USAGE, exitCodeFor } from './exit-codes.js';
+import { EXIT_MODEL, EXIT_NO_ANSWER, EXIT_USAGE, exitCodeFor } from '../lib/exit-codes.js';
 
 export interface UseArgs {
   dir: string;

@@ -4,7 +4,7 @@ import { get } from 'node:http';
 import { isIP } from 'node:net';
 import { hostname, userInfo } from 'node:os';
 import { ConfigError, loadConfig } from '../config/load.js';
-import { EXIT_CONFIG, EXIT_NO_ANSWER } from './exit-codes.js';
+import { EXIT_CONFIG, EXIT_NO_ANSWER } from '../lib/exit-codes.js';
 
 function answers(url: string, timeoutMs: number): Promise<boolean> {
   return new Promise((resolve) => {

@@ -7,7 +7,7 @@ import { loadConfig, SYSTEM_CONFIG } from '../config/load.js';
 import { lockHolder } from '../lib/instance-lock.js';
 import { defaultStateDir } from '../lib/state-dir.js';
 import { askAgent, type ControlAnswer, type ReloadAnswer } from '../service/control-socket.js';
-import { EXIT_NO_ANSWER, exitCodeFor } from './exit-codes.js';
+import { EXIT_NO_ANSWER, exitCodeFor } from '../lib/exit-codes.js';
 
 export interface ReloadArgs {
   config?: string;

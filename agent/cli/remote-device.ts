@@ -8,7 +8,7 @@ import { deviceId, loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { deviceTopics, type DeviceTopics } from '../contract/topics.js';
 import { storedCredentialFile } from '../lib/credentials.js';
-import { EXIT_NO_ANSWER } from './exit-codes.js';
+import { EXIT_NO_ANSWER } from '../lib/exit-codes.js';
 
 export interface RemoteArgs {
   config?: string;

@@ -90,6 +90,8 @@ export function secretRun(a: SecretArgs): number {
 export const secretCommand = (setCode: (c: number) => void): CommandModule<object, SecretArgs> => ({
   command: 'secret <action> <id>',
   describe: 'set or rm the broker password or TLS key the service gets as a systemd credential (root)',
+  // The builder's chained .option()/.positional() types are wider than the command's args (a choices
+  // list infers as string): the handler gets the args as declared, which yargs enforces at run time.
   builder: (y: Argv) =>
     y
       .positional('action', { choices: ['set', 'rm'] as const, demandOption: true })

@@ -16,6 +16,7 @@ interface Introspect {
 export function withSuggestions(msg: string, y: Argv, argv: string[]): string {
   const m = /^Unknown arguments?: (.+)$/.exec(msg);
   if (!m) return msg;
+  // The introspection methods are public at run time but not in yargs' types (see Introspect above).
   const i = y as unknown as Introspect;
   const flags = Object.keys(i.getOptions().key).map(kebab);
   const commands = i.getInternalMethods().getCommandInstance().getCommands();

@@ -6,7 +6,7 @@ import { escapeJsonLine } from '../lib/logging.js';
 import { topicMatches, TOPICS } from '../contract/topics.js';
 import { parseJson, resolveTarget, type RemoteArgs } from './remote-device.js';
 import { emptyState, frame, reduce, render, type WatchKind, type WatchState } from './watch-view.js';
-import { EXIT_CONFIG } from './exit-codes.js';
+import { EXIT_CONFIG } from '../lib/exit-codes.js';
 
 export interface WatchArgs extends RemoteArgs {
   json: boolean;

@@ -1,8 +1,7 @@
 // A configuration problem: every issue with its key path. Anything that ends in one exits 78 (sysexits
 // EX_CONFIG), which systemd units and scripts tell apart from crashes and do not restart.
 
-/** sysexits EX_CONFIG. */
-export const EXIT_CONFIG = 78;
+import { EXIT_CONFIG } from '../lib/exit-codes.js';
 
 export interface ConfigIssue {
   path: string;
@@ -10,6 +9,8 @@ export interface ConfigIssue {
 }
 
 export class ConfigError extends Error {
+  readonly exitCode = EXIT_CONFIG;
+
   constructor(
     readonly source: string,
     readonly issues: ConfigIssue[],

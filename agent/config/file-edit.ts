@@ -31,6 +31,8 @@ export function withKeySet(text: string, source: string, segments: readonly stri
     edited = `${text}${text && !text.endsWith('\n') ? '\n' : ''}${segments[0]}:\n  ${key}: ${json}\n`;
   }
   if (edited !== null && sameValue(parseDocument(edited, { uniqueKeys: true }), segments, value)) return edited;
+  // yaml types contents by the document's schema parameters; createNode returns the generic Node, which
+  // for an empty document is the map the contents must become.
   if (doc.contents === null) doc.contents = doc.createNode({}) as unknown as typeof doc.contents;
   doc.setIn(segments, doc.createNode(value));
   return doc.toString({ lineWidth: 0 });

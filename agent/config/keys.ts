@@ -33,6 +33,8 @@ function walk(node: SchemaNode, segments: string[], hot: boolean, remote: boolea
 /** Every leaf key (maps such as log.namespaces and arrays are leaves), in schema order. */
 export const KEYS: readonly KeyInfo[] = (() => {
   const out: KeyInfo[] = [];
+  // TypeBox's static types describe the values, not the schema tree; SchemaNode is the part of the JSON
+  // schema walked here (properties and the x- flags), which every TypeBox object schema has at run time.
   walk(ConfigSchema as unknown as SchemaNode, [], false, false, out);
   return out;
 })();

@@ -6,14 +6,14 @@ import { hostname } from 'node:os';
 import { Ajv, type ErrorObject } from 'ajv';
 import { redact as redactSecrets } from '../lib/redact.js';
 import { runIssues, valueIssues, waitIssues } from './checks.js';
-import { ConfigError, EXIT_CONFIG, type ConfigIssue } from './errors.js';
+import { ConfigError, type ConfigIssue } from './errors.js';
 import { getPath, KEYS, setPath } from './keys.js';
 import { loadOverrides, overridesPath, setAside } from './overrides.js';
 import { MAX_FILE_BYTES, parseYaml, readConfigFile } from './yaml-file.js';
 import { defaultStateDir } from '../lib/state-dir.js';
 import { ConfigSchema, type Config, type TSchema } from './schema.js';
 
-export { ConfigError, EXIT_CONFIG, type ConfigIssue };
+export { ConfigError, type ConfigIssue };
 export { MAX_FILE_BYTES, parseYaml, readConfigFile };
 
 export const SYSTEM_CONFIG = '/etc/percept/percept.yaml';
@@ -171,6 +171,7 @@ export function composeLayers(layers: ConfigLayers, opts: ComposeOptions = {}): 
 /** Layers for a config built in code (tests, bench): all of it counts as the local file. */
 export function layersOf(config: Config): ConfigLayers {
   return {
+    // Config is an interface without an index signature, so it does not widen to a record by itself.
     file: structuredClone(config) as unknown as Record<string, unknown>,
     overrides: {},
     environment: {},

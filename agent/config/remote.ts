@@ -137,6 +137,7 @@ export function evaluatePatch(state: ConfigLayers | Config, payload: Buffer | st
   const layers: ConfigLayers = legacy
     ? {
         file: {},
+        // Config is an interface without an index signature, so it does not widen to a record by itself.
         overrides: structuredClone(state) as unknown as Record<string, unknown>,
         environment: {},
         flags: {},
@@ -275,6 +276,7 @@ export function reloadFromFile(layers: ConfigLayers): ReloadResult {
 /** Copies the hot keys of `next` into the live config objects the components hold (in place). */
 export function applyHot(live: Config, next: Config): void {
   for (const key of KEYS) {
+    // setPath walks by key path; Config has no index signature, so it is seen as the plain object it is.
     if (key.hot) setPath(live as unknown as Record<string, unknown>, key.segments, structuredClone(getPath(next, key.segments)));
   }
 }

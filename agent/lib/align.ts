@@ -17,8 +17,10 @@ export type FiveLandmarks = readonly [Point, Point, Point, Point, Point];
 
 /** A detector's landmark list as FiveLandmarks, or undefined when it does not hold exactly 5 points. */
 export function toFiveLandmarks(points: readonly Point[] | undefined): FiveLandmarks | undefined {
-  return points && points.length === 5 ? (points as unknown as FiveLandmarks) : undefined;
+  return points && isFive(points) ? points : undefined;
 }
+
+const isFive = (points: readonly Point[]): points is FiveLandmarks => points.length === 5;
 
 /** The usual 112×112 template (InsightFace / ArcFace), in the landmark order above. */
 export const TEMPLATE_112: FiveLandmarks = [
@@ -73,7 +75,9 @@ export function templateFor(size: number, margin = 0): FiveLandmarks {
   if (!(margin >= 0 && margin < 0.5)) throw new Error(`alignment margin must be in [0, 0.5), got ${margin}`);
   const scale = (size * (1 - 2 * margin)) / 112;
   const offset = size * margin;
-  return TEMPLATE_112.map(([x, y]) => [x * scale + offset, y * scale + offset] as Point) as unknown as FiveLandmarks;
+  const place = ([x, y]: Point): Point => [x * scale + offset, y * scale + offset];
+  const [a, b, c, d, e] = TEMPLATE_112;
+  return [place(a), place(b), place(c), place(d), place(e)];
 }
 
 /** The transform from frame pixels to a `size`×`size` aligned crop. */

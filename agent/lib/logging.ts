@@ -1,13 +1,30 @@
 // winston, to stderr only (stdout is reserved for --print-events): JSON lines when stderr is not a
 // terminal (journald), readable lines otherwise; per-namespace levels on top of the global one.
-import winston, { format, type Logger } from 'winston';
+import winston, { format, type Logger as WinstonLogger } from 'winston';
 import { redactText } from './redact.js';
 
 const LEVELS = ['error', 'warn', 'info', 'debug'] as const;
 type Level = (typeof LEVELS)[number];
 const rank = (l: string) => LEVELS.indexOf(l as Level);
 
-export type { Logger };
+/**
+ * The one logger shape: everything in percept logs through it. winston's logger is one; a test or a tool
+ * passes a plain object with the four levels. A part that logs under its own namespace gets child(log, ns).
+ */
+export interface Logger {
+  error(message: string): void;
+  warn(message: string): void;
+  info(message: string): void;
+  debug(message: string): void;
+  /** winston's namespaced child; for a plain object without one, child(log, ns) is the object itself (no [ns] tag). */
+  child?(meta: { ns: string }): Logger;
+}
+
+/**
+ * The process's root logger (createLogger's): winston's, for the two things only the root does (its level
+ * follows a config reload; tests listen to its stream). Everything below it takes a Logger.
+ */
+export type RootLogger = WinstonLogger;
 
 /** The log section of the config, restated here so lib/ does not depend on config/. */
 export interface LogConfig {
@@ -42,7 +59,7 @@ export function escapeJsonLine(line: string): string {
 /** Where winston keeps the finished line (triple-beam's MESSAGE, a registered symbol). */
 const MESSAGE = Symbol.for('message');
 
-export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = process.stderr): Logger {
+export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = process.stderr): RootLogger {
   const json = cfg.format === 'json' || (cfg.format === 'auto' && !stream.isTTY);
   const levelFor = (ns: string | undefined) => (ns && cfg.namespaces[ns]) || cfg.level;
   const byNamespace = format((info) => (rank(info.level) <= rank(levelFor(info.ns as string | undefined)) ? info : false));
@@ -73,6 +90,9 @@ export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = proces
   });
 }
 
+/** The logger for namespace `ns` (its lines carry [ns], its level is logging.namespaces[ns]). */
+export function child(log: RootLogger, ns: string): RootLogger;
+export function child(log: Logger, ns: string): Logger;
 export function child(log: Logger, ns: string): Logger {
-  return log.child({ ns });
+  return log.child ? log.child({ ns }) : log;
 }

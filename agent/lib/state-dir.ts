@@ -4,8 +4,7 @@
 import { accessSync, constants, mkdirSync, openSync, unlinkSync, writeSync, closeSync, fsyncSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-
-export const EXIT_CANTCREAT = 73;
+import { EXIT_CANTCREAT } from './exit-codes.js';
 
 /** The state directory cannot be used: exit 73 at start. */
 export class StateDirError extends Error {

@@ -24,7 +24,7 @@ import { defaultStateDir } from '../lib/state-dir.js';
 import { ControlSocket, lockStateDir, reloadHandlers } from './control-socket.js';
 import { deviceTopics } from '../contract/topics.js';
 import type { EventPayload } from '../contract/payloads.js';
-import { child, mostVerbose, type Logger } from '../lib/logging.js';
+import { child, mostVerbose, type RootLogger } from '../lib/logging.js';
 import { createBus, type AgentBus } from '../features/events.js';
 import { buildFeatures } from '../features/index.js';
 import { Pipeline } from './pipeline.js';
@@ -56,7 +56,7 @@ export interface AgentOptions {
   /** The file the config came from, if any (remote patches may be persisted into it). */
   configFile?: string | null;
   layers?: ConfigLayers | null;
-  log: Logger;
+  log: RootLogger;
   /** Read every frame of a file and exit at its end (tests, batch runs). */
   exitOnEof: boolean;
   /** Every event payload, e.g. printed to stdout. */
@@ -72,7 +72,7 @@ export class Agent {
   readonly bus: AgentBus;
   /** Called on every sign of progress (a frame processed, a camera reconnect attempt). */
   heartbeat: (() => void) | null = null;
-  private readonly log: Logger;
+  private readonly log: RootLogger;
   private readonly lifecycle: Lifecycle;
   private source: FrameSource | null = null;
   private camera: ResilientSource | null = null;

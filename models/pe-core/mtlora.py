@@ -16,8 +16,9 @@ import copy
 import os
 import tempfile
 
-from export import (LABELS, TOLERANCE, ExportError, linear_names, load_adapter, load_heads, log, max_diff, random_adapter,
-                    random_heads, save_peft_adapter, world_readable)
+from files import world_readable
+from shared import (LABELS, TOLERANCE, ExportError, linear_names, load_adapter, load_heads, log, max_diff, random_adapter,
+                    random_heads, save_peft_adapter)
 
 
 def tail_prefixes(backbone):

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import argparse
 import collections
-import hashlib
 import json
 import logging
 import os
 import shutil
 import sys
 import tempfile
+
+from files import sha256, world_readable
 
 DEFAULT_OPS = ("MatMul", "Gemm")
 # Kept in fp32 on purpose: LayerNorm and softmax lose too much in int8, and the quantizer must not touch them.
@@ -77,14 +78,6 @@ def quantize_int8(src: str, dst: str, ops=DEFAULT_OPS, per_channel: bool = False
         if after[op] != before[op]:
             raise QuantizeError(f"{src}: quantization changed the {op} nodes ({before[op]} → {after[op]}); they must stay fp32")
     return {"quantized": quantized, "fp32MatMul": after["MatMul"], **{op: after[op] for op in KEEP_FP32}}
-
-
-def sha256(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def softmax(z):
@@ -157,12 +150,7 @@ def write_int8_dir(src_dir: str, out_dir: str, ops=DEFAULT_OPS, per_channel: boo
         with open(os.path.join(tmp, "model.json"), "w") as f:
             json.dump(m, f, indent=2)
             f.write("\n")
-        for d, dirs, files in os.walk(tmp):
-            for n in dirs:
-                os.chmod(os.path.join(d, n), 0o755)
-            for n in files:
-                os.chmod(os.path.join(d, n), 0o644)
-        os.chmod(tmp, 0o755)
+        world_readable(tmp)
         if os.path.exists(out_dir):
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)

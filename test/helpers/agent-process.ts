@@ -2,6 +2,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { PACKAGE_ROOT } from './models.js';
+import { waitFor } from './wait.js';
 
 export const PERCEPT_BIN = join(PACKAGE_ROOT, 'bin/percept.js');
 
@@ -58,15 +59,10 @@ export function startPercept(args: string[], env: NodeJS.ProcessEnv = {}): Runni
     stdout: () => out,
     stderr: () => err,
     exited,
-    async waitFor(re, timeoutMs = 60_000) {
-      const end = Date.now() + timeoutMs;
-      for (;;) {
-        const m = err.match(re);
-        if (m) return m;
-        if (child.exitCode !== null) throw new Error(`percept exited (${child.exitCode}) before ${re}:\n${err}`);
-        if (Date.now() > end) throw new Error(`timed out waiting for ${re}:\n${err}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
+    waitFor: (re, timeoutMs = 60_000) =>
+      waitFor(() => err.match(re), timeoutMs, String(re), {
+        detail: () => err,
+        giveUp: () => child.exitCode !== null && `percept exited (${child.exitCode})`,
+      }),
   };
 }

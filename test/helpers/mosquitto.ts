@@ -1,9 +1,10 @@
 // A real mosquitto broker on a free loopback port, started and stopped by the test.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { waitFor } from './wait.js';
+import { tempDir } from './temp.js';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -17,19 +18,15 @@ export async function freePort(): Promise<number> {
 }
 
 async function waitForPort(port: number, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
+  const listening = () =>
+    new Promise<boolean>((resolve) => {
       const c = connect(port, '127.0.0.1', () => {
         c.end();
         resolve(true);
       });
       c.once('error', () => resolve(false));
     });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitFor(listening, timeoutMs, `mosquitto to listen on ${port}`);
 }
 
 export interface Broker {
@@ -61,7 +58,7 @@ export interface BrokerOptions {
 
 export async function startMosquitto(extraConfig = '', opts: BrokerOptions = {}): Promise<Broker> {
   const port = opts.port ?? (await freePort());
-  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'percept-mosquitto-'));
+  const dir = opts.dir ?? tempDir('percept-mosquitto-');
   const conf = join(dir, 'mosquitto.conf');
   const persistence = opts.persistence ? `persistence true\npersistence_location ${dir}/\nautosave_interval 1\n` : 'persistence false\n';
   // user root: the broker must be able to write its persistence file in the test's private directory.

@@ -5,6 +5,7 @@
 // The container shares the host's network: a broker started by the test on 127.0.0.1 is reachable.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync, readlinkSync, readdirSync } from 'node:fs';
+import { sleep } from './wait.js';
 
 export interface Bind {
   host: string;
@@ -64,8 +65,6 @@ function findInit(nspawn: number): number | null {
   }
   return null;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export async function bootContainer(root: string, binds: Bind[], timeoutMs = 120_000): Promise<Container> {
   const t0 = Date.now();

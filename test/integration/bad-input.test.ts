@@ -1,15 +1,15 @@
 // Bad input ends `percept run` with a clear message and a distinct exit code, before anything is written.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODELS, PACKAGE_ROOT } from '../helpers/models.js';
 import { runPercept } from '../helpers/agent-process.js';
 import { GRACE_HOPPER } from '../helpers/images.js';
 import { aliasBombYaml } from '../helpers/hostile-yaml.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-bad-'));
+const work = tempDir('percept-bad-');
 const imageDir = join(work, 'images');
 
 before(() => {

@@ -1,8 +1,7 @@
 // The installer-facing commands: config validate/print, models list/verify, help.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { DEFAULT_MODELS, PACKAGE_ROOT } from '../helpers/models.js';
@@ -10,8 +9,9 @@ import mqtt from 'mqtt';
 import { runPercept } from '../helpers/agent-process.js';
 import { startMosquitto } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-cli-'));
+const work = tempDir('percept-cli-');
 
 test('config validate: the shipped defaults file is valid but warned about its missing source (run waits for one); with one, no warning', async () => {
   const shipped = readFileSync(join(PACKAGE_ROOT, 'config/percept.yaml'), 'utf8');

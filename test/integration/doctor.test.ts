@@ -3,13 +3,13 @@
 // why, and count against the exit code only when the configuration asks for them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPercept } from '../helpers/agent-process.js';
 import { freePort, startMosquitto } from '../helpers/mosquitto.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-doctor-'));
+const work = tempDir('percept-doctor-');
 const clip = join(work, 'clip.mp4');
 writeFileSync(clip, 'doctor only checks that the file is there and readable');
 

@@ -2,17 +2,17 @@
 // open visits with "left", publishes "offline" and exits 0. --print-events mirrors events on stdout.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { startPercept } from '../helpers/agent-process.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
 test('embedded broker, live events, clean stop on SIGTERM', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'percept-embedded-'));
+  const work = tempDir('percept-embedded-');
   const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
   const port = await freePort();
   const agent = startPercept(['run', '--source', clip, '--device-id', 'kiosk', '--state-dir', join(work, 'state'), '--print-events'], {
@@ -28,8 +28,7 @@ test('embedded broker, live events, clean stop on SIGTERM', async () => {
   await client.subscribeAsync('percept/kiosk/#', { qos: 1 });
 
   // The clip plays in real time (10 fps): Grace Hopper is in view from about 2 s.
-  const deadline = Date.now() + 30_000;
-  while (!seen.some((m) => m.topic === 'percept/kiosk/events/entered') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  await waitFor(() => seen.some((m) => m.topic === 'percept/kiosk/events/entered'), 30_000, 'an entered event while the clip plays');
   assert.ok(
     seen.some((m) => m.topic === 'percept/kiosk/status' && m.payload.state === 'online'),
     'retained online status',

@@ -2,8 +2,7 @@
 // MQTT subscriber: the events a signage player would see.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
@@ -12,6 +11,7 @@ import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
 import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { runPercept } from '../helpers/agent-process.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface Received {
   topic: string;
@@ -23,7 +23,7 @@ interface Received {
 let broker: Broker;
 let clip: string;
 let people: ClipPerson[];
-const work = mkdtempSync(join(tmpdir(), 'percept-e2e-'));
+const work = tempDir('percept-e2e-');
 
 before(async () => {
   broker = await startMosquitto();

@@ -2,13 +2,13 @@
 // the configured list in order and says what it chose and why the others failed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { WorkerSession } from '../../agent/inference/worker-session.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
 import { driverProblem } from '../../agent/inference/gpu-runtime.js';
+import { tempDir } from '../helpers/temp.js';
 
 test('asking for cuda on a CPU machine falls back to cpu with a clear line', async () => {
   const lines: string[] = [];
@@ -43,7 +43,7 @@ test('when no provider can load the model the error says so, per provider', asyn
 });
 
 test('tensorrt: its ORT_TENSORRT_* options are in the environment before its worker starts; it falls back with the reason', async () => {
-  const state = mkdtempSync(join(tmpdir(), 'percept-ep-'));
+  const state = tempDir('percept-ep-');
   process.env.STATE_DIRECTORY = state;
   const lines: string[] = [];
   const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['tensorrt', 'cpu'], intraOpThreads: 1, verifySha256: false }, (m) =>

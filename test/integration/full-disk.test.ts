@@ -14,6 +14,7 @@ import { makeClip } from '../helpers/clips.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { runPercept, startPercept } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
+import { waitFor } from '../helpers/wait.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-full-disk-'));
 const mnt = join(work, 'disk');
@@ -67,11 +68,9 @@ test(
       });
       await client.subscribeAsync('percept/kiosk/status', { qos: 1 });
       await agent.waitFor(/degraded: .*\(ENOSPC/, 30_000);
-      const end = Date.now() + 30_000;
-      while (!statuses.some((s) => typeof s.degraded === 'string' && /ENOSPC/.test(s.degraded))) {
-        assert.ok(Date.now() < end, `no degraded status: ${JSON.stringify(statuses)}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitFor(() => statuses.some((s) => typeof s.degraded === 'string' && /ENOSPC/.test(s.degraded)), 30_000, 'a degraded status', {
+        detail: () => JSON.stringify(statuses),
+      });
       rmSync(filler);
       await agent.waitFor(/no longer degraded/, 30_000);
       await client.endAsync();

@@ -8,12 +8,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { runPercept } from '../helpers/agent-process.js';
 import { driverProblem, explainProviderFailure, ortVersion, versionMismatch } from '../../agent/inference/gpu-runtime.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-gpu-'));
+const work = tempDir('percept-gpu-');
 const build = join(work, 'build');
 const wheels = join(work, 'wheels');
 const binding = join(work, 'binding');

@@ -7,16 +7,13 @@ import type { Worker } from 'node:worker_threads';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { inferenceFaults, WorkerSession } from '../../agent/inference/worker-session.js';
 import { DEFAULT_MODELS } from '../../agent/inference/default-models.js';
+import { waitFor } from '../helpers/wait.js';
 
 const input = (batch: number) => ({ input: { data: new Float32Array(batch * 3 * 112 * 112), dims: [batch, 3, 112, 112] } });
 
 /** The abandoned worker returns from its long run and exits by itself: nothing is left for process exit. */
 async function noStuckWorkers(): Promise<void> {
-  const end = Date.now() + 300_000;
-  while (inferenceFaults.stuck > 0) {
-    if (Date.now() > end) throw new Error('the replaced worker never came back from its run');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(() => inferenceFaults.stuck === 0, 300_000, 'the replaced worker to come back from its run');
 }
 
 for (const [batch, timeoutMs] of [

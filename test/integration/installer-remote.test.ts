@@ -4,8 +4,7 @@
 // diff` read the retained effective config.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
@@ -13,8 +12,10 @@ import { makeClip } from '../helpers/clips.js';
 import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { runPercept, startPercept, type Running } from '../helpers/agent-process.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-installer-'));
+const work = tempDir('percept-installer-');
 const device = 'installer';
 const root = `percept/${device}`;
 let broker: Broker;
@@ -26,17 +27,6 @@ let configSeen = false;
 // No local config on this host may leak into what the commands aim at.
 const NO_SYSTEM = { PERCEPT_MQTT_STATS_INTERVAL_S: '1' };
 const target = () => ['--mqtt-url', broker.url, '--device-id', device, '--config', join(work, 'empty.yaml')];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function until<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 interface Line {
   kind: string;
@@ -55,7 +45,7 @@ before(async () => {
   writeFileSync(join(work, 'empty.yaml'), '{}\n');
   const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
   watch = startPercept(['watch', '--json', ...target()]);
-  await until(() => (watch.stdout().includes('"watching"') ? true : undefined), 30_000, 'watch to subscribe');
+  await waitFor(() => (watch.stdout().includes('"watching"') ? true : undefined), 30_000, 'watch to subscribe');
   client = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
   client.on('message', (t, p) => {
     if (t.endsWith('/config/set')) sets.push(String(p));
@@ -64,7 +54,7 @@ before(async () => {
   await client.subscribeAsync([`${root}/config/set`, `${root}/config`], { qos: 1 });
   agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', device, '--state-dir', join(work, 'state')], NO_SYSTEM);
   // The agent listens on config/set once it has published its effective config.
-  await until(() => (configSeen ? true : undefined), 120_000, 'the agent to publish its config');
+  await waitFor(() => (configSeen ? true : undefined), 120_000, 'the agent to publish its config');
 });
 
 after(async () => {
@@ -76,7 +66,7 @@ after(async () => {
 });
 
 test('watch --json shows a person entering and leaving, with status, stats and the audience', async () => {
-  const left = await until(() => watched().find((l) => l.kind === 'event' && l.payload?.type === 'left'), 120_000, 'a left event in watch --json');
+  const left = await waitFor(() => watched().find((l) => l.kind === 'event' && l.payload?.type === 'left'), 120_000, 'a left event in watch --json');
   const person = left.payload!.person as string;
   const lines = watched();
   assert.ok(
@@ -88,7 +78,7 @@ test('watch --json shows a person entering and leaving, with status, stats and t
     'in the audience while present',
   );
   assert.ok(lines.some((l) => l.kind === 'status' && l.payload?.state === 'online'));
-  await until(() => watched().find((l) => l.kind === 'stats'), 30_000, 'stats');
+  await waitFor(() => watched().find((l) => l.kind === 'stats'), 30_000, 'stats');
 });
 
 test('config set applies a hot key; config get and config diff read the effective config', async () => {
@@ -139,7 +129,7 @@ test('config set with the agent stopped: no answer, exit 69', async () => {
   const res = await runPercept(['config', 'set', 'detector.minFacePx=28', '--timeout', '2', ...target()]);
   assert.equal(res.code, 69, res.stderr);
   assert.match(res.stderr, /no answer from device "installer"/);
-  await until(() => watched().find((l) => l.kind === 'status' && l.payload?.state === 'offline'), 10_000, 'watch to see offline');
+  await waitFor(() => watched().find((l) => l.kind === 'status' && l.payload?.state === 'offline'), 10_000, 'watch to see offline');
   watch.child.kill('SIGINT');
   assert.equal(await watch.exited, 0, 'Ctrl-C ends watch cleanly');
 });

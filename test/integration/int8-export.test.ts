@@ -4,8 +4,7 @@
 // quantized the same way and run on the parity photos' faces.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { loadManifest, precisionOf } from '../../agent/inference/manifest.js';
@@ -14,8 +13,9 @@ import { compareOnFaces, formatParity, onnxOpCounts, parityFaces, quantizeDir, R
 import { runPercept } from '../helpers/agent-process.js';
 import { benchPrecisions, precisionLines } from '../../agent/cli/bench-precisions.js';
 import { defaults, validateConfig } from '../../agent/config/load.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-int8-'));
+const work = tempDir('percept-int8-');
 const model = join(work, 'pe-tiny');
 const int8 = `${model}-int8`;
 let exportLog = '';

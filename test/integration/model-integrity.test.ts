@@ -4,14 +4,14 @@
 // new file: calls fail (no labels from an unknown model), a clear line is logged, and it is counted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { inferenceFaults, WorkerSession } from '../../agent/inference/worker-session.js';
 import { DEFAULT_MODELS } from '../../agent/inference/default-models.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** A fresh batch per call: its buffer is transferred to the worker. */
 const input = () => ({ input: { data: new Float32Array(3 * 112 * 112), dims: [1, 3, 112, 112] } });
@@ -29,7 +29,7 @@ const REPLACEMENTS = {
 for (const [how, replace] of Object.entries(REPLACEMENTS))
   for (const verifySha256 of [true, false]) {
     test(`a model file replaced after start (${how}) is refused by the replacement worker (verifySha256: ${verifySha256})`, async () => {
-      const dir = join(mkdtempSync(join(tmpdir(), 'percept-integrity-')), 'expression');
+      const dir = join(tempDir('percept-integrity-'), 'expression');
       cpSync(DEFAULT_MODELS.expression, dir, { recursive: true, dereference: true });
       const loaded = loadManifest(dir);
       const lines: string[] = [];
@@ -57,7 +57,7 @@ for (const [how, replace] of Object.entries(REPLACEMENTS))
   }
 
 test('a file beside the model (external data) replaced after start is refused by the replacement worker', async () => {
-  const dir = join(mkdtempSync(join(tmpdir(), 'percept-integrity-')), 'expression');
+  const dir = join(tempDir('percept-integrity-'), 'expression');
   cpSync(DEFAULT_MODELS.expression, dir, { recursive: true, dereference: true });
   // onnxruntime reads a merged model's external data itself, from the model's folder: listed in the manifest like it.
   const data = join(dir, 'model.onnx.data');

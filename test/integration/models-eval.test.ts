@@ -2,8 +2,7 @@
 // genders are known), a plain-CSV label file, the default face-api models through the agent's classifier.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { faceCrop } from '../../agent/inference/preprocess.js';
@@ -11,10 +10,11 @@ import { clampRegion } from '../../agent/lib/geometry.js';
 import { runPercept } from '../helpers/agent-process.js';
 import { requireImage } from '../helpers/images.js';
 import { GRACE, LEO } from '../helpers/scene-clips.js';
+import { tempDir } from '../helpers/temp.js';
 
 test('models eval on a tiny folder of real face crops: runs end to end, prints the figures, writes JSON and a report', async () => {
   const cv = await loadOpenCV();
-  const dir = mkdtempSync(join(tmpdir(), 'percept-eval-crops-'));
+  const dir = tempDir('percept-eval-crops-');
   try {
     const rows = ['file,gender'];
     for (const p of [GRACE, LEO]) {

@@ -3,10 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fetchModel, FetchError, loadCatalog } from '../../agent/cli/models-fetch.js';
 import { verifyModelDir } from '../../agent/cli/models-commands.js';
@@ -14,6 +13,7 @@ import { chooseDetectorDir } from '../../agent/detect/open-detector.js';
 import { runPercept } from '../helpers/agent-process.js';
 import { DEFAULT_MODELS, PACKAGE_ROOT } from '../helpers/models.js';
 import { yunetModelDir } from '../helpers/yunet.js';
+import { tempDir } from '../helpers/temp.js';
 
 const entry = loadCatalog()['yunet-n']!;
 const MODEL_FILE = 'yunet_n_dynamic.onnx';
@@ -21,7 +21,7 @@ const MODEL_FILE = 'yunet_n_dynamic.onnx';
 /** A mirror directory laid out as PERCEPT_MODEL_MIRROR expects, from the real files. */
 async function makeMirror(corrupt = false): Promise<string> {
   const real = await yunetModelDir();
-  const mirror = mkdtempSync(join(tmpdir(), 'percept-mirror-'));
+  const mirror = tempDir('percept-mirror-');
   mkdirSync(join(mirror, 'yunet'));
   copyFileSync(join(real, 'LICENSE'), join(mirror, 'yunet/LICENSE'));
   const bytes = readFileSync(join(real, MODEL_FILE));
@@ -30,7 +30,7 @@ async function makeMirror(corrupt = false): Promise<string> {
   return mirror;
 }
 
-const workDir = () => mkdtempSync(join(tmpdir(), 'percept-fetch-'));
+const workDir = () => tempDir('percept-fetch-');
 
 function listen(server: Server): Promise<number> {
   return new Promise((res) => server.listen(0, '127.0.0.1', () => res((server.address() as AddressInfo).port)));
@@ -89,7 +89,7 @@ test('without the file in the mirror, fetch downloads the pinned URL (a local se
   const port = await listen(server);
   try {
     const dest = join(workDir(), 'yunet-n');
-    const empty = mkdtempSync(join(tmpdir(), 'percept-empty-mirror-'));
+    const empty = tempDir('percept-empty-mirror-');
     const r = await fetchModel('yunet-n', {
       dest,
       mirror: empty,
@@ -130,7 +130,7 @@ test('a wrong sha256 is refused: the message names both hashes, nothing is insta
 test('setup with no mirror and no network: one clear line, exit 0, nothing installed, and the SSD is the detector', async () => {
   const parent = workDir();
   const dest = join(parent, 'yunet-n');
-  const empty = mkdtempSync(join(tmpdir(), 'percept-empty-mirror-'));
+  const empty = tempDir('percept-empty-mirror-');
   const script = join(PACKAGE_ROOT, 'dist/agent/cli/models-fetch.js');
   const env = {
     ...process.env,

@@ -2,8 +2,7 @@
 // subscriber on a real mosquitto. Every payload seen on the wire is checked against its schema.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
@@ -13,10 +12,11 @@ import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { assertEveryVisitLeft } from '../helpers/visit-events.js';
 import { runPercept, startPercept } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-delivery-'));
+const work = tempDir('percept-delivery-');
 let clip: string;
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const FAST_RECONNECT = { PERCEPT_MQTT_RECONNECT_MIN_MS: '300', PERCEPT_MQTT_RECONNECT_MAX_MS: '1500' };
 
 before(async () => {
@@ -38,14 +38,6 @@ async function persistentSubscriber(broker: Broker, topic: string, seen: Seen[])
 
 const eventsOf = (seen: Seen[], device: string) =>
   seen.filter((m) => m.topic.startsWith(`percept/${device}/events/`)).map((m) => JSON.parse(m.payload) as { seq: number; type: string; person: string });
-
-async function waitFor(cond: () => boolean, ms: number, what: string) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 /** Undelivered events in a state directory's outbox (entries are named by their seq). */
 function queuedEvents(stateDir: string): number {

@@ -18,15 +18,7 @@ import { assertEveryVisitLeft, visitEvent } from '../helpers/visit-events.js';
 import { startPercept } from '../helpers/agent-process.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../../agent/capture/demo-clip.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor(cond: () => boolean, ms: number, what: string) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const lines: string[] = [];
 const log = {

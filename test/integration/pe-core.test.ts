@@ -4,9 +4,8 @@
 // `percept models merge` into a base exported without one gives peft's merge_and_unload logits.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { CONTRACT_LABELS } from '../../agent/contract/labels.js';
@@ -16,8 +15,9 @@ import { exportPython, logitsOnFixture, maxAbsDiff, readF32, renameSafetensors, 
 import { spawnSync } from 'node:child_process';
 import { scanInitializers } from '../../agent/inference/merge/onnx-initializers.js';
 import { runPercept } from '../helpers/agent-process.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-pe-'));
+const work = tempDir('percept-pe-');
 const model = join(work, 'pe-tiny');
 const adapter = join(work, 'adapter');
 const base = join(work, 'pe-tiny-base');

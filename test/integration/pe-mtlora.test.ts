@@ -4,14 +4,14 @@
 // session reproduces the logits; adapters of the wrong layout are refused before anything is written.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, cpSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { scanInitializers } from '../../agent/inference/merge/onnx-initializers.js';
 import { logitsOnFixture, maxAbsDiff, runExport } from '../helpers/pe-core.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-mtlora-'));
+const work = tempDir('percept-mtlora-');
 const model = join(work, 'pe-tiny-mtlora');
 const adapters = join(work, 'adapters');
 const TINY = 'vit_pe_core_tiny_patch16_384';
@@ -32,11 +32,9 @@ test('the MTLoRA export checked merged against unmerged peft logits and onnxrunt
 });
 
 test('the manifest says MTLoRA; the agent reproduces the PyTorch logits of every task', async () => {
-  const m = loadManifest(model).manifest as unknown as {
-    variant: string;
-    name: string;
-    adaptable: Record<string, unknown>;
-  };
+  // variant and adaptable are for the tools (models merge), not fields the agent's manifest type reads: the file says them.
+  assert.doesNotThrow(() => loadManifest(model));
+  const m = JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')) as { variant: string; name: string; adaptable: Record<string, unknown> };
   assert.equal(m.variant, 'mtlora');
   assert.equal(m.name, 'pe-core-tiny-patch16-384-random-mtlora');
   // Only the shared trunk's weights are merge targets; the tails exist once per task.

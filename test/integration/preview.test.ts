@@ -5,8 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { get } from 'node:http';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadOpenCV, type CV } from '../../agent/capture/opencv.js';
@@ -14,8 +13,10 @@ import { CLIP_IMAGES } from '../helpers/clips.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { runPercept, startPercept, type Running } from '../helpers/agent-process.js';
 import { BOX_COLOUR } from '../../agent/features/preview-draw.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-preview-'));
+const work = tempDir('percept-preview-');
 const W = 640;
 const H = 360;
 let cv: CV;
@@ -51,22 +52,26 @@ after(async () => {
 });
 
 async function entered(): Promise<{ x: number; y: number; w: number; h: number }> {
-  const end = Date.now() + 120_000;
-  for (;;) {
-    const line = agent
-      .stdout()
-      .split('\n')
-      .find((l) => l.includes('"entered"'));
-    if (line) return (JSON.parse(line) as { box: { x: number; y: number; w: number; h: number } }).box;
-    if (agent.child.exitCode !== null || Date.now() > end) throw new Error(`no entered event; stderr:\n${agent.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const line = await waitFor(
+    () =>
+      agent
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes('"entered"')),
+    120_000,
+    'an entered event',
+    {
+      detail: () => `stderr:\n${agent.stderr()}`,
+      giveUp: () => agent.child.exitCode !== null && `the agent exited (${agent.child.exitCode})`,
+    },
+  );
+  return (JSON.parse(line) as { box: { x: number; y: number; w: number; h: number } }).box;
 }
 
 test('headless Chromium shows the page with a box drawn around the face', async () => {
   const rel = await entered();
   const shot = join(work, 'preview.png');
-  const profile = mkdtempSync(join(tmpdir(), 'percept-chromium-'));
+  const profile = tempDir('percept-chromium-');
   await promisify(execFile)(
     'chromium',
     [

@@ -3,20 +3,20 @@
 // while the redacted forms show the operator which account is used.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { freePort, startMosquitto } from '../helpers/mosquitto.js';
 import { startPercept } from '../helpers/agent-process.js';
 import { flush } from '../helpers/mqtt-flush.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
 const BROKER_PW = 's3cr3t-broker-pw';
 const CAMERA_PW = 'camPW-7731';
 
 test('a broker and a camera password appear on no topic and in no log line', async () => {
   const broker = await startMosquitto();
-  const work = mkdtempSync(join(tmpdir(), 'percept-secrets-'));
+  const work = tempDir('percept-secrets-');
   const seen: { topic: string; payload: string }[] = [];
   const sub = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
   sub.on('message', (topic, p) => seen.push({ topic, payload: String(p) }));
@@ -31,18 +31,12 @@ test('a broker and a camera password appear on no topic and in no log line', asy
     PERCEPT_LOG_LEVEL: 'debug',
   });
   try {
-    const waitFor = async (what: string, cond: () => boolean) => {
-      const end = Date.now() + 60_000;
-      while (!cond()) {
-        if (Date.now() > end) throw new Error(`timed out waiting for ${what}; stderr:\n${agent.stderr()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    };
+    const until = (what: string, cond: () => boolean) => waitFor(cond, 60_000, what, { detail: () => `stderr:\n${agent.stderr()}` });
     const has = (topic: string, re: RegExp) => seen.some((m) => m.topic === topic && re.test(m.payload));
-    await waitFor('the retained config', () => seen.some((m) => m.topic === 'percept/secrets/config'));
+    await until('the retained config', () => seen.some((m) => m.topic === 'percept/secrets/config'));
     // It never delivered: waiting (lost is for a camera that delivered, then failed).
-    await waitFor('status with the camera waiting', () => has('percept/secrets/status', /"camera":"waiting"/));
-    await waitFor('stats naming the camera error', () => has('percept/secrets/stats', /"lastError":"[^"]+"/));
+    await until('status with the camera waiting', () => has('percept/secrets/status', /"camera":"waiting"/));
+    await until('stats naming the camera error', () => has('percept/secrets/stats', /"lastError":"[^"]+"/));
     await agent.waitFor(/camera .* waiting/);
   } finally {
     agent.child.kill('SIGTERM');

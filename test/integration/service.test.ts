@@ -4,16 +4,17 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
 import { PACKAGE_ROOT } from '../helpers/models.js';
 import { startPercept } from '../helpers/agent-process.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
 const require = createRequire(import.meta.url);
-const work = mkdtempSync(join(tmpdir(), 'percept-service-'));
+const work = tempDir('percept-service-');
 let clip: string;
 
 before(async () => {
@@ -57,12 +58,14 @@ test('the shipped unit: notify, watchdog, bounded restarts, a sandboxed dynamic 
   assert.ok(score <= 2.0, `exposure ${score}`);
 });
 
-test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING on SIGHUP, STOPPING=1 on SIGTERM', async () => {
+test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING on SIGHUP, STOPPING=1 on SIGTERM', async (t) => {
   const dgram = require('unix-dgram') as typeof import('unix-dgram');
   const socketPath = join(work, 'notify.sock');
   const messages: { at: number; msg: string }[] = [];
   const listener = dgram.createSocket('unix_dgram', (buf: Buffer) => messages.push({ at: Date.now(), msg: String(buf) }));
   listener.bind(socketPath);
+  // Closed even when the test fails: an open socket would keep this file's process from ever ending.
+  t.after(() => listener.close());
   const configFile = join(work, 'hup.yaml');
   writeFileSync(configFile, 'detector:\n  scoreThreshold: 0.5\n');
   const agent = startPercept(['run', '--config', configFile, '--source', clip, '--state-dir', join(work, 'notify-state')], {
@@ -71,13 +74,7 @@ test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING 
     PERCEPT_MQTT_EMBEDDED_PORT: '0',
     PERCEPT_LOG_FORMAT: 'pretty',
   });
-  const until = async (cond: () => boolean, what: string) => {
-    const end = Date.now() + 30_000;
-    while (!cond()) {
-      if (Date.now() > end) throw new Error(`timed out: ${what}; got ${messages.map((m) => m.msg)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  };
+  const until = (cond: () => boolean, what: string) => waitFor(cond, 30_000, what, { detail: () => `got ${messages.map((m) => m.msg).join(', ')}` });
   try {
     await until(() => messages.filter((m) => m.msg === 'WATCHDOG=1').length >= 4, 'watchdog pings');
     const first = messages.findIndex((m) => m.msg === 'READY=1');
@@ -101,7 +98,6 @@ test('sd_notify: READY=1 after start, regular WATCHDOG=1 and STATUS=, RELOADING 
   assert.equal(await agent.exited, 0, agent.stderr());
   // Datagrams sent before the exit are already queued on the socket; wait for them to be read.
   await until(() => messages[messages.length - 1]?.msg === 'STOPPING=1', 'STOPPING=1 last');
-  listener.close();
 });
 
 for (const [name, uri, expect] of [
@@ -136,12 +132,14 @@ for (const [name, uri, expect] of [
   });
 }
 
-test('outside opening hours the camera is released and reported paused, and the watchdog still pings', async () => {
+test('outside opening hours the camera is released and reported paused, and the watchdog still pings', async (t) => {
   const dgram = require('unix-dgram') as typeof import('unix-dgram');
   const socketPath = join(work, 'notify-closed.sock');
   const messages: string[] = [];
   const listener = dgram.createSocket('unix_dgram', (buf: Buffer) => messages.push(String(buf)));
   listener.bind(socketPath);
+  // Closed even when the test fails: an open socket would keep this file's process from ever ending.
+  t.after(() => listener.close());
   const configFile = join(work, 'closed.yaml');
   // from == to: a window of no minutes, so the shop is always closed.
   writeFileSync(configFile, 'schedule:\n  timezone: Europe/Berlin\n  openingHours:\n    - {days: daily, from: "00:00", to: "00:00"}\n');
@@ -156,14 +154,11 @@ test('outside opening hours the camera is released and reported paused, and the 
   );
   try {
     await agent.waitFor(/outside opening hours: camera released/, 60_000);
-    const end = Date.now() + 30_000;
-    while (messages.filter((m) => m === 'WATCHDOG=1').length < 4 && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(messages.filter((m) => m === 'WATCHDOG=1').length >= 4, 'pings go on while paused by design');
+    await waitFor(() => messages.filter((m) => m === 'WATCHDOG=1').length >= 4, 30_000, 'watchdog pings while paused (they go on by design)');
   } finally {
     agent.child.kill('SIGTERM');
   }
   assert.equal(await agent.exited, 0, agent.stderr());
-  listener.close();
   const stats = JSON.parse(/done: (\{.*\})/.exec(agent.stderr())![1]!);
   assert.equal(stats.camera.state, 'paused');
   assert.equal(stats.frames, 0, 'no frame captured while closed');

@@ -3,8 +3,6 @@
 // in the bounded queue, and visits are still announced once classified.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { OpenCvSource } from '../../agent/capture/opencv-source.js';
@@ -24,6 +22,7 @@ import { PipelineStats } from '../../agent/service/stats.js';
 import { createLogger } from '../../agent/lib/logging.js';
 import { defaults } from '../../agent/config/load.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
+import { tempDir } from '../helpers/temp.js';
 
 test('a classifier slower than many frames does not stall detection; the queue shows the backlog', async () => {
   const calls: { framesAtStart: number; framesAtEnd: number }[] = [];
@@ -72,7 +71,7 @@ async function clipPipeline(wrap: {
   queueCapacity?: number;
 }) {
   const cv = await loadOpenCV();
-  const clip = makeClip(cv, join(mkdtempSync(join(tmpdir(), 'percept-stall-')), 'clip.avi')).path;
+  const clip = makeClip(cv, join(tempDir('percept-stall-'), 'clip.avi')).path;
   const session = { providers: ['cpu'], intraOpThreads: 1, verifySha256: false };
   const realDetector = await SsdDetector.open(cv, DEFAULT_MODELS.detector, { scoreThreshold: 0.5, iouThreshold: 0.5, minFacePx: 20, maxFaces: 20 }, session);
   const realClassifier = await OnnxClassifier.open(cv, [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression], 0.2, session);

@@ -2,17 +2,17 @@
 // "latest frame wins" hand-off with a slow consumer.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOpenCV, type CV } from '../../agent/capture/opencv.js';
 import { OpenCvSource, sourceKind } from '../../agent/capture/opencv-source.js';
 import { LatestFrame } from '../../agent/capture/latest-frame.js';
 import type { Frame } from '../../agent/capture/frame.js';
 import { GRACE_HOPPER, MESSI } from '../helpers/images.js';
+import { tempDir } from '../helpers/temp.js';
 
 let cv: CV;
-const work = mkdtempSync(join(tmpdir(), 'percept-sources-'));
+const work = tempDir('percept-sources-');
 let clip: string;
 
 before(async () => {

@@ -1,8 +1,6 @@
 // Stop paths and a camera that hangs in native code: the agent keeps running and answers signals.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
@@ -10,8 +8,10 @@ import { assertEveryVisitLeft } from '../helpers/visit-events.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-stop-'));
+const work = tempDir('percept-stop-');
 let port = 0;
 let clip = '';
 
@@ -85,13 +85,14 @@ async function frozenBrokerAgent(name: string): Promise<{ agent: Running; broker
 
 /** Resolves once someone is present (entered, not left): the visits a stop must end with "left". */
 async function someonePresent(agent: Running): Promise<void> {
-  const end = Date.now() + 180_000;
-  for (;;) {
+  const present = () => {
     const ev = printed(agent);
-    if (ev.some((e) => e.type === 'entered' && !ev.some((l) => l.type === 'left' && l.person === e.person))) return;
-    if (agent.child.exitCode !== null || Date.now() > end) throw new Error(`nobody entered; stderr:\n${agent.stderr()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+    return ev.some((e) => e.type === 'entered' && !ev.some((l) => l.type === 'left' && l.person === e.person));
+  };
+  await waitFor(present, 180_000, 'someone to enter', {
+    detail: () => `stderr:\n${agent.stderr()}`,
+    giveUp: () => agent.child.exitCode !== null && `the agent exited (${agent.child.exitCode})`,
+  });
 }
 
 function assertEveryVisitEnded(agent: Running): void {

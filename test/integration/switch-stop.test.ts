@@ -5,16 +5,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-switch-stop-'));
+const work = tempDir('percept-switch-stop-');
 const configFile = join(work, 'percept.yaml');
 let agent: Running;
 let base = '';
@@ -47,11 +48,10 @@ before(async () => {
   });
   await agent.waitFor(/embedded MQTT broker listening/, 120_000);
   // A first event: every feature (the config reload among them) has started.
-  const end = Date.now() + 60_000;
-  while (!agent.stdout().includes('"type":"entered"')) {
-    assert.ok(Date.now() < end && agent.child.exitCode === null, `the agent did not finish starting:\n${agent.stderr()}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(() => agent.stdout().includes('"type":"entered"'), 60_000, 'a first event (the agent finished starting)', {
+    detail: () => agent.stderr(),
+    giveUp: () => agent.child.exitCode !== null && `the agent exited (${agent.child.exitCode})`,
+  });
 });
 
 after(() => {

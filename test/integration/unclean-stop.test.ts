@@ -2,8 +2,6 @@
 // audience and ends every visit the crash left open with a `left` marked recovered — seq contiguous.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
@@ -12,6 +10,8 @@ import { startMosquitto } from '../helpers/mosquitto.js';
 import { runPercept, startPercept } from '../helpers/agent-process.js';
 import { flush } from '../helpers/mqtt-flush.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
 interface Ev {
   seq: number;
@@ -23,7 +23,7 @@ interface Ev {
 }
 
 test('visits open at a SIGKILL end with a recovered "left" at the next start; the retained audience is fresh', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'percept-unclean-'));
+  const work = tempDir('percept-unclean-');
   const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;
   const broker = await startMosquitto();
   const seen: { topic: string; payload: string }[] = [];
@@ -36,15 +36,12 @@ test('visits open at a SIGKILL end with a recovered "left" at the next start; th
   const agent = startPercept(args);
   let killedAt: number;
   try {
-    const end = Date.now() + 180_000;
     // Wait until someone is present (entered, not left) — then crash.
-    for (;;) {
+    const present = () => {
       const ev = events();
-      const open = ev.filter((e) => e.type === 'entered' && !ev.some((l) => l.type === 'left' && l.person === e.person));
-      if (open.length) break;
-      if (Date.now() > end) throw new Error(`nobody entered; stderr:\n${agent.stderr()}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+      return ev.some((e) => e.type === 'entered' && !ev.some((l) => l.type === 'left' && l.person === e.person));
+    };
+    await waitFor(present, 180_000, 'someone to enter', { detail: () => `stderr:\n${agent.stderr()}` });
   } finally {
     killedAt = Date.now();
     agent.child.kill('SIGKILL');

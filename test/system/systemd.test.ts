@@ -22,6 +22,7 @@ import { freePort } from '../helpers/mosquitto.js';
 import { ensureRoot, missingPrerequisites } from '../helpers/systemd-root.js';
 import { bootContainer, type Container } from '../helpers/systemd-container.js';
 import { buildDeb, relations, reversion, type Deb } from '../helpers/systemd-deb.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 const DEVICE = 'nspawn-test';
 const CONFIG = '/etc/percept/percept.yaml';
@@ -40,18 +41,10 @@ let first: Deb;
 let newer: Deb;
 const messages: { topic: string; payload: Record<string, unknown>; at: number }[] = [];
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-async function until<T>(what: string, probe: () => T | undefined | null | false, timeoutMs: number, detail = () => ''): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${seconds(timeoutMs)}: ${what}\n${detail()}`);
-    await sleep(250);
-  }
-}
+const until = <T>(what: string, probe: () => T | undefined | null | false, timeoutMs: number, detail = () => ''): Promise<T> =>
+  waitFor(probe, timeoutMs, `${what} (${seconds(timeoutMs)})`, { detail, every: 250 });
 
 function show(...props: string[]): Record<string, string> {
   const r = ct.exec(['systemctl', 'show', 'percept.service', ...props.map((p) => `--property=${p}`)]);

@@ -5,14 +5,14 @@
 import { pick, rng } from '../helpers/rng.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeLayers, ConfigError, loadConfig, validateConfig, type ConfigLayers } from '../../agent/config/load.js';
 import { valueIssues } from '../../agent/config/checks.js';
 import { isRemoteSettable, KEYS } from '../../agent/config/keys.js';
 import { evaluatePatch } from '../../agent/config/remote.js';
 import { PACKAGE_ROOT } from '../helpers/models.js';
+import { tempDir } from '../helpers/temp.js';
 
 const TOKENS = [
   ':',
@@ -137,7 +137,7 @@ test('300 mutated YAML files: each loads or is refused with a ConfigError listin
   const base = readFileSync(join(PACKAGE_ROOT, 'config/percept.yaml'), 'utf8').replace('uri: ""', 'uri: "clip.mp4"');
   const small =
     'source:\n  uri: clip.mp4\ndetector:\n  scoreThreshold: 0.6\nschedule:\n  timezone: Europe/Berlin\n  openingHours:\n    - {days: mon-fri, from: "08:00", to: "20:00"}\nlog:\n  namespaces: {detect: debug}\n';
-  const dir = mkdtempSync(join(tmpdir(), 'percept-fuzz-'));
+  const dir = tempDir('percept-fuzz-');
   const r = rng(11);
   let loaded = 0;
   let refused = 0;

@@ -3,8 +3,7 @@
 // overwritten; `save` and `dryRun` in a patch; the sources the agent waits for.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CONFIG_VERSION, MIGRATIONS, migrate, type Migration } from '../../agent/config/migrations.js';
 import { ConfigError, loadConfig, type ConfigLayers } from '../../agent/config/load.js';
@@ -16,6 +15,8 @@ import type { FrameSource } from '../../agent/capture/frame.js';
 import { isMissingModel } from '../../agent/service/model-wait.js';
 import { ModelError } from '../../agent/inference/manifest.js';
 import { layersOf } from '../helpers/config-layers.js';
+import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
 const SOURCE = { source: { uri: 'clip.mp4' } };
 const layers = (more: Partial<ConfigLayers> = {}): ConfigLayers => layersOf(SOURCE, more);
@@ -48,7 +49,7 @@ test('migrate: a newer or malformed version is a ConfigError naming version', ()
 });
 
 test('the YAML file may say version: 1 and is read as before', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-version-'));
+  const dir = tempDir('percept-version-');
   const file = join(dir, 'percept.yaml');
   writeFileSync(file, `version: 1\nsource:\n  uri: clip.mp4\nstate:\n  dir: ${dir}\n`);
   assert.equal(loadConfig({ file, env: {} }).config.source.uri, 'clip.mp4');
@@ -62,7 +63,7 @@ test('overrides from a newer release or that do not validate: rejected, kept asi
     ['invalid', { detector: { minFacePx: -5 } }, /detector\.minFacePx/],
     ['not json', '{"detector":', /JSON/],
   ] as const) {
-    const dir = mkdtempSync(join(tmpdir(), 'percept-rejected-'));
+    const dir = tempDir('percept-rejected-');
     const file = join(dir, 'percept.yaml');
     writeFileSync(file, `source:\n  uri: clip.mp4\nstate:\n  dir: ${dir}\n`);
     const stored = join(dir, 'config-overrides.json');
@@ -150,7 +151,7 @@ test('a live source that never delivered is "waiting" with its reason and growin
   );
   const it = cam.frames()[Symbol.asyncIterator]();
   void it.next();
-  while (tries < 6) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => tries >= 6, 10_000, 'six tries');
   await cam.close();
   const waits = states.filter(([s]) => s === 'waiting');
   assert.ok(waits.length >= 5);

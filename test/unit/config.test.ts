@@ -1,8 +1,7 @@
 import { CONFIG_VERSION } from '../../agent/config/migrations.js';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   composeLayers,
@@ -21,10 +20,11 @@ import {
 import { parseDays } from '../../agent/config/checks.js';
 import { isHot, isRemoteSettable, KEYS } from '../../agent/config/keys.js';
 import { MAX_TIMER_MS } from '../../agent/config/schema.js';
-import { exitCodeFor } from '../../agent/cli/exit-codes.js';
+import { exitCodeFor } from '../../agent/lib/exit-codes.js';
 import { schemaJson, SCHEMA_FILE } from '../../agent/config/write-schema.js';
 import { PACKAGE_ROOT } from '../helpers/models.js';
 import { aliasBombYaml } from '../helpers/hostile-yaml.js';
+import { tempDir } from '../helpers/temp.js';
 
 const nowhere = '/nonexistent/percept.yaml';
 
@@ -144,7 +144,7 @@ test('time zones, times, day names, URLs and min/max pairs are checked with the 
 });
 
 test('a config file that cannot be read is a ConfigError naming it: directory, alias bomb, oversized, binary', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-cfg-'));
+  const dir = tempDir('percept-cfg-');
   assert.match(issuesOf(() => loadConfig({ file: dir, env: {} }))[0]!.message, /is a directory; name the YAML file/);
   const bomb = aliasBombYaml();
   writeFileSync(join(dir, 'bomb.yaml'), bomb);
@@ -158,7 +158,7 @@ test('a config file that cannot be read is a ConfigError naming it: directory, a
 });
 
 test('for run: paths that do not exist are config errors, an empty source.uri and a missing model directory are waited for (warnings); config print does not need them', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-cfg-'));
+  const dir = tempDir('percept-cfg-');
   const file = join(dir, 'p.yaml');
   writeFileSync(
     file,
@@ -289,7 +289,7 @@ test('whether a key is hot and whether it is remote-settable is declared in the 
 });
 
 test('layers: defaults ← file ← overrides (persist) ← environment ← flags, with the layer of every key', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-cfg-'));
+  const dir = tempDir('percept-cfg-');
   const file = join(dir, 'p.yaml');
   writeFileSync(file, `remoteConfig:\n  persist: true\nstate:\n  dir: ${dir}\ndetector:\n  scoreThreshold: 0.6\n  maxFaces: 7\ntracker:\n  minHits: 4\n`);
   writeFileSync(

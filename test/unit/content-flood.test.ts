@@ -4,9 +4,7 @@
 // counts every one; byContent stays bounded with the rest in otherContent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Value } from '@sinclair/typebox/value';
 import { ImpressionsFeature } from '../../agent/features/impressions.js';
 import { CommandGate, type CommandLimit } from '../../agent/features/command-gate.js';
@@ -20,6 +18,7 @@ import { DailySummarySchema, type ImpressionPayload } from '../../agent/contract
 import type { FeatureContext } from '../../agent/features/feature.js';
 import type { Publisher } from '../../agent/publish/publisher.js';
 import type { Logger } from '../../agent/lib/logging.js';
+import { tempDir } from '../helpers/temp.js';
 
 const HOSTILE = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
 const DAY = new Date('2026-12-06T10:00:00Z');
@@ -92,7 +91,7 @@ test('the summary with hostile ids survives its round trip through summary.json:
     h.send(id);
   }
   h.feature.stop();
-  const dir = mkdtempSync(join(tmpdir(), 'percept-summary-'));
+  const dir = tempDir('percept-summary-');
   const store = new SummaryStore(dir);
   assert.ok(store.save(h.book.current()));
   assert.match(readFileSync(store.path, 'utf8'), /"__proto__":\{"plays":1/);

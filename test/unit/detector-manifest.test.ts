@@ -2,11 +2,11 @@
 // on (strides, box outputs) is checked at load with a message naming the output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalog } from '../../agent/cli/models-fetch.js';
 import { loadManifest, ModelError, type ModelManifest } from '../../agent/inference/manifest.js';
+import { tempDir } from '../helpers/temp.js';
 
 function yunetManifest(): ModelManifest {
   const e = loadCatalog()['yunet-n']!;
@@ -21,7 +21,7 @@ function yunetManifest(): ModelManifest {
 }
 
 function load(m: unknown) {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-manifest-'));
+  const dir = tempDir('percept-manifest-');
   writeFileSync(join(dir, 'model.json'), JSON.stringify(m));
   return loadManifest(dir);
 }

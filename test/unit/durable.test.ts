@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDurable } from '../../agent/lib/durable.js';
 import { Outbox } from '../../agent/publish/outbox.js';
 import { StateStore } from '../../agent/publish/state-store.js';
 import { faultFs } from '../helpers/fault-fs.js';
+import { tempDir } from '../helpers/temp.js';
 
 /** The calls with fds and the directory replaced by names, so the order reads plainly. */
 function shape(calls: string[], dir: string): string[] {
@@ -19,7 +19,7 @@ function shape(calls: string[], dir: string): string[] {
 }
 
 test('durable write: tmp written and fsynced, renamed, then the directory fsynced', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-durable-'));
+  const dir = tempDir('percept-durable-');
   const fs = faultFs();
   writeDurable(join(dir, 'x.json'), '{"a":1}', fs);
   assert.deepEqual(shape(fs.calls, dir), [
@@ -36,7 +36,7 @@ test('durable write: tmp written and fsynced, renamed, then the directory fsynce
 });
 
 test('a failed durable write leaves the old file and no tmp behind', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-durable-'));
+  const dir = tempDir('percept-durable-');
   const fs = faultFs();
   writeDurable(join(dir, 'x.json'), 'old', fs);
   fs.full = true;
@@ -46,7 +46,7 @@ test('a failed durable write leaves the old file and no tmp behind', () => {
 });
 
 test('the outbox and the state store fsync the directory after each rename', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-durable-'));
+  const dir = tempDir('percept-durable-');
   const fs = faultFs();
   new Outbox(dir, { maxEvents: 10, maxAgeMs: 60_000, fs }).put({ seq: 1, topic: 't', payload: '{}' });
   const state = new StateStore(dir, { fs });

@@ -2,19 +2,19 @@
 // through the real readers and metric code with known predictions, give exactly the figures computed by hand.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readDataset } from '../../agent/cli/eval/datasets.js';
 import { evaluate } from '../../agent/cli/eval/evaluate.js';
 import type { TaskFigures } from '../../agent/cli/eval/metrics.js';
 import { confusionSvg, markdownReport, textReport } from '../../agent/cli/eval/report.js';
 import type { Answers } from '../../agent/cli/eval/run-model.js';
+import { tempDir } from '../helpers/temp.js';
 
 const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-12, `${what}: ${actual}, expected ${expected}`);
 
 function folder(files: Record<string, string>): string {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-eval-'));
+  const dir = tempDir('percept-eval-');
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(join(dir, name, '..'), { recursive: true });
     writeFileSync(join(dir, name), text);

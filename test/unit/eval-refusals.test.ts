@@ -1,13 +1,13 @@
 // models eval: a label file it cannot read is refused naming the file, the line and what is wrong.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EvalDataError, readDataset, type DatasetOptions } from '../../agent/cli/eval/datasets.js';
+import { tempDir } from '../helpers/temp.js';
 
 async function refusal(files: Record<string, string>, opts: DatasetOptions = {}): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-eval-bad-'));
+  const dir = tempDir('percept-eval-bad-');
   for (const [n, t] of Object.entries(files)) writeFileSync(join(dir, n), t);
   try {
     for await (const item of readDataset(dir, opts)) void item;

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EventSink, type EventSinkOptions } from '../../agent/publish/event-sink.js';
 import { SummaryStore } from '../../agent/publish/summary-store.js';
@@ -10,8 +9,9 @@ import { defaultStateDir, StateDirError } from '../../agent/lib/state-dir.js';
 import type { EventPayload } from '../../agent/contract/payloads.js';
 import { faultFs } from '../helpers/fault-fs.js';
 import { visitEvent } from '../helpers/visit-events.js';
+import { tempDir } from '../helpers/temp.js';
 
-const fresh = () => mkdtempSync(join(tmpdir(), 'percept-sink-'));
+const fresh = () => tempDir('percept-sink-');
 
 function sinkOn(stateDir: string, extra: Partial<EventSinkOptions> = {}) {
   const lines: string[] = [];

@@ -5,16 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { replaceFile } from '../../agent/config/file-edit.js';
 import { fetchModel, FetchError, type CatalogEntry } from '../../agent/cli/models-fetch.js';
 import { Outbox } from '../../agent/publish/outbox.js';
+import { tempDir } from '../helpers/temp.js';
 
-const fresh = () => mkdtempSync(join(tmpdir(), 'percept-hostile-'));
+const fresh = () => tempDir('percept-hostile-');
 
 test('a symlinked config file is written through: the link stays a link, its target gets the text', () => {
   const dir = fresh();

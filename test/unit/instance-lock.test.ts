@@ -5,13 +5,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireInstanceLock, lockHolder, lockName } from '../../agent/lib/instance-lock.js';
 import { StateDirError } from '../../agent/lib/state-dir.js';
+import { tempDir } from '../helpers/temp.js';
 
-const fresh = () => mkdtempSync(join(tmpdir(), 'percept-lock-'));
+const fresh = () => tempDir('percept-lock-');
 const LOCK_MODULE = new URL('../../agent/lib/instance-lock.js', import.meta.url).href;
 
 /** Another process holding `dir`'s lock, as another agent would. */

@@ -4,9 +4,6 @@
 // cannot be made on demand (a FIFO is refused before it is read, see switch-stop.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { ModelSwitchFeature } from '../../agent/features/model-switch.js';
 import { createBus } from '../../agent/features/events.js';
 import { defaults } from '../../agent/config/load.js';
@@ -16,6 +13,7 @@ import type { Classifier } from '../../agent/classify/classifier.js';
 import type { FeatureContext } from '../../agent/features/feature.js';
 import type { Publisher } from '../../agent/publish/publisher.js';
 import type { Logger } from '../../agent/lib/logging.js';
+import { tempDir } from '../helpers/temp.js';
 
 const fake = (name: string, closed: string[]): Classifier => ({
   name,
@@ -41,7 +39,7 @@ function harness() {
     config,
     topics: deviceTopics('percept', 'kiosk'),
     device: 'kiosk',
-    stateDir: mkdtempSync(join(tmpdir(), 'percept-switch-')),
+    stateDir: tempDir('percept-switch-'),
     version: 'test',
     model: 'old',
     log: () => log,

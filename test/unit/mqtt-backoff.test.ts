@@ -3,13 +3,11 @@
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'winston';
 import { MqttPublisher, STABLE_CONNECTION_MS } from '../../agent/publish/mqtt-publisher.js';
 import { Outbox } from '../../agent/publish/outbox.js';
+import { tempDir } from '../helpers/temp.js';
 
 class FakeClient extends EventEmitter {
   connected = false;
@@ -72,7 +70,7 @@ test("reconnect backoff: this attempt's delay, growing while the link flaps, bac
       reconnectMinMs: 1000,
       reconnectMaxMs: 60_000,
     },
-    new Outbox(mkdtempSync(join(tmpdir(), 'percept-backoff-')), { maxEvents: 10, maxAgeMs: 60_000 }),
+    new Outbox(tempDir('percept-backoff-'), { maxEvents: 10, maxAgeMs: 60_000 }),
     log,
     {
       connect: (_url, opts) => {

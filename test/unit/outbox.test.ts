@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Outbox, type Clock } from '../../agent/publish/outbox.js';
 import { backoffDelay } from '../../agent/lib/backoff.js';
 import { faultFs } from '../helpers/fault-fs.js';
+import { tempDir } from '../helpers/temp.js';
 
 const entry = (seq: number) => ({ seq, topic: `t/${seq}`, payload: `{"seq":${seq}}` });
-const fresh = () => mkdtempSync(join(tmpdir(), 'percept-outbox-'));
+const fresh = () => tempDir('percept-outbox-');
 const limits = { maxEvents: 100, maxAgeMs: 60_000 };
 
 /** A clock the test moves: wall (may step) and monotonic (only forward). */

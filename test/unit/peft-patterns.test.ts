@@ -4,12 +4,12 @@
 // with peft's own expression (the script is in the comment of each table).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compilePatterns, patternValue, type PatternField } from '../../agent/inference/merge/peft-patterns.js';
 import { AdapterMismatch, planAdapter, type AdaptableLayer } from '../../agent/inference/merge/peft-adapter.js';
 import { SafetensorsError } from '../../agent/inference/merge/safetensors.js';
+import { tempDir } from '../helpers/temp.js';
 
 const MODULES = ['blocks.0.attn.qkv', 'blocks.10.attn.qkv', 'blocks.1.mlp.fc1', 'visual.blocks.1.mlp.fc2', 'attn.out_proj', 'xattn.qkv'];
 
@@ -140,7 +140,7 @@ function safetensors(path: string, tensors: Record<string, number[]>): void {
 }
 
 function adapter(config: Record<string, unknown>, ranks: Record<string, number> = { [QKV]: 4, [FC1]: 4 }): string {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-peft-'));
+  const dir = tempDir('percept-peft-');
   writeFileSync(join(dir, 'adapter_config.json'), JSON.stringify({ peft_type: 'LORA', r: 4, lora_alpha: 8, ...config }));
   const tensors: Record<string, number[]> = {};
   for (const [m, r] of Object.entries(ranks)) {

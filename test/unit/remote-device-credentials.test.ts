@@ -2,13 +2,13 @@
 // root-only original is used where the config names no password of its own, and never over one it names.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveTarget } from '../../agent/cli/remote-device.js';
+import { tempDir } from '../helpers/temp.js';
 
 function withDirs(yaml: string, secret: string | null, fn: (config: string) => void): void {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-remote-cred-'));
+  const dir = tempDir('percept-remote-cred-');
   const creds = join(dir, 'credentials');
   const before = process.env.PERCEPT_CREDENTIALS_DIR;
   try {

@@ -2,13 +2,13 @@
 // schema, overrides persisted (or reported as not saved), refusals naming the key (retained commands: features/command-gate.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { composeLayers, loadConfig } from '../../agent/config/load.js';
 import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload } from '../../agent/config/remote.js';
 import { writeOverrides } from '../../agent/config/overrides.js';
 import { layersOf } from '../helpers/config-layers.js';
+import { tempDir } from '../helpers/temp.js';
 
 const SOURCE = { source: { uri: 'clip.mp4' } };
 
@@ -134,7 +134,7 @@ test('a key set by a flag or the environment is refused: the patch would not tak
 });
 
 test('persisting: the overrides file in the state dir, loaded over the YAML at the next start; a failed write is not ok', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-remote-'));
+  const dir = tempDir('percept-remote-');
   const file = join(dir, 'percept.yaml');
   writeFileSync(file, `# kept as written\nsource:\n  uri: clip.mp4\nremoteConfig:\n  persist: true\nstate:\n  dir: ${dir}\n`);
   const loaded = loadConfig({ file, env: {} });
@@ -158,7 +158,7 @@ test('persisting: the overrides file in the state dir, loaded over the YAML at t
 });
 
 test('SIGHUP: removals go back to default or overrides, flags kept and not reported, a bad file reported whole', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-hup-'));
+  const dir = tempDir('percept-hup-');
   const file = join(dir, 'percept.yaml');
   writeFileSync(file, 'source:\n  uri: a.mp4\ndetector:\n  scoreThreshold: 0.6\n  maxFaces: 7\nmqtt:\n  statsIntervalS: 20\n');
   const loaded = loadConfig({ file, env: {}, overrides: { source: { uri: 'flag.mp4' }, state: { dir } } });
@@ -190,7 +190,7 @@ test('SIGHUP: removals go back to default or overrides, flags kept and not repor
 });
 
 test('SIGHUP: an allow entry removed from the file drops the overrides it allowed', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'percept-hup-'));
+  const dir = tempDir('percept-hup-');
   const file = join(dir, 'percept.yaml');
   writeFileSync(file, 'source:\n  uri: a.mp4\nremoteConfig:\n  allow: [mqtt.url]\n');
   const loaded = loadConfig({ file, env: {} });

@@ -2,10 +2,10 @@
 // only when tensorrt is configured, never over the operator's own values, the engine cache made.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyTensorrtEnv, DEFAULT_TRT_WORKSPACE_BYTES, tensorrtEnv, tensorrtSettings } from '../../agent/inference/tensorrt-env.js';
+import { tempDir } from '../helpers/temp.js';
 
 test('defaults: fp16, an engine cache in <state dir>/trt-cache, a 1 GiB workspace', () => {
   const s = tensorrtSettings({}, '/var/lib/percept');
@@ -28,7 +28,7 @@ test('settings override the defaults; a value already in the environment is neve
 });
 
 test('applied only with tensorrt among the providers, making the cache directory', () => {
-  const base = mkdtempSync(join(tmpdir(), 'percept-trt-'));
+  const base = tempDir('percept-trt-');
   const dir = join(base, 'engines');
   const env: NodeJS.ProcessEnv = {};
   assert.deepEqual(applyTensorrtEnv(['cuda', 'cpu'], { cacheDir: dir }, env), {});

@@ -6,7 +6,7 @@ import type { Frame } from '../../capture/frame.js';
 import { loadConfig } from '../../config/load.js';
 import { DEFAULT_MODELS } from '../../inference/default-models.js';
 import { ModelError } from '../../inference/manifest.js';
-import { EXIT_MODEL, EXIT_USAGE, exitCodeFor } from '../exit-codes.js';
+import { EXIT_MODEL, EXIT_USAGE, exitCodeFor } from '../../lib/exit-codes.js';
 import { modelDirOf } from '../model-names.js';
 import { detectFormat, EvalDataError, readDataset, type DatasetFormat, type EvalItem } from './datasets.js';
 import { evaluate } from './evaluate.js';
