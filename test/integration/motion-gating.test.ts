@@ -42,10 +42,14 @@ async function run(clip: SceneClip): Promise<Run> {
     300_000,
   );
   assert.equal(res.code, 0, res.stderr);
-  // The exit summary: `done: {stats}` on the log.
-  const done = res.stderr.split('\n').find((l) => l.includes('done: {'));
+  // The exit summary: `done: {stats}`, the message of a JSON log line.
+  const done = res.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => (JSON.parse(l) as { message?: string }).message ?? '')
+    .find((m) => m.startsWith('done: {'));
   assert.ok(done, `the exit summary is logged; stderr: ${res.stderr.slice(-2000)}`);
-  const stats = JSON.parse(done.slice(done.indexOf('{'))) as { frames: number; detect: { fullPasses: number; regionPasses: number } };
+  const stats = JSON.parse(done.slice('done: '.length)) as { frames: number; detect: { fullPasses: number; regionPasses: number } };
   const events = res.stdout
     .trim()
     .split('\n')
