@@ -2,6 +2,7 @@
 // audience figures. The rest (inference, MQTT, remote config, schedule, service) is in schema.ts.
 import { Type } from '@sinclair/typebox';
 import { HOT, HOUR_MS, ms, PATH, REMOTE, TUNE } from './schema-kit.js';
+import { MotionSection } from './schema-motion.js';
 
 export const PipelineSections = {
   device: Type.Object(
@@ -64,7 +65,20 @@ export const PipelineSections = {
         ...HOT,
       }),
       maxFaces: Type.Integer({ default: 20, minimum: 1, maximum: 200, description: 'At most this many faces per frame.', ...HOT }),
-      intervalMs: ms(0, 0, 60_000, 'Run detection at most this often (0: every frame); tracks coast on their prediction in between.', HOT),
+      intervalMs: ms(
+        0,
+        0,
+        60_000,
+        'Run a detection pass (full-frame or regions) at most this often (0: every frame); tracks coast on their prediction in between.',
+        HOT,
+      ),
+      fullFrameMs: ms(
+        1000,
+        0,
+        60_000,
+        'With motion.enabled, a full-frame detection pass at least this often, so a person who arrives without moving (or stood there at start) is found; between them the detector sees only the regions with motion and around the tracked faces. 0: every pass is full-frame. The SSD detector always detects the whole frame.',
+        HOT,
+      ),
       inputWidth: Type.Integer({
         default: 640,
         minimum: 0,
@@ -77,6 +91,7 @@ export const PipelineSections = {
     },
     { default: {}, additionalProperties: false, ...REMOTE },
   ),
+  motion: MotionSection,
   classifier: Type.Object(
     {
       models: Type.Array(Type.String({ minLength: 1, ...PATH }), {

@@ -176,6 +176,15 @@ export const StatsSchema = Type.Object(
     mqttConnected: Type.Optional(Type.Boolean()),
     classifyFailures: Type.Optional(Type.Integer()),
     detectFailures: Type.Optional(Type.Integer()),
+    detect: Type.Optional(
+      Type.Object(
+        {
+          fullPasses: Type.Integer({ description: 'Detection passes on the whole frame since start.' }),
+          regionPasses: Type.Integer({ description: 'Detection passes on regions only (motion and tracked faces) since start.' }),
+        },
+        { description: 'How often the face detector ran (motion gating).' },
+      ),
+    ),
     inference: Type.Optional(
       Type.Object(
         {

@@ -21,5 +21,10 @@ export interface Detection {
 export interface FaceDetector {
   readonly name: string;
   detect(frame: Frame): Promise<Detection[]>;
+  /**
+   * Faces inside these regions only (frame pixels), in frame pixels. Optional: a detector without it (the
+   * SSD, whose input is a fixed square) is always run on the whole frame.
+   */
+  detectRegions?(frame: Frame, regions: Box[]): Promise<Detection[]>;
   close(): Promise<void>;
 }

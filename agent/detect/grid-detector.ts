@@ -10,6 +10,8 @@ import type { WorkerSession, SessionOptions } from '../inference/worker-session.
 import { decodeGrid, planInput, type GridCandidate, type GridHead, type InputPlan } from './grid-decode.js';
 import { nonMaxSuppression } from './nms.js';
 import type { Detection, FaceDetector } from './detector.js';
+import type { Box } from '../lib/geometry.js';
+import { tileFor, type Tile } from './region-tiles.js';
 
 export interface GridOptions {
   scoreThreshold: number;
@@ -164,6 +166,56 @@ export class GridDetector implements FaceDetector {
       });
     }
     return out;
+  }
+
+  /**
+   * Faces in these regions only, each cut as a square tile of a fixed size (region-tiles.ts), decoded in
+   * frame pixels and merged across tiles by NMS. A region that does not fit a square tile, or a model
+   * with a fixed input, means a full-frame pass.
+   */
+  async detectRegions(frame: Frame, regions: Box[]): Promise<Detection[]> {
+    const plan = this.plan(frame.width, frame.height);
+    const tiles = fixedSize(this.session.loaded.manifest) ? [null] : regions.map((r) => tileFor(r, frame, plan.width / frame.width));
+    if (tiles.some((t) => t === null)) return this.detect(frame);
+    const found: GridCandidate[] = [];
+    for (const tile of tiles as Tile[]) found.push(...(await this.detectTile(frame, tile)));
+    const out: Detection[] = [];
+    for (const c of nonMaxSuppression(found, this.opts.iouThreshold, this.opts.maxFaces)) {
+      const box = { x: c.box[1], y: c.box[0], w: c.box[3] - c.box[1], h: c.box[2] - c.box[0] };
+      if (box.w < this.opts.minFacePx || box.h < this.opts.minFacePx) continue;
+      out.push({ box, score: c.score, landmarks: c.landmarks });
+    }
+    return out;
+  }
+
+  /** One tile through the network; candidates in frame pixels, clamped to the frame. */
+  private async detectTile(frame: Frame, tile: Tile): Promise<GridCandidate[]> {
+    const cv = this.cv;
+    const m = this.session.loaded.manifest;
+    const { src, side } = tile;
+    const cut = frame.mat.getRegion(new cv.Rect(src.x, src.y, src.w, src.h)).resize(side, side, 0, 0, cv.INTER_LINEAR);
+    const tensor = new Float32Array(3 * side * side);
+    hwcToNchw(new Uint8Array(cut.getData()), side, side, true, m.input.colour, m.input.normalise.mean, m.input.normalise.std, tensor);
+    const { outputs } = await this.session.run({ [m.input.name]: { data: tensor, dims: [1, 3, side, side] } });
+    const heads: GridHead[] = this.heads.map((h) => ({
+      stride: h.stride,
+      cls: outputs[h.cls]!.data,
+      obj: outputs[h.obj]!.data,
+      box: outputs[h.box]!.data,
+      kps: h.kps ? outputs[h.kps]!.data : undefined,
+      landmarks: this.landmarks,
+    }));
+    const k = src.w / side;
+    return decodeGrid(heads, side, side, this.opts.scoreThreshold).map((c) => ({
+      ...c,
+      box: [
+        Math.max(0, src.y + c.box[0] * k),
+        Math.max(0, src.x + c.box[1] * k),
+        Math.min(frame.height, src.y + c.box[2] * k),
+        Math.min(frame.width, src.x + c.box[3] * k),
+      ],
+      landmarks: c.landmarks.map(([x, y]) => [src.x + x * k, src.y + y * k] as [number, number]),
+    }));
   }
 
   close(): Promise<void> {

@@ -28,6 +28,7 @@ import { child, mostVerbose, type RootLogger } from '../lib/logging.js';
 import { createBus, type AgentBus } from '../features/events.js';
 import { buildFeatures } from '../features/index.js';
 import { Pipeline } from './pipeline.js';
+import { detectSettings } from './detect-step.js';
 import { PipelineStats } from './stats.js';
 import { Lifecycle } from './lifecycle.js';
 import {
@@ -184,6 +185,7 @@ export class Agent {
         budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond),
         quality: qualityOptions(config),
         settings: pipelineSettings(config),
+        detectPlan: detectSettings(config),
         log: child(log, 'pipeline'),
         everyFrame: this.opts.exitOnEof,
         // The model's name at the time of the event: `percept models use` may have switched it since start.

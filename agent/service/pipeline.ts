@@ -1,5 +1,6 @@
 // The data path: frames → faces → tracks → visits, with classification running beside it. Detection is
-// awaited per frame (or every detector.intervalMs, tracks coasting between); classification is not: at
+// awaited per frame — on the whole frame, or only where motion and tracked faces are (detect-step.ts),
+// or not at all (every detector.intervalMs, tracks coasting between); classification is not: at
 // most one classifier call is in flight, requests wait in a bounded queue, a per-second budget caps the
 // faces classified, and frames keep flowing while it runs — a slow classifier never stalls the rest.
 import type { CV, Mat } from '../capture/opencv.js';
@@ -20,6 +21,7 @@ import type { PipelineStats } from './stats.js';
 import type { FrameDone } from '../features/events.js';
 import { headPose, isLooking, type HeadPose } from '../lib/head-pose.js';
 import { toFiveLandmarks } from '../lib/align.js';
+import { DetectStep, type DetectSettings } from './detect-step.js';
 
 export interface PipelineDeps {
   /** Face embeddings for re-identification; null: visits resume by position only. */
@@ -40,6 +42,8 @@ export interface PipelineDeps {
   log: Logger;
   /** Read on every frame (hot-reloadable). */
   settings: { readonly maxBatch: number; readonly detectIntervalMs: number; readonly lookYawDeg: number; readonly lookPitchDeg: number };
+  /** Motion gating and region detection; absent: every pass is full-frame, every detectIntervalMs. */
+  detectPlan?: DetectSettings;
   /** Read every frame of the source (no "latest frame wins") and end open visits at its end. */
   everyFrame: boolean;
   emit: (event: VisitEvent, frame: { width: number; height: number }) => void;
@@ -65,17 +69,30 @@ export class Pipeline {
   private stopping = false;
   private inflight: Promise<void> | null = null;
   private embedding: Promise<void> | null = null;
-  private detectingSince: number | null = null;
+  private readonly detectStep: DetectStep;
   private classifyingSince: number | null = null;
   private embeddingSince: number | null = null;
   private latest: LatestFrame | null = null;
   private frameSize = { width: 1, height: 1 };
   private clock = 0;
-  private lastDetect = -Infinity;
   /** Arrival time (performance.now) of recent frames by their timestamp, for frame → entered latency. */
   private readonly arrivals = new Map<number, number>();
 
-  constructor(private readonly deps: PipelineDeps) {}
+  constructor(private readonly deps: PipelineDeps) {
+    const plan = deps.detectPlan ?? {
+      // Without gating settings: no motion, every pass full-frame, at most every detectIntervalMs.
+      motion: { enabled: false, width: 320, threshold: 20, cellFraction: 0.25, minArea: 0, backgroundMs: 1000, lightingFraction: 0.4, ignoreZones: [] },
+      plan: {
+        get intervalMs() {
+          return deps.settings.detectIntervalMs;
+        },
+        fullFrameMs: 0,
+        trackScale: 2,
+        maxRegionFraction: 0.5,
+      },
+    };
+    this.detectStep = new DetectStep(deps.cv, deps.detector, plan, deps.stats, deps.log);
+  }
 
   /** Runs until the source ends or stop() is called; then ends every open visit. */
   async run(): Promise<void> {
@@ -114,18 +131,10 @@ export class Pipeline {
     if (this.arrivals.size > 300) this.arrivals.delete(this.arrivals.keys().next().value!);
     this.frameSize = { width: frame.width, height: frame.height };
     this.clock = frame.ts;
-    const interval = deps.settings.detectIntervalMs;
-    const detectNow = interval <= 0 || frame.ts - this.lastDetect >= interval;
-    let t = performance.now();
-    const detections = detectNow ? await this.detect(frame) : null;
-    if (detections) {
-      this.lastDetect = frame.ts;
-      deps.stats.stages.detect.add(performance.now() - t);
-      deps.stats.faces += detections.length;
-    }
+    const detections = await this.detectStep.run(frame, deps.tracker.tracks.values());
     deps.stats.frames++;
 
-    t = performance.now();
+    const t = performance.now();
     const viewers = detections ? this.gate(detections, frame) : null;
     // Where motion cannot tell faces apart (a crossing), embed those faces first and let appearance veto.
     const contested = viewers && deps.embedder ? deps.tracker.contested(viewers, frame.ts) : [];
@@ -178,27 +187,9 @@ export class Pipeline {
     }
   }
 
-  /**
-   * A failed detection (a model error, a timed-out call whose worker is being replaced) is a frame without
-   * detections: tracks coast and the run goes on. Logged the first time and every 100th.
-   */
-  private async detect(frame: Frame): Promise<Detection[] | null> {
-    const { deps } = this;
-    this.detectingSince = performance.now();
-    try {
-      return await deps.detector.detect(frame);
-    } catch (err) {
-      deps.stats.detectFailures++;
-      if (deps.stats.detectFailures % 100 === 1) deps.log.error(`detection failed (${deps.stats.detectFailures} so far): ${(err as Error).message}`);
-      return null;
-    } finally {
-      this.detectingSince = null;
-    }
-  }
-
   /** How long the oldest inference call in flight has been waiting, ms (0: none): the watchdog's measure of a stall. */
   oldestCallMs(now = performance.now()): number {
-    const since = [this.detectingSince, this.classifyingSince, this.embeddingSince].filter((x): x is number => x !== null);
+    const since = [this.detectStep.since, this.classifyingSince, this.embeddingSince].filter((x): x is number => x !== null);
     return since.length ? now - Math.min(...since) : 0;
   }
 

@@ -37,7 +37,7 @@ export class StageTimer {
   }
 }
 
-export const STAGES = ['capture', 'detect', 'track', 'classify', 'publish'] as const;
+export const STAGES = ['capture', 'motion', 'detect', 'track', 'classify', 'publish'] as const;
 export type Stage = (typeof STAGES)[number];
 
 export class PipelineStats {
@@ -56,6 +56,9 @@ export class PipelineStats {
   classifiedFaces = 0;
   classifyFailures = 0;
   detectFailures = 0;
+  /** Detection passes on the whole frame, and on regions of it only (motion gating, issue 22). */
+  fullPasses = 0;
+  regionPasses = 0;
   events = 0;
 
   snapshot<E extends object>(extra: E = {} as E) {
@@ -71,6 +74,7 @@ export class PipelineStats {
       classifiedFaces: this.classifiedFaces,
       classifyFailures: this.classifyFailures,
       detectFailures: this.detectFailures,
+      detect: { fullPasses: this.fullPasses, regionPasses: this.regionPasses },
       events: this.events,
       stages: Object.fromEntries(STAGES.map((s) => [s, this.stages[s].summary()])),
       enterLatency: this.enterLatency.summary(),

@@ -50,6 +50,8 @@ export interface Actor {
   /** Face width in the clip, px. */
   size: number;
   path: Path;
+  /** Opacity at time t (1 when absent): a person fading in shows no motion. */
+  opacity?: (t: number) => number;
 }
 
 export interface SceneSpec {
@@ -63,6 +65,8 @@ export interface SceneSpec {
   occluders?: ((t: number) => Box | null)[];
   /** Light level at time t (1: as photographed). */
   brightness?: (t: number) => number;
+  /** Sensor noise: Gaussian, this standard deviation in grey levels, new in every frame. */
+  noise?: number;
 }
 
 export interface SceneClip {
@@ -220,6 +224,77 @@ export function sceneCases(v: number): SceneClip[] {
   return cases;
 }
 
+/**
+ * The motion-gating scenes of issue 22, variant `v` (0, 1: other faces and places):
+ * - walk-in-stand: a person walks in from a side and then stands still for 20 s (one visit, with labels);
+ * - fade-in: a person stands from the start, fading in over 2 s (no motion) while another walks in and
+ *   stands: both found, the one who faded in by the full-frame passes alone;
+ * - empty-dimming: nobody, sensor noise on every frame, the light dimming to 50 % and back: no visit,
+ *   and few detection passes.
+ */
+export function gatingCases(v: number): SceneClip[] {
+  const r = variantRng(v, 2);
+  const pick = (k: number) => SAMPLE_PORTRAITS[(v * 7 + k * 4 + 1) % SAMPLE_PORTRAITS.length]!;
+  const size = () => Math.round(130 + r() * 40);
+  const noise = 3;
+  const cases: SceneClip[] = [];
+  {
+    const s = size();
+    const cy = Math.round(H * (0.4 + r() * 0.15));
+    const fromLeft = v % 2 === 0;
+    const home = W * (fromLeft ? 0.35 + r() * 0.1 : 0.55 + r() * 0.1);
+    const start = fromLeft ? -s : W + s;
+    const person = v === 0 ? GRACE : pick(0);
+    cases.push({
+      name: `walk-in-stand-v${v}`,
+      expect: { visits: 1 },
+      spec: {
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds: 24,
+        noise,
+        actors: [{ portrait: person, size: s, path: (t) => ({ x: ramp(t, 0.5, 2.5, start, home), y: cy }) }],
+      },
+    });
+  }
+  {
+    const s = size();
+    const still = { x: W * (v === 0 ? 0.75 : 0.25), y: H * (0.45 + r() * 0.1) };
+    const home = { x: W * (v === 0 ? 0.3 : 0.7), y: H * (0.4 + r() * 0.1) };
+    const start = v === 0 ? -s : W + s;
+    cases.push({
+      name: `fade-in-v${v}`,
+      expect: { visits: 2 },
+      spec: {
+        width: W,
+        height: H,
+        fps: FPS,
+        seconds: 14,
+        noise,
+        actors: [
+          { portrait: pick(1), size: s, path: () => still, opacity: (t) => ramp(t, 0.5, 2.5, 0, 1) },
+          { portrait: v === 0 ? LEO : pick(2), size: s, path: (t) => ({ x: ramp(t, 3, 5, start, home.x), y: home.y }) },
+        ],
+      },
+    });
+  }
+  cases.push({
+    name: `empty-dimming-v${v}`,
+    expect: { visits: 0 },
+    spec: {
+      width: W,
+      height: H,
+      fps: FPS,
+      seconds: 30,
+      noise: noise + v * 2,
+      actors: [],
+      brightness: (t) => (t < 15 ? ramp(t, 5, 10, 1, 0.5) : ramp(t, 18, 24, 0.5, 1)),
+    },
+  });
+  return cases;
+}
+
 /** Two people walking across the whole frame in opposite directions (A left to right at ya, B back at yb). */
 function crossing(name: string, [pa, pb]: [Portrait, Portrait], size: number, ya: number, yb: number, seconds: number): SceneClip {
   return {
@@ -259,12 +334,17 @@ export function makeSceneClip(cv: CV, out: string, spec: SceneSpec): { path: str
   const tmp = `${out}.tmp.avi`;
   const writer = new cv.VideoWriter(tmp, cv.VideoWriter.fourcc('MJPG'), spec.fps, new cv.Size(spec.width, spec.height), true);
   const frames = Math.round(spec.seconds * spec.fps);
+  const noiseRng = variantRng(0, 99);
   for (let i = 0; i < frames; i++) {
     const t = i / spec.fps;
     let frame = background.copy();
     for (const a of actors) {
       const c = a.path(t);
-      if (c) paste(cv, frame, a.image, Math.round(c.x - a.face.x - a.face.w / 2), Math.round(c.y - a.face.y - a.face.h / 2));
+      const alpha = a.opacity?.(t) ?? 1;
+      if (!c || alpha <= 0) continue;
+      const target = alpha < 1 ? frame.copy() : frame;
+      paste(cv, target, a.image, Math.round(c.x - a.face.x - a.face.w / 2), Math.round(c.y - a.face.y - a.face.h / 2));
+      if (alpha < 1) frame = frame.addWeighted(1 - alpha, target, alpha, 0);
     }
     for (const occluder of spec.occluders ?? []) {
       const b = occluder(t);
@@ -275,9 +355,38 @@ export function makeSceneClip(cv: CV, out: string, spec: SceneSpec): { path: str
     }
     const light = spec.brightness?.(t) ?? 1;
     if (light !== 1) frame = frame.convertTo(cv.CV_8UC3, light, 0);
+    if (spec.noise) frame = noisy(cv, frame, spec.noise, noiseRng);
     writer.write(frame);
   }
   writer.release();
   renameSync(tmp, out);
   return { path: out, frames };
+}
+
+/** Gaussian samples (sd 1), drawn once: each frame reads them from a random start, which is plenty of noise for a test and 50× faster than drawing per pixel. */
+let gaussians: Float32Array | null = null;
+
+/** The image with Gaussian sensor noise of `sigma` grey levels added, independently per pixel and channel. */
+export function noisy(cv: CV, mat: Mat, sigma: number, random: () => number): Mat {
+  if (!gaussians) {
+    const r = variantRng(0, 42);
+    gaussians = new Float32Array(1 << 21);
+    for (let i = 0; i < gaussians.length; i += 2) {
+      const u = Math.max(r(), 1e-12);
+      const v = r();
+      const m = Math.sqrt(-2 * Math.log(u));
+      gaussians[i] = m * Math.cos(2 * Math.PI * v);
+      gaussians[i + 1] = m * Math.sin(2 * Math.PI * v);
+    }
+  }
+  const g = gaussians;
+  const data = new Uint8Array(mat.getData());
+  let k = Math.floor(random() * g.length);
+  const step = 1 + 2 * Math.floor(random() * 500); // odd: walks every sample before repeating
+  for (let i = 0; i < data.length; i++) {
+    k = (k + step) & (g.length - 1);
+    const v = data[i]! + sigma * g[k]!;
+    data[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+  }
+  return new cv.Mat(Buffer.from(data.buffer), mat.rows, mat.cols, cv.CV_8UC3);
 }
