@@ -38,7 +38,8 @@ async function run(clip: SceneClip): Promise<Run> {
   const path = makeSceneClip(await loadOpenCV(), join(work, `${clip.name}.avi`), clip.spec).path;
   const res = await runPercept(
     ['run', '--source', path, '--state-dir', join(work, `state-${clip.name}`), '--exit-on-eof', '--print-events'],
-    { PERCEPT_MQTT_EMBEDDED_PORT: '0' },
+    // Motion gating is off by default for now: these scenes are about it.
+    { PERCEPT_MQTT_EMBEDDED_PORT: '0', PERCEPT_MOTION_ENABLED: 'true' },
     300_000,
   );
   assert.equal(res.code, 0, res.stderr);
