@@ -132,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
     .scriptName('percept')
     .usage('$0 <command> [options]')
     .command('run', 'Run the agent', runOptions, async (a) => {
+      // yargs types the handler's args from the builder; the command module declares the args it reads (a subset).
       code = await (await run()).runCommand(a as unknown as RunArgs);
     })
     .command(
@@ -180,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
           .example('$0 content set ad-1 --name "Spring sale"', 'a play starts (the previous one ends)')
           .example('$0 content set --none', 'the screen is blank: the play ends and its impression goes out'),
       async (a) => {
+        // yargs types the handler's args from the builder; the command module declares the args it reads (a subset).
         code = await (await import('./content.js')).contentSet(a.id, a as unknown as RemoteArgs & { name?: string; none: boolean });
       },
     )
@@ -192,6 +194,7 @@ export async function main(argv: string[]): Promise<number> {
           .example('$0 watch', "this host's agent, redrawn in place; Ctrl-C quits")
           .example('$0 watch --device-id kiosk-3 --json | jq .', 'for scripts'),
       async (a) => {
+        // yargs types the handler's args from the builder; the command module declares the args it reads (a subset).
         code = await (await import('./watch.js')).watchCommand(a as unknown as RemoteArgs & { json: boolean });
       },
     )
@@ -253,6 +256,7 @@ export async function main(argv: string[]): Promise<number> {
                   'Exit 0 switched (or no agent runs: used at its next start); 65 the model fails verification or the agent refused it (config unchanged); 69 no confirmation within --wait.',
                 ),
             async (a) => {
+              // yargs types the handler's args from the builder; the command module declares the args it reads (a subset).
               code = await (await import('./models-use.js')).modelsUse(a as unknown as import('./models-use.js').UseArgs);
             },
           )

@@ -1,6 +1,7 @@
 // model.json: what a model directory promises (design §1). The agent reads everything it needs to run a
 // model from here and checks the promise against the files and the ONNX graph before it runs anything.
 // Its shape is contract/manifest.ts (TypeBox); the rules that span fields are checked here.
+import { EXIT_MODEL } from '../lib/exit-codes.js';
 import { openRegular } from './model-bytes.js';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
@@ -23,6 +24,7 @@ export {
 } from '../contract/manifest.js';
 
 export class ModelError extends Error {
+  readonly exitCode = EXIT_MODEL;
   constructor(
     readonly dir: string,
     readonly problems: string[],

@@ -29,9 +29,5 @@ const hasExitCode = (err: unknown): err is ExitCoded => typeof err === 'object' 
 
 /** The exit code for an error that ends a command: config 78, model 65, source 66, state directory 73, other 1. */
 export function exitCodeFor(err: unknown): number {
-  if (hasExitCode(err)) return err.exitCode;
-  // ModelError (inference/manifest.ts) does not carry its exitCode yet (that file is being reworked
-  // elsewhere); it is known by its name until it does. lib/ cannot import inference/.
-  if (err instanceof Error && err.name === 'ModelError') return EXIT_MODEL;
-  return EXIT_FAILURE;
+  return hasExitCode(err) ? err.exitCode : EXIT_FAILURE;
 }
