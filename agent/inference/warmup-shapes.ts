@@ -2,10 +2,11 @@
 // BFC arena that extends itself by powers of two and never gives memory back) and its memory patterns
 // (planned per input shape) grow each time a batch size is seen for the first time. The classifier and
 // the embedder get 1…maxBatch faces a call, and large batches are rare (several faces at once), so the
-// agent's RSS climbed for ~10 minutes of a soak; in a probe of the default nets, batch sizes 2…8 seen for
-// the first time added ~140 MiB. Warmed at load, that part of the plateau is reached at start, where a
-// MemoryMax set too low shows at once and not hours later. Raising maxBatch while running grows it again,
-// once, by the new sizes.
+// agent's RSS climbed for ~10 minutes of a soak; in a probe of the default nets (scripts/soak-probe.ts),
+// batch sizes 2…8 seen for the first time added ~140 MiB (102 MiB with MALLOC_ARENA_MAX=2, as the unit
+// runs). Warmed at load, half or more of that growth happens at start, where a MemoryMax set too low
+// shows at once and not hours later; the rest is the main thread's own input buffers. Raising maxBatch
+// while running grows it again, once, by the new sizes.
 import type { ModelManifest } from './manifest.js';
 
 export interface WarmupShape {
