@@ -18,6 +18,7 @@ import { wireValidator } from '../test/helpers/wire-schemas.js';
 import { deviceTopics } from '../agent/contract/topics.js';
 import { configAnswers, growthFigures, seqFigures, soakProblems, steadyGrowth, type Sample } from './soak-figures.js';
 import { CONFIG_KEY, startCommands, type ConfigResult } from './soak-commands.js';
+import { shippedUnitEnvironment } from './soak-env.js';
 
 const SAMPLE_EVERY_S = 10;
 const BROKER_DOWN_S = 5;
@@ -38,7 +39,7 @@ const { values: opt } = parseArgs({
 });
 const minutes = Number(opt.minutes);
 const WARMUP_S = Number(opt['warmup-s']);
-/** Both runs of 2026-12-06 settled only after ~9 minutes (JIT, heap sizing, onnxruntime's arenas growing to the largest batch): printed beside the judged figure. */
+/** The runs of 2026-12-06 settled only after ~9 minutes (onnxruntime's arenas growing with each new batch size, now warmed at load): printed beside the judged figure. */
 const SETTLED_S = 600;
 const restartEveryS = Number(opt['restart-every-s']);
 const contentEveryS = Number(opt['content-every-s']);
@@ -157,12 +158,20 @@ sub.on('message', (topic, payload, packet) => {
 });
 await sub.subscribeAsync(`${root}/#`, { qos: 1 });
 
+const unitEnv = shippedUnitEnvironment();
+log(
+  `agent environment from systemd/percept.service: ${
+    Object.entries(unitEnv)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ') || 'none'
+  }`,
+);
 const startedAt = Date.now();
 const elapsedS = () => Math.round((Date.now() - startedAt) / 1000);
 const agent = spawn(
   process.execPath,
   [join(PACKAGE_ROOT, 'bin/percept.js'), 'run', '--source', opt.source!, '--mqtt-url', broker.url, '--device-id', opt['device-id']!, '--state-dir', stateDir],
-  { stdio: ['ignore', 'ignore', 'pipe'] },
+  { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...unitEnv } },
 );
 // The agent's log is kept whole in the work directory (it is the place to look up a missing seq).
 let agentLog = '';
@@ -293,6 +302,7 @@ const report = {
   restartEveryS,
   brokerDownS: BROKER_DOWN_S,
   source: opt.source,
+  agentEnvironment: unitEnv,
   warmupS: WARMUP_S,
   contentEveryS,
   configEveryS,

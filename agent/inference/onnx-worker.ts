@@ -4,6 +4,7 @@ import { basename, dirname } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import * as ort from 'onnxruntime-node';
 import type { WorkerInit, WorkerReply, WorkerRequest, TensorData } from './worker-protocol.js';
+import type { WarmupShape } from './warmup-shapes.js';
 import { readModelBytes } from './model-bytes.js';
 import { explainProviderFailure, versionMismatch } from './gpu-runtime.js';
 
@@ -84,15 +85,42 @@ const earlyClose = (req: WorkerRequest) => {
 };
 parentPort!.on('message', earlyClose);
 
+/**
+ * Runs each warm-up shape on zeros (warmup-shapes.ts says why) and returns those it ran. Twice: the first
+ * run of a shape only plans its memory pattern, the second allocates the planned block from the arena. A
+ * shape the model cannot run fails the load; an input the graph lacks is left to verifyGraph's clearer error.
+ */
+async function warmUp(session: ort.InferenceSession): Promise<WarmupShape[]> {
+  const ran: WarmupShape[] = [];
+  for (const shape of init.warmup) {
+    if (closeAsked || !session.inputNames.includes(shape.input)) break;
+    const { input, dims } = shape;
+    try {
+      for (let i = 0; i < 2; i++) await session.run({ [input]: new ort.Tensor('float32', new Float32Array(dims.reduce((n, d) => n * d, 1)), dims) });
+    } catch (err) {
+      throw new Error(
+        `a zero batch of shape [${dims}] failed at load (the agent sends up to classifier.maxBatch faces a call): ${(err as Error).message.split('\n')[0]!}`,
+        { cause: err },
+      );
+    }
+    ran.push(shape);
+  }
+  return ran;
+}
+
 try {
   const { data, sha256 } = modelBytes();
   const { session, provider, failures } = await createSession(data);
+  const warmed = await warmUp(session).catch(async (err: unknown) => {
+    await session.release();
+    throw err;
+  });
   parentPort!.off('message', earlyClose);
   if (closeAsked) {
     await session.release();
     process.exit(0);
   }
-  post({ type: 'ready', provider, failures, inputs: metadata(session.inputMetadata), outputs: metadata(session.outputMetadata), sha256 });
+  post({ type: 'ready', provider, failures, inputs: metadata(session.inputMetadata), outputs: metadata(session.outputMetadata), sha256, warmed });
   // Runs in flight: 'close' waits for them, because ending a thread while onnxruntime-node still has a run
   // in flight aborts the whole process (exit 134). A timed-out worker is closed this way (worker-session.ts).
   let running = 0;

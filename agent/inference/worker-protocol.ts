@@ -1,4 +1,6 @@
 // Messages between the main thread and an inference worker.
+import type { WarmupShape } from './warmup-shapes.js';
+
 export interface TensorData {
   data: Float32Array;
   dims: number[];
@@ -14,12 +16,14 @@ export interface WorkerInit {
   bytes: number | null;
   /** A worker replacing one that timed out or crashed: it must load the very bytes the first one did. */
   replacement: boolean;
+  /** Inputs run once on zeros before 'ready' (every batch size the agent will send): see warmup-shapes.ts. */
+  warmup: WarmupShape[];
 }
 
 export type WorkerRequest = { type: 'run'; id: number; feeds: Record<string, TensorData> } | { type: 'close' };
 
 export type WorkerReply =
-  | { type: 'ready'; provider: string; failures: string[]; inputs: ValueInfo[]; outputs: ValueInfo[]; sha256: string }
+  | { type: 'ready'; provider: string; failures: string[]; inputs: ValueInfo[]; outputs: ValueInfo[]; sha256: string; warmed: WarmupShape[] }
   | { type: 'result'; id: number; outputs: Record<string, TensorData>; runMs: number }
   | { type: 'error'; id: number; message: string }
   /** `changed`: the model's bytes did not have the expected sha256. */

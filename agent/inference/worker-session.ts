@@ -8,7 +8,7 @@
 import type { Worker } from 'node:worker_threads';
 import { precisionOf, verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
 import type { TensorData, WorkerReply, WorkerRequest } from './worker-protocol.js';
-import { inferenceFaults, ModelChangedError, startWorker } from './worker-start.js';
+import { inferenceFaults, ModelChangedError, startWorker, type ReadyReply } from './worker-start.js';
 
 export { inferenceFaults };
 
@@ -24,6 +24,8 @@ export interface SessionOptions {
   timeoutMs?: number;
   /** The first worker must be ready (model read, hashed, loaded) within this; absent: no deadline (start-up). */
   openTimeoutMs?: number;
+  /** A model with a symbolic batch runs zero batches of 1…this at load (warmup-shapes.ts); absent: none. */
+  warmBatches?: number;
 }
 
 export interface RunResult {
@@ -74,6 +76,7 @@ export class WorkerSession {
     /** The sha256 of the bytes the first worker loaded: every replacement must load the same bytes. */
     readonly sha256: string,
     private readonly log?: ModelLog,
+    public warmed: ReadyReply['warmed'] = [], // the zero batches its current worker ran before ready
   ) {
     this.slot = this.adopt(first);
   }
@@ -98,8 +101,9 @@ export class WorkerSession {
     // A provider that was asked for and failed (e.g. cuda without its libraries) is a warning: the agent
     // runs, but slower than configured.
     for (const f of reply.failures) log?.(`${loaded.manifest.name}: requested execution provider ${f}; falling back`, 'warn');
-    log?.(`${loaded.manifest.name}: running on ${provider} (${precisionOf(loaded.manifest)})`);
-    return new WorkerSession(worker, provider, loaded, opts, reply.sha256, log);
+    const batches = reply.warmed.length ? `, warmed for batches of 1…${reply.warmed.length}` : '';
+    log?.(`${loaded.manifest.name}: running on ${provider} (${precisionOf(loaded.manifest)}${batches})`);
+    return new WorkerSession(worker, provider, loaded, opts, reply.sha256, log, reply.warmed);
   }
 
   private get name(): string {
@@ -156,8 +160,9 @@ export class WorkerSession {
     inferenceFaults.workerRestarts++;
     this.starting = this.verifyBesideModel()
       .then(() => startWorker(this.loaded, { ...this.opts, sha256: this.sha256, replacement: true }))
-      .then(({ worker }) => {
+      .then(({ worker, reply }) => {
         const slot = this.adopt(worker);
+        this.warmed = reply.warmed;
         this.startError = null;
         if (this.closed) {
           void this.closeSlot(slot);

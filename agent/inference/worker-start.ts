@@ -8,6 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { ModelError, type LoadedManifest } from './manifest.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import { warmupShapes, type WarmupShape } from './warmup-shapes.js';
 import { applyTensorrtEnv, type TensorrtSettings } from './tensorrt-env.js';
 
 /** Process-wide counts for stats. `stuck`: abandoned workers whose run or load has not returned yet; `loading`: workers reading or loading their model. */
@@ -31,6 +32,10 @@ export interface StartOptions {
   replacement?: boolean;
   /** With tensorrt among the providers: its options (fp16, engine cache, workspace); absent: the defaults. */
   tensorrt?: Partial<TensorrtSettings>;
+  /** Zero batches of 1…this the worker runs before it is ready, when the model's batch is free (warmup-shapes.ts). */
+  warmBatches?: number;
+  /** Other inputs to run on zeros before ready (tests: a shape the model cannot run). */
+  warmup?: WarmupShape[];
 }
 
 export async function startWorker(loaded: LoadedManifest, opts: StartOptions): Promise<{ worker: Worker; reply: ReadyReply }> {
@@ -42,6 +47,7 @@ export async function startWorker(loaded: LoadedManifest, opts: StartOptions): P
     sha256: opts.sha256,
     bytes: declared ?? null,
     replacement: opts.replacement ?? false,
+    warmup: opts.warmup ?? warmupShapes(loaded.manifest, opts.warmBatches ?? 0),
   };
   applyTensorrtEnv(opts.providers, opts.tensorrt);
   const worker = new Worker(fileURLToPath(workerUrl), { workerData: init });

@@ -129,7 +129,7 @@ export function classifierDirs(models: readonly string[]): string[] {
 export async function openClassifier(cv: CV, config: Config, models: readonly string[], log: ModelLog, verify = false): Promise<OnnxClassifier> {
   // A switch while running has a deadline (a hung read must not hold later switches or a stop); start-up has systemd's.
   const deadline = { verifySha256: true, openTimeoutMs: SWITCH_DEADLINE_FACTOR * config.inference.timeoutMs };
-  const session = { ...sessionOptions(config), ...(verify ? deadline : {}) };
+  const session = { ...sessionOptions(config), ...(verify ? deadline : {}), warmBatches: config.classifier.maxBatch };
   const classifier = await OnnxClassifier.open(cv, classifierDirs(models), config.classifier.cropMargin, session, log);
   if (verify) {
     try {
@@ -146,7 +146,8 @@ export async function openModels(cv: CV, config: Config, log: ModelLog): Promise
   const detector = await openDetector(cv, config.detector, sessionOptions(config), log);
   try {
     const classifier = new SwitchableClassifier(await openClassifier(cv, config, config.classifier.models, log));
-    const session = sessionOptions(config);
+    // The embedder gets the classifier's batches (pipeline.ts): warmed to the same size.
+    const session = { ...sessionOptions(config), warmBatches: config.classifier.maxBatch };
     let embedder: Embedder | null = null;
     if (existsSync(join(DEFAULT_MODELS.embedder, 'model.json'))) {
       try {

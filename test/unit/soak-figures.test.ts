@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { configAnswers, growthFigures, seqFigures, soakProblems, steadyGrowth } from '../../scripts/soak-figures.js';
+import { shippedUnitEnvironment, unitEnvironment } from '../../scripts/soak-env.js';
 
 test('contiguous seqs with QoS 1 duplicates: no gap, duplicates counted', () => {
   const f = seqFigures([1, 2, 3, 3, 4, 2, 5]);
@@ -95,4 +96,10 @@ test('the soak fails on RSS growth over 5 %, any fd growth, an unanswered config
   assert.match(soakProblems({ ...clean, config: { ...config, wrong: ['soak-config-2: x'] } }).join(), /not applied: soak-config-2/);
   assert.match(soakProblems({ ...clean, plays: { ...plays, recordsLeft: 0 } }).join(), /120 plays started but 119 impressions/);
   assert.match(soakProblems({ ...clean, wireInvalid: { count: 2, sample: ['a/b/c must be integer'] } }).join(), /2 message\(s\) off their schema/);
+});
+
+test("the soak's agent gets the shipped unit's Environment= lines, and the unit sets MALLOC_ARENA_MAX=2", () => {
+  assert.deepEqual(unitEnvironment('[Service]\nEnvironment=A=1\n# Environment=B=2\nEnvironment=C_D=x/y \nExecStart=/bin/true\n'), { A: '1', C_D: 'x/y' });
+  // Per-thread glibc arenas kept the RSS creeping for the whole of a 1-hour soak (the unit's comment).
+  assert.equal(shippedUnitEnvironment().MALLOC_ARENA_MAX, '2');
 });
