@@ -85,6 +85,20 @@ const earlyClose = (req: WorkerRequest) => {
 };
 parentPort!.on('message', earlyClose);
 
+/** One run on zeros of `shape`; a shape the model cannot run fails the load, naming it. */
+async function runZeros(session: ort.InferenceSession, { input, dims }: WarmupShape): Promise<void> {
+  try {
+    await session.run({ [input]: zeros(dims) });
+  } catch (err) {
+    throw new Error(
+      `a zero batch of shape [${dims}] failed at load (the agent sends up to classifier.maxBatch faces a call): ${(err as Error).message.split('\n')[0]!}`,
+      { cause: err },
+    );
+  }
+}
+
+const zeros = (dims: number[]) => new ort.Tensor('float32', new Float32Array(dims.reduce((n, d) => n * d, 1)), dims);
+
 /**
  * Runs each warm-up shape on zeros (warmup-shapes.ts says why) and returns those it ran. Twice: the first
  * run of a shape only plans its memory pattern, the second allocates the planned block from the arena. A
@@ -92,17 +106,20 @@ parentPort!.on('message', earlyClose);
  */
 async function warmUp(session: ort.InferenceSession): Promise<WarmupShape[]> {
   const ran: WarmupShape[] = [];
+  const smallest = init.warmup[init.warmup.length - 1];
+  if (!smallest || !session.inputNames.includes(smallest.input)) return ran;
+  // A large model (PE-Core-L: seconds a face on a CPU) would spend minutes here — past systemd's start
+  // timeout and a model switch's deadline. One face tells the cost (timed on its second run: the first
+  // plans memory): warm only if the whole warm-up (twice every batch size) fits init.warmupBudgetMs;
+  // otherwise its memory grows as batches arrive, as it did before.
+  await runZeros(session, smallest);
+  const t0 = performance.now();
+  await runZeros(session, smallest);
+  const faces = init.warmup.reduce((n, s) => n + (s.dims[0] ?? 1), 0);
+  if ((performance.now() - t0) * 2 * faces > init.warmupBudgetMs) return ran;
   for (const shape of init.warmup) {
     if (closeAsked || !session.inputNames.includes(shape.input)) break;
-    const { input, dims } = shape;
-    try {
-      for (let i = 0; i < 2; i++) await session.run({ [input]: new ort.Tensor('float32', new Float32Array(dims.reduce((n, d) => n * d, 1)), dims) });
-    } catch (err) {
-      throw new Error(
-        `a zero batch of shape [${dims}] failed at load (the agent sends up to classifier.maxBatch faces a call): ${(err as Error).message.split('\n')[0]!}`,
-        { cause: err },
-      );
-    }
+    for (let i = 0; i < 2; i++) await runZeros(session, shape);
     ran.push(shape);
   }
   return ran;

@@ -6,7 +6,8 @@
 // batch sizes 2…8 seen for the first time added ~140 MiB (102 MiB with MALLOC_ARENA_MAX=2, as the unit
 // runs). Warmed at load, half or more of that growth happens at start, where a MemoryMax set too low
 // shows at once and not hours later; the rest is the main thread's own input buffers. Raising maxBatch
-// while running grows it again, once, by the new sizes.
+// while running grows it again, once, by the new sizes. A model too slow to warm within a few seconds
+// (the research model on a CPU) is not warmed: worker-start.ts WARMUP_BUDGET_MS.
 import type { ModelManifest } from './manifest.js';
 
 export interface WarmupShape {

@@ -18,6 +18,8 @@ export interface WorkerInit {
   replacement: boolean;
   /** Inputs run once on zeros before 'ready' (every batch size the agent will send): see warmup-shapes.ts. */
   warmup: WarmupShape[];
+  /** The warm-up is skipped when it would take longer than this (estimated from one face). */
+  warmupBudgetMs: number;
 }
 
 export type WorkerRequest = { type: 'run'; id: number; feeds: Record<string, TensorData> } | { type: 'close' };

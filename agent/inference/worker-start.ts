@@ -36,7 +36,11 @@ export interface StartOptions {
   warmBatches?: number;
   /** Other inputs to run on zeros before ready (tests: a shape the model cannot run). */
   warmup?: WarmupShape[];
+  /** Skip the warm-up when it would take longer than this (default WARMUP_BUDGET_MS, 5 s): a large model would miss systemd's start timeout. */
+  warmupBudgetMs?: number;
 }
+
+export const WARMUP_BUDGET_MS = 5000;
 
 export async function startWorker(loaded: LoadedManifest, opts: StartOptions): Promise<{ worker: Worker; reply: ReadyReply }> {
   const declared = loaded.manifest.files.find((f) => f.path === loaded.manifest.model)?.bytes;
@@ -48,6 +52,7 @@ export async function startWorker(loaded: LoadedManifest, opts: StartOptions): P
     bytes: declared ?? null,
     replacement: opts.replacement ?? false,
     warmup: opts.warmup ?? warmupShapes(loaded.manifest, opts.warmBatches ?? 0),
+    warmupBudgetMs: opts.warmupBudgetMs ?? WARMUP_BUDGET_MS,
   };
   applyTensorrtEnv(opts.providers, opts.tensorrt);
   const worker = new Worker(fileURLToPath(workerUrl), { workerData: init });

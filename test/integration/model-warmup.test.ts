@@ -70,3 +70,12 @@ test('a warm-up shape the model cannot run fails the load, naming the shape', as
     /a zero batch of shape \[2,3,50,50\] failed at load/,
   );
 });
+
+test('a warm-up that would take longer than its budget is skipped (a large model must not miss the start timeout)', async () => {
+  const { worker, reply } = await startWorker(loadManifest(DEFAULT_MODELS.expression), { ...cpu, sha256: null, warmBatches: 8, warmupBudgetMs: 0 });
+  try {
+    assert.deepEqual(reply.warmed, []);
+  } finally {
+    await worker.terminate();
+  }
+});
