@@ -9,7 +9,7 @@ if (!existsSync(main)) {
 const { main: run } = await import(main.href);
 const { hideBin } = await import('yargs/helpers');
 process.exitCode = await run(hideBin(process.argv)).catch(async (err) => {
-  const { exitCodeFor } = await import(new URL('../dist/agent/cli/exit-codes.js', import.meta.url).href);
+  const { exitCodeFor } = await import(new URL('../dist/agent/lib/exit-codes.js', import.meta.url).href);
   process.stderr.write(`percept: ${err.message}\n`);
   return exitCodeFor(err);
 });
