@@ -6,6 +6,7 @@ import { remoteOptions, type RemoteArgs } from './remote-device.js';
 import { EXIT_USAGE } from '../lib/exit-codes.js';
 import { modelsMergeCommand } from './models-merge.js';
 import { modelsEvalCommand } from './models-eval.js';
+import { reloadCommandModule } from './reload-command.js';
 import { secretCommand } from './secret.js';
 import { doctorCommand } from './doctor-command.js';
 import { gpuCommand } from './gpu.js';
@@ -210,26 +211,7 @@ export async function main(argv: string[]): Promise<number> {
         code = await (await import('./preview.js')).previewCommand(a);
       },
     )
-    .command(
-      'reload',
-      're-read the config file in the running agent and report whether it took it (what SIGHUP does, with a verdict)',
-      (y) =>
-        y
-          .option('config', {
-            alias: 'c',
-            type: 'string',
-            describe: 'The config file the agent runs with (default /etc/percept/percept.yaml), for its state.dir',
-          })
-          .option('state-dir', { type: 'string', describe: "The agent's state directory (default: the config's state.dir, else the default)" })
-          .option('wait', { type: 'number', default: 90, describe: 'Seconds to wait for the verdict (a model switch is verified first)' })
-          .example('$0 reload', 'after editing /etc/percept/percept.yaml (systemctl reload percept runs this)')
-          .epilogue(
-            'Exit 0 reloaded (a model it refuses is reported: it keeps its model); 78 the agent refused the file and runs on unchanged; 69 no agent answered.',
-          ),
-      async (a) => {
-        code = await (await import('./reload.js')).reloadCommand({ config: a.config, stateDir: a.stateDir, wait: a.wait });
-      },
-    )
+    .command(reloadCommandModule(setCode))
     .command(
       'models [action] [target]',
       'list the models | verify NAME|DIR against its manifest | fetch NAME from the catalog | merge BASE ADAPTER --out DIR | use NAME|DIR (switch the running agent)',

@@ -7,6 +7,7 @@ import { ModelError, type LoadedManifest, type ModelManifest } from '../inferenc
 import { openModel, type ModelAdapter } from '../inference/model-adapter.js';
 import { hwcToNchw } from '../inference/preprocess.js';
 import type { WorkerSession, SessionOptions } from '../inference/worker-session.js';
+import type { TensorData } from '../inference/worker-protocol.js';
 import { decodeGrid, planInput, type GridCandidate, type GridHead, type InputPlan } from './grid-decode.js';
 import { nonMaxSuppression } from './nms.js';
 import type { Detection, FaceDetector } from './detector.js';
@@ -130,7 +131,18 @@ export class GridDetector implements FaceDetector {
         dims: [1, 3, plan.tensorHeight, plan.tensorWidth],
       },
     });
-    const heads: GridHead[] = this.heads.map((h) => ({
+    const heads = this.headsOf(outputs);
+    const found = decodeGrid(heads, plan.tensorWidth, plan.tensorHeight, this.opts.scoreThreshold);
+    return {
+      plan,
+      found: nonMaxSuppression(found, this.opts.iouThreshold, this.opts.maxFaces),
+      runMs,
+    };
+  }
+
+  /** The decoder's view of one run's outputs: each stride's class, objectness, box and landmark tensors. */
+  private headsOf(outputs: Record<string, TensorData>): GridHead[] {
+    return this.heads.map((h) => ({
       stride: h.stride,
       cls: outputs[h.cls]!.data,
       obj: outputs[h.obj]!.data,
@@ -138,12 +150,6 @@ export class GridDetector implements FaceDetector {
       kps: h.kps ? outputs[h.kps]!.data : undefined,
       landmarks: this.landmarks,
     }));
-    const found = decodeGrid(heads, plan.tensorWidth, plan.tensorHeight, this.opts.scoreThreshold);
-    return {
-      plan,
-      found: nonMaxSuppression(found, this.opts.iouThreshold, this.opts.maxFaces),
-      runMs,
-    };
   }
 
   async detect(frame: Frame): Promise<Detection[]> {
@@ -197,14 +203,7 @@ export class GridDetector implements FaceDetector {
     const tensor = new Float32Array(3 * side * side);
     hwcToNchw(new Uint8Array(cut.getData()), side, side, true, m.input.colour, m.input.normalise.mean, m.input.normalise.std, tensor);
     const { outputs } = await this.session.run({ [m.input.name]: { data: tensor, dims: [1, 3, side, side] } });
-    const heads: GridHead[] = this.heads.map((h) => ({
-      stride: h.stride,
-      cls: outputs[h.cls]!.data,
-      obj: outputs[h.obj]!.data,
-      box: outputs[h.box]!.data,
-      kps: h.kps ? outputs[h.kps]!.data : undefined,
-      landmarks: this.landmarks,
-    }));
+    const heads = this.headsOf(outputs);
     const k = src.w / side;
     return decodeGrid(heads, side, side, this.opts.scoreThreshold).map((c) => ({
       ...c,
