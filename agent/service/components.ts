@@ -266,9 +266,6 @@ export function pipelineSettings(c: Config) {
     get maxBatch() {
       return c.classifier.maxBatch;
     },
-    get detectIntervalMs() {
-      return c.detector.intervalMs;
-    },
     get lookYawDeg() {
       return c.audience.lookYawDeg;
     },

@@ -41,9 +41,9 @@ export interface PipelineDeps {
   stats: PipelineStats;
   log: Logger;
   /** Read on every frame (hot-reloadable). */
-  settings: { readonly maxBatch: number; readonly detectIntervalMs: number; readonly lookYawDeg: number; readonly lookPitchDeg: number };
-  /** Motion gating and region detection; absent: every pass is full-frame, every detectIntervalMs. */
-  detectPlan?: DetectSettings;
+  settings: { readonly maxBatch: number; readonly lookYawDeg: number; readonly lookPitchDeg: number };
+  /** Motion gating, region detection and the pass interval (detect-step.ts detectSettings: live views of the config). */
+  detectPlan: DetectSettings;
   /** Read every frame of the source (no "latest frame wins") and end open visits at its end. */
   everyFrame: boolean;
   emit: (event: VisitEvent, frame: { width: number; height: number }) => void;
@@ -79,19 +79,7 @@ export class Pipeline {
   private readonly arrivals = new Map<number, number>();
 
   constructor(private readonly deps: PipelineDeps) {
-    const plan = deps.detectPlan ?? {
-      // Without gating settings: no motion, every pass full-frame, at most every detectIntervalMs.
-      motion: { enabled: false, width: 320, threshold: 20, cellFraction: 0.25, minArea: 0, backgroundMs: 1000, lightingFraction: 0.4, ignoreZones: [] },
-      plan: {
-        get intervalMs() {
-          return deps.settings.detectIntervalMs;
-        },
-        fullFrameMs: 0,
-        trackScale: 2,
-        maxRegionFraction: 0.5,
-      },
-    };
-    this.detectStep = new DetectStep(deps.cv, deps.detector, plan, deps.stats, deps.log);
+    this.detectStep = new DetectStep(deps.cv, deps.detector, deps.detectPlan, deps.stats, deps.log);
   }
 
   /** Runs until the source ends or stop() is called; then ends every open visit. */

@@ -17,6 +17,7 @@ import { gateOptions } from '../../agent/service/components.js';
 import { FacesPerSecondLimit } from '../../agent/track/faces-per-second.js';
 import { VisitBook, type Visit, type VisitEvent } from '../../agent/track/visits.js';
 import { ClassificationQueue } from '../../agent/track/classify-queue.js';
+import { detectSettings } from '../../agent/service/detect-step.js';
 import { Pipeline } from '../../agent/service/pipeline.js';
 import { PipelineStats } from '../../agent/service/stats.js';
 import { createLogger } from '../../agent/lib/logging.js';
@@ -93,8 +94,9 @@ async function clipPipeline(wrap: {
     classifier: wrap.classifier ? wrap.classifier(realClassifier, stats) : realClassifier,
     stats,
     queue,
-    settings: { maxBatch: 1, detectIntervalMs: 0, lookYawDeg: 25, lookPitchDeg: 20 },
+    settings: { maxBatch: 1, lookYawDeg: 25, lookPitchDeg: 20 },
     everyFrame: true,
+    detectPlan: detectSettings(cfg),
     budget: new FacesPerSecondLimit(() => 100),
     quality: { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 200, edgeMargin: 0.02 },
     tracker: new Tracker(cfg.tracker),

@@ -17,6 +17,7 @@ import { VisitBook, type Visit, type VisitEvent } from '../../agent/track/visits
 import { ClassificationQueue } from '../../agent/track/classify-queue.js';
 import { FacesPerSecondLimit } from '../../agent/track/faces-per-second.js';
 import { faceQuality, sharpness, type QualityOptions } from '../../agent/track/quality.js';
+import { detectSettings } from '../../agent/service/detect-step.js';
 import { Pipeline } from '../../agent/service/pipeline.js';
 import { PipelineStats } from '../../agent/service/stats.js';
 import { createLogger } from '../../agent/lib/logging.js';
@@ -78,7 +79,8 @@ test('real clip: one story per visit, labels = majority of per-frame predictions
     stats,
     quality,
     everyFrame: true,
-    settings: { detectIntervalMs: 0, maxBatch: c.maxBatch, lookYawDeg: 25, lookPitchDeg: 20 },
+    detectPlan: detectSettings(cfg),
+    settings: { maxBatch: c.maxBatch, lookYawDeg: 25, lookPitchDeg: 20 },
     queue: new ClassificationQueue<Visit>(c.queueSize),
     budget: new FacesPerSecondLimit(() => c.maxFacesPerSecond),
     tracker: new Tracker(cfg.tracker),
