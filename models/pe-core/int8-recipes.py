@@ -145,6 +145,9 @@ def main(argv=None) -> None:
     p.add_argument("--repeat", type=int, default=3, help="passes; each pass builds new sessions, the median of the passes is printed")
     p.add_argument("--only", help="comma-separated recipes (default: all)")
     a = p.parse_args(argv)
+    for need in ("model.json", "parity.json"):
+        if not os.path.exists(os.path.join(a.src, need)):
+            p.error(f"{a.src} has no {need}: give a directory written by export.py (its parity input is what is timed)")
     logging.getLogger().setLevel(logging.ERROR)
     with open(os.path.join(a.src, "model.json")) as f:
         model = os.path.join(a.src, json.load(f)["model"])
