@@ -18,6 +18,18 @@ export interface SsdOptions {
   maxFaces: number;
 }
 
+/** The anchor boxes an SSD manifest names (4 floats each), as the detector decodes with them; parity tests read them too. */
+export function readPriors(loaded: LoadedManifest): Float32Array {
+  const m = loaded.manifest;
+  if (!m.priors) throw new ModelError(loaded.dir, ['an SSD detector manifest (ssd-box-encodings) needs "priors"']);
+  const { file, count } = m.priors;
+  const raw = readFileSync(join(loaded.dir, file));
+  const priors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  // loadManifest checked the size; the file may have changed since.
+  if (priors.length !== count * 4) throw new ModelError(loaded.dir, [`priors file holds ${priors.length / 4} boxes, the manifest says ${count}`]);
+  return priors;
+}
+
 export class SsdDetector implements FaceDetector {
   private constructor(
     private readonly cv: CV,
@@ -45,12 +57,7 @@ export class SsdDetector implements FaceDetector {
       const boxOut = m.outputs.find((o) => o.type === 'ssd-box-encodings');
       const scoreOut = m.outputs.find((o) => o.type === 'sigmoid-logits');
       if (!boxOut || !scoreOut) throw new ModelError(loaded.dir, ['an SSD detector needs an ssd-box-encodings and a sigmoid-logits output']);
-      if (!m.priors) throw new ModelError(loaded.dir, ['an SSD detector manifest (ssd-box-encodings) needs "priors"']);
-      const { file, count } = m.priors;
-      const raw = readFileSync(join(loaded.dir, file));
-      const priors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-      // loadManifest checked the size; the file may have changed since.
-      if (priors.length !== count * 4) throw new ModelError(loaded.dir, [`priors file holds ${priors.length / 4} boxes, the manifest says ${count}`]);
+      const priors = readPriors(loaded);
       return (session) => new SsdDetector(cv, session, priors, boxOut, scoreOut, options);
     },
   };
