@@ -118,7 +118,7 @@ async function* readCsv(dir: string, file: string, fairface: boolean): AsyncGene
     if (cells.length !== header.length) throw new EvalDataError(file, line, `${cells.length} fields where the header has ${header.length}`);
     const cell = (name: string) => {
       const i = header!.indexOf(name);
-      return i >= 0 ? cells[i]! : '';
+      return cells[i] ?? ''; // indexOf's -1 (no such column) finds nothing too
     };
     const truth: EvalItem['truth'] = {};
     const age = cell('age');
