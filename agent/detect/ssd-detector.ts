@@ -10,6 +10,7 @@ import type { WorkerSession, SessionOptions } from '../inference/worker-session.
 import { decodeCandidates, type Candidate } from './ssd-decode.js';
 import { nonMaxSuppression } from './nms.js';
 import type { Detection, FaceDetector } from './detector.js';
+import { must } from '../lib/must.js';
 
 export interface SsdOptions {
   scoreThreshold: number;
@@ -74,7 +75,8 @@ export class SsdDetector implements FaceDetector {
     const tensor = new Float32Array(3 * width * height);
     writeInput(this.cv, frame.mat, { x: 0, y: 0, w: frame.width, h: frame.height }, m, tensor, 0);
     const { outputs, runMs } = await this.session.run({ [m.input.name]: { data: tensor, dims: [1, 3, height, width] } });
-    return { boxEncodings: outputs[this.boxOut.name]!.data, classLogits: outputs[this.scoreOut.name]!.data, runMs };
+    const output = (name: string) => must(outputs[name], `${this.name}: output "${name}" of a run`).data;
+    return { boxEncodings: output(this.boxOut.name), classLogits: output(this.scoreOut.name), runMs };
   }
 
   candidates(boxEncodings: Float32Array, classLogits: Float32Array): Candidate[] {
