@@ -12,6 +12,7 @@ import type { Task } from '../contract/labels.js';
 import { ATTRIBUTE_MODELS, type AttributeModel } from './attribute-model.js';
 import { decodeOutput } from './outputs.js';
 import { zeroBatch, zeroBatchProblems } from '../inference/zero-batch.js';
+import { must } from '../lib/must.js';
 
 export class OnnxClassifier implements Classifier {
   private constructor(
@@ -54,10 +55,10 @@ export class OnnxClassifier implements Classifier {
       boxes.forEach((face, i) => writeFaceInput(this.cv, frame.mat, face, m, model.margin, tensor, i));
       const { outputs } = await model.session.run({ [m.input.name]: { data: tensor, dims: [boxes.length, 3, height, width] } });
       for (const spec of model.outputs) {
-        const out = outputs[spec.name]!;
+        const out = must(outputs[spec.name], `${m.name}: output "${spec.name}" of a run`);
         const width = out.data.length / boxes.length;
-        boxes.forEach((_, i) => {
-          faces[i]![spec.task as Task] = decodeOutput(spec, out.data.subarray(i * width, (i + 1) * width));
+        faces.forEach((face, i) => {
+          face[spec.task as Task] = decodeOutput(spec, out.data.subarray(i * width, (i + 1) * width));
         });
       }
     });

@@ -46,8 +46,9 @@ const PE_LARGE: PeShape = { width: 1024, depth: 24, patch: 14, size: 336 };
 /** PE-Core's shape from a manifest name as export.py writes it (pe-core-tiny-patch16-384-…). */
 export function peShape(name: string): PeShape | null {
   const m = /^pe-core-(tiny|small|base|large)-patch(\d+)-(\d+)/.exec(name);
-  if (!m) return null;
-  const [width, depth] = PE_WIDTH_DEPTH[m[1]!]!;
+  const dims = m && PE_WIDTH_DEPTH[m[1] ?? ''];
+  if (!m || !dims) return null;
+  const [width, depth] = dims;
   return { width, depth, patch: Number(m[2]), size: Number(m[3]) };
 }
 
@@ -92,8 +93,10 @@ export async function benchPrecisions(dir: string, config: Config, rounds = 10):
       return { loaded, session, wall: [] as number[], cpu: [] as number[] };
     }),
   );
+  const [first] = models;
+  if (!first) throw new Error(`${dir}: no model to bench`);
   try {
-    const { width, height } = inputSize(models[0]!.loaded.manifest);
+    const { width, height } = inputSize(first.loaded.manifest);
     const data = Float32Array.from({ length: 3 * width * height }, (_, i) => ((i * 7919) % 255) / 127.5 - 1);
     const feed = (m: LoadedManifest) => ({ [m.manifest.input.name]: new ort.Tensor('float32', data, [1, 3, height, width]) });
     for (const m of models) await m.session.run(feed(m.loaded)); // the first run builds the kernels
@@ -112,7 +115,7 @@ export async function benchPrecisions(dir: string, config: Config, rounds = 10):
   }
   const load = { before: r2(loadBefore), after: r2(loadavg()[0]!), cores: availableParallelism() };
   const fp32 = models.find((m) => precisionOf(m.loaded.manifest) === 'fp32');
-  const shape = peShape(models[0]!.loaded.manifest.name);
+  const shape = peShape(first.loaded.manifest.name);
   const gmac = shape ? peGmac(shape) : undefined;
   const figures = models.map((m): PrecisionFigures => {
     const ms = median(m.wall);
