@@ -192,7 +192,7 @@ export class Agent {
         emit: (ev, frame) => this.onVisitEvent(ev, frame, classifier.name),
         onFrame: (frame) => {
           this.heartbeat?.();
-          this.bus.emit('frame', frame);
+          this.bus.emit('frame', { ...frame, detections: detector.boxesAt(frame.ts) });
         },
       });
 

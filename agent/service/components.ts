@@ -6,7 +6,7 @@ import type { FrameSource } from '../capture/frame.js';
 import { OpenCvSource, sourceKind } from '../capture/opencv-source.js';
 import { ResilientSource, type CameraState } from '../capture/resilient-source.js';
 import { openDetector } from '../detect/open-detector.js';
-import type { FaceDetector } from '../detect/detector.js';
+import { LastPassDetector } from '../detect/last-pass.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import { SwitchableClassifier } from '../classify/switchable-classifier.js';
 import { existsSync } from 'node:fs';
@@ -96,7 +96,8 @@ export function gateOptions(c: Config): GateOptions {
 }
 
 export interface Models {
-  detector: FaceDetector;
+  /** Remembers its latest pass's faces for the preview. */
+  detector: LastPassDetector;
   /** Switchable while running: `percept models use` and config reloads swap the model behind it. */
   classifier: SwitchableClassifier;
   /** Face embeddings for re-identification; null when the converted net is missing (visits then resume by position). */
@@ -143,7 +144,7 @@ export async function openClassifier(cv: CV, config: Config, models: readonly st
 }
 
 export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<Models> {
-  const detector = await openDetector(cv, config.detector, sessionOptions(config), log);
+  const detector = new LastPassDetector(await openDetector(cv, config.detector, sessionOptions(config), log));
   try {
     const classifier = new SwitchableClassifier(await openClassifier(cv, config, config.classifier.models, log));
     // The embedder gets the classifier's batches (pipeline.ts): warmed to the same size.
