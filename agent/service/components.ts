@@ -12,6 +12,7 @@ import { SwitchableClassifier } from '../classify/switchable-classifier.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
+import { reportedTasks } from '../contract/labels.js';
 import { OnnxEmbedder } from '../classify/onnx-embedder.js';
 import type { Embedder } from '../classify/embedder.js';
 import { SWITCH_DEADLINE_FACTOR, type ModelLog, type SessionOptions } from '../inference/worker-session.js';
@@ -117,9 +118,9 @@ function sessionOptions(config: Config): SessionOptions {
   };
 }
 
-/** The attribute model directories a value of classifier.models stands for (empty: the default nets). */
-export function classifierDirs(models: readonly string[]): string[] {
-  return models.length ? [...models] : [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
+/** The attribute model directories a value of classifier.models stands for (empty: the default nets; the expression net only with emotion on). */
+export function classifierDirs(models: readonly string[], emotion = true): string[] {
+  return models.length ? [...models] : [DEFAULT_MODELS.ageGender, ...(emotion ? [DEFAULT_MODELS.expression] : [])];
 }
 
 /**
@@ -131,7 +132,8 @@ export async function openClassifier(cv: CV, config: Config, models: readonly st
   // A switch while running has a deadline (a hung read must not hold later switches or a stop); start-up has systemd's.
   const deadline = { verifySha256: true, openTimeoutMs: SWITCH_DEADLINE_FACTOR * config.inference.timeoutMs };
   const session = { ...sessionOptions(config), ...(verify ? deadline : {}), warmBatches: config.classifier.maxBatch };
-  const classifier = await OnnxClassifier.open(cv, classifierDirs(models), config.classifier.cropMargin, session, log);
+  const k = config.classifier;
+  const classifier = await OnnxClassifier.open(cv, classifierDirs(models, k.emotion), k.cropMargin, session, log, reportedTasks(k.emotion));
   if (verify) {
     try {
       await classifier.verify();
