@@ -27,7 +27,7 @@ import { credentialFile } from '../lib/credentials.js';
 import { EventSink, type EventSinkOptions } from '../publish/event-sink.js';
 
 /** `c.visit` and `c.fusion` are the live sections themselves (not copies), so hot changes show through. */
-export function visitOptions(c: Config, embedder: Embedder | null): VisitOptions {
+export function visitOptions(c: Config, embedder: Embedder | null, reidLog?: Logger): VisitOptions {
   const k = c.classifier;
   const a = c.audience;
   return {
@@ -47,7 +47,8 @@ export function visitOptions(c: Config, embedder: Embedder | null): VisitOptions
       return k.enterTimeoutMs;
     },
     hysteresis: c.fusion,
-    reid: c.visit,
+    // The live section (its getters read hot changes) with the reid namespace's debug lines on top.
+    reid: reidLog ? Object.assign(Object.create(c.visit) as Config['visit'], { debug: (m: string) => reidLog.debug(m) }) : c.visit,
     appearance: embedder !== null,
     ...(embedder ? { metric: embedder.metric } : {}),
     attention: {
