@@ -137,7 +137,8 @@ export const AudienceSchema = Type.Object(
     device: Type.String(),
     count: Type.Integer({ minimum: 0 }),
     people: Type.Array(AudiencePersonSchema),
-    histograms: Type.Object({ age: Counts, gender: Counts, emotion: Counts }, { additionalProperties: Counts }),
+    // emotion: absent with classifier.emotion false (privacy), in every count below too.
+    histograms: Type.Object({ age: Counts, gender: Counts, emotion: Type.Optional(Counts) }, { additionalProperties: Counts }),
   },
   { additionalProperties: false, title: '{root}/audience (retained, on change, at most once a second)' },
 );
@@ -160,7 +161,7 @@ export const DailySummarySchema = Type.Object(
           visits: Type.Integer({ minimum: 0 }),
           age: HourCounts,
           gender: HourCounts,
-          emotion: HourCounts,
+          emotion: Type.Optional(HourCounts),
         },
         { additionalProperties: false },
       ),
@@ -194,7 +195,7 @@ export const DiscoverySchema = Type.Object(
 
 export type { TSchema };
 
-const LabelCounts = Type.Object({ age: Counts, gender: Counts, emotion: Counts }, { additionalProperties: false });
+const LabelCounts = Type.Object({ age: Counts, gender: Counts, emotion: Type.Optional(Counts) }, { additionalProperties: false });
 
 export const ContentSetSchema = Type.Object(
   {

@@ -2,6 +2,7 @@
 // on change, at most once a second; a change inside the second goes out when the second is up, even if
 // frames stop coming; the last snapshot (usually: nobody) is never lost to the limit at stop.
 import { audiencePayload, AudienceThrottle } from '../publish/audience.js';
+import { reportedTasks } from '../contract/labels.js';
 import type { AudiencePerson } from '../track/visits.js';
 import { FeatureBase, type FeatureContext } from './feature.js';
 
@@ -28,7 +29,7 @@ export class AudienceFeature extends FeatureBase {
   }
 
   private send(): void {
-    this.publish('audience', audiencePayload(this.people, this.ts, this.ctx.device));
+    this.publish('audience', audiencePayload(this.people, this.ts, this.ctx.device, reportedTasks(this.ctx.config.classifier.emotion)));
   }
 
   private onFrame(people: AudiencePerson[], ts: number): void {

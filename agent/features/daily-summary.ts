@@ -28,7 +28,7 @@ export class DailySummaryFeature extends FeatureBase {
   start(): void {
     const tz = this.ctx.config.schedule.timezone;
     const saved = this.store.load() as DailySummary | null;
-    const book = new SummaryBook(tz, this.now(), saved ?? undefined);
+    const book = new SummaryBook(tz, this.now(), saved ?? undefined, this.ctx.config.classifier.emotion);
     this.book = book;
     if (saved && saved.date !== book.date) this.ctx.records.publish('dailySummary', { ...saved, final: true });
     this.on('visit', ({ event, payload }) => {

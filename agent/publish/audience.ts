@@ -24,13 +24,14 @@ function confidenceOf(p: AudiencePerson): { confidence?: Partial<Record<Task, nu
   return entries.length ? { confidence: Object.fromEntries(entries.map(([t, v]) => [t, round3(Math.min(1, Math.max(0, v as number)))])) } : {};
 }
 
-export function audiencePayload(people: AudiencePerson[], ts: number, device: string): AudiencePayload {
-  const histograms = Object.fromEntries(TASKS.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<
+/** `tasks`: the reported ones (reportedTasks): a task turned off has no histogram. */
+export function audiencePayload(people: AudiencePerson[], ts: number, device: string, tasks: readonly Task[] = TASKS): AudiencePayload {
+  const histograms = Object.fromEntries(tasks.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<
     Task,
     Record<string, number>
   >;
   for (const p of people)
-    for (const t of TASKS) {
+    for (const t of tasks) {
       const l = p.labels[t];
       if (l) histograms[t][l]! += 1;
     }

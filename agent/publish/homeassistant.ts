@@ -10,7 +10,7 @@ export interface DiscoveryMessage {
 }
 
 export function discoveryMessages(
-  opts: { prefix: string; root: string; device: string; version: string; model: string },
+  opts: { prefix: string; root: string; device: string; version: string; model: string; emotion?: boolean },
   enabled: boolean,
 ): DiscoveryMessage[] {
   const id = `percept_${opts.device.replace(/[^A-Za-z0-9_]/g, '_')}`;
@@ -22,7 +22,7 @@ export function discoveryMessages(
     payload_not_available: 'offline',
   };
   const summary = `${opts.root}/summary/daily`;
-  const sensors: { key: string; name: string; template: string; unit?: string; icon: string; topic?: string }[] = [
+  const sensors: { key: string; name: string; template: string; unit?: string; icon: string; topic?: string; emotion?: true }[] = [
     { key: 'people', name: 'People present', template: '{{ value_json.count }}', unit: 'people', icon: 'mdi:account-group' },
     {
       key: 'watchers',
@@ -50,6 +50,7 @@ export function discoveryMessages(
     {
       key: 'dominant_emotion',
       name: 'Dominant emotion',
+      emotion: true,
       icon: 'mdi:emoticon-outline',
       template:
         "{% set h = value_json.histograms.emotion %}{% if value_json.count > 0 %}{{ (h | dictsort(false, 'value') | last)[0] }}{% else %}none{% endif %}",
@@ -71,18 +72,20 @@ export function discoveryMessages(
   ];
   return sensors.map((s) => ({
     params: { haPrefix: opts.prefix, nodeId: id, sensor: s.key },
-    payload: enabled
-      ? {
-          name: s.name,
-          unique_id: `${id}_${s.key}`,
-          object_id: `${id}_${s.key}`,
-          state_topic: s.topic ?? `${opts.root}/audience`,
-          value_template: s.template,
-          ...(s.unit ? { unit_of_measurement: s.unit, state_class: 'measurement' } : {}),
-          icon: s.icon,
-          availability: [availability],
-          device,
-        }
-      : null,
+    // With classifier.emotion false the emotion sensor is removed (an empty retained config), not just left stale.
+    payload:
+      enabled && !(s.emotion && opts.emotion === false)
+        ? {
+            name: s.name,
+            unique_id: `${id}_${s.key}`,
+            object_id: `${id}_${s.key}`,
+            state_topic: s.topic ?? `${opts.root}/audience`,
+            value_template: s.template,
+            ...(s.unit ? { unit_of_measurement: s.unit, state_class: 'measurement' } : {}),
+            icon: s.icon,
+            availability: [availability],
+            device,
+          }
+        : null,
   }));
 }
