@@ -93,27 +93,38 @@ step_host-build() {
   node dist/agent/cli/models-fetch.js yunet-n
 }
 
-describe_clip() { echo "make the demo clip on x86 into $STATE/clip.avi (both architectures read these bytes)"; }
+describe_clip() { echo "make the demo clip on x86 into $STATE/clip.avi and its frames as PNG into $STATE/frames (both architectures read these pixels)"; }
 step_clip() {
+  # The comparison feeds both architectures the same decoded pixels: the clip's frames as PNG (lossless,
+  # so libpng decodes them identically everywhere). Read as a video, the clip went through Debian 12's
+  # and Debian 13's different OpenCV/libjpeg decoders, and those pixel differences moved probabilities by
+  # up to 0.039 (2026-12-07) — more than the kernels' rounding this step is meant to measure.
+  rm -rf "$STATE/frames" && mkdir -p "$STATE/frames"
   node --input-type=module -e "
     const { loadOpenCV } = await import('$REPO/dist/agent/capture/opencv.js');
     const { makeClip } = await import('$REPO/dist/agent/capture/demo-clip.js');
-    const r = makeClip(await loadOpenCV(), '$STATE/clip.avi');
-    console.error('clip: ' + r.frames + ' frames');"
-  mkdir -p "$ROOT/opt/clip" && cp "$STATE/clip.avi" "$ROOT/opt/clip/clip.avi"
+    const cv = await loadOpenCV();
+    const r = makeClip(cv, '$STATE/clip.avi');
+    const cap = new cv.VideoCapture('$STATE/clip.avi');
+    let n = 0;
+    for (let m = cap.read(); !m.empty; m = cap.read()) cv.imwrite('$STATE/frames/frame-' + String(n++).padStart(5, '0') + '.png', m);
+    cap.release();
+    console.error('clip: ' + r.frames + ' frames, ' + n + ' PNG frames');"
+  rm -rf "$ROOT/opt/clip" && mkdir -p "$ROOT/opt/clip" && cp -r "$STATE/clip.avi" "$STATE/frames" "$ROOT/opt/clip/"
 }
 
-# Both runs: the same clip, every frame read (--exit-on-eof), any free port for the embedded broker.
+# Both runs: the same frames, every one read (--exit-on-eof), 100 ms apart as in the 10 fps clip, any
+# free port for the embedded broker.
 RUN_ARGS="run --source CLIP --exit-on-eof --print-events --device-id arm64-check --state-dir STATEDIR"
 run_args() { local a="${RUN_ARGS/CLIP/$1}"; echo "${a/STATEDIR/$2}"; }
-describe_run-x86() { echo "percept $(run_args "$STATE/clip.avi" "$STATE/x86-state") > $STATE/events-x86.jsonl"; }
+describe_run-x86() { echo "percept $(run_args "$STATE/frames" "$STATE/x86-state") > $STATE/events-x86.jsonl"; }
 step_run-x86() {
   rm -rf "$STATE/x86-state"
   # shellcheck disable=SC2046
-  PERCEPT_MQTT_EMBEDDED_PORT=0 node bin/percept.js $(run_args "$STATE/clip.avi" "$STATE/x86-state") >"$STATE/events-x86.jsonl"
+  PERCEPT_MQTT_EMBEDDED_PORT=0 PERCEPT_SOURCE_IMAGE_INTERVAL_MS=100 node bin/percept.js $(run_args "$STATE/frames" "$STATE/x86-state") >"$STATE/events-x86.jsonl"
   say "run-x86: $(wc -l <"$STATE/events-x86.jsonl") events"
 }
-describe_run-arm64() { echo "percept $(run_args /opt/clip/clip.avi /opt/clip/state) inside the root > $STATE/events-arm64.jsonl (minutes: emulated)"; }
+describe_run-arm64() { echo "percept $(run_args /opt/clip/frames /opt/clip/state) inside the root > $STATE/events-arm64.jsonl (minutes: emulated)"; }
 # Under emulation every native step runs ~70× slower: the capture process alone takes longer than the
 # default 15 s to load OpenCV and open the clip (the first run failed there). An installer of a slow
 # device raises the same limits in the config file percept reads by default, so the root gets one (both
@@ -134,7 +145,7 @@ YAML
 step_run-arm64() {
   rm -rf "$ROOT/opt/clip/state"
   write_slow_device_config
-  in_root env PERCEPT_MQTT_EMBEDDED_PORT=0 bash -c "cd $APP && node bin/percept.js $(run_args /opt/clip/clip.avi /opt/clip/state)" \
+  in_root env PERCEPT_MQTT_EMBEDDED_PORT=0 PERCEPT_SOURCE_IMAGE_INTERVAL_MS=100 bash -c "cd $APP && node bin/percept.js $(run_args /opt/clip/frames /opt/clip/state)" \
     >"$STATE/events-arm64.jsonl"
   say "run-arm64: $(wc -l <"$STATE/events-arm64.jsonl") events"
 }
