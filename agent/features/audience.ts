@@ -2,14 +2,14 @@
 // on change, at most once a second; a change inside the second goes out when the second is up, even if
 // frames stop coming; the last snapshot (usually: nobody) is never lost to the limit at stop.
 import { audiencePayload, AudienceThrottle } from '../publish/audience.js';
-import type { AudiencePerson } from '../track/visits.js';
+import type { PresentPerson } from './events.js';
 import { FeatureBase, type FeatureContext } from './feature.js';
 
 export class AudienceFeature extends FeatureBase {
   readonly name = 'audience';
   private readonly throttle = new AudienceThrottle(1000);
   private timer: NodeJS.Timeout | null = null;
-  private people: AudiencePerson[] = [];
+  private people: PresentPerson[] = [];
   private ts = 0;
 
   constructor(ctx: FeatureContext) {
@@ -28,10 +28,10 @@ export class AudienceFeature extends FeatureBase {
   }
 
   private send(): void {
-    this.publish('audience', audiencePayload(this.people, this.ts, this.ctx.device));
+    this.publish('audience', audiencePayload(this.people, this.ts, this.ctx.device, Date.now()));
   }
 
-  private onFrame(people: AudiencePerson[], ts: number): void {
+  private onFrame(people: PresentPerson[], ts: number): void {
     this.people = people;
     this.ts = ts;
     if (this.throttle.due(people, Date.now())) {

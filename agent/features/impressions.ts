@@ -245,6 +245,7 @@ export function impressionRecord(play: Play, endedAt: Date, farFacesNow: number,
   return {
     schema: 1,
     device,
+    ts: new Date().toISOString(),
     contentId: play.id,
     ...(play.name ? { contentName: play.name } : {}),
     startedAt: play.startedAt.toISOString(),
