@@ -107,7 +107,9 @@ export const OfflineStatusSchema = Type.Object(
     device: Type.String(),
     ts: Type.Optional(Ts()),
     state: Type.Literal('offline'),
-    reason: Type.Optional(Type.String({ description: '"stopped" (clean stop, with ts) or "connection lost" (the last will, which the broker sends: no ts).' })),
+    reason: Type.Optional(
+      Type.String({ description: 'Why: the stop\'s reason (e.g. "shutdown"), with ts; or "connection lost": the last will, sent by the broker, without ts.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -252,7 +254,9 @@ export const NearestSchema = Type.Object(
     atEdge: Type.Optional(Type.Literal(true, { description: 'The face touches the frame edge and may be cut: no distanceM.' })),
     azimuthDeg: Type.Optional(Type.Number({ description: 'Left (−) / right (+) of the camera axis.' })),
     elevationDeg: Type.Optional(Type.Number({ description: 'Below (−) / above (+) the camera axis.' })),
-    distanceM: Type.Optional(Type.Number({ minimum: 0, description: 'Estimated from the face width (camera.faceWidthM); absent for a face at the frame edge.' })),
+    distanceM: Type.Optional(
+      Type.Number({ minimum: 0, description: 'Estimated from the face width (camera.faceWidthM); absent for a face at the frame edge.' }),
+    ),
     looking: Type.Optional(Type.Boolean({ description: 'false while lost.' })),
     age: Type.Optional(Type.String()),
     gender: Type.Optional(Type.String()),

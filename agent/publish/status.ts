@@ -20,7 +20,9 @@ export function lastWill(device: string): StatusPayload {
 }
 
 /** The online status at start; `camera` is always there (a file source is `ok`: it delivers frames). */
-export function onlineStatus(fields: Omit<OnlineStatus, 'schema' | 'ts' | 'startedAt' | 'state' | 'camera'> & Partial<Pick<OnlineStatus, 'camera'>>): OnlineStatus {
+export function onlineStatus(
+  fields: Omit<OnlineStatus, 'schema' | 'ts' | 'startedAt' | 'state' | 'camera'> & Partial<Pick<OnlineStatus, 'camera'>>,
+): OnlineStatus {
   const now = new Date().toISOString();
   return { schema: CONTRACT_SCHEMA, ts: now, state: 'online', startedAt: now, camera: 'ok', ...fields };
 }

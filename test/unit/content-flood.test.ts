@@ -19,6 +19,8 @@ import type { FeatureContext } from '../../agent/features/feature.js';
 import type { Publisher } from '../../agent/publish/publisher.js';
 import type { Logger } from '../../agent/lib/logging.js';
 import { tempDir } from '../helpers/temp.js';
+// The formats (date-time) the contract check registers, as at publish.
+import '../../agent/publish/contract-check.js';
 
 const HOSTILE = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
 const DAY = new Date('2026-12-06T10:00:00Z');
@@ -59,7 +61,9 @@ function assertPrototypeClean() {
   assert.equal(typeof probe.hasOwnProperty, 'function');
 }
 
-const valid = (s: object) => {
+/** The day as published: the book's day in the contract's envelope. */
+const valid = (day: object) => {
+  const s = { schema: 1, device: 'd', ts: new Date().toISOString(), timeZone: 'UTC', ...day };
   const ok = Value.Check(DailySummarySchema, s);
   return ok ? '' : JSON.stringify([...Value.Errors(DailySummarySchema, s)].slice(0, 3));
 };
