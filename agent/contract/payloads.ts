@@ -2,7 +2,7 @@
 // schemas in schemas/mqtt/ are generated from them (npm run gen), and the tests validate the wire
 // against those files, so a payload cannot drift from its documentation.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-export { ConfigIssueSchema, ConfigResultSchema, type ConfigResultPayload } from './command-payloads.js';
+export { ConfigIssueSchema, ConfigResultSchema, type ConfigResultBody, type ConfigResultPayload } from './command-payloads.js';
 import { CONTRACT_LABELS, type Task } from './labels.js';
 import { DateTime, Envelope, SchemaField, Ts } from './formats.js';
 import { ContentTotalsSchema, ImpressionMergedPlays, SummaryContentFields } from './command-payloads.js';
