@@ -169,7 +169,10 @@ test(`${MALFORMED.length} malformed or hostile patches: each refused with a reas
 });
 
 test('a valid patch is applied whole: hot keys now, the others after a restart; persisted as overrides in the state dir', async () => {
-  const reply = await send(JSON.stringify({ requestId: 'r-1', detector: { scoreThreshold: 0.65 }, tracker: { minHits: 3 }, mqtt: { statsIntervalS: 10 } }));
+  const { schema, device, ts, ...reply } = await send(
+    JSON.stringify({ requestId: 'r-1', detector: { scoreThreshold: 0.65 }, tracker: { minHits: 3 }, mqtt: { statsIntervalS: 10 } }),
+  );
+  assert.deepEqual({ schema, device, recent: Date.now() - Date.parse(ts as string) < 60_000 }, { schema: 1, device: 'remote', recent: true }, 'the envelope');
   assert.deepEqual(reply, {
     requestId: 'r-1',
     ok: true,
@@ -210,6 +213,9 @@ test('security keys are refused by name over the wire', async () => {
   }
 });
 
+/** People, watchers, attention and plays today, dominant emotion, camera, 2 genders, 9 age groups. */
+const SENSORS = 17;
+
 test('Home Assistant discovery: published when enabled, again when HA comes online, removed when disabled', async () => {
   const discovery = () => seen.filter((m) => m.topic.startsWith('homeassistant/sensor/percept_remote/'));
   const initially = discovery().length;
@@ -218,7 +224,7 @@ test('Home Assistant discovery: published when enabled, again when HA comes onli
   const sensors = await waitFor(
     () => {
       const d = discovery().filter((m) => m.payload !== '');
-      return d.length >= 16 ? d : undefined;
+      return d.length >= SENSORS ? d : undefined;
     },
     5000,
     'discovery configs',
@@ -227,15 +233,15 @@ test('Home Assistant discovery: published when enabled, again when HA comes onli
   assert.equal(people.state_topic, `${root}/audience`);
   assert.equal(people.availability[0].topic, `${root}/status`);
   const retainedNow = await retainedUnder('homeassistant/#');
-  assert.equal(retainedNow.length, 16, 'the discovery configs are retained');
+  assert.equal(retainedNow.length, SENSORS, 'the discovery configs are retained');
   const count = discovery().length;
   await client.publishAsync('homeassistant/status', 'online');
-  await waitFor(() => (discovery().length >= count + 16 ? true : undefined), 5000, 'republished discovery');
+  await waitFor(() => (discovery().length >= count + SENSORS ? true : undefined), 5000, 'republished discovery');
   assert.equal((await send(JSON.stringify({ homeassistant: { enabled: false } }))).ok, true);
   await waitFor(
     () =>
       discovery()
-        .slice(-16)
+        .slice(-SENSORS)
         .every((m) => m.payload === '')
         ? true
         : undefined,
