@@ -141,7 +141,7 @@ test('one entered and one left per person, contiguous seq, status online then of
   await late.client.endAsync();
   assert.deepEqual(
     late.messages.map((m) => [m.payload, m.retain]),
-    [[{ state: 'offline', reason: 'shutdown' }, true]],
+    [[{ schema: 1, device: 'e2e', ts, state: 'offline', reason: 'shutdown' }, true]],
   );
   assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).seq, 4);
 });
