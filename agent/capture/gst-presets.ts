@@ -87,7 +87,8 @@ export function expandGstPreset(uri: string): ExpandedPreset {
   const q = body.indexOf('?');
   const name = q < 0 ? body : body.slice(0, q);
   const [platform, codec, input] = name.split('-') as [string, Codec, (typeof INPUTS)[number]];
-  if (!GST_PRESETS.includes(name)) throw new Error(`no GStreamer preset "${name}"; the presets are ${GST_PRESETS.join(', ')}`);
+  const decode = PLATFORMS[platform];
+  if (!decode || !GST_PRESETS.includes(name)) throw new Error(`no GStreamer preset "${name}"; the presets are ${GST_PRESETS.join(', ')}`);
   const params = parseParams(q < 0 ? '' : body.slice(q + 1));
   const src =
     input === 'rtsp'
@@ -99,7 +100,7 @@ export function expandGstPreset(uri: string): ExpandedPreset {
       `preset ${name} needs ${src.key}=…, e.g. ${GST_PRESET_PREFIX}${name}?${src.key === 'url' ? 'url=rtsp://camera/stream' : 'path=/srv/clip.mp4'}`,
     );
   if (value.includes('"')) throw new Error(`preset ${name}: the ${src.key} cannot contain a double quote`);
-  const [decoder, converter] = PLATFORMS[platform]!(codec) as [string, string];
+  const [decoder, converter] = decode(codec) as [string, string];
   const elements = [...src.elements, `${codec}parse`, decoder, converter, 'videoconvert', 'appsink'];
   // The converter downloads to system memory as BGRx; videoconvert makes the BGR OpenCV reads. One buffer,
   // dropped when late: a live camera's newest frame matters, not a backlog.

@@ -45,7 +45,7 @@ export interface SourceOptions {
   readTimeoutMs?: number;
   /** Where a skipped unreadable image and the capture libraries' own output are reported. */
   warn?: (message: string) => void;
-  /** Where OpenCV's backend warnings from the capture process go. */
+  /** Where OpenCV's backend warnings from the capture process and an unreadable folder's backoff go. */
   debug?: (message: string) => void;
   /** Injected clock, ms since the epoch. */
   now?: () => number;
@@ -220,7 +220,11 @@ export class OpenCvSource implements FrameSource {
       }
       // A whole pass with nothing readable: back off (up to 30 s) before looking again, never a busy loop.
       idlePasses = read ? 0 : idlePasses + 1;
-      if (idlePasses && this.opts.loop && !this.closed) await sleep(Math.min(30_000, 250 * 2 ** Math.min(idlePasses, 7)));
+      if (idlePasses && this.opts.loop && !this.closed) {
+        const backoffMs = Math.min(30_000, 250 * 2 ** Math.min(idlePasses, 7));
+        this.opts.debug?.(`source ${this.uri}: nothing readable in a whole pass; looking again in ${backoffMs} ms`);
+        await sleep(backoffMs);
+      }
     } while (this.opts.loop && !this.closed);
   }
 

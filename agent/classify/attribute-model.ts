@@ -25,7 +25,11 @@ export const ATTRIBUTE_DECODER: ModelAdapter<AttributeModel, AttributeContext> =
   outputTypes: TASK_OUTPUT_TYPES,
   prepare(loaded, { covered, defaultMargin }) {
     const outputs = loaded.manifest.outputs.filter((o) => (TASKS as readonly string[]).includes(o.task) && !covered.has(o.task as Task));
-    if (!outputs.length) throw new ModelError(loaded.dir, ['it provides no age, gender or emotion output that an earlier model does not']);
+    if (!outputs.length) {
+      const off = loaded.manifest.outputs.some((o) => o.task === 'emotion') && covered.has('emotion');
+      const hint = off ? ' (its emotion output is turned off by classifier.emotion: false; remove it from classifier.models)' : '';
+      throw new ModelError(loaded.dir, [`it provides no age, gender or emotion output that an earlier model does not${hint}`]);
+    }
     const margin = loaded.manifest.input.cropMargin ?? defaultMargin;
     return (session) => ({ session, outputs, margin });
   },

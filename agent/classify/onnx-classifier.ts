@@ -8,10 +8,11 @@ import { openModel } from '../inference/model-adapter.js';
 import { writeFaceInput } from '../inference/preprocess.js';
 import type { SessionOptions } from '../inference/worker-session.js';
 import type { Classifier, ClassifyResult, FaceAttributes, FaceRegion } from './classifier.js';
-import type { Task } from '../contract/labels.js';
+import { TASKS, type Task } from '../contract/labels.js';
 import { ATTRIBUTE_MODELS, type AttributeModel } from './attribute-model.js';
 import { decodeOutput } from './outputs.js';
 import { zeroBatch, zeroBatchProblems } from '../inference/zero-batch.js';
+import { must } from '../lib/must.js';
 
 export class OnnxClassifier implements Classifier {
   private constructor(
@@ -27,9 +28,18 @@ export class OnnxClassifier implements Classifier {
     return [...new Set(this.models.flatMap((m) => m.outputs.map((o) => o.task as Task)))];
   }
 
-  static async open(cv: CV, dirs: string[], defaultMargin: number, session: SessionOptions, log?: (m: string) => void): Promise<OnnxClassifier> {
+  /** `tasks`: the tasks to read (classifier.emotion: false leaves emotion out); outputs of others are never decoded. */
+  static async open(
+    cv: CV,
+    dirs: string[],
+    defaultMargin: number,
+    session: SessionOptions,
+    log?: (m: string) => void,
+    tasks: readonly Task[] = TASKS,
+  ): Promise<OnnxClassifier> {
     const models: AttributeModel[] = [];
-    const covered = new Set<Task>();
+    // A task turned off counts as answered already: no model is asked for it.
+    const covered = new Set<Task>(TASKS.filter((t) => !tasks.includes(t)));
     try {
       for (const dir of dirs) {
         // A task already answered by an earlier model is not asked again.
@@ -54,10 +64,10 @@ export class OnnxClassifier implements Classifier {
       boxes.forEach((face, i) => writeFaceInput(this.cv, frame.mat, face, m, model.margin, tensor, i));
       const { outputs } = await model.session.run({ [m.input.name]: { data: tensor, dims: [boxes.length, 3, height, width] } });
       for (const spec of model.outputs) {
-        const out = outputs[spec.name]!;
+        const out = must(outputs[spec.name], `${m.name}: output "${spec.name}" of a run`);
         const width = out.data.length / boxes.length;
-        boxes.forEach((_, i) => {
-          faces[i]![spec.task as Task] = decodeOutput(spec, out.data.subarray(i * width, (i + 1) * width));
+        faces.forEach((face, i) => {
+          face[spec.task as Task] = decodeOutput(spec, out.data.subarray(i * width, (i + 1) * width));
         });
       }
     });

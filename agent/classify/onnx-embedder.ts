@@ -8,6 +8,7 @@ import { writeFaceInput } from '../inference/preprocess.js';
 import type { WorkerSession, SessionOptions } from '../inference/worker-session.js';
 import type { FaceRegion } from './classifier.js';
 import type { Embedder, EmbeddingMetric } from './embedder.js';
+import { must } from '../lib/must.js';
 
 export class OnnxEmbedder implements Embedder {
   private constructor(
@@ -56,7 +57,7 @@ export class OnnxEmbedder implements Embedder {
     const { outputs } = await this.session.run({
       [m.input.name]: { data: tensor, dims: [faces.length, 3, height, width] },
     });
-    const data = outputs[this.output.name]!.data;
+    const data = must(outputs[this.output.name], `${m.name}: output "${this.output.name}" of a run`).data;
     const d = this.dims;
     return faces.map((_, i) => data.slice(i * d, (i + 1) * d));
   }

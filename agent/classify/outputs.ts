@@ -3,13 +3,11 @@ import type { OutputSpec } from '../inference/manifest.js';
 import { AGE_GROUP_EDGES, CONTRACT_LABELS, toPrediction, type Prediction, type Task } from '../contract/labels.js';
 
 export function softmax(row: ArrayLike<number>): Float64Array {
-  let max = -Infinity;
-  for (let i = 0; i < row.length; i++) max = Math.max(max, row[i]!);
-  const out = new Float64Array(row.length);
-  let sum = 0;
-  for (let i = 0; i < row.length; i++) sum += out[i] = Math.exp(row[i]! - max);
-  for (let i = 0; i < row.length; i++) out[i]! /= sum;
-  return out;
+  const logits = Float64Array.from(row);
+  const max = logits.reduce((m, v) => Math.max(m, v), -Infinity);
+  const exp = logits.map((v) => Math.exp(v - max));
+  const sum = exp.reduce((s, v) => s + v, 0);
+  return exp.map((v) => v / sum);
 }
 
 // JavaScript has no erf; Abramowitz & Stegun 7.1.26 (|error| < 1.5e-7) is plenty for binning ages.

@@ -30,7 +30,7 @@ export async function compareHuman(clip: string, perceptFps: number, maxFrames =
     return { ok: false, reason: `@vladmandic/human is not installed here (${(err as Error).message.split('\n')[0]}); it is a dev dependency` };
   }
   const server = createServer((req, res) => {
-    readFile(join(modelsDir, basename((req.url ?? '').split('?')[0]!)), (err, data) => {
+    readFile(join(modelsDir, basename(new URL(req.url ?? '/', 'http://localhost').pathname)), (err, data) => {
       if (err) {
         res.writeHead(404);
         res.end();

@@ -183,8 +183,8 @@ export function benchLiveLines(r: BenchLiveResult): string[] {
     `${s.decodeFloor.captureProcessPercent} (${s.decodeFloor.withHandOverPercent})`,
     String(s.decodeFloor.framesPerS),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd();
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) => `  ${cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
   return [
     `percept bench --live — ${r.warmupS} s warm-up, ${r.seconds} s measured; ${r.machine.cpus} cores, load average ${r.machine.loadAverage1m}, ${r.machine.node}`,
     `  CPU in percent of ONE core (${r.machine.cpus} cores fully busy = ${r.machine.cpus * 100}); the agent: all its processes`,

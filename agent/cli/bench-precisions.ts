@@ -4,6 +4,7 @@
 // is given beside wall time for the same reason. For a PE model the large model's figures are estimated:
 // its multiply-accumulates (counted from the architecture) × the ms per GMAC measured here.
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import * as ort from 'onnxruntime-node';
 import type { Config } from '../config/schema.js';
 import { inputSize, loadManifest, precisionOf, type LoadedManifest, type Precision } from '../inference/manifest.js';
@@ -28,6 +29,8 @@ export interface PrecisionBench {
   /** PE-Core-L CPU ms per face per precision: GMAC(L) × CPU ms/GMAC measured on this model. An estimate, not a measurement. */
   largeEstimate: { precision: Precision; cpuMsPerFace: number }[] | null;
   largeGmac: number;
+  /** 1-minute load average when the rounds began and ended, and the cores: other work shows in the wall times. */
+  load: { before: number; after: number; cores: number };
 }
 
 interface PeShape {
@@ -43,8 +46,9 @@ const PE_LARGE: PeShape = { width: 1024, depth: 24, patch: 14, size: 336 };
 /** PE-Core's shape from a manifest name as export.py writes it (pe-core-tiny-patch16-384-…). */
 export function peShape(name: string): PeShape | null {
   const m = /^pe-core-(tiny|small|base|large)-patch(\d+)-(\d+)/.exec(name);
-  if (!m) return null;
-  const [width, depth] = PE_WIDTH_DEPTH[m[1]!]!;
+  const dims = m && PE_WIDTH_DEPTH[m[1] ?? ''];
+  if (!m || !dims) return null;
+  const [width, depth] = dims;
   return { width, depth, patch: Number(m[2]), size: Number(m[3]) };
 }
 
@@ -74,6 +78,7 @@ const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length
 const r2 = (v: number) => Math.round(v * 100) / 100;
 
 export async function benchPrecisions(dir: string, config: Config, rounds = 10): Promise<PrecisionBench> {
+  const loadBefore = loadavg()[0]!;
   const models = await Promise.all(
     precisionSiblings(dir).map(async (d) => {
       const loaded: LoadedManifest = loadManifest(d);
@@ -88,8 +93,10 @@ export async function benchPrecisions(dir: string, config: Config, rounds = 10):
       return { loaded, session, wall: [] as number[], cpu: [] as number[] };
     }),
   );
+  const [first] = models;
+  if (!first) throw new Error(`${dir}: no model to bench`);
   try {
-    const { width, height } = inputSize(models[0]!.loaded.manifest);
+    const { width, height } = inputSize(first.loaded.manifest);
     const data = Float32Array.from({ length: 3 * width * height }, (_, i) => ((i * 7919) % 255) / 127.5 - 1);
     const feed = (m: LoadedManifest) => ({ [m.manifest.input.name]: new ort.Tensor('float32', data, [1, 3, height, width]) });
     for (const m of models) await m.session.run(feed(m.loaded)); // the first run builds the kernels
@@ -106,8 +113,9 @@ export async function benchPrecisions(dir: string, config: Config, rounds = 10):
   } finally {
     await Promise.all(models.map((m) => m.session.release()));
   }
+  const load = { before: r2(loadBefore), after: r2(loadavg()[0]!), cores: availableParallelism() };
   const fp32 = models.find((m) => precisionOf(m.loaded.manifest) === 'fp32');
-  const shape = peShape(models[0]!.loaded.manifest.name);
+  const shape = peShape(first.loaded.manifest.name);
   const gmac = shape ? peGmac(shape) : undefined;
   const figures = models.map((m): PrecisionFigures => {
     const ms = median(m.wall);
@@ -127,13 +135,15 @@ export async function benchPrecisions(dir: string, config: Config, rounds = 10):
     figures,
     largeEstimate: gmac ? figures.map((f) => ({ precision: f.precision, cpuMsPerFace: Math.round(largeGmac * f.cpuMsPerGmac!) })) : null,
     largeGmac: r2(largeGmac),
+    load,
   };
 }
 
 export function precisionLines(b: PrecisionBench | null): string[] {
   if (!b) return [];
   return [
-    '  precisions (batch 1, raw session.run, median of interleaved rounds; speed-up vs fp32 in wall / CPU time):',
+    '  precisions (batch 1, raw session.run, median of interleaved rounds; speed-up vs fp32 in wall / CPU time;',
+    `    load average ${b.load.before} → ${b.load.after} on ${b.load.cores} cores: above the core count, trust the CPU time):`,
     ...b.figures.map(
       (f) =>
         `    ${f.precision.padEnd(5)} ${String(f.msPerFace).padStart(8)} ms/face  CPU ${String(f.cpuMsPerFace).padStart(8)} ms  ×${f.speedup} / ×${f.cpuSpeedup}` +

@@ -1,7 +1,7 @@
 // The benchmark's Markdown report and its plot. The plot is a small hand-written SVG (two panels of
 // line series): a plotting library (vega, plotly) would add tens of MB and a headless renderer for two
 // charts a person reads once.
-import { STAGES } from '../service/stats.js';
+import { STAGES, type Stage } from '../service/stats.js';
 import type { BenchResult } from './bench-run.js';
 
 const COLOURS: Record<string, string> = { capture: '#1f77b4', detect: '#d62728', track: '#2ca02c', classify: '#9467bd', publish: '#ff7f0e', fps: '#333333' };
@@ -46,7 +46,7 @@ export function renderReport(r: BenchResult): { markdown: string; svg: string } 
     panel(60, 260, 620, 170, 'Frames per second', [{ name: 'fps', points: tl.map((p) => [p.t, p.fps] as [number, number]) }]),
     '</svg>',
   ].join('\n');
-  const row = (s: string) => `| ${s} | ${r.stages[s]!.n} | ${r.stages[s]!.meanMs} | ${r.stages[s]!.p50Ms} | ${r.stages[s]!.p99Ms} |`;
+  const row = (s: Stage) => `| ${s} | ${r.stages[s].n} | ${r.stages[s].meanMs} | ${r.stages[s].p50Ms} | ${r.stages[s].p99Ms} |`;
   const markdown = `# percept benchmark
 
 ${r.startedAt} · ${r.source} · ${r.machine.cpus} cores · Node ${r.machine.node}

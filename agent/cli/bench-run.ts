@@ -14,7 +14,7 @@ import { inputSize, loadManifest } from '../inference/manifest.js';
 import { faceCrop, writeInput } from '../inference/preprocess.js';
 import { Agent } from '../service/agent.js';
 import { createLogger } from '../lib/logging.js';
-import { STAGES } from '../service/stats.js';
+import { perStage, STAGES } from '../service/stats.js';
 import { ensureDemoClip } from './demo.js';
 import { compareHuman, type HumanResult } from './bench-human.js';
 import { benchDetectors } from './bench-detectors.js';
@@ -37,6 +37,13 @@ export interface TimelinePoint {
 }
 
 const mb = () => Math.round((process.memoryUsage().rss / 1048576) * 10) / 10;
+
+/** RSS growth from the first sample to the last, in %; 0 with fewer than two. */
+function growthPct(series: { rssMB: number }[]): number {
+  const [first] = series;
+  const last = series.at(-1);
+  return first && last && series.length > 1 ? Math.round(((last.rssMB - first.rssMB) / first.rssMB) * 1000) / 10 : 0;
+}
 
 function progress(label: string, fraction: number, extra: string): void {
   if (!process.stderr.isTTY) return;
@@ -92,18 +99,18 @@ async function classifierBench(config: Config, clip: string) {
       agentMs += performance.now() - t;
     }
     // Raw: the same tensors, sessions with the same options, run one after the other on this thread.
-    const feeds = raw.map(({ loaded }) => {
+    const feeds = raw.map(({ loaded, s }) => {
       const m = loaded.manifest;
       const { width, height } = inputSize(m);
       const data = new Float32Array(batch * 3 * width * height);
       boxes.forEach((b, i) => writeInput(cv, frame!.mat, faceCrop(b, m.input.cropMargin ?? config.classifier.cropMargin), m, data, i));
-      return { [m.input.name]: new ort.Tensor('float32', data, [batch, 3, height, width]) };
+      return { s, feed: { [m.input.name]: new ort.Tensor('float32', data, [batch, 3, height, width]) } };
     });
-    for (const [i, r] of raw.entries()) await r.s.run(feeds[i]!);
+    for (const { s, feed } of feeds) await s.run(feed);
     let rawMs = 0;
     for (let i = 0; i < reps; i++) {
       const t = performance.now();
-      for (const [j, r] of raw.entries()) await r.s.run(feeds[j]!);
+      for (const { s, feed } of feeds) await s.run(feed);
       rawMs += performance.now() - t;
     }
     const r2 = (v: number) => Math.round(v * 100) / 100;
@@ -139,16 +146,16 @@ export async function runBench(a: BenchArgs) {
   const rssSeries: { t: number; rssMB: number }[] = [];
   const t0 = performance.now();
   let lastFrames = 0;
-  let lastTotals = Object.fromEntries(STAGES.map((s) => [s, { n: 0, ms: 0 }]));
+  let lastTotals = perStage(() => ({ n: 0, ms: 0 }));
   const sampler = setInterval(() => {
     const t = (performance.now() - t0) / 1000;
     const st = agent.stats;
     const stages: Record<string, number> = {};
     for (const s of STAGES) {
-      const n = st.stages[s].count - lastTotals[s]!.n;
-      stages[s] = n ? Math.round(((st.stages[s].totalMs - lastTotals[s]!.ms) / n) * 100) / 100 : 0;
+      const n = st.stages[s].count - lastTotals[s].n;
+      stages[s] = n ? Math.round(((st.stages[s].totalMs - lastTotals[s].ms) / n) * 100) / 100 : 0;
     }
-    lastTotals = Object.fromEntries(STAGES.map((s) => [s, { n: st.stages[s].count, ms: st.stages[s].totalMs }]));
+    lastTotals = perStage((s) => ({ n: st.stages[s].count, ms: st.stages[s].totalMs }));
     timeline.push({ t: Math.round(t * 10) / 10, fps: st.frames - lastFrames, stages });
     lastFrames = st.frames;
     if (soak && Math.round(t) % 10 === 0) rssSeries.push({ t: Math.round(t), rssMB: mb() });
@@ -182,12 +189,10 @@ export async function runBench(a: BenchArgs) {
     frames: snapshot.frames,
     wallS: Math.round(wallS * 100) / 100,
     fps: Math.round((snapshot.frames / wallS) * 100) / 100,
-    stages: Object.fromEntries(
-      STAGES.map((s) => {
-        const x = snapshot.stages[s];
-        return [s, { ...x, fps: x.meanMs > 0 ? Math.round((1000 / x.meanMs) * 10) / 10 : null }];
-      }),
-    ),
+    stages: perStage((s) => {
+      const x = snapshot.stages[s];
+      return { ...x, fps: x.meanMs > 0 ? Math.round((1000 / x.meanMs) * 10) / 10 : null };
+    }),
     enterLatencyMs: snapshot.enterLatency,
     enterLatencyWallMs: agent.stats.enterLatencyWall.summary(),
     classifier,
@@ -201,7 +206,7 @@ export async function runBench(a: BenchArgs) {
       ? {
           durationS: a.duration,
           rss: rssSeries,
-          growthPct: rssSeries.length > 1 ? Math.round(((rssSeries[rssSeries.length - 1]!.rssMB - rssSeries[0]!.rssMB) / rssSeries[0]!.rssMB) * 1000) / 10 : 0,
+          growthPct: growthPct(rssSeries),
         }
       : null,
     human,

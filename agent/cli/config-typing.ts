@@ -107,9 +107,11 @@ export function patchFromPairs(pairs: string[]): TypedPatch {
       continue;
     }
     try {
+      const last = path.at(-1);
+      if (last === undefined) throw new Error('an empty key');
       let node = patch;
       for (const k of path.slice(0, -1)) node = (node[k] ??= {}) as Record<string, unknown>;
-      node[path[path.length - 1]!] = typed(pair.slice(eq + 1), s);
+      node[last] = typed(pair.slice(eq + 1), s);
     } catch (err) {
       errors.push({ path: key, message: (err as Error).message });
     }

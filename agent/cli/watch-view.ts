@@ -86,8 +86,10 @@ function statsLine(s: WatchState, now: number): string {
   const st = s.stats;
   if (!st) return 'fps      (no stats yet; they come every mqtt.statsIntervalS)';
   const stages = ['detect', 'classify', 'track', 'publish']
-    .filter((k) => st.stages[k])
-    .map((k) => `${k} ${st.stages[k]!.p50Ms.toFixed(st.stages[k]!.p50Ms < 10 ? 1 : 0)}`)
+    .flatMap((k) => {
+      const p50 = st.stages[k]?.p50Ms;
+      return p50 === undefined ? [] : [`${k} ${p50.toFixed(p50 < 10 ? 1 : 0)}`];
+    })
     .join('  ');
   const age = Math.round((now - st.receivedAt) / 1000);
   return `fps ${st.fps.toFixed(1).padStart(4)}  ${stages} ms p50  (${age}s ago)`;

@@ -31,14 +31,15 @@ export function parseDays(spec: string): Set<number> {
       for (let d = 0; d < 7; d++) out.add(d);
       continue;
     }
-    const ends = part.split('-').map((x) => x.trim());
-    if (ends.length > 2) throw new Error(`"${part}" is not a day or a range`);
-    const a = dayNumber(ends[0]!);
-    if (ends.length === 1) {
+    // split yields at least one element; an empty one is "not a day" like any other.
+    const [first = '', last, ...more] = part.split('-').map((x) => x.trim());
+    if (more.length) throw new Error(`"${part}" is not a day or a range`);
+    const a = dayNumber(first);
+    if (last === undefined) {
       out.add(a);
       continue;
     }
-    const b = dayNumber(ends[1]!);
+    const b = dayNumber(last);
     for (let d = a; ; d = (d + 1) % 7) {
       out.add(d);
       if (d === b) break;

@@ -6,6 +6,7 @@ import * as nodeFs from 'node:fs';
 import { isMap, isNode, parseDocument } from 'yaml';
 import { realFs, writeDurable } from '../lib/durable.js';
 import { ConfigError } from './errors.js';
+import { firstLine } from '../lib/must.js';
 
 /**
  * The text of `text` with `segments` set to `value`, everything else byte for byte: the value's own
@@ -15,9 +16,11 @@ import { ConfigError } from './errors.js';
  */
 export function withKeySet(text: string, source: string, segments: readonly string[], value: unknown): string {
   const doc = parseDocument(text, { uniqueKeys: true });
-  if (doc.errors.length) throw new ConfigError(source, [{ path: '', message: `not readable as YAML: ${doc.errors[0]!.message.split('\n')[0]}` }]);
+  const [error] = doc.errors;
+  if (error) throw new ConfigError(source, [{ path: '', message: `not readable as YAML: ${firstLine(error.message)}` }]);
   const json = JSON.stringify(value);
-  const key = segments[segments.length - 1]!;
+  const key = segments.at(-1);
+  if (key === undefined) throw new Error('withKeySet: an empty key path');
   const node = doc.getIn(segments, true);
   const parent = segments.length > 1 ? doc.getIn(segments.slice(0, -1), true) : doc.contents;
   let edited: string | null = null;

@@ -90,7 +90,9 @@ export function setPath(target: Record<string, unknown>, segments: readonly stri
     if (typeof node[key] !== 'object' || node[key] === null || Array.isArray(node[key])) node[key] = {};
     node = node[key] as Record<string, unknown>;
   }
-  node[segments[segments.length - 1]!] = value;
+  const key = segments.at(-1);
+  if (key === undefined) throw new Error('setPath: an empty key path');
+  node[key] = value;
 }
 
 /** Leaf paths whose values differ between a and b (keys of either). */

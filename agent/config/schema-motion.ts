@@ -4,12 +4,12 @@ import { ms, TUNE } from './schema-kit.js';
 
 export const MotionSection = Type.Object(
   {
-    // Off by default until it keeps every counting scene: with it on, a far face (24 px, an opportunity to
-    // see) opened a visit in the audience tests, and the crossing scenes have not been run with it.
+    // On by default since it keeps every counting scene (audience, crossing, hidden, dimming, far faces,
+    // the real clip) once region tiles are cut at the full pass's scale: a kiosk is empty most of the day.
     enabled: Type.Boolean({
-      default: false,
+      default: true,
       description:
-        'Detect faces only where something moved and around the tracked faces, with a full-frame pass every detector.fullFrameMs: an empty scene costs little. Off by default for now (one counting scene still differs with it on). false: every detection pass is full-frame.',
+        'Detect faces only where something moved and around the tracked faces, with a full-frame pass every detector.fullFrameMs: an empty scene costs little. false: every detection pass is full-frame.',
     }),
     width: Type.Integer({ default: 320, minimum: 64, maximum: 1920, description: 'Motion is found on a grey copy this wide (px).' }),
     threshold: Type.Integer({

@@ -104,6 +104,13 @@ export const PipelineSections = {
         description:
           'Attribute model directories. Empty: the converted face-api age/gender and expression nets. A multitask model (e.g. the PE-Core export) is one directory. A running agent switches to new ones on SIGHUP ("percept models use DIR") once they pass verification.',
       }),
+      emotion: Type.Boolean({
+        default: true,
+        // Not remote: turning emotion recognition back on is a legal decision for whoever holds the device's file.
+        'x-remote': false,
+        description:
+          'Run the emotion task. false: the expression model is not opened (an emotion head of a multitask model is not read), and emotion leaves events, audience, nearest, Home Assistant, impressions and the daily summary (docs/privacy.md). Takes effect at restart.',
+      }),
       cropMargin: Type.Number({
         default: 0.2,
         minimum: 0,

@@ -4,6 +4,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { ConfigError } from './errors.js';
 import { migrate } from './migrations.js';
+import { firstLine } from '../lib/must.js';
 
 /** A config file is a few kB; anything near this is a mistake or an attack, refused before parsing. */
 export const MAX_FILE_BYTES = 1_048_576;
@@ -22,7 +23,7 @@ export function parseYaml(text: string, source: string): unknown {
     if (doc.errors.length) {
       throw new ConfigError(
         source,
-        doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: e.message.split('\n')[0]! })),
+        doc.errors.map((e) => ({ path: `line ${e.linePos?.[0]?.line ?? '?'}`, message: firstLine(e.message) })),
       );
     }
     return doc.toJS({ maxAliasCount: MAX_ALIASES }) ?? {};

@@ -3,6 +3,11 @@
 export const TASKS = ['age', 'gender', 'emotion'] as const;
 export type Task = (typeof TASKS)[number];
 
+/** The tasks a device reports: all, or all but emotion when classifier.emotion is false (privacy). */
+export function reportedTasks(emotion: boolean): readonly Task[] {
+  return emotion ? TASKS : TASKS.filter((t) => t !== 'emotion');
+}
+
 export const CONTRACT_LABELS: Record<Task, readonly string[]> = {
   age: ['0-2', '3-9', '10-19', '20-29', '30-39', '40-49', '50-59', '60-69', '70+'],
   gender: ['male', 'female'],

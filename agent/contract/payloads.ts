@@ -150,7 +150,8 @@ export const AudienceSchema = Type.Object(
     frameTs: DateTime('The time of the frame the snapshot describes.'),
     count: Type.Integer({ minimum: 0, description: 'People present, lost ones (within visit.graceMs) included.' }),
     people: Type.Array(AudiencePersonSchema),
-    histograms: Type.Object({ age: Counts, gender: Counts, emotion: Counts }, { additionalProperties: Counts }),
+    // emotion: absent with classifier.emotion false (privacy), in every count below too.
+    histograms: Type.Object({ age: Counts, gender: Counts, emotion: Type.Optional(Counts) }, { additionalProperties: Counts }),
   },
   { additionalProperties: false, title: '{root}/audience (retained, on change, at most once a second)' },
 );
@@ -175,7 +176,7 @@ export const DailySummarySchema = Type.Object(
           visits: Type.Integer({ minimum: 0 }),
           age: HourCounts,
           gender: HourCounts,
-          emotion: HourCounts,
+          emotion: Type.Optional(HourCounts),
         },
         { additionalProperties: false },
       ),
@@ -215,7 +216,7 @@ export const DiscoverySchema = Type.Object(
 
 export type { TSchema };
 
-const LabelCounts = Type.Object({ age: Counts, gender: Counts, emotion: Counts }, { additionalProperties: false });
+const LabelCounts = Type.Object({ age: Counts, gender: Counts, emotion: Type.Optional(Counts) }, { additionalProperties: false });
 
 export const ContentSetSchema = Type.Object(
   {

@@ -13,6 +13,7 @@ import { nonMaxSuppression } from './nms.js';
 import type { Detection, FaceDetector } from './detector.js';
 import type { Box } from '../lib/geometry.js';
 import { tileFor, type Tile } from './region-tiles.js';
+import { must } from '../lib/must.js';
 
 export interface GridOptions {
   scoreThreshold: number;
@@ -142,12 +143,13 @@ export class GridDetector implements FaceDetector {
 
   /** The decoder's view of one run's outputs: each stride's class, objectness, box and landmark tensors. */
   private headsOf(outputs: Record<string, TensorData>): GridHead[] {
+    const output = (name: string) => must(outputs[name], `${this.name}: output "${name}" of a run`).data;
     return this.heads.map((h) => ({
       stride: h.stride,
-      cls: outputs[h.cls]!.data,
-      obj: outputs[h.obj]!.data,
-      box: outputs[h.box]!.data,
-      kps: h.kps ? outputs[h.kps]!.data : undefined,
+      cls: output(h.cls),
+      obj: output(h.obj),
+      box: output(h.box),
+      kps: h.kps ? output(h.kps) : undefined,
       landmarks: this.landmarks,
     }));
   }

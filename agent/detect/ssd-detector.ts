@@ -10,12 +10,25 @@ import type { WorkerSession, SessionOptions } from '../inference/worker-session.
 import { decodeCandidates, type Candidate } from './ssd-decode.js';
 import { nonMaxSuppression } from './nms.js';
 import type { Detection, FaceDetector } from './detector.js';
+import { must } from '../lib/must.js';
 
 export interface SsdOptions {
   scoreThreshold: number;
   iouThreshold: number;
   minFacePx: number;
   maxFaces: number;
+}
+
+/** The anchor boxes an SSD manifest names (4 floats each), as the detector decodes with them; parity tests read them too. */
+export function readPriors(loaded: LoadedManifest): Float32Array {
+  const m = loaded.manifest;
+  if (!m.priors) throw new ModelError(loaded.dir, ['an SSD detector manifest (ssd-box-encodings) needs "priors"']);
+  const { file, count } = m.priors;
+  const raw = readFileSync(join(loaded.dir, file));
+  const priors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  // loadManifest checked the size; the file may have changed since.
+  if (priors.length !== count * 4) throw new ModelError(loaded.dir, [`priors file holds ${priors.length / 4} boxes, the manifest says ${count}`]);
+  return priors;
 }
 
 export class SsdDetector implements FaceDetector {
@@ -45,12 +58,7 @@ export class SsdDetector implements FaceDetector {
       const boxOut = m.outputs.find((o) => o.type === 'ssd-box-encodings');
       const scoreOut = m.outputs.find((o) => o.type === 'sigmoid-logits');
       if (!boxOut || !scoreOut) throw new ModelError(loaded.dir, ['an SSD detector needs an ssd-box-encodings and a sigmoid-logits output']);
-      if (!m.priors) throw new ModelError(loaded.dir, ['an SSD detector manifest (ssd-box-encodings) needs "priors"']);
-      const { file, count } = m.priors;
-      const raw = readFileSync(join(loaded.dir, file));
-      const priors = new Float32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
-      // loadManifest checked the size; the file may have changed since.
-      if (priors.length !== count * 4) throw new ModelError(loaded.dir, [`priors file holds ${priors.length / 4} boxes, the manifest says ${count}`]);
+      const priors = readPriors(loaded);
       return (session) => new SsdDetector(cv, session, priors, boxOut, scoreOut, options);
     },
   };
@@ -67,7 +75,8 @@ export class SsdDetector implements FaceDetector {
     const tensor = new Float32Array(3 * width * height);
     writeInput(this.cv, frame.mat, { x: 0, y: 0, w: frame.width, h: frame.height }, m, tensor, 0);
     const { outputs, runMs } = await this.session.run({ [m.input.name]: { data: tensor, dims: [1, 3, height, width] } });
-    return { boxEncodings: outputs[this.boxOut.name]!.data, classLogits: outputs[this.scoreOut.name]!.data, runMs };
+    const output = (name: string) => must(outputs[name], `${this.name}: output "${name}" of a run`).data;
+    return { boxEncodings: output(this.boxOut.name), classLogits: output(this.scoreOut.name), runMs };
   }
 
   candidates(boxEncodings: Float32Array, classLogits: Float32Array): Candidate[] {

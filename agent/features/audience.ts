@@ -2,6 +2,7 @@
 // on change, at most once a second; a change inside the second goes out when the second is up, even if
 // frames stop coming; the last snapshot (usually: nobody) is never lost to the limit at stop.
 import { audiencePayload, AudienceThrottle } from '../publish/audience.js';
+import { reportedTasks } from '../contract/labels.js';
 import type { PresentPerson } from './events.js';
 import { FeatureBase, type FeatureContext } from './feature.js';
 
@@ -28,7 +29,7 @@ export class AudienceFeature extends FeatureBase {
   }
 
   private send(): void {
-    this.publish('audience', audiencePayload(this.people, this.ts, this.ctx.device, Date.now()));
+    this.publish('audience', audiencePayload(this.people, this.ts, this.ctx.device, reportedTasks(this.ctx.config.classifier.emotion), Date.now()));
   }
 
   private onFrame(people: PresentPerson[], ts: number): void {

@@ -30,7 +30,7 @@ export class DailySummaryFeature extends FeatureBase {
   start(): void {
     const tz = this.ctx.config.schedule.timezone;
     const saved = this.store.load() as DailySummary | null;
-    const book = new SummaryBook(tz, this.now(), saved ?? undefined);
+    const book = new SummaryBook(tz, this.now(), saved ?? undefined, this.ctx.config.classifier.emotion);
     this.book = book;
     // A day saved before the time zone changed is finished in its own zone (files without one were in this zone).
     if (saved && (saved.date !== book.date || (saved.timeZone ?? tz) !== tz))

@@ -3,6 +3,7 @@
 import type { EventPayload, ImpressionPayload, OnlineStatus } from '../contract/payloads.js';
 import type { AudiencePerson, VisitEvent } from '../track/visits.js';
 import type { Mat } from '../capture/opencv.js';
+import type { Box } from '../detect/detector.js';
 import type { PatchResult } from '../config/remote.js';
 import { TypedBus } from '../lib/bus.js';
 
@@ -26,6 +27,8 @@ export interface FrameDone {
   farFaces: number;
   /** The frame itself (BGR), for in-process consumers such as the local preview; absent at the end. */
   mat?: Mat;
+  /** The detector's raw faces of the latest pass (before the audience gate), frame pixels; for the preview. */
+  detections?: Box[];
 }
 
 export interface AgentEvents extends Record<string, unknown> {

@@ -36,7 +36,15 @@ export class HomeAssistantFeature extends FeatureBase {
   private announce(): void {
     const { ctx } = this;
     this.enabled = ctx.config.homeassistant.enabled;
-    const opts = { prefix: ctx.config.homeassistant.prefix, root: ctx.topics.root, device: ctx.device, version: ctx.version, model: ctx.model };
+    const c = ctx.config;
+    const opts = {
+      prefix: c.homeassistant.prefix,
+      root: ctx.topics.root,
+      device: ctx.device,
+      version: ctx.version,
+      model: ctx.model,
+      emotion: c.classifier.emotion,
+    };
     for (const m of discoveryMessages(opts, this.enabled)) this.publish('homeassistantDiscovery', m.payload, m.params);
   }
 }

@@ -2,7 +2,7 @@
 // (the next one starts, `{"id": null}`, or the agent stops) one impression record goes out on
 // {root}/impressions through the outbox: opportunities to see, viewers, watchers, attention and the
 // viewers' demographics during that play.
-import { CONTRACT_LABELS, TASKS, type Task } from '../contract/labels.js';
+import { CONTRACT_LABELS, reportedTasks, TASKS, type Task } from '../contract/labels.js';
 import type { ContentSet, ImpressionPayload } from '../contract/payloads.js';
 import { ContentSetSchema } from '../contract/payloads.js';
 import { Value } from '@sinclair/typebox/value';
@@ -213,7 +213,8 @@ export class ImpressionsFeature extends FeatureBase {
     const play = this.play;
     this.play = null;
     if (!play) return;
-    const record = impressionRecord(play, this.now(), this.farFaces, this.ctx.device, this.ctx.config.audience.watcherMinMs);
+    const c = this.ctx.config;
+    const record = impressionRecord(play, this.now(), this.farFaces, this.ctx.device, c.audience.watcherMinMs, reportedTasks(c.classifier.emotion));
     this.ctx.records.publish('impressions', record);
     this.ctx.bus.emit('impression', record);
     this.log.info(
@@ -231,14 +232,22 @@ export class ImpressionsFeature extends FeatureBase {
   }
 }
 
-export function impressionRecord(play: Play, endedAt: Date, farFacesNow: number, device: string, watcherMinMs: number): ImpressionPayload {
+/** `tasks`: the reported ones (reportedTasks): a task turned off has no counts. */
+export function impressionRecord(
+  play: Play,
+  endedAt: Date,
+  farFacesNow: number,
+  device: string,
+  watcherMinMs: number,
+  tasks: readonly Task[] = TASKS,
+): ImpressionPayload {
   const viewers = [...play.viewers.values()];
-  const demographics = Object.fromEntries(TASKS.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<
+  const demographics = Object.fromEntries(tasks.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<
     Task,
     Record<string, number>
   >;
   for (const v of viewers)
-    for (const t of TASKS) {
+    for (const t of tasks) {
       const l = v.labels[t];
       if (l && l in demographics[t]) demographics[t][l]! += 1;
     }

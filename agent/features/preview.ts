@@ -16,6 +16,8 @@ import { BUSY_RESPONSE, hostAllowed, isLoopbackHost, MAX_CONNECTIONS, STALL_MS }
 
 const BOUNDARY = 'perceptframe';
 const SNAPSHOT_WAIT_MS = 10_000;
+/** Long enough to smooth a detection pass that takes a few frames' time, short enough to follow a change. */
+const FPS_WINDOW_MS = 5000;
 
 export const isLoopback = isLoopbackHost;
 /** Sent with every answer: another site's page may not even embed a frame (no <img> of it). */
@@ -163,9 +165,10 @@ export class PreviewFeature extends FeatureBase {
     res.writeHead(404).end();
   }
 
+  /** Frames the pipeline processed per second over the last FPS_WINDOW_MS (every frame counts, drawn or not). */
   private fps(now: number): number {
     this.arrivals.push(now);
-    while (this.arrivals.length && now - this.arrivals[0]! > 2000) this.arrivals.shift();
+    while (this.arrivals.length && now - this.arrivals[0]! > FPS_WINDOW_MS) this.arrivals.shift();
     const span = now - this.arrivals[0]!;
     return span > 0 ? ((this.arrivals.length - 1) * 1000) / span : 0;
   }
@@ -178,7 +181,8 @@ export class PreviewFeature extends FeatureBase {
     this.encoding = true;
     this.lastSent = now;
     const cv = this.cv;
-    const annotated = annotate(cv, frame, frame.mat, { minFacePx: this.ctx.config.classifier.minFacePx, fps });
+    const c = this.ctx.config;
+    const annotated = annotate(cv, frame, frame.mat, { minFacePx: c.classifier.minFacePx, fps, ignoreZones: c.audience.ignoreZones });
     // imencodeAsync runs on libuv's pool, off the event loop the pipeline shares.
     cv.imencodeAsync('.jpg', annotated, [cv.IMWRITE_JPEG_QUALITY, 80])
       .then((jpeg) => {
@@ -221,7 +225,7 @@ function page(device: string): string {
 <style>body{margin:0;background:#111;color:#ddd;font:14px system-ui,sans-serif}img{display:block;max-width:100%}p{margin:6px 10px}</style>
 </head><body>
 <img id="live" src="snapshot.jpg" alt="annotated camera view">
-<p>percept · ${name} · boxes: people present (green; orange = not looking), red: ignore zones, white square: classifier.minFacePx. Served on this device only.</p>
+<p>percept · ${name} · boxes: people present (green; orange = not looking), thin magenta: faces the detector found (before far, zoned and static faces are dropped), red polygons: ignore zones, white square: classifier.minFacePx; fps: frames processed per second. Served on this device only.</p>
 <script>
 // The first frame is a still (so the page has loaded once it shows); then the live MJPEG stream.
 const img = document.getElementById('live');

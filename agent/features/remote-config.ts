@@ -6,6 +6,7 @@
 import { layersOf, type ConfigLayers } from '../config/load.js';
 import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, resultPayload, type PatchResult } from '../config/remote.js';
 import { redact } from '../lib/redact.js';
+import { getPath } from '../config/keys.js';
 import { within } from '../lib/within.js';
 import type { ConfigResultBody } from '../contract/payloads.js';
 import { CONTRACT_SCHEMA } from '../contract/formats.js';
@@ -62,6 +63,12 @@ export class RemoteConfigFeature extends FeatureBase {
   }
 
   private accept(result: PatchResult, publish = true): void {
+    // Each applied key with its old and new value (redacted like the retained config) for `log.level: debug`.
+    const [before, after] = [redact(this.ctx.config), redact(result.next!)];
+    for (const key of result.applied) {
+      const at = key.split('.');
+      this.log.debug(`config applied: ${key} ${JSON.stringify(getPath(before, at))} → ${JSON.stringify(getPath(after, at))}`);
+    }
     applyHot(this.ctx.config, result.next!);
     this.layers = result.layers!;
     if (publish) this.publishConfig();

@@ -69,7 +69,8 @@ export interface DailySummary {
   /** The zone of date and of every hour (absent in files saved before it was recorded). */
   timeZone?: string;
   visits: number;
-  byHour: { hour: number; visits: number; age: Record<string, number>; gender: Record<string, number>; emotion: Record<string, number> }[];
+  /** emotion: absent with classifier.emotion false. */
+  byHour: { hour: number; visits: number; age: Record<string, number>; gender: Record<string, number>; emotion?: Record<string, number> }[];
   /** Time the day's finished visits spent looking at the camera. */
   attentionMs?: number;
   /** Content plays that ended today, and their totals per content id (bounded: see content-totals.ts). */
@@ -90,11 +91,14 @@ export class SummaryBook {
     private readonly timeZone: string,
     now: Date,
     saved?: DailySummary,
+    /** classifier.emotion: false keeps no emotion counts (and drops those saved earlier today). */
+    private readonly emotion = true,
   ) {
     const date = localTime(now, timeZone).ymd;
     // A day saved in another zone is not continued: its hours would mix two clocks.
     const same = saved?.date === date && (saved.timeZone ?? timeZone) === timeZone;
     const start: DailySummary = same ? { ...structuredClone(saved), timeZone } : { date, timeZone, visits: 0, byHour: [] };
+    if (!emotion) for (const h of start.byHour) delete h.emotion;
     const { byContent, otherContent, mergedPlays, ...day } = start;
     this.summary = day;
     this.contents = new ContentBook({ byContent, otherContent, mergedPlays });
@@ -109,7 +113,13 @@ export class SummaryBook {
     let h = this.summary.byHour.find((x) => x.hour === hour);
     if (!h) {
       const zero = (labels2: readonly string[]) => Object.fromEntries(labels2.map((l) => [l, 0]));
-      h = { hour, visits: 0, age: zero(CONTRACT_LABELS.age), gender: zero(CONTRACT_LABELS.gender), emotion: zero(CONTRACT_LABELS.emotion) };
+      h = {
+        hour,
+        visits: 0,
+        age: zero(CONTRACT_LABELS.age),
+        gender: zero(CONTRACT_LABELS.gender),
+        ...(this.emotion ? { emotion: zero(CONTRACT_LABELS.emotion) } : {}),
+      };
       this.summary.byHour.push(h);
       this.summary.byHour.sort((a, b) => a.hour - b.hour);
     }
@@ -117,7 +127,7 @@ export class SummaryBook {
     this.summary.visits++;
     if (labels.age) h.age[labels.age]! += 1;
     if (labels.gender) h.gender[labels.gender]! += 1;
-    if (labels.emotion) h.emotion[labels.emotion]! += 1;
+    if (labels.emotion && h.emotion) h.emotion[labels.emotion]! += 1;
   }
 
   /** A finished visit's attention (ms spent looking). */

@@ -7,6 +7,7 @@ import type { WorkerInit, WorkerReply, WorkerRequest, TensorData } from './worke
 import type { WarmupShape } from './warmup-shapes.js';
 import { readModelBytes } from './model-bytes.js';
 import { explainProviderFailure, versionMismatch } from './gpu-runtime.js';
+import { firstLine } from '../lib/must.js';
 
 const init = workerData as WorkerInit;
 // Failures reach the agent as exceptions and are logged once, clearly; onnxruntime's own stderr dump of
@@ -65,7 +66,7 @@ async function createSession(data: Buffer): Promise<{ session: ort.InferenceSess
       });
       return { session, provider, failures };
     } catch (err) {
-      failures.push(`${provider}: ${explainProviderFailure(provider, (err as Error).message.split('\n')[0]!)}`);
+      failures.push(`${provider}: ${explainProviderFailure(provider, firstLine((err as Error).message))}`);
     }
   }
   throw new Error(`no execution provider could load ${init.modelPath}: ${failures.join('; ')}`);
@@ -91,7 +92,7 @@ async function runZeros(session: ort.InferenceSession, { input, dims }: WarmupSh
     await session.run({ [input]: zeros(dims) });
   } catch (err) {
     throw new Error(
-      `a zero batch of shape [${dims}] failed at load (the agent sends up to classifier.maxBatch faces a call): ${(err as Error).message.split('\n')[0]!}`,
+      `a zero batch of shape [${dims}] failed at load (the agent sends up to classifier.maxBatch faces a call): ${firstLine((err as Error).message)}`,
       { cause: err },
     );
   }

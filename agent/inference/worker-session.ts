@@ -1,10 +1,9 @@
-// Main-thread handle on one ONNX session living in a worker thread. Every call has a deadline: a call
-// that misses it fails, and the worker is replaced by a fresh one on the same model, as is a worker that
-// crashes. Both are counted (inferenceFaults, shown in stats).
+// Main-thread handle on one ONNX session living in a worker thread. Every call has a deadline: a call that misses it fails, and
+// the worker is replaced by a fresh one on the same model, as is a worker that crashes. Both are counted (inferenceFaults, in stats).
 //
-// A timed-out worker cannot be terminated: onnxruntime-node runs inside native code, and ending a thread
-// with a run in flight aborts the whole process (a Napi::Error with no JS environment left, exit 134). So
-// it is abandoned: told to close once its run returns, and awaited (bounded) when the session closes.
+// A timed-out worker cannot be terminated: onnxruntime-node runs inside native code, and ending a thread with a run in flight
+// aborts the whole process (a Napi::Error with no JS environment left, exit 134). So it is abandoned: told to close once its run
+// returns, and awaited (bounded) when the session closes.
 import type { Worker } from 'node:worker_threads';
 import { precisionOf, verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
 import type { TensorData, WorkerReply, WorkerRequest } from './worker-protocol.js';
@@ -26,6 +25,8 @@ export interface SessionOptions {
   openTimeoutMs?: number;
   /** A model with a symbolic batch runs zero batches of 1…this at load (warmup-shapes.ts); absent: none. */
   warmBatches?: number;
+  /** Handed each worker the session adopts. A test seam: tests end an idle one as a native crash would; the agent passes none. */
+  onWorker?: (worker: Worker) => void;
 }
 
 export interface RunResult {
@@ -109,13 +110,13 @@ export class WorkerSession {
   private get name(): string {
     return this.loaded.manifest.name;
   }
-
   private get timeoutMs(): number {
     return this.opts.timeoutMs ?? DEFAULT_INFERENCE_TIMEOUT_MS;
   }
 
   private adopt(worker: Worker): Slot {
     const slot: Slot = { worker, pending: new Map(), retired: false, exited: new Promise((r) => worker.once('exit', () => r())) };
+    this.opts.onWorker?.(worker);
     worker.on('message', (msg: WorkerReply) => {
       if (msg.type !== 'result' && msg.type !== 'error') return;
       const p = slot.pending.get(msg.id);
@@ -184,10 +185,9 @@ export class WorkerSession {
   }
 
   /**
-   * The files the worker does not read itself (a merged model's external data, which onnxruntime opens beside
-   * the model) are checked against the manifest again before a replacement loads them: a file swapped after
-   * start would otherwise change the labels silently. Always, even without verifySha256: the worker checks
-   * the model's own bytes against the first load in either case.
+   * The files the worker does not read itself (a merged model's external data, which onnxruntime opens beside the model) are checked
+   * against the manifest again before a replacement loads them: a file swapped after start would otherwise change the labels silently.
+   * Always, even without verifySha256: the worker checks the model's own bytes against the first load in either case.
    */
   private async verifyBesideModel(): Promise<void> {
     const m = this.loaded.manifest;

@@ -52,11 +52,12 @@ export function estimateSimilarity(src: readonly Point[], dst: readonly Point[])
   let sxx = 0;
   let dot = 0;
   let cross = 0;
-  for (let i = 0; i < n; i++) {
-    const x = src[i]![0] - mx;
-    const y = src[i]![1] - my;
-    const u = dst[i]![0] - mu;
-    const v = dst[i]![1] - mv;
+  for (const [i, [sx, sy]] of src.entries()) {
+    const [dx, dy] = dst[i]!; // as many as src, checked above
+    const x = sx - mx;
+    const y = sy - my;
+    const u = dx - mu;
+    const v = dy - mv;
     sxx += x * x + y * y;
     dot += x * u + y * v;
     cross += x * v - y * u;

@@ -36,9 +36,8 @@ export function distanceM(faceWidthPx: number, frame: { width: number; height: n
 /** Ray casting: is the point inside the polygon (vertices in order, any winding)? */
 export function insidePolygon(p: { x: number; y: number }, polygon: readonly (readonly [number, number])[]): boolean {
   let inside = false;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i]!;
-    const [xj, yj] = polygon[j]!;
+  for (const [i, [xi, yi]] of polygon.entries()) {
+    const [xj, yj] = polygon.at(i - 1)!; // the previous vertex; at(-1) closes the ring
     if (yi > p.y !== yj > p.y && p.x < ((xj - xi) * (p.y - yi)) / (yj - yi) + xi) inside = !inside;
   }
   return inside;

@@ -1,5 +1,6 @@
 // winston, to stderr only (stdout is reserved for --print-events): JSON lines when stderr is not a
 // terminal (journald), readable lines otherwise; per-namespace levels on top of the global one.
+import { fstatSync } from 'node:fs';
 import winston, { format, type Logger as WinstonLogger } from 'winston';
 import { redactText } from './redact.js';
 
@@ -59,6 +60,26 @@ export function escapeJsonLine(line: string): string {
 /** Where winston keeps the finished line (triple-beam's MESSAGE, a registered symbol). */
 const MESSAGE = Symbol.for('message');
 
+/** sd-daemon(3) priorities: journald reads a leading <N> on each line of a service's stream as the entry's priority. */
+const JOURNAL_PRIORITY: Record<string, number> = { error: 3, warn: 4, info: 6, debug: 7 };
+
+/**
+ * Whether `stream` is the journal: systemd sets JOURNAL_STREAM to the "device:inode" of the stream it
+ * connected, and only a stream with that very device and inode is it (a redirect to a file inherits the
+ * variable but not the inode), as systemd.exec(5) asks programs to check.
+ */
+export function isJournalStream(stream: object, env: NodeJS.ProcessEnv = process.env): boolean {
+  const expected = env.JOURNAL_STREAM;
+  const fd = (stream as { fd?: unknown }).fd;
+  if (!expected || typeof fd !== 'number') return false;
+  try {
+    const st = fstatSync(fd);
+    return `${st.dev}:${st.ino}` === expected;
+  } catch {
+    return false;
+  }
+}
+
 export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = process.stderr): RootLogger {
   const json = cfg.format === 'json' || (cfg.format === 'auto' && !stream.isTTY);
   const levelFor = (ns: string | undefined) => (ns && cfg.namespaces[ns]) || cfg.level;
@@ -77,6 +98,13 @@ export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = proces
     if (typeof line === 'string') (info as Record<symbol, unknown>)[MESSAGE] = escapeJsonLine(line);
     return info;
   });
+  // Under systemd every line would otherwise reach the journal at info (journalctl -p warning: empty).
+  const journal = isJournalStream(stream);
+  const priority = format((info) => {
+    const line = (info as Record<symbol, unknown>)[MESSAGE];
+    if (typeof line === 'string') (info as Record<symbol, unknown>)[MESSAGE] = `<${JOURNAL_PRIORITY[info.level] ?? 6}>${line}`;
+    return info;
+  });
   return winston.createLogger({
     level: mostVerbose(cfg),
     levels: { error: 0, warn: 1, info: 2, debug: 3 },
@@ -85,6 +113,7 @@ export function createLogger(cfg: LogConfig, stream: NodeJS.WriteStream = proces
       redacted(),
       format.timestamp(),
       json ? format.combine(format.json(), jsonLine()) : stream.isTTY ? format.combine(format.colorize(), pretty) : pretty,
+      ...(journal ? [priority()] : []),
     ),
     transports: [new winston.transports.Stream({ stream })],
   });

@@ -19,7 +19,7 @@ export const SYSTEM_STATE_DIR = '/var/lib/percept';
  * (or `~/.local/state/percept`), so `percept run` works for a normal user.
  */
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0, home = homedir()): string {
-  if (env.STATE_DIRECTORY) return env.STATE_DIRECTORY.split(':')[0]!;
+  if (env.STATE_DIRECTORY) return env.STATE_DIRECTORY.replace(/:.*/s, ''); // the first of a colon-separated list
   if (uid === 0) return SYSTEM_STATE_DIR;
   const base = env.XDG_STATE_HOME && env.XDG_STATE_HOME.startsWith('/') ? env.XDG_STATE_HOME : join(home, '.local', 'state');
   return join(base, 'percept');

@@ -23,15 +23,16 @@ function confidenceOf(p: AudiencePerson): { confidence?: Partial<Record<Task, nu
 
 /**
  * The snapshot of frame `frameTs` (media clock), made at `now` (wall clock: the payload's ts). Dwell runs to
- * the last sight, as the `left` event will count it; a lost person is never looking.
+ * the last sight, as the `left` event will count it; a lost person is never looking. `tasks`: the reported
+ * ones (reportedTasks): a task turned off has no histogram.
  */
-export function audiencePayload(people: SeenPerson[], frameTs: number, device: string, now = Date.now()): AudiencePayload {
-  const histograms = Object.fromEntries(TASKS.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<
+export function audiencePayload(people: SeenPerson[], frameTs: number, device: string, tasks: readonly Task[] = TASKS, now = Date.now()): AudiencePayload {
+  const histograms = Object.fromEntries(tasks.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<
     Task,
     Record<string, number>
   >;
   for (const p of people)
-    for (const t of TASKS) {
+    for (const t of tasks) {
       const l = p.labels[t];
       if (l) histograms[t][l]! += 1;
     }

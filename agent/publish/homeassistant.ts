@@ -19,13 +19,15 @@ interface Sensor {
   topic?: string;
   cls?: 'measurement' | 'total_increasing';
   diagnostic?: boolean;
+  /** The emotion task's: removed when classifier.emotion is off. */
+  emotion?: true;
 }
 
 /** Sensors of earlier versions: their retained configs are removed, or Home Assistant keeps a dead entity. */
 const RETIRED = ['impressions_today'];
 
 export function discoveryMessages(
-  opts: { prefix: string; root: string; device: string; version: string; model: string },
+  opts: { prefix: string; root: string; device: string; version: string; model: string; emotion?: boolean },
   enabled: boolean,
 ): DiscoveryMessage[] {
   const id = `percept_${opts.device.replace(/[^A-Za-z0-9_]/g, '_')}`;
@@ -71,6 +73,7 @@ export function discoveryMessages(
     {
       key: 'dominant_emotion',
       name: 'Dominant emotion',
+      emotion: true,
       icon: 'mdi:emoticon-outline',
       template:
         "{% set h = value_json.histograms.emotion %}{% if value_json.count > 0 %}{{ (h | dictsort(false, 'value') | last)[0] }}{% else %}none{% endif %}",
@@ -105,22 +108,24 @@ export function discoveryMessages(
   return [
     ...sensors.map((s) => ({
       params: params(s.key),
-      payload: enabled
-        ? {
-            name: s.name,
-            unique_id: `${id}_${s.key}`,
-            default_entity_id: `sensor.${id}_${s.key}`,
-            state_topic: s.topic ?? `${opts.root}/audience`,
-            value_template: s.template,
-            ...(s.unit ? { unit_of_measurement: s.unit } : {}),
-            ...(s.cls ? { state_class: s.cls } : {}),
-            ...(s.diagnostic ? { entity_category: 'diagnostic' as const } : {}),
-            icon: s.icon,
-            availability: [availability],
-            device,
-            origin,
-          }
-        : null,
+      // With classifier.emotion false the emotion sensor is removed (an empty retained config), not just left stale.
+      payload:
+        enabled && !(s.emotion && opts.emotion === false)
+          ? {
+              name: s.name,
+              unique_id: `${id}_${s.key}`,
+              default_entity_id: `sensor.${id}_${s.key}`,
+              state_topic: s.topic ?? `${opts.root}/audience`,
+              value_template: s.template,
+              ...(s.unit ? { unit_of_measurement: s.unit } : {}),
+              ...(s.cls ? { state_class: s.cls } : {}),
+              ...(s.diagnostic ? { entity_category: 'diagnostic' as const } : {}),
+              icon: s.icon,
+              availability: [availability],
+              device,
+              origin,
+            }
+          : null,
     })),
     ...retired,
   ];

@@ -16,7 +16,7 @@ import type { DeliveryQueue } from './outbox.js';
 import { redact } from '../lib/redact.js';
 import { OUT_TOPICS, topicOf, type OutPayloads, type OutTopicName, type ParamsOf } from '../contract/topics.js';
 import { ContractCheck, type ContractMode } from './contract-check.js';
-import { refusal } from './mqtt-refusal.js';
+import { AttemptCauses, refusal } from './mqtt-refusal.js';
 import { within } from '../lib/within.js';
 import { backoffDelay } from '../lib/backoff.js';
 import { lastWill, offlineStatus, stamped } from './status.js';
@@ -64,8 +64,8 @@ export class MqttPublisher implements Publisher {
   private attempt = 0;
   private connectedAt: number | null = null;
   private reconnectTimer: NodeJS.Timeout | null = null;
-  /** Why the broker refused the attempt now closing; logged with the delay once 'close' has computed it. */
-  private refusedBecause: string | null = null;
+  /** Why attempts fail, and the line each closing attempt is worth (mqtt-refusal.ts). */
+  private readonly causes: AttemptCauses;
   /** The delay before the next reconnect attempt (ms), as last scheduled. */
   nextDelayMs = 0;
   private readonly subscriptions = new Map<string, InboundHandler>();
@@ -79,6 +79,7 @@ export class MqttPublisher implements Publisher {
     private readonly deps: MqttDeps = {},
   ) {
     this.root = `${opts.prefix}/${opts.device}`;
+    this.causes = new AttemptCauses(opts.url);
     this.contract = new ContractCheck(opts.contract ?? 'warn', (line) => log.error(line));
     outbox.onPut(() => this.drain());
   }
@@ -169,7 +170,7 @@ export class MqttPublisher implements Publisher {
     this.client = client;
     client.on('connect', () => {
       this.connectedAt = now();
-      this.refusedBecause = null;
+      this.causes.connected();
       this.log.info(`connected to ${o.url} as ${o.clientId}`);
       this.publish('status', stamped(o.birth)).catch((err: Error) => this.log.warn(`birth message not sent: ${err.message}`));
       for (const topic of this.subscriptions.keys()) void client.subscribeAsync(topic, { qos: 1 }).catch(() => undefined);
@@ -189,23 +190,13 @@ export class MqttPublisher implements Publisher {
         this.reconnectTimer = null;
         if (this.client === client) client.reconnect();
       }, this.nextDelayMs);
-      const why = this.refusedBecause;
-      this.refusedBecause = null;
-      // A refusal is worth one clear line per attempt (it needs a fix on this side); an unreachable
-      // broker is reported on the first attempt and every tenth, not to flood the journal.
-      if (why) {
-        this.log.error(`broker ${o.url} refused the connection: ${why}; retrying in ${this.nextDelayMs} ms (attempt ${this.attempt})`);
-      } else if (this.attempt === 1 || this.attempt % 10 === 0) {
-        this.log.warn(
-          `broker ${o.url} unreachable (attempt ${this.attempt}); retrying in ${this.nextDelayMs} ms; events wait in the outbox (${this.outbox.depth})`,
-        );
-      }
+      const said = this.causes.closing(this.attempt, this.nextDelayMs, this.outbox.depth);
+      if (said) this.log[said.level](said.line);
     });
     client.on('error', (err: Error & { code?: number | string }) => {
       // The error comes before the 'close' of the same attempt, which logs it with the retry delay.
-      const why = refusal(err);
-      if (why) this.refusedBecause = why;
-      else this.log.debug(`MQTT: ${err.message}`);
+      this.causes.error(err);
+      this.log.debug(`MQTT: ${err.message}`);
     });
     // Do not block start-up on the broker: the agent works and queues events until it connects.
     await new Promise<void>((resolve) => {

@@ -137,11 +137,12 @@ export class Outbox implements DeliveryQueue {
 
   next(): OutboxEntry | null {
     // Each bad entry leaves the order as it is met, so this ends after at most depth reads.
-    while (this.order.length) {
-      const entry = this.read(this.order[0]!);
+    for (;;) {
+      const seq = this.order[0];
+      if (seq === undefined) return null;
+      const entry = this.read(seq);
       if (entry) return entry;
     }
-    return null;
   }
 
   delivered(entry: Deliverable): void {
@@ -195,7 +196,8 @@ export class Outbox implements DeliveryQueue {
 
   private insert(seq: number, slot: Slot): void {
     this.slots.set(seq, slot);
-    if (!this.order.length || seq > this.order[this.order.length - 1]!) {
+    const last = this.order.at(-1);
+    if (last === undefined || seq > last) {
       this.order.push(seq);
       return;
     }

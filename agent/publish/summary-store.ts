@@ -26,7 +26,7 @@ export interface StoredSummary {
   date: string;
   timeZone?: string;
   visits: number;
-  byHour: { hour: number; visits: number; age: Record<string, number>; gender: Record<string, number>; emotion: Record<string, number> }[];
+  byHour: { hour: number; visits: number; age: Record<string, number>; gender: Record<string, number>; emotion?: Record<string, number> }[];
 }
 
 const counts = (v: unknown) => !!v && typeof v === 'object' && Object.values(v).every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
@@ -47,7 +47,7 @@ function migrate(v: unknown): unknown {
 /** Valid as published (so a file written by a polluted or older process cannot republish nulls) and counts non-negative. */
 function isSummary(v: unknown): v is StoredSummary {
   const s = v as StoredSummary;
-  return Value.Check(StoredSummarySchema, v) && s.byHour.every((h) => counts(h.age) && counts(h.gender) && counts(h.emotion));
+  return Value.Check(StoredSummarySchema, v) && s.byHour.every((h) => counts(h.age) && counts(h.gender) && (h.emotion === undefined || counts(h.emotion)));
 }
 
 export class SummaryStore {

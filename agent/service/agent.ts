@@ -90,7 +90,7 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log;
     this.device = deviceId(opts.config);
-    this.queue = new ClassificationQueue(opts.config.classifier.queueSize);
+    this.queue = new ClassificationQueue(opts.config.classifier.queueSize, (m) => child(opts.log, 'classify').debug(m));
     this.lifecycle = new Lifecycle(opts.log, this.startAbort.signal);
     this.bus = createBus((name, err) => this.log.error(`a "${name}" listener failed: ${err.stack ?? err.message}`));
   }
@@ -168,7 +168,7 @@ export class Agent {
       );
       this.tracker = new Tracker(config.tracker);
       this.gate = new AudienceGate(gateOptions(config), config.tracker);
-      const visits = (this.visits = new VisitBook(visitOptions(config, embedder), () => randomUUID()));
+      const visits = (this.visits = new VisitBook(visitOptions(config, embedder, child(log, 'reid')), () => randomUUID()));
       const k = config.classifier;
       this.pipeline = new Pipeline({
         cv,
@@ -192,7 +192,7 @@ export class Agent {
         emit: (ev, frame) => this.onVisitEvent(ev, frame, classifier.name),
         onFrame: (frame) => {
           this.heartbeat?.();
-          this.bus.emit('frame', withSightings(frame, visits));
+          this.bus.emit('frame', withSightings({ ...frame, detections: detector.boxesAt(frame.ts) }, visits));
         },
       });
       this.bus.on('config', () => {

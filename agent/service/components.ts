@@ -6,12 +6,13 @@ import type { FrameSource } from '../capture/frame.js';
 import { OpenCvSource, sourceKind } from '../capture/opencv-source.js';
 import { ResilientSource, type CameraState } from '../capture/resilient-source.js';
 import { openDetector } from '../detect/open-detector.js';
-import type { FaceDetector } from '../detect/detector.js';
+import { LastPassDetector } from '../detect/last-pass.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import { SwitchableClassifier } from '../classify/switchable-classifier.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
+import { reportedTasks } from '../contract/labels.js';
 import { OnnxEmbedder } from '../classify/onnx-embedder.js';
 import type { Embedder } from '../classify/embedder.js';
 import { SWITCH_DEADLINE_FACTOR, type ModelLog, type SessionOptions } from '../inference/worker-session.js';
@@ -27,7 +28,7 @@ import { EventSink, type EventSinkOptions } from '../publish/event-sink.js';
 import { onlineStatus } from '../publish/status.js';
 
 /** `c.visit` and `c.fusion` are the live sections themselves (not copies), so hot changes show through. */
-export function visitOptions(c: Config, embedder: Embedder | null): VisitOptions {
+export function visitOptions(c: Config, embedder: Embedder | null, reidLog?: Logger): VisitOptions {
   const k = c.classifier;
   const a = c.audience;
   return {
@@ -47,7 +48,8 @@ export function visitOptions(c: Config, embedder: Embedder | null): VisitOptions
       return k.enterTimeoutMs;
     },
     hysteresis: c.fusion,
-    reid: c.visit,
+    // The live section (its getters read hot changes) with the reid namespace's debug lines on top.
+    reid: reidLog ? Object.assign(Object.create(c.visit) as Config['visit'], { debug: (m: string) => reidLog.debug(m) }) : c.visit,
     appearance: embedder !== null,
     ...(embedder ? { metric: embedder.metric } : {}),
     attention: {
@@ -97,7 +99,8 @@ export function gateOptions(c: Config): GateOptions {
 }
 
 export interface Models {
-  detector: FaceDetector;
+  /** Remembers its latest pass's faces for the preview. */
+  detector: LastPassDetector;
   /** Switchable while running: `percept models use` and config reloads swap the model behind it. */
   classifier: SwitchableClassifier;
   /** Face embeddings for re-identification; null when the converted net is missing (visits then resume by position). */
@@ -117,9 +120,9 @@ function sessionOptions(config: Config): SessionOptions {
   };
 }
 
-/** The attribute model directories a value of classifier.models stands for (empty: the default nets). */
-export function classifierDirs(models: readonly string[]): string[] {
-  return models.length ? [...models] : [DEFAULT_MODELS.ageGender, DEFAULT_MODELS.expression];
+/** The attribute model directories a value of classifier.models stands for (empty: the default nets; the expression net only with emotion on). */
+export function classifierDirs(models: readonly string[], emotion = true): string[] {
+  return models.length ? [...models] : [DEFAULT_MODELS.ageGender, ...(emotion ? [DEFAULT_MODELS.expression] : [])];
 }
 
 /**
@@ -131,7 +134,8 @@ export async function openClassifier(cv: CV, config: Config, models: readonly st
   // A switch while running has a deadline (a hung read must not hold later switches or a stop); start-up has systemd's.
   const deadline = { verifySha256: true, openTimeoutMs: SWITCH_DEADLINE_FACTOR * config.inference.timeoutMs };
   const session = { ...sessionOptions(config), ...(verify ? deadline : {}), warmBatches: config.classifier.maxBatch };
-  const classifier = await OnnxClassifier.open(cv, classifierDirs(models), config.classifier.cropMargin, session, log);
+  const k = config.classifier;
+  const classifier = await OnnxClassifier.open(cv, classifierDirs(models, k.emotion), k.cropMargin, session, log, reportedTasks(k.emotion));
   if (verify) {
     try {
       await classifier.verify();
@@ -144,7 +148,7 @@ export async function openClassifier(cv: CV, config: Config, models: readonly st
 }
 
 export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<Models> {
-  const detector = await openDetector(cv, config.detector, sessionOptions(config), log);
+  const detector = new LastPassDetector(await openDetector(cv, config.detector, sessionOptions(config), log));
   try {
     const classifier = new SwitchableClassifier(await openClassifier(cv, config, config.classifier.models, log));
     // The embedder gets the classifier's batches (pipeline.ts): warmed to the same size.

@@ -40,8 +40,13 @@ export class StageTimer {
 export const STAGES = ['capture', 'motion', 'detect', 'track', 'classify', 'publish'] as const;
 export type Stage = (typeof STAGES)[number];
 
+/** One value per stage, keyed by stage in its type too (Object.fromEntries alone gives any string). */
+export function perStage<T>(value: (s: Stage) => T): Record<Stage, T> {
+  return Object.fromEntries(STAGES.map((s) => [s, value(s)])) as Record<Stage, T>;
+}
+
 export class PipelineStats {
-  readonly stages = Object.fromEntries(STAGES.map((s) => [s, new StageTimer()])) as Record<Stage, StageTimer>;
+  readonly stages = perStage(() => new StageTimer());
   /** Media-clock ms from a track's confirmation to its "entered" event. */
   readonly enterLatency = new StageTimer();
   /** Wall-clock ms from the arrival of the confirming frame to the "entered" event. */
@@ -76,7 +81,7 @@ export class PipelineStats {
       detectFailures: this.detectFailures,
       detect: { fullPasses: this.fullPasses, regionPasses: this.regionPasses },
       events: this.events,
-      stages: Object.fromEntries(STAGES.map((s) => [s, this.stages[s].summary()])),
+      stages: perStage((s) => this.stages[s].summary()),
       enterLatency: this.enterLatency.summary(),
       ...memoryFigures(),
       ...extra,

@@ -3,7 +3,11 @@
 // is counted, so a slow model never grows memory and new visitors are classified first.
 export interface QueueItem {
   samples: number;
+  /** Names the request in debug lines (a visit's person id). */
+  person?: string;
 }
+
+const name = (item: QueueItem) => (item.person ? item.person.slice(0, 8) : 'a request');
 
 export class ClassificationQueue<T extends QueueItem> {
   private readonly items = new Map<T, number>();
@@ -11,7 +15,11 @@ export class ClassificationQueue<T extends QueueItem> {
   dropped = 0;
   maxDepth = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(
+    readonly capacity: number,
+    /** Debug lines: each request queued, dropped (and why) and taken (the classify log namespace). */
+    private readonly debug?: (message: string) => void,
+  ) {}
 
   get depth(): number {
     return this.items.size;
@@ -42,12 +50,15 @@ export class ClassificationQueue<T extends QueueItem> {
       const worst = this.worst()!;
       if (item.samples >= worst.samples) {
         this.dropped++;
+        this.debug?.(`classification of ${name(item)} skipped: the queue is full (classifier.queueSize ${this.capacity}) with visits that have fewer samples`);
         return;
       }
       this.items.delete(worst);
       this.dropped++;
+      this.debug?.(`classification of ${name(worst)} dropped for ${name(item)} (fewer samples): the queue is full (classifier.queueSize ${this.capacity})`);
     }
     this.items.set(item, this.seq++);
+    this.debug?.(`classification of ${name(item)} queued (${item.samples} sample(s) so far; ${this.items.size} waiting)`);
     this.maxDepth = Math.max(this.maxDepth, this.items.size);
   }
 
@@ -64,6 +75,12 @@ export class ClassificationQueue<T extends QueueItem> {
       if (!usable(item)) continue;
       this.items.delete(item);
       out.push(item);
+    }
+    if (out.length) {
+      const waiting = sorted.length - out.length;
+      this.debug?.(
+        `classifying ${out.map(name).join(', ')} (at most ${n} now: batch and per-second budget); ${waiting} still waiting for a usable crop or a turn`,
+      );
     }
     return out;
   }

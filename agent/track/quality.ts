@@ -61,3 +61,22 @@ export function faceQuality(
   const sharpF = Math.min(1, sharp / o.goodSharpness);
   return size * Math.min(1, score) * (0.5 + 0.5 * sharpF) * frontality(pose);
 }
+
+/**
+ * Why faceQuality() is 0 for this face, naming the setting (for a debug line when a visit's crop is
+ * skipped); null when it is classifiable. Same checks, same order.
+ */
+export function notClassifiableBecause(
+  box: Box,
+  sharp: number,
+  frame: { width: number; height: number },
+  o: QualityOptions,
+  pose: { yaw: number; pitch: number } | null = null,
+): string | null {
+  const side = Math.round(Math.max(box.w, box.h));
+  if (side < o.minFacePx) return `face ${side} px < classifier.minFacePx ${o.minFacePx}`;
+  if (sharp < o.minSharpness) return `blurred (sharpness ${Math.round(sharp)} < classifier.minSharpness ${o.minSharpness})`;
+  if (nearEdge(box, frame, o.edgeMargin)) return `cut by the frame edge (within classifier.edgeMargin ${o.edgeMargin})`;
+  if (frontality(pose) === 0) return `turned away (head beyond ${MAX_TURN_DEG}°)`;
+  return null;
+}

@@ -40,6 +40,9 @@ const SWAP_EVIDENCE_MS = 1000;
 /** Tracks closer than this many face sides are "crowded": identities may mix up. */
 const CROWDED_RADIUS = 1.5;
 
+/** A visit as debug lines name it: the start of its person id (events carry the whole id). */
+const id = (v: Visit) => v.person.slice(0, 8);
+
 export class ReidRules {
   constructor(
     private readonly book: VisitStore,
@@ -91,7 +94,12 @@ export class ReidRules {
     }
     const events: VisitEvent[] = [];
     for (const [s, p] of pairs) {
-      if (pairs.filter(([a, b]) => a === s || b === p).length > 1) continue;
+      if (pairs.filter(([a, b]) => a === s || b === p).length > 1) {
+        this.o.debug?.(`${id(p)} near lost ${id(s)} but not the only pair: no resume by position (ambiguous)`);
+        continue;
+      }
+      const d = faceDistance(s.seenBox, p.firstBox).toFixed(2);
+      this.o.debug?.(`${id(s)} resumes by position on track ${p.track.id} (${d} face sides from where it was lost; no appearance)`);
       if (!s.suspended) this.book.orphan(s);
       events.push(...this.resume(s, p, ts));
     }
@@ -115,7 +123,13 @@ export class ReidRules {
     const look = p.latest?.embedding;
     const distance = (s: Visit) => Math.min(s.gallery.distanceTo(p.gallery), look ? s.gallery.distance(look) : Infinity);
     // A coasting visit counts as lost too: its track may have lost the face to a prediction gone astray.
-    const m = bestMatch([...this.lostWithAppearance(), ...this.coasting()], distance, this.o);
+    const lost = [...this.lostWithAppearance(), ...this.coasting()];
+    const m = bestMatch(lost, distance, this.o);
+    if (lost.length)
+      this.o.debug?.(
+        `new face on track ${p.track.id}: distances to ${lost.length} lost ${lost.map((s) => `${id(s)} ${distance(s).toFixed(3)}`).join(', ') || '(nobody)'}` +
+          ` (threshold ${this.o.reidThreshold}, margin ${this.o.reidMargin}) → ${m ? `resumes ${id(m.match)}` : 'no unambiguous match'}`,
+      );
     if (!m) return null;
     if (!m.match.suspended) this.book.orphan(m.match);
     return this.resume(m.match, p, ts);
@@ -205,6 +219,12 @@ export class ReidRules {
     // Rule 3. The visit itself is a candidate, so another one must beat it by the margin.
     const others = [...this.book.suspended, ...this.book.visits.values()].filter((w) => w !== v && w.entered && this.hasAppearance(w));
     const m = bestMatch([v, ...others], (w) => w.gallery.distance(e), this.o);
+    this.o.debug?.(
+      `${id(v)}'s new face is ${own.toFixed(3)} from its own gallery (threshold ${this.o.reidThreshold}): ` +
+        (m && m.match !== v
+          ? `matches ${m.match.suspended ? 'suspended' : 'open'} ${id(m.match)} at ${m.distance.toFixed(3)}`
+          : 'no other visit matches better: kept'),
+    );
     if (!m || m.match === v) return [];
     return this.correct(v, m.match, e, ts);
   }
@@ -212,6 +232,7 @@ export class ReidRules {
   private correct(v: Visit, w: Visit, e: Float32Array, ts: number): VisitEvent[] {
     const t = this.o.reidThreshold;
     if (w.suspended) {
+      this.o.debug?.(`${id(w)} takes back track ${v.track.id} from ${id(v)}, which is suspended`);
       // The person on v's track is w, back: w takes it; v was last surely seen at its last match.
       this.book.suspend(v);
       v.lastSeen = Math.min(v.lastSeen, v.lastMatchedAt ?? v.lastSeen);
@@ -228,6 +249,7 @@ export class ReidRules {
     const we = w.latest;
     if (!we || we.track !== w.track.id || ts - we.ts > SWAP_EVIDENCE_MS) return [];
     if (!(v.gallery.distance(we.embedding) < t && w.gallery.distance(we.embedding) >= t)) return [];
+    this.o.debug?.(`${id(v)} and ${id(w)} swap tracks ${v.track.id} and ${w.track.id} (a crossing mix-up: each face matches the other's gallery)`);
     const vt = v.track;
     v.track = w.track;
     w.track = vt;

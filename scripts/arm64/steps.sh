@@ -114,8 +114,26 @@ step_run-x86() {
   say "run-x86: $(wc -l <"$STATE/events-x86.jsonl") events"
 }
 describe_run-arm64() { echo "percept $(run_args /opt/clip/clip.avi /opt/clip/state) inside the root > $STATE/events-arm64.jsonl (minutes: emulated)"; }
+# Under emulation every native step runs ~70× slower: the capture process alone takes longer than the
+# default 15 s to load OpenCV and open the clip (the first run failed there). An installer of a slow
+# device raises the same limits in the config file percept reads by default, so the root gets one (both
+# `percept run` without -c and `percept demo` read it); the x86 run keeps the defaults (timeouts do not
+# change which frames an --exit-on-eof run reads, so the comparison is unaffected).
+write_slow_device_config() {
+  mkdir -p "$ROOT/etc/percept"
+  cat >"$ROOT/etc/percept/percept.yaml" <<'YAML'
+# Written by scripts/arm64/run.sh: limits for an emulated (very slow) arm64 device.
+source:
+  openTimeoutMs: 300000
+  readTimeoutMs: 120000
+inference:
+  timeoutMs: 600000
+YAML
+}
+
 step_run-arm64() {
   rm -rf "$ROOT/opt/clip/state"
+  write_slow_device_config
   in_root env PERCEPT_MQTT_EMBEDDED_PORT=0 bash -c "cd $APP && node bin/percept.js $(run_args /opt/clip/clip.avi /opt/clip/state)" \
     >"$STATE/events-arm64.jsonl"
   say "run-arm64: $(wc -l <"$STATE/events-arm64.jsonl") events"
@@ -129,6 +147,7 @@ step_compare() {
 
 describe_demo-arm64() { echo "node bin/percept.js demo inside the root (the README's demo, its own clip) > $STATE/demo-arm64.txt"; }
 step_demo-arm64() {
+  write_slow_device_config
   in_root bash -c "cd $APP && node bin/percept.js demo" >"$STATE/demo-arm64.txt"
   say "demo-arm64: $(grep -c '^──' "$STATE/demo-arm64.txt") events"
 }

@@ -14,6 +14,7 @@ import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
+import { waitFor } from '../helpers/wait.js';
 import { TOPICS } from '../../agent/contract/topics.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MQTT payloads read field by field in assertions; each is schema-validated first
@@ -45,7 +46,6 @@ class Session {
   agent!: Running;
   client!: mqtt.MqttClient;
   stateDir: string;
-  private waiters: (() => void)[] = [];
   constructor(readonly device: string) {
     this.stateDir = join(work, `state-${device}`);
   }
@@ -57,7 +57,6 @@ class Session {
       for (const problem of validate(topic, p)) this.problems.push(`${topic}: ${problem}`);
       if (text === '') return;
       this.messages.push({ topic, payload: JSON.parse(text), retain: packet.retain, qos: packet.qos });
-      for (const w of this.waiters.splice(0)) w();
     });
     await this.client.subscribeAsync(`percept/${this.device}/#`, { qos: 1 });
     await before?.(this.client);
@@ -74,20 +73,10 @@ class Session {
 
   /** The first message on `path` (after `after` earlier ones matched) that satisfies `pred`. */
   async waitFor(path: string, pred: (p: Json) => boolean = () => true, timeoutMs = 90_000): Promise<Json> {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const hit = this.on(path).find(pred);
-      if (hit) return hit;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${path}; stderr:\n${this.agent.stderr().slice(-3000)}`);
-      if (this.agent.child.exitCode !== null) throw new Error(`agent exited before ${path}:\n${this.agent.stderr().slice(-3000)}`);
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 1000);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
+    return waitFor(() => this.on(path).find(pred), timeoutMs, `a message on ${path}`, {
+      detail: () => `stderr:\n${this.agent.stderr().slice(-3000)}`,
+      giveUp: () => this.agent.child.exitCode !== null && 'the agent exited',
+    });
   }
 
   async contentSet(id: string | null, retain = false) {

@@ -42,7 +42,7 @@ test('a corrupt model file (sha256 mismatch)', async () => {
   const dir = copyModel('ageGender');
   const onnx = join(dir, 'model.onnx');
   const bytes = readFileSync(onnx);
-  bytes[bytes.length - 10] ^= 0xff;
+  bytes[bytes.length - 10]! ^= 0xff;
   writeFileSync(onnx, bytes);
   await expectFailure(['--model', dir], 65, /model\.onnx has sha256 [0-9a-f]{64}, the manifest says/);
 });

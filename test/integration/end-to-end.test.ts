@@ -131,7 +131,7 @@ test('one entered and one left per person, contiguous seq, status online then of
   );
   const last = audience[audience.length - 1]!.payload;
   assert.equal(last.count, 0);
-  assert.deepEqual(Object.values((last.histograms as Record<string, Record<string, number>>).gender), [0, 0]);
+  assert.deepEqual(Object.values((last.histograms as { gender: Record<string, number> }).gender), [0, 0]);
   const both = audience.find((m) => m.payload.count === 2)!.payload;
   assert.deepEqual((both.histograms as Record<string, Record<string, number>>).gender, { male: 1, female: 1 });
 

@@ -7,7 +7,7 @@ import { loadOpenCV, type CV, type Mat } from '../../agent/capture/opencv.js';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { faceCrop, writeInput } from '../../agent/inference/preprocess.js';
 import { WorkerSession } from '../../agent/inference/worker-session.js';
-import { SsdDetector } from '../../agent/detect/ssd-detector.js';
+import { readPriors, SsdDetector } from '../../agent/detect/ssd-detector.js';
 import { decodeBox, sigmoid } from '../../agent/detect/ssd-decode.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
 import { FACE_API_SAMPLES, GRACE_HOPPER, MESSI, requireImage } from '../helpers/images.js';
@@ -63,7 +63,7 @@ for (const path of images) {
     const ref = await faceapi.nets.ssdMobilenetv1.forward(input);
     const refBoxes = ref.boxes[0].dataSync() as Float32Array;
     const refScores = ref.scores[0].dataSync() as Float32Array;
-    const priors = (detector as unknown as { priors: Float32Array }).priors;
+    const priors = readPriors(detector.loaded);
     let boxDiffPx = 0;
     let scoreDiff = 0;
     for (let i = 0; i < 5118; i++) {

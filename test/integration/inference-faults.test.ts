@@ -3,11 +3,11 @@
 // far heavier than the deadline stands in for a hung run (a truly endless run cannot be made on demand).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Worker } from 'node:worker_threads';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { inferenceFaults, WorkerSession } from '../../agent/inference/worker-session.js';
 import { DEFAULT_MODELS } from '../../agent/inference/default-models.js';
 import { waitFor } from '../helpers/wait.js';
+import { crashable } from '../helpers/worker-crash.js';
 
 const input = (batch: number) => ({ input: { data: new Float32Array(batch * 3 * 112 * 112), dims: [batch, 3, 112, 112] } });
 
@@ -52,14 +52,11 @@ for (const [batch, timeoutMs] of [
 
 test('a worker that dies while idle is replaced and the next calls succeed, twice', async () => {
   const lines: string[] = [];
-  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['cpu'], intraOpThreads: 1, verifySha256: false }, (m) =>
-    lines.push(m),
-  );
+  const { opts, crash } = crashable({ providers: ['cpu'], intraOpThreads: 1, verifySha256: false });
+  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), opts, (m) => lines.push(m));
   const before = inferenceFaults.workerRestarts;
   try {
-    // The test ends the thread from outside, as a crash would; production has no such hook. (Ending it
-    // with a run in flight would abort the test process itself: see onnx-worker.ts.)
-    await (s as unknown as { slot: { worker: Worker } }).slot.worker.terminate();
+    await crash();
     const { outputs } = await s.run(input(2));
     assert.equal(Object.values(outputs)[0]!.dims[0], 2);
     assert.equal(s.workerRestarts, 1);
@@ -70,7 +67,7 @@ test('a worker that dies while idle is replaced and the next calls succeed, twic
       lines.join('\n'),
     );
     // A second crash is recovered the same way.
-    await (s as unknown as { slot: { worker: Worker } }).slot.worker.terminate();
+    await crash();
     assert.equal(Object.values((await s.run(input(1))).outputs)[0]!.dims[0], 1);
     assert.equal(s.workerRestarts, 2);
   } finally {

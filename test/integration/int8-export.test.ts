@@ -75,6 +75,8 @@ test('percept bench --model shows the three precisions side by side, and the PE-
   for (const f of b.figures) assert.ok(f.msPerFace > 0 && f.cpuMsPerFace > 0 && f.cpuMsPerGmac! > 0, JSON.stringify(f));
   assert.equal(b.largeEstimate?.length, 3);
   const lines = precisionLines(b);
+  // A shared machine's load changes the wall times several-fold: the figures say what it was.
+  assert.match(lines.join('\n'), /load average \d+(\.\d+)? → \d+(\.\d+)? on \d+ cores/);
   assert.match(lines.join('\n'), /PE-Core-L \(192\.18 GMAC\) ESTIMATED as GMAC × the CPU ms\/GMAC above, not measured/);
   for (const line of lines) t.diagnostic(line);
 });

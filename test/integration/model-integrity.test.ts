@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { appendFileSync, copyFileSync, cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Worker } from 'node:worker_threads';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { inferenceFaults, WorkerSession } from '../../agent/inference/worker-session.js';
 import { DEFAULT_MODELS } from '../../agent/inference/default-models.js';
 import { tempDir } from '../helpers/temp.js';
+import { crashable } from '../helpers/worker-crash.js';
 
 /** A fresh batch per call: its buffer is transferred to the worker. */
 const input = () => ({ input: { data: new Float32Array(3 * 112 * 112), dims: [1, 3, 112, 112] } });
@@ -33,14 +33,15 @@ for (const [how, replace] of Object.entries(REPLACEMENTS))
       cpSync(DEFAULT_MODELS.expression, dir, { recursive: true, dereference: true });
       const loaded = loadManifest(dir);
       const lines: string[] = [];
-      const s = await WorkerSession.open(loaded, { providers: ['cpu'], intraOpThreads: 1, verifySha256 }, (m) => lines.push(m));
+      const { opts, crash } = crashable({ providers: ['cpu'], intraOpThreads: 1, verifySha256 });
+      const s = await WorkerSession.open(loaded, opts, (m) => lines.push(m));
       const changedBefore = inferenceFaults.modelChanged;
       try {
         const first = await s.run(input());
         assert.ok(first.outputs.expression ?? Object.values(first.outputs)[0]);
         replace(loaded.modelPath);
         // The worker dies (as a crash would; a timeout replaces it the same way): its replacement reads the file again.
-        await (s as unknown as { slot: { worker: Worker } }).slot.worker.terminate();
+        await crash();
         await assert.rejects(
           s.run(input()),
           /(is \d+ bytes, the manifest says \d+ \(so its sha256 cannot match either\): refused|has sha256 [0-9a-f]{64}, expected [0-9a-f]{64}) \(the file changed on disk since the model was loaded\)/,
@@ -67,12 +68,13 @@ test('a file beside the model (external data) replaced after start is refused by
   manifest.files.push({ path: 'model.onnx.data', sha256: createHash('sha256').update(readFileSync(data)).digest('hex'), bytes: 4096 });
   writeFileSync(manifestPath, JSON.stringify(manifest));
   const lines: string[] = [];
-  const s = await WorkerSession.open(loadManifest(dir), { providers: ['cpu'], intraOpThreads: 1, verifySha256: true }, (m) => lines.push(m));
+  const { opts, crash } = crashable({ providers: ['cpu'], intraOpThreads: 1, verifySha256: true });
+  const s = await WorkerSession.open(loadManifest(dir), opts, (m) => lines.push(m));
   const changedBefore = inferenceFaults.modelChanged;
   try {
     await s.run(input());
     appendFileSync(data, 'x');
-    await (s as unknown as { slot: { worker: Worker } }).slot.worker.terminate();
+    await crash();
     await assert.rejects(s.run(input()), /file model\.onnx\.data: .* is 4097 bytes, the manifest says 4096 .*changed on disk since the model was loaded/);
     assert.ok(
       lines.some((l) => /a new inference worker could not start: .*model\.onnx\.data/.test(l)),

@@ -15,6 +15,7 @@ import { makeClip } from '../helpers/clips.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { runPercept, startPercept, type Running } from '../helpers/agent-process.js';
+import { waitFor } from '../helpers/wait.js';
 import type { EventPayload } from '../../agent/contract/payloads.js';
 
 const work = mkdtempSync(join(tmpdir(), 'percept-model-switch-'));
@@ -44,16 +45,13 @@ const events = (): EventPayload[] =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as EventPayload);
 
-async function until<T>(get: () => T | undefined | false, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v) return v;
-    if (agent.child.exitCode !== null) throw new Error(`the agent exited (${agent.child.exitCode}) while waiting for ${what}:\n${agent.stderr()}`);
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}:\n${agent.stderr().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+// The agent exiting ends any wait at once, with its stderr in the error.
+const until = <T>(get: () => T | undefined | false, ms: number, what: string): Promise<T> =>
+  waitFor(get, ms, what, {
+    detail: () => agent.stderr().slice(-3000),
+    giveUp: () => agent.child.exitCode !== null && `the agent exited (${agent.child.exitCode})`,
+    every: 100,
+  });
 
 before(async () => {
   const clip = makeClip(await loadOpenCV(), join(work, 'clip.avi')).path;

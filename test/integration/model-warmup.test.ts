@@ -3,12 +3,12 @@
 // minutes as larger batches first occur (warmup-shapes.ts). Real models in real workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Worker } from 'node:worker_threads';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { WorkerSession } from '../../agent/inference/worker-session.js';
 import { startWorker } from '../../agent/inference/worker-start.js';
 import { warmupShapes } from '../../agent/inference/warmup-shapes.js';
 import { DEFAULT_MODELS } from '../../agent/inference/default-models.js';
+import { crashable } from '../helpers/worker-crash.js';
 
 const cpu = { providers: ['cpu'], intraOpThreads: 1, verifySha256: false };
 
@@ -32,7 +32,8 @@ test('warm-up shapes: every batch size of a batched crop model, none for a detec
 
 test('a session opened with warmBatches ran every batch size in its worker before it was ready, and a replacement worker does too', async () => {
   const lines: string[] = [];
-  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { ...cpu, warmBatches: 4 }, (m) => lines.push(m));
+  const { opts, crash } = crashable({ ...cpu, warmBatches: 4 });
+  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), opts, (m) => lines.push(m));
   try {
     assert.deepEqual(
       s.warmed.map((w) => w.dims[0]),
@@ -41,7 +42,7 @@ test('a session opened with warmBatches ran every batch size in its worker befor
     assert.match(lines.join('\n'), /face-api-face-expression: running on cpu \(fp32, warmed for batches of 1…4\)/);
     // A crashed worker's replacement warms again: its arena is new.
     s.warmed = [];
-    await (s as unknown as { slot: { worker: Worker } }).slot.worker.terminate();
+    await crash();
     const { outputs } = await s.run({ input: { data: new Float32Array(2 * 3 * 112 * 112), dims: [2, 3, 112, 112] } });
     assert.equal(Object.values(outputs)[0]!.dims[0], 2);
     assert.equal(s.workerRestarts, 1);

@@ -25,7 +25,7 @@ async function makeMirror(corrupt = false): Promise<string> {
   mkdirSync(join(mirror, 'yunet'));
   copyFileSync(join(real, 'LICENSE'), join(mirror, 'yunet/LICENSE'));
   const bytes = readFileSync(join(real, MODEL_FILE));
-  if (corrupt) bytes[bytes.length - 100] ^= 0xff;
+  if (corrupt) bytes[bytes.length - 100]! ^= 0xff;
   writeFileSync(join(mirror, 'yunet', MODEL_FILE), bytes);
   return mirror;
 }

@@ -1,5 +1,6 @@
 // TLS with certificates made by the test (openssl), a wrong CA refused, and a wrong password retried with
-// backoff and one clear line per attempt — the agent never crashes for it.
+// backoff and one clear line per attempt — the agent never crashes for it. Each failure's line names the
+// cause and the setting to fix, a port where no broker listens included.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -9,7 +10,7 @@ import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
 import { flush } from '../helpers/mqtt-flush.js';
-import { startMosquitto } from '../helpers/mosquitto.js';
+import { freePort, startMosquitto } from '../helpers/mosquitto.js';
 import { runPercept, startPercept } from '../helpers/agent-process.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -110,7 +111,7 @@ test('a wrong password: one clear line per attempt, retried with growing delays,
     PERCEPT_LOG_FORMAT: 'pretty',
   });
   try {
-    await agent.waitFor(/(refused the connection: (bad user name or password|not authorized).*){4}/s, 30_000);
+    await agent.waitFor(/(refused the connection: (bad user name or password|not authorised).*){4}/s, 30_000);
   } finally {
     agent.child.kill('SIGTERM');
   }
@@ -120,4 +121,20 @@ test('a wrong password: one clear line per attempt, retried with growing delays,
   assert.ok(delays.length >= 4);
   assert.ok(delays[delays.length - 1]! > delays[0]!, `delays grow: ${delays}`);
   assert.doesNotMatch(agent.stderr(), /wrong-password/);
+  // Mosquitto says "not authorised" for a wrong password under MQTT 3.1.1: the line still names the password keys.
+  assert.match(agent.stderr(), /refused the connection: .*check mqtt\.username and mqtt\.password/);
+});
+
+test('no broker on the port: the first line says connection refused, asks whether the broker runs there and names mqtt.url', async () => {
+  const url = `mqtt://127.0.0.1:${await freePort()}`;
+  const agent = startPercept(['run', '--source', clip, '--mqtt-url', url, '--device-id', 'down', '--state-dir', join(work, 'down-state')], {
+    PERCEPT_LOG_FORMAT: 'pretty',
+  });
+  try {
+    const line = await agent.waitFor(/unreachable \(attempt 1\).*/, 30_000);
+    assert.match(line[0], new RegExp(`connection refused: is the broker running at ${url.replace(/[./]/g, '\\$&')}\\? \\(check mqtt\\.url`));
+  } finally {
+    agent.child.kill('SIGTERM');
+  }
+  assert.equal(await agent.exited, 0);
 });

@@ -13,6 +13,7 @@ import { freePort } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { MAX_CONNECTIONS } from '../../agent/features/preview-guard.js';
 import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const work = tempDir('percept-preview-guard-');
 let agent: Running;
@@ -133,16 +134,18 @@ test('50 connections that never read: at most the cap are served, the agent hold
       ),
     );
     // Every one of the 50 is either refused or served, and every served one is dropped when it stalls.
-    const end = Date.now() + 120_000;
-    for (;;) {
-      most = Math.max(most, agentSockets());
-      const refused = count(/refused a connection/) - refusedBefore;
-      const dropped = count(/dropped a viewer that stopped reading/) - droppedBefore;
-      if (refused + dropped >= 50 && agentSockets() === 0) break;
-      assert.ok(most <= MAX_CONNECTIONS * 2, `the agent holds ${most} preview sockets: no cap`);
-      if (Date.now() > end) assert.fail(`after 120 s: ${refused} refused, ${dropped} dropped, the agent holds ${agentSockets()} sockets`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    const refused = () => count(/refused a connection/) - refusedBefore;
+    const dropped = () => count(/dropped a viewer that stopped reading/) - droppedBefore;
+    await waitFor(
+      () => {
+        most = Math.max(most, agentSockets());
+        assert.ok(most <= MAX_CONNECTIONS * 2, `the agent holds ${most} preview sockets: no cap`);
+        return refused() + dropped() >= 50 && agentSockets() === 0;
+      },
+      120_000,
+      'all 50 viewers refused or dropped',
+      { detail: () => `${refused()} refused, ${dropped()} dropped, the agent holds ${agentSockets()} sockets`, every: 200 },
+    );
     assert.equal(count(/refused a connection/) - refusedBefore, 50 - MAX_CONNECTIONS, 'the ones over the cap were refused');
     assert.equal(count(/dropped a viewer that stopped reading/) - droppedBefore, MAX_CONNECTIONS, 'the served ones were dropped once stalled');
     const grownMb = (rssKb() - rssBefore) / 1024;

@@ -1,6 +1,6 @@
 // The local preview, end to end: a real agent on a clip with a face serves the annotated page; headless
 // Chromium (Debian `chromium`) renders it, and the screenshot has the drawn box colour where the agent
-// says the face is. The MJPEG stream is multipart JPEG; a non-loopback bind is a config error (78).
+// says the face is and the ignore zone's red along the configured polygon (not its bounding box). The MJPEG stream is multipart JPEG; a non-loopback bind is a config error (78).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -12,7 +12,7 @@ import { loadOpenCV, type CV } from '../../agent/capture/opencv.js';
 import { CLIP_IMAGES } from '../helpers/clips.js';
 import { freePort } from '../helpers/mosquitto.js';
 import { runPercept, startPercept, type Running } from '../helpers/agent-process.js';
-import { BOX_COLOUR } from '../../agent/features/preview-draw.js';
+import { BOX_COLOUR, ZONE_COLOUR } from '../../agent/features/preview-draw.js';
 import { waitFor } from '../helpers/wait.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -22,6 +22,13 @@ const H = 360;
 let cv: CV;
 let agent: Running;
 let port: number;
+/** An ignore zone right of the face (fractions of the frame): a quadrilateral with one slanted edge. */
+const ZONE: [number, number][] = [
+  [0.8, 0.55],
+  [0.97, 0.55],
+  [0.97, 0.95],
+  [0.88, 0.95],
+];
 
 /** A clip where Grace Hopper stands still (looped by the agent): she stays present while the page loads. */
 function stillClip(): string {
@@ -40,7 +47,7 @@ before(async () => {
   cv = await loadOpenCV();
   port = await freePort();
   const config = join(work, 'percept.yaml');
-  writeFileSync(config, `preview:\n  enabled: true\n  port: ${port}\n`);
+  writeFileSync(config, `preview:\n  enabled: true\n  port: ${port}\naudience:\n  ignoreZones: [${JSON.stringify(ZONE)}]\n`);
   agent = startPercept(['run', '-c', config, '-s', stillClip(), '--state-dir', join(work, 'state'), '--print-events'], {
     PERCEPT_MQTT_EMBEDDED_PORT: '0',
   });
@@ -85,7 +92,8 @@ test('headless Chromium shows the page with a box drawn around the face', async 
       '--disable-sync',
       `--user-data-dir=${profile}`,
       `--screenshot=${shot}`,
-      `--window-size=${W},${H + 60}`,
+      // Tall enough for the legend under the frame: a scrollbar would narrow the page and scale the frame.
+      `--window-size=${W},${H + 160}`,
       `http://127.0.0.1:${port}/`,
     ],
     { timeout: 120_000 },
@@ -94,13 +102,17 @@ test('headless Chromium shows the page with a box drawn around the face', async 
   assert.ok(png.cols >= W && png.rows >= H, `screenshot ${png.cols}x${png.rows}`);
   // The page shows the frame at its natural size at the top left: frame pixels are screenshot pixels.
   const box = { x: rel.x * W, y: rel.y * H, w: rel.w * W, h: rel.h * H };
-  const [b, g, r] = BOX_COLOUR;
-  const isBox = (x: number, y: number) => {
-    const v = png.atRaw(Math.round(y), Math.round(x)) as unknown as number[];
-    return Math.abs(v[0]! - b) < 70 && Math.abs(v[1]! - g) < 70 && Math.abs(v[2]! - r) < 70;
-  };
+  const is =
+    ([b, g, r]: [number, number, number]) =>
+    (x: number, y: number) => {
+      const v = png.atRaw(Math.round(y), Math.round(x)) as unknown as number[];
+      return Math.abs(v[0]! - b) < 70 && Math.abs(v[1]! - g) < 70 && Math.abs(v[2]! - r) < 70;
+    };
+  const isBox = is(BOX_COLOUR);
+  const slack = (f: (x: number, y: number) => boolean) => (x: number, y: number) =>
+    [-2, -1, 0, 1, 2].some((dx) => [-2, -1, 0, 1, 2].some((dy) => f(x + dx, y + dy)));
   // Along the bottom and side edges (the label sits on the top one), with a pixel or two of slack.
-  const near = (x: number, y: number) => [-2, -1, 0, 1, 2].some((dx) => [-2, -1, 0, 1, 2].some((dy) => isBox(x + dx, y + dy)));
+  const near = slack(isBox);
   const samples = Array.from({ length: 10 }, (_, i) => (i + 0.5) / 10);
   const onEdges = [
     ...samples.map((t) => near(box.x + t * box.w, box.y + box.h)),
@@ -111,6 +123,18 @@ test('headless Chromium shows the page with a box drawn around the face', async 
   // …and not in the middle of the face, nor in the sky far from anyone.
   assert.ok(!isBox(box.x + box.w / 2, box.y + box.h / 2), 'the face itself is not painted over');
   assert.ok(!isBox(W - 30, 60), 'no box where nobody is');
+
+  // The ignore zone: red along its right, bottom and slanted left edges (its label sits under the top one).
+  const px = ZONE.map(([fx, fy]) => [fx * (W - 1), fy * (H - 1)] as const);
+  const nearZone = slack(is(ZONE_COLOUR));
+  const edges = [1, 2, 3].flatMap((i) => {
+    const [a, b] = [px[i]!, px[(i + 1) % px.length]!];
+    return samples.map((t) => nearZone(a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])));
+  });
+  assert.ok(edges.filter(Boolean).length >= 27, `zone red on ${edges.filter(Boolean).length}/30 edge points`);
+  // A polygon, not its bounding box: nothing red on the box's left edge below the slanted one.
+  assert.ok(!nearZone(px[0]![0], 0.92 * (H - 1)), 'the zone is drawn as its polygon');
+  assert.ok(!is(ZONE_COLOUR)(box.x + box.w / 2, box.y + box.h / 2), 'no red on the face');
 });
 
 test('the MJPEG stream is multipart JPEG while someone watches', async () => {

@@ -14,6 +14,7 @@ import { flush } from '../helpers/mqtt-flush.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
+import { waitFor } from '../helpers/wait.js';
 import { evaluatePatch } from '../../agent/config/remote.js';
 import { defaults } from '../../agent/config/load.js';
 
@@ -25,17 +26,6 @@ let client: mqtt.MqttClient;
 const seen: { topic: string; payload: string; retain: boolean }[] = [];
 const validate = wireValidator('percept');
 const configFile = join(work, 'percept.yaml');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-async function waitFor<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 before(async () => {
   broker = await startMosquitto();
@@ -236,15 +226,13 @@ test('Home Assistant discovery: published when enabled, again when HA comes onli
   assert.equal(retainedNow.length, SENSORS, 'the discovery configs are retained');
   const count = discovery().length;
   await client.publishAsync('homeassistant/status', 'online');
-  await waitFor(() => (discovery().length >= count + SENSORS ? true : undefined), 5000, 'republished discovery');
+  await waitFor(() => discovery().length >= count + SENSORS, 5000, 'republished discovery');
   assert.equal((await send(JSON.stringify({ homeassistant: { enabled: false } }))).ok, true);
   await waitFor(
     () =>
       discovery()
         .slice(-SENSORS)
-        .every((m) => m.payload === '')
-        ? true
-        : undefined,
+        .every((m) => m.payload === ''),
     5000,
     'empty retained payloads',
   );

@@ -24,6 +24,7 @@ import { createLogger } from '../../agent/lib/logging.js';
 import { defaults } from '../../agent/config/load.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
 import { tempDir } from '../helpers/temp.js';
+import { sleep } from '../helpers/wait.js';
 
 test('a classifier slower than many frames does not stall detection; the queue shows the backlog', async () => {
   const calls: { framesAtStart: number; framesAtEnd: number }[] = [];
@@ -37,7 +38,7 @@ test('a classifier slower than many frames does not stall detection; the queue s
         const call = { framesAtStart: stats.frames, framesAtEnd: -1 };
         calls.push(call);
         const result = await real.classify(frame, boxes);
-        await new Promise((r) => setTimeout(r, DELAY_MS));
+        await sleep(DELAY_MS); // the slow classifier itself, not a wait for an event
         call.framesAtEnd = stats.frames;
         return result;
       },

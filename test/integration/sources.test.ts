@@ -10,6 +10,7 @@ import { LatestFrame } from '../../agent/capture/latest-frame.js';
 import type { Frame } from '../../agent/capture/frame.js';
 import { GRACE_HOPPER, MESSI } from '../helpers/images.js';
 import { tempDir } from '../helpers/temp.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 
 let cv: CV;
 const work = tempDir('percept-sources-');
@@ -93,7 +94,7 @@ test('latest frame wins: a slow consumer gets the newest frame and drops are cou
   const taken: number[] = [];
   for await (const f of latest) {
     taken.push(f.index);
-    await new Promise((r) => setTimeout(r, 150)); // three frame times at 20 fps
+    await sleep(150); // a slow consumer: three frame times at 20 fps
   }
   assert.ok(taken.length < 20, `took ${taken.length}`);
   assert.equal(latest.captured, 30);
@@ -110,20 +111,33 @@ test('a looping folder of only unreadable images: each logged once, skipped with
   writeFileSync(join(dir, 'a.jpg'), 'not a jpeg');
   writeFileSync(join(dir, 'b.png'), Buffer.alloc(64, 7));
   const warnings: string[] = [];
-  const src = new OpenCvSource(cv, dir, { loop: true, realtime: false, imageIntervalMs: 0, warn: (m) => warnings.push(m) });
+  const backoffs: number[] = [];
+  const src = new OpenCvSource(cv, dir, {
+    loop: true,
+    realtime: false,
+    imageIntervalMs: 0,
+    warn: (m) => warnings.push(m),
+    debug: (m) => {
+      const ms = /looking again in (\d+) ms/.exec(m)?.[1];
+      if (ms) backoffs.push(Number(ms));
+    },
+  });
   await src.open();
   const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
   const frames: Frame[] = [];
   const reading = (async () => {
     for await (const f of src.frames()) frames.push(f);
   })();
-  // Long enough for thousands of passes if it spun; the backoff allows a handful.
-  await new Promise((r) => setTimeout(r, 2000));
+  // Two whole passes, each followed by a longer wait: a spinning loop would never announce one.
+  await waitFor(() => backoffs.length >= 2, 30_000, 'two backed-off passes over the folder', { detail: () => warnings.join('\n') });
+  const wallMs = Date.now() - t0;
   await src.close();
   await reading;
   const cpu = process.cpuUsage(cpu0);
   assert.equal(frames.length, 0);
   assert.equal(warnings.length, 2, `each unreadable file logged once: ${warnings.join(' | ')}`);
   assert.match(warnings[0]!, /cannot be read as an image; skipped/);
-  assert.ok(cpu.user + cpu.system < 1_000_000, `CPU while waiting: ${(cpu.user + cpu.system) / 1000} ms in 2 s`);
+  assert.deepEqual(backoffs.slice(0, 2), [500, 1000], 'the wait doubles after each empty pass');
+  assert.ok(cpu.user + cpu.system < 1_000_000, `CPU while waiting: ${(cpu.user + cpu.system) / 1000} ms in ${wallMs} ms`);
 });

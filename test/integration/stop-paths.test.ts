@@ -8,7 +8,7 @@ import { assertEveryVisitLeft } from '../helpers/visit-events.js';
 import { startPercept, type Running } from '../helpers/agent-process.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../helpers/clips.js';
-import { waitFor } from '../helpers/wait.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import { tempDir } from '../helpers/temp.js';
 
 const work = tempDir('percept-stop-');
@@ -117,7 +117,7 @@ for (const [first, second] of [
     const { agent, broker } = await frozenBrokerAgent(`double-${first}-${second}`);
     try {
       agent.child.kill(first);
-      await new Promise((r) => setTimeout(r, 100));
+      await sleep(100); // the scenario itself: a second signal 100 ms after the first
       agent.child.kill(second);
     } finally {
       setTimeout(() => agent.child.kill('SIGKILL'), 60_000).unref();

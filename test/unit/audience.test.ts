@@ -170,8 +170,8 @@ test('impression record: viewers, watchers (looked ≥ 1 s), attention, OTS and 
   assert.equal(r.demographics.gender.female, 1);
   assert.equal(r.demographics.gender.male, 1);
   assert.equal(r.demographics.age['20-29'], 1);
-  assert.equal(r.demographics.emotion.happy, 1);
-  assert.equal(r.demographics.emotion.neutral, 0);
+  assert.equal(r.demographics.emotion?.happy, 1);
+  assert.equal(r.demographics.emotion?.neutral, 0);
 });
 
 test('crop quality: frontal faces first, a profile is not classified, no pose leaves quality as it was', async () => {

@@ -55,3 +55,16 @@ test('requests without a usable crop now stay queued; ended visits are pruned', 
   q.prune((i) => i !== a);
   assert.equal(q.depth, 0);
 });
+
+test('debug lines say what was queued, dropped and why, and what is classified', () => {
+  const lines: string[] = [];
+  const q = new ClassificationQueue<{ samples: number; person: string }>(1, (m) => lines.push(m));
+  q.offer({ samples: 0, person: 'aaaaaaaa-1111' });
+  q.offer({ samples: 2, person: 'bbbbbbbb-2222' });
+  q.take(4, () => true);
+  assert.deepEqual(lines, [
+    'classification of aaaaaaaa queued (0 sample(s) so far; 1 waiting)',
+    'classification of bbbbbbbb skipped: the queue is full (classifier.queueSize 1) with visits that have fewer samples',
+    'classifying aaaaaaaa (at most 4 now: batch and per-second budget); 0 still waiting for a usable crop or a turn',
+  ]);
+});

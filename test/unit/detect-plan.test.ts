@@ -77,22 +77,30 @@ test('merged regions never overlap, and cover every input box', () => {
   }
 });
 
-test('tiles: square, inside the frame, one of the fixed sides, at least as sharp as the full pass', () => {
+test('tiles: square, inside the frame, one of the fixed sides, cut at exactly the full pass\'s scale', () => {
   const r = rng(9);
-  const fullScale = 640 / 1280;
-  for (let k = 0; k < 500; k++) {
-    const region = { x: r() * 1200, y: r() * 700, w: 5 + r() * 800, h: 5 + r() * 800 };
-    const tile = tileFor(region, FRAME, fullScale);
-    if (Math.max(region.w, region.h) > 720) {
-      assert.equal(tile, null, 'wider than the short side: a full pass');
-      continue;
+  for (const fullScale of [640 / 1280, 320 / 1280, 640 / 1920]) {
+    for (let k = 0; k < 500; k++) {
+      const region = { x: r() * 1200, y: r() * 700, w: 1 + r() * 800, h: 1 + r() * 800 };
+      const tile = tileFor(region, FRAME, fullScale);
+      const fits = TILE_SIDES.some((s) => s >= Math.max(region.w, region.h) * fullScale && Math.round(s / fullScale) <= 720);
+      if (!fits) {
+        assert.equal(tile, null, 'no tile at the full scale holds it inside the frame: a full pass');
+        continue;
+      }
+      assert.ok(tile, JSON.stringify(region));
+      const { src, side } = tile;
+      assert.ok((TILE_SIDES as readonly number[]).includes(side));
+      assert.equal(src.w, src.h);
+      assert.ok(src.x >= 0 && src.y >= 0 && src.x + src.w <= FRAME.width && src.y + src.h <= FRAME.height, JSON.stringify(tile));
+      assert.ok(src.w >= Math.max(region.w, region.h) - 1, 'the region is inside its tile');
+      // Same scale as the full pass (whole-pixel rounding aside): a face is never enlarged or shrunk.
+      assert.ok(Math.abs(side / src.w - fullScale) / fullScale < 0.01, `${side}/${src.w} vs ${fullScale}`);
     }
-    assert.ok(tile);
-    const { src, side } = tile;
-    assert.ok((TILE_SIDES as readonly number[]).includes(side));
-    assert.equal(src.w, src.h);
-    assert.ok(src.x >= 0 && src.y >= 0 && src.x + src.w <= FRAME.width && src.y + src.h <= FRAME.height, JSON.stringify(tile));
-    assert.ok(src.w >= Math.max(region.w, region.h) - 1);
-    assert.ok(side >= src.w * fullScale || side === 640);
   }
+});
+
+test('a small region (a far face) is not enlarged: its tile is the smallest side at the full scale', () => {
+  const tile = tileFor({ x: 600, y: 300, w: 24, h: 24 }, FRAME, 0.5);
+  assert.deepEqual(tile, { src: { x: 452, y: 152, w: 320, h: 320 }, side: 160 });
 });

@@ -14,6 +14,7 @@ import type { FeatureContext } from '../../agent/features/feature.js';
 import type { Publisher } from '../../agent/publish/publisher.js';
 import type { Logger } from '../../agent/lib/logging.js';
 import { tempDir } from '../helpers/temp.js';
+import { waitFor } from '../helpers/wait.js';
 
 const fake = (name: string, closed: string[]): Classifier => ({
   name,
@@ -87,6 +88,6 @@ test('a stop does not wait for a switch that is still opening', { timeout: 10_00
   await new Promise((r) => setImmediate(r));
   await h.feature.stop();
   h.finishLate(fake('/hung', h.closed));
-  await new Promise((r) => setTimeout(r, 300));
+  await waitFor(() => h.closed.includes('/hung'), 5000, 'the late model closed unused');
   assert.equal(h.classifier.name, 'old', 'a model opened after the stop is not switched to');
 });

@@ -8,6 +8,7 @@ import { Value } from '@sinclair/typebox/value';
 import { harness, type Face } from '../helpers/visit-harness.js';
 import { withSightings } from '../../agent/service/sightings.js';
 import { audiencePayload } from '../../agent/publish/audience.js';
+import { TASKS } from '../../agent/contract/labels.js';
 import { nearestRecord } from '../../agent/features/nearest.js';
 import { AudienceSchema, NearestSchema } from '../../agent/contract/payloads.js';
 import type { FrameDone } from '../../agent/features/events.js';
@@ -37,7 +38,7 @@ test('a person the detector no longer finds is lost, with the age of the last si
   const seen = scene(h);
   assert.equal(seen.people.length, 1, 'announced after minDwellMs');
   const now = Date.now();
-  const a = checked(AudienceSchema, audiencePayload(seen.people, seen.ts, 'd', now));
+  const a = checked(AudienceSchema, audiencePayload(seen.people, seen.ts, 'd', TASKS, now));
   assert.equal(a.people[0]!.lost, false);
   assert.equal(a.people[0]!.lastSeenMs, 0);
   assert.equal(a.people[0]!.looking, true, 'seen in this pass and looking');
@@ -48,7 +49,7 @@ test('a person the detector no longer finds is lost, with the age of the last si
   h.frames(15, () => []);
   const gone = scene(h);
   assert.equal(gone.people.length, 1, 'still present within the grace');
-  const p = checked(AudienceSchema, audiencePayload(gone.people, gone.ts, 'd', now)).people[0]!;
+  const p = checked(AudienceSchema, audiencePayload(gone.people, gone.ts, 'd', TASKS, now)).people[0]!;
   assert.equal(p.lost, true);
   assert.equal(p.looking, false, 'a lost person is never looking');
   assert.equal(p.lastSeenMs, 1500, 'fifteen frames of 100 ms since the last sight');

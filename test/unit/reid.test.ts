@@ -274,3 +274,16 @@ test('fusion merge: the samples of both segments count, the published label move
   assert.ok(Math.abs(first.attributes().gender!.p - 0.8) < 1e-9);
   assert.equal(first.labels().gender, 'female');
 });
+
+test('each re-identification decision is a debug line with its distances', () => {
+  const lines: string[] = [];
+  const h = harness({ reid: { debug: (m: string) => lines.push(m) } });
+  h.frames(20, () => [a(200)]);
+  h.frames(15, () => []);
+  h.frames(2, () => [a(210, { noise: 1.2 })]);
+  h.frames(20, () => [a(210)]);
+  h.leave();
+  const decisions = lines.filter((l) => l.startsWith('new face on track'));
+  assert.match(decisions[0]!, /distances to 1 lost p1 \d\.\d{3} \(threshold 0\.45, margin 0\.1\) → no unambiguous match/, lines.join('\n'));
+  assert.match(decisions.at(-1)!, /distances to 1 lost p1 0\.\d{3} .*→ resumes p1/, lines.join('\n'));
+});

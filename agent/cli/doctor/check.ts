@@ -64,12 +64,10 @@ export async function runCheck(check: Check): Promise<Line> {
  */
 export async function runChecks(checks: Check[], concurrency = 2): Promise<Line[]> {
   const lines: Line[] = new Array(checks.length);
-  let next = 0;
+  // One iterator shared by the workers: each takes the next check when it is free.
+  const queue = checks.entries();
   const worker = async () => {
-    while (next < checks.length) {
-      const i = next++;
-      lines[i] = await runCheck(checks[i]!);
-    }
+    for (const [i, check] of queue) lines[i] = await runCheck(check);
   };
   await Promise.all(Array.from({ length: Math.min(concurrency, checks.length) }, worker));
   return lines;

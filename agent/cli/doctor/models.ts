@@ -26,7 +26,7 @@ export function modelRoles(config: Config): ModelRole[] {
   const det = chooseDetectorDir(config.detector.model);
   const roles: ModelRole[] = [
     { id: 'model.detector', dir: det.dir, configured: config.detector.model ? 'detector.model' : null, note: det.why },
-    ...classifierDirs(config.classifier.models).map((dir, i) => ({
+    ...classifierDirs(config.classifier.models, config.classifier.emotion).map((dir, i) => ({
       id: `model.classifier.${i}`,
       dir,
       configured: config.classifier.models.length ? `classifier.models[${i}]` : null,

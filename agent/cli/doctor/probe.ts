@@ -4,6 +4,7 @@
 // (it names the library that failed to load, which the thrown error does not).
 import { PROBE_MARK, type ProbeAnswer } from './exec.js';
 import { TINY_INPUT, TINY_OUTPUT, tinyModel } from './tiny-model.js';
+import { must } from '../../lib/must.js';
 
 function answer(a: ProbeAnswer): void {
   process.stdout.write(`\n${PROBE_MARK}${JSON.stringify(a)}\n`);
@@ -26,7 +27,7 @@ async function provider(name: string): Promise<ProbeAnswer> {
     const session = await ort.InferenceSession.create(tinyModel(), { executionProviders: [name], logSeverityLevel: 3 });
     try {
       const out = await session.run({ [TINY_INPUT]: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [1, 4]) });
-      const y = [...(out[TINY_OUTPUT]!.data as Float32Array)];
+      const y = [...(must(out[TINY_OUTPUT], `output "${TINY_OUTPUT}" of the probe model`).data as Float32Array)];
       if (y.join() !== '2,4,6,8') return { ok: false, inBuild, runtime, error: `loads but computes x + x wrongly ([${y}] for [1,2,3,4])` };
     } finally {
       await session.release();

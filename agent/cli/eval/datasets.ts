@@ -78,7 +78,7 @@ export function splitCsv(text: string): string[] {
   let cur = '';
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
+    const c = text.charAt(i);
     if (quoted) {
       if (c === '"' && text[i + 1] === '"') {
         cur += '"';
@@ -118,7 +118,7 @@ async function* readCsv(dir: string, file: string, fairface: boolean): AsyncGene
     if (cells.length !== header.length) throw new EvalDataError(file, line, `${cells.length} fields where the header has ${header.length}`);
     const cell = (name: string) => {
       const i = header!.indexOf(name);
-      return i >= 0 ? cells[i]! : '';
+      return cells[i] ?? ''; // indexOf's -1 (no such column) finds nothing too
     };
     const truth: EvalItem['truth'] = {};
     const age = cell('age');
@@ -155,8 +155,8 @@ async function* readRafDb(dir: string, file: string, split: string): AsyncGenera
     const parts = text.trim().split(/\s+/);
     if (parts.length !== 2) throw new EvalDataError(file, line, `expected "IMAGE LABEL" (e.g. "train_00001.jpg 5"), found ${parts.length} fields`);
     const [name, label] = parts as [string, string];
-    if (!/^[1-7]$/.test(label))
-      throw new EvalDataError(file, line, `label "${label}" is not 1–7 (${RAFDB_EMOTIONS.map((e, i) => `${i + 1} ${e}`).join(', ')})`);
+    const emotion = /^\d$/.test(label) ? RAFDB_EMOTIONS[Number(label) - 1] : undefined;
+    if (emotion === undefined) throw new EvalDataError(file, line, `label "${label}" is not 1–7 (${RAFDB_EMOTIONS.map((e, i) => `${i + 1} ${e}`).join(', ')})`);
     if (split !== 'all' && !name.startsWith(`${split}_`)) continue;
     const stem = name.replace(/\.[^.]+$/, '');
     // The aligned 100×100 crops are what RAF-DB's own figures use; the originals need --detect.
@@ -167,7 +167,7 @@ async function* readRafDb(dir: string, file: string, split: string): AsyncGenera
       name,
       `Image/original/${name}`,
     ]);
-    yield { path, where: `${basename(file)}:${line}`, truth: { emotion: emotionIndex(RAFDB_EMOTIONS[Number(label) - 1]!) } };
+    yield { path, where: `${basename(file)}:${line}`, truth: { emotion: emotionIndex(emotion) } };
   }
 }
 
@@ -187,7 +187,7 @@ async function* readUtkFace(dir: string): AsyncGenerator<EvalItem> {
       );
     any = true;
     const truth = { age: ageGroupOfYears(Number(m[1])), gender: Number(m[2]) };
-    const g = ['male', 'female'][truth.gender]!;
+    const g = truth.gender ? 'female' : 'male';
     yield { path: join(dir, entry.name), where: entry.name, truth, ...(m[3] !== undefined ? { group: `${UTK_RACES[Number(m[3])]} ${g}` } : {}) };
   }
   if (!any)

@@ -122,10 +122,9 @@ export class TaskAccumulator {
   }
 
   private assemble(point: Point, draws: Point[], n: number, pred: Int16Array): TaskFigures {
-    let noAnswer = 0;
-    for (let i = 0; i < n; i++) if (pred[i]! < 0) noAnswer++;
+    const noAnswer = pred.subarray(0, n).filter((p) => p < 0).length;
     const groupN = this.groupNames.map(() => 0);
-    for (let i = 0; i < n; i++) if (this.group.data[i]! >= 0) groupN[this.group.data[i]!]!++;
+    for (const g of this.group.data.subarray(0, n)) if (g >= 0) groupN[g]!++;
     const recall: Record<string, Interval> = {};
     this.labels.forEach((l, k) => {
       if (rowTotal(this.truth.data, n, k) > 0)

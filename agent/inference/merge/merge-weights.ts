@@ -1,7 +1,7 @@
 // The merge arithmetic of peft (tuners/lora/layer.py, variants.py, dora.py; design §1), one weight at a time:
 //   LoRA: W' = W + s·B·A
 //   DoRA: W' = (m / ‖W + s·B·A‖) · (W + s·B·A), the norm taken per output row of the (out, in) weight.
-// Each output row is accumulated in float64 and written back as float32.
+// Each output row is accumulated in float64 and written back as float32. Indices are in range by the size check on entry.
 
 export interface LoraFactors {
   /** (r, in), row-major. */
@@ -34,12 +34,12 @@ export function mergeLinearWeight(weight: Float32Array, layout: 'out-in' | 'in-o
       const coef = scale * b[o * rank + k]!;
       if (coef === 0) continue;
       const aRow = k * inp;
-      for (let i = 0; i < inp; i++) row[i] += coef * a[aRow + i]!;
+      for (let i = 0; i < inp; i++) row[i]! += coef * a[aRow + i]!;
     }
     let factor = 1;
     if (magnitude) {
       let sq = 0;
-      for (let i = 0; i < inp; i++) sq += row[i]! * row[i]!;
+      for (const v of row) sq += v * v;
       factor = magnitude[o]! / Math.sqrt(sq);
     }
     for (let i = 0; i < inp; i++) weight[base + i * colStride] = row[i]! * factor;

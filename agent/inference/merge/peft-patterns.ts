@@ -111,7 +111,7 @@ export function pythonToRe2(p: string): string {
   let inClass = false;
   let classStart = 0;
   while (i < p.length) {
-    const c = p[i]!;
+    const c = p.charAt(i);
     if (c === '\\') {
       const [s, n] = escape(p, i, inClass);
       out += s;
