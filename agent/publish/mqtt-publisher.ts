@@ -16,7 +16,7 @@ import type { DeliveryQueue } from './outbox.js';
 import { redact } from '../lib/redact.js';
 import { OUT_TOPICS, topicOf, type OutPayloads, type OutTopicName, type ParamsOf } from '../contract/topics.js';
 import { ContractCheck, type ContractMode } from './contract-check.js';
-import { AttemptCauses, refusal } from './mqtt-refusal.js';
+import { AttemptCauses } from './mqtt-refusal.js';
 import { within } from '../lib/within.js';
 import { backoffDelay } from '../lib/backoff.js';
 import { lastWill, offlineStatus, stamped } from './status.js';
