@@ -7,7 +7,7 @@ import type { MqttClient } from 'mqtt';
 import { ConfigError } from '../config/load.js';
 import { redact, REDACTED } from '../lib/redact.js';
 import { changedPaths } from '../config/remote.js';
-import type { ConfigResultPayload } from '../contract/payloads.js';
+import type { ConfigResultBody, ConfigResultPayload } from '../contract/payloads.js';
 import { connect, firstMessage, NoAnswer, parseJson, resolveTarget, type RemoteArgs, type Target } from './remote-device.js';
 import { patchFromPairs, valueAt } from './config-typing.js';
 import { EXIT_CONFIG, EXIT_REFUSED } from '../lib/exit-codes.js';
@@ -58,7 +58,7 @@ export async function effectiveConfig(client: MqttClient, t: Target, timeoutS: n
   return got;
 }
 
-export function describeResult(r: ConfigResultPayload, print: Print = out, printErr: Print = err): number {
+export function describeResult(r: ConfigResultBody, print: Print = out, printErr: Print = err): number {
   if (!r.ok) {
     printErr('refused by the device, nothing changed:');
     for (const e of r.errors) printErr(`  ${e.path || '(root)'}: ${e.message}`);

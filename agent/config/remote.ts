@@ -12,7 +12,7 @@ import { runIssues } from './checks.js';
 import { keepRemoteSettable, writeOverrides } from './overrides.js';
 import { takeRequestFields } from './patch-fields.js';
 import type { Config } from './schema.js';
-import type { ConfigResultPayload } from '../contract/payloads.js';
+import type { ConfigResultBody } from '../contract/payloads.js';
 
 export { changedPaths, isHot };
 
@@ -197,7 +197,7 @@ export function evaluatePatch(state: ConfigLayers | Config, payload: Buffer | st
 }
 
 /** The {root}/config/result payload of a result: exactly the contract's fields, never the config itself. */
-export function resultPayload(r: PatchResult): ConfigResultPayload {
+export function resultPayload(r: PatchResult): ConfigResultBody {
   return {
     requestId: r.requestId,
     ok: r.ok,

@@ -3,6 +3,7 @@
 // per-content totals in impressions and the daily summary; the answer to config/set. Kept apart so
 // payloads.ts stays readable.
 import { Type, type Static } from '@sinclair/typebox';
+import { Envelope } from './formats.js';
 
 export const CommandStatsFields = {
   commands: Type.Optional(
@@ -78,6 +79,7 @@ export const ConfigIssueSchema = Type.Object({ path: Type.String(), message: Typ
 
 export const ConfigResultSchema = Type.Object(
   {
+    ...Envelope(),
     requestId: Type.Union([Type.String(), Type.Null()]),
     ok: Type.Boolean(),
     errors: Type.Array(ConfigIssueSchema),
@@ -96,3 +98,5 @@ export const ConfigResultSchema = Type.Object(
   { additionalProperties: false, title: '{root}/config/result (QoS 1), the reply to {root}/config/set' },
 );
 export type ConfigResultPayload = Static<typeof ConfigResultSchema>;
+/** A result before the publisher's envelope (schema, device, ts) is added. */
+export type ConfigResultBody = Omit<ConfigResultPayload, 'schema' | 'device' | 'ts'>;

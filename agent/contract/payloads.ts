@@ -2,9 +2,9 @@
 // schemas in schemas/mqtt/ are generated from them (npm run gen), and the tests validate the wire
 // against those files, so a payload cannot drift from its documentation.
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-export { ConfigIssueSchema, ConfigResultSchema, type ConfigResultPayload } from './command-payloads.js';
+export { ConfigIssueSchema, ConfigResultSchema, type ConfigResultBody, type ConfigResultPayload } from './command-payloads.js';
 import { CONTRACT_LABELS, type Task } from './labels.js';
-import { DateTime } from './formats.js';
+import { DateTime, Envelope, SchemaField, Ts } from './formats.js';
 import { ContentTotalsSchema, ImpressionMergedPlays, SummaryContentFields } from './command-payloads.js';
 
 const Probability = Type.Number({ minimum: 0, maximum: 1 });
@@ -49,10 +49,10 @@ export type AttentionSummary = Static<typeof AttentionSchema>;
 
 export const EventSchema = Type.Object(
   {
-    schema: Type.Literal(1),
+    schema: SchemaField(),
     seq: Type.Integer({ minimum: 1, description: 'Rises by exactly 1 per event and survives restarts: a gap means loss.' }),
     type: Type.Union([Type.Literal('entered'), Type.Literal('updated'), Type.Literal('left')]),
-    ts: DateTime(),
+    ts: Ts(),
     device: Type.String(),
     person: Type.String({ format: 'uuid', description: 'Random per visit; never an identity.' }),
     firstSeen: DateTime(),
@@ -77,15 +77,19 @@ export type EventPayload = Static<typeof EventSchema>;
 
 // 'waiting': a live source that has not delivered yet (missing device, pipeline not working, no source.uri);
 // 'lost': one that delivered and then failed. Both retry with growing delays; cameraDetail says why.
-export const CameraStateSchema = Type.Union(['connecting', 'ok', 'waiting', 'lost', 'paused'].map((s) => Type.Literal(s)));
+export const CameraStateSchema = Type.Union(
+  ['connecting', 'ok', 'waiting', 'lost', 'paused'].map((s) => Type.Literal(s)),
+  { description: 'The video source: ok while it delivers frames (a file source is ok while it plays).' },
+);
 
 export const OnlineStatusSchema = Type.Object(
   {
+    ...Envelope(),
     state: Type.Literal('online'),
     version: Type.String(),
     model: Type.String(),
-    startedAt: DateTime(),
-    camera: Type.Optional(CameraStateSchema),
+    startedAt: DateTime('When this run of the agent started.'),
+    camera: CameraStateSchema,
     cameraDetail: Type.Optional(Type.String()),
     degraded: Type.Optional(Type.String({ description: 'Why the agent runs degraded (e.g. the state directory is full); absent when healthy.' })),
     overridesRejected: Type.Optional(
@@ -99,8 +103,13 @@ export const OnlineStatusSchema = Type.Object(
 
 export const OfflineStatusSchema = Type.Object(
   {
+    schema: SchemaField(),
+    device: Type.String(),
+    ts: Type.Optional(Ts()),
     state: Type.Literal('offline'),
-    reason: Type.Optional(Type.String()),
+    reason: Type.Optional(
+      Type.String({ description: 'Why: the stop\'s reason (e.g. "shutdown"), with ts; or "connection lost": the last will, sent by the broker, without ts.' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -116,14 +125,19 @@ export const AudiencePersonSchema = Type.Object(
   {
     person: Type.String(),
     firstSeen: DateTime(),
-    dwellMs: Type.Integer(),
+    dwellMs: Type.Integer({ description: 'From firstSeen to the last sight (what the `left` event will say), not to now.' }),
+    lastSeenMs: Type.Integer({ minimum: 0, description: "Time from the person's last detection to frameTs." }),
+    lost: Type.Boolean({
+      description:
+        'Not detected in the latest detection pass: the track coasts, or the person is out of view and kept for visit.graceMs. Never looking while lost.',
+    }),
     age: Type.Optional(Type.String()),
     gender: Type.Optional(Type.String()),
     emotion: Type.Optional(Type.String()),
     confidence: Type.Optional(
       Type.Record(Type.String(), Probability, { description: 'Fused probability of each label (the arg-max of the fused probabilities), by task.' }),
     ),
-    looking: Type.Optional(Type.Boolean({ description: 'Looking at the camera in the latest frame.' })),
+    looking: Type.Optional(Type.Boolean({ description: 'Looking at the camera in the latest detection; false while lost.' })),
     attentionMs: Type.Optional(Type.Integer({ minimum: 0 })),
     glances: Type.Optional(Type.Integer({ minimum: 0 })),
   },
@@ -132,10 +146,9 @@ export const AudiencePersonSchema = Type.Object(
 
 export const AudienceSchema = Type.Object(
   {
-    schema: Type.Literal(1),
-    ts: DateTime(),
-    device: Type.String(),
-    count: Type.Integer({ minimum: 0 }),
+    ...Envelope(),
+    frameTs: DateTime('The time of the frame the snapshot describes.'),
+    count: Type.Integer({ minimum: 0, description: 'People present, lost ones (within visit.graceMs) included.' }),
     people: Type.Array(AudiencePersonSchema),
     // emotion: absent with classifier.emotion false (privacy), in every count below too.
     histograms: Type.Object({ age: Counts, gender: Counts, emotion: Type.Optional(Counts) }, { additionalProperties: Counts }),
@@ -149,15 +162,17 @@ const HourCounts = Type.Record(Type.String(), Type.Integer());
 
 export const DailySummarySchema = Type.Object(
   {
-    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$' }),
+    ...Envelope(),
+    date: Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'The day, in timeZone.' }),
+    timeZone: Type.String({ description: 'The IANA time zone (schedule.timezone) of date and of every hour in byHour.' }),
     visits: Type.Integer({ minimum: 0 }),
     final: Type.Optional(Type.Boolean({ description: 'true once the day is over.' })),
     attentionMs: Type.Optional(Type.Integer({ minimum: 0, description: "Time the day's finished visits spent looking at the camera." })),
-    impressions: Type.Optional(Type.Integer({ minimum: 0, description: 'Content plays that ended today.' })),
+    plays: Type.Optional(Type.Integer({ minimum: 0, description: 'Content plays that ended today (each one an impressions record).' })),
     byHour: Type.Array(
       Type.Object(
         {
-          hour: Type.Integer({ minimum: 0, maximum: 23 }),
+          hour: Type.Integer({ minimum: 0, maximum: 23, description: 'The hour of the day in timeZone.' }),
           visits: Type.Integer({ minimum: 0 }),
           age: HourCounts,
           gender: HourCounts,
@@ -168,7 +183,7 @@ export const DailySummarySchema = Type.Object(
     ),
     byContent: Type.Optional(
       Type.Record(Type.String(), ContentTotalsSchema, {
-        description: "Per content id: totals of the day's impressions (at most 200 ids; the rest in otherContent).",
+        description: "Per content id: totals of the day's plays (at most 200 ids; the rest in otherContent).",
       }),
     ),
     ...SummaryContentFields,
@@ -181,14 +196,20 @@ export const DiscoverySchema = Type.Object(
   {
     name: Type.String(),
     unique_id: Type.String(),
-    object_id: Type.Optional(Type.String()),
+    default_entity_id: Type.String({ description: 'sensor.percept_{device}_{sensor} (replaces object_id, deprecated by Home Assistant 2025.10).' }),
     state_topic: Type.String(),
     value_template: Type.String(),
     unit_of_measurement: Type.Optional(Type.String()),
-    state_class: Type.Optional(Type.Literal('measurement')),
+    state_class: Type.Optional(
+      Type.Union([Type.Literal('measurement'), Type.Literal('total_increasing')], {
+        description: 'measurement: a count now; total_increasing: a count of the day (falls to 0 at midnight: a new cycle); absent: a text state.',
+      }),
+    ),
+    entity_category: Type.Optional(Type.Literal('diagnostic')),
     icon: Type.Optional(Type.String()),
-    availability: Type.Array(Type.Object({})),
+    availability: Type.Array(Type.Object({ topic: Type.String() })),
     device: Type.Object({ identifiers: Type.Array(Type.String()), name: Type.String() }),
+    origin: Type.Object({ name: Type.String(), sw_version: Type.String(), support_url: Type.Optional(Type.String()) }),
   },
   { additionalProperties: false, title: '{homeassistant prefix}/sensor/percept_{device}/{sensor}/config (retained; empty payload removes)' },
 );
@@ -208,8 +229,7 @@ export type ContentSet = Static<typeof ContentSetSchema>;
 
 export const ImpressionSchema = Type.Object(
   {
-    schema: Type.Literal(1),
-    device: Type.String(),
+    ...Envelope(),
     contentId: Type.String(),
     contentName: Type.Optional(Type.String()),
     startedAt: DateTime(),
@@ -228,14 +248,17 @@ export type ImpressionPayload = Static<typeof ImpressionSchema>;
 
 export const NearestSchema = Type.Object(
   {
-    schema: Type.Literal(1),
-    ts: DateTime(),
-    device: Type.String(),
+    ...Envelope(),
     person: Type.Union([Type.String(), Type.Null()], { description: 'null: nobody is present.' }),
+    lastSeenMs: Type.Optional(Type.Integer({ minimum: 0, description: "Time from the person's last detection to the frame." })),
+    lost: Type.Optional(Type.Boolean({ description: 'Not detected in the latest detection pass (coasting, or out of view within visit.graceMs).' })),
+    atEdge: Type.Optional(Type.Literal(true, { description: 'The face touches the frame edge and may be cut: no distanceM.' })),
     azimuthDeg: Type.Optional(Type.Number({ description: 'Left (−) / right (+) of the camera axis.' })),
     elevationDeg: Type.Optional(Type.Number({ description: 'Below (−) / above (+) the camera axis.' })),
-    distanceM: Type.Optional(Type.Number({ minimum: 0, description: 'Estimated from the face width (camera.faceWidthM).' })),
-    looking: Type.Optional(Type.Boolean()),
+    distanceM: Type.Optional(
+      Type.Number({ minimum: 0, description: 'Estimated from the face width (camera.faceWidthM); absent for a face at the frame edge.' }),
+    ),
+    looking: Type.Optional(Type.Boolean({ description: 'false while lost.' })),
     age: Type.Optional(Type.String()),
     gender: Type.Optional(Type.String()),
     emotion: Type.Optional(Type.String()),

@@ -2,14 +2,13 @@
 // event and audience payloads in payloads.ts, which re-exports it.
 import { Type } from '@sinclair/typebox';
 import { CommandStatsFields } from './command-payloads.js';
-import { DateTime } from './formats.js';
+import { Envelope } from './formats.js';
 
 const StageSummary = Type.Object({ n: Type.Integer(), meanMs: Type.Number(), p50Ms: Type.Number(), p99Ms: Type.Number() });
 
 export const StatsSchema = Type.Object(
   {
-    ts: Type.Optional(DateTime()),
-    device: Type.Optional(Type.String()),
+    ...Envelope(),
     uptimeS: Type.Integer(),
     fps: Type.Number(),
     cpuPercent: Type.Optional(

@@ -3,14 +3,14 @@
 // frames stop coming; the last snapshot (usually: nobody) is never lost to the limit at stop.
 import { audiencePayload, AudienceThrottle } from '../publish/audience.js';
 import { reportedTasks } from '../contract/labels.js';
-import type { AudiencePerson } from '../track/visits.js';
+import type { PresentPerson } from './events.js';
 import { FeatureBase, type FeatureContext } from './feature.js';
 
 export class AudienceFeature extends FeatureBase {
   readonly name = 'audience';
   private readonly throttle = new AudienceThrottle(1000);
   private timer: NodeJS.Timeout | null = null;
-  private people: AudiencePerson[] = [];
+  private people: PresentPerson[] = [];
   private ts = 0;
 
   constructor(ctx: FeatureContext) {
@@ -29,10 +29,10 @@ export class AudienceFeature extends FeatureBase {
   }
 
   private send(): void {
-    this.publish('audience', audiencePayload(this.people, this.ts, this.ctx.device, reportedTasks(this.ctx.config.classifier.emotion)));
+    this.publish('audience', audiencePayload(this.people, this.ts, this.ctx.device, reportedTasks(this.ctx.config.classifier.emotion), Date.now()));
   }
 
-  private onFrame(people: AudiencePerson[], ts: number): void {
+  private onFrame(people: PresentPerson[], ts: number): void {
     this.people = people;
     this.ts = ts;
     if (this.throttle.due(people, Date.now())) {

@@ -9,6 +9,8 @@ import { SummaryStore } from '../publish/summary-store.js';
 import { cronTask, SummaryBook, type DailySummary } from './schedule.js';
 import { FeatureBase, type FeatureContext } from './feature.js';
 import { within } from '../lib/within.js';
+import { CONTRACT_SCHEMA } from '../contract/formats.js';
+import type { DailySummaryPayload } from '../contract/payloads.js';
 
 export class DailySummaryFeature extends FeatureBase {
   readonly name = 'daily-summary';
@@ -30,7 +32,9 @@ export class DailySummaryFeature extends FeatureBase {
     const saved = this.store.load() as DailySummary | null;
     const book = new SummaryBook(tz, this.now(), saved ?? undefined, this.ctx.config.classifier.emotion);
     this.book = book;
-    if (saved && saved.date !== book.date) this.ctx.records.publish('dailySummary', { ...saved, final: true });
+    // A day saved before the time zone changed is finished in its own zone (files without one were in this zone).
+    if (saved && (saved.date !== book.date || (saved.timeZone ?? tz) !== tz))
+      this.ctx.records.publish('dailySummary', this.payload({ ...saved, timeZone: saved.timeZone ?? tz }, true));
     this.on('visit', ({ event, payload }) => {
       if (event.type !== 'left') return;
       const a = event.attributes;
@@ -55,15 +59,21 @@ export class DailySummaryFeature extends FeatureBase {
   flush(): void {
     if (!this.dirty || !this.book) return;
     this.dirty = false;
-    this.publish('dailySummary', { ...this.book.current(), final: false });
+    this.publish('dailySummary', this.payload(this.book.current(), false));
   }
 
   rollover(): void {
     if (!this.book) return;
     this.dirty = false;
-    this.ctx.records.publish('dailySummary', { ...this.book.rollover(this.now()), final: true });
+    this.ctx.records.publish('dailySummary', this.payload(this.book.rollover(this.now()), true));
     const book = this.book;
     this.store.saveSoon(() => book.current());
+  }
+
+  /** The published form: the contract's envelope, the zone named (the day and its hours are in it). */
+  private payload(day: DailySummary, final: boolean): DailySummaryPayload {
+    const timeZone = day.timeZone ?? this.ctx.config.schedule.timezone;
+    return { schema: CONTRACT_SCHEMA, device: this.ctx.device, ts: this.now().toISOString(), ...day, timeZone, final };
   }
 
   protected override async finish(): Promise<void> {

@@ -9,8 +9,12 @@ import { TypedBus } from '../lib/bus.js';
 
 /** Someone present, as features see them: the visit's labels (arg-max of the fused probabilities) plus where they look. */
 export interface PresentPerson extends AudiencePerson {
-  /** From the head pose of the latest detection; absent without landmarks. */
+  /** From the head pose of the latest detection; absent without landmarks; false while lost. */
   looking?: boolean;
+  /** Media clock of the person's last detection (absent: seen in this frame). */
+  lastSeen?: number;
+  /** Not detected in the latest detection pass: coasting, or out of view within visit.graceMs. */
+  lost?: boolean;
 }
 
 export interface FrameDone {

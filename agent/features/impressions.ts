@@ -254,6 +254,7 @@ export function impressionRecord(
   return {
     schema: 1,
     device,
+    ts: new Date().toISOString(),
     contentId: play.id,
     ...(play.name ? { contentName: play.name } : {}),
     startedAt: play.startedAt.toISOString(),

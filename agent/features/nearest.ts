@@ -2,25 +2,36 @@
 // axis, an estimated distance, whether they look at the camera, and their labels — at most
 // audience.nearestMaxHz while someone is present, and one empty record when nobody is any more.
 import type { NearestPayload } from '../contract/payloads.js';
-import { direction, distanceM } from '../lib/camera-geometry.js';
-import type { FrameDone } from './events.js';
+import { CONTRACT_SCHEMA } from '../contract/formats.js';
+import { direction, distanceM, touchesEdge } from '../lib/camera-geometry.js';
+import type { FrameDone, PresentPerson } from './events.js';
 import { FeatureBase, type FeatureContext } from './feature.js';
 
+const area = (p: PresentPerson) => p.box.w * p.box.h;
+
+/**
+ * The nearest person: the largest face seen in the latest detection pass, else the largest of those lost
+ * (out of view within visit.graceMs), marked so. A face touching the frame edge may be cut: no distance.
+ */
 export function nearestRecord(f: FrameDone, cam: { hfovDeg: number; vfovDeg: number; faceWidthM: number }, device: string, now: Date): NearestPayload {
-  const base = { schema: 1 as const, ts: now.toISOString(), device };
-  const nearest = [...f.people].sort((a, b) => b.box.w * b.box.h - a.box.w * a.box.h)[0];
+  const base = { schema: CONTRACT_SCHEMA, device, ts: now.toISOString() };
+  const nearest = [...f.people].sort((a, b) => Number(a.lost === true) - Number(b.lost === true) || area(b) - area(a))[0];
   if (!nearest) return { ...base, person: null };
   const frame = { width: f.width, height: f.height };
   const centre = { x: nearest.box.x + nearest.box.w / 2, y: nearest.box.y + nearest.box.h / 2 };
   const dir = direction(centre, frame, cam);
   const r1 = (v: number) => Math.round(v * 10) / 10;
+  const lost = nearest.lost === true;
+  const cut = touchesEdge(nearest.box, frame);
   return {
     ...base,
     person: nearest.person,
+    lastSeenMs: Math.max(0, Math.round(f.ts - Math.min(f.ts, nearest.lastSeen ?? f.ts))),
+    lost,
     azimuthDeg: r1(dir.azimuthDeg),
     elevationDeg: r1(dir.elevationDeg),
-    distanceM: Math.round(distanceM(nearest.box.w, frame, cam) * 100) / 100,
-    ...(nearest.looking !== undefined ? { looking: nearest.looking } : {}),
+    ...(cut ? { atEdge: true as const } : { distanceM: Math.round(distanceM(nearest.box.w, frame, cam) * 100) / 100 }),
+    ...(nearest.looking !== undefined ? { looking: nearest.looking && !lost } : {}),
     ...nearest.labels,
   };
 }

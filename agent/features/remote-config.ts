@@ -8,7 +8,8 @@ import { applyHot, commitPatch, describeResult, evaluatePatch, reloadFromFile, r
 import { redact } from '../lib/redact.js';
 import { getPath } from '../config/keys.js';
 import { within } from '../lib/within.js';
-import type { ConfigResultPayload } from '../contract/payloads.js';
+import type { ConfigResultBody } from '../contract/payloads.js';
+import { CONTRACT_SCHEMA } from '../contract/formats.js';
 import { AnswerQueue, CommandGate, requestIdOf } from './command-gate.js';
 import { FeatureBase, type FeatureContext } from './feature.js';
 
@@ -21,7 +22,7 @@ export class RemoteConfigFeature extends FeatureBase {
   private layers: ConfigLayers;
   /** The shared command rules: retained patches ignored, a rate limit (patches build on each other, so beyond it they are refused and answered, never dropped). */
   readonly commands: CommandGate;
-  private readonly answers: AnswerQueue<ConfigResultPayload>;
+  private readonly answers: AnswerQueue<ConfigResultBody>;
   /** Patches received but not yet evaluated, then evaluated but not yet committed (see onConfigSet). */
   private readonly inbox: Buffer[] = [];
   private batch: PatchResult[] = [];
@@ -33,7 +34,7 @@ export class RemoteConfigFeature extends FeatureBase {
     this.commands = new CommandGate({ name: 'config/set', limit: () => ctx.config.mqtt.commandLimits.configSet, log: ctx.log('config') });
     this.commands.counts.answersDropped = 0;
     this.answers = new AnswerQueue(
-      (payload) => ctx.publisher.publish('configResult', payload),
+      (body) => ctx.publisher.publish('configResult', { schema: CONTRACT_SCHEMA, device: ctx.device, ts: new Date().toISOString(), ...body }),
       (err) => this.commands.warn(`config/result not sent: ${err.message}`),
     );
   }

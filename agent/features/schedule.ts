@@ -63,15 +63,18 @@ export function isOpen(date: Date, rules: OpeningRule[], timeZone: string): bool
 
 export type { ContentTotals };
 
+/** The day as the book keeps and stores it; the published payload adds schema, device and ts. */
 export interface DailySummary {
   date: string;
+  /** The zone of date and of every hour (absent in files saved before it was recorded). */
+  timeZone?: string;
   visits: number;
   /** emotion: absent with classifier.emotion false. */
   byHour: { hour: number; visits: number; age: Record<string, number>; gender: Record<string, number>; emotion?: Record<string, number> }[];
   /** Time the day's finished visits spent looking at the camera. */
   attentionMs?: number;
   /** Content plays that ended today, and their totals per content id (bounded: see content-totals.ts). */
-  impressions?: number;
+  plays?: number;
   byContent?: Record<string, ContentTotals>;
   otherContent?: OtherContent;
   mergedPlays?: number;
@@ -92,7 +95,9 @@ export class SummaryBook {
     private readonly emotion = true,
   ) {
     const date = localTime(now, timeZone).ymd;
-    const start: DailySummary = saved?.date === date ? structuredClone(saved) : { date, visits: 0, byHour: [] };
+    // A day saved in another zone is not continued: its hours would mix two clocks.
+    const same = saved?.date === date && (saved.timeZone ?? timeZone) === timeZone;
+    const start: DailySummary = same ? { ...structuredClone(saved), timeZone } : { date, timeZone, visits: 0, byHour: [] };
     if (!emotion) for (const h of start.byHour) delete h.emotion;
     const { byContent, otherContent, mergedPlays, ...day } = start;
     this.summary = day;
@@ -133,7 +138,7 @@ export class SummaryBook {
   /** A finished content play. */
   addImpression(r: ImpressionTotals): void {
     this.contents.add(r);
-    this.summary.impressions = (this.summary.impressions ?? 0) + 1;
+    this.summary.plays = (this.summary.plays ?? 0) + 1;
   }
 
   current(): DailySummary {
@@ -143,7 +148,7 @@ export class SummaryBook {
   /** Returns the finished day and starts the next one. */
   rollover(now: Date): DailySummary {
     const done = this.current();
-    this.summary = { date: localTime(now, this.timeZone).ymd, visits: 0, byHour: [] };
+    this.summary = { date: localTime(now, this.timeZone).ymd, timeZone: this.timeZone, visits: 0, byHour: [] };
     this.contents = new ContentBook();
     return done;
   }

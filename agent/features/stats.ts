@@ -4,6 +4,7 @@
 // three things a command flood used to blow up.
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { durableCounts } from '../lib/durable.js';
+import { CONTRACT_SCHEMA } from '../contract/formats.js';
 import type { CommandRegistry } from './command-gate.js';
 import { FeatureBase, type FeatureContext } from './feature.js';
 
@@ -51,8 +52,9 @@ export class StatsFeature extends FeatureBase {
       : {};
     loop?.reset();
     return {
-      ts: new Date().toISOString(),
+      schema: CONTRACT_SCHEMA,
       device: this.ctx.device,
+      ts: new Date().toISOString(),
       ...this.snapshot(),
       ...(this.commands ? { commands: this.commands.snapshot() } : {}),
       ...delay,

@@ -42,3 +42,11 @@ export function insidePolygon(p: { x: number; y: number }, polygon: readonly (re
   }
   return inside;
 }
+
+/**
+ * The box reaches the frame edge (within `marginPx`): part of the face may be outside the picture, so its
+ * width says nothing about distance (a face leaving the frame shrinks and seems to move away).
+ */
+export function touchesEdge(box: { x: number; y: number; w: number; h: number }, frame: { width: number; height: number }, marginPx = 2): boolean {
+  return box.x <= marginPx || box.y <= marginPx || box.x + box.w >= frame.width - marginPx || box.y + box.h >= frame.height - marginPx;
+}

@@ -16,9 +16,10 @@ import type { DeliveryQueue } from './outbox.js';
 import { redact } from '../lib/redact.js';
 import { OUT_TOPICS, topicOf, type OutPayloads, type OutTopicName, type ParamsOf } from '../contract/topics.js';
 import { ContractCheck, type ContractMode } from './contract-check.js';
-import { AttemptCauses, refusal } from './mqtt-refusal.js';
+import { AttemptCauses } from './mqtt-refusal.js';
 import { within } from '../lib/within.js';
 import { backoffDelay } from '../lib/backoff.js';
+import { lastWill, offlineStatus, stamped } from './status.js';
 
 export interface TlsOptions {
   ca: string;
@@ -43,8 +44,6 @@ export interface MqttOptions {
   /** What a payload that does not match its topic's schema does (contract-check.ts); default 'warn'. */
   contract?: ContractMode;
 }
-
-export { refusal };
 
 const ACK_TIMEOUT_MS = 30_000;
 /** A connection that stayed up this long was a good one: the next outage starts again at the minimum delay. */
@@ -92,7 +91,7 @@ export class MqttPublisher implements Publisher {
   /** Adds fields to the retained online status (e.g. the camera state) and republishes it. */
   updateStatus(fields: Partial<StatusPayload>): void {
     Object.assign(this.opts.birth, fields);
-    void this.publish('status', this.opts.birth).catch(() => undefined);
+    void this.publish('status', stamped(this.opts.birth)).catch(() => undefined);
   }
 
   /** Called after every (re)connect, e.g. to republish retained state. */
@@ -151,7 +150,7 @@ export class MqttPublisher implements Publisher {
       queueQoSZero: false,
       will: {
         topic: topicOf(this.root, 'status'),
-        payload: Buffer.from(JSON.stringify({ state: 'offline' } satisfies StatusPayload)),
+        payload: Buffer.from(JSON.stringify(lastWill(o.device))),
         qos: OUT_TOPICS.status.qos,
         retain: OUT_TOPICS.status.retained,
       },
@@ -173,7 +172,7 @@ export class MqttPublisher implements Publisher {
       this.connectedAt = now();
       this.causes.connected();
       this.log.info(`connected to ${o.url} as ${o.clientId}`);
-      this.publish('status', o.birth).catch((err: Error) => this.log.warn(`birth message not sent: ${err.message}`));
+      this.publish('status', stamped(o.birth)).catch((err: Error) => this.log.warn(`birth message not sent: ${err.message}`));
       for (const topic of this.subscriptions.keys()) void client.subscribeAsync(topic, { qos: 1 }).catch(() => undefined);
       for (const l of this.connectListeners) l();
       this.drain();
@@ -276,7 +275,7 @@ export class MqttPublisher implements Publisher {
       return;
     }
     if (client.connected) {
-      const offline: StatusPayload = { state: 'offline', reason };
+      const offline = offlineStatus(this.opts.device, reason);
       this.contract.check('status', offline);
       const sent = client
         .publishAsync(topicOf(this.root, 'status'), JSON.stringify(offline), { qos: OUT_TOPICS.status.qos, retain: OUT_TOPICS.status.retained })

@@ -54,11 +54,11 @@ export class OpenVisitsStore {
     this.save();
   }
 
-  /** The people present on a frame (media clock `ts`): their last sight, written every few seconds. */
-  touch(people: readonly { person: string }[], ts: number): void {
+  /** The people present on a frame (media clock `ts`): their last sight (a lost person's is older), written every few seconds. */
+  touch(people: readonly { person: string; lastSeen?: number }[], ts: number): void {
     for (const p of people) {
       const v = this.open.get(p.person);
-      if (v) v.lastSeen = ts;
+      if (v) v.lastSeen = Math.min(ts, p.lastSeen ?? ts);
     }
     if (this.open.size && ts - this.lastWrite >= TOUCH_EVERY_MS) this.save(ts);
   }

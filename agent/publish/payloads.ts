@@ -3,6 +3,7 @@
 import type { VisitEvent } from '../track/visits.js';
 import type { Prediction } from '../contract/labels.js';
 import type { EventPayload, StatusPayload } from '../contract/payloads.js';
+import { CONTRACT_SCHEMA } from '../contract/formats.js';
 
 export { deviceTopics as topics } from '../contract/topics.js';
 export type { EventPayload, StatusPayload };
@@ -26,10 +27,12 @@ export function relativeBox(b: { x: number; y: number; w: number; h: number }, f
 export function eventPayload(ev: VisitEvent, seq: number, device: string, model: string, frame: { width: number; height: number }): EventPayload {
   const end = ev.type === 'left' ? ev.lastSeen : ev.ts;
   const payload: EventPayload = {
-    schema: 1,
+    schema: CONTRACT_SCHEMA,
     seq,
     type: ev.type,
-    ts: new Date(ev.ts).toISOString(),
+    // The contract's ts: when the agent made the message (wall clock), not the frame's media time, which for a
+    // file runs at the speed frames are processed and at a stop would stamp a `left` after the process ended.
+    ts: new Date().toISOString(),
     device,
     person: ev.person,
     firstSeen: new Date(ev.firstSeen).toISOString(),

@@ -13,6 +13,7 @@
 // starved the frame loop.
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { DailySummarySchema } from '../contract/payloads.js';
 import { realFs, writeDurable, writeDurableAsync, type DurableFs } from '../lib/durable.js';
@@ -23,16 +24,30 @@ export const SAVE_EVERY_MS = 1000;
 /** The shape of schedule.ts's DailySummary (publish sits below service, so it is restated here). */
 export interface StoredSummary {
   date: string;
+  timeZone?: string;
   visits: number;
   byHour: { hour: number; visits: number; age: Record<string, number>; gender: Record<string, number>; emotion?: Record<string, number> }[];
 }
 
 const counts = (v: unknown) => !!v && typeof v === 'object' && Object.values(v).every((n) => Number.isSafeInteger(n) && (n as number) >= 0);
 
+/** What is stored: the published day without its envelope (schema, device, ts), the zone optional (older files). */
+const StoredSummarySchema = Type.Composite(
+  [Type.Omit(DailySummarySchema, ['schema', 'device', 'ts', 'timeZone']), Type.Object({ timeZone: Type.Optional(Type.String()) })],
+  { additionalProperties: false },
+);
+
+/** Files of the previous contract counted plays as `impressions`. */
+function migrate(v: unknown): unknown {
+  if (!v || typeof v !== 'object' || !('impressions' in v)) return v;
+  const { impressions, ...rest } = v as Record<string, unknown>;
+  return { ...rest, plays: impressions };
+}
+
 /** Valid as published (so a file written by a polluted or older process cannot republish nulls) and counts non-negative. */
 function isSummary(v: unknown): v is StoredSummary {
   const s = v as StoredSummary;
-  return Value.Check(DailySummarySchema, v) && s.byHour.every((h) => counts(h.age) && counts(h.gender) && (h.emotion === undefined || counts(h.emotion)));
+  return Value.Check(StoredSummarySchema, v) && s.byHour.every((h) => counts(h.age) && counts(h.gender) && (h.emotion === undefined || counts(h.emotion)));
 }
 
 export class SummaryStore {
@@ -56,7 +71,7 @@ export class SummaryStore {
   load(): StoredSummary | null {
     if (!existsSync(this.path)) return null;
     try {
-      const v: unknown = JSON.parse(readFileSync(this.path, 'utf8'));
+      const v = migrate(JSON.parse(readFileSync(this.path, 'utf8')));
       if (isSummary(v)) return v;
     } catch {
       /* reported below */

@@ -47,6 +47,7 @@ import {
 import { statsSnapshot } from './stats-snapshot.js';
 import { endLeftoverVisits, watchDegraded } from './state-watch.js';
 import { openWhenPresent } from './model-wait.js';
+import { withSightings } from './sightings.js';
 import { collectProviders, startBanner } from './banner.js';
 
 /** Faces embedded per second at most: re-identification needs a few looks per person, not every frame. */
@@ -149,7 +150,7 @@ export class Agent {
         publishLog.info(`embedded MQTT broker listening on ${url} (subscribe to ${config.mqtt.prefix}/${this.device}/#)`);
       }
       const model = classifier.name;
-      const birth = birthStatus(PACKAGE_VERSION, model, this.camera, this.opts.layers?.overridesRejected);
+      const birth = birthStatus(this.device, PACKAGE_VERSION, model, this.camera, this.opts.layers?.overridesRejected);
       const publisher = makePublisher(config, url, this.device, birth, sink, publishLog);
       this.publisher = publisher;
       sink.attach(publisher);
@@ -165,10 +166,9 @@ export class Agent {
         () => publisher.start(),
         () => publisher.stop(this.stopReason),
       );
-
       this.tracker = new Tracker(config.tracker);
       this.gate = new AudienceGate(gateOptions(config), config.tracker);
-      this.visits = new VisitBook(visitOptions(config, embedder, child(log, 'reid')), () => randomUUID());
+      const visits = (this.visits = new VisitBook(visitOptions(config, embedder, child(log, 'reid')), () => randomUUID()));
       const k = config.classifier;
       this.pipeline = new Pipeline({
         cv,
@@ -179,7 +179,7 @@ export class Agent {
         embedBudget: new FacesPerSecondLimit(() => EMBEDDINGS_PER_SECOND),
         tracker: this.tracker,
         gate: this.gate,
-        visits: this.visits,
+        visits,
         stats: this.stats,
         queue: this.queue,
         budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond),
@@ -192,10 +192,9 @@ export class Agent {
         emit: (ev, frame) => this.onVisitEvent(ev, frame, classifier.name),
         onFrame: (frame) => {
           this.heartbeat?.();
-          this.bus.emit('frame', { ...frame, detections: detector.boxesAt(frame.ts) });
+          this.bus.emit('frame', withSightings({ ...frame, detections: detector.boxesAt(frame.ts) }, visits));
         },
       });
-
       this.bus.on('config', () => {
         log.level = mostVerbose(config.log);
       });

@@ -25,6 +25,7 @@ import type { OnlineStatus, StatusPayload } from '../contract/payloads.js';
 import type { Logger, RootLogger } from '../lib/logging.js';
 import { credentialFile } from '../lib/credentials.js';
 import { EventSink, type EventSinkOptions } from '../publish/event-sink.js';
+import { onlineStatus } from '../publish/status.js';
 
 /** `c.visit` and `c.fusion` are the live sections themselves (not copies), so hot changes show through. */
 export function visitOptions(c: Config, embedder: Embedder | null, reidLog?: Logger): VisitOptions {
@@ -216,16 +217,15 @@ export async function openSource(
   return { source: camera, camera };
 }
 
-/** The retained online status at start: what the camera is doing and why, and stored overrides refused. */
-export function birthStatus(version: string, model: string, camera: ResilientSource | null, overridesRejected?: string): OnlineStatus {
-  return {
-    state: 'online',
+/** The retained online status at start: what the camera is doing and why (a file source is `ok`), and stored overrides refused. */
+export function birthStatus(device: string, version: string, model: string, camera: ResilientSource | null, overridesRejected?: string): OnlineStatus {
+  return onlineStatus({
+    device,
     version,
     model,
-    startedAt: new Date().toISOString(),
     ...(overridesRejected ? { overridesRejected } : {}),
     ...(camera ? { camera: camera.state, ...(camera.detail ? { cameraDetail: camera.detail } : {}) } : {}),
-  };
+  });
 }
 
 export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, queue: DeliveryQueue, log: RootLogger): MqttPublisher {

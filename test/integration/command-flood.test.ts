@@ -185,8 +185,8 @@ test('the clean stop exits 0; every event delivered in seq order, every visit le
   ];
   const merged = records.reduce((a, r) => a + (r.mergedPlays ?? 0), 0);
   assert.equal(records.length + merged, contentSent.n, `${records.length} records + ${merged} merged = every play sent`);
-  const summary = on('summary/daily').at(-1) as { impressions: number; mergedPlays: number };
-  assert.equal(summary.impressions, records.length);
+  const summary = on('summary/daily').at(-1) as { plays: number; mergedPlays: number };
+  assert.equal(summary.plays, records.length);
   assert.equal(summary.mergedPlays, merged);
   assert.deepEqual(
     seen.flatMap((m) => validate(m.topic, m.payload)),

@@ -56,7 +56,9 @@ test('embedded broker, live events, clean stop on SIGTERM', async () => {
     events.map((e) => e.seq),
     events.map((_, i) => i + 1),
   );
-  assert.deepEqual(seen.filter((m) => m.topic === 'percept/kiosk/status').pop()?.payload, { state: 'offline', reason: 'shutdown' });
+  const { ts, ...offline } = seen.filter((m) => m.topic === 'percept/kiosk/status').pop()?.payload as Record<string, unknown>;
+  assert.deepEqual(offline, { schema: 1, device: 'kiosk', state: 'offline', reason: 'shutdown' });
+  assert.equal(typeof ts, 'string', 'a clean stop says when');
 
   const printed = agent
     .stdout()

@@ -98,7 +98,10 @@ test('one entered and one left per person, contiguous seq, status online then of
   const status = messages.filter((m) => m.topic === 'percept/e2e/status').map((m) => m.payload);
   assert.equal(status[0]?.state, 'online');
   assert.equal(status[0]?.model, 'face-api-age-gender+face-api-face-expression');
-  assert.deepEqual(status[status.length - 1], { state: 'offline', reason: 'shutdown' });
+  const { ts, ...offline } = status[status.length - 1] as Record<string, unknown>;
+  assert.deepEqual(offline, { schema: 1, device: 'e2e', state: 'offline', reason: 'shutdown' });
+  assert.equal(status[0]?.camera, 'ok', 'a file source is a camera that is ok');
+  assert.equal(typeof ts, 'string');
 
   const events = messages.filter((m) => m.topic.startsWith('percept/e2e/events/')).map((m) => m.payload);
   for (const e of events) assert.equal(`percept/e2e/events/${e.type}`, messages.find((m) => m.payload === e)!.topic);
@@ -138,7 +141,7 @@ test('one entered and one left per person, contiguous seq, status online then of
   await late.client.endAsync();
   assert.deepEqual(
     late.messages.map((m) => [m.payload, m.retain]),
-    [[{ state: 'offline', reason: 'shutdown' }, true]],
+    [[{ schema: 1, device: 'e2e', ts, state: 'offline', reason: 'shutdown' }, true]],
   );
   assert.equal(JSON.parse(readFileSync(join(stateDir, 'state.json'), 'utf8')).seq, 4);
 });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type Packet } from 'mqtt';
 import type { Logger as WinstonLogger } from 'winston';
+import { onlineStatus } from '../../agent/publish/status.js';
 import { MqttPublisher } from '../../agent/publish/mqtt-publisher.js';
 import { Outbox } from '../../agent/publish/outbox.js';
 import { defaults } from '../../agent/config/load.js';
@@ -60,7 +61,7 @@ test("after stop() no feature's bus listener, MQTT subscription or reconnect lis
       protocolVersion: 4,
       prefix: 'percept',
       device: DEVICE,
-      birth: { state: 'online', model: 'm', version: '0', startedAt: new Date().toISOString() },
+      birth: onlineStatus({ device: 'd', model: 'm', version: '0' }),
       tls: { ca: '', cert: '', key: '', rejectUnauthorized: true },
       reconnectMinMs: 100,
       reconnectMaxMs: 200,

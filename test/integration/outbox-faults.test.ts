@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { Logger } from 'winston';
 import { EventSink } from '../../agent/publish/event-sink.js';
+import { onlineStatus } from '../../agent/publish/status.js';
 import { MqttPublisher } from '../../agent/publish/mqtt-publisher.js';
 import { topics } from '../../agent/publish/payloads.js';
 import type { EventPayload } from '../../agent/contract/payloads.js';
@@ -52,7 +53,7 @@ function makePublisher(broker: Broker, sink: EventSink) {
       protocolVersion: 4,
       prefix: 'percept',
       device: 'faults',
-      birth: { state: 'online', model: 'm', version: '0', startedAt: new Date(0).toISOString() },
+      birth: onlineStatus({ device: 'd', model: 'm', version: '0' }),
       tls: { ca: '', cert: '', key: '', rejectUnauthorized: true },
       reconnectMinMs: 200,
       reconnectMaxMs: 500,

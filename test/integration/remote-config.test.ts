@@ -159,7 +159,10 @@ test(`${MALFORMED.length} malformed or hostile patches: each refused with a reas
 });
 
 test('a valid patch is applied whole: hot keys now, the others after a restart; persisted as overrides in the state dir', async () => {
-  const reply = await send(JSON.stringify({ requestId: 'r-1', detector: { scoreThreshold: 0.65 }, tracker: { minHits: 3 }, mqtt: { statsIntervalS: 10 } }));
+  const { schema, device, ts, ...reply } = await send(
+    JSON.stringify({ requestId: 'r-1', detector: { scoreThreshold: 0.65 }, tracker: { minHits: 3 }, mqtt: { statsIntervalS: 10 } }),
+  );
+  assert.deepEqual({ schema, device, recent: Date.now() - Date.parse(ts as string) < 60_000 }, { schema: 1, device: 'remote', recent: true }, 'the envelope');
   assert.deepEqual(reply, {
     requestId: 'r-1',
     ok: true,
@@ -200,6 +203,9 @@ test('security keys are refused by name over the wire', async () => {
   }
 });
 
+/** People, watchers, attention and plays today, dominant emotion, camera, 2 genders, 9 age groups. */
+const SENSORS = 17;
+
 test('Home Assistant discovery: published when enabled, again when HA comes online, removed when disabled', async () => {
   const discovery = () => seen.filter((m) => m.topic.startsWith('homeassistant/sensor/percept_remote/'));
   const initially = discovery().length;
@@ -208,7 +214,7 @@ test('Home Assistant discovery: published when enabled, again when HA comes onli
   const sensors = await waitFor(
     () => {
       const d = discovery().filter((m) => m.payload !== '');
-      return d.length >= 16 ? d : undefined;
+      return d.length >= SENSORS ? d : undefined;
     },
     5000,
     'discovery configs',
@@ -217,15 +223,15 @@ test('Home Assistant discovery: published when enabled, again when HA comes onli
   assert.equal(people.state_topic, `${root}/audience`);
   assert.equal(people.availability[0].topic, `${root}/status`);
   const retainedNow = await retainedUnder('homeassistant/#');
-  assert.equal(retainedNow.length, 16, 'the discovery configs are retained');
+  assert.equal(retainedNow.length, SENSORS, 'the discovery configs are retained');
   const count = discovery().length;
   await client.publishAsync('homeassistant/status', 'online');
-  await waitFor(() => discovery().length >= count + 16, 5000, 'republished discovery');
+  await waitFor(() => discovery().length >= count + SENSORS, 5000, 'republished discovery');
   assert.equal((await send(JSON.stringify({ homeassistant: { enabled: false } }))).ok, true);
   await waitFor(
     () =>
       discovery()
-        .slice(-16)
+        .slice(-SENSORS)
         .every((m) => m.payload === ''),
     5000,
     'empty retained payloads',

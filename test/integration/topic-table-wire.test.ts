@@ -66,6 +66,7 @@ test('every message on the wire has the QoS and retain flag of the topic table',
   await sub.subscribeAsync('#', { qos: 1, rap: true });
   const on = (path: string) => seen.filter((m) => m.topic === `${ROOT}/${path}`);
 
+  const t0 = Date.now() - 1000;
   const agent = startPercept(['run', '--source', clip, '--mqtt-url', broker.url, '--device-id', DEVICE, '--state-dir', stateDir], {
     PERCEPT_SOURCE_LOOP: 'false',
     PERCEPT_MQTT_STATS_INTERVAL_S: '1',
@@ -131,4 +132,25 @@ test('every message on the wire has the QoS and retain flag of the topic table',
     'the running day was published at stop',
   );
   assert.doesNotMatch(agent.stderr(), /does not match its schema/, 'no payload was off its schema');
+
+  // Issue 25: one envelope everywhere the agent speaks for itself (Home Assistant's configs are HA's format,
+  // {root}/config is the config file's), ts the wall-clock time the message was made, not a frame's.
+  const bodies = seen.filter((m) => m.text && !['inbound', 'homeassistantDiscovery', 'config'].includes(specOf(m.topic)?.name ?? 'inbound'));
+  for (const m of bodies) {
+    const b = JSON.parse(m.text) as { schema?: number; device?: string; ts?: string };
+    assert.equal(b.schema, 1, `${m.topic}: schema`);
+    assert.equal(b.device, DEVICE, `${m.topic}: device`);
+    // A clean stop: no last will, the one status without ts.
+    const t = Date.parse(b.ts ?? '');
+    assert.ok(t >= t0 && t <= Date.now(), `${m.topic}: ts ${b.ts} is a time of this run (wall clock)`);
+  }
+  const status = on('status').map((m) => JSON.parse(m.text) as { state: string; camera?: string });
+  assert.ok(
+    status.filter((s) => s.state === 'online').every((s) => s.camera === 'ok'),
+    'a file source is a camera that is ok',
+  );
+  assert.ok(
+    on('summary/daily').every((m) => (JSON.parse(m.text) as { timeZone?: string }).timeZone === 'UTC'),
+    'every summary names its zone (schedule.timezone, UTC by default)',
+  );
 });

@@ -19,6 +19,8 @@ import type { FeatureContext } from '../../agent/features/feature.js';
 import type { Publisher } from '../../agent/publish/publisher.js';
 import type { Logger } from '../../agent/lib/logging.js';
 import { tempDir } from '../helpers/temp.js';
+// The formats (date-time) the contract check registers, as at publish.
+import '../../agent/publish/contract-check.js';
 
 const HOSTILE = ['__proto__', 'constructor', 'prototype', 'toString', 'hasOwnProperty', 'valueOf', '__defineGetter__'];
 const DAY = new Date('2026-12-06T10:00:00Z');
@@ -59,7 +61,9 @@ function assertPrototypeClean() {
   assert.equal(typeof probe.hasOwnProperty, 'function');
 }
 
-const valid = (s: object) => {
+/** The day as published: the book's day in the contract's envelope. */
+const valid = (day: object) => {
+  const s = { schema: 1, device: 'd', ts: new Date().toISOString(), timeZone: 'UTC', ...day };
   const ok = Value.Check(DailySummarySchema, s);
   return ok ? '' : JSON.stringify([...Value.Errors(DailySummarySchema, s)].slice(0, 3));
 };
@@ -75,7 +79,7 @@ test('content ids "__proto__", "constructor", "prototype", "toString", "hasOwnPr
   assert.equal(h.records.length, HOSTILE.length * 2);
   const day = h.book.current();
   assert.equal(valid({ ...day, final: false }), '');
-  assert.equal(day.impressions, HOSTILE.length * 2);
+  assert.equal(day.plays, HOSTILE.length * 2);
   for (const id of HOSTILE) {
     assert.ok(Object.hasOwn(day.byContent!, id), id);
     assert.equal(day.byContent![id]!.plays, 2, id);
@@ -126,7 +130,7 @@ test('a content/set flood (5,000 at 1,000/s on the injected clock): plays beyond
   assert.equal(h.records.length + merged, N, 'every play is a record or merged into one');
   const day = h.book.current();
   assert.equal(day.mergedPlays, merged);
-  assert.equal(day.impressions, h.records.length);
+  assert.equal(day.plays, h.records.length);
   assert.equal(valid(day), '');
   assert.ok(h.warnings.length <= 11, `refusals are not a log flood: ${h.warnings.length} lines`);
 });
@@ -144,7 +148,7 @@ test(`byContent is bounded: 3,000 distinct ids keep ${MAX_CONTENT_IDS} entries, 
   assert.equal(day.otherContent!.contents, 3001 - MAX_CONTENT_IDS);
   const plays = Object.values(day.byContent!).reduce((a, t) => a + t.plays, 0) + day.otherContent!.plays;
   assert.equal(plays, 3005, 'no play lost from the totals');
-  assert.equal(day.impressions, 3005);
+  assert.equal(day.plays, 3005);
   const bytes = Buffer.byteLength(JSON.stringify(day));
   assert.ok(bytes < 25_000, `summary ${bytes} bytes`);
   // A file written before the bound, with thousands of ids, is folded down when loaded.

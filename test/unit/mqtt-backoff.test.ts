@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
 import type { Logger } from 'winston';
+import { onlineStatus } from '../../agent/publish/status.js';
 import { MqttPublisher, STABLE_CONNECTION_MS } from '../../agent/publish/mqtt-publisher.js';
 import { Outbox } from '../../agent/publish/outbox.js';
 import { tempDir } from '../helpers/temp.js';
@@ -65,7 +66,7 @@ test("reconnect backoff: this attempt's delay, growing while the link flaps, bac
       protocolVersion: 4,
       prefix: 'p',
       device: 'd',
-      birth: { state: 'online', model: 'm', version: '0', startedAt: new Date(0).toISOString() },
+      birth: onlineStatus({ device: 'd', model: 'm', version: '0' }),
       tls: { ca: '', cert: '', key: '', rejectUnauthorized: true },
       reconnectMinMs: 1000,
       reconnectMaxMs: 60_000,

@@ -39,7 +39,16 @@ test('every outbound name gives a topic its table entry matches', () => {
 test('durable records take their topic and retain flag from the table', () => {
   const stored: { topic: string; retain: boolean | undefined }[] = [];
   const records = new TableRecords({ record: (topic, _p, retain) => stored.push({ topic, retain }) }, ROOT, new ContractCheck('strict', () => undefined));
-  records.publish('dailySummary', { date: '2026-12-06', visits: 0, byHour: [], final: true });
+  records.publish('dailySummary', {
+    schema: 1,
+    device: 'd',
+    ts: new Date().toISOString(),
+    timeZone: 'UTC',
+    date: '2026-12-06',
+    visits: 0,
+    byHour: [],
+    final: true,
+  });
   assert.deepEqual(stored, [{ topic: `${ROOT}/summary/daily`, retain: true }]);
   assert.throws(() => records.publish('dailySummary', { date: 6 } as never), ContractError, 'a record off its schema never reaches the outbox in strict mode');
   assert.equal(stored.length, 1);

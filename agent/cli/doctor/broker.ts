@@ -3,7 +3,7 @@
 import { createServer } from 'node:net';
 import mqtt, { type IClientOptions } from 'mqtt';
 import type { Config } from '../../config/schema.js';
-import { refusal } from '../../publish/mqtt-publisher.js';
+import { refusal } from '../../publish/mqtt-refusal.js';
 import { targetOf } from '../remote-device.js';
 import { fail, ok, type Check, type Result } from './check.js';
 
