@@ -77,7 +77,7 @@ test('merged regions never overlap, and cover every input box', () => {
   }
 });
 
-test('tiles: square, inside the frame, one of the fixed sides, cut at exactly the full pass\'s scale', () => {
+test("tiles: square, inside the frame, one of the fixed sides, cut at exactly the full pass's scale", () => {
   const r = rng(9);
   for (const fullScale of [640 / 1280, 320 / 1280, 640 / 1920]) {
     for (let k = 0; k < 500; k++) {
