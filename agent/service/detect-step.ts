@@ -1,12 +1,12 @@
-// A frame's detection step: motion on a small grey copy, the tracking side's plan (full frame, regions,
-// or nothing: track/detect-plan.ts), then the detector on what the plan says. A failed pass (a model
-// error, a timed-out call whose worker is being replaced) is a frame without detections: tracks coast.
+// A frame's detection step: motion on a small grey copy, the pass (full frame, regions, or nothing:
+// track/detect-plan.ts) from that motion and where the tracking side's last plan expects its faces, then
+// the detector on what the pass says. A failed pass (a model error, a timed-out call whose worker is
+// being replaced) is a frame without detections: tracks coast.
 import type { CV } from '../capture/opencv.js';
 import type { Frame } from '../capture/frame.js';
-import type { Detection, FaceDetector } from '../detect/detector.js';
+import type { Box, Detection, FaceDetector } from '../detect/detector.js';
 import { MotionDetector, type MotionOptions } from '../detect/motion.js';
 import { DetectPlanner, type DetectPass, type DetectPlanOptions } from '../track/detect-plan.js';
-import type { Track } from '../track/tracker.js';
 import type { Logger } from '../lib/logging.js';
 import type { PipelineStats } from './stats.js';
 import type { Config } from '../config/schema.js';
@@ -35,8 +35,11 @@ export class DetectStep {
     this.motion = new MotionDetector(cv, settings.motion);
   }
 
-  /** Detections of this frame's pass, or null when it had none (planned so, or failed). */
-  async run(frame: Frame, tracks: Iterable<Track>): Promise<Detection[] | null> {
+  /**
+   * Detections of this frame's pass, or null when it had none (planned so, or failed). `expected`: where
+   * the tracking side's last plan expects the faces it follows (TrackPlan.expected).
+   */
+  async run(frame: Frame, expected: Iterable<Box>): Promise<Detection[] | null> {
     const gated = this.settings.motion.enabled && this.detector.detectRegions !== undefined;
     let motion = null;
     if (gated) {
@@ -44,7 +47,7 @@ export class DetectStep {
       motion = this.motion.detect(frame).regions;
       this.stats.stages.motion.add(performance.now() - t);
     }
-    const pass = this.planner.next(frame.ts, frame, motion, tracks);
+    const pass = this.planner.next(frame.ts, frame, motion, expected);
     if (pass.kind === 'none') return null;
     this.planner.done(frame.ts, pass);
     const t = performance.now();

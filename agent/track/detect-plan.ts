@@ -6,7 +6,6 @@
 // who arrives without moving much (or stood there when the agent started) is found all the same; and
 // whenever the regions would cover most of the frame anyway.
 import type { Box } from '../lib/geometry.js';
-import type { Track } from './tracker.js';
 
 export interface DetectPlanOptions {
   /** Any detection pass at most this often, ms (0: every frame). */
@@ -38,14 +37,15 @@ export class DetectPlanner {
 
   /**
    * The pass for the frame at ts. `motion` null: no motion gating (every pass full-frame, at most every
-   * intervalMs, as before regions existed). Call done() once the pass ran.
+   * intervalMs, as before regions existed). `tracked`: the live tracks' predicted boxes (TrackPlan.expected).
+   * Call done() once the pass ran.
    */
-  next(ts: number, frame: FrameSize, motion: Box[] | null, tracks: Iterable<Track>): DetectPass {
+  next(ts: number, frame: FrameSize, motion: Box[] | null, tracked: Iterable<Box>): DetectPass {
     const { intervalMs, fullFrameMs } = this.opts;
     if (intervalMs > 0 && ts - this.lastPass < intervalMs) return { kind: 'none' };
     if (motion === null || fullFrameMs <= 0 || ts - this.lastFull >= fullFrameMs) return { kind: 'full' };
     const wanted: Box[] = motion.map((m) => pad(m, Math.max(MIN_PAD, MOTION_PAD * Math.max(m.w, m.h))));
-    for (const t of tracks) wanted.push(scale(t.box, this.opts.trackScale));
+    for (const b of tracked) wanted.push(scale(b, this.opts.trackScale));
     const regions = mergeOverlapping(wanted.map((b) => clamp(b, frame)).filter((b): b is Box => b !== null));
     if (!regions.length) return { kind: 'none' };
     const area = regions.reduce((s, r) => s + r.w * r.h, 0);

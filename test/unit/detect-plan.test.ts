@@ -29,7 +29,12 @@ test('motion and tracks become padded, merged regions; a track is searched aroun
   p.done(0, p.next(0, FRAME, [], []));
   const tracker = new Tracker({ iouThreshold: 0.3, minHits: 1, maxUnseenMs: 1000, tentativeUnseenMs: 500 });
   tracker.update([{ box: { x: 600, y: 300, w: 100, h: 100 }, score: 0.9 }], 0);
-  const pass = p.next(100, FRAME, [{ x: 100, y: 100, w: 40, h: 40 }], tracker.tracks.values());
+  const pass = p.next(
+    100,
+    FRAME,
+    [{ x: 100, y: 100, w: 40, h: 40 }],
+    [...tracker.tracks.values()].map((t) => t.box),
+  );
   assert.equal(pass.kind, 'regions');
   if (pass.kind !== 'regions') return;
   assert.equal(pass.regions.length, 2);

@@ -1,0 +1,95 @@
+// The tracking side's one pass (track/tracking.ts) on a real photo with real OpenCV: detections in, a
+// plan out — the visit held back until confirmed, one classification at a time, none planned on a frame
+// without a detection pass, the answer turned into the event, where the face is expected next.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadOpenCV, type Mat } from '../../agent/capture/opencv.js';
+import type { Frame } from '../../agent/capture/frame.js';
+import type { Detection } from '../../agent/detect/detector.js';
+import { AudienceGate } from '../../agent/track/audience-gate.js';
+import { ClassificationQueue } from '../../agent/track/classify-queue.js';
+import { FacesPerSecondLimit } from '../../agent/track/faces-per-second.js';
+import { Tracker } from '../../agent/track/tracker.js';
+import { Tracking, type FaceJob, type TrackPlan } from '../../agent/track/tracking.js';
+import { VisitBook, type Visit } from '../../agent/track/visits.js';
+import { DEFAULT_REID } from '../../agent/track/reid.js';
+import { createLogger } from '../../agent/lib/logging.js';
+import { GRACE_HOPPER, requireImage } from '../helpers/images.js';
+import { gender, TRACKER_OPTS, VISIT_OPTS } from '../helpers/visit-harness.js';
+
+async function setup() {
+  const cv = await loadOpenCV();
+  const mat = cv.imread(requireImage(GRACE_HOPPER));
+  const tracker = new Tracker(TRACKER_OPTS);
+  const visits = new VisitBook({ ...VISIT_OPTS, reid: DEFAULT_REID, appearance: false }, () => 'p1');
+  const tracking = new Tracking({
+    cv,
+    tracker,
+    gate: new AudienceGate({ minViewerFacePx: 40, ignoreZones: [], staticAfterMs: 0, staticTolerance: 0.1 }, TRACKER_OPTS),
+    visits,
+    queue: new ClassificationQueue<Visit>(4),
+    budget: new FacesPerSecondLimit(() => 100),
+    embedBudget: new FacesPerSecondLimit(() => 10),
+    quality: { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 200, edgeMargin: 0.02 },
+    settings: { maxBatch: 1, lookYawDeg: 25, lookPitchDeg: 20 },
+    appearance: false,
+    log: createLogger({ level: 'error', format: 'json', namespaces: {} }),
+  });
+  return { mat, tracker, tracking };
+}
+
+const frameAt = (mat: Mat, i: number): Frame => ({ mat, width: mat.cols, height: mat.rows, index: i, ts: i * 100 });
+/** Grace Hopper's face, drifting right a pixel per frame. */
+const face = (i: number): Detection => ({ box: { x: 180 + i, y: 100, w: 150, h: 150 }, score: 0.9 });
+
+test('one pass per frame: the visit is held back until it has dwelt, one classification in flight at a time, the answer becomes the event', async () => {
+  const { mat, tracker, tracking } = await setup();
+  const plans: TrackPlan[] = [];
+  let job: FaceJob | null = null;
+  const answered: string[] = [];
+  for (let i = 0; i <= 6; i++) {
+    const frame = frameAt(mat, i);
+    assert.deepEqual(tracking.see(frame, [face(i)]), [], 'no embedder: no contested face is asked for');
+    const plan = tracking.plan(frame, [], { classifying: job !== null, embedding: false });
+    plans.push(plan);
+    if (plan.classify) {
+      assert.equal(job, null, 'a classification is planned only while none is in flight');
+      job = plan.classify;
+      assert.deepEqual({ x: job.faces[0]!.x, w: job.faces[0]!.w }, { x: 180 + i, w: 150 }, "the face is this frame's detection");
+    }
+    // The classifier answers two frames after it was asked.
+    if (job && i === 2) {
+      answered.push(...tracking.classified(job, [gender(0.9)], frame.ts).map((e) => e.type));
+      job = null;
+    }
+    assert.deepEqual(
+      plan.expected,
+      [...tracker.tracks.values()].map((t) => t.box),
+      'the next pass looks where the tracks are',
+    );
+  }
+  assert.ok(plans[0]!.classify, 'the first frame with a usable crop asks for a classification');
+  assert.equal(plans[1]!.classify, null, 'not while the first call is in flight');
+  assert.deepEqual(answered, [], 'the answer came before the minimum dwell: nothing announced yet');
+  const entered = plans.findIndex((p) => p.events.some((e) => e.type === 'entered'));
+  assert.equal(entered, DEFAULT_REID.minDwellMs / 100, 'entered once seen for visit.minDwellMs, not before');
+  assert.deepEqual(
+    plans.slice(entered).map((p) => p.people.length),
+    plans.slice(entered).map(() => 1),
+  );
+
+  // A frame without a detection pass plans no model call, even with both idle: a coasting box is no face.
+  const coast = frameAt(mat, 7);
+  tracking.see(coast, null);
+  const plan = tracking.plan(coast, [], { classifying: false, embedding: false });
+  assert.equal(plan.classify, null);
+  assert.equal(plan.embed, null);
+  assert.equal(plan.expected.length, 1, 'the track coasts: still expected');
+
+  const end = tracking.end(800);
+  assert.deepEqual(
+    end.events.map((e) => e.type),
+    ['left'],
+  );
+  assert.deepEqual(end.people, []);
+});
