@@ -10,13 +10,13 @@ import type { CV } from '../capture/opencv.js';
 import type { Frame } from '../capture/frame.js';
 import type { FaceAttributes, FaceRegion } from '../classify/classifier.js';
 import type { Box, Detection } from '../detect/detector.js';
-import type { Logger } from '../lib/logging.js';
+import { child, type Logger } from '../lib/logging.js';
 import { headPose, isLooking, type HeadPose } from '../lib/head-pose.js';
 import { toFiveLandmarks } from '../lib/align.js';
 import type { AudienceGate } from './audience-gate.js';
 import type { ClassificationQueue } from './classify-queue.js';
 import type { FacesPerSecondLimit } from './faces-per-second.js';
-import { faceQuality, sharpness, type QualityOptions } from './quality.js';
+import { faceQuality, notClassifiableBecause, sharpness, type QualityOptions } from './quality.js';
 import type { Tracker } from './tracker.js';
 import type { AudiencePerson, Visit, VisitBook, VisitEvent } from './visits.js';
 
@@ -94,7 +94,17 @@ export class Tracking {
   /** Indices in `viewers` of the faces see() asked embeddings for. */
   private contested: number[] = [];
 
-  constructor(private readonly deps: TrackingDeps) {}
+  /** Debug lines at each decision, under the namespace of what decided (log.level: debug). */
+  private readonly trackLog: Logger;
+  private readonly classifyLog: Logger;
+  /** Why each visit's face is kept from the classifier, last said: a line when the reason changes, not per frame. */
+  private readonly skipReason = new WeakMap<Visit, string>();
+  private budgetSaidAt = -Infinity;
+
+  constructor(private readonly deps: TrackingDeps) {
+    this.trackLog = child(deps.log, 'track');
+    this.classifyLog = child(deps.log, 'classify');
+  }
 
   /**
    * Step one of a frame: its detections (null: no pass this frame, or a failed one). Returns the faces to
@@ -124,6 +134,9 @@ export class Tracking {
     });
     const veto = byDetection.size ? visits.appearanceVeto(byDetection) : undefined;
     const update = viewers ? tracker.update(viewers, ts, veto) : tracker.coast(ts);
+    for (const t of update.started)
+      this.trackLog.debug(`track ${t.id} born at (${Math.round(t.box.x)}, ${Math.round(t.box.y)}), ${Math.round(Math.max(t.box.w, t.box.h))} px`);
+    for (const t of update.ended) this.trackLog.debug(`track ${t.id} ended: ${t.hits} detection(s), last seen ${Math.round(ts - t.lastSeen)} ms ago`);
     const events = visits.onTracks(update, ts);
     if (viewers && byDetection.size) events.push(...visits.onDetectionEmbeddings(viewers, byDetection, ts));
     this.observe(frame);
@@ -191,8 +204,15 @@ export class Tracking {
     const { track } = v;
     if (!track.visible) return 0;
     // Size, edge and pose first: sharpness costs a resize and a Laplacian, only worth it for a usable face.
-    if (faceQuality(track.box, track.score, Infinity, frame, this.deps.quality, pose) === 0) return 0;
-    return faceQuality(track.box, track.score, sharpness(this.deps.cv, frame.mat, track.box), frame, this.deps.quality, pose);
+    const sharp =
+      faceQuality(track.box, track.score, Infinity, frame, this.deps.quality, pose) === 0 ? Infinity : sharpness(this.deps.cv, frame.mat, track.box);
+    const q = sharp === Infinity ? 0 : faceQuality(track.box, track.score, sharp, frame, this.deps.quality, pose);
+    const why = q === 0 ? (notClassifiableBecause(track.box, sharp, frame, this.deps.quality, pose) ?? 'quality 0') : '';
+    if (why !== (this.skipReason.get(v) ?? '')) {
+      this.skipReason.set(v, why);
+      this.classifyLog.debug(why ? `person ${v.person.slice(0, 8)}: not classified while ${why}` : `person ${v.person.slice(0, 8)}: face usable again`);
+    }
+    return q;
   }
 
   /** The visits whose faces to embed now, most urgent first, within the embedding budget. */
@@ -211,6 +231,10 @@ export class Tracking {
   private toClassify(ts: number): FaceJob | null {
     const { deps } = this;
     const n = Math.min(deps.settings.maxBatch, deps.budget.available(ts));
+    if (n === 0 && deps.queue.depth && ts - this.budgetSaidAt >= 1000) {
+      this.budgetSaidAt = ts;
+      this.classifyLog.debug(`classification waits: classifier.maxFacesPerSecond spent (${deps.queue.depth} waiting)`);
+    }
     const due = n > 0 ? deps.queue.take(n, (v) => deps.visits.classifiable(v)) : [];
     if (!due.length) return null;
     deps.budget.spend(due.length);

@@ -13,11 +13,11 @@ import { Tracker } from '../../agent/track/tracker.js';
 import { Tracking, type FaceJob, type TrackPlan } from '../../agent/track/tracking.js';
 import { VisitBook, type Visit } from '../../agent/track/visits.js';
 import { DEFAULT_REID } from '../../agent/track/reid.js';
-import { createLogger } from '../../agent/lib/logging.js';
+import { createLogger, type Logger } from '../../agent/lib/logging.js';
 import { GRACE_HOPPER, requireImage } from '../helpers/images.js';
 import { gender, TRACKER_OPTS, VISIT_OPTS } from '../helpers/visit-harness.js';
 
-async function setup() {
+async function setup(log: Logger = createLogger({ level: 'error', format: 'json', namespaces: {} })) {
   const cv = await loadOpenCV();
   const mat = cv.imread(requireImage(GRACE_HOPPER));
   const tracker = new Tracker(TRACKER_OPTS);
@@ -33,7 +33,7 @@ async function setup() {
     quality: { minFacePx: 40, goodFacePx: 112, minSharpness: 0, goodSharpness: 200, edgeMargin: 0.02 },
     settings: { maxBatch: 1, lookYawDeg: 25, lookPitchDeg: 20 },
     appearance: false,
-    log: createLogger({ level: 'error', format: 'json', namespaces: {} }),
+    log,
   });
   return { mat, tracker, tracking };
 }
@@ -92,4 +92,33 @@ test('one pass per frame: the visit is held back until it has dwelt, one classif
     ['left'],
   );
   assert.deepEqual(end.people, []);
+});
+
+test('debug lines at each decision: a track born and ended, a face kept from the classifier and why, and when it is usable again', async () => {
+  const lines: string[] = [];
+  const { mat, tracking } = await setup({ error: () => {}, warn: () => {}, info: () => {}, debug: (m) => lines.push(m) });
+  // Against the left edge for five frames, then a step inside the frame (the same track: boxes overlap).
+  const at = (i: number): Detection => ({ box: { x: i < 5 ? 0 : 16 + i, y: 100, w: 150, h: 150 }, score: 0.9 });
+  for (let i = 0; i <= 9; i++) {
+    const frame = frameAt(mat, i);
+    tracking.see(frame, [at(i)]);
+    tracking.plan(frame, [], { classifying: true, embedding: false });
+  }
+  tracking.see(frameAt(mat, 10), []);
+  tracking.plan(frameAt(mat, 40), [], { classifying: true, embedding: false });
+  assert.ok(
+    lines.some((l) => /^track \d+ born at \(0, 100\), 150 px$/.test(l)),
+    lines.join('\n'),
+  );
+  const skips = lines.filter((l) => l.startsWith('person '));
+  assert.ok(skips.length >= 1 && /not classified while cut by the frame edge \(within classifier.edgeMargin/.test(skips[0]!), skips.join('\n'));
+  assert.ok(
+    skips.some((l) => /face usable again$/.test(l)),
+    'the reason is lifted when the face moves inside',
+  );
+  assert.equal(skips.filter((l) => l.includes('frame edge')).length, 1, 'said once while it lasts, not per frame');
+  assert.ok(
+    lines.some((l) => /^track \d+ ended: \d+ detection\(s\), last seen \d+ ms ago$/.test(l)),
+    lines.join('\n'),
+  );
 });
