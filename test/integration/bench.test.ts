@@ -89,7 +89,9 @@ test('percept bench --live on a short H.264 clip prints the table and writes eve
   assert.ok(s.cpuPercent > 0, `cpuPercent ${s.cpuPercent}`);
   assert.ok(s.captureProcessPercent > 0 && s.captureProcessPercent <= s.cpuPercent, 'the capture process is part of the agent');
   assert.ok(s.framesPerS > 0 && s.detectionsPerS > 0);
-  for (const k of ['droppedPerS', 'enterLatencyWallMs']) assert.ok(k in s, k);
+  for (const k of ['droppedPerS', 'enterLatencyWallMs', 'enteredFromFirstSightMs']) assert.ok(k in s, k);
+  assert.equal(s.enteredFromFirstSightMs.minDwellMs, 500, 'the dwell it includes is named');
+  assert.match(res.stdout, /1st sight→entered/);
   assert.ok(s.decodeFloor.captureProcessPercent > 0 && s.decodeFloor.framesPerS > 0);
   assert.ok(s.decodeFloor.withHandOverPercent >= s.decodeFloor.captureProcessPercent);
 });
