@@ -8,14 +8,22 @@ import { DateTime, Envelope, SchemaField, Ts } from './formats.js';
 import { ContentTotalsSchema, ImpressionMergedPlays, SummaryContentFields } from './command-payloads.js';
 
 const Probability = Type.Number({ minimum: 0, maximum: 1 });
-const labelEnum = (task: Task) => Type.Union(CONTRACT_LABELS[task].map((l) => Type.Literal(l)));
 
 export const PredictionSchema = (task: Task) =>
   Type.Object(
     {
-      label: labelEnum(task),
-      p: Probability,
-      probs: Type.Record(Type.String(), Probability),
+      label: Type.Union(
+        CONTRACT_LABELS[task].map((l) => Type.Literal(l)),
+        {
+          description:
+            'The arg-max of `probs`: never a label whose probability is below another one in this payload. Hysteresis (fusion.margin, minDurationMs, minSamples) decides only when an `updated` event is sent, never what a payload says.',
+        },
+      ),
+      p: Type.Number({ minimum: 0, maximum: 1, description: "The label's probability in `probs`." }),
+      probs: Type.Record(Type.String(), Probability, {
+        description:
+          'The fused probability of every label of the task: the quality-weighted mean of every sample of the visit so far (`samples`). They sum to 1 (to rounding).',
+      }),
       years: Type.Optional(Type.Number({ description: 'Regression models only: the estimated age.' })),
       confident: Type.Optional(
         Type.Boolean({
