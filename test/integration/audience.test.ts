@@ -3,8 +3,7 @@
 // person's direction and attention, as a signage player or a robot would see them on the wire.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV, type CV } from '../../agent/capture/opencv.js';
@@ -16,6 +15,7 @@ import { startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
 import { waitFor } from '../helpers/wait.js';
 import { TOPICS } from '../../agent/contract/topics.js';
+import { tempDir } from '../helpers/temp.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- MQTT payloads read field by field in assertions; each is schema-validated first
 type Json = Record<string, any>;
@@ -28,7 +28,7 @@ interface Received {
 
 let broker: Broker;
 let cv: CV;
-const work = mkdtempSync(join(tmpdir(), 'percept-audience-'));
+const work = tempDir('percept-audience-');
 const validate = wireValidator('percept');
 
 before(async () => {

@@ -1,15 +1,15 @@
 // The benchmark runs and its JSON has every figure (benchmarks print numbers; nothing here asserts speed).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runPercept } from '../helpers/agent-process.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeBenchClip } from '../../agent/capture/bench-clips.js';
+import { tempDir } from '../helpers/temp.js';
 
 test('percept bench --compare human --json --report', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'percept-bench-'));
+  const work = tempDir('percept-bench-');
   const json = join(work, 'bench.json');
   const res = await runPercept(['bench', '--compare', 'human', '--json', json, '--report', join(work, 'report')], {}, 300_000);
   assert.equal(res.code, 0, res.stderr);
@@ -68,7 +68,7 @@ test('percept bench --compare human --json --report', async () => {
 });
 
 test('percept bench --live on a short H.264 clip prints the table and writes every figure', async () => {
-  const work = mkdtempSync(join(tmpdir(), 'percept-bench-live-'));
+  const work = tempDir('percept-bench-live-');
   const clip = join(work, 'busy.mp4');
   assert.equal(makeBenchClip(await loadOpenCV(), 'busy', clip, 2), 50);
   const cv = await loadOpenCV();

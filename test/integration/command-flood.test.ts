@@ -6,8 +6,7 @@
 // clean stop, every payload valid on the wire.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
@@ -18,8 +17,9 @@ import { startPercept, type Running } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
 import { assertEveryVisitLeft } from '../helpers/visit-events.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-flood-'));
+const work = tempDir('percept-flood-');
 const root = 'percept/flood';
 let broker: Broker;
 let agent: Running;

@@ -5,8 +5,8 @@
 // listed, its CPU read, and it leaves the list when closed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
@@ -18,8 +18,9 @@ import { startMosquitto } from '../helpers/mosquitto.js';
 import { startPercept } from '../helpers/agent-process.js';
 import { wireValidator } from '../helpers/wire-schemas.js';
 import { waitFor } from '../helpers/wait.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-cpu-'));
+const work = tempDir('percept-cpu-');
 let clip = '';
 const demoClip = async () => (clip ||= makeClip(await loadOpenCV(), join(work, 'clip.avi')).path);
 

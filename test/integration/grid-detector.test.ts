@@ -1,7 +1,6 @@
 // YuNet (the grid detector) on real photos and on a clip made here, beside the converted SSD.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOpenCV, type CV, type Mat } from '../../agent/capture/opencv.js';
@@ -16,6 +15,7 @@ import { defaults, validateConfig } from '../../agent/config/load.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
 import { GRACE_HOPPER, MESSI, NO_FACE_BACKGROUND, requireImage } from '../helpers/images.js';
 import { yunetModelDir } from '../helpers/yunet.js';
+import { tempDir } from '../helpers/temp.js';
 
 const session = { providers: ['cpu'], intraOpThreads: 2, verifySha256: true };
 const config = validateConfig(defaults(), 'test');
@@ -121,7 +121,7 @@ function tightFaceClip(path: string): { frames: number } {
 }
 
 test('a tightly framed 150–250 px face: YuNet scores it ≥ 0.8 on every frame and the tracker confirms one person', async (t) => {
-  const clip = join(mkdtempSync(join(tmpdir(), 'percept-tight-')), 'tight-face.avi');
+  const clip = join(tempDir('percept-tight-'), 'tight-face.avi');
   const { frames } = tightFaceClip(clip);
   const source = new OpenCvSource(cv, clip, {
     loop: false,

@@ -6,8 +6,7 @@
 // model), later events carry the new model's name, and the process never restarted.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
@@ -17,8 +16,9 @@ import { freePort } from '../helpers/mosquitto.js';
 import { runPercept, startPercept, type Running } from '../helpers/agent-process.js';
 import { waitFor } from '../helpers/wait.js';
 import type { EventPayload } from '../../agent/contract/payloads.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-model-switch-'));
+const work = tempDir('percept-model-switch-');
 const configFile = join(work, 'percept.yaml');
 const stateDir = join(work, 'state');
 const OLD = 'face-api-age-gender+face-api-face-expression';

@@ -3,8 +3,7 @@
 // Assistant discovery follows the config and HA's own status.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { parse } from 'yaml';
@@ -17,8 +16,9 @@ import { wireValidator } from '../helpers/wire-schemas.js';
 import { waitFor } from '../helpers/wait.js';
 import { evaluatePatch } from '../../agent/config/remote.js';
 import { defaults } from '../../agent/config/load.js';
+import { tempDir } from '../helpers/temp.js';
 
-const work = mkdtempSync(join(tmpdir(), 'percept-remote-'));
+const work = tempDir('percept-remote-');
 const root = 'percept/remote';
 let broker: Broker;
 let agent: Running;

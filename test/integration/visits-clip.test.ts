@@ -2,8 +2,6 @@
 // "updated" from a noisy frame, and published labels that match the majority of per-frame predictions.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { OpenCvSource } from '../../agent/capture/opencv-source.js';
@@ -23,6 +21,7 @@ import { PipelineStats } from '../../agent/service/stats.js';
 import { createLogger } from '../../agent/lib/logging.js';
 import { defaults } from '../../agent/config/load.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
+import { tempDir } from '../helpers/temp.js';
 
 const majority = (labels: string[]) => {
   const counts = new Map<string, number>();
@@ -33,7 +32,7 @@ const majority = (labels: string[]) => {
 test('real clip: one story per visit, labels = majority of per-frame predictions', async () => {
   const cv = await loadOpenCV();
   const cfg = defaults();
-  const clip = makeClip(cv, join(mkdtempSync(join(tmpdir(), 'percept-visits-')), 'clip.avi')).path;
+  const clip = makeClip(cv, join(tempDir('percept-visits-'), 'clip.avi')).path;
   const session = { providers: ['cpu'], intraOpThreads: 2, verifySha256: false };
   const c = cfg.classifier;
   const detector = await SsdDetector.open(cv, DEFAULT_MODELS.detector, { ...cfg.detector }, session);
