@@ -17,7 +17,7 @@ import type { AudienceGate } from './audience-gate.js';
 import type { ClassificationQueue } from './classify-queue.js';
 import type { FacesPerSecondLimit } from './faces-per-second.js';
 import { faceQuality, notClassifiableBecause, sharpness, type QualityOptions } from './quality.js';
-import type { Tracker } from './tracker.js';
+import { boxIou, type Tracker } from './tracker.js';
 import type { AudiencePerson, Visit, VisitBook, VisitEvent } from './visits.js';
 
 export interface TrackingDeps {
@@ -73,6 +73,9 @@ export interface InFlight {
 /** The plan before the first frame: nothing to do, no face expected anywhere. */
 export const NO_PLAN: TrackPlan = { events: [], embed: null, classify: null, expected: [], people: [], farFaces: 0 };
 
+/** The static face's box and its track's (predicted) box overlap this much at least: they are the same face. */
+const STATIC_MATCH_IOU = 0.3;
+
 /** A detection as the models take it: the box, with landmarks for aligned crops. */
 const region = (d: Detection): FaceRegion => ({ ...d.box, ...(d.landmarks ? { landmarks: d.landmarks } : {}) });
 
@@ -100,6 +103,8 @@ export class Tracking {
   /** Why each visit's face is kept from the classifier, last said: a line when the reason changes, not per frame. */
   private readonly skipReason = new WeakMap<Visit, string>();
   private budgetSaidAt = -Infinity;
+  /** Events decided in see() (a static face's visit ended), handed out with the frame's plan. */
+  private readonly pendingEvents: VisitEvent[] = [];
 
   constructor(private readonly deps: TrackingDeps) {
     this.trackLog = child(deps.log, 'track');
@@ -137,7 +142,7 @@ export class Tracking {
     for (const t of update.started)
       this.trackLog.debug(`track ${t.id} born at (${Math.round(t.box.x)}, ${Math.round(t.box.y)}), ${Math.round(Math.max(t.box.w, t.box.h))} px`);
     for (const t of update.ended) this.trackLog.debug(`track ${t.id} ended: ${t.hits} detection(s), last seen ${Math.round(ts - t.lastSeen)} ms ago`);
-    const events = visits.onTracks(update, ts);
+    const events = [...this.pendingEvents.splice(0), ...visits.onTracks(update, ts)];
     if (viewers && byDetection.size) events.push(...visits.onDetectionEmbeddings(viewers, byDetection, ts));
     this.observe(frame);
     events.push(...visits.tick(ts));
@@ -171,13 +176,19 @@ export class Tracking {
     return { people: this.deps.visits.present(), farFaces: this.deps.gate.farFaces };
   }
 
-  /** Far faces, ignore zones and static faces are taken out before tracking (see audience-gate.ts). */
+  /**
+   * Far faces, ignore zones and static faces are taken out before tracking (see audience-gate.ts). The
+   * visit of a face that became static ends now: left to coast, it would wait to be re-identified and
+   * could resume as the next person who walks in.
+   */
   private gate(detections: Detection[], frame: Frame): Detection[] {
     const { viewers, becameStatic } = this.deps.gate.filter(detections, frame, frame.ts);
     for (const d of becameStatic) {
       this.deps.log.info(
         `a face at (${Math.round(d.box.x)}, ${Math.round(d.box.y)}) has not moved for audience.staticAfterS: it stops counting (a poster, a photo or a screen?)`,
       );
+      const track = [...this.deps.tracker.tracks.values()].find((t) => boxIou(t.box, d.box) >= STATIC_MATCH_IOU);
+      if (track) this.pendingEvents.push(...this.deps.visits.endStatic(track.id, frame.ts));
     }
     return viewers;
   }

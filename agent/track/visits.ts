@@ -201,6 +201,14 @@ export class VisitBook {
     return this.rules.veto(embeddings);
   }
 
+  /** A face became static (a poster): its visit ends now, never waits to be re-identified as someone else. */
+  endStatic(trackId: number, ts: number): VisitEvent[] {
+    const v = this.visits.get(trackId);
+    if (!v) return [];
+    this.visits.delete(trackId);
+    return v.entered ? this.finish(v, ts) : (v.gallery.clear(), []);
+  }
+
   /** Ends every visit, open or suspended (source finished or agent stopping). */
   endAll(ts: number, tracker: Tracker): VisitEvent[] {
     for (const t of tracker.endAll()) this.lose(t.id);

@@ -17,15 +17,16 @@ import { createLogger, type Logger } from '../../agent/lib/logging.js';
 import { GRACE_HOPPER, requireImage } from '../helpers/images.js';
 import { gender, TRACKER_OPTS, VISIT_OPTS } from '../helpers/visit-harness.js';
 
-async function setup(log: Logger = createLogger({ level: 'error', format: 'json', namespaces: {} })) {
+async function setup(log: Logger = createLogger({ level: 'error', format: 'json', namespaces: {} }), staticAfterMs = 0) {
   const cv = await loadOpenCV();
   const mat = cv.imread(requireImage(GRACE_HOPPER));
   const tracker = new Tracker(TRACKER_OPTS);
-  const visits = new VisitBook({ ...VISIT_OPTS, reid: DEFAULT_REID, appearance: false }, () => 'p1');
+  let n = 0;
+  const visits = new VisitBook({ ...VISIT_OPTS, reid: DEFAULT_REID, appearance: false }, () => `p${++n}`);
   const tracking = new Tracking({
     cv,
     tracker,
-    gate: new AudienceGate({ minViewerFacePx: 40, ignoreZones: [], staticAfterMs: 0, staticTolerance: 0.1 }, TRACKER_OPTS),
+    gate: new AudienceGate({ minViewerFacePx: 40, ignoreZones: [], staticAfterMs, staticTolerance: 0.1 }, TRACKER_OPTS),
     visits,
     queue: new ClassificationQueue<Visit>(4),
     budget: new FacesPerSecondLimit(() => 100),
@@ -121,4 +122,30 @@ test('debug lines at each decision: a track born and ended, a face kept from the
     lines.some((l) => /^track \d+ ended: \d+ detection\(s\), last seen \d+ ms ago$/.test(l)),
     lines.join('\n'),
   );
+});
+
+test('a face that becomes static (a poster) ends its visit at once: it never waits to resume as the next person', async () => {
+  const { mat, tracking } = await setup(undefined, 2000);
+  const poster: Detection = { box: { x: 180, y: 100, w: 150, h: 150 }, score: 0.9 };
+  const events: string[] = [];
+  for (let i = 0; i <= 25; i++) {
+    const frame = frameAt(mat, i);
+    tracking.see(frame, [poster]);
+    const plan = tracking.plan(frame, [], { classifying: false, embedding: false });
+    events.push(...plan.events.map((e) => `${i}:${e.type}:${e.person}`));
+    if (plan.classify) tracking.classified(plan.classify, [gender(0.9)], frame.ts);
+  }
+  // Entered after the dwell; at 2 s without moving it stops counting, and its visit leaves there and then.
+  assert.deepEqual(
+    events.filter((e) => e.endsWith(':p1')).map((e) => e.split(':').slice(0, 2).join(':')),
+    ['5:entered', '20:left'],
+    events.join(' '),
+  );
+  // Someone appears where the poster was not: a visit of their own, never the poster's resumed.
+  for (let i = 26; i <= 40; i++) {
+    const frame = frameAt(mat, i);
+    tracking.see(frame, [poster, { box: { x: 10, y: 10, w: 150, h: 150 }, score: 0.9 }]);
+    events.push(...tracking.plan(frame, [], { classifying: true, embedding: false }).events.map((e) => `${i}:${e.type}:${e.person}`));
+  }
+  assert.ok(!events.some((e) => /:(entered|updated):p1$/.test(e) && Number(e.split(':')[0]) > 20), events.join(' '));
 });
