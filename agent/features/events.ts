@@ -7,15 +7,8 @@ import type { Box } from '../detect/detector.js';
 import type { PatchResult } from '../config/remote.js';
 import { TypedBus } from '../lib/bus.js';
 
-/** Someone present, as features see them: the visit's labels (arg-max of the fused probabilities) plus where they look. */
-export interface PresentPerson extends AudiencePerson {
-  /** From the head pose of the latest detection; absent without landmarks; false while lost. */
-  looking?: boolean;
-  /** Media clock of the person's last detection (absent: seen in this frame). */
-  lastSeen?: number;
-  /** Not detected in the latest detection pass: coasting, or out of view within visit.graceMs. */
-  lost?: boolean;
-}
+/** Someone present, as features see them: the visit's labels (arg-max of the fused probabilities), where they look, whether they are lost. */
+export type PresentPerson = AudiencePerson;
 
 export interface FrameDone {
   /** Media clock of the frame. */

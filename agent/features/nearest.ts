@@ -31,7 +31,7 @@ export function nearestRecord(f: FrameDone, cam: { hfovDeg: number; vfovDeg: num
     azimuthDeg: r1(dir.azimuthDeg),
     elevationDeg: r1(dir.elevationDeg),
     ...(cut ? { atEdge: true as const } : { distanceM: Math.round(distanceM(nearest.box.w, frame, cam) * 100) / 100 }),
-    ...(nearest.looking !== undefined ? { looking: nearest.looking && !lost } : {}),
+    ...(nearest.looking !== undefined ? { looking: nearest.looking } : {}),
     ...nearest.labels,
   };
 }

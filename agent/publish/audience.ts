@@ -8,12 +8,6 @@ import { CONTRACT_SCHEMA } from '../contract/formats.js';
 
 export type { AudiencePayload };
 
-/** Someone present, with when they were last detected (media clock) and whether this frame's pass missed them. */
-export interface SeenPerson extends AudiencePerson {
-  lastSeen?: number;
-  lost?: boolean;
-}
-
 const round3 = (p: number) => Math.round(p * 1000) / 1000;
 
 function confidenceOf(p: AudiencePerson): { confidence?: Partial<Record<Task, number>> } {
@@ -23,10 +17,10 @@ function confidenceOf(p: AudiencePerson): { confidence?: Partial<Record<Task, nu
 
 /**
  * The snapshot of frame `frameTs` (media clock), made at `now` (wall clock: the payload's ts). Dwell runs to
- * the last sight, as the `left` event will count it; a lost person is never looking. `tasks`: the reported
+ * the last sight, as the `left` event will count it (a lost person is never looking: presentPerson). `tasks`: the reported
  * ones (reportedTasks): a task turned off has no histogram.
  */
-export function audiencePayload(people: SeenPerson[], frameTs: number, device: string, tasks: readonly Task[] = TASKS, now = Date.now()): AudiencePayload {
+export function audiencePayload(people: AudiencePerson[], frameTs: number, device: string, tasks: readonly Task[] = TASKS, now = Date.now()): AudiencePayload {
   const histograms = Object.fromEntries(tasks.map((t) => [t, Object.fromEntries(CONTRACT_LABELS[t].map((l) => [l, 0]))])) as Record<
     Task,
     Record<string, number>
@@ -53,7 +47,7 @@ export function audiencePayload(people: SeenPerson[], frameTs: number, device: s
         lost,
         ...p.labels,
         ...confidenceOf(p),
-        ...(p.looking !== undefined ? { looking: p.looking && !lost } : {}),
+        ...(p.looking !== undefined ? { looking: p.looking } : {}),
         ...(p.attentionMs !== undefined ? { attentionMs: p.attentionMs, glances: p.glances ?? 0 } : {}),
       };
     }),
@@ -68,16 +62,16 @@ export class AudienceThrottle {
   constructor(private readonly minIntervalMs = 1000) {}
 
   // Being lost or found again is a change: a player must not keep addressing someone who walked away.
-  private key(people: SeenPerson[]): string {
+  private key(people: AudiencePerson[]): string {
     return JSON.stringify(people.map((p) => [p.person, p.labels, p.lost === true]).sort());
   }
 
-  changed(people: SeenPerson[]): boolean {
+  changed(people: AudiencePerson[]): boolean {
     return this.key(people) !== this.lastKey;
   }
 
   /** True when the snapshot should be published now (wall clock `now`). */
-  due(people: SeenPerson[], now: number): boolean {
+  due(people: AudiencePerson[], now: number): boolean {
     const key = this.key(people);
     if (key === this.lastKey || now - this.lastSent < this.minIntervalMs) return false;
     this.lastKey = key;

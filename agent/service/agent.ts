@@ -47,7 +47,6 @@ import {
 import { statsSnapshot } from './stats-snapshot.js';
 import { endLeftoverVisits, watchDegraded } from './state-watch.js';
 import { openWhenPresent } from './model-wait.js';
-import { withSightings } from './sightings.js';
 import { collectProviders, startBanner } from './banner.js';
 
 /** Faces embedded per second at most: re-identification needs a few looks per person, not every frame. */
@@ -90,7 +89,8 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log;
     this.device = deviceId(opts.config);
-    this.queue = new ClassificationQueue(opts.config.classifier.queueSize, (m) => child(opts.log, 'classify').debug(m));
+    const classifyLog = child(opts.log, 'classify');
+    this.queue = new ClassificationQueue(opts.config.classifier.queueSize, (m) => classifyLog.debug(m));
     this.lifecycle = new Lifecycle(opts.log, this.startAbort.signal);
     this.bus = createBus((name, err) => this.log.error(`a "${name}" listener failed: ${err.stack ?? err.message}`));
   }
@@ -168,7 +168,7 @@ export class Agent {
       );
       this.tracker = new Tracker(config.tracker);
       this.gate = new AudienceGate(gateOptions(config), config.tracker);
-      const visits = (this.visits = new VisitBook(visitOptions(config, embedder, child(log, 'reid')), () => randomUUID()));
+      this.visits = new VisitBook(visitOptions(config, embedder, child(log, 'reid')), () => randomUUID());
       const k = config.classifier;
       this.pipeline = new Pipeline({
         cv,
@@ -179,7 +179,7 @@ export class Agent {
         embedBudget: new FacesPerSecondLimit(() => EMBEDDINGS_PER_SECOND),
         tracker: this.tracker,
         gate: this.gate,
-        visits,
+        visits: this.visits,
         stats: this.stats,
         queue: this.queue,
         budget: new FacesPerSecondLimit(() => k.maxFacesPerSecond),
@@ -192,7 +192,7 @@ export class Agent {
         emit: (ev, frame) => this.onVisitEvent(ev, frame, classifier.name),
         onFrame: (frame) => {
           this.heartbeat?.();
-          this.bus.emit('frame', withSightings({ ...frame, detections: detector.boxesAt(frame.ts) }, visits));
+          this.bus.emit('frame', frame);
         },
       });
       this.bus.on('config', () => {

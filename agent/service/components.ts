@@ -6,7 +6,7 @@ import type { FrameSource } from '../capture/frame.js';
 import { OpenCvSource, sourceKind } from '../capture/opencv-source.js';
 import { ResilientSource, type CameraState } from '../capture/resilient-source.js';
 import { openDetector } from '../detect/open-detector.js';
-import { LastPassDetector } from '../detect/last-pass.js';
+import type { FaceDetector } from '../detect/detector.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import { SwitchableClassifier } from '../classify/switchable-classifier.js';
 import { existsSync } from 'node:fs';
@@ -48,8 +48,8 @@ export function visitOptions(c: Config, embedder: Embedder | null, reidLog?: Log
       return k.enterTimeoutMs;
     },
     hysteresis: c.fusion,
-    // The live section (its getters read hot changes) with the reid namespace's debug lines on top.
-    reid: reidLog ? Object.assign(Object.create(c.visit) as Config['visit'], { debug: (m: string) => reidLog.debug(m) }) : c.visit,
+    reid: c.visit,
+    ...(reidLog ? { reidDebug: (m: string) => reidLog.debug(m) } : {}),
     appearance: embedder !== null,
     ...(embedder ? { metric: embedder.metric } : {}),
     attention: {
@@ -99,8 +99,7 @@ export function gateOptions(c: Config): GateOptions {
 }
 
 export interface Models {
-  /** Remembers its latest pass's faces for the preview. */
-  detector: LastPassDetector;
+  detector: FaceDetector;
   /** Switchable while running: `percept models use` and config reloads swap the model behind it. */
   classifier: SwitchableClassifier;
   /** Face embeddings for re-identification; null when the converted net is missing (visits then resume by position). */
@@ -148,7 +147,7 @@ export async function openClassifier(cv: CV, config: Config, models: readonly st
 }
 
 export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<Models> {
-  const detector = new LastPassDetector(await openDetector(cv, config.detector, sessionOptions(config), log));
+  const detector = await openDetector(cv, config.detector, sessionOptions(config), log);
   try {
     const classifier = new SwitchableClassifier(await openClassifier(cv, config, config.classifier.models, log));
     // The embedder gets the classifier's batches (pipeline.ts): warmed to the same size.

@@ -10,7 +10,7 @@ import type { Frame, FrameSource } from '../capture/frame.js';
 import { LatestFrame } from '../capture/latest-frame.js';
 import type { Embedder } from '../classify/embedder.js';
 import type { Classifier, FaceRegion } from '../classify/classifier.js';
-import type { FaceDetector } from '../detect/detector.js';
+import type { Box, FaceDetector } from '../detect/detector.js';
 import type { Tracker } from '../track/tracker.js';
 import type { AudienceGate } from '../track/audience-gate.js';
 import type { Visit, VisitBook, VisitEvent } from '../track/visits.js';
@@ -22,6 +22,9 @@ import type { Logger } from '../lib/logging.js';
 import type { PipelineStats } from './stats.js';
 import type { FrameDone } from '../features/events.js';
 import { DetectStep, type DetectSettings } from './detect-step.js';
+
+/** A detection pass older than this (media clock) is not shown with a frame: its faces have moved on. */
+const SHOW_PASS_MS = 1000;
 
 export interface PipelineDeps {
   /** Face embeddings for re-identification; null: visits resume by position only. */
@@ -60,6 +63,8 @@ export class Pipeline {
   private readonly tracking: Tracking;
   /** The last frame's plan: where the next detection pass looks for the faces being tracked. */
   private plan: TrackPlan = NO_PLAN;
+  /** The detector's faces of the latest pass, before the audience gate: the preview shows found-but-not-counted faces. */
+  private lastPass: { ts: number; boxes: Box[] } | null = null;
   private classifyingSince: number | null = null;
   private embeddingSince: number | null = null;
   private latest: LatestFrame | null = null;
@@ -113,6 +118,7 @@ export class Pipeline {
     // The whole frame, regions (motion, and where the last plan expects the tracked faces), or nothing.
     const detections = await this.detectStep.run(frame, this.plan.expected);
     deps.stats.frames++;
+    if (detections) this.lastPass = { ts: frame.ts, boxes: detections.map((d) => d.box) };
 
     const t = performance.now();
     const contested = this.tracking.see(frame, detections);
@@ -175,7 +181,8 @@ export class Pipeline {
   }
 
   private announce(now: Presence, mat?: Mat): void {
-    this.deps.onFrame?.({ ts: this.clock, ...this.frameSize, people: now.people, farFaces: now.farFaces, ...(mat ? { mat } : {}) });
+    const pass = this.lastPass && this.clock - this.lastPass.ts <= SHOW_PASS_MS ? { detections: this.lastPass.boxes } : {};
+    this.deps.onFrame?.({ ts: this.clock, ...this.frameSize, people: now.people, farFaces: now.farFaces, ...pass, ...(mat ? { mat } : {}) });
   }
 
   private async classifyNow(frame: Frame, job: FaceJob): Promise<void> {

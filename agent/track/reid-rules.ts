@@ -48,6 +48,7 @@ export class ReidRules {
     private readonly book: VisitStore,
     private readonly o: ReidOptions,
     private readonly appearance: boolean,
+    private readonly debug?: (message: string) => void,
   ) {}
 
   private hasAppearance(v: Visit): boolean {
@@ -95,11 +96,11 @@ export class ReidRules {
     const events: VisitEvent[] = [];
     for (const [s, p] of pairs) {
       if (pairs.filter(([a, b]) => a === s || b === p).length > 1) {
-        this.o.debug?.(`${id(p)} near lost ${id(s)} but not the only pair: no resume by position (ambiguous)`);
+        this.debug?.(`${id(p)} near lost ${id(s)} but not the only pair: no resume by position (ambiguous)`);
         continue;
       }
       const d = faceDistance(s.seenBox, p.firstBox).toFixed(2);
-      this.o.debug?.(`${id(s)} resumes by position on track ${p.track.id} (${d} face sides from where it was lost; no appearance)`);
+      this.debug?.(`${id(s)} resumes by position on track ${p.track.id} (${d} face sides from where it was lost; no appearance)`);
       if (!s.suspended) this.book.orphan(s);
       events.push(...this.resume(s, p, ts));
     }
@@ -126,7 +127,7 @@ export class ReidRules {
     const lost = [...this.lostWithAppearance(), ...this.coasting()];
     const m = bestMatch(lost, distance, this.o);
     if (lost.length)
-      this.o.debug?.(
+      this.debug?.(
         `new face on track ${p.track.id}: distances to ${lost.length} lost ${lost.map((s) => `${id(s)} ${distance(s).toFixed(3)}`).join(', ') || '(nobody)'}` +
           ` (threshold ${this.o.reidThreshold}, margin ${this.o.reidMargin}) → ${m ? `resumes ${id(m.match)}` : 'no unambiguous match'}`,
       );
@@ -219,7 +220,7 @@ export class ReidRules {
     // Rule 3. The visit itself is a candidate, so another one must beat it by the margin.
     const others = [...this.book.suspended, ...this.book.visits.values()].filter((w) => w !== v && w.entered && this.hasAppearance(w));
     const m = bestMatch([v, ...others], (w) => w.gallery.distance(e), this.o);
-    this.o.debug?.(
+    this.debug?.(
       `${id(v)}'s new face is ${own.toFixed(3)} from its own gallery (threshold ${this.o.reidThreshold}): ` +
         (m && m.match !== v
           ? `matches ${m.match.suspended ? 'suspended' : 'open'} ${id(m.match)} at ${m.distance.toFixed(3)}`
@@ -232,7 +233,7 @@ export class ReidRules {
   private correct(v: Visit, w: Visit, e: Float32Array, ts: number): VisitEvent[] {
     const t = this.o.reidThreshold;
     if (w.suspended) {
-      this.o.debug?.(`${id(w)} takes back track ${v.track.id} from ${id(v)}, which is suspended`);
+      this.debug?.(`${id(w)} takes back track ${v.track.id} from ${id(v)}, which is suspended`);
       // The person on v's track is w, back: w takes it; v was last surely seen at its last match.
       this.book.suspend(v);
       v.lastSeen = Math.min(v.lastSeen, v.lastMatchedAt ?? v.lastSeen);
@@ -249,7 +250,7 @@ export class ReidRules {
     const we = w.latest;
     if (!we || we.track !== w.track.id || ts - we.ts > SWAP_EVIDENCE_MS) return [];
     if (!(v.gallery.distance(we.embedding) < t && w.gallery.distance(we.embedding) >= t)) return [];
-    this.o.debug?.(`${id(v)} and ${id(w)} swap tracks ${v.track.id} and ${w.track.id} (a crossing mix-up: each face matches the other's gallery)`);
+    this.debug?.(`${id(v)} and ${id(w)} swap tracks ${v.track.id} and ${w.track.id} (a crossing mix-up: each face matches the other's gallery)`);
     const vt = v.track;
     v.track = w.track;
     w.track = vt;

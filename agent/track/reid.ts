@@ -18,8 +18,6 @@ export interface ReidOptions {
   minDwellMs: number;
   /** …in at least this many detection passes (passes, not frames: detection may skip frames). */
   minPasses: number;
-  /** Debug lines for each re-identification decision, with its distances (the reid log namespace). */
-  readonly debug?: (message: string) => void;
 }
 
 export const DEFAULT_REID: ReidOptions = { graceMs: 5000, reidThreshold: 0.45, reidMargin: 0.1, positionGraceMs: 3000, minDwellMs: 500, minPasses: 3 };

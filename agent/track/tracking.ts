@@ -100,8 +100,8 @@ export class Tracking {
   /** Debug lines at each decision, under the namespace of what decided (log.level: debug). */
   private readonly trackLog: Logger;
   private readonly classifyLog: Logger;
-  /** Why each visit's face is kept from the classifier, last said: a line when the reason changes, not per frame. */
-  private readonly skipReason = new WeakMap<Visit, string>();
+  /** Visits whose face is kept from the classifier now (said once in the log, not per frame). */
+  private readonly unusable = new WeakSet<Visit>();
   private budgetSaidAt = -Infinity;
   /** Events decided in see() (a static face's visit ended), handed out with the frame's plan. */
   private readonly pendingEvents: VisitEvent[] = [];
@@ -142,7 +142,8 @@ export class Tracking {
     for (const t of update.started)
       this.trackLog.debug(`track ${t.id} born at (${Math.round(t.box.x)}, ${Math.round(t.box.y)}), ${Math.round(Math.max(t.box.w, t.box.h))} px`);
     for (const t of update.ended) this.trackLog.debug(`track ${t.id} ended: ${t.hits} detection(s), last seen ${Math.round(ts - t.lastSeen)} ms ago`);
-    const events = [...this.pendingEvents.splice(0), ...visits.onTracks(update, ts)];
+    const events = visits.onTracks(update, ts);
+    if (this.pendingEvents.length) events.unshift(...this.pendingEvents.splice(0));
     if (viewers && byDetection.size) events.push(...visits.onDetectionEmbeddings(viewers, byDetection, ts));
     this.observe(frame);
     events.push(...visits.tick(ts));
@@ -215,13 +216,21 @@ export class Tracking {
     const { track } = v;
     if (!track.visible) return 0;
     // Size, edge and pose first: sharpness costs a resize and a Laplacian, only worth it for a usable face.
-    const sharp =
-      faceQuality(track.box, track.score, Infinity, frame, this.deps.quality, pose) === 0 ? Infinity : sharpness(this.deps.cv, frame.mat, track.box);
-    const q = sharp === Infinity ? 0 : faceQuality(track.box, track.score, sharp, frame, this.deps.quality, pose);
-    const why = q === 0 ? (notClassifiableBecause(track.box, sharp, frame, this.deps.quality, pose) ?? 'quality 0') : '';
-    if (why !== (this.skipReason.get(v) ?? '')) {
-      this.skipReason.set(v, why);
-      this.classifyLog.debug(why ? `person ${v.person.slice(0, 8)}: not classified while ${why}` : `person ${v.person.slice(0, 8)}: face usable again`);
+    const o = this.deps.quality;
+    const usable = faceQuality(track.box, track.score, Infinity, frame, o, pose) > 0;
+    const sharp = usable ? sharpness(this.deps.cv, frame.mat, track.box) : Infinity;
+    const q = usable ? faceQuality(track.box, track.score, sharp, frame, o, pose) : 0;
+    // A debug line when a face becomes unusable (with the setting that keeps it out) or usable again: the
+    // reason is worked out only then, not on every frame.
+    if ((q === 0) !== this.unusable.has(v)) {
+      const who = `person ${v.person.slice(0, 8)}`;
+      if (q === 0) {
+        this.unusable.add(v);
+        this.classifyLog.debug(`${who}: not classified while ${notClassifiableBecause(track.box, sharp, frame, o, pose) ?? 'its quality is 0'}`);
+      } else {
+        this.unusable.delete(v);
+        this.classifyLog.debug(`${who}: face usable again`);
+      }
     }
     return q;
   }

@@ -153,23 +153,34 @@ export interface AudiencePerson {
   labels: Partial<Record<Task, string>>;
   /** Fused probability of each label. */
   confidence?: Partial<Record<Task, number>>;
-  /** Undefined without landmarks (the SSD detector). */
+  /** Undefined without landmarks (the SSD detector); false while lost. */
   looking?: boolean;
+  /** Media clock of the person's last detection. */
+  lastSeen?: number;
+  /** Not detected in the latest detection pass: the track coasts, or the visit waits out visit.graceMs. */
+  lost?: boolean;
   attentionMs?: number;
   glances?: number;
 }
 
-/** Someone present as the audience snapshot shows them: arg-max labels, their fused probabilities, attention. */
+/**
+ * Someone present as the audience snapshot shows them: arg-max labels, their fused probabilities,
+ * attention, and whether the latest pass saw them — a person out of view or coasting is `lost` and never
+ * repeats their last "looking".
+ */
 export function presentPerson(v: Visit): AudiencePerson {
   const a = v.attention.summary();
   const confidence = Object.fromEntries(Object.entries(v.fusion.attributes()).map(([t, p]) => [t, p!.p]));
+  const lost = v.suspended || !v.track.visible;
   return {
     person: v.person,
     firstSeen: v.firstSeen,
     box: v.seenBox,
     labels: v.fusion.labels(),
     confidence,
-    ...(v.looking !== undefined ? { looking: v.looking } : {}),
+    ...(v.looking !== undefined ? { looking: lost ? false : v.looking } : {}),
+    lastSeen: v.lastSeen,
+    lost,
     attentionMs: a.attentionMs,
     glances: a.glances,
   };

@@ -35,6 +35,8 @@ export interface VisitOptions {
   hysteresis: HysteresisOptions;
   /** Re-identification settings (config `visit`, read live). Default: DEFAULT_REID. */
   reid?: ReidOptions;
+  /** Debug lines for each re-identification decision, with its distances (the reid log namespace). */
+  reidDebug?: (message: string) => void;
   /** An embedder is wired: lost visits resume by appearance. Without one, by position only. */
   appearance?: boolean;
   /** The embedder's metric (Embedder.metric); default Euclidean. */
@@ -68,7 +70,7 @@ export class VisitBook {
     private readonly opts: VisitOptions,
     private readonly newPerson: () => string,
   ) {
-    this.rules = new ReidRules(this, opts.reid ?? DEFAULT_REID, opts.appearance ?? false);
+    this.rules = new ReidRules(this, opts.reid ?? DEFAULT_REID, opts.appearance ?? false, opts.reidDebug);
     const metric = opts.metric ?? 'euclidean';
     this.distance = (a, b) => embeddingDistance(a, b, metric);
   }

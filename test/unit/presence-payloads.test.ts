@@ -6,7 +6,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Value } from '@sinclair/typebox/value';
 import { harness, type Face } from '../helpers/visit-harness.js';
-import { withSightings } from '../../agent/service/sightings.js';
 import { audiencePayload } from '../../agent/publish/audience.js';
 import { TASKS } from '../../agent/contract/labels.js';
 import { nearestRecord } from '../../agent/features/nearest.js';
@@ -28,8 +27,7 @@ function checked<T>(schema: TSchema, payload: T): T {
 /** Runs the scene, lets the pipeline's part (head pose) say everyone is looking, returns the last frame as features get it. */
 function scene(h: ReturnType<typeof harness>): FrameDone {
   for (const v of [...h.book.visits.values(), ...h.book.suspended]) v.looking ??= true;
-  const frame: FrameDone = { ts: h.now() - 100, ...FRAME, people: h.book.present(), farFaces: 0 };
-  return withSightings(frame, h.book);
+  return { ts: h.now() - 100, ...FRAME, people: h.book.present(), farFaces: 0 };
 }
 
 test('a person the detector no longer finds is lost, with the age of the last sight, and not looking in audience or nearest', () => {

@@ -277,7 +277,7 @@ test('fusion merge: the samples of both segments count, the published label move
 
 test('each re-identification decision is a debug line with its distances', () => {
   const lines: string[] = [];
-  const h = harness({ reid: { debug: (m: string) => lines.push(m) } });
+  const h = harness({ visit: { reidDebug: (m: string) => lines.push(m) } });
   h.frames(20, () => [a(200)]);
   h.frames(15, () => []);
   h.frames(2, () => [a(210, { noise: 1.2 })]);
