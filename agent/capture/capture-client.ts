@@ -50,6 +50,8 @@ export class CaptureClient {
   private waiting: { resolve: (r: CaptureReply) => void; reject: (e: Error) => void } | null = null;
   private exited = false;
   private readonly started: Promise<CaptureReply>;
+  /** The last request sent or queued: the next one waits for it. */
+  private tail: Promise<unknown> = Promise.resolve();
 
   /** The last lines the process wrote (FFmpeg, GStreamer, OpenCV): the reason behind a failed open. */
   private readonly recent: string[] = [];
@@ -93,8 +95,19 @@ export class CaptureClient {
     this.started.catch(() => undefined);
   }
 
-  /** Sends one request; rejects on timeout (after killing the process) or if the process is gone. */
-  async request(req: CaptureRequest, timeoutMs: number, what: string): Promise<CaptureReply> {
+  /**
+   * Sends one request once those before it are answered (the process answers in order, one at a time: a
+   * fetch of a frame's pixels waits behind the read ahead); rejects on timeout (after killing the
+   * process) or if the process is gone.
+   */
+  request(req: CaptureRequest, timeoutMs: number, what: string): Promise<CaptureReply> {
+    const turn = this.tail;
+    const answer = turn.then(() => this.send(req, timeoutMs, what));
+    this.tail = answer.catch(() => undefined);
+    return answer;
+  }
+
+  private async send(req: CaptureRequest, timeoutMs: number, what: string): Promise<CaptureReply> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {

@@ -4,7 +4,8 @@
 // there cannot be terminated, and Node then hangs in process.exit() joining it; a process can be killed.
 import { realpathSync } from 'node:fs';
 import { loadOpenCV, type Mat } from './opencv.js';
-import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
+import type { CaptureReply, CaptureRequest, Pixels } from './capture-protocol.js';
+import { fitWithin } from '../lib/geometry.js';
 
 const cv = await loadOpenCV();
 type Capture = InstanceType<typeof cv.VideoCapture>;
@@ -20,11 +21,34 @@ function reply(msg: CaptureReply): void {
   process.send!(msg);
 }
 
-function frameReply(mat: Mat | null): CaptureReply {
+/**
+ * The last frames read, full resolution, by seq: a frame sent at detection size can still be fetched
+ * whole while the agent works on it. Its reads run ahead by a frame or two (more while a slow pass
+ * runs, frames then being dropped), so a few are kept; more would only hold memory (6 × 6 MB at 1080p).
+ */
+const RING = 6;
+const ring = new Map<number, Mat>();
+let seq = 0;
+
+function pixels(mat: Mat): Pixels {
+  const bytes = mat.getData();
+  return { data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), rows: mat.rows, cols: mat.cols };
+}
+
+function frameReply(mat: Mat | null, req: { full?: boolean; fit?: { maxWidth: number; maxHeight: number } } = {}): CaptureReply {
   if (!mat || mat.empty) return { op: 'none' };
   const bgr = mat.channels === 3 ? mat : mat.cvtColor(mat.channels === 4 ? cv.COLOR_BGRA2BGR : cv.COLOR_GRAY2BGR);
-  const bytes = bgr.getData();
-  return { op: 'frame', data: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), rows: bgr.rows, cols: bgr.cols };
+  const n = ++seq;
+  const size = { seq: n, width: bgr.cols, height: bgr.rows };
+  const fit = req.fit ? fitWithin(bgr.cols, bgr.rows, req.fit.maxWidth, req.fit.maxHeight) : null;
+  // The whole frame wanted (someone is in view), no smaller copy asked for, or it would be the frame
+  // itself: the frame whole, as it always was — the detector then scales it itself.
+  if (req.full || !fit || (fit.width === bgr.cols && fit.height === bgr.rows)) return { op: 'frame', ...size, full: pixels(bgr) };
+  ring.set(n, bgr);
+  ring.delete(n - RING);
+  // INTER_LINEAR, as the detector would resize the full frame itself (grid-detector.ts): the same pixels.
+  const small = pixels(bgr.resize(fit.height, fit.width, 0, 0, cv.INTER_LINEAR));
+  return { op: 'frame', ...size, small };
 }
 
 /** /dev/videoN by index; a stable name (/dev/v4l/by-id/…, a udev symlink) resolved to its /dev/videoN first. */
@@ -50,7 +74,11 @@ function handle(req: CaptureRequest): CaptureReply {
     }
     case 'read':
       if (!capture) return { op: 'error', message: 'not open' };
-      return frameReply(capture.read());
+      return frameReply(capture.read(), req);
+    case 'pixels': {
+      const mat = ring.get(req.seq);
+      return mat ? { op: 'pixels', full: pixels(mat) } : { op: 'none' };
+    }
     case 'rewind':
       capture?.set(cv.CAP_PROP_POS_FRAMES, 0);
       return { op: 'done' };
@@ -69,6 +97,7 @@ function handle(req: CaptureRequest): CaptureReply {
     case 'close':
       capture?.release();
       capture = null;
+      ring.clear();
       return { op: 'done' };
   }
 }

@@ -1,36 +1,16 @@
 // Frame sources through OpenCV's VideoCapture: video files, V4L2 devices, RTSP/HTTP streams, GStreamer
 // pipelines (gst:…), plus folders of images.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { CV, Mat } from './opencv.js';
-import type { Frame, FrameSource } from './frame.js';
+import type { Frame, FrameNeeds, FrameSource } from './frame.js';
+
+export { SourceError, sourceKind, type SourceKind };
 import { CaptureClient } from './capture-client.js';
 import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
+import { captured, fetchPixels, frameOf, type Captured } from './captured-frame.js';
+import { because, SourceError, sourceKind, type SourceKind } from './source-kind.js';
 import { expandGstPreset, GST_PRESET_PREFIX, missingElementsMessage, missingGstElements } from './gst-presets.js';
-import { EXIT_SOURCE } from '../lib/exit-codes.js';
-
-export class SourceError extends Error {
-  readonly exitCode = EXIT_SOURCE;
-  constructor(
-    readonly uri: string,
-    message: string,
-  ) {
-    super(`source ${uri}: ${message}`);
-    this.name = 'SourceError';
-  }
-}
-
-export type SourceKind = 'file' | 'v4l2' | 'stream' | 'gstreamer' | 'images';
-
-export function sourceKind(uri: string): SourceKind {
-  if (uri.startsWith('gst:') || uri.startsWith(GST_PRESET_PREFIX)) return 'gstreamer';
-  // Any device path is a live V4L2 source: /dev/videoN, and the stable names installers use
-  // (/dev/v4l/by-id/…, /dev/v4l/by-path/…, udev symlinks). Only /dev/shm holds ordinary files.
-  if (uri.startsWith('/dev/') && !uri.startsWith('/dev/shm/')) return 'v4l2';
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(uri)) return 'stream';
-  if (existsSync(uri) && statSync(uri).isDirectory()) return 'images';
-  return 'file';
-}
 
 export interface SourceOptions {
   /** Files: start again at the end instead of ending. */
@@ -59,16 +39,13 @@ export const DEFAULT_READ_TIMEOUT_MS = 10_000;
 const MAX_FILE_RESTARTS = 3;
 const OUTPUT_LINES_PER_MINUTE = 20;
 
-/** The capture process's last words, for the error of a failed open: "…: Connection refused". */
-function because(lines: string[]): string {
-  return lines.length ? `: ${lines.slice(-3).join(' / ')}` : '';
-}
-
 /**
  * OpenCV's VideoCapture (and image decoding) runs in a capture process (capture-client.ts): open and read
  * can block forever in native code and must never hold the main thread. Frames come back as BGR bytes
  * (~1.7 ms of main-thread CPU per 720p frame measured here; the next read is requested before a frame is
- * handed on, so the transfer overlaps detection).
+ * handed on, so the transfer overlaps detection). While the pipeline says nobody needs full pixels
+ * (need()), only a copy the detector's size comes back — a quarter of the bytes at 720p → 640 — and the
+ * full frame is fetched by frame when a face is found on it (captured-frame.ts).
  */
 export class OpenCvSource implements FrameSource {
   private client: CaptureClient | null = null;
@@ -79,6 +56,10 @@ export class OpenCvSource implements FrameSource {
   fps = 0;
   /** What the capture process opens: the uri, or a gst-preset: expanded to its gst: pipeline. */
   private target: string;
+  /** What the pipeline last said it needs of the frames it reads next (need()); none said: full frames. */
+  private needs: FrameNeeds = { full: true, fit: null };
+  /** Frames handed over since open, how many of them whole, and how many fetched whole afterwards (bench, tests). */
+  readonly handedOver = { frames: 0, full: 0, fetched: 0 };
   /** Library output logged in the current minute (a reconnecting camera must not flood the journal). */
   private output = { since: -Infinity, lines: 0, skipped: 0 };
 
@@ -178,8 +159,8 @@ export class OpenCvSource implements FrameSource {
     }
   }
 
-  /** One request to the capture process; a frame is rebuilt as a Mat over the bytes it sent. */
-  private async fetch(req: CaptureRequest): Promise<Mat | null> {
+  /** One request to the capture process; a frame's pixels are rebuilt as Mats over the bytes it sent. */
+  private async fetch(req: CaptureRequest): Promise<Captured | null> {
     if (!this.client || this.closed) return null;
     let r: CaptureReply;
     try {
@@ -191,8 +172,26 @@ export class OpenCvSource implements FrameSource {
     }
     if (r.op === 'error') throw new SourceError(this.uri, r.message);
     if (r.op !== 'frame') return null;
-    const bytes = Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength);
-    return new this.cv.Mat(bytes, r.rows, r.cols, this.cv.CV_8UC3);
+    this.handedOver.frames++;
+    if (r.full) this.handedOver.full++;
+    return captured(this.cv, this.client, r);
+  }
+
+  /** The full pixels of a frame sent small, from the capture process that read it (null: gone). */
+  private async fetchFull(c: Captured): Promise<Mat | null> {
+    if (c.client !== this.client || this.closed) return null;
+    const full = await fetchPixels(this.cv, c, this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS);
+    if (full) this.handedOver.fetched++;
+    return full;
+  }
+
+  /** The next read's request: the pipeline's latest needs (full frames, or detection-size copies). */
+  private readRequest(): CaptureRequest {
+    return this.needs.fit ? { op: 'read', full: this.needs.full, fit: this.needs.fit } : { op: 'read' };
+  }
+
+  need(needs: FrameNeeds): void {
+    this.needs = needs;
   }
 
   private async *imageFrames(): AsyncGenerator<Frame> {
@@ -204,8 +203,8 @@ export class OpenCvSource implements FrameSource {
       for (const path of this.images) {
         if (this.closed) return;
         // An unreadable file answers 'none'; a decode that hangs (capture process killed) ends the source.
-        const mat = await this.fetch({ op: 'imread', path });
-        if (!mat) {
+        const got = await this.fetch({ op: 'imread', path });
+        if (!got) {
           // Logged once per file, then skipped: a folder of unreadable files must not spin silently.
           if (!this.unreadable.has(path)) {
             this.unreadable.add(path);
@@ -216,7 +215,7 @@ export class OpenCvSource implements FrameSource {
         read++;
         const ts = start + index * this.opts.imageIntervalMs;
         if (this.opts.realtime) await sleep(Math.max(0, ts - this.now()));
-        yield this.frame(mat, index++, ts);
+        yield this.frame(got, index++, ts);
       }
       // A whole pass with nothing readable: back off (up to 30 s) before looking again, never a busy loop.
       idlePasses = read ? 0 : idlePasses + 1;
@@ -235,16 +234,16 @@ export class OpenCvSource implements FrameSource {
     let index = 0;
     let inPass = 0;
     const read = () => {
-      const p = this.fetch({ op: 'read' });
+      const p = this.fetch(this.readRequest());
       p.catch(() => undefined); // awaited below; a generator abandoned mid-read must not leave it unhandled
       return p;
     };
     let next = read();
     let restarts = 0;
     while (!this.closed) {
-      let mat: Mat | null;
+      let got: Captured | null;
       try {
-        mat = await next;
+        got = await next;
       } catch (err) {
         // A file has no reconnect loop around it: its capture process dying (SIGKILL, the OOM killer, a
         // read past its deadline) is restarted here and the file continues where it was. Only a process
@@ -258,7 +257,7 @@ export class OpenCvSource implements FrameSource {
         continue;
       }
       if (this.closed) return;
-      if (!mat) {
+      if (!got) {
         if (isFile && this.opts.loop && inPass > 0) {
           await this.client?.request({ op: 'rewind' }, this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS, 'rewinding');
           start = this.now();
@@ -280,12 +279,12 @@ export class OpenCvSource implements FrameSource {
         ts = this.now();
       }
       inPass++;
-      yield this.frame(mat, index++, ts);
+      yield this.frame(got, index++, ts);
     }
   }
 
-  private frame(mat: Mat, index: number, ts: number): Frame {
-    return { mat, width: mat.cols, height: mat.rows, index, ts };
+  private frame(c: Captured, index: number, ts: number): Frame {
+    return frameOf(c, index, ts, () => this.fetchFull(c));
   }
 
   async close(): Promise<void> {

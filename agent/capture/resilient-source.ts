@@ -4,7 +4,7 @@
 // by itself: the process never exits because of its camera. A source that has not delivered yet (a
 // device not plugged in, a pipeline whose file is not there, no source.uri at all) is 'waiting'; one that
 // delivered and failed is 'lost'; the detail says why and when the next try is.
-import type { Frame, FrameSource } from './frame.js';
+import type { Frame, FrameNeeds, FrameSource } from './frame.js';
 import { backoffDelay } from '../lib/backoff.js';
 
 export type CameraState = 'connecting' | 'ok' | 'waiting' | 'lost' | 'paused';
@@ -32,6 +32,8 @@ export class ResilientSource implements FrameSource {
   private paused = false;
   private current: FrameSource | null = null;
   private wake: (() => void) | null = null;
+  /** The pipeline's latest needs, passed to each source it opens. */
+  private needs: FrameNeeds | null = null;
 
   constructor(
     readonly uri: string,
@@ -69,6 +71,11 @@ export class ResilientSource implements FrameSource {
     });
   }
 
+  need(needs: FrameNeeds): void {
+    this.needs = needs;
+    this.current?.need?.(needs);
+  }
+
   async *frames(): AsyncGenerator<Frame> {
     let attempt = 0;
     while (!this.closed) {
@@ -85,6 +92,7 @@ export class ResilientSource implements FrameSource {
       }
       const src = this.make();
       this.current = src;
+      if (this.needs) src.need?.(this.needs);
       let failure = 'ended';
       // Up since its first frame: the time opening took (a capture process starting, a slow camera) is
       // not time the stream stayed up.

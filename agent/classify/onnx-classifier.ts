@@ -2,7 +2,7 @@
 // frame in one batch per model, sessions in worker threads. Each model gets the crop its manifest asks
 // for: aligned on the 5 landmarks (input.crop "aligned-5pt") when the face has them, else the box.
 import type { CV } from '../capture/opencv.js';
-import type { Frame } from '../capture/frame.js';
+import { requireFullPixels, type Frame } from '../capture/frame.js';
 import { inputSize, ModelError } from '../inference/manifest.js';
 import { openModel } from '../inference/model-adapter.js';
 import { writeFaceInput } from '../inference/preprocess.js';
@@ -57,11 +57,12 @@ export class OnnxClassifier implements Classifier {
   async classify(frame: Frame, boxes: FaceRegion[]): Promise<ClassifyResult> {
     const faces: FaceAttributes[] = boxes.map(() => ({}));
     if (!boxes.length) return { faces };
+    const mat = await requireFullPixels(frame);
     const runs = this.models.map(async (model) => {
       const m = model.session.loaded.manifest;
       const { width, height } = inputSize(m);
       const tensor = new Float32Array(boxes.length * 3 * width * height);
-      boxes.forEach((face, i) => writeFaceInput(this.cv, frame.mat, face, m, model.margin, tensor, i));
+      boxes.forEach((face, i) => writeFaceInput(this.cv, mat, face, m, model.margin, tensor, i));
       const { outputs } = await model.session.run({ [m.input.name]: { data: tensor, dims: [boxes.length, 3, height, width] } });
       for (const spec of model.outputs) {
         const out = must(outputs[spec.name], `${m.name}: output "${spec.name}" of a run`);

@@ -1,7 +1,7 @@
 // The embedder adapter: one embedding model (a manifest directory of kind "embedding"), every face of a
 // frame in one batch, the session in a worker thread.
 import type { CV } from '../capture/opencv.js';
-import type { Frame } from '../capture/frame.js';
+import { requireFullPixels, type Frame } from '../capture/frame.js';
 import { inputSize, ModelError, type OutputSpec } from '../inference/manifest.js';
 import { openModel, type AdapterRegistry, type ModelAdapter } from '../inference/model-adapter.js';
 import { writeFaceInput } from '../inference/preprocess.js';
@@ -52,8 +52,9 @@ export class OnnxEmbedder implements Embedder {
     if (!faces.length) return [];
     const m = this.session.loaded.manifest;
     const { width, height } = inputSize(m);
+    const mat = await requireFullPixels(frame);
     const tensor = new Float32Array(faces.length * 3 * width * height);
-    faces.forEach((face, i) => writeFaceInput(this.cv, frame.mat, face, m, m.input.cropMargin ?? 0, tensor, i));
+    faces.forEach((face, i) => writeFaceInput(this.cv, mat, face, m, m.input.cropMargin ?? 0, tensor, i));
     const { outputs } = await this.session.run({
       [m.input.name]: { data: tensor, dims: [faces.length, 3, height, width] },
     });

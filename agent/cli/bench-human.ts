@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { loadOpenCV } from '../capture/opencv.js';
 import { OpenCvSource } from '../capture/opencv-source.js';
+import { requireFullPixels } from '../capture/frame.js';
 
 export type HumanResult =
   | { ok: true; backend: string; frames: number; faces: number; fps: number; msPerFrame: number; msPerFace: number; ratio: number }
@@ -73,7 +74,7 @@ export async function compareHuman(clip: string, perceptFps: number, maxFrames =
     let faces = 0;
     let ms = 0;
     for await (const frame of src.frames()) {
-      const rgb = frame.mat.cvtColor(cv.COLOR_BGR2RGB);
+      const rgb = (await requireFullPixels(frame)).cvtColor(cv.COLOR_BGR2RGB);
       const t0 = performance.now();
       const tensor = h.tf.tensor3d(new Uint8Array(rgb.getData()), [frame.height, frame.width, 3], 'int32');
       const result = await h.detect(tensor);

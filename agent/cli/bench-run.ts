@@ -7,6 +7,7 @@ import { defaults, validateConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { loadOpenCV } from '../capture/opencv.js';
 import { OpenCvSource } from '../capture/opencv-source.js';
+import { requireFullPixels } from '../capture/frame.js';
 import { SsdDetector } from '../detect/ssd-detector.js';
 import { OnnxClassifier } from '../classify/onnx-classifier.js';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
@@ -75,6 +76,7 @@ async function classifierBench(config: Config, clip: string) {
   await src.close();
   await detector.close();
   if (!frame || !box) throw new Error(`no face found in ${clip} for the classifier benchmark`);
+  const fullMat = await requireFullPixels(frame);
   const raw = await Promise.all(
     dirs.map(async (dir) => {
       const loaded = loadManifest(dir);
@@ -103,7 +105,7 @@ async function classifierBench(config: Config, clip: string) {
       const m = loaded.manifest;
       const { width, height } = inputSize(m);
       const data = new Float32Array(batch * 3 * width * height);
-      boxes.forEach((b, i) => writeInput(cv, frame!.mat, faceCrop(b, m.input.cropMargin ?? config.classifier.cropMargin), m, data, i));
+      boxes.forEach((b, i) => writeInput(cv, fullMat, faceCrop(b, m.input.cropMargin ?? config.classifier.cropMargin), m, data, i));
       return { s, feed: { [m.input.name]: new ort.Tensor('float32', data, [batch, 3, height, width]) } };
     });
     for (const { s, feed } of feeds) await s.run(feed);

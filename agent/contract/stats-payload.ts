@@ -45,6 +45,18 @@ export const StatsSchema = Type.Object(
         { description: 'How often the face detector ran (motion gating).' },
       ),
     ),
+    capture: Type.Optional(
+      Type.Object(
+        {
+          wholeFrames: Type.Integer({ description: 'Frames the capture process handed over at full resolution since start.' }),
+          smallFrames: Type.Integer({
+            description: "Frames handed over only as a copy the detector's size (nobody in view, preview not watched): the cheap path of an empty scene.",
+          }),
+          fetchedWhole: Type.Integer({ description: 'Of the small ones, frames whose full-resolution pixels were fetched afterwards (a face was found on them).' }),
+        },
+        { description: 'What the capture process handed over: full frames only when something needs their pixels.' },
+      ),
+    ),
     inference: Type.Optional(
       Type.Object(
         {

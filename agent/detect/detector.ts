@@ -26,5 +26,11 @@ export interface FaceDetector {
    * SSD, whose input is a fixed square) is always run on the whole frame.
    */
   detectRegions?(frame: Frame, regions: Box[]): Promise<Detection[]>;
+  /**
+   * The size this detector scales a whole frame down to fit (0: no limit), read before each frame: the
+   * capture process then sends a copy that size instead of the full frame while nobody is in view. Absent
+   * or null: full frames (the SSD, which needs no more than a small copy but gains little from one).
+   */
+  detectionFit?(): { maxWidth: number; maxHeight: number } | null;
   close(): Promise<void>;
 }

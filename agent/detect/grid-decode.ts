@@ -3,6 +3,7 @@
 // with a class probability, an objectness, a box (centre offset in cells, log size in cells) and landmark
 // offsets in cells. Pure: output tensors in, candidates in input pixels out; NMS is shared (nms.ts).
 import type { Scored, YxBox } from './nms.js';
+import { fitWithin } from '../lib/geometry.js';
 
 export interface GridHead {
   stride: number;
@@ -73,6 +74,11 @@ export interface InputPlan {
  * `multiple` — what FaceDetectorYN does, rather than a square pad that would spend most of a 16:9 input on
  * black. A fixed-size graph (`fixed`) caps the size and is padded to exactly its size.
  */
+/** The tighter of a limit (0: none) and a fixed size. */
+function minLimit(limit: number, fixed: number): number {
+  return limit > 0 ? Math.min(limit, fixed) : fixed;
+}
+
 export function planInput(
   frameWidth: number,
   frameHeight: number,
@@ -81,12 +87,10 @@ export function planInput(
   multiple: number,
   fixed?: { width: number; height: number },
 ): InputPlan {
-  let scale = 1;
-  if (maxWidth > 0) scale = Math.min(scale, maxWidth / frameWidth);
-  if (maxHeight > 0) scale = Math.min(scale, maxHeight / frameHeight);
-  if (fixed) scale = Math.min(scale, fixed.width / frameWidth, fixed.height / frameHeight);
-  const width = Math.max(1, Math.round(frameWidth * scale));
-  const height = Math.max(1, Math.round(frameHeight * scale));
+  // The same fit as the capture process's detection-size frames (capture-process.ts), so those need no resize.
+  const { width, height } = fixed
+    ? fitWithin(frameWidth, frameHeight, minLimit(maxWidth, fixed.width), minLimit(maxHeight, fixed.height))
+    : fitWithin(frameWidth, frameHeight, maxWidth, maxHeight);
   const up = (v: number) => Math.ceil(v / multiple) * multiple;
   return {
     width,

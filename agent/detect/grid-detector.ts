@@ -1,8 +1,8 @@
 // The grid face detector adapter (YuNet): boxes and 5 landmarks, any input size. Everything the decoder
 // needs (output roles, strides, landmark count, colour, normalisation, size multiple) comes from the
 // manifest; inference runs in a worker; decoding + NMS here.
-import type { CV } from '../capture/opencv.js';
-import type { Frame } from '../capture/frame.js';
+import type { CV, Mat } from '../capture/opencv.js';
+import { detectionPixels, fullPixels, type Frame } from '../capture/frame.js';
 import { ModelError, type LoadedManifest, type ModelManifest } from '../inference/manifest.js';
 import { openModel, type ModelAdapter } from '../inference/model-adapter.js';
 import { hwcToNchw } from '../inference/preprocess.js';
@@ -99,6 +99,17 @@ export class GridDetector implements FaceDetector {
     return openModel([GridDetector.adapter], dir, { cv, options: opts }, session, log);
   }
 
+  detectionFit(): { maxWidth: number; maxHeight: number } | null {
+    const fixed = fixedSize(this.session.loaded.manifest);
+    const { inputWidth: maxWidth, inputHeight: maxHeight } = this.opts;
+    if (fixed)
+      return {
+        maxWidth: maxWidth > 0 ? Math.min(maxWidth, fixed.width) : fixed.width,
+        maxHeight: maxHeight > 0 ? Math.min(maxHeight, fixed.height) : fixed.height,
+      };
+    return maxWidth > 0 || maxHeight > 0 ? { maxWidth, maxHeight } : null;
+  }
+
   /** Where a frame of this size goes in the network. */
   plan(frameWidth: number, frameHeight: number): InputPlan {
     const m = this.session.loaded.manifest;
@@ -110,7 +121,8 @@ export class GridDetector implements FaceDetector {
     const cv = this.cv;
     const m = this.session.loaded.manifest;
     const plan = this.plan(frame.width, frame.height);
-    const resized = plan.width === frame.width && plan.height === frame.height ? frame.mat : frame.mat.resize(plan.height, plan.width, 0, 0, cv.INTER_LINEAR);
+    const { mat } = await this.pixels(frame, plan.width / frame.width);
+    const resized = plan.width === mat.cols && plan.height === mat.rows ? mat : mat.resize(plan.height, plan.width, 0, 0, cv.INTER_LINEAR);
     const padB = plan.tensorHeight - plan.height;
     const padR = plan.tensorWidth - plan.width;
     // BORDER_ISOLATED as in preprocess.ts; the pad is black, as FaceDetectorYN pads.
@@ -139,6 +151,17 @@ export class GridDetector implements FaceDetector {
       found: nonMaxSuppression(found, this.opts.iouThreshold, this.opts.maxFaces),
       runMs,
     };
+  }
+
+  /**
+   * The pixels to detect on: the detection-size copy when it is at least the pass's scale (the capture
+   * process made it with the same fit, so it is usually exactly the network's size), else the full frame.
+   */
+  private async pixels(frame: Frame, passScale: number): Promise<{ mat: Mat; scale: number }> {
+    const p = detectionPixels(frame);
+    if (p.scale >= passScale - 1e-6) return p;
+    const full = await fullPixels(frame);
+    return full ? { mat: full, scale: 1 } : p;
   }
 
   /** The decoder's view of one run's outputs: each stride's class, objectness, box and landmark tensors. */
@@ -186,7 +209,8 @@ export class GridDetector implements FaceDetector {
     const tiles = fixedSize(this.session.loaded.manifest) ? [null] : regions.map((r) => tileFor(r, frame, plan.width / frame.width));
     if (tiles.some((t) => t === null)) return this.detect(frame);
     const found: GridCandidate[] = [];
-    for (const tile of tiles as Tile[]) found.push(...(await this.detectTile(frame, tile)));
+    const pixels = await this.pixels(frame, plan.width / frame.width);
+    for (const tile of tiles as Tile[]) found.push(...(await this.detectTile(frame, pixels, tile)));
     const out: Detection[] = [];
     for (const c of nonMaxSuppression(found, this.opts.iouThreshold, this.opts.maxFaces)) {
       const box = { x: c.box[1], y: c.box[0], w: c.box[3] - c.box[1], h: c.box[2] - c.box[0] };
@@ -197,11 +221,19 @@ export class GridDetector implements FaceDetector {
   }
 
   /** One tile through the network; candidates in frame pixels, clamped to the frame. */
-  private async detectTile(frame: Frame, tile: Tile): Promise<GridCandidate[]> {
+  private async detectTile(frame: Frame, pixels: { mat: Mat; scale: number }, tile: Tile): Promise<GridCandidate[]> {
     const cv = this.cv;
     const m = this.session.loaded.manifest;
     const { src, side } = tile;
-    const cut = frame.mat.getRegion(new cv.Rect(src.x, src.y, src.w, src.h)).resize(side, side, 0, 0, cv.INTER_LINEAR);
+    // The tile's square in the pixels at hand (frame pixels × their scale), whole pixels inside the image.
+    const { mat, scale } = pixels;
+    const x = Math.min(Math.round(src.x * scale), mat.cols - 1);
+    const y = Math.min(Math.round(src.y * scale), mat.rows - 1);
+    const cut = mat
+      .getRegion(
+        new cv.Rect(x, y, Math.min(Math.max(1, Math.round(src.w * scale)), mat.cols - x), Math.min(Math.max(1, Math.round(src.h * scale)), mat.rows - y)),
+      )
+      .resize(side, side, 0, 0, cv.INTER_LINEAR);
     const tensor = new Float32Array(3 * side * side);
     hwcToNchw(new Uint8Array(cut.getData()), side, side, true, m.input.colour, m.input.normalise.mean, m.input.normalise.std, tensor);
     const { outputs } = await this.session.run({ [m.input.name]: { data: tensor, dims: [1, 3, side, side] } });

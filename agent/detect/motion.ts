@@ -8,7 +8,7 @@
 // pixel never does — and touching cells become one region. The grid work is a few tens of thousands of
 // bytes per frame: plain loops are cheaper than Mat round trips through the addon.
 import type { CV } from '../capture/opencv.js';
-import type { Frame } from '../capture/frame.js';
+import { detectionPixels, type Frame } from '../capture/frame.js';
 import type { Box } from '../lib/geometry.js';
 import { insidePolygon } from '../lib/camera-geometry.js';
 
@@ -59,7 +59,7 @@ export class MotionDetector {
     const width = Math.max(CELL * 2, Math.min(this.opts.width, frame.width));
     const height = Math.max(CELL * 2, Math.round((frame.height * width) / frame.width));
     // INTER_AREA averages the pixels it folds together: sensor noise shrinks with the picture.
-    const small = frame.mat.resize(height, width, 0, 0, this.cv.INTER_AREA).cvtColor(this.cv.COLOR_BGR2GRAY);
+    const small = detectionPixels(frame).mat.resize(height, width, 0, 0, this.cv.INTER_AREA).cvtColor(this.cv.COLOR_BGR2GRAY);
     return { data: new Uint8Array(small.getData()), width, height };
   }
 

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CV } from '../capture/opencv.js';
-import type { Frame } from '../capture/frame.js';
+import { detectionPixels, type Frame } from '../capture/frame.js';
 import { inputSize, ModelError, type LoadedManifest, type OutputSpec } from '../inference/manifest.js';
 import { openModel, type ModelAdapter } from '../inference/model-adapter.js';
 import { padPlacement, writeInput } from '../inference/preprocess.js';
@@ -73,7 +73,9 @@ export class SsdDetector implements FaceDetector {
     const m = this.session.loaded.manifest;
     const { width, height } = inputSize(m);
     const tensor = new Float32Array(3 * width * height);
-    writeInput(this.cv, frame.mat, { x: 0, y: 0, w: frame.width, h: frame.height }, m, tensor, 0);
+    // The whole frame, or its detection-size copy: the network sees it at its own fixed size either way.
+    const { mat } = detectionPixels(frame);
+    writeInput(this.cv, mat, { x: 0, y: 0, w: mat.cols, h: mat.rows }, m, tensor, 0);
     const { outputs, runMs } = await this.session.run({ [m.input.name]: { data: tensor, dims: [1, 3, height, width] } });
     const output = (name: string) => must(outputs[name], `${this.name}: output "${name}" of a run`).data;
     return { boxEncodings: output(this.boxOut.name), classLogits: output(this.scoreOut.name), runMs };

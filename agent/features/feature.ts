@@ -34,6 +34,8 @@ export interface Feature {
   start(): void | Promise<void>;
   /** Flushes what it owes (a last snapshot) and releases timers and subscriptions. */
   stop(): void | Promise<void>;
+  /** True while it shows every frame's full pixels (the preview, watched): the capture process then sends them. */
+  wantsPixels?(): boolean;
 }
 
 /** Tracks fire-and-forget publishes so stop() can wait for them; failures are logged, not thrown. */

@@ -52,6 +52,10 @@ export class PreviewFeature extends FeatureBase {
     checkPreviewConfig(ctx.config);
   }
 
+  wantsPixels(): boolean {
+    return this.streams.size > 0 || this.waiting.size > 0;
+  }
+
   async start(): Promise<void> {
     const p = this.ctx.config.preview;
     if (!p.enabled) return;
@@ -176,7 +180,7 @@ export class PreviewFeature extends FeatureBase {
   private onFrame(frame: FrameDone): void {
     const now = Date.now();
     const fps = this.fps(now);
-    if (!frame.mat || !this.cv || this.encoding || (!this.streams.size && !this.waiting.size)) return;
+    if (!frame.mat || !this.cv || this.encoding || !this.wantsPixels()) return;
     if (!this.waiting.size && now - this.lastSent < 1000 / this.ctx.config.preview.maxFps) return;
     this.encoding = true;
     this.lastSent = now;

@@ -25,3 +25,11 @@ export function clampRegion(r: Box, width: number, height: number): Box | null {
   if (x1 - x0 < 1 || y1 - y0 < 1) return null;
   return { x: x0, y: y0, w: x1 - x0, h: y1 - y0 };
 }
+
+/** A frame scaled down (never up) to fit maxWidth × maxHeight (0: no limit), keeping its aspect ratio. */
+export function fitWithin(width: number, height: number, maxWidth: number, maxHeight: number): { width: number; height: number } {
+  let scale = 1;
+  if (maxWidth > 0) scale = Math.min(scale, maxWidth / width);
+  if (maxHeight > 0) scale = Math.min(scale, maxHeight / height);
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}

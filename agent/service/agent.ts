@@ -83,6 +83,7 @@ export class Agent {
   private visits: VisitBook | null = null;
   private gate: AudienceGate | null = null;
   private pipeline: Pipeline | null = null;
+  private features: ReturnType<typeof buildFeatures> = [];
   private stopReason = 'shutdown';
   private readonly startAbort = new AbortController();
 
@@ -129,7 +130,6 @@ export class Agent {
       );
       this.source = opened.source;
       this.camera = opened.camera;
-
       const topics = deviceTopics(config.mqtt.prefix, this.device);
       const sink = await step(
         'state',
@@ -194,6 +194,7 @@ export class Agent {
           this.heartbeat?.();
           this.bus.emit('frame', frame);
         },
+        wantsPixels: () => this.features.some((f) => f.wantsPixels?.() === true),
       });
       this.bus.on('config', () => {
         log.level = mostVerbose(config.log);
@@ -210,13 +211,13 @@ export class Agent {
         log: (ns: string) => child(log, ns),
         records: new TableRecords(sink, topics.root, publisher.contract),
       };
-      const features = buildFeatures(ctx, {
+      const features = (this.features = buildFeatures(ctx, {
         configFile: this.opts.configFile ?? null,
         layers: this.opts.layers ?? null,
         camera: this.camera,
         statsSnapshot: () => this.statsSnapshot(),
         models: { classifier, open: (models) => openClassifier(cv, config, models, modelLog, true) },
-      });
+      }));
       await this.lifecycle.group('features', features);
       const control = () =>
         ControlSocket.start(
@@ -269,12 +270,12 @@ export class Agent {
     void this.source?.close();
   }
 
-  /** False while frames are not expected (camera lost, reconnecting or paused outside opening hours). */
   /** Age of the oldest detection, classification or embedding call in flight, ms (0: none). */
   oldestInferenceCallMs(): number {
     return this.pipeline?.oldestCallMs() ?? 0;
   }
 
+  /** False while frames are not expected (camera lost, reconnecting or paused outside opening hours). */
   expectsFrames(): boolean {
     return !this.camera || this.camera.state === 'ok';
   }

@@ -6,7 +6,7 @@
 // call is in flight, requests wait in a bounded queue, a per-second budget caps the faces classified, and
 // frames keep flowing while it runs — a slow classifier never stalls the rest.
 import type { CV, Mat } from '../capture/opencv.js';
-import type { Frame, FrameSource } from '../capture/frame.js';
+import { fullPixels, type Frame, type FrameSource } from '../capture/frame.js';
 import { LatestFrame } from '../capture/latest-frame.js';
 import type { Embedder } from '../classify/embedder.js';
 import type { Classifier, FaceRegion } from '../classify/classifier.js';
@@ -52,6 +52,8 @@ export interface PipelineDeps {
   emit: (event: VisitEvent, frame: { width: number; height: number }) => void;
   /** Called after every processed frame (and once at the end) with who is present: the watchdog's heartbeat too. */
   onFrame?: (frame: FrameDone) => void;
+  /** Something shows every frame's full pixels (the preview is watched): the source sends them whole. */
+  wantsPixels?: () => boolean;
 }
 
 export class Pipeline {
@@ -119,6 +121,12 @@ export class Pipeline {
     const detections = await this.detectStep.run(frame, this.plan.expected);
     deps.stats.frames++;
     if (detections) this.lastPass = { ts: frame.ts, boxes: detections.map((d) => d.box) };
+    // Faces found on a detection-size frame: their crops (quality, embeddings, classification) need the
+    // full-resolution pixels, fetched from the capture process by frame; an empty scene never needs them.
+    const watched = deps.wantsPixels?.() ?? false;
+    const sentWhole = frame.mat !== null;
+    deps.stats.capture[sentWhole ? 'wholeFrames' : 'smallFrames']++;
+    if (!sentWhole && (detections?.length || watched) && (await fullPixels(frame))) deps.stats.capture.fetchedWhole++;
 
     const t = performance.now();
     const contested = this.tracking.see(frame, detections);
@@ -127,10 +135,19 @@ export class Pipeline {
     const plan = (this.plan = this.tracking.plan(frame, embeddings, { classifying: this.inflight !== null, embedding: this.embedding !== null }));
     deps.stats.stages.track.add(performance.now() - t);
 
+    this.needs(plan, watched);
     this.emitAll(plan.events);
-    this.announce(plan, frame.mat);
+    this.announce(plan, frame.mat ?? undefined);
     if (plan.embed) this.embed(frame, plan.embed);
     if (plan.classify) this.classify(frame, plan.classify);
+  }
+
+  /**
+   * What the source sends next: whole frames while anybody is tracked (their crops need them on every
+   * detection pass) or the preview is watched; otherwise only a copy the detector's size.
+   */
+  private needs(plan: TrackPlan, watched: boolean): void {
+    this.deps.source.need?.({ full: watched || plan.expected.length > 0, fit: this.deps.detector.detectionFit?.() ?? null });
   }
 
   /** How long the oldest inference call in flight has been waiting, ms (0: none): the watchdog's measure of a stall. */

@@ -64,6 +64,8 @@ export class PipelineStats {
   /** Detection passes on the whole frame, and on regions of it only (motion gating, issue 22). */
   fullPasses = 0;
   regionPasses = 0;
+  /** Frames handed over whole, only at detection size, and of those fetched whole afterwards. */
+  readonly capture = { wholeFrames: 0, smallFrames: 0, fetchedWhole: 0 };
   events = 0;
 
   snapshot<E extends object>(extra: E = {} as E) {
@@ -80,6 +82,7 @@ export class PipelineStats {
       classifyFailures: this.classifyFailures,
       detectFailures: this.detectFailures,
       detect: { fullPasses: this.fullPasses, regionPasses: this.regionPasses },
+      capture: { ...this.capture },
       events: this.events,
       stages: perStage((s) => this.stages[s].summary()),
       enterLatency: this.enterLatency.summary(),

@@ -214,7 +214,8 @@ export class Tracking {
 
   private quality(frame: Frame, v: Visit, pose: HeadPose | null): number {
     const { track } = v;
-    if (!track.visible) return 0;
+    // No full-resolution pixels (the capture process restarted before they were fetched): no crop from this frame.
+    if (!track.visible || !frame.mat) return 0;
     // Size, edge and pose first: sharpness costs a resize and a Laplacian, only worth it for a usable face.
     const o = this.deps.quality;
     const usable = faceQuality(track.box, track.score, Infinity, frame, o, pose) > 0;

@@ -32,13 +32,15 @@ interface Run {
   frames: number;
   fullPasses: number;
   regionPasses: number;
+  /** What the capture process handed over: frames whole, only at the detector's size, and fetched whole later. */
+  capture: { wholeFrames: number; smallFrames: number; fetchedWhole: number };
 }
 
 async function run(clip: SceneClip): Promise<Run> {
   const path = makeSceneClip(await loadOpenCV(), join(work, `${clip.name}.avi`), clip.spec).path;
   const res = await runPercept(
     ['run', '--source', path, '--state-dir', join(work, `state-${clip.name}`), '--exit-on-eof', '--print-events'],
-    // Motion gating is off by default for now: these scenes are about it.
+    // On by default; set here so these scenes keep testing it whatever the default becomes.
     { PERCEPT_MQTT_EMBEDDED_PORT: '0', PERCEPT_MOTION_ENABLED: 'true' },
     300_000,
   );
@@ -50,13 +52,13 @@ async function run(clip: SceneClip): Promise<Run> {
     .map((l) => (JSON.parse(l) as { message?: string }).message ?? '')
     .find((m) => m.startsWith('done: {'));
   assert.ok(done, `the exit summary is logged; stderr: ${res.stderr.slice(-2000)}`);
-  const stats = JSON.parse(done.slice('done: '.length)) as { frames: number; detect: { fullPasses: number; regionPasses: number } };
+  const stats = JSON.parse(done.slice('done: '.length)) as { frames: number; detect: { fullPasses: number; regionPasses: number }; capture: Run['capture'] };
   const events = res.stdout
     .trim()
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Payload);
-  return { events, frames: stats.frames, ...stats.detect };
+  return { events, frames: stats.frames, ...stats.detect, capture: stats.capture };
 }
 
 const byPerson = (events: Payload[]) => {
@@ -66,7 +68,7 @@ const byPerson = (events: Payload[]) => {
 };
 
 const story = (r: Run) =>
-  `${r.events.map((e) => `${e.type}:${e.person.slice(0, 4)}@${(e.box.x + e.box.w / 2).toFixed(2)}`).join(' ')} | frames ${r.frames}, full passes ${r.fullPasses}, region passes ${r.regionPasses}`;
+  `${r.events.map((e) => `${e.type}:${e.person.slice(0, 4)}@${(e.box.x + e.box.w / 2).toFixed(2)}`).join(' ')} | frames ${r.frames}, full passes ${r.fullPasses}, region passes ${r.regionPasses}, handed over ${JSON.stringify(r.capture)}`;
 
 /**
  * Full-frame passes: about one per fullFrameMs of clip (the first frame, and a margin), never one per
@@ -128,5 +130,14 @@ function check(clip: SceneClip, r: Run): void {
   if (clip.name.startsWith('empty-dimming')) {
     // Noise and the light do not wake the detector: nearly every frame has no pass at all.
     assert.ok(r.regionPasses <= r.frames * 0.05, `${clip.name}: region passes; ${story(r)}`);
+    // Nobody to crop: the capture process hands over only detection-size copies (the first frame or two
+    // are read before the pipeline has said so).
+    assert.ok(r.capture.wholeFrames <= 2 && r.capture.fetchedWhole === 0, `${clip.name}: no full frame handed over; ${story(r)}`);
+    assert.equal(r.capture.smallFrames + r.capture.wholeFrames, r.frames, story(r));
+  } else {
+    // Before anyone is tracked frames come small; the face found on one is cropped from its full pixels,
+    // fetched by frame (the labels above come from them), and whole frames follow while it is tracked.
+    assert.ok(r.capture.smallFrames >= 5 && r.capture.fetchedWhole >= 1, `${clip.name}: small frames, then full pixels fetched; ${story(r)}`);
+    assert.ok(r.capture.wholeFrames >= r.frames / 2, `${clip.name}: whole frames while the face is tracked; ${story(r)}`);
   }
 }

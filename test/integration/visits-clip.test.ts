@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { OpenCvSource } from '../../agent/capture/opencv-source.js';
+import { requireFullPixels } from '../../agent/capture/frame.js';
 import { makeClip } from '../helpers/clips.js';
 import { SsdDetector } from '../../agent/detect/ssd-detector.js';
 import { OnnxClassifier } from '../../agent/classify/onnx-classifier.js';
@@ -50,7 +51,8 @@ test('real clip: one story per visit, labels = majority of per-frame predictions
   const src = new OpenCvSource(cv, clip, { loop: false, realtime: false, imageIntervalMs: 0 });
   await src.open();
   for await (const frame of src.frames()) {
-    const dets = (await detector.detect(frame)).filter((d) => faceQuality(d.box, d.score, sharpness(cv, frame.mat, d.box), frame, quality) > 0);
+    const full = await requireFullPixels(frame);
+    const dets = (await detector.detect(frame)).filter((d) => faceQuality(d.box, d.score, sharpness(cv, full, d.box), frame, quality) > 0);
     const { faces } = await classifier.classify(
       frame,
       dets.map((d) => d.box),
