@@ -52,7 +52,9 @@ export const StatsSchema = Type.Object(
           smallFrames: Type.Integer({
             description: "Frames handed over only as a copy the detector's size (nobody in view, preview not watched): the cheap path of an empty scene.",
           }),
-          fetchedWhole: Type.Integer({ description: 'Of the small ones, frames whose full-resolution pixels were fetched afterwards (a face was found on them).' }),
+          fetchedWhole: Type.Integer({
+            description: 'Of the small ones, frames whose full-resolution pixels were fetched afterwards (a face was found on them).',
+          }),
         },
         { description: 'What the capture process handed over: full frames only when something needs their pixels.' },
       ),
