@@ -116,7 +116,7 @@ export class Agent {
       );
       const cv = await loadOpenCV();
       const providers = new Set<string>();
-      const modelLog = collectProviders((m, level) => child(log, 'models')[level ?? 'info'](m), providers);
+      const modelLog = collectProviders(child(log, 'models'), providers);
       const wait = { config, signal: this.startAbort.signal, log: modelLog, onWait: this.opts.onWaiting };
       const { detector, classifier, embedder } = await step('models', () => openWhenPresent(() => openModels(cv, config, modelLog), wait), closeModels);
       const opened = await step(

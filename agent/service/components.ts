@@ -15,7 +15,7 @@ import { DEFAULT_MODELS } from '../inference/default-models.js';
 import { reportedTasks } from '../contract/labels.js';
 import { OnnxEmbedder } from '../classify/onnx-embedder.js';
 import type { Embedder } from '../classify/embedder.js';
-import { SWITCH_DEADLINE_FACTOR, type ModelLog, type SessionOptions } from '../inference/worker-session.js';
+import { SWITCH_DEADLINE_FACTOR, type SessionOptions } from '../inference/worker-session.js';
 import type { VisitOptions } from '../track/visits.js';
 import type { QualityOptions } from '../track/quality.js';
 import type { GateOptions } from '../track/audience-gate.js';
@@ -129,7 +129,7 @@ export function classifierDirs(models: readonly string[], emotion = true): strin
  * (a switch while running) every file's sha256 is checked whatever inference.verifySha256 says, and one
  * inference on a zero batch must give the manifest's outputs: a model that fails is never switched to.
  */
-export async function openClassifier(cv: CV, config: Config, models: readonly string[], log: ModelLog, verify = false): Promise<OnnxClassifier> {
+export async function openClassifier(cv: CV, config: Config, models: readonly string[], log: Logger, verify = false): Promise<OnnxClassifier> {
   // A switch while running has a deadline (a hung read must not hold later switches or a stop); start-up has systemd's.
   const deadline = { verifySha256: true, openTimeoutMs: SWITCH_DEADLINE_FACTOR * config.inference.timeoutMs };
   const session = { ...sessionOptions(config), ...(verify ? deadline : {}), warmBatches: config.classifier.maxBatch };
@@ -146,7 +146,7 @@ export async function openClassifier(cv: CV, config: Config, models: readonly st
   return classifier;
 }
 
-export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<Models> {
+export async function openModels(cv: CV, config: Config, log: Logger): Promise<Models> {
   const detector = await openDetector(cv, config.detector, sessionOptions(config), log);
   try {
     const classifier = new SwitchableClassifier(await openClassifier(cv, config, config.classifier.models, log));
@@ -161,9 +161,8 @@ export async function openModels(cv: CV, config: Config, log: ModelLog): Promise
         throw err;
       }
     } else {
-      log(
+      log.warn(
         `re-identification by appearance is off: no face embedding model in ${DEFAULT_MODELS.embedder} (npm run setup converts it); lost visits resume by position only`,
-        'warn',
       );
     }
     return { detector, classifier, embedder };
