@@ -256,7 +256,7 @@ export function openEventSink(c: Config, stateDir: string, eventTopic: EventSink
     eventTopic,
     maxEvents: c.mqtt.outboxMaxEvents,
     maxAgeMs: c.mqtt.outboxMaxAgeS * 1000,
-    log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+    log,
   });
   sink.start();
   return sink;
