@@ -90,8 +90,7 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log;
     this.device = deviceId(opts.config);
-    const classifyLog = child(opts.log, 'classify');
-    this.queue = new ClassificationQueue(opts.config.classifier.queueSize, (m) => classifyLog.debug(m));
+    this.queue = new ClassificationQueue(opts.config.classifier.queueSize, child(opts.log, 'classify'));
     this.lifecycle = new Lifecycle(opts.log, this.startAbort.signal);
     this.bus = createBus((name, err) => this.log.error(`a "${name}" listener failed: ${err.stack ?? err.message}`));
   }
@@ -111,7 +110,7 @@ export class Agent {
       if (!config.state.dir) publishLog.info(`state directory ${stateDir} (state.dir not set)`);
       await step(
         'state lock',
-        () => lockStateDir(stateDir, (m) => publishLog.warn(m)),
+        () => lockStateDir(stateDir, publishLog),
         (lock) => lock.release(),
       );
       const cv = await loadOpenCV();
@@ -223,7 +222,7 @@ export class Agent {
         ControlSocket.start(
           stateDir,
           reloadHandlers(() => this.reload(), features),
-          (m) => log.warn(m),
+          log,
         );
       await step('control socket', control, (c) => c?.close());
       const [device, source, camera, broker] = [this.device, config.source.uri, this.camera?.state ?? 'file', url];

@@ -49,7 +49,7 @@ export function visitOptions(c: Config, embedder: Embedder | null, reidLog?: Log
     },
     hysteresis: c.fusion,
     reid: c.visit,
-    ...(reidLog ? { reidDebug: (m: string) => reidLog.debug(m) } : {}),
+    ...(reidLog ? { reidLog } : {}),
     appearance: embedder !== null,
     ...(embedder ? { metric: embedder.metric } : {}),
     attention: {
