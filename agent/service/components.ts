@@ -191,8 +191,7 @@ export async function openSource(
       loop: config.source.loop && !exitOnEof,
       realtime: !exitOnEof,
       imageIntervalMs: config.source.imageIntervalMs,
-      warn: (m) => log.warn(m),
-      debug: (m) => log.debug(m),
+      log,
       openTimeoutMs: config.source.openTimeoutMs,
       readTimeoutMs: config.source.readTimeoutMs,
     });
