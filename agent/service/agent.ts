@@ -62,7 +62,7 @@ export interface AgentOptions {
   exitOnEof: boolean;
   /** Every event payload, e.g. printed to stdout. */
   onEvent?: (payload: EventPayload) => void;
-  /** The start waits for a missing model directory: what, and the next try. */
+  /** The start waits for a missing model directory: what, and the next try (a status for systemd, not a log: the log has its warning). */
   onWaiting?: (detail: string) => void;
 }
 

@@ -24,7 +24,7 @@ export interface WaitOptions {
   /** Delays as a live source's reconnects: source.reconnectMinMs … reconnectMaxMs. */
   config: Pick<Config, 'source'>;
   log: Logger;
-  /** Told before every wait: what is missing and when the next try is. */
+  /** Told before every wait: what is missing and when the next try is (a status for systemd, not a log: `log` gets the warning). */
   onWait?: (detail: string) => void;
   signal: AbortSignal;
 }
