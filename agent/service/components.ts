@@ -22,7 +22,7 @@ import type { GateOptions } from '../track/audience-gate.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
 import type { DeliveryQueue } from '../publish/outbox.js';
 import type { OnlineStatus, StatusPayload } from '../contract/payloads.js';
-import type { Logger, RootLogger } from '../lib/logging.js';
+import type { Logger } from '../lib/logging.js';
 import { credentialFile } from '../lib/credentials.js';
 import { EventSink, type EventSinkOptions } from '../publish/event-sink.js';
 import { onlineStatus } from '../publish/status.js';
@@ -225,7 +225,7 @@ export function birthStatus(device: string, version: string, model: string, came
   });
 }
 
-export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, queue: DeliveryQueue, log: RootLogger): MqttPublisher {
+export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, queue: DeliveryQueue, log: Logger): MqttPublisher {
   const m = config.mqtt;
   return new MqttPublisher(
     {

@@ -29,7 +29,7 @@ const DAY = new Date('2026-12-06T10:00:00Z');
 function harness(limit: CommandLimit) {
   const clock = { t: 0 };
   const warnings: string[] = [];
-  const log = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined, debug: () => undefined } as unknown as Logger;
+  const log: Logger = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined, debug: () => undefined };
   const records: ImpressionPayload[] = [];
   const bus = createBus((name, err) => {
     throw new Error(`${name}: ${err.message}`);
