@@ -93,8 +93,7 @@ export class VisitBook {
       v.awaitingReid = this.rules.anyoneLost();
       this.visits.set(t.id, v);
     }
-    events.push(...this.rules.resumeByPosition(update.confirmed, ts));
-    events.push(...this.rules.recheck(ts));
+    events.push(...this.rules.resumeByPosition(update.confirmed, ts), ...this.rules.recheck(ts));
     for (const t of update.confirmed) {
       const v = this.visits.get(t.id);
       if (!v) continue;
