@@ -11,6 +11,7 @@ import type { CaptureReply, CaptureRequest } from './capture-protocol.js';
 import { captured, fetchPixels, frameOf, type Captured } from './captured-frame.js';
 import { because, SourceError, sourceKind, type SourceKind } from './source-kind.js';
 import { expandGstPreset, GST_PRESET_PREFIX, missingElementsMessage, missingGstElements } from './gst-presets.js';
+import type { Logger } from '../lib/logging.js';
 
 export interface SourceOptions {
   /** Files: start again at the end instead of ending. */
@@ -23,10 +24,11 @@ export interface SourceOptions {
   openTimeoutMs?: number;
   /** One read or image decode fails after this long. */
   readTimeoutMs?: number;
-  /** Where a skipped unreadable image and the capture libraries' own output are reported. */
-  warn?: (message: string) => void;
-  /** Where OpenCV's backend warnings from the capture process and an unreadable folder's backoff go. */
-  debug?: (message: string) => void;
+  /**
+   * Warnings: a skipped unreadable image, the capture libraries' own output. Debug lines: OpenCV's backend
+   * warnings from the capture process, an unreadable folder's backoff. Absent: the libraries' output is not read.
+   */
+  log?: Logger;
   /** Injected clock, ms since the epoch. */
   now?: () => number;
 }
@@ -136,16 +138,16 @@ export class OpenCvSource implements FrameSource {
    * every probe; a failed open quotes them in its error anyway).
    */
   private newClient(): CaptureClient {
-    const { warn, debug } = this.opts;
-    if (!warn) return new CaptureClient();
+    const { log } = this.opts;
+    if (!log) return new CaptureClient();
     return new CaptureClient(({ text: line, opencv }) => {
-      if (opencv) return void debug?.(`capture process: ${line}`);
+      if (opencv) return void log.debug(`capture process: ${line}`);
       const now = this.now();
       if (now - this.output.since >= 60_000) {
-        if (this.output.skipped) warn(`capture process: ${this.output.skipped} more line(s) of library output in the last minute not logged`);
+        if (this.output.skipped) log.warn(`capture process: ${this.output.skipped} more line(s) of library output in the last minute not logged`);
         this.output = { since: now, lines: 0, skipped: 0 };
       }
-      if (this.output.lines++ < OUTPUT_LINES_PER_MINUTE) warn(`capture process: ${line}`);
+      if (this.output.lines++ < OUTPUT_LINES_PER_MINUTE) log.warn(`capture process: ${line}`);
       else this.output.skipped++;
     });
   }
@@ -208,7 +210,7 @@ export class OpenCvSource implements FrameSource {
           // Logged once per file, then skipped: a folder of unreadable files must not spin silently.
           if (!this.unreadable.has(path)) {
             this.unreadable.add(path);
-            this.opts.warn?.(`source ${this.uri}: ${path} cannot be read as an image; skipped`);
+            this.opts.log?.warn(`source ${this.uri}: ${path} cannot be read as an image; skipped`);
           }
           continue;
         }
@@ -221,7 +223,7 @@ export class OpenCvSource implements FrameSource {
       idlePasses = read ? 0 : idlePasses + 1;
       if (idlePasses && this.opts.loop && !this.closed) {
         const backoffMs = Math.min(30_000, 250 * 2 ** Math.min(idlePasses, 7));
-        this.opts.debug?.(`source ${this.uri}: nothing readable in a whole pass; looking again in ${backoffMs} ms`);
+        this.opts.log?.debug(`source ${this.uri}: nothing readable in a whole pass; looking again in ${backoffMs} ms`);
         await sleep(backoffMs);
       }
     } while (this.opts.loop && !this.closed);
@@ -249,7 +251,7 @@ export class OpenCvSource implements FrameSource {
         // read past its deadline) is restarted here and the file continues where it was. Only a process
         // that keeps dying without a frame ends the source, with the error (never a silent end).
         if (!isFile || this.closed || ++restarts > MAX_FILE_RESTARTS) throw err;
-        this.opts.warn?.(`${(err as Error).message}; restarting the capture process at frame ${inPass} (restart ${restarts})`);
+        this.opts.log?.warn(`${(err as Error).message}; restarting the capture process at frame ${inPass} (restart ${restarts})`);
         await this.client?.close();
         await this.start();
         if (inPass) await this.client!.request({ op: 'seek', frame: inPass }, this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS, 'seeking');

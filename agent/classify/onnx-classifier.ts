@@ -13,6 +13,7 @@ import { ATTRIBUTE_MODELS, type AttributeModel } from './attribute-model.js';
 import { decodeOutput } from './outputs.js';
 import { zeroBatch, zeroBatchProblems } from '../inference/zero-batch.js';
 import { must } from '../lib/must.js';
+import type { Logger } from '../lib/logging.js';
 
 export class OnnxClassifier implements Classifier {
   private constructor(
@@ -34,7 +35,7 @@ export class OnnxClassifier implements Classifier {
     dirs: string[],
     defaultMargin: number,
     session: SessionOptions,
-    log?: (m: string) => void,
+    log?: Logger,
     tasks: readonly Task[] = TASKS,
   ): Promise<OnnxClassifier> {
     const models: AttributeModel[] = [];

@@ -9,6 +9,7 @@ import type { WorkerSession, SessionOptions } from '../inference/worker-session.
 import type { FaceRegion } from './classifier.js';
 import type { Embedder, EmbeddingMetric } from './embedder.js';
 import { must } from '../lib/must.js';
+import type { Logger } from '../lib/logging.js';
 
 export class OnnxEmbedder implements Embedder {
   private constructor(
@@ -44,7 +45,7 @@ export class OnnxEmbedder implements Embedder {
     },
   };
 
-  static open(cv: CV, dir: string, session: SessionOptions, log?: (m: string) => void): Promise<OnnxEmbedder> {
+  static open(cv: CV, dir: string, session: SessionOptions, log?: Logger): Promise<OnnxEmbedder> {
     return openModel(EMBEDDERS, dir, { cv }, session, log);
   }
 

@@ -12,6 +12,7 @@ import { connect, firstMessage, NoAnswer, parseJson, resolveTarget, type RemoteA
 import { patchFromPairs, valueAt } from './config-typing.js';
 import { EXIT_CONFIG, EXIT_REFUSED } from '../lib/exit-codes.js';
 
+// The command's own output (its answer on stdout, its refusal on stderr), not log lines: a printer, not a Logger.
 type Print = (line: string) => void;
 const out: Print = (l) => {
   process.stdout.write(`${l}\n`);

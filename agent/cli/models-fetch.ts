@@ -70,7 +70,8 @@ export interface FetchOptions {
   baseUrl?: string;
   timeoutMs?: number;
   catalog?: Record<string, CatalogEntry>;
-  log?: (line: string) => void;
+  /** The command's result line, printed to a terminal: output of `percept models fetch`, not a log (no level, no namespace). */
+  print?: (line: string) => void;
 }
 
 export interface Fetched {
@@ -188,7 +189,7 @@ export async function fetchModel(name: string, opts: FetchOptions = {}): Promise
   } finally {
     rmSync(staging, { recursive: true, force: true });
   }
-  opts.log?.(`${name}: installed into ${dest} from ${[...sources].join(' and ')}`);
+  opts.print?.(`${name}: installed into ${dest} from ${[...sources].join(' and ')}`);
   return { name, dir: dest, from: [...sources].join(' and ') };
 }
 
@@ -201,7 +202,7 @@ export async function modelsFetch(name: string | undefined, dest?: string): Prom
   try {
     const r = await fetchModel(name, {
       dest,
-      log: (l) => process.stdout.write(`${l}\n`),
+      print: (l) => process.stdout.write(`${l}\n`),
     });
     if (r.from === 'already installed') process.stdout.write(`${name}: already installed in ${r.dir} (sha256 match)\n`);
     return 0;

@@ -14,6 +14,7 @@ import type { Detection, FaceDetector } from './detector.js';
 import type { Box } from '../lib/geometry.js';
 import { tileFor, type Tile } from './region-tiles.js';
 import { must } from '../lib/must.js';
+import type { Logger } from '../lib/logging.js';
 
 export interface GridOptions {
   scoreThreshold: number;
@@ -95,7 +96,7 @@ export class GridDetector implements FaceDetector {
   };
 
   /** Opens with this adapter alone (benchmarks and tests compare detectors by name); the agent opens through openDetector. */
-  static open(cv: CV, dir: string, opts: GridOptions, session: SessionOptions, log?: (m: string) => void): Promise<GridDetector> {
+  static open(cv: CV, dir: string, opts: GridOptions, session: SessionOptions, log?: Logger): Promise<GridDetector> {
     return openModel([GridDetector.adapter], dir, { cv, options: opts }, session, log);
   }
 

@@ -7,6 +7,7 @@ import type { Config } from '../config/schema.js';
 import { DEFAULT_MODELS } from '../inference/default-models.js';
 import { openModel, type AdapterRegistry } from '../inference/model-adapter.js';
 import type { SessionOptions } from '../inference/worker-session.js';
+import type { Logger } from '../lib/logging.js';
 import { GridDetector } from './grid-detector.js';
 import { SsdDetector } from './ssd-detector.js';
 import type { FaceDetector } from './detector.js';
@@ -39,11 +40,11 @@ export async function openDetector(
   cv: CV,
   detector: Config['detector'],
   session: SessionOptions,
-  log?: (m: string) => void,
+  log?: Logger,
   defaults?: { yunet: string; ssd: string },
 ): Promise<FaceDetector> {
   const { dir, why } = chooseDetectorDir(detector.model, defaults);
   const opened = await openModel(DETECTORS, dir, { cv, options: detector }, session, log);
-  log?.(`detector: ${opened.name} — ${why}`);
+  log?.info(`detector: ${opened.name} — ${why}`);
   return opened;
 }

@@ -11,6 +11,7 @@ import { decodeCandidates, type Candidate } from './ssd-decode.js';
 import { nonMaxSuppression } from './nms.js';
 import type { Detection, FaceDetector } from './detector.js';
 import { must } from '../lib/must.js';
+import type { Logger } from '../lib/logging.js';
 
 export interface SsdOptions {
   scoreThreshold: number;
@@ -64,7 +65,7 @@ export class SsdDetector implements FaceDetector {
   };
 
   /** Opens with this adapter alone (benchmarks and parity tests use the SSD by name); the agent opens through openDetector. */
-  static open(cv: CV, dir: string, opts: SsdOptions, session: SessionOptions, log?: (m: string) => void): Promise<SsdDetector> {
+  static open(cv: CV, dir: string, opts: SsdOptions, session: SessionOptions, log?: Logger): Promise<SsdDetector> {
     return openModel([SsdDetector.adapter], dir, { cv, options: opts }, session, log);
   }
 

@@ -23,8 +23,7 @@ export class DailySummaryFeature extends FeatureBase {
     private readonly now: () => Date = () => new Date(),
   ) {
     super(ctx, 'summary');
-    const log = ctx.log('summary');
-    this.store = new SummaryStore(ctx.stateDir, (m) => log.warn(m));
+    this.store = new SummaryStore(ctx.stateDir, ctx.log('summary'));
   }
 
   start(): void {

@@ -4,6 +4,7 @@
 // worker session, then the adapter's build). Adding an adapter is its module plus one registry line.
 import { loadManifest, ModelError, type LoadedManifest, type ModelKind, type OutputType } from './manifest.js';
 import { WorkerSession, type SessionOptions } from './worker-session.js';
+import type { Logger } from '../lib/logging.js';
 
 export interface ModelAdapter<Opened, Context> {
   /** For errors and logs: what this adapter is (e.g. "grid decoder"). */
@@ -45,7 +46,7 @@ export async function openModel<Opened, Context>(
   dir: string,
   context: Context,
   session: SessionOptions,
-  log?: (m: string) => void,
+  log?: Logger,
 ): Promise<Opened> {
   const loaded = loadManifest(dir);
   const build = pickAdapter(registry, loaded).prepare(loaded, context);

@@ -8,11 +8,9 @@ import type { Worker } from 'node:worker_threads';
 import { precisionOf, verifyFiles, verifyGraph, type LoadedManifest } from './manifest.js';
 import type { TensorData, WorkerReply, WorkerRequest } from './worker-protocol.js';
 import { inferenceFaults, ModelChangedError, startWorker, type ReadyReply } from './worker-start.js';
+import { silentLogger, type Logger } from '../lib/logging.js';
 
 export { inferenceFaults };
-
-/** Where model lines go; `level` is 'warn' for a requested provider that failed, else absent (info). */
-export type ModelLog = (msg: string, level?: 'warn') => void;
 
 export interface SessionOptions {
   providers: string[];
@@ -76,7 +74,7 @@ export class WorkerSession {
     private readonly opts: SessionOptions,
     /** The sha256 of the bytes the first worker loaded: every replacement must load the same bytes. */
     readonly sha256: string,
-    private readonly log?: ModelLog,
+    private readonly log: Logger,
     public warmed: ReadyReply['warmed'] = [], // the zero batches its current worker ran before ready
   ) {
     this.slot = this.adopt(first);
@@ -87,7 +85,7 @@ export class WorkerSession {
    * itself is hashed by the worker on the very bytes it loads (with verifySha256 against the manifest;
    * without, only recorded), and a replacement worker must load bytes with that same hash.
    */
-  static async open(loaded: LoadedManifest, opts: SessionOptions, log?: ModelLog): Promise<WorkerSession> {
+  static async open(loaded: LoadedManifest, opts: SessionOptions, log: Logger = silentLogger): Promise<WorkerSession> {
     const m = loaded.manifest;
     if (opts.verifySha256) await verifyFiles(loaded, m.model);
     const expected = opts.verifySha256 ? (m.files.find((f) => f.path === m.model)?.sha256 ?? null) : null;
@@ -101,9 +99,9 @@ export class WorkerSession {
     }
     // A provider that was asked for and failed (e.g. cuda without its libraries) is a warning: the agent
     // runs, but slower than configured.
-    for (const f of reply.failures) log?.(`${loaded.manifest.name}: requested execution provider ${f}; falling back`, 'warn');
+    for (const f of reply.failures) log.warn(`${loaded.manifest.name}: requested execution provider ${f}; falling back`);
     const batches = reply.warmed.length ? `, warmed for batches of 1…${reply.warmed.length}` : '';
-    log?.(`${loaded.manifest.name}: running on ${provider} (${precisionOf(loaded.manifest)}${batches})`);
+    log.info(`${loaded.manifest.name}: running on ${provider} (${precisionOf(loaded.manifest)}${batches})`);
     return new WorkerSession(worker, provider, loaded, opts, reply.sha256, log, reply.warmed);
   }
 
@@ -130,7 +128,7 @@ export class WorkerSession {
       this.failAll(slot, new Error(`${this.name}: inference worker ${why}`));
       if (slot.retired) return;
       this.retire(slot);
-      this.log?.(`${this.name}: inference worker ${why}; starting a new worker`, 'warn');
+      this.log.warn(`${this.name}: inference worker ${why}; starting a new worker`);
       this.replace();
     };
     worker.on('error', (err) => crashed(`failed: ${err.message}`));
@@ -175,7 +173,7 @@ export class WorkerSession {
       .catch((err: unknown) => {
         this.lastStartFailure = Date.now();
         this.startError = err as Error;
-        this.log?.(`${this.name}: a new inference worker could not start: ${(err as Error).message}`, 'warn');
+        this.log.warn(`${this.name}: a new inference worker could not start: ${(err as Error).message}`);
         throw err;
       })
       .finally(() => {
@@ -232,7 +230,7 @@ export class WorkerSession {
     inferenceFaults.timeouts++;
     p.reject(new Error(`${this.name}: inference timed out after ${this.timeoutMs} ms`));
     if (slot.retired) return;
-    this.log?.(`${this.name}: inference timed out after ${this.timeoutMs} ms; starting a new worker`, 'warn');
+    this.log.warn(`${this.name}: inference timed out after ${this.timeoutMs} ms; starting a new worker`);
     this.failAll(slot, new Error(`${this.name}: inference worker replaced after a timeout`));
     this.retire(slot);
     this.abandoned.add(slot);

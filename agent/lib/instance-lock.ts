@@ -14,6 +14,7 @@ import { readFileSync, realpathSync, unlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { basename, dirname, join, resolve } from 'node:path';
 import { StateDirError } from './state-dir.js';
+import { silentLogger, type Logger } from './logging.js';
 
 export const LOCK_FILE = 'percept.lock';
 
@@ -86,7 +87,7 @@ function filePid(dir: string): number | null {
  * over the socket, else as percept.lock says — information only). The lock file is written best-effort:
  * a full disk must not stop the agent (see checkStateDir).
  */
-export async function acquireInstanceLock(dir: string, pid = process.pid, log: (m: string) => void = () => undefined): Promise<InstanceLock> {
+export async function acquireInstanceLock(dir: string, pid = process.pid, log: Logger = silentLogger): Promise<InstanceLock> {
   const name = lockName(dir);
   // Whoever connects learns the holder's pid and nothing else; the line is written and the socket closed.
   const server: Server = createServer((c) => c.end(`percept ${pid}\n`));
@@ -105,14 +106,14 @@ export async function acquireInstanceLock(dir: string, pid = process.pid, log: (
     throw new StateDirError(`state directory ${dir} is in use by another percept agent (${who}); give each agent its own --state-dir`);
   });
   server.unref(); // the lock never keeps the process alive
-  server.on('error', (err) => log(`state directory lock: ${err.message}`));
+  server.on('error', (err) => log.warn(`state directory lock: ${err.message}`));
   const file = join(dir, LOCK_FILE);
   const stale = filePid(dir);
-  if (stale !== null && stale !== pid) log(`state directory ${dir}: ${LOCK_FILE} named pid ${stale}, which no longer holds the lock; ignored`);
+  if (stale !== null && stale !== pid) log.warn(`state directory ${dir}: ${LOCK_FILE} named pid ${stale}, which no longer holds the lock; ignored`);
   try {
     writeFileSync(file, `${pid}\n`);
   } catch (err) {
-    log(`cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it only informs humans, the lock holds`);
+    log.warn(`cannot write ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); it only informs humans, the lock holds`);
   }
   return {
     dir,

@@ -21,6 +21,11 @@ export interface Logger {
   child?(meta: { ns: string }): Logger;
 }
 
+const quiet = (): void => undefined;
+
+/** A Logger that drops every line: the default where a part's log is optional, so it never checks for one. */
+export const silentLogger: Logger = { error: quiet, warn: quiet, info: quiet, debug: quiet };
+
 /**
  * The process's root logger (createLogger's): winston's, for the two things only the root does (its level
  * follows a config reload; tests listen to its stream). Everything below it takes a Logger.

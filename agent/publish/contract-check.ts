@@ -10,6 +10,7 @@
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { OUT_TOPICS, type OutTopicName, type TopicSpec } from '../contract/topics.js';
+import type { Logger } from '../lib/logging.js';
 
 // TypeBox checks no string format it was not told about (every timestamp would fail): the two the
 // contract uses, as the generated JSON schemas mean them (ajv-formats' rules).
@@ -40,7 +41,9 @@ export class ContractCheck {
 
   constructor(
     readonly mode: ContractMode,
-    private readonly onError: (line: string) => void,
+    private readonly log: Logger,
+    /** The level of a mismatch line: the owner's (the publisher's are errors, the event sink's warnings). */
+    private readonly level: 'warn' | 'error',
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -73,6 +76,6 @@ export class ContractCheck {
     const t = this.now();
     if (t - (this.loggedAt.get(name) ?? -Infinity) < LOG_EVERY_MS) return;
     this.loggedAt.set(name, t);
-    this.onError(`${err.message} (sent anyway; ${this.mismatches.get(name)} so far)`);
+    this.log[this.level](`${err.message} (sent anyway; ${this.mismatches.get(name)} so far)`);
   }
 }

@@ -14,6 +14,7 @@ import { Outbox, systemClock, type Clock, type Deliverable, type DeliveryQueue, 
 import { StateStore } from './state-store.js';
 import type { DurableFs } from '../lib/durable.js';
 import { checkStateDir } from '../lib/state-dir.js';
+import type { Logger } from '../lib/logging.js';
 import { ContractCheck, type ContractMode } from './contract-check.js';
 
 export interface EventSinkOptions {
@@ -24,7 +25,7 @@ export interface EventSinkOptions {
   maxAgeMs: number;
   /** Entries held in memory while the disk refuses writes (per outbox). Default 1000. */
   memoryMax?: number;
-  log: { info(msg: string): void; warn(msg: string): void };
+  log: Logger;
   /** Retry held writes this often (ms). Default 5000. */
   retryEveryMs?: number;
   /** Sweep entries older than maxAgeMs this often (ms). Default 60000. */
@@ -62,7 +63,7 @@ export class EventSink implements DeliveryQueue {
   /** Checks the directory (StateDirError, exit 73, when it can never be written), loads the outboxes, recovers the seq. */
   constructor(private readonly opts: EventSinkOptions) {
     const warn = (m: string) => opts.log.warn(m);
-    this.contract = new ContractCheck(opts.contract ?? 'warn', warn);
+    this.contract = new ContractCheck(opts.contract ?? 'warn', opts.log, 'warn');
     const box = (name: string) => ({
       maxEvents: opts.maxEvents,
       maxAgeMs: opts.maxAgeMs,
@@ -74,9 +75,9 @@ export class EventSink implements DeliveryQueue {
     // Check the directory before anything in it is read, moved aside or written.
     this.probe = checkStateDir(opts.stateDir);
     if (this.probe) warn(this.probe);
-    this.events = new Outbox(opts.stateDir, box('outbox'), warn);
-    this.records = new Outbox(opts.stateDir, box('outbox-records'), warn);
-    this.state = new StateStore(opts.stateDir, { recover: () => this.events.highestKey, log: warn, fs: opts.fs });
+    this.events = new Outbox(opts.stateDir, box('outbox'), opts.log);
+    this.records = new Outbox(opts.stateDir, box('outbox-records'), opts.log);
+    this.state = new StateStore(opts.stateDir, { recover: () => this.events.highestKey, log: opts.log, fs: opts.fs });
     const highest = this.events.highestKey;
     if (highest > this.state.lastSeq) {
       warn(`the outbox holds seq ${highest}, above the recorded ${this.state.lastSeq}: the next event is ${highest + 1}`);

@@ -10,7 +10,7 @@
 // retry; we compute the delay at 'close' and call reconnect() ourselves.
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import type { Logger } from 'winston';
+import type { Logger } from '../lib/logging.js';
 import type { InboundHandler, Publisher, Release, StatusPayload } from './publisher.js';
 import type { DeliveryQueue } from './outbox.js';
 import { redact } from '../lib/redact.js';
@@ -80,7 +80,7 @@ export class MqttPublisher implements Publisher {
   ) {
     this.root = `${opts.prefix}/${opts.device}`;
     this.causes = new AttemptCauses(opts.url);
-    this.contract = new ContractCheck(opts.contract ?? 'warn', (line) => log.error(line));
+    this.contract = new ContractCheck(opts.contract ?? 'warn', log, 'error');
     outbox.onPut(() => this.drain());
   }
 

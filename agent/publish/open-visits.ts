@@ -6,6 +6,7 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EventPayload } from '../contract/payloads.js';
 import { writeDurable } from '../lib/durable.js';
+import type { Logger } from '../lib/logging.js';
 
 interface OpenVisit {
   last: EventPayload;
@@ -24,7 +25,7 @@ export class OpenVisitsStore {
 
   constructor(
     dir: string,
-    private readonly warn: (m: string) => void,
+    private readonly log: Logger,
   ) {
     this.path = join(dir, FILE);
   }
@@ -37,7 +38,7 @@ export class OpenVisitsStore {
       const raw = JSON.parse(readFileSync(this.path, 'utf8')) as unknown;
       if (Array.isArray(raw)) saved = raw.filter((v): v is OpenVisit => !!v && typeof v === 'object' && typeof (v as OpenVisit).last?.person === 'string');
     } catch (err) {
-      this.warn(`${this.path} is unreadable (${(err as Error).message}); the visits open at the last stop cannot be ended`);
+      this.log.warn(`${this.path} is unreadable (${(err as Error).message}); the visits open at the last stop cannot be ended`);
     }
     rmSync(this.path, { force: true });
     return saved.map(({ last, lastSeen }) => {
@@ -70,7 +71,7 @@ export class OpenVisitsStore {
       else rmSync(this.path, { force: true });
     } catch (err) {
       // The outbox reports a failing disk (degraded); this store only loses the crash case.
-      this.warn(`could not record open visits in ${this.path}: ${(err as Error).message}`);
+      this.log.warn(`could not record open visits in ${this.path}: ${(err as Error).message}`);
     }
   }
 }

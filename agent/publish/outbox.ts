@@ -17,6 +17,7 @@
 import { readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { realFs, renameDurable, writeDurable, type DurableFs } from '../lib/durable.js';
+import { silentLogger, type Logger } from '../lib/logging.js';
 import { ageAtLoad, fileName, highestQuarantinedKey, NAME, parseEntry, readEntryFile, systemClock } from './outbox-entry.js';
 import type { Clock, Deliverable, DeliveryQueue, OutboxEntry, OutboxOptions } from './outbox-entry.js';
 
@@ -48,7 +49,7 @@ export class Outbox implements DeliveryQueue {
   constructor(
     stateDir: string,
     private readonly opts: OutboxOptions,
-    private readonly warn: (msg: string) => void = () => undefined,
+    private readonly log: Logger = silentLogger,
   ) {
     this.dir = join(stateDir, opts.name ?? 'outbox');
     this.quarantineDir = join(this.dir, 'quarantine');
@@ -104,7 +105,7 @@ export class Outbox implements DeliveryQueue {
       if (!this.writeEntry(slot.memory, slot)) return false;
       slot.memory = null;
     }
-    this.warn(`outbox ${this.dir} writable again: every held entry is on disk`);
+    this.log.warn(`outbox ${this.dir} writable again: every held entry is on disk`);
     this.degraded = null;
     return true;
   }
@@ -189,7 +190,7 @@ export class Outbox implements DeliveryQueue {
       const e = err as NodeJS.ErrnoException;
       const first = !this.degraded;
       this.degraded = `cannot write the outbox ${this.dir} (${e.code ?? 'error'}: ${e.message}); entries held in memory (at most ${this.memoryMax}) and retried`;
-      if (first) this.warn(this.degraded);
+      if (first) this.log.warn(this.degraded);
       return false;
     }
   }
@@ -231,7 +232,7 @@ export class Outbox implements DeliveryQueue {
   private countDropped(n: number, why: string): void {
     if (!n) return;
     this.dropped += n;
-    this.warn(
+    this.log.warn(
       `outbox: dropped the ${n} oldest undelivered entr${n === 1 ? 'y' : 'ies'} (${why}; ${this.dropped} in all); raise the outbox limits or fix the broker connection`,
     );
   }
@@ -244,9 +245,9 @@ export class Outbox implements DeliveryQueue {
     try {
       this.fs.mkdirSync(this.quarantineDir, { recursive: true });
       renameDurable(join(this.dir, file), join(this.quarantineDir, `${file}.${this.clock.wall()}`), this.fs);
-      this.warn(`outbox: bad entry ${file} (${why}) moved to ${this.quarantineDir}; the others are delivered`);
+      this.log.warn(`outbox: bad entry ${file} (${why}) moved to ${this.quarantineDir}; the others are delivered`);
     } catch (err) {
-      this.warn(`outbox: bad entry ${file} (${why}) skipped; it could not be moved aside (${(err as Error).message})`);
+      this.log.warn(`outbox: bad entry ${file} (${why}) skipped; it could not be moved aside (${(err as Error).message})`);
     }
   }
 

@@ -10,11 +10,12 @@ import { existsSync, openSync, readFileSync, renameSync, writeSync, fsyncSync, c
 import { join } from 'node:path';
 import { realFs, writeDurable, type DurableFs } from '../lib/durable.js';
 import { checkStateDir } from '../lib/state-dir.js';
+import { silentLogger, type Logger } from '../lib/logging.js';
 
 export interface StateStoreOptions {
   /** The highest seq the outbox proves was used; consulted when the state file is bad. */
   recover?: () => number;
-  log?: (msg: string) => void;
+  log?: Logger;
   fs?: DurableFs;
 }
 
@@ -32,7 +33,7 @@ export class StateStore {
   /** Why the seq is not on disk (the disk refused the write), or null. */
   degraded: string | null = null;
   private readonly fs: DurableFs;
-  private readonly log: (msg: string) => void;
+  private readonly log: Logger;
 
   constructor(
     readonly dir: string,
@@ -40,7 +41,7 @@ export class StateStore {
   ) {
     this.path = join(dir, 'state.json');
     this.fs = opts.fs ?? realFs;
-    this.log = opts.log ?? (() => undefined);
+    this.log = opts.log ?? silentLogger;
     checkStateDir(dir); // throws only for a directory that can never work; a full disk is handled below
     // Written at once, so its block is ours: on a disk that fills up later, the in-place fallback works.
     if (!existsSync(this.path)) {
@@ -65,7 +66,7 @@ export class StateStore {
       /* overwritten below anyway */
     }
     const recovered = opts.recover?.() ?? 0;
-    this.log(`state file ${this.path} was bad (${problem}); moved to ${aside}; seq recovered from the outbox: the next event is ${recovered + 1}`);
+    this.log.warn(`state file ${this.path} was bad (${problem}); moved to ${aside}; seq recovered from the outbox: the next event is ${recovered + 1}`);
     this.commit(recovered);
   }
 
@@ -94,13 +95,13 @@ export class StateStore {
     } catch (err) {
       if (!this.overwriteInPlace(text)) {
         const e = err as NodeJS.ErrnoException;
-        if (!this.degraded) this.log(`cannot write ${this.path} (${e.code ?? e.message}); the seq is kept in memory and retried`);
+        if (!this.degraded) this.log.warn(`cannot write ${this.path} (${e.code ?? e.message}); the seq is kept in memory and retried`);
         this.degraded = `cannot write the state file ${this.path} (${e.code ?? e.message})`;
         return false;
       }
     }
     this.unsaved = false;
-    if (this.degraded) this.log(`state file ${this.path} written again`);
+    if (this.degraded) this.log.warn(`state file ${this.path} written again`);
     this.degraded = null;
     return true;
   }

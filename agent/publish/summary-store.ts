@@ -17,6 +17,7 @@ import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { DailySummarySchema } from '../contract/payloads.js';
 import { realFs, writeDurable, writeDurableAsync, type DurableFs } from '../lib/durable.js';
+import { silentLogger, type Logger } from '../lib/logging.js';
 
 /** At most one durable write of the summary per this many ms. */
 export const SAVE_EVERY_MS = 1000;
@@ -61,7 +62,7 @@ export class SummaryStore {
 
   constructor(
     stateDir: string,
-    private readonly log: (msg: string) => void = () => undefined,
+    private readonly log: Logger = silentLogger,
     private readonly fs: DurableFs = realFs,
   ) {
     this.path = join(stateDir, 'summary.json');
@@ -82,7 +83,7 @@ export class SummaryStore {
     } catch {
       /* overwritten at the next save */
     }
-    this.log(`daily summary file ${this.path} was unreadable; moved to ${aside}; the day starts from zero`);
+    this.log.warn(`daily summary file ${this.path} was unreadable; moved to ${aside}; the day starts from zero`);
     return null;
   }
 
@@ -133,13 +134,13 @@ export class SummaryStore {
 
   private failed(err: unknown): false {
     const e = err as NodeJS.ErrnoException;
-    if (!this.degraded) this.log(`cannot save the daily summary to ${this.path} (${e.code ?? e.message}); kept in memory, saved again at the next change`);
+    if (!this.degraded) this.log.warn(`cannot save the daily summary to ${this.path} (${e.code ?? e.message}); kept in memory, saved again at the next change`);
     this.degraded = `cannot write ${this.path} (${e.code ?? e.message})`;
     return false;
   }
 
   private succeeded(): true {
-    if (this.degraded) this.log(`daily summary saved again to ${this.path}`);
+    if (this.degraded) this.log.warn(`daily summary saved again to ${this.path}`);
     this.degraded = null;
     return true;
   }

@@ -62,7 +62,7 @@ export interface AgentOptions {
   exitOnEof: boolean;
   /** Every event payload, e.g. printed to stdout. */
   onEvent?: (payload: EventPayload) => void;
-  /** The start waits for a missing model directory: what, and the next try. */
+  /** The start waits for a missing model directory: what, and the next try (a status for systemd, not a log: the log has its warning). */
   onWaiting?: (detail: string) => void;
 }
 
@@ -90,8 +90,7 @@ export class Agent {
   constructor(private readonly opts: AgentOptions) {
     this.log = opts.log;
     this.device = deviceId(opts.config);
-    const classifyLog = child(opts.log, 'classify');
-    this.queue = new ClassificationQueue(opts.config.classifier.queueSize, (m) => classifyLog.debug(m));
+    this.queue = new ClassificationQueue(opts.config.classifier.queueSize, child(opts.log, 'classify'));
     this.lifecycle = new Lifecycle(opts.log, this.startAbort.signal);
     this.bus = createBus((name, err) => this.log.error(`a "${name}" listener failed: ${err.stack ?? err.message}`));
   }
@@ -111,12 +110,12 @@ export class Agent {
       if (!config.state.dir) publishLog.info(`state directory ${stateDir} (state.dir not set)`);
       await step(
         'state lock',
-        () => lockStateDir(stateDir, (m) => publishLog.warn(m)),
+        () => lockStateDir(stateDir, publishLog),
         (lock) => lock.release(),
       );
       const cv = await loadOpenCV();
       const providers = new Set<string>();
-      const modelLog = collectProviders((m, level) => child(log, 'models')[level ?? 'info'](m), providers);
+      const modelLog = collectProviders(child(log, 'models'), providers);
       const wait = { config, signal: this.startAbort.signal, log: modelLog, onWait: this.opts.onWaiting };
       const { detector, classifier, embedder } = await step('models', () => openWhenPresent(() => openModels(cv, config, modelLog), wait), closeModels);
       const opened = await step(
@@ -223,7 +222,7 @@ export class Agent {
         ControlSocket.start(
           stateDir,
           reloadHandlers(() => this.reload(), features),
-          (m) => log.warn(m),
+          log,
         );
       await step('control socket', control, (c) => c?.close());
       const [device, source, camera, broker] = [this.device, config.source.uri, this.camera?.state ?? 'file', url];

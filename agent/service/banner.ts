@@ -1,7 +1,7 @@
 // The start-up banner: one line that says what this agent is running with, so a journal excerpt or a
 // support request answers "which version, which file, which camera, which models, which broker" at once.
 import { redactText } from '../lib/redact.js';
-import type { ModelLog } from '../inference/worker-session.js';
+import type { Logger } from '../lib/logging.js';
 
 export interface BannerFacts {
   version: string;
@@ -26,11 +26,16 @@ export function startBanner(f: BannerFacts): string {
 }
 
 /** Wraps a model log so the providers the workers report are collected for the banner. */
-export function collectProviders(log: ModelLog, into: Set<string>): ModelLog {
-  return (message, level) => {
-    // WorkerSession.open's one line per model: "<name>: running on <provider> (<precision>)".
-    const m = / running on (\S+) \(/.exec(message);
-    if (m) into.add(m[1]!);
-    log(message, level);
+export function collectProviders(log: Logger, into: Set<string>): Logger {
+  return {
+    error: (message) => log.error(message),
+    warn: (message) => log.warn(message),
+    info: (message) => {
+      // WorkerSession.open's one info line per model: "<name>: running on <provider> (<precision>)".
+      const m = / running on (\S+) \(/.exec(message);
+      if (m) into.add(m[1]!);
+      log.info(message);
+    },
+    debug: (message) => log.debug(message),
   };
 }

@@ -15,14 +15,14 @@ import { DEFAULT_MODELS } from '../inference/default-models.js';
 import { reportedTasks } from '../contract/labels.js';
 import { OnnxEmbedder } from '../classify/onnx-embedder.js';
 import type { Embedder } from '../classify/embedder.js';
-import { SWITCH_DEADLINE_FACTOR, type ModelLog, type SessionOptions } from '../inference/worker-session.js';
+import { SWITCH_DEADLINE_FACTOR, type SessionOptions } from '../inference/worker-session.js';
 import type { VisitOptions } from '../track/visits.js';
 import type { QualityOptions } from '../track/quality.js';
 import type { GateOptions } from '../track/audience-gate.js';
 import { MqttPublisher } from '../publish/mqtt-publisher.js';
 import type { DeliveryQueue } from '../publish/outbox.js';
 import type { OnlineStatus, StatusPayload } from '../contract/payloads.js';
-import type { Logger, RootLogger } from '../lib/logging.js';
+import type { Logger } from '../lib/logging.js';
 import { credentialFile } from '../lib/credentials.js';
 import { EventSink, type EventSinkOptions } from '../publish/event-sink.js';
 import { onlineStatus } from '../publish/status.js';
@@ -49,7 +49,7 @@ export function visitOptions(c: Config, embedder: Embedder | null, reidLog?: Log
     },
     hysteresis: c.fusion,
     reid: c.visit,
-    ...(reidLog ? { reidDebug: (m: string) => reidLog.debug(m) } : {}),
+    ...(reidLog ? { reidLog } : {}),
     appearance: embedder !== null,
     ...(embedder ? { metric: embedder.metric } : {}),
     attention: {
@@ -129,7 +129,7 @@ export function classifierDirs(models: readonly string[], emotion = true): strin
  * (a switch while running) every file's sha256 is checked whatever inference.verifySha256 says, and one
  * inference on a zero batch must give the manifest's outputs: a model that fails is never switched to.
  */
-export async function openClassifier(cv: CV, config: Config, models: readonly string[], log: ModelLog, verify = false): Promise<OnnxClassifier> {
+export async function openClassifier(cv: CV, config: Config, models: readonly string[], log: Logger, verify = false): Promise<OnnxClassifier> {
   // A switch while running has a deadline (a hung read must not hold later switches or a stop); start-up has systemd's.
   const deadline = { verifySha256: true, openTimeoutMs: SWITCH_DEADLINE_FACTOR * config.inference.timeoutMs };
   const session = { ...sessionOptions(config), ...(verify ? deadline : {}), warmBatches: config.classifier.maxBatch };
@@ -146,7 +146,7 @@ export async function openClassifier(cv: CV, config: Config, models: readonly st
   return classifier;
 }
 
-export async function openModels(cv: CV, config: Config, log: ModelLog): Promise<Models> {
+export async function openModels(cv: CV, config: Config, log: Logger): Promise<Models> {
   const detector = await openDetector(cv, config.detector, sessionOptions(config), log);
   try {
     const classifier = new SwitchableClassifier(await openClassifier(cv, config, config.classifier.models, log));
@@ -161,9 +161,8 @@ export async function openModels(cv: CV, config: Config, log: ModelLog): Promise
         throw err;
       }
     } else {
-      log(
+      log.warn(
         `re-identification by appearance is off: no face embedding model in ${DEFAULT_MODELS.embedder} (npm run setup converts it); lost visits resume by position only`,
-        'warn',
       );
     }
     return { detector, classifier, embedder };
@@ -192,8 +191,7 @@ export async function openSource(
       loop: config.source.loop && !exitOnEof,
       realtime: !exitOnEof,
       imageIntervalMs: config.source.imageIntervalMs,
-      warn: (m) => log.warn(m),
-      debug: (m) => log.debug(m),
+      log,
       openTimeoutMs: config.source.openTimeoutMs,
       readTimeoutMs: config.source.readTimeoutMs,
     });
@@ -227,7 +225,7 @@ export function birthStatus(device: string, version: string, model: string, came
   });
 }
 
-export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, queue: DeliveryQueue, log: RootLogger): MqttPublisher {
+export function makePublisher(config: Config, url: string, device: string, birth: StatusPayload, queue: DeliveryQueue, log: Logger): MqttPublisher {
   const m = config.mqtt;
   return new MqttPublisher(
     {
@@ -257,7 +255,7 @@ export function openEventSink(c: Config, stateDir: string, eventTopic: EventSink
     eventTopic,
     maxEvents: c.mqtt.outboxMaxEvents,
     maxAgeMs: c.mqtt.outboxMaxAgeS * 1000,
-    log: { info: (m) => log.info(m), warn: (m) => log.warn(m) },
+    log,
   });
   sink.start();
   return sink;

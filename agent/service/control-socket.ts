@@ -10,6 +10,7 @@ import { chmodSync, existsSync, rmdirSync, rmSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { checkStateDir } from '../lib/state-dir.js';
+import type { Logger } from '../lib/logging.js';
 import { acquireInstanceLock, type InstanceLock } from '../lib/instance-lock.js';
 import { ModelSwitchFeature } from '../features/model-switch.js';
 import { RemoteConfigFeature } from '../features/remote-config.js';
@@ -41,10 +42,10 @@ export class ReloadRefused extends Error {
  * A directory made here and still empty at release (a start that failed on a bad model) is removed again:
  * bad input leaves nothing behind.
  */
-export async function lockStateDir(stateDir: string, warn: (m: string) => void): Promise<InstanceLock> {
+export async function lockStateDir(stateDir: string, log: Logger): Promise<InstanceLock> {
   const made = !existsSync(stateDir);
   checkStateDir(stateDir);
-  const lock = await acquireInstanceLock(stateDir, process.pid, warn);
+  const lock = await acquireInstanceLock(stateDir, process.pid, log);
   return {
     dir: lock.dir,
     release: async () => {
@@ -106,7 +107,7 @@ export class ControlSocket {
    * is a dead agent's and is replaced. Null (and a warning) when it cannot be made: the agent then runs
    * without it, and SIGHUP or `systemctl reload` still reload it.
    */
-  static async start(stateDir: string, handlers: ControlHandlers, warn: (m: string) => void): Promise<ControlSocket | null> {
+  static async start(stateDir: string, handlers: ControlHandlers, log: Logger): Promise<ControlSocket | null> {
     const path = join(stateDir, CONTROL_SOCKET);
     const server = createServer((c) => serve(c, handlers));
     server.maxConnections = 4;
@@ -122,13 +123,13 @@ export class ControlSocket {
       chmodSync(path, 0o600);
     } catch (err) {
       server.close();
-      warn(
+      log.warn(
         `no control socket at ${path} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}): "percept models use" cannot reach this agent; reload it with SIGHUP or "systemctl reload percept"`,
       );
       return null;
     }
     server.unref();
-    server.on('error', (err) => warn(`control socket: ${err.message}`));
+    server.on('error', (err) => log.warn(`control socket: ${err.message}`));
     return new ControlSocket(server, path);
   }
 

@@ -2,8 +2,8 @@
 // waited for at start with growing delays, saying so; a model that is there but wrong (sha256, manifest,
 // graph) still ends the start with exit 65: waiting would not fix it.
 import { ModelError } from '../inference/manifest.js';
-import type { ModelLog } from '../inference/worker-session.js';
 import { backoffDelay } from '../lib/backoff.js';
+import type { Logger } from '../lib/logging.js';
 import type { Config } from '../config/schema.js';
 
 /** A stop requested while the start was still waiting: not a failure. */
@@ -23,8 +23,8 @@ export function isMissingModel(err: unknown): err is ModelError {
 export interface WaitOptions {
   /** Delays as a live source's reconnects: source.reconnectMinMs … reconnectMaxMs. */
   config: Pick<Config, 'source'>;
-  log: ModelLog;
-  /** Told before every wait: what is missing and when the next try is. */
+  log: Logger;
+  /** Told before every wait: what is missing and when the next try is (a status for systemd, not a log: `log` gets the warning). */
   onWait?: (detail: string) => void;
   signal: AbortSignal;
 }
@@ -39,7 +39,7 @@ export async function openWhenPresent<T>(open: () => Promise<T>, opts: WaitOptio
       if (!isMissingModel(err)) throw err;
       const delay = backoffDelay(attempt, minMs, Math.max(minMs, maxMs));
       const detail = `${err.message}; waiting for it (next try in ${Math.round(delay / 100) / 10} s, attempt ${attempt})`;
-      opts.log(detail, 'warn');
+      opts.log.warn(detail);
       opts.onWait?.(detail);
       await new Promise<void>((resolve) => {
         const done = () => {

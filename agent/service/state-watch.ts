@@ -7,7 +7,7 @@ import { OpenVisitsStore } from '../publish/open-visits.js';
 
 /** Visits an unclean stop left open end now (`left`, recovered); open visits are recorded from here on. */
 export function endLeftoverVisits(bus: AgentBus, sink: EventSink, stateDir: string, log: Logger): void {
-  const store = new OpenVisitsStore(stateDir, (m) => log.warn(m));
+  const store = new OpenVisitsStore(stateDir, log);
   const leftovers = store.takeLeftovers(new Date());
   for (const p of leftovers) sink.emit((seq) => ({ ...p, seq }));
   if (leftovers.length) log.warn(`${leftovers.length} visit(s) left open by an unclean stop ended now with "left" (recovered)`);

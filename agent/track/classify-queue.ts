@@ -7,6 +7,8 @@ export interface QueueItem {
   person?: string;
 }
 
+import { silentLogger, type Logger } from '../lib/logging.js';
+
 const name = (item: QueueItem) => (item.person ? item.person.slice(0, 8) : 'a request');
 
 export class ClassificationQueue<T extends QueueItem> {
@@ -18,7 +20,7 @@ export class ClassificationQueue<T extends QueueItem> {
   constructor(
     readonly capacity: number,
     /** Debug lines: each request queued, dropped (and why) and taken (the classify log namespace). */
-    private readonly debug?: (message: string) => void,
+    private readonly log: Logger = silentLogger,
   ) {}
 
   get depth(): number {
@@ -50,15 +52,17 @@ export class ClassificationQueue<T extends QueueItem> {
       const worst = this.worst()!;
       if (item.samples >= worst.samples) {
         this.dropped++;
-        this.debug?.(`classification of ${name(item)} skipped: the queue is full (classifier.queueSize ${this.capacity}) with visits that have fewer samples`);
+        this.log.debug(
+          `classification of ${name(item)} skipped: the queue is full (classifier.queueSize ${this.capacity}) with visits that have fewer samples`,
+        );
         return;
       }
       this.items.delete(worst);
       this.dropped++;
-      this.debug?.(`classification of ${name(worst)} dropped for ${name(item)} (fewer samples): the queue is full (classifier.queueSize ${this.capacity})`);
+      this.log.debug(`classification of ${name(worst)} dropped for ${name(item)} (fewer samples): the queue is full (classifier.queueSize ${this.capacity})`);
     }
     this.items.set(item, this.seq++);
-    this.debug?.(`classification of ${name(item)} queued (${item.samples} sample(s) so far; ${this.items.size} waiting)`);
+    this.log.debug(`classification of ${name(item)} queued (${item.samples} sample(s) so far; ${this.items.size} waiting)`);
     this.maxDepth = Math.max(this.maxDepth, this.items.size);
   }
 
@@ -78,7 +82,7 @@ export class ClassificationQueue<T extends QueueItem> {
     }
     if (out.length) {
       const waiting = sorted.length - out.length;
-      this.debug?.(
+      this.log.debug(
         `classifying ${out.map(name).join(', ')} (at most ${n} now: batch and per-second budget); ${waiting} still waiting for a usable crop or a turn`,
       );
     }

@@ -14,6 +14,7 @@
 import { bestMatch, faceDistance, GALLERY_SIZE, POSITION_RADIUS, type ReidOptions } from './reid.js';
 import type { AppearanceVeto, Track } from './tracker.js';
 import { current, syncSight, visitEvent, type Visit, type VisitEvent } from './visit.js';
+import { silentLogger, type Logger } from '../lib/logging.js';
 
 /** What the rules need of the visit book (its port here, so the two modules do not import each other). */
 export interface VisitStore {
@@ -48,7 +49,8 @@ export class ReidRules {
     private readonly book: VisitStore,
     private readonly o: ReidOptions,
     private readonly appearance: boolean,
-    private readonly debug?: (message: string) => void,
+    /** Each re-identification decision, with its distances, as a debug line (the reid log namespace). */
+    private readonly log: Logger = silentLogger,
   ) {}
 
   private hasAppearance(v: Visit): boolean {
@@ -96,11 +98,11 @@ export class ReidRules {
     const events: VisitEvent[] = [];
     for (const [s, p] of pairs) {
       if (pairs.filter(([a, b]) => a === s || b === p).length > 1) {
-        this.debug?.(`${id(p)} near lost ${id(s)} but not the only pair: no resume by position (ambiguous)`);
+        this.log.debug(`${id(p)} near lost ${id(s)} but not the only pair: no resume by position (ambiguous)`);
         continue;
       }
       const d = faceDistance(s.seenBox, p.firstBox).toFixed(2);
-      this.debug?.(`${id(s)} resumes by position on track ${p.track.id} (${d} face sides from where it was lost; no appearance)`);
+      this.log.debug(`${id(s)} resumes by position on track ${p.track.id} (${d} face sides from where it was lost; no appearance)`);
       if (!s.suspended) this.book.orphan(s);
       events.push(...this.resume(s, p, ts));
     }
@@ -127,7 +129,7 @@ export class ReidRules {
     const lost = [...this.lostWithAppearance(), ...this.coasting()];
     const m = bestMatch(lost, distance, this.o);
     if (lost.length)
-      this.debug?.(
+      this.log.debug(
         `new face on track ${p.track.id}: distances to ${lost.length} lost ${lost.map((s) => `${id(s)} ${distance(s).toFixed(3)}`).join(', ') || '(nobody)'}` +
           ` (threshold ${this.o.reidThreshold}, margin ${this.o.reidMargin}) → ${m ? `resumes ${id(m.match)}` : 'no unambiguous match'}`,
       );
@@ -220,7 +222,7 @@ export class ReidRules {
     // Rule 3. The visit itself is a candidate, so another one must beat it by the margin.
     const others = [...this.book.suspended, ...this.book.visits.values()].filter((w) => w !== v && w.entered && this.hasAppearance(w));
     const m = bestMatch([v, ...others], (w) => w.gallery.distance(e), this.o);
-    this.debug?.(
+    this.log.debug(
       `${id(v)}'s new face is ${own.toFixed(3)} from its own gallery (threshold ${this.o.reidThreshold}): ` +
         (m && m.match !== v
           ? `matches ${m.match.suspended ? 'suspended' : 'open'} ${id(m.match)} at ${m.distance.toFixed(3)}`
@@ -233,7 +235,7 @@ export class ReidRules {
   private correct(v: Visit, w: Visit, e: Float32Array, ts: number): VisitEvent[] {
     const t = this.o.reidThreshold;
     if (w.suspended) {
-      this.debug?.(`${id(w)} takes back track ${v.track.id} from ${id(v)}, which is suspended`);
+      this.log.debug(`${id(w)} takes back track ${v.track.id} from ${id(v)}, which is suspended`);
       // The person on v's track is w, back: w takes it; v was last surely seen at its last match.
       this.book.suspend(v);
       v.lastSeen = Math.min(v.lastSeen, v.lastMatchedAt ?? v.lastSeen);
@@ -250,7 +252,7 @@ export class ReidRules {
     const we = w.latest;
     if (!we || we.track !== w.track.id || ts - we.ts > SWAP_EVIDENCE_MS) return [];
     if (!(v.gallery.distance(we.embedding) < t && w.gallery.distance(we.embedding) >= t)) return [];
-    this.debug?.(`${id(v)} and ${id(w)} swap tracks ${v.track.id} and ${w.track.id} (a crossing mix-up: each face matches the other's gallery)`);
+    this.log.debug(`${id(v)} and ${id(w)} swap tracks ${v.track.id} and ${w.track.id} (a crossing mix-up: each face matches the other's gallery)`);
     const vt = v.track;
     v.track = w.track;
     w.track = vt;

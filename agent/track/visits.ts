@@ -16,6 +16,7 @@ import type { AttentionOptions } from './attention.js';
 import { embeddingDistance, type EmbeddingMetric } from '../classify/embedder.js';
 import { DEFAULT_REID, type Distance, type ReidOptions } from './reid.js';
 import { ReidRules } from './reid-rules.js';
+import type { Logger } from '../lib/logging.js';
 import type { Track, Tracker, TrackUpdate } from './tracker.js';
 import { current, newVisit, presentPerson, syncSight, visitEvent, type AudiencePerson, type Visit, type VisitEvent } from './visit.js';
 
@@ -35,8 +36,8 @@ export interface VisitOptions {
   hysteresis: HysteresisOptions;
   /** Re-identification settings (config `visit`, read live). Default: DEFAULT_REID. */
   reid?: ReidOptions;
-  /** Debug lines for each re-identification decision, with its distances (the reid log namespace). */
-  reidDebug?: (message: string) => void;
+  /** Gets a debug line for each re-identification decision, with its distances (the reid log namespace). */
+  reidLog?: Logger;
   /** An embedder is wired: lost visits resume by appearance. Without one, by position only. */
   appearance?: boolean;
   /** The embedder's metric (Embedder.metric); default Euclidean. */
@@ -70,7 +71,7 @@ export class VisitBook {
     private readonly opts: VisitOptions,
     private readonly newPerson: () => string,
   ) {
-    this.rules = new ReidRules(this, opts.reid ?? DEFAULT_REID, opts.appearance ?? false, opts.reidDebug);
+    this.rules = new ReidRules(this, opts.reid ?? DEFAULT_REID, opts.appearance ?? false, opts.reidLog);
     const metric = opts.metric ?? 'euclidean';
     this.distance = (a, b) => embeddingDistance(a, b, metric);
   }
@@ -92,8 +93,7 @@ export class VisitBook {
       v.awaitingReid = this.rules.anyoneLost();
       this.visits.set(t.id, v);
     }
-    events.push(...this.rules.resumeByPosition(update.confirmed, ts));
-    events.push(...this.rules.recheck(ts));
+    events.push(...this.rules.resumeByPosition(update.confirmed, ts), ...this.rules.recheck(ts));
     for (const t of update.confirmed) {
       const v = this.visits.get(t.id);
       if (!v) continue;

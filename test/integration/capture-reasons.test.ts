@@ -7,6 +7,7 @@ import { createServer } from 'node:net';
 import { OpenCvSource } from '../../agent/capture/opencv-source.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { tidyOutput } from '../../agent/capture/capture-client.js';
+import { logLines } from '../helpers/log-lines.js';
 
 async function closedPort(): Promise<number> {
   const server = createServer();
@@ -17,20 +18,18 @@ async function closedPort(): Promise<number> {
 }
 
 async function openError(uri: string): Promise<{ message: string; warned: string[]; debugged: string[] }> {
-  const warned: string[] = [];
-  const debugged: string[] = [];
+  const { log, at } = logLines();
   const src = new OpenCvSource(await loadOpenCV(), uri, {
     loop: false,
     realtime: true,
     imageIntervalMs: 0,
     openTimeoutMs: 60_000,
-    warn: (m) => warned.push(m),
-    debug: (m) => debugged.push(m),
+    log,
   });
   try {
     await src.open();
   } catch (err) {
-    return { message: (err as Error).message, warned, debugged };
+    return { message: (err as Error).message, warned: at('warn'), debugged: at('debug') };
   } finally {
     await src.close();
   }

@@ -9,15 +9,14 @@ import { WorkerSession } from '../../agent/inference/worker-session.js';
 import { DEFAULT_MODELS } from '../helpers/models.js';
 import { driverProblem } from '../../agent/inference/gpu-runtime.js';
 import { tempDir } from '../helpers/temp.js';
+import { logLines } from '../helpers/log-lines.js';
 
 test('asking for cuda on a CPU machine falls back to cpu with a clear line', async () => {
-  const lines: string[] = [];
-  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['cuda', 'cpu'], intraOpThreads: 1, verifySha256: false }, (m) =>
-    lines.push(m),
-  );
+  const { log, lines } = logLines();
+  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['cuda', 'cpu'], intraOpThreads: 1, verifySha256: false }, log);
   try {
     assert.equal(s.provider, 'cpu');
-    assert.match(lines.join('\n'), /execution provider cuda: /);
+    assert.match(lines.join('\n'), /^warn: .*execution provider cuda: /m);
     // Why, in the same one line: this machine's facts first, then onnxruntime's own words.
     const cuda = lines.find((l) => l.includes('execution provider cuda'))!;
     assert.doesNotMatch(cuda, /\n/);
@@ -27,7 +26,7 @@ test('asking for cuda on a CPU machine falls back to cpu with a clear line', asy
       cuda,
       /libonnxruntime_providers_cuda\.so is not beside libonnxruntime\.so\.1 .*percept gpu install.*\(onnxruntime: .*Failed to load shared library\)/,
     );
-    assert.match(lines.join('\n'), /running on cpu/);
+    assert.match(lines.join('\n'), /^info: .*running on cpu/m);
     const { outputs } = await s.run({ input: { data: new Float32Array(3 * 112 * 112), dims: [1, 3, 112, 112] } });
     assert.equal(outputs.expression!.data.length, 7);
   } finally {
@@ -45,17 +44,18 @@ test('when no provider can load the model the error says so, per provider', asyn
 test('tensorrt: its ORT_TENSORRT_* options are in the environment before its worker starts; it falls back with the reason', async () => {
   const state = tempDir('percept-ep-');
   process.env.STATE_DIRECTORY = state;
-  const lines: string[] = [];
-  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['tensorrt', 'cpu'], intraOpThreads: 1, verifySha256: false }, (m) =>
-    lines.push(m),
-  );
+  const { log, lines } = logLines();
+  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['tensorrt', 'cpu'], intraOpThreads: 1, verifySha256: false }, log);
   try {
     assert.equal(s.provider, 'cpu');
     assert.equal(process.env.ORT_TENSORRT_CACHE_PATH, join(state, 'trt-cache'));
     assert.equal(process.env.ORT_TENSORRT_ENGINE_CACHE_ENABLE, '1');
     assert.equal(process.env.ORT_TENSORRT_FP16_ENABLE, '1');
     assert.ok(existsSync(join(state, 'trt-cache')));
-    assert.match(lines.join('\n'), /execution provider tensorrt: .*libonnxruntime_providers_tensorrt\.so is not beside .*percept gpu install --tensorrt/);
+    assert.match(
+      lines.join('\n'),
+      /^warn: .*execution provider tensorrt: .*libonnxruntime_providers_tensorrt\.so is not beside .*percept gpu install --tensorrt/,
+    );
   } finally {
     await s.close();
     delete process.env.STATE_DIRECTORY;

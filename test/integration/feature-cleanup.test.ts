@@ -9,7 +9,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type IClientOptions, type Packet } from 'mqtt';
-import type { Logger as WinstonLogger } from 'winston';
 import { onlineStatus } from '../../agent/publish/status.js';
 import { MqttPublisher } from '../../agent/publish/mqtt-publisher.js';
 import { Outbox } from '../../agent/publish/outbox.js';
@@ -19,7 +18,7 @@ import { createBus, type AgentEvents } from '../../agent/features/events.js';
 import { buildFeatures } from '../../agent/features/index.js';
 import { ImpressionsFeature } from '../../agent/features/impressions.js';
 import type { FeatureContext } from '../../agent/features/feature.js';
-import type { Logger } from '../../agent/lib/logging.js';
+import { silentLogger } from '../../agent/lib/logging.js';
 import { startMosquitto, type Broker } from '../helpers/mosquitto.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -37,7 +36,6 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 type Sent = Packet & { subscriptions?: { topic: string }[]; unsubscriptions?: string[]; topic?: string };
 
 test("after stop() no feature's bus listener, MQTT subscription or reconnect listener is left", async () => {
@@ -68,7 +66,7 @@ test("after stop() no feature's bus listener, MQTT subscription or reconnect lis
       contract: 'strict',
     },
     new Outbox(join(work, 'outbox'), { maxEvents: 10, maxAgeMs: 60_000 }),
-    quiet as unknown as WinstonLogger,
+    silentLogger,
     { connect },
   );
   await publisher.start();
@@ -107,7 +105,7 @@ async function scenario(
     stateDir: work,
     version: '0',
     model: 'm',
-    log: () => quiet as unknown as Logger,
+    log: () => silentLogger,
     records: { publish: () => undefined },
   };
   const features = buildFeatures(ctx, { configFile: null, camera: null, statsSnapshot: () => ({}) });

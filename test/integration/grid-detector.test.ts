@@ -16,6 +16,7 @@ import { DEFAULT_MODELS } from '../helpers/models.js';
 import { GRACE_HOPPER, MESSI, NO_FACE_BACKGROUND, requireImage } from '../helpers/images.js';
 import { yunetModelDir } from '../helpers/yunet.js';
 import { tempDir } from '../helpers/temp.js';
+import { logLines } from '../helpers/log-lines.js';
 
 const session = { providers: ['cpu'], intraOpThreads: 2, verifySha256: true };
 const config = validateConfig(defaults(), 'test');
@@ -151,24 +152,27 @@ test('a tightly framed 150–250 px face: YuNet scores it ≥ 0.8 on every frame
 });
 
 test('openDetector: the configured directory, else YuNet when installed, else the SSD — and says which', async () => {
-  const lines: string[] = [];
+  const { log, lines } = logLines();
   const yunetDir = await yunetModelDir();
-  const a = await openDetector(cv, config.detector, session, (l) => lines.push(l), { yunet: yunetDir, ssd: DEFAULT_MODELS.detector });
-  const b = await openDetector(cv, config.detector, session, (l) => lines.push(l), {
+  const a = await openDetector(cv, config.detector, session, log, { yunet: yunetDir, ssd: DEFAULT_MODELS.detector });
+  const b = await openDetector(cv, config.detector, session, log, {
     yunet: join(tmpdir(), 'percept-no-such-model'),
     ssd: DEFAULT_MODELS.detector,
   });
-  const c = await openDetector(cv, { ...config.detector, model: DEFAULT_MODELS.detector }, session, (l) => lines.push(l), {
+  const c = await openDetector(cv, { ...config.detector, model: DEFAULT_MODELS.detector }, session, log, {
     yunet: yunetDir,
     ssd: DEFAULT_MODELS.detector,
   });
   try {
     assert.ok(a instanceof GridDetector && b instanceof SsdDetector && c instanceof SsdDetector);
-    const choices = lines.filter((l) => l.startsWith('detector:'));
+    const choices = lines.filter((l) => l.startsWith('info: detector:'));
     assert.equal(choices.length, 3);
-    assert.match(choices[0]!, /^detector: yunet-n — default: YuNet is installed/);
-    assert.match(choices[1]!, /^detector: face-api-ssd-mobilenetv1 — default: YuNet is not installed .*percept models fetch yunet-n.*using the converted SSD/);
-    assert.match(choices[2]!, /^detector: face-api-ssd-mobilenetv1 — detector.model in the config/);
+    assert.match(choices[0]!, /^info: detector: yunet-n — default: YuNet is installed/);
+    assert.match(
+      choices[1]!,
+      /^info: detector: face-api-ssd-mobilenetv1 — default: YuNet is not installed .*percept models fetch yunet-n.*using the converted SSD/,
+    );
+    assert.match(choices[2]!, /^info: detector: face-api-ssd-mobilenetv1 — detector.model in the config/);
     // The fallback still finds faces.
     assert.equal((await b.detect(frameOf(cv.imread(requireImage(GRACE_HOPPER))))).length, 1);
   } finally {

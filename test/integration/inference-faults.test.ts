@@ -5,9 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadManifest } from '../../agent/inference/manifest.js';
 import { inferenceFaults, WorkerSession } from '../../agent/inference/worker-session.js';
+import { silentLogger } from '../../agent/lib/logging.js';
 import { DEFAULT_MODELS } from '../../agent/inference/default-models.js';
 import { waitFor } from '../helpers/wait.js';
 import { crashable } from '../helpers/worker-crash.js';
+import { logLines } from '../helpers/log-lines.js';
 
 const input = (batch: number) => ({ input: { data: new Float32Array(batch * 3 * 112 * 112), dims: [batch, 3, 112, 112] } });
 
@@ -21,12 +23,8 @@ for (const [batch, timeoutMs] of [
   [2048, 1500],
 ] as const) {
   test(`a call that misses its deadline (batch ${batch}, ${timeoutMs} ms) rejects, its worker is replaced, the next call succeeds`, async () => {
-    const lines: string[] = [];
-    const s = await WorkerSession.open(
-      loadManifest(DEFAULT_MODELS.expression),
-      { providers: ['cpu'], intraOpThreads: 1, verifySha256: false, timeoutMs },
-      (m) => lines.push(m),
-    );
+    const { log, lines } = logLines();
+    const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['cpu'], intraOpThreads: 1, verifySha256: false, timeoutMs }, log);
     const before = { ...inferenceFaults };
     try {
       // Hundreds of faces on one thread take far longer than the deadline.
@@ -36,7 +34,7 @@ for (const [batch, timeoutMs] of [
       assert.equal(inferenceFaults.timeouts, before.timeouts + 1);
       assert.equal(inferenceFaults.workerRestarts, before.workerRestarts + 1);
       assert.ok(
-        lines.some((l) => new RegExp(`timed out after ${timeoutMs} ms; starting a new worker`).test(l)),
+        lines.some((l) => new RegExp(`^warn: .*timed out after ${timeoutMs} ms; starting a new worker`).test(l)),
         lines.join('\n'),
       );
       // The new worker answers while the old one is still busy with the abandoned run.
@@ -51,9 +49,9 @@ for (const [batch, timeoutMs] of [
 }
 
 test('a worker that dies while idle is replaced and the next calls succeed, twice', async () => {
-  const lines: string[] = [];
+  const { log, lines } = logLines();
   const { opts, crash } = crashable({ providers: ['cpu'], intraOpThreads: 1, verifySha256: false });
-  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), opts, (m) => lines.push(m));
+  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), opts, log);
   const before = inferenceFaults.workerRestarts;
   try {
     await crash();
@@ -63,7 +61,7 @@ test('a worker that dies while idle is replaced and the next calls succeed, twic
     assert.equal(inferenceFaults.workerRestarts, before + 1);
     assert.equal(s.timeouts, 0);
     assert.ok(
-      lines.some((l) => /inference worker exited with code \d+; starting a new worker/.test(l)),
+      lines.some((l) => /^warn: .*inference worker exited with code \d+; starting a new worker/.test(l)),
       lines.join('\n'),
     );
     // A second crash is recovered the same way.
@@ -76,7 +74,7 @@ test('a worker that dies while idle is replaced and the next calls succeed, twic
 });
 
 test('closing a session lets its in-flight call finish (no abort), then refuses new calls', async () => {
-  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['cpu'], intraOpThreads: 1, verifySha256: false }, () => undefined);
+  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), { providers: ['cpu'], intraOpThreads: 1, verifySha256: false }, silentLogger);
   const running = s.run(input(64));
   await s.close();
   assert.equal(Object.values((await running).outputs)[0]!.dims[0], 64);

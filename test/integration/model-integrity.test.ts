@@ -12,6 +12,7 @@ import { inferenceFaults, WorkerSession } from '../../agent/inference/worker-ses
 import { DEFAULT_MODELS } from '../../agent/inference/default-models.js';
 import { tempDir } from '../helpers/temp.js';
 import { crashable } from '../helpers/worker-crash.js';
+import { logLines } from '../helpers/log-lines.js';
 
 /** A fresh batch per call: its buffer is transferred to the worker. */
 const input = () => ({ input: { data: new Float32Array(3 * 112 * 112), dims: [1, 3, 112, 112] } });
@@ -32,9 +33,9 @@ for (const [how, replace] of Object.entries(REPLACEMENTS))
       const dir = join(tempDir('percept-integrity-'), 'expression');
       cpSync(DEFAULT_MODELS.expression, dir, { recursive: true, dereference: true });
       const loaded = loadManifest(dir);
-      const lines: string[] = [];
+      const { log, lines } = logLines();
       const { opts, crash } = crashable({ providers: ['cpu'], intraOpThreads: 1, verifySha256 });
-      const s = await WorkerSession.open(loaded, opts, (m) => lines.push(m));
+      const s = await WorkerSession.open(loaded, opts, log);
       const changedBefore = inferenceFaults.modelChanged;
       try {
         const first = await s.run(input());
@@ -47,7 +48,7 @@ for (const [how, replace] of Object.entries(REPLACEMENTS))
           /(is \d+ bytes, the manifest says \d+ \(so its sha256 cannot match either\): refused|has sha256 [0-9a-f]{64}, expected [0-9a-f]{64}) \(the file changed on disk since the model was loaded\)/,
         );
         assert.ok(
-          lines.some((l) => /a new inference worker could not start: .*the file changed on disk since the model was loaded/.test(l)),
+          lines.some((l) => /^warn: .*a new inference worker could not start: .*the file changed on disk since the model was loaded/.test(l)),
           lines.join('\n'),
         );
         assert.equal(inferenceFaults.modelChanged, changedBefore + 1);
@@ -67,9 +68,9 @@ test('a file beside the model (external data) replaced after start is refused by
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { files: { path: string; sha256: string; bytes?: number }[] };
   manifest.files.push({ path: 'model.onnx.data', sha256: createHash('sha256').update(readFileSync(data)).digest('hex'), bytes: 4096 });
   writeFileSync(manifestPath, JSON.stringify(manifest));
-  const lines: string[] = [];
+  const { log, lines } = logLines();
   const { opts, crash } = crashable({ providers: ['cpu'], intraOpThreads: 1, verifySha256: true });
-  const s = await WorkerSession.open(loadManifest(dir), opts, (m) => lines.push(m));
+  const s = await WorkerSession.open(loadManifest(dir), opts, log);
   const changedBefore = inferenceFaults.modelChanged;
   try {
     await s.run(input());
@@ -77,7 +78,7 @@ test('a file beside the model (external data) replaced after start is refused by
     await crash();
     await assert.rejects(s.run(input()), /file model\.onnx\.data: .* is 4097 bytes, the manifest says 4096 .*changed on disk since the model was loaded/);
     assert.ok(
-      lines.some((l) => /a new inference worker could not start: .*model\.onnx\.data/.test(l)),
+      lines.some((l) => /^warn: .*a new inference worker could not start: .*model\.onnx\.data/.test(l)),
       lines.join('\n'),
     );
     assert.equal(inferenceFaults.modelChanged, changedBefore + 1);

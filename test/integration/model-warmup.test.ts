@@ -9,6 +9,7 @@ import { startWorker } from '../../agent/inference/worker-start.js';
 import { warmupShapes } from '../../agent/inference/warmup-shapes.js';
 import { DEFAULT_MODELS } from '../../agent/inference/default-models.js';
 import { crashable } from '../helpers/worker-crash.js';
+import { logLines } from '../helpers/log-lines.js';
 
 const cpu = { providers: ['cpu'], intraOpThreads: 1, verifySha256: false };
 
@@ -31,15 +32,15 @@ test('warm-up shapes: every batch size of a batched crop model, none for a detec
 });
 
 test('a session opened with warmBatches ran every batch size in its worker before it was ready, and a replacement worker does too', async () => {
-  const lines: string[] = [];
+  const { log, lines } = logLines();
   const { opts, crash } = crashable({ ...cpu, warmBatches: 4 });
-  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), opts, (m) => lines.push(m));
+  const s = await WorkerSession.open(loadManifest(DEFAULT_MODELS.expression), opts, log);
   try {
     assert.deepEqual(
       s.warmed.map((w) => w.dims[0]),
       [4, 3, 2, 1],
     );
-    assert.match(lines.join('\n'), /face-api-face-expression: running on cpu \(fp32, warmed for batches of 1…4\)/);
+    assert.match(lines.join('\n'), /^info: face-api-face-expression: running on cpu \(fp32, warmed for batches of 1…4\)/);
     // A crashed worker's replacement warms again: its arena is new.
     s.warmed = [];
     await crash();

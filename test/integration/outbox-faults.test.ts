@@ -8,7 +8,6 @@ import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, unlinkSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import type { Logger } from 'winston';
 import { EventSink } from '../../agent/publish/event-sink.js';
 import { onlineStatus } from '../../agent/publish/status.js';
 import { MqttPublisher } from '../../agent/publish/mqtt-publisher.js';
@@ -20,14 +19,9 @@ import { startPercept } from '../helpers/agent-process.js';
 import { loadOpenCV } from '../../agent/capture/opencv.js';
 import { makeClip } from '../../agent/capture/demo-clip.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { logLines } from '../helpers/log-lines.js';
 
-const lines: string[] = [];
-const log = {
-  info: (m: string) => lines.push(m),
-  warn: (m: string) => lines.push(m),
-  error: (m: string) => lines.push(m),
-  debug: () => undefined,
-} as unknown as Logger;
+const { log, lines } = logLines();
 const ev = (type: EventPayload['type'], person = 'x') => visitEvent(type, person, 'faults', new Date().toISOString());
 
 function makeSink(stateDir: string) {
@@ -170,8 +164,8 @@ test('disk full (12 KiB tmpfs): the sink keeps going, degraded is reported, even
       'contiguous and in order',
     );
     assert.equal(sink.stats().dropped, 0, 'nothing that fits was lost');
-    assert.match(lines.join('\n'), /cannot write the outbox .*ENOSPC/);
-    assert.match(lines.join('\n'), /writable again/);
+    assert.match(lines.join('\n'), /^warn: .*cannot write the outbox .*ENOSPC/m);
+    assert.match(lines.join('\n'), /^warn: .*writable again/m);
   } finally {
     await pub?.stop('test');
     sink?.close();

@@ -11,6 +11,7 @@ import type { Frame } from '../../agent/capture/frame.js';
 import { GRACE_HOPPER, MESSI } from '../helpers/images.js';
 import { tempDir } from '../helpers/temp.js';
 import { sleep, waitFor } from '../helpers/wait.js';
+import { logLines } from '../helpers/log-lines.js';
 
 let cv: CV;
 const work = tempDir('percept-sources-');
@@ -110,17 +111,16 @@ test('a looping folder of only unreadable images: each logged once, skipped with
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'a.jpg'), 'not a jpeg');
   writeFileSync(join(dir, 'b.png'), Buffer.alloc(64, 7));
-  const warnings: string[] = [];
-  const backoffs: number[] = [];
+  const { log, at } = logLines();
+  const backoffs = () =>
+    at('debug')
+      .flatMap((m) => /looking again in (\d+) ms/.exec(m)?.[1] ?? [])
+      .map(Number);
   const src = new OpenCvSource(cv, dir, {
     loop: true,
     realtime: false,
     imageIntervalMs: 0,
-    warn: (m) => warnings.push(m),
-    debug: (m) => {
-      const ms = /looking again in (\d+) ms/.exec(m)?.[1];
-      if (ms) backoffs.push(Number(ms));
-    },
+    log,
   });
   await src.open();
   const cpu0 = process.cpuUsage();
@@ -130,14 +130,15 @@ test('a looping folder of only unreadable images: each logged once, skipped with
     for await (const f of src.frames()) frames.push(f);
   })();
   // Two whole passes, each followed by a longer wait: a spinning loop would never announce one.
-  await waitFor(() => backoffs.length >= 2, 30_000, 'two backed-off passes over the folder', { detail: () => warnings.join('\n') });
+  await waitFor(() => backoffs().length >= 2, 30_000, 'two backed-off passes over the folder', { detail: () => at('warn').join('\n') });
   const wallMs = Date.now() - t0;
   await src.close();
   await reading;
   const cpu = process.cpuUsage(cpu0);
   assert.equal(frames.length, 0);
+  const warnings = at('warn');
   assert.equal(warnings.length, 2, `each unreadable file logged once: ${warnings.join(' | ')}`);
   assert.match(warnings[0]!, /cannot be read as an image; skipped/);
-  assert.deepEqual(backoffs.slice(0, 2), [500, 1000], 'the wait doubles after each empty pass');
+  assert.deepEqual(backoffs().slice(0, 2), [500, 1000], 'the wait doubles after each empty pass');
   assert.ok(cpu.user + cpu.system < 1_000_000, `CPU while waiting: ${(cpu.user + cpu.system) / 1000} ms in ${wallMs} ms`);
 });

@@ -1,15 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collectProviders, startBanner } from '../../agent/service/banner.js';
+import { logLines } from '../helpers/log-lines.js';
 
 test('the banner redacts credentials in the source and broker URLs and lists the providers the workers reported', () => {
   const providers = new Set<string>();
-  const lines: string[] = [];
-  const log = collectProviders((m) => lines.push(m), providers);
-  log('yunet-n: running on cuda (fp16)');
-  log('face-api-age-gender: running on cpu (fp32)');
-  log('face-api-age-gender: requested execution provider tensorrt; falling back', 'warn');
-  assert.equal(lines.length, 3, 'every line still reaches the log');
+  const { log: inner, lines } = logLines();
+  const log = collectProviders(inner, providers);
+  log.info('yunet-n: running on cuda (fp16)');
+  log.info('face-api-age-gender: running on cpu (fp32)');
+  log.warn('face-api-age-gender: requested execution provider tensorrt; falling back');
+  assert.deepEqual(
+    lines,
+    [
+      'info: yunet-n: running on cuda (fp16)',
+      'info: face-api-age-gender: running on cpu (fp32)',
+      'warn: face-api-age-gender: requested execution provider tensorrt; falling back',
+    ],
+    'every line still reaches the log, at its level',
+  );
   const banner = startBanner({
     version: '1.2.3',
     configFile: '/etc/percept/percept.yaml',

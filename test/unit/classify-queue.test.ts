@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ClassificationQueue } from '../../agent/track/classify-queue.js';
+import { logLines } from '../helpers/log-lines.js';
 
 const item = (name: string, samples: number) => ({ name, samples });
 
@@ -57,14 +58,14 @@ test('requests without a usable crop now stay queued; ended visits are pruned', 
 });
 
 test('debug lines say what was queued, dropped and why, and what is classified', () => {
-  const lines: string[] = [];
-  const q = new ClassificationQueue<{ samples: number; person: string }>(1, (m) => lines.push(m));
+  const { log, lines } = logLines();
+  const q = new ClassificationQueue<{ samples: number; person: string }>(1, log);
   q.offer({ samples: 0, person: 'aaaaaaaa-1111' });
   q.offer({ samples: 2, person: 'bbbbbbbb-2222' });
   q.take(4, () => true);
   assert.deepEqual(lines, [
-    'classification of aaaaaaaa queued (0 sample(s) so far; 1 waiting)',
-    'classification of bbbbbbbb skipped: the queue is full (classifier.queueSize 1) with visits that have fewer samples',
-    'classifying aaaaaaaa (at most 4 now: batch and per-second budget); 0 still waiting for a usable crop or a turn',
+    'debug: classification of aaaaaaaa queued (0 sample(s) so far; 1 waiting)',
+    'debug: classification of bbbbbbbb skipped: the queue is full (classifier.queueSize 1) with visits that have fewer samples',
+    'debug: classifying aaaaaaaa (at most 4 now: batch and per-second budget); 0 still waiting for a usable crop or a turn',
   ]);
 });

@@ -8,7 +8,7 @@ import type { InboundHandler, Publisher } from '../../agent/publish/publisher.js
 
 function quietLog() {
   const lines: string[] = [];
-  const log = { info: () => undefined, warn: (m: string) => lines.push(m), error: () => undefined, debug: () => undefined } as unknown as Logger;
+  const log: Logger = { info: () => undefined, warn: (m: string) => lines.push(m), error: () => undefined, debug: () => undefined };
   return { log, lines };
 }
 

@@ -19,6 +19,7 @@ import type { FeatureContext } from '../../agent/features/feature.js';
 import type { Publisher } from '../../agent/publish/publisher.js';
 import type { Logger } from '../../agent/lib/logging.js';
 import { tempDir } from '../helpers/temp.js';
+import { logLines } from '../helpers/log-lines.js';
 // The formats (date-time) the contract check registers, as at publish.
 import '../../agent/publish/contract-check.js';
 
@@ -28,7 +29,7 @@ const DAY = new Date('2026-12-06T10:00:00Z');
 function harness(limit: CommandLimit) {
   const clock = { t: 0 };
   const warnings: string[] = [];
-  const log = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined, debug: () => undefined } as unknown as Logger;
+  const log: Logger = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined, debug: () => undefined };
   const records: ImpressionPayload[] = [];
   const bus = createBus((name, err) => {
     throw new Error(`${name}: ${err.message}`);
@@ -110,9 +111,9 @@ test('the summary with hostile ids survives its round trip through summary.json:
   assert.equal(day.byContent!.__proto__!.attentionMs, 5);
   // A file from a polluted process (attentionMs null, NaN written as null) is not republished: moved aside.
   writeFileSync(store.path, JSON.stringify({ ...day, attentionMs: null }));
-  const lines: string[] = [];
-  assert.equal(new SummaryStore(dir, (m) => lines.push(m)).load(), null);
-  assert.match(lines.join(), /unreadable; moved to/);
+  const { log, lines } = logLines();
+  assert.equal(new SummaryStore(dir, log).load(), null);
+  assert.match(lines.join(), /warn: .*unreadable; moved to/);
 });
 
 test('a content/set flood (5,000 at 1,000/s on the injected clock): plays beyond the rate are merged, every one counted', () => {

@@ -54,7 +54,7 @@ function mutate(r: () => number, s: string): string {
 
 test('content/set: 1,500 generated and mutated payloads — applied whole or refused with a reason, never a throw', () => {
   const warnings: string[] = [];
-  const log = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined, debug: () => undefined } as unknown as Logger;
+  const log: Logger = { info: () => undefined, warn: (m: string) => warnings.push(m), error: () => undefined, debug: () => undefined };
   const records: object[] = [];
   const publisher = { subscribe: () => () => undefined } as unknown as Publisher;
   const bus = createBus((name, err) => {

@@ -10,12 +10,12 @@ import type { EventPayload } from '../../agent/contract/payloads.js';
 import { faultFs } from '../helpers/fault-fs.js';
 import { visitEvent } from '../helpers/visit-events.js';
 import { tempDir } from '../helpers/temp.js';
+import { logLines } from '../helpers/log-lines.js';
 
 const fresh = () => tempDir('percept-sink-');
 
 function sinkOn(stateDir: string, extra: Partial<EventSinkOptions> = {}) {
-  const lines: string[] = [];
-  const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
+  const { log, lines } = logLines();
   const sink = new EventSink({ stateDir, eventTopic: (t) => `p/d/events/${t}`, maxEvents: 100, maxAgeMs: 3600_000, log, ...extra });
   return { sink, lines };
 }
@@ -42,7 +42,7 @@ test('the sink numbers events durably, continues across restarts, and delivers e
   assert.equal(a.sink.depth, 3);
   a.sink.close();
   const b = sinkOn(dir);
-  assert.match(b.lines.join('\n'), /2 undelivered event\(s\) from an earlier run wait in the outbox \(seq 1…2\)/);
+  assert.match(b.lines.join('\n'), /^info: 2 undelivered event\(s\) from an earlier run wait in the outbox \(seq 1…2\)/m);
   assert.equal(b.sink.emit(ev('entered')).seq, 3);
   assert.deepEqual(drainSeqs(b.sink), [
     { topic: 'p/d/events/entered', seq: 1, retain: false },
@@ -68,7 +68,7 @@ for (const [name, content] of [
     writeFileSync(join(dir, 'outbox', '00000000000000000005.json'), 'garbage');
     writeFileSync(join(dir, 'state.json'), content);
     const b = sinkOn(dir);
-    assert.match(b.lines.join('\n'), /state file .*state\.json was bad .*seq recovered from the outbox: the next event is 6/);
+    assert.match(b.lines.join('\n'), /^warn: state file .*state\.json was bad .*seq recovered from the outbox: the next event is 6/m);
     assert.equal(b.sink.emit(ev('left')).seq, 6);
     assert.ok(
       readdirSync(dir).some((f) => f.startsWith('state.json.bad-')),
@@ -150,7 +150,7 @@ test('the daily summary survives a restart mid-day; a day that ended while down 
   assert.equal(saved.visits, 3);
   // A bad file is moved aside and the day starts from zero.
   writeFileSync(join(dir, 'summary.json'), '{"date":"2026-11-28","visits":"x"}');
-  const lines: string[] = [];
-  assert.equal(new SummaryStore(dir, (m) => lines.push(m)).load(), null);
-  assert.match(lines.join(), /unreadable; moved to/);
+  const { log, lines } = logLines();
+  assert.equal(new SummaryStore(dir, log).load(), null);
+  assert.match(lines.join(), /warn: .*unreadable; moved to/);
 });

@@ -13,6 +13,7 @@ import { replaceFile } from '../../agent/config/file-edit.js';
 import { fetchModel, FetchError, type CatalogEntry } from '../../agent/cli/models-fetch.js';
 import { Outbox } from '../../agent/publish/outbox.js';
 import { tempDir } from '../helpers/temp.js';
+import { logLines } from '../helpers/log-lines.js';
 
 const fresh = () => tempDir('percept-hostile-');
 
@@ -95,12 +96,12 @@ test('an outbox entry that is a symlink is quarantined without being followed; n
   symlinkSync(secret, join(dir, '00000000000000000001.json'));
   writeFileSync(join(dir, '00000000000000000002.json'), 'GARBAGE-BYTES\u001b[2J');
   writeFileSync(join(dir, '00000000000000000003.json'), JSON.stringify({ topic: 't', payload: 'p', createdAt: Date.now() }));
-  const lines: string[] = [];
-  const box = new Outbox(state, { maxEvents: 10, maxAgeMs: 3600_000 }, (m) => lines.push(m));
+  const { log: outboxLog, lines } = logLines();
+  const box = new Outbox(state, { maxEvents: 10, maxAgeMs: 3600_000 }, outboxLog);
   assert.deepEqual(box.pending(), [3]);
   assert.equal(box.quarantined, 2);
   const log = lines.join('\n');
-  assert.match(log, /00000000000000000001\.json \(a symbolic link, not an entry \(not followed\)\)/);
+  assert.match(log, /warn: .*00000000000000000001\.json \(a symbolic link, not an entry \(not followed\)\)/);
   assert.doesNotMatch(log, /SECRET|GARBAGE/);
   assert.ok(!log.includes('\u001b'), 'no escape character from an entry reaches the log');
   const moved = readdirSync(join(dir, 'quarantine'));

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { acquireInstanceLock, lockHolder, lockName } from '../../agent/lib/instance-lock.js';
+import { logLines } from '../helpers/log-lines.js';
 import { StateDirError } from '../../agent/lib/state-dir.js';
 import { tempDir } from '../helpers/temp.js';
 
@@ -64,9 +65,9 @@ test('a stale percept.lock naming any live process (pid 1, a sleep) does not sto
     for (const pid of [1, sleeper.pid!]) {
       const dir = fresh();
       writeFileSync(join(dir, 'percept.lock'), `${pid}\n`);
-      const lines: string[] = [];
-      const lock = await acquireInstanceLock(dir, process.pid, (m) => lines.push(m));
-      assert.match(lines.join('\n'), new RegExp(`percept.lock named pid ${pid}, which no longer holds the lock; ignored`));
+      const { log, lines } = logLines();
+      const lock = await acquireInstanceLock(dir, process.pid, log);
+      assert.match(lines.join('\n'), new RegExp(`warn: .*percept.lock named pid ${pid}, which no longer holds the lock; ignored`));
       await lock.release();
     }
     assert.equal(sleeper.exitCode, null, 'nothing was signalled');

@@ -12,7 +12,7 @@ import { SwitchableClassifier } from '../../agent/classify/switchable-classifier
 import type { Classifier } from '../../agent/classify/classifier.js';
 import type { FeatureContext } from '../../agent/features/feature.js';
 import type { Publisher } from '../../agent/publish/publisher.js';
-import type { Logger } from '../../agent/lib/logging.js';
+import { logLines } from '../helpers/log-lines.js';
 import { tempDir } from '../helpers/temp.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -27,8 +27,7 @@ const fake = (name: string, closed: string[]): Classifier => ({
 });
 
 function harness() {
-  const lines: string[] = [];
-  const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m), error: (m: string) => lines.push(m) } as unknown as Logger;
+  const { log, lines } = logLines();
   const config = defaults();
   config.inference.timeoutMs = 50; // the switch deadline: 4 × 50 ms
   const bus = createBus((name, err) => {

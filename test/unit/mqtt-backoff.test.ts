@@ -4,11 +4,11 @@ import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import type { MqttClient } from 'mqtt';
-import type { Logger } from 'winston';
 import { onlineStatus } from '../../agent/publish/status.js';
 import { MqttPublisher, STABLE_CONNECTION_MS } from '../../agent/publish/mqtt-publisher.js';
 import { Outbox } from '../../agent/publish/outbox.js';
 import { tempDir } from '../helpers/temp.js';
+import { logLines } from '../helpers/log-lines.js';
 
 class FakeClient extends EventEmitter {
   connected = false;
@@ -48,13 +48,7 @@ test("reconnect backoff: this attempt's delay, growing while the link flaps, bac
     now += ms;
     mock.timers.tick(ms);
   };
-  const warnings: string[] = [];
-  const log = {
-    info: () => undefined,
-    debug: () => undefined,
-    error: () => undefined,
-    warn: (m: string) => warnings.push(m),
-  } as unknown as Logger;
+  const { log, at } = logLines();
   let client: FakeClient | null = null;
   const pub = new MqttPublisher(
     {
@@ -110,7 +104,7 @@ test("reconnect backoff: this attempt's delay, growing while the link flaps, bac
     advance(STABLE_CONNECTION_MS);
     assert.equal(dropAndMeasure(), 1000, 'after a connection that stayed up, the minimum again');
     assert.equal(dropAndMeasure(), 2000);
-    assert.match(warnings[0] ?? '', /unreachable \(attempt 1\); retrying in 1000 ms/);
+    assert.match(at('warn')[0] ?? '', /unreachable \(attempt 1\); retrying in 1000 ms/);
   } finally {
     await pub.stop('test');
     mock.timers.reset();

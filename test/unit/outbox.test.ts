@@ -6,6 +6,7 @@ import { Outbox, type Clock } from '../../agent/publish/outbox.js';
 import { backoffDelay } from '../../agent/lib/backoff.js';
 import { faultFs } from '../helpers/fault-fs.js';
 import { tempDir } from '../helpers/temp.js';
+import { logLines } from '../helpers/log-lines.js';
 
 const entry = (seq: number) => ({ seq, topic: `t/${seq}`, payload: `{"seq":${seq}}` });
 const fresh = () => tempDir('percept-outbox-');
@@ -40,12 +41,12 @@ test('entries survive in seq order until acknowledged', () => {
 });
 
 test('bounded by count: the oldest go, counted and warned about', () => {
-  const warnings: string[] = [];
-  const box = new Outbox(fresh(), { maxEvents: 3, maxAgeMs: 60_000 }, (m) => warnings.push(m));
+  const { log, lines: warnings } = logLines();
+  const box = new Outbox(fresh(), { maxEvents: 3, maxAgeMs: 60_000 }, log);
   for (let s = 1; s <= 5; s++) box.put(entry(s));
   assert.deepEqual(box.pending(), [3, 4, 5]);
   assert.equal(box.dropped, 2);
-  assert.match(warnings.join('\n'), /dropped the 1 oldest undelivered entry \(beyond mqtt.outboxMaxEvents; 2 in all\)/);
+  assert.match(warnings.join('\n'), /^warn: .*dropped the 1 oldest undelivered entry \(beyond mqtt.outboxMaxEvents; 2 in all\)/m);
 });
 
 test('seqs from 10^12 up (13+ digits) sort numerically and deliver, next to old 12-digit names', () => {
@@ -62,7 +63,7 @@ test('seqs from 10^12 up (13+ digits) sort numerically and deliver, next to old 
 
 test('bad entries (garbage, a directory, no topic, no payload, a foreign name) are quarantined; the rest is delivered', () => {
   const dir = fresh();
-  const warnings: string[] = [];
+  const { log, lines: warnings } = logLines();
   const good = new Outbox(dir, limits);
   for (const s of [1, 3, 5, 7]) good.put(entry(s));
   const ob = join(dir, 'outbox');
@@ -71,12 +72,12 @@ test('bad entries (garbage, a directory, no topic, no payload, a foreign name) a
   writeFileSync(join(ob, '6.json'), JSON.stringify({ payload: '{}' }));
   writeFileSync(join(ob, '8.json'), JSON.stringify({ topic: 'a/b' }));
   writeFileSync(join(ob, '99999999999999999999.json'), JSON.stringify({ topic: 'a/b', payload: '{}' }));
-  const box = new Outbox(dir, limits, (m) => warnings.push(m));
+  const box = new Outbox(dir, limits, log);
   assert.deepEqual(drain(box), [1, 3, 5, 7]);
   assert.equal(box.quarantined, 5);
   assert.equal(readdirSync(join(ob, 'quarantine')).length, 5);
   assert.deepEqual(readdirSync(ob), ['quarantine']);
-  assert.match(warnings.join('\n'), /bad entry 6\.json \(no valid "topic"\) moved to/);
+  assert.match(warnings.join('\n'), /^warn: .*bad entry 6\.json \(no valid "topic"\) moved to/m);
   assert.equal(box.highestKey, 8, 'quarantined names still count as used seqs');
 });
 
@@ -130,8 +131,8 @@ test('age of entries from an earlier run: their wall age at load; future or pre-
 test('disk full: entries held in memory (bounded, drops counted), degraded says why, written back when space returns', () => {
   const dir = fresh();
   const fs = faultFs();
-  const warnings: string[] = [];
-  const box = new Outbox(dir, { ...limits, memoryMax: 3, fs }, (m) => warnings.push(m));
+  const { log, lines: warnings } = logLines();
+  const box = new Outbox(dir, { ...limits, memoryMax: 3, fs }, log);
   box.put(entry(1));
   fs.full = true;
   assert.doesNotThrow(() => {
@@ -147,7 +148,7 @@ test('disk full: entries held in memory (bounded, drops counted), degraded says 
   assert.equal(box.degraded, null);
   assert.equal(box.inMemory, 0);
   assert.deepEqual(new Outbox(dir, limits).pending(), [1, 4, 5, 6], 'on disk now');
-  assert.match(warnings.join('\n'), /writable again/);
+  assert.match(warnings.join('\n'), /^warn: .*writable again/m);
 });
 
 test('disk full with the broker up: held entries are delivered from memory, in order', () => {

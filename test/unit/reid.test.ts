@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { AttributeFusion } from '../../agent/track/fusion.js';
 import { bestMatch, DEFAULT_REID, euclidean, Gallery, GALLERY_SIZE } from '../../agent/track/reid.js';
 import { FakeFaces, gender, harness, types, type Face } from '../helpers/visit-harness.js';
+import { logLines } from '../helpers/log-lines.js';
 
 const a = (x: number, extra: Partial<Face> = {}): Face => ({ who: 'a', x, ...extra });
 
@@ -276,14 +277,14 @@ test('fusion merge: the samples of both segments count, the published label move
 });
 
 test('each re-identification decision is a debug line with its distances', () => {
-  const lines: string[] = [];
-  const h = harness({ visit: { reidDebug: (m: string) => lines.push(m) } });
+  const { log, lines } = logLines();
+  const h = harness({ visit: { reidLog: log } });
   h.frames(20, () => [a(200)]);
   h.frames(15, () => []);
   h.frames(2, () => [a(210, { noise: 1.2 })]);
   h.frames(20, () => [a(210)]);
   h.leave();
-  const decisions = lines.filter((l) => l.startsWith('new face on track'));
+  const decisions = lines.filter((l) => l.startsWith('debug: new face on track'));
   assert.match(decisions[0]!, /distances to 1 lost p1 \d\.\d{3} \(threshold 0\.45, margin 0\.1\) → no unambiguous match/, lines.join('\n'));
   assert.match(decisions.at(-1)!, /distances to 1 lost p1 0\.\d{3} .*→ resumes p1/, lines.join('\n'));
 });

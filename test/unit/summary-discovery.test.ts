@@ -14,13 +14,13 @@ import { DailySummarySchema, DiscoverySchema } from '../../agent/contract/payloa
 import { discoveryMessages } from '../../agent/publish/homeassistant.js';
 import type { FeatureContext } from '../../agent/features/feature.js';
 import type { Publisher } from '../../agent/publish/publisher.js';
-import type { Logger } from '../../agent/lib/logging.js';
+import { silentLogger } from '../../agent/lib/logging.js';
 import { tempDir } from '../helpers/temp.js';
 // The formats (date-time) the contract check registers, as at publish.
 import '../../agent/publish/contract-check.js';
 
 type Summary = OutPayloads['dailySummary'];
-const log = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined } as unknown as Logger;
+const log = silentLogger;
 
 test('the daily summary names its time zone; a day saved in another zone is finished in it, not continued', async () => {
   const stateDir = tempDir('percept-summary-');

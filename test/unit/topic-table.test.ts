@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { HA_DISCOVERY, OUT_TOPICS, TOPICS, topicMatches, topicOf, type OutTopicName } from '../../agent/contract/topics.js';
 import { ContractCheck, ContractError } from '../../agent/publish/contract-check.js';
 import { TableRecords } from '../../agent/publish/durable-records.js';
+import { silentLogger } from '../../agent/lib/logging.js';
+import { logLines } from '../helpers/log-lines.js';
 
 const ROOT = 'percept/kiosk';
 const nearest = { schema: 1 as const, ts: '2026-12-07T01:00:00.000Z', device: 'kiosk', person: 'p1', azimuthDeg: -3.5, elevationDeg: 1, distanceM: 1.2 };
@@ -38,7 +40,7 @@ test('every outbound name gives a topic its table entry matches', () => {
 
 test('durable records take their topic and retain flag from the table', () => {
   const stored: { topic: string; retain: boolean | undefined }[] = [];
-  const records = new TableRecords({ record: (topic, _p, retain) => stored.push({ topic, retain }) }, ROOT, new ContractCheck('strict', () => undefined));
+  const records = new TableRecords({ record: (topic, _p, retain) => stored.push({ topic, retain }) }, ROOT, new ContractCheck('strict', silentLogger, 'error'));
   records.publish('dailySummary', {
     schema: 1,
     device: 'd',
@@ -55,33 +57,29 @@ test('durable records take their topic and retain flag from the table', () => {
 });
 
 test('the payload check: strict throws naming the field, warn logs once a minute and lets it through', () => {
-  assert.doesNotThrow(() => new ContractCheck('strict', () => undefined).check('nearest', nearest));
+  assert.doesNotThrow(() => new ContractCheck('strict', silentLogger, 'error').check('nearest', nearest));
   assert.throws(
-    () => new ContractCheck('strict', () => undefined).check('nearest', { ...nearest, ts: 'yesterday' }),
+    () => new ContractCheck('strict', silentLogger, 'error').check('nearest', { ...nearest, ts: 'yesterday' }),
     (err: Error) => err instanceof ContractError && /nearest: .*\/ts/.test(err.message),
   );
-  assert.throws(() => new ContractCheck('strict', () => undefined).check('nearest', null), /only removes a retained topic/);
-  assert.doesNotThrow(() => new ContractCheck('strict', () => undefined).check('homeassistantDiscovery', null));
-  assert.doesNotThrow(() => new ContractCheck('strict', () => undefined).check('config', { anything: true }), 'a topic without a schema is not checked');
+  assert.throws(() => new ContractCheck('strict', silentLogger, 'error').check('nearest', null), /only removes a retained topic/);
+  assert.doesNotThrow(() => new ContractCheck('strict', silentLogger, 'error').check('homeassistantDiscovery', null));
+  assert.doesNotThrow(() => new ContractCheck('strict', silentLogger, 'error').check('config', { anything: true }), 'a topic without a schema is not checked');
 
-  const lines: string[] = [];
+  const { log, lines } = logLines();
   let t = 0;
-  const warn = new ContractCheck(
-    'warn',
-    (l) => lines.push(l),
-    () => t,
-  );
+  const warn = new ContractCheck('warn', log, 'warn', () => t);
   for (let i = 0; i < 5; i++) warn.check('nearest', { ...nearest, person: 7 });
   assert.equal(lines.length, 1);
   t = 61_000;
   warn.check('nearest', { ...nearest, person: 7 });
   assert.equal(lines.length, 2);
-  assert.match(lines[1]!, /6 so far/);
+  assert.match(lines[1]!, /^warn: .*6 so far/);
   assert.equal(warn.mismatches.get('nearest'), 6);
 });
 
 test('the check is cheap: compiled once, microseconds per message', () => {
-  const check = new ContractCheck('strict', () => undefined);
+  const check = new ContractCheck('strict', silentLogger, 'error');
   const t0 = performance.now();
   check.check('nearest', nearest);
   const compileMs = performance.now() - t0;
