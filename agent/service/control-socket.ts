@@ -15,6 +15,7 @@ import { acquireInstanceLock, type InstanceLock } from '../lib/instance-lock.js'
 import { ModelSwitchFeature } from '../features/model-switch.js';
 import { RemoteConfigFeature } from '../features/remote-config.js';
 import type { Feature } from '../features/feature.js';
+import { EXIT_CONFIG } from '../lib/exit-codes.js';
 
 export const CONTROL_SOCKET = 'control.sock';
 const MAX_REQUEST = 1024;
@@ -33,7 +34,7 @@ export interface ReloadAnswer {
 
 /** The file was refused (nothing changed): answered with EX_CONFIG so `percept reload`, and so `systemctl reload`, fail. */
 export class ReloadRefused extends Error {
-  readonly exitCode = 78;
+  readonly exitCode = EXIT_CONFIG;
 }
 
 /**
