@@ -118,10 +118,14 @@ async function measureAgent(clip: string, warmupS: number, seconds: number) {
 
 /**
  * The decode-only floor: the capture process reading the clip at its own rate and handing each frame to
- * this process, which drops it. Its own CPU, and with the hand-over to the main thread counted.
+ * this process, which drops it — as the detection-size copy of the default config, the least the agent
+ * ever takes of a frame (whole frames cost the capture process about twice as much at 720p). Its own CPU,
+ * and with the hand-over to the main thread counted.
  */
 async function measureDecodeFloor(clip: string, warmupS: number, seconds: number) {
   const src = new OpenCvSource(await loadOpenCV(), clip, { loop: true, realtime: true, imageIntervalMs: 0, openTimeoutMs: OPEN_TIMEOUT_MS });
+  const { inputWidth, inputHeight } = defaults().detector;
+  src.need({ full: false, fit: { maxWidth: inputWidth, maxHeight: inputHeight } });
   await src.open();
   let frames = 0;
   const reading = (async () => {
