@@ -18,7 +18,8 @@ export function capturePids(): number[] {
   return [...live].flatMap((c) => (c.pid === undefined ? [] : [c.pid]));
 }
 
-const RECENT_LINES = 5;
+/** Enough that a burst of GLib assertion lines after the reason does not push the reason out (source-kind.ts because()). */
+const RECENT_LINES = 12;
 
 /** A line of library output: its text without colour codes or object addresses, and whether OpenCV's logger wrote it. */
 export interface OutputLine {

@@ -26,7 +26,15 @@ export function sourceKind(uri: string): SourceKind {
   return 'file';
 }
 
-/** The capture process's last words, for the error of a failed open: "…: Connection refused". */
+/**
+ * GLib's assertion lines ("GStreamer-CRITICAL **: 10:41:22.123: gst_object_unref: assertion '…' failed"):
+ * a library tripping over itself while it fails, written in no fixed order with the real reason.
+ */
+const ASSERTION = /-CRITICAL \*\*:.*assertion .* failed/;
+
+/** The capture process's last words, for the error of a failed open: "…: Connection refused" (assertion noise left out unless it is all there is). */
 export function because(lines: string[]): string {
-  return lines.length ? `: ${lines.slice(-3).join(' / ')}` : '';
+  const reasons = lines.filter((l) => !ASSERTION.test(l));
+  const shown = (reasons.length ? reasons : lines).slice(-3);
+  return shown.length ? `: ${shown.join(' / ')}` : '';
 }
