@@ -68,17 +68,19 @@ export interface InputPlan {
   tensorHeight: number;
 }
 
+/** The size limits a frame is fitted within: the configured ones (0: none), capped by a fixed-size graph's input. */
+export function inputLimits(maxWidth: number, maxHeight: number, fixed?: { width: number; height: number }): { maxWidth: number; maxHeight: number } {
+  if (!fixed) return { maxWidth, maxHeight };
+  const tighter = (limit: number, size: number) => (limit > 0 ? Math.min(limit, size) : size);
+  return { maxWidth: tighter(maxWidth, fixed.width), maxHeight: tighter(maxHeight, fixed.height) };
+}
+
 /**
  * The detection image for a frame: scaled down (never up) to fit inside maxWidth × maxHeight (0: no limit
  * on that side), keeping the frame's aspect ratio, then padded at the bottom/right to a multiple of
  * `multiple` — what FaceDetectorYN does, rather than a square pad that would spend most of a 16:9 input on
  * black. A fixed-size graph (`fixed`) caps the size and is padded to exactly its size.
  */
-/** The tighter of a limit (0: none) and a fixed size. */
-function minLimit(limit: number, fixed: number): number {
-  return limit > 0 ? Math.min(limit, fixed) : fixed;
-}
-
 export function planInput(
   frameWidth: number,
   frameHeight: number,
@@ -88,9 +90,8 @@ export function planInput(
   fixed?: { width: number; height: number },
 ): InputPlan {
   // The same fit as the capture process's detection-size frames (capture-process.ts), so those need no resize.
-  const { width, height } = fixed
-    ? fitWithin(frameWidth, frameHeight, minLimit(maxWidth, fixed.width), minLimit(maxHeight, fixed.height))
-    : fitWithin(frameWidth, frameHeight, maxWidth, maxHeight);
+  const limits = inputLimits(maxWidth, maxHeight, fixed);
+  const { width, height } = fitWithin(frameWidth, frameHeight, limits.maxWidth, limits.maxHeight);
   const up = (v: number) => Math.ceil(v / multiple) * multiple;
   return {
     width,

@@ -8,10 +8,10 @@ import { openModel, type ModelAdapter } from '../inference/model-adapter.js';
 import { hwcToNchw } from '../inference/preprocess.js';
 import type { WorkerSession, SessionOptions } from '../inference/worker-session.js';
 import type { TensorData } from '../inference/worker-protocol.js';
-import { decodeGrid, planInput, type GridCandidate, type GridHead, type InputPlan } from './grid-decode.js';
+import { decodeGrid, inputLimits, planInput, type GridCandidate, type GridHead, type InputPlan } from './grid-decode.js';
 import { nonMaxSuppression } from './nms.js';
 import type { Detection, FaceDetector } from './detector.js';
-import type { Box } from '../lib/geometry.js';
+import { clampRegion, type Box } from '../lib/geometry.js';
 import { tileFor, type Tile } from './region-tiles.js';
 import { must } from '../lib/must.js';
 import type { Logger } from '../lib/logging.js';
@@ -101,14 +101,8 @@ export class GridDetector implements FaceDetector {
   }
 
   detectionFit(): { maxWidth: number; maxHeight: number } | null {
-    const fixed = fixedSize(this.session.loaded.manifest);
-    const { inputWidth: maxWidth, inputHeight: maxHeight } = this.opts;
-    if (fixed)
-      return {
-        maxWidth: maxWidth > 0 ? Math.min(maxWidth, fixed.width) : fixed.width,
-        maxHeight: maxHeight > 0 ? Math.min(maxHeight, fixed.height) : fixed.height,
-      };
-    return maxWidth > 0 || maxHeight > 0 ? { maxWidth, maxHeight } : null;
+    const limits = inputLimits(this.opts.inputWidth, this.opts.inputHeight, fixedSize(this.session.loaded.manifest));
+    return limits.maxWidth > 0 || limits.maxHeight > 0 ? limits : null;
   }
 
   /** Where a frame of this size goes in the network. */
@@ -228,13 +222,11 @@ export class GridDetector implements FaceDetector {
     const { src, side } = tile;
     // The tile's square in the pixels at hand (frame pixels × their scale), whole pixels inside the image.
     const { mat, scale } = pixels;
-    const x = Math.min(Math.round(src.x * scale), mat.cols - 1);
-    const y = Math.min(Math.round(src.y * scale), mat.rows - 1);
-    const cut = mat
-      .getRegion(
-        new cv.Rect(x, y, Math.min(Math.max(1, Math.round(src.w * scale)), mat.cols - x), Math.min(Math.max(1, Math.round(src.h * scale)), mat.rows - y)),
-      )
-      .resize(side, side, 0, 0, cv.INTER_LINEAR);
+    const r = must(
+      clampRegion({ x: src.x * scale, y: src.y * scale, w: src.w * scale, h: src.h * scale }, mat.cols, mat.rows),
+      `tile ${JSON.stringify(src)} in the image`,
+    );
+    const cut = mat.getRegion(new cv.Rect(r.x, r.y, r.w, r.h)).resize(side, side, 0, 0, cv.INTER_LINEAR);
     const tensor = new Float32Array(3 * side * side);
     hwcToNchw(new Uint8Array(cut.getData()), side, side, true, m.input.colour, m.input.normalise.mean, m.input.normalise.std, tensor);
     const { outputs } = await this.session.run({ [m.input.name]: { data: tensor, dims: [1, 3, side, side] } });
